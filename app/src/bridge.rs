@@ -1,0 +1,148 @@
+//! The bridge between the egui frame loop and the node.
+//!
+//! The UI never awaits: it sends requests, which run on a tokio runtime, and
+//! drains their results (and the node's events) at the start of each frame.
+//! Every message wakes the UI with `request_repaint`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use passerelle_core::model::{CommunityId, CommunityView, Outcome};
+use passerelle_core::{
+    CommunitySummary, CoreError, Event, Handle, Node, NodeConfig, Profile, Quarantined,
+};
+
+/// What comes back from the node.
+pub enum Msg {
+    /// The node started.
+    Started {
+        handle: Handle,
+        profile: Option<Profile>,
+        quarantined: Vec<Quarantined>,
+    },
+    /// The node could not start.
+    Failed(String),
+    /// The profile was saved.
+    Profile(Profile),
+    /// The communities on this device.
+    Communities(Vec<CommunitySummary>),
+    /// A community's current view.
+    View(CommunityId, Arc<CommunityView>),
+    /// A community was created.
+    Created(CommunityId),
+    /// A command was saved.
+    Applied(Outcome),
+    /// Something failed; the message is for the user.
+    Error(String),
+    /// The node reported an event.
+    Core(Event),
+}
+
+/// Owns the runtime the node runs on, and the channel back to the UI.
+pub struct Bridge {
+    runtime: tokio::runtime::Runtime,
+    tx: mpsc::Sender<Msg>,
+    rx: mpsc::Receiver<Msg>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+    handle: Option<Handle>,
+}
+
+impl Bridge {
+    /// Starts the node on `data_dir` in the background.
+    pub fn start(data_dir: PathBuf, repaint: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (tx, rx) = mpsc::channel();
+        let bridge = Self {
+            runtime,
+            tx: tx.clone(),
+            rx,
+            repaint: repaint.clone(),
+            handle: None,
+        };
+        bridge.runtime.spawn(async move {
+            let msg = match Node::start(NodeConfig { data_dir }) {
+                Ok(node) => {
+                    let handle = node.handle();
+                    let mut events = handle.subscribe();
+                    let (tx2, repaint2) = (tx.clone(), repaint.clone());
+                    tokio::spawn(async move {
+                        // The node lives as long as this task: until the app exits.
+                        let _node = node;
+                        while let Ok(event) = events.recv().await {
+                            if tx2.send(Msg::Core(event)).is_err() {
+                                break;
+                            }
+                            repaint2();
+                        }
+                    });
+                    let profile = handle.profile().await.unwrap_or(None);
+                    let quarantined = handle.quarantined().await.unwrap_or_default();
+                    Msg::Started {
+                        handle,
+                        profile,
+                        quarantined,
+                    }
+                }
+                Err(e) => Msg::Failed(e.to_string()),
+            };
+            let _ = tx.send(msg);
+            repaint();
+        });
+        Ok(bridge)
+    }
+
+    /// The node's handle, once started.
+    pub fn handle(&self) -> Option<&Handle> {
+        self.handle.as_ref()
+    }
+
+    /// Results that arrived since the last frame.
+    pub fn drain(&mut self) -> Vec<Msg> {
+        let msgs: Vec<Msg> = self.rx.try_iter().collect();
+        for msg in &msgs {
+            if let Msg::Started { handle, .. } = msg {
+                self.handle = Some(handle.clone());
+            }
+        }
+        msgs
+    }
+
+    /// Runs `work` with the node's handle and sends its result back to the UI.
+    pub fn request<F, Fut>(&self, work: F)
+    where
+        F: FnOnce(Handle) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Msg, CoreError>> + Send + 'static,
+    {
+        let Some(handle) = self.handle.clone() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let repaint = self.repaint.clone();
+        self.runtime.spawn(async move {
+            let msg = work(handle)
+                .await
+                .unwrap_or_else(|e| Msg::Error(e.to_string()));
+            let _ = tx.send(msg);
+            repaint();
+        });
+    }
+
+    /// Asks for the community list.
+    pub fn refresh_communities(&self) {
+        self.request(|h| async move { Ok(Msg::Communities(h.communities().await?)) });
+    }
+
+    /// Asks for a community's view.
+    pub fn refresh_view(&self, id: &CommunityId) {
+        let id = id.clone();
+        self.request(move |h| async move {
+            let view = h.view(&id).await?;
+            Ok(Msg::View(id, view))
+        });
+    }
+}

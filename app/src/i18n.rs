@@ -1,0 +1,195 @@
+//! Every word the app shows, in French (default) and English.
+//!
+//! One table per language: view code never holds a user-facing string.
+
+use passerelle_core::model::{ExchangeKind, ExchangeMode, ExchangeStatus};
+
+/// A language of the interface.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    /// Français.
+    #[default]
+    Fr,
+    /// English.
+    En,
+}
+
+/// The strings of one language.
+pub struct Strings {
+    pub app_title: &'static str,
+    pub loading: &'static str,
+    pub welcome_title: &'static str,
+    pub welcome_text: &'static str,
+    pub your_name: &'static str,
+    pub continue_: &'static str,
+    pub communities: &'static str,
+    pub no_community: &'static str,
+    pub new_community: &'static str,
+    pub community_name: &'static str,
+    pub community_description: &'static str,
+    pub create: &'static str,
+    pub cancel: &'static str,
+    pub load_example: &'static str,
+    pub exchanges: &'static str,
+    pub all: &'static str,
+    pub offers: &'static str,
+    pub needs: &'static str,
+    pub category: &'static str,
+    pub any_category: &'static str,
+    pub status: &'static str,
+    pub any_status: &'static str,
+    pub publish: &'static str,
+    pub new_exchange: &'static str,
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub mode: &'static str,
+    pub description: &'static str,
+    pub no_exchange: &'static str,
+    pub by: &'static str,
+    pub replies: &'static str,
+    pub members: &'static str,
+    pub language: &'static str,
+    pub saved: &'static str,
+    pub error: &'static str,
+    pub dismiss: &'static str,
+    pub damaged_files: &'static str,
+    pub shown: &'static str,
+}
+
+const FR: Strings = Strings {
+    app_title: "Passerelle",
+    loading: "Ouverture de vos communautés…",
+    welcome_title: "Bienvenue sur Passerelle",
+    welcome_text: "Passerelle garde votre communauté sur votre ordinateur et la partage avec vos voisins, sans serveur. Pour commencer, comment vous appelle-t-on ?",
+    your_name: "Votre prénom ou votre nom",
+    continue_: "Continuer",
+    communities: "Communautés",
+    no_community: "Vous n'avez pas encore de communauté. Créez-en une, ou découvrez Passerelle avec une communauté exemple.",
+    new_community: "Créer une communauté",
+    community_name: "Nom de la communauté",
+    community_description: "Description",
+    create: "Créer",
+    cancel: "Annuler",
+    load_example: "Découvrir avec une communauté exemple",
+    exchanges: "Échanges",
+    all: "Tout",
+    offers: "Offres",
+    needs: "Besoins",
+    category: "Catégorie",
+    any_category: "Toutes les catégories",
+    status: "État",
+    any_status: "Tous les états",
+    publish: "Publier",
+    new_exchange: "Nouvel échange",
+    kind: "Type",
+    title: "Titre",
+    mode: "Mode",
+    description: "Détails",
+    no_exchange: "Aucun échange ne correspond.",
+    by: "par",
+    replies: "réponses",
+    members: "membres",
+    language: "Langue",
+    saved: "Enregistré.",
+    error: "Erreur",
+    dismiss: "Fermer",
+    damaged_files: "Des fichiers abîmés ont été mis de côté :",
+    shown: "affichés",
+};
+
+const EN: Strings = Strings {
+    app_title: "Passerelle",
+    loading: "Opening your communities…",
+    welcome_title: "Welcome to Passerelle",
+    welcome_text: "Passerelle keeps your community on your computer and shares it with your neighbours, with no server. To begin, what is your name?",
+    your_name: "Your first name or name",
+    continue_: "Continue",
+    communities: "Communities",
+    no_community: "You have no community yet. Create one, or discover Passerelle with an example community.",
+    new_community: "Create a community",
+    community_name: "Community name",
+    community_description: "Description",
+    create: "Create",
+    cancel: "Cancel",
+    load_example: "Discover with an example community",
+    exchanges: "Exchanges",
+    all: "All",
+    offers: "Offers",
+    needs: "Needs",
+    category: "Category",
+    any_category: "All categories",
+    status: "Status",
+    any_status: "All statuses",
+    publish: "Publish",
+    new_exchange: "New exchange",
+    kind: "Type",
+    title: "Title",
+    mode: "Mode",
+    description: "Details",
+    no_exchange: "No exchange matches.",
+    by: "by",
+    replies: "replies",
+    members: "members",
+    language: "Language",
+    saved: "Saved.",
+    error: "Error",
+    dismiss: "Dismiss",
+    damaged_files: "Damaged files were set aside:",
+    shown: "shown",
+};
+
+impl Lang {
+    /// This language's strings.
+    pub fn t(self) -> &'static Strings {
+        match self {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The language's own name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Fr => "Français",
+            Lang::En => "English",
+        }
+    }
+
+    /// An échange kind, as a badge.
+    pub fn kind(self, kind: ExchangeKind) -> &'static str {
+        match (self, kind) {
+            (Lang::Fr, ExchangeKind::Offer) => "Offre",
+            (Lang::Fr, ExchangeKind::Need) => "Besoin",
+            (Lang::En, ExchangeKind::Offer) => "Offer",
+            (Lang::En, ExchangeKind::Need) => "Need",
+        }
+    }
+
+    /// An échange mode.
+    pub fn mode(self, mode: ExchangeMode) -> &'static str {
+        match (self, mode) {
+            (Lang::Fr, ExchangeMode::Savoir) => "Savoir",
+            (Lang::Fr, ExchangeMode::CoupDeMain) => "Coup de main",
+            (Lang::Fr, ExchangeMode::Troc) => "Troc",
+            (Lang::Fr, ExchangeMode::Don) => "Don",
+            (Lang::Fr, ExchangeMode::Pret) => "Prêt",
+            (Lang::En, ExchangeMode::Savoir) => "Knowledge",
+            (Lang::En, ExchangeMode::CoupDeMain) => "Helping hand",
+            (Lang::En, ExchangeMode::Troc) => "Swap",
+            (Lang::En, ExchangeMode::Don) => "Gift",
+            (Lang::En, ExchangeMode::Pret) => "Loan",
+        }
+    }
+
+    /// An échange status.
+    pub fn status(self, status: ExchangeStatus) -> &'static str {
+        match (self, status) {
+            (Lang::Fr, ExchangeStatus::Open) => "Ouvert",
+            (Lang::Fr, ExchangeStatus::InProgress) => "En cours",
+            (Lang::Fr, ExchangeStatus::Done) => "Réalisé",
+            (Lang::En, ExchangeStatus::Open) => "Open",
+            (Lang::En, ExchangeStatus::InProgress) => "In progress",
+            (Lang::En, ExchangeStatus::Done) => "Done",
+        }
+    }
+}

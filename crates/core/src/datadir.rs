@@ -1,0 +1,124 @@
+//! The data directory: where a device keeps its identity and communities.
+//!
+//! ```text
+//! <data>/lock                        held while a process uses the directory
+//! <data>/identity/device.key         iroh secret key (hex, mode 0600)
+//! <data>/identity/actor              Automerge actor id of this device (hex, 0600)
+//! <data>/profile.json                display name and preferences
+//! <data>/communities/<id>/<kind>/    one directory per document: chunk files
+//! <data>/quarantine/                 damaged files, moved aside with a reason
+//! ```
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::CoreError;
+
+/// The default data directory of this user (e.g. `~/.local/share/passerelle`).
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "Passerelle", "passerelle")
+        .map(|d| d.data_dir().to_owned())
+}
+
+/// An opened, locked data directory.
+#[derive(Debug)]
+pub struct DataDir {
+    root: PathBuf,
+    // Held for the life of the node: the OS releases the lock when the process
+    // dies, so a crash never leaves the directory locked.
+    _lock: fs::File,
+}
+
+impl DataDir {
+    /// Creates (if needed) and locks the data directory.
+    pub fn open(root: &Path) -> Result<Self, CoreError> {
+        if root.exists() && !root.is_dir() {
+            return Err(CoreError::NotADirectory(root.to_owned()));
+        }
+        fs::create_dir_all(root).map_err(CoreError::io("create", root))?;
+        let lock_path = root.join("lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(CoreError::io("open", &lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(CoreError::Locked(root.to_owned())),
+            Err(fs::TryLockError::Error(e)) => return Err(CoreError::io("lock", &lock_path)(e)),
+        }
+        let dir = Self {
+            root: root.to_owned(),
+            _lock: lock,
+        };
+        for sub in [dir.identity_dir(), dir.communities_dir()] {
+            fs::create_dir_all(&sub).map_err(CoreError::io("create", &sub))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let id = dir.identity_dir();
+            fs::set_permissions(&id, fs::Permissions::from_mode(0o700))
+                .map_err(CoreError::io("protect", &id))?;
+        }
+        Ok(dir)
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the device identity lives.
+    pub fn identity_dir(&self) -> PathBuf {
+        self.root.join("identity")
+    }
+
+    /// Where communities live.
+    pub fn communities_dir(&self) -> PathBuf {
+        self.root.join("communities")
+    }
+
+    /// Where damaged files go.
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+
+    /// The profile file.
+    pub fn profile_path(&self) -> PathBuf {
+        self.root.join("profile.json")
+    }
+}
+
+/// Writes a whole file crash-safely: temporary file, fsync, rename, fsync of
+/// the directory. Readers see the old content or the new, never a mix.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), CoreError> {
+    let tmp = path.with_extension("tmp");
+    let result = (|| {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        sync_dir(path.parent().unwrap_or(Path::new(".")))
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        CoreError::io("write", path)(e)
+    })
+}
+
+/// Flushes a directory's entries (a rename or a removal) to disk.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}

@@ -1,0 +1,70 @@
+//! What can go wrong in the node, in words a user can act on.
+
+use std::path::PathBuf;
+
+use passerelle_model::{CommandError, CommunityId, LayoutError};
+
+/// An error from the node.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The data directory path is not a directory.
+    #[error(
+        "the data directory {0} exists but is not a directory; choose another path with --data-dir"
+    )]
+    NotADirectory(PathBuf),
+    /// Another Passerelle process uses this data directory.
+    #[error("the data directory {0} is in use by another Passerelle process; close it first")]
+    Locked(PathBuf),
+    /// A file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done ("write", "read"...).
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The device identity could not be loaded or created.
+    #[error(transparent)]
+    Identity(#[from] passerelle_sync::IdentityError),
+    /// No display name has been chosen yet.
+    #[error("choose your name first (passerelle-node init --name NAME)")]
+    NoProfile,
+    /// No community with this id on this device.
+    #[error("no community with id '{0}' on this device (see: passerelle-node community list)")]
+    UnknownCommunity(CommunityId),
+    /// The command was refused; nothing was written.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// A document is not shaped as expected.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// A file on disk is damaged.
+    #[error("{path} is damaged ({reason}); it was moved to {quarantine}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        reason: String,
+        /// Where it is now.
+        quarantine: PathBuf,
+    },
+    /// The node has stopped.
+    #[error("the Passerelle node has stopped")]
+    Stopped,
+}
+
+impl CoreError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> CoreError {
+        let path = path.into();
+        move |source| CoreError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}

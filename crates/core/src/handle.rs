@@ -1,0 +1,436 @@
+//! Starting a node, and the [`Handle`] through which everything talks to it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use automerge::ActorId;
+use passerelle_model::layout::Genesis;
+use passerelle_model::matching::Match;
+use passerelle_model::search::Hit;
+use passerelle_model::{
+    Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, DocumentId, DocumentIds, ItemId,
+    Member, MemberId, Outcome, Role, Timestamp, demo,
+};
+use passerelle_sync::DeviceSecret;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::datadir::{DataDir, write_atomic};
+use crate::error::CoreError;
+use crate::export::{ExportFormat, export};
+use crate::node::State;
+use crate::store::{Quarantined, Store};
+
+/// How to start a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+/// What the node tells its callers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A community's documents changed.
+    Changed {
+        /// Which community.
+        community: CommunityId,
+    },
+    /// A community was created or loaded.
+    CommunityAdded {
+        /// Which community.
+        community: CommunityId,
+    },
+    /// The profile (display name) changed.
+    ProfileChanged,
+}
+
+/// This device's owner, as they introduced themselves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The name others see.
+    pub display_name: String,
+}
+
+/// One line of the community list.
+#[derive(Clone, Debug, Serialize)]
+pub struct CommunitySummary {
+    /// Community id.
+    pub id: CommunityId,
+    /// Name.
+    pub name: String,
+    /// Number of members.
+    pub members: usize,
+    /// Number of échanges.
+    pub exchanges: usize,
+    /// Number of events.
+    pub events: usize,
+    /// This device's role there.
+    pub role: Option<Role>,
+}
+
+type Job = Box<dyn FnOnce(&mut State) + Send>;
+
+/// A cheap, cloneable way to talk to the node's actor.
+#[derive(Clone)]
+pub struct Handle {
+    jobs: mpsc::Sender<Job>,
+    events: broadcast::Sender<Event>,
+    device: DeviceKey,
+    data_dir: PathBuf,
+}
+
+/// A running node: its handle, and the task to wait on at shutdown.
+pub struct Node {
+    handle: Handle,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The current time, in milliseconds since the epoch.
+fn now() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Timestamp)
+        .unwrap_or(0)
+}
+
+/// Fresh randomness for ids.
+fn random() -> u128 {
+    rand::random()
+}
+
+/// A new item id.
+pub(crate) fn new_item_id() -> ItemId {
+    ItemId::from_parts(now(), random())
+}
+
+/// Reads this device's Automerge actor id, creating it on first start.
+fn load_or_create_actor(dir: &DataDir) -> Result<ActorId, CoreError> {
+    let path = dir.identity_dir().join("actor");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match hex::decode(text.trim()) {
+            Ok(bytes) if bytes.len() == 16 => Ok(ActorId::from(bytes)),
+            _ => Err(CoreError::Damaged {
+                reason: "not an actor id".into(),
+                quarantine: path.clone(),
+                path,
+            }),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let bytes: [u8; 16] = rand::random();
+            write_atomic(&path, hex::encode(bytes).as_bytes(), true)?;
+            Ok(ActorId::from(bytes))
+        }
+        Err(e) => Err(CoreError::io("read", &path)(e)),
+    }
+}
+
+fn load_profile(dir: &DataDir) -> Result<Option<Profile>, CoreError> {
+    let path = dir.profile_path();
+    match std::fs::read(&path) {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(profile) => Ok(Some(profile)),
+            Err(e) => {
+                let store = Store::new(dir.communities_dir(), dir.quarantine_dir());
+                let q = store.quarantine(&path, &format!("not a profile: {e}"))?;
+                tracing::warn!("{q}");
+                Ok(None)
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CoreError::io("read", &path)(e)),
+    }
+}
+
+impl Node {
+    /// Opens the data directory and starts the actor on the current tokio runtime.
+    ///
+    /// Fails if the directory cannot be used (not a directory, locked by
+    /// another process, identity unreadable). Damaged community files do not
+    /// fail the start: they are quarantined and listed by [`Handle::quarantined`].
+    pub fn start(config: NodeConfig) -> Result<Node, CoreError> {
+        let dir = DataDir::open(&config.data_dir)?;
+        let (secret, created) =
+            DeviceSecret::load_or_create(&dir.identity_dir().join("device.key"))?;
+        if created {
+            tracing::info!("created a new device identity {}", secret.public_hex());
+        }
+        let actor = load_or_create_actor(&dir)?;
+        let profile = load_profile(&dir)?;
+        let device = DeviceKey(secret.public_hex());
+        let (events, _) = broadcast::channel(256);
+        let store = Store::new(dir.communities_dir(), dir.quarantine_dir());
+        let data_dir = dir.root().to_owned();
+        let mut state = State {
+            dir,
+            store,
+            actor,
+            device: device.clone(),
+            profile,
+            communities: BTreeMap::new(),
+            quarantined: Vec::new(),
+            events: events.clone(),
+        };
+        state.load_all()?;
+        let (jobs, mut queue) = mpsc::channel::<Job>(64);
+        let task = tokio::spawn(async move {
+            while let Some(job) = queue.recv().await {
+                job(&mut state);
+            }
+        });
+        Ok(Node {
+            handle: Handle {
+                jobs,
+                events,
+                device,
+                data_dir,
+            },
+            task,
+        })
+    }
+
+    /// A handle to the node.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Stops the node once every queued command has been handled.
+    pub async fn shutdown(self) {
+        drop(self.handle);
+        // The actor ends when the last handle is dropped; callers may hold clones,
+        // so bound the wait.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.task).await;
+    }
+}
+
+impl Handle {
+    /// Runs `f` on the actor and returns its result.
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut State) -> R + Send + 'static,
+    ) -> Result<R, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |state| {
+            let _ = tx.send(f(state));
+        });
+        self.jobs.send(job).await.map_err(|_| CoreError::Stopped)?;
+        rx.await.map_err(|_| CoreError::Stopped)
+    }
+
+    /// This device's public key.
+    pub fn device_key(&self) -> &DeviceKey {
+        &self.device
+    }
+
+    /// The data directory in use.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// A fresh id for a new item.
+    pub fn new_id(&self) -> ItemId {
+        new_item_id()
+    }
+
+    /// The profile, if a name was chosen.
+    pub async fn profile(&self) -> Result<Option<Profile>, CoreError> {
+        self.call(|s| s.profile.clone()).await
+    }
+
+    /// Chooses (or changes) the display name of this device's owner.
+    pub async fn set_display_name(&self, name: &str) -> Result<Profile, CoreError> {
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(passerelle_model::CommandError::Empty("name").into());
+        }
+        if name.chars().count() > passerelle_model::command::MAX_TITLE {
+            return Err(passerelle_model::CommandError::TooLong {
+                field: "name",
+                len: name.chars().count(),
+                max: passerelle_model::command::MAX_TITLE,
+            }
+            .into());
+        }
+        self.call(move |s| {
+            let profile = Profile { display_name: name };
+            let bytes = serde_json::to_vec_pretty(&profile).expect("a profile always serialises");
+            write_atomic(&s.dir.profile_path(), &bytes, false)?;
+            s.profile = Some(profile.clone());
+            let _ = s.events.send(Event::ProfileChanged);
+            Ok(profile)
+        })
+        .await?
+    }
+
+    /// Damaged files found at start-up.
+    pub async fn quarantined(&self) -> Result<Vec<Quarantined>, CoreError> {
+        self.call(|s| s.quarantined.clone()).await
+    }
+
+    /// The communities on this device.
+    pub async fn communities(&self) -> Result<Vec<CommunitySummary>, CoreError> {
+        self.call(|s| {
+            let device = s.device.clone();
+            let ids: Vec<CommunityId> = s.communities.keys().cloned().collect();
+            let mut out = Vec::new();
+            for id in ids {
+                let Ok(view) = s.view(&id) else { continue };
+                out.push(CommunitySummary {
+                    id,
+                    name: view.community.name.clone(),
+                    members: view.community.members.len(),
+                    exchanges: view.exchanges.len(),
+                    events: view.events.len(),
+                    role: view.member_for_device(&device).map(|m| m.role),
+                });
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+            out
+        })
+        .await
+    }
+
+    /// Creates a community with this device's owner as its admin.
+    pub async fn create_community(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> Result<CommunityId, CoreError> {
+        let name = name.to_owned();
+        let description = description.to_owned();
+        self.call(move |s| {
+            let profile = s.profile.clone().ok_or(CoreError::NoProfile)?;
+            let at = now();
+            let creator = Member {
+                id: MemberId::from_parts(at, random()),
+                display_name: profile.display_name,
+                role: Role::Admin,
+                devices: [(
+                    s.device.0.clone(),
+                    passerelle_model::Device {
+                        added_at: at,
+                        label: "cet appareil".into(),
+                    },
+                )]
+                .into(),
+                skills: Vec::new(),
+                languages: Vec::new(),
+                joined_at: at,
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(passerelle_model::CommandError::Empty("name").into());
+            }
+            if name.chars().count() > passerelle_model::command::MAX_TITLE {
+                return Err(passerelle_model::CommandError::TooLong {
+                    field: "name",
+                    len: name.chars().count(),
+                    max: passerelle_model::command::MAX_TITLE,
+                }
+                .into());
+            }
+            let genesis = Genesis {
+                id: CommunityId::from_parts(at, random()),
+                community_doc: DocumentId::from_random(random()),
+                collections: DocumentIds {
+                    exchanges: DocumentId::from_random(random()),
+                    agenda: DocumentId::from_random(random()),
+                    ideas: DocumentId::from_random(random()),
+                    savoirs: DocumentId::from_random(random()),
+                    fil: DocumentId::from_random(random()),
+                },
+                name: name.to_owned(),
+                description: description.trim().to_owned(),
+                categories: demo::default_categories(),
+                themes: demo::default_themes(),
+                creator,
+                now: at,
+            };
+            let docs = CommunityDocs::create(genesis, &s.actor)?;
+            s.add_community(docs)
+        })
+        .await?
+    }
+
+    /// Creates the example community (see [`passerelle_model::demo`]).
+    pub async fn load_example(&self) -> Result<CommunityId, CoreError> {
+        self.call(|s| {
+            let profile = s.profile.clone().ok_or(CoreError::NoProfile)?;
+            let mut rng = random;
+            let docs = demo::example_community(
+                &s.actor,
+                (&s.device, &profile.display_name),
+                now(),
+                &mut rng,
+            )?;
+            s.add_community(docs)
+        })
+        .await?
+    }
+
+    /// The current view of a community (cached until its documents change).
+    pub async fn view(&self, community: &CommunityId) -> Result<Arc<CommunityView>, CoreError> {
+        let id = community.clone();
+        self.call(move |s| s.view(&id)).await?
+    }
+
+    /// Applies a command; returns once the change is on disk.
+    pub async fn apply(
+        &self,
+        community: &CommunityId,
+        command: Command,
+    ) -> Result<Outcome, CoreError> {
+        let id = community.clone();
+        self.call(move |s| s.apply(&id, command, now())).await?
+    }
+
+    /// Searches everything in a community.
+    pub async fn search(
+        &self,
+        community: &CommunityId,
+        query: &str,
+    ) -> Result<Vec<Hit>, CoreError> {
+        let id = community.clone();
+        let query = query.to_owned();
+        self.call(move |s| {
+            let loaded = s.loaded(&id)?;
+            let index = loaded.cache.search_index(&mut loaded.docs)?;
+            Ok(index.search(&query))
+        })
+        .await?
+    }
+
+    /// Suggested matches between offers and needs.
+    pub async fn matches(&self, community: &CommunityId) -> Result<Arc<Vec<Match>>, CoreError> {
+        let id = community.clone();
+        self.call(move |s| {
+            let loaded = s.loaded(&id)?;
+            Ok(loaded.cache.matches(&mut loaded.docs)?)
+        })
+        .await?
+    }
+
+    /// Writes a community to `out` as JSON or as Automerge documents.
+    pub async fn export(
+        &self,
+        community: &CommunityId,
+        format: ExportFormat,
+        out: &Path,
+    ) -> Result<(), CoreError> {
+        let id = community.clone();
+        let out = out.to_owned();
+        self.call(move |s| {
+            let view = s.view(&id)?;
+            let loaded = s.loaded(&id)?;
+            export(&mut loaded.docs, &view, format, &out)
+        })
+        .await?
+    }
+}

@@ -1,0 +1,25 @@
+//! The Passerelle node: storage, identity and the one actor that owns the
+//! documents.
+//!
+//! [`Node::start`] opens a data directory (locking it against a second
+//! process), loads every community, and spawns the actor task that alone
+//! holds the Automerge documents. Callers (the app, the CLI) talk to it
+//! through a cheap, cloneable [`Handle`]: async commands in, a broadcast
+//! stream of [`Event`]s out. A command returns only once its change is on disk.
+#![warn(missing_docs)]
+
+mod datadir;
+mod error;
+mod export;
+mod handle;
+mod node;
+mod store;
+
+pub use datadir::{DataDir, default_data_dir};
+pub use error::CoreError;
+pub use export::ExportFormat;
+pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
+pub use store::Quarantined;
+
+/// The data model, re-exported so callers name one crate.
+pub use passerelle_model as model;

@@ -1,0 +1,205 @@
+//! The actor's state: every loaded community and how changes reach disk.
+//!
+//! Only the actor task touches this state, one request at a time, so there
+//! are no locks around documents. Disk writes are small (one chunk per
+//! command) and done inline: a command's reply is sent only after its chunk
+//! is fsynced, which is what lets the UI say "saved" truthfully.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use passerelle_model::{
+    Author, Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, DocKind, LayoutError,
+    Outcome, ViewCache, layout::check_kind,
+};
+use tokio::sync::broadcast;
+
+use crate::datadir::DataDir;
+use crate::error::CoreError;
+use crate::handle::{Event, Profile};
+use crate::store::{COMPACT_AFTER, Quarantined, Store};
+
+/// One community in memory, with what is known to be on disk.
+pub(crate) struct Loaded {
+    pub docs: CommunityDocs,
+    /// Heads already written, per document.
+    saved: BTreeMap<DocKind, Vec<ChangeHash>>,
+    /// The files holding each document.
+    files: BTreeMap<DocKind, Vec<PathBuf>>,
+    pub cache: ViewCache,
+}
+
+/// Everything the actor owns.
+pub(crate) struct State {
+    pub dir: DataDir,
+    pub store: Store,
+    pub actor: ActorId,
+    pub device: DeviceKey,
+    pub profile: Option<Profile>,
+    pub communities: BTreeMap<CommunityId, Loaded>,
+    pub quarantined: Vec<Quarantined>,
+    pub events: broadcast::Sender<Event>,
+}
+
+impl State {
+    /// Loads every community on disk; damaged ones are quarantined, not fatal.
+    pub fn load_all(&mut self) -> Result<(), CoreError> {
+        let mut quarantined = Vec::new();
+        for id in self.store.community_ids(&mut quarantined)? {
+            match self.load_community(&id, &mut quarantined) {
+                Ok(loaded) => {
+                    self.communities.insert(id, loaded);
+                }
+                Err(reason) => {
+                    let dir = self.store.community_dir(&id);
+                    quarantined.push(self.store.quarantine(&dir, &reason)?);
+                }
+            }
+        }
+        self.quarantined.extend(quarantined);
+        Ok(())
+    }
+
+    /// Loads one community; `Err(reason)` when its community document is unusable.
+    fn load_community(
+        &self,
+        id: &CommunityId,
+        quarantined: &mut Vec<Quarantined>,
+    ) -> Result<Loaded, String> {
+        let mut docs = BTreeMap::new();
+        let mut files = BTreeMap::new();
+        for kind in DocKind::ALL {
+            let stored = self
+                .store
+                .load_doc(id, kind, quarantined)
+                .map_err(|e| e.to_string())?;
+            let Some(stored) = stored else { continue };
+            if let Err(e) = check_kind(&stored.doc, kind) {
+                if kind == DocKind::Community {
+                    return Err(e.to_string());
+                }
+                // A bad collection hides only itself.
+                let dir = self.store.doc_dir(id, kind);
+                quarantined.push(
+                    self.store
+                        .quarantine(&dir, &e.to_string())
+                        .map_err(|e| e.to_string())?,
+                );
+                continue;
+            }
+            docs.insert(kind, stored.doc);
+            files.insert(kind, stored.files);
+        }
+        if !docs.contains_key(&DocKind::Community) {
+            return Err("its community document is missing or unreadable".to_owned());
+        }
+        let mut docs = CommunityDocs::from_docs(id.clone(), docs).map_err(|e| e.to_string())?;
+        docs.set_actor(&self.actor);
+        let saved = docs.heads().into_iter().collect();
+        Ok(Loaded {
+            docs,
+            saved,
+            files,
+            cache: ViewCache::default(),
+        })
+    }
+
+    /// Writes a whole new community to disk and keeps it loaded.
+    pub fn add_community(&mut self, mut docs: CommunityDocs) -> Result<CommunityId, CoreError> {
+        let id = docs.id().clone();
+        let mut files = BTreeMap::new();
+        let result = (|| {
+            for (kind, doc) in docs.docs_mut() {
+                let path = self.store.write_chunk(&id, kind, &doc.save(), true)?;
+                files.insert(kind, vec![path]);
+            }
+            Ok::<_, CoreError>(())
+        })();
+        if let Err(e) = result {
+            // Half a community is worse than none: remove what was written.
+            let _ = std::fs::remove_dir_all(self.store.community_dir(&id));
+            return Err(e);
+        }
+        let saved = docs.heads().into_iter().collect();
+        self.communities.insert(
+            id.clone(),
+            Loaded {
+                docs,
+                saved,
+                files,
+                cache: ViewCache::default(),
+            },
+        );
+        let _ = self.events.send(Event::CommunityAdded {
+            community: id.clone(),
+        });
+        Ok(id)
+    }
+
+    pub fn loaded(&mut self, id: &CommunityId) -> Result<&mut Loaded, CoreError> {
+        self.communities
+            .get_mut(id)
+            .ok_or_else(|| CoreError::UnknownCommunity(id.clone()))
+    }
+
+    /// Applies a command and returns once its change is durably on disk.
+    pub fn apply(
+        &mut self,
+        id: &CommunityId,
+        command: Command,
+        now: i64,
+    ) -> Result<Outcome, CoreError> {
+        let author = Author {
+            device: self.device.clone(),
+        };
+        let loaded = self.loaded(id)?;
+        let outcome = loaded.docs.apply(&author, command, now)?;
+        if let Err(e) = self.persist(id, outcome.doc) {
+            // Memory must not claim what the disk does not hold: reload from disk.
+            let mut quarantined = Vec::new();
+            if let Ok(fresh) = self.load_community(id, &mut quarantined) {
+                self.communities.insert(id.clone(), fresh);
+            }
+            self.quarantined.extend(quarantined);
+            return Err(e);
+        }
+        let _ = self.events.send(Event::Changed {
+            community: id.clone(),
+        });
+        Ok(outcome)
+    }
+
+    /// Writes the changes of one document made since its last write.
+    fn persist(&mut self, id: &CommunityId, kind: DocKind) -> Result<(), CoreError> {
+        let store = &self.store;
+        let loaded = self
+            .communities
+            .get_mut(id)
+            .ok_or_else(|| CoreError::UnknownCommunity(id.clone()))?;
+        let doc: &mut AutoCommit = loaded.docs.doc_mut(kind).ok_or(LayoutError::Missing {
+            doc: kind.as_str(),
+            field: "kind",
+        })?;
+        let saved = loaded.saved.entry(kind).or_default();
+        let heads = doc.get_heads();
+        if *saved == heads {
+            return Ok(());
+        }
+        let bytes = doc.save_after(saved);
+        let path = store.write_chunk(id, kind, &bytes, false)?;
+        *saved = heads;
+        let files = loaded.files.entry(kind).or_default();
+        files.push(path);
+        if files.len() > COMPACT_AFTER {
+            store.compact(id, kind, doc, files)?;
+        }
+        Ok(())
+    }
+
+    pub fn view(&mut self, id: &CommunityId) -> Result<Arc<CommunityView>, CoreError> {
+        let loaded = self.loaded(id)?;
+        Ok(loaded.cache.view(&mut loaded.docs)?)
+    }
+}

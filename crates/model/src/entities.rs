@@ -1,0 +1,484 @@
+//! The things a community is made of, exactly as they are stored.
+//!
+//! Each struct here is both the document schema (through autosurgeon's
+//! `Reconcile`/`Hydrate`) and the read-side view model (it is `Clone` and
+//! serialisable). `docs/SCHEMA.md` describes the same shapes for other
+//! Automerge implementations; keep the two in step.
+//!
+//! Collections that several devices add to concurrently are maps keyed by the
+//! item's ULID, so concurrent inserts never collide and every item keeps a
+//! stable id. Texts that several people edit are `autosurgeon::Text`.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::Serialize;
+
+use crate::ids::{DeviceKey, DocumentId, ItemId, MemberId, Timestamp};
+
+/// Serialises an `autosurgeon::Text` as a plain string.
+fn text_str<S: serde::Serializer>(text: &Text, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(text.as_str())
+}
+
+macro_rules! unit_enum {
+    ($(#[$doc:meta])* $name:ident $human:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Reconcile, Hydrate, Serialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[autosurgeon(rename = $text)] #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name stored in documents and used on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "unknown {} '{}' (expected one of: {})",
+                        $human,
+                        other,
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+unit_enum!(
+    /// What a member may do in a community.
+    Role "role" {
+        /// A regular member.
+        Membre = "membre",
+        /// A facilitator: runs groups and workshops, moderates.
+        Animateur = "animateur",
+        /// Manages members, roles and settings.
+        Admin = "admin",
+    }
+);
+
+unit_enum!(
+    /// Whether an échange offers something or asks for it.
+    ExchangeKind "kind" {
+        /// "Je propose..."
+        Offer = "offer",
+        /// "J'ai besoin..."
+        Need = "need",
+    }
+);
+
+unit_enum!(
+    /// How an échange is given.
+    ExchangeMode "mode" {
+        /// Sharing knowledge.
+        Savoir = "savoir",
+        /// A helping hand.
+        CoupDeMain = "coup_de_main",
+        /// A swap.
+        Troc = "troc",
+        /// A gift.
+        Don = "don",
+        /// A loan.
+        Pret = "pret",
+    }
+);
+
+unit_enum!(
+    /// Where an échange stands.
+    ExchangeStatus "status" {
+        /// Waiting for someone.
+        Open = "open",
+        /// Someone is on it.
+        InProgress = "in_progress",
+        /// It happened.
+        Done = "done",
+    }
+);
+
+unit_enum!(
+    /// What a reply to an échange says.
+    ReplyKind "reply kind" {
+        /// "Je peux aider" (to a need).
+        CanHelp = "can_help",
+        /// "Ça m'intéresse" (to an offer).
+        Interested = "interested",
+        /// A plain message.
+        Message = "message",
+    }
+);
+
+unit_enum!(
+    /// An answer to an event invitation.
+    RsvpAnswer "answer" {
+        /// Coming.
+        Yes = "yes",
+        /// Perhaps.
+        Maybe = "maybe",
+        /// Not coming.
+        No = "no",
+    }
+);
+
+unit_enum!(
+    /// What an annuaire entry is.
+    ActorKind "kind" {
+        /// Someone to know.
+        Person = "person",
+        /// An association, a company, a public body.
+        Organisation = "organisation",
+        /// A place: a kitchen, a garden, a room.
+        Place = "place",
+    }
+);
+
+/// A label the community uses to sort échanges (cuisine, jardinage...).
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Category {
+    /// Stable slug, e.g. `jardinage`.
+    #[key]
+    pub id: String,
+    /// Display label, e.g. "Jardinage".
+    pub label: String,
+}
+
+/// One item of the community's theme typology (seed 002: seven themes).
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Theme {
+    /// Stable slug.
+    #[key]
+    pub id: String,
+    /// Display label.
+    pub label: String,
+}
+
+/// A device linked to a member.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Device {
+    /// When it was linked.
+    pub added_at: Timestamp,
+    /// A name the member gave it ("portable", "ordinateur du centre").
+    pub label: String,
+}
+
+/// A person in the community.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Member {
+    /// Stable id.
+    pub id: MemberId,
+    /// The name others see.
+    pub display_name: String,
+    /// What they may do.
+    pub role: Role,
+    /// Their devices, keyed by device public key (hex).
+    pub devices: BTreeMap<String, Device>,
+    /// What they can share ("vélo", "danse").
+    pub skills: Vec<String>,
+    /// Languages they speak.
+    pub languages: Vec<String>,
+    /// When they joined.
+    pub joined_at: Timestamp,
+}
+
+impl Member {
+    /// Whether this device key belongs to the member.
+    pub fn has_device(&self, key: &DeviceKey) -> bool {
+        self.devices.contains_key(key.as_str())
+    }
+}
+
+/// A message in a group's discussion thread.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Message {
+    /// Stable id.
+    pub id: ItemId,
+    /// Who wrote it.
+    pub author: MemberId,
+    /// What it says.
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The next time a group meets.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Meeting {
+    /// Start time.
+    pub at: Timestamp,
+    /// Where, if known.
+    pub place: Option<String>,
+}
+
+/// A thematic group or a small circle with a facilitator.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Group {
+    /// Stable id.
+    pub id: ItemId,
+    /// Name ("Jardinage", "Cercle du mardi").
+    pub name: String,
+    /// Theme id from the typology, if any.
+    pub theme: Option<String>,
+    /// What the group is about.
+    #[serde(serialize_with = "text_str")]
+    pub description: Text,
+    /// Members and when they joined.
+    pub members: BTreeMap<String, Timestamp>,
+    /// The member who facilitates it.
+    pub facilitator: Option<MemberId>,
+    /// The discussion thread, keyed by message id.
+    pub thread: BTreeMap<String, Message>,
+    /// The next meeting, if planned.
+    pub next_meeting: Option<Meeting>,
+    /// Who created it.
+    pub created_by: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// How to reach an annuaire entry.
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Contact {
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number, as written.
+    pub phone: Option<String>,
+    /// Web site.
+    pub website: Option<String>,
+}
+
+/// An entry of the annuaire: a person, an organisation or a place.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Actor {
+    /// Stable id.
+    pub id: ItemId,
+    /// What it is.
+    pub kind: ActorKind,
+    /// Name.
+    pub name: String,
+    /// Free description.
+    #[serde(serialize_with = "text_str")]
+    pub description: Text,
+    /// How to reach it.
+    pub contact: Contact,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Tags, lower case.
+    pub tags: Vec<String>,
+    /// Who added it.
+    pub created_by: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A relation between two annuaire entries ("accueille", "partenaire de").
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Link {
+    /// Stable id.
+    pub id: ItemId,
+    /// From this actor...
+    pub from: ItemId,
+    /// ...to this one.
+    pub to: ItemId,
+    /// What the relation is.
+    pub label: String,
+}
+
+/// A reply to an échange.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Reply {
+    /// Stable id.
+    pub id: ItemId,
+    /// Who replied.
+    pub author: MemberId,
+    /// What kind of reply.
+    pub kind: ReplyKind,
+    /// Optional words.
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// An offer or a need.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Exchange {
+    /// Stable id.
+    pub id: ItemId,
+    /// Offer or need.
+    pub kind: ExchangeKind,
+    /// Short title ("Réparer mon vélo").
+    pub title: String,
+    /// Details.
+    #[serde(serialize_with = "text_str")]
+    pub description: Text,
+    /// Category id.
+    pub category: String,
+    /// How it is given.
+    pub mode: ExchangeMode,
+    /// Where, if it matters.
+    pub place: Option<String>,
+    /// Where it stands.
+    pub status: ExchangeStatus,
+    /// Who posted it.
+    pub author: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+    /// Last change of status or content.
+    pub updated_at: Timestamp,
+    /// Replies, keyed by reply id.
+    pub replies: BTreeMap<String, Reply>,
+}
+
+/// One member's answer to an event.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Rsvp {
+    /// The answer.
+    pub answer: RsvpAnswer,
+    /// When it was given.
+    pub at: Timestamp,
+}
+
+/// An event of the agenda.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Event {
+    /// Stable id.
+    pub id: ItemId,
+    /// Title.
+    pub title: String,
+    /// Details.
+    #[serde(serialize_with = "text_str")]
+    pub description: Text,
+    /// Start.
+    pub start: Timestamp,
+    /// End, if known.
+    pub end: Option<Timestamp>,
+    /// Where.
+    pub place: Option<String>,
+    /// How many people can come, if limited.
+    pub capacity: Option<i64>,
+    /// Answers, keyed by member id: one per member.
+    pub rsvps: BTreeMap<String, Rsvp>,
+    /// Who created it.
+    pub created_by: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+impl Event {
+    /// How many members said yes.
+    pub fn attending(&self) -> usize {
+        self.rsvps
+            .values()
+            .filter(|r| r.answer == RsvpAnswer::Yes)
+            .count()
+    }
+}
+
+/// An idea from a workshop table.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Idea {
+    /// Stable id.
+    pub id: ItemId,
+    /// The idea.
+    #[serde(serialize_with = "text_str")]
+    pub text: Text,
+    /// Theme id from the typology, if sorted.
+    pub theme: Option<String>,
+    /// Table number, if from a workshop table.
+    pub table: Option<i64>,
+    /// Votes, keyed by member id: one per member.
+    pub votes: BTreeMap<String, Timestamp>,
+    /// Who proposed it.
+    pub author: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A section of a savoirs sheet.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Section {
+    /// Stable id, so concurrent inserts and edits keep their place.
+    #[key]
+    pub id: String,
+    /// Heading.
+    pub heading: String,
+    /// Body, edited by many.
+    #[serde(serialize_with = "text_str")]
+    pub body: Text,
+}
+
+/// A collaborative sheet: a project sheet, a how-to, a roadmap.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Sheet {
+    /// Stable id.
+    pub id: ItemId,
+    /// Title.
+    pub title: String,
+    /// Ordered sections.
+    pub sections: Vec<Section>,
+    /// Who started it.
+    pub created_by: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+    /// Last edit.
+    pub updated_at: Timestamp,
+}
+
+/// A comment under a post.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Comment {
+    /// Stable id.
+    pub id: ItemId,
+    /// Who wrote it.
+    pub author: MemberId,
+    /// What it says.
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// An announcement in the fil.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Post {
+    /// Stable id.
+    pub id: ItemId,
+    /// The announcement.
+    #[serde(serialize_with = "text_str")]
+    pub text: Text,
+    /// Who posted it.
+    pub author: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+    /// Comments, keyed by comment id.
+    pub comments: BTreeMap<String, Comment>,
+}
+
+/// The ids of a community's collection documents.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct DocumentIds {
+    /// Échanges.
+    pub exchanges: DocumentId,
+    /// Agenda events.
+    pub agenda: DocumentId,
+    /// Atelier ideas.
+    pub ideas: DocumentId,
+    /// Savoirs sheets.
+    pub savoirs: DocumentId,
+    /// Fil posts.
+    pub fil: DocumentId,
+}

@@ -1,0 +1,120 @@
+//! Identifiers and time, as they are stored in documents.
+//!
+//! Every id is a string in the document so that any Automerge implementation
+//! can read it. Item ids are ULIDs: unique without coordination and sortable by
+//! creation time, which gives lists a stable, merge-friendly order.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC. Always passed in, never read here.
+pub type Timestamp = i64;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The id as stored in the document.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+
+        // Stored as a plain string, so other Automerge implementations see no wrapper.
+        impl autosurgeon::Reconcile for $name {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+            fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+                reconciler.str(&self.0)
+            }
+        }
+
+        impl autosurgeon::Hydrate for $name {
+            fn hydrate_string(s: &str) -> Result<Self, autosurgeon::HydrateError> {
+                Ok(Self(s.to_owned()))
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A list item: an échange, an event, an idea, a reply, a section...
+    ItemId
+);
+string_id!(
+    /// A member of a community (a person, who may use several devices).
+    MemberId
+);
+string_id!(
+    /// A community. Also names its directory on disk.
+    CommunityId
+);
+string_id!(
+    /// One Automerge document of a community.
+    DocumentId
+);
+string_id!(
+    /// A device's public key (the iroh `EndpointId`, hex-encoded).
+    DeviceKey
+);
+
+impl ItemId {
+    /// A new ULID from a time and 80 bits of randomness supplied by the caller.
+    pub fn from_parts(now: Timestamp, random: u128) -> Self {
+        let ms = u64::try_from(now).unwrap_or(0);
+        Self(ulid::Ulid::from_parts(ms, random).to_string())
+    }
+}
+
+impl MemberId {
+    /// A new member id, built like an [`ItemId`].
+    pub fn from_parts(now: Timestamp, random: u128) -> Self {
+        Self(ItemId::from_parts(now, random).0)
+    }
+}
+
+impl CommunityId {
+    /// A new community id, built like an [`ItemId`].
+    pub fn from_parts(now: Timestamp, random: u128) -> Self {
+        Self(ItemId::from_parts(now, random).0)
+    }
+
+    /// Whether this string could be a community id (and is safe as a directory name).
+    pub fn is_well_formed(s: &str) -> bool {
+        ulid::Ulid::from_string(s).is_ok()
+    }
+}
+
+impl DocumentId {
+    /// A new document id from 128 random bits supplied by the caller.
+    pub fn from_random(random: u128) -> Self {
+        Self(format!("{random:032x}"))
+    }
+
+    /// Whether this string could be a document id (and is safe as a directory name).
+    pub fn is_well_formed(s: &str) -> bool {
+        s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+}

@@ -1,0 +1,323 @@
+//! How a community is laid out in Automerge documents.
+//!
+//! One *community* document holds what every member needs first and what
+//! decides access (settings, members and their device keys, groups, the
+//! annuaire), and lists the ids of one collection document per big collection.
+//! Collections load and sync independently and keep the membership document
+//! small. Every document's root map, and each collection map inside it, is
+//! created once by the community's creator (the *genesis*): other devices only
+//! ever receive these objects, so two devices never create the same container
+//! concurrently (which would hide one of them after a merge).
+
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use autosurgeon::{Text, reconcile_prop};
+
+use crate::entities::{Category, DocumentIds, Member, Theme};
+use crate::ids::{CommunityId, DocumentId, Timestamp};
+
+/// The schema version written in every document's `schema` field.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The documents of a community.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocKind {
+    /// Settings, members, groups, annuaire, and the ids of the others.
+    Community,
+    /// Offers and needs.
+    Exchanges,
+    /// Events.
+    Agenda,
+    /// Workshop ideas.
+    Ideas,
+    /// Collaborative sheets.
+    Savoirs,
+    /// Announcements.
+    Fil,
+}
+
+impl DocKind {
+    /// Every kind, community first.
+    pub const ALL: [DocKind; 6] = [
+        DocKind::Community,
+        DocKind::Exchanges,
+        DocKind::Agenda,
+        DocKind::Ideas,
+        DocKind::Savoirs,
+        DocKind::Fil,
+    ];
+
+    /// The name stored in the document's `kind` field and used in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Community => "community",
+            DocKind::Exchanges => "exchanges",
+            DocKind::Agenda => "agenda",
+            DocKind::Ideas => "ideas",
+            DocKind::Savoirs => "savoirs",
+            DocKind::Fil => "fil",
+        }
+    }
+
+    /// The root keys of the item maps this document holds.
+    pub fn collections(self) -> &'static [&'static str] {
+        match self {
+            DocKind::Community => &["members", "groups", "actors", "links"],
+            DocKind::Exchanges => &["exchanges"],
+            DocKind::Agenda => &["events"],
+            DocKind::Ideas => &["ideas"],
+            DocKind::Savoirs => &["sheets"],
+            DocKind::Fil => &["posts"],
+        }
+    }
+}
+
+/// A document is not shaped as this schema expects.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    /// A required field is absent (document from elsewhere, or not synced yet).
+    #[error("the {doc} document has no '{field}' field")]
+    Missing {
+        /// Which document.
+        doc: &'static str,
+        /// Which field.
+        field: &'static str,
+    },
+    /// The document's `kind` field is not the expected one.
+    #[error("expected a {expected} document, found '{found}'")]
+    WrongKind {
+        /// Expected kind.
+        expected: &'static str,
+        /// Kind found.
+        found: String,
+    },
+    /// A newer version of Passerelle wrote this document.
+    #[error(
+        "this document uses schema version {0}, newer than this version of Passerelle ({SCHEMA_VERSION}); please update"
+    )]
+    TooNew(i64),
+    /// Reading the document failed.
+    #[error("cannot read document: {0}")]
+    Hydrate(#[from] autosurgeon::HydrateError),
+    /// Automerge refused an operation.
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    /// Writing a value failed.
+    #[error("cannot write document: {0}")]
+    Reconcile(#[from] autosurgeon::ReconcileError),
+}
+
+/// What a new community starts with.
+pub struct Genesis {
+    /// The community's id.
+    pub id: CommunityId,
+    /// The id of each document, community included.
+    pub community_doc: DocumentId,
+    /// The ids of the collection documents.
+    pub collections: DocumentIds,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Échange categories.
+    pub categories: Vec<Category>,
+    /// Theme typology.
+    pub themes: Vec<Theme>,
+    /// The creator, first admin.
+    pub creator: Member,
+    /// Creation time.
+    pub now: Timestamp,
+}
+
+/// All documents of one community, in memory.
+#[derive(Clone)]
+pub struct CommunityDocs {
+    id: CommunityId,
+    docs: BTreeMap<DocKind, AutoCommit>,
+}
+
+impl CommunityDocs {
+    /// Creates the genesis of every document of a new community.
+    pub fn create(genesis: Genesis, actor: &ActorId) -> Result<Self, LayoutError> {
+        let mut docs = BTreeMap::new();
+        let mut community = AutoCommit::new().with_actor(actor.clone());
+        let root_fields = |doc: &mut AutoCommit, kind: DocKind| -> Result<(), LayoutError> {
+            doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+            doc.put(ROOT, "kind", kind.as_str())?;
+            doc.put(ROOT, "community", genesis.id.as_str())?;
+            for key in kind.collections() {
+                doc.put_object(ROOT, *key, ObjType::Map)?;
+            }
+            Ok(())
+        };
+        root_fields(&mut community, DocKind::Community)?;
+        community.put(ROOT, "id", genesis.community_doc.as_str())?;
+        community.put(ROOT, "created_at", genesis.now)?;
+        reconcile_prop(&mut community, ROOT, "name", &genesis.name)?;
+        reconcile_prop(
+            &mut community,
+            ROOT,
+            "description",
+            Text::with_value(&genesis.description),
+        )?;
+        reconcile_prop(&mut community, ROOT, "categories", &genesis.categories)?;
+        reconcile_prop(&mut community, ROOT, "themes", &genesis.themes)?;
+        reconcile_prop(&mut community, ROOT, "documents", &genesis.collections)?;
+        let members = map_obj(&community, DocKind::Community, "members")?;
+        reconcile_prop(
+            &mut community,
+            &members,
+            genesis.creator.id.as_str(),
+            &genesis.creator,
+        )?;
+        commit(&mut community, "create community", genesis.now);
+        docs.insert(DocKind::Community, community);
+
+        for kind in &DocKind::ALL[1..] {
+            let mut doc = AutoCommit::new().with_actor(actor.clone());
+            root_fields(&mut doc, *kind)?;
+            if let Some(id) = collection_id(&genesis.collections, *kind) {
+                doc.put(ROOT, "id", id.as_str())?;
+            }
+            commit(&mut doc, "create collection", genesis.now);
+            docs.insert(*kind, doc);
+        }
+        Ok(Self {
+            id: genesis.id,
+            docs,
+        })
+    }
+
+    /// Wraps documents loaded from storage, checking their kinds and schema.
+    pub fn from_docs(
+        id: CommunityId,
+        docs: BTreeMap<DocKind, AutoCommit>,
+    ) -> Result<Self, LayoutError> {
+        for (kind, doc) in &docs {
+            check_kind(doc, *kind)?;
+        }
+        if !docs.contains_key(&DocKind::Community) {
+            return Err(LayoutError::Missing {
+                doc: "community",
+                field: "kind",
+            });
+        }
+        Ok(Self { id, docs })
+    }
+
+    /// The community's id.
+    pub fn id(&self) -> &CommunityId {
+        &self.id
+    }
+
+    /// One document.
+    pub fn doc(&self, kind: DocKind) -> Option<&AutoCommit> {
+        self.docs.get(&kind)
+    }
+
+    /// One document, for writing.
+    pub fn doc_mut(&mut self, kind: DocKind) -> Option<&mut AutoCommit> {
+        self.docs.get_mut(&kind)
+    }
+
+    /// Every document present.
+    pub fn docs(&self) -> impl Iterator<Item = (DocKind, &AutoCommit)> {
+        self.docs.iter().map(|(k, d)| (*k, d))
+    }
+
+    /// Every document present, for writing.
+    pub fn docs_mut(&mut self) -> impl Iterator<Item = (DocKind, &mut AutoCommit)> {
+        self.docs.iter_mut().map(|(k, d)| (*k, d))
+    }
+
+    /// The document ids, read from the community document.
+    pub fn document_ids(&self) -> Result<(DocumentId, DocumentIds), LayoutError> {
+        let doc = self.community();
+        let id: String = autosurgeon::hydrate_prop(doc, ROOT, "id")?;
+        let ids: DocumentIds = autosurgeon::hydrate_prop(doc, ROOT, "documents")?;
+        Ok((DocumentId(id), ids))
+    }
+
+    /// The community document (always present).
+    pub fn community(&self) -> &AutoCommit {
+        // `from_docs` and `create` both guarantee the community document exists.
+        &self.docs[&DocKind::Community]
+    }
+
+    /// Sets the Automerge actor of every document.
+    pub fn set_actor(&mut self, actor: &ActorId) {
+        for doc in self.docs.values_mut() {
+            doc.set_actor(actor.clone());
+        }
+    }
+
+    /// The heads of every document, used as the cache key of derived data.
+    pub fn heads(&mut self) -> Vec<(DocKind, Vec<automerge::ChangeHash>)> {
+        self.docs
+            .iter_mut()
+            .map(|(k, d)| (*k, d.get_heads()))
+            .collect()
+    }
+}
+
+/// The id of a collection document (`None` for the community document, whose
+/// id is its own `id` field).
+pub fn collection_id(ids: &DocumentIds, kind: DocKind) -> Option<&DocumentId> {
+    match kind {
+        DocKind::Community => None,
+        DocKind::Exchanges => Some(&ids.exchanges),
+        DocKind::Agenda => Some(&ids.agenda),
+        DocKind::Ideas => Some(&ids.ideas),
+        DocKind::Savoirs => Some(&ids.savoirs),
+        DocKind::Fil => Some(&ids.fil),
+    }
+}
+
+/// Checks that a document is of the expected kind and a schema we understand.
+pub fn check_kind(doc: &AutoCommit, expected: DocKind) -> Result<(), LayoutError> {
+    let kind: String = match autosurgeon::hydrate_prop(doc, ROOT, "kind") {
+        Ok(kind) => kind,
+        Err(_) => {
+            return Err(LayoutError::Missing {
+                doc: expected.as_str(),
+                field: "kind",
+            });
+        }
+    };
+    if kind != expected.as_str() {
+        return Err(LayoutError::WrongKind {
+            expected: expected.as_str(),
+            found: kind,
+        });
+    }
+    let schema: i64 =
+        autosurgeon::hydrate_prop(doc, ROOT, "schema").map_err(|_| LayoutError::Missing {
+            doc: expected.as_str(),
+            field: "schema",
+        })?;
+    if schema > SCHEMA_VERSION {
+        return Err(LayoutError::TooNew(schema));
+    }
+    Ok(())
+}
+
+/// The object id of one of a document's item maps.
+pub fn map_obj(doc: &AutoCommit, kind: DocKind, key: &'static str) -> Result<ObjId, LayoutError> {
+    match doc.get(ROOT, key)? {
+        Some((automerge::Value::Object(ObjType::Map), obj)) => Ok(obj),
+        _ => Err(LayoutError::Missing {
+            doc: kind.as_str(),
+            field: key,
+        }),
+    }
+}
+
+/// Commits pending operations as one change, stamped with the caller's time.
+pub(crate) fn commit(doc: &mut AutoCommit, message: &str, now: Timestamp) {
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(message.to_owned())
+            .with_time(now / 1000),
+    );
+}

@@ -1,0 +1,29 @@
+//! The community data model of Passerelle.
+//!
+//! A community lives in a handful of Automerge documents (see [`layout`]): one
+//! *community* document holding settings, members, groups and the annuaire, and
+//! one document per large collection (échanges, agenda, atelier ideas, savoirs,
+//! fil). Everything that changes a community goes through a typed [`Command`]
+//! which is validated before it touches a document; everything that reads one
+//! goes through the immutable [`view`] models, rebuilt only when the document
+//! heads change, with the [`search`] and [`matching`] indexes derived from them.
+//!
+//! This crate is pure: no IO, no clock, no randomness. Time and new ids are
+//! passed in by the caller, so every test here is deterministic.
+#![warn(missing_docs)]
+
+pub mod command;
+pub mod demo;
+pub mod entities;
+pub mod ids;
+pub mod layout;
+pub mod matching;
+pub mod normalize;
+pub mod search;
+pub mod view;
+
+pub use command::{Author, Command, CommandError, Outcome};
+pub use entities::*;
+pub use ids::{CommunityId, DeviceKey, DocumentId, ItemId, MemberId, Timestamp};
+pub use layout::{CommunityDocs, DocKind, LayoutError};
+pub use view::{CommunityView, ViewCache};

@@ -1,0 +1,307 @@
+//! Immutable, hydrated view models, rebuilt only when a document's heads move.
+//!
+//! Readers (the app, the CLI, search and matching) never touch Automerge
+//! directly: they get an `Arc<CommunityView>` whose parts are shared between
+//! successive views, so a change to the agenda re-hydrates the agenda alone.
+//! The derived indexes (search, matches) are cached under the same heads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use automerge::{AutoCommit, ChangeHash, ROOT};
+use autosurgeon::{Hydrate, Text, hydrate_prop};
+use serde::Serialize;
+
+use crate::entities::*;
+use crate::ids::{CommunityId, DeviceKey, MemberId, Timestamp};
+use crate::layout::{CommunityDocs, DocKind, LayoutError};
+use crate::matching::{Match, suggest_matches};
+use crate::search::SearchIndex;
+
+/// What the community document holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct CommunityPart {
+    /// Community id.
+    pub id: CommunityId,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// Échange categories, in order.
+    pub categories: Vec<Category>,
+    /// Theme typology, in order.
+    pub themes: Vec<Theme>,
+    /// Members, by display name.
+    pub members: Vec<Member>,
+    /// Groups, by name.
+    pub groups: Vec<Group>,
+    /// Annuaire entries, by name.
+    pub actors: Vec<Actor>,
+    /// Links between annuaire entries.
+    pub links: Vec<Link>,
+}
+
+/// Everything a screen needs to show one community.
+#[derive(Clone, Debug)]
+pub struct CommunityView {
+    /// Settings, members, groups, annuaire.
+    pub community: Arc<CommunityPart>,
+    /// Échanges, newest first.
+    pub exchanges: Arc<Vec<Exchange>>,
+    /// Events, by start time.
+    pub events: Arc<Vec<Event>>,
+    /// Ideas, oldest first.
+    pub ideas: Arc<Vec<Idea>>,
+    /// Sheets, by title.
+    pub sheets: Arc<Vec<Sheet>>,
+    /// Posts, newest first.
+    pub posts: Arc<Vec<Post>>,
+    /// The heads this view was built from.
+    pub heads: Heads,
+}
+
+/// Heads of every document of a community: the cache key of derived data.
+pub type Heads = Vec<(DocKind, Vec<ChangeHash>)>;
+
+impl CommunityView {
+    /// The member owning this device, if any.
+    pub fn member_for_device(&self, device: &DeviceKey) -> Option<&Member> {
+        self.community.members.iter().find(|m| m.has_device(device))
+    }
+
+    /// A member by id.
+    pub fn member(&self, id: &MemberId) -> Option<&Member> {
+        self.community.members.iter().find(|m| &m.id == id)
+    }
+
+    /// A member's display name, or a placeholder for someone not (yet) known here.
+    pub fn member_name(&self, id: &MemberId) -> &str {
+        self.member(id).map_or("?", |m| m.display_name.as_str())
+    }
+
+    /// A category's label, or its id if unknown.
+    pub fn category_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.community
+            .categories
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(id, |c| c.label.as_str())
+    }
+
+    /// A theme's label, or its id if unknown.
+    pub fn theme_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.community
+            .themes
+            .iter()
+            .find(|t| t.id == id)
+            .map_or(id, |t| t.label.as_str())
+    }
+}
+
+struct Cached<T> {
+    heads: Vec<ChangeHash>,
+    value: Arc<T>,
+}
+
+/// Cached views and indexes of one community.
+#[derive(Default)]
+pub struct ViewCache {
+    community: Option<Cached<CommunityPart>>,
+    exchanges: Option<Cached<Vec<Exchange>>>,
+    events: Option<Cached<Vec<Event>>>,
+    ideas: Option<Cached<Vec<Idea>>>,
+    sheets: Option<Cached<Vec<Sheet>>>,
+    posts: Option<Cached<Vec<Post>>>,
+    view: Option<Arc<CommunityView>>,
+    search: Option<(Heads, Arc<SearchIndex>)>,
+    matches: Option<(Heads, Arc<Vec<Match>>)>,
+}
+
+/// Returns the cached value if the heads are unchanged, otherwise rebuilds it.
+fn refresh<T>(
+    slot: &mut Option<Cached<T>>,
+    doc: Option<&mut AutoCommit>,
+    build: impl FnOnce(&AutoCommit) -> Result<T, LayoutError>,
+    empty: impl FnOnce() -> T,
+) -> Result<Arc<T>, LayoutError> {
+    let Some(doc) = doc else {
+        return Ok(Arc::new(empty()));
+    };
+    let heads = doc.get_heads();
+    if let Some(cached) = slot.as_ref().filter(|c| c.heads == heads) {
+        return Ok(cached.value.clone());
+    }
+    let value = Arc::new(build(doc)?);
+    *slot = Some(Cached {
+        heads,
+        value: value.clone(),
+    });
+    Ok(value)
+}
+
+/// Hydrates one item map of a document, skipping (not failing on) items that
+/// do not match the schema, so one bad item cannot hide a whole collection.
+fn items<T: Hydrate>(doc: &AutoCommit, key: &'static str) -> Vec<T> {
+    let Ok(Some((_, obj))) = automerge::ReadDoc::get(doc, ROOT, key) else {
+        return Vec::new();
+    };
+    automerge::ReadDoc::keys(doc, &obj)
+        .filter_map(|k| hydrate_prop(doc, &obj, k.as_str()).ok())
+        .collect()
+}
+
+fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, LayoutError> {
+    let mut members: Vec<Member> = items(doc, "members");
+    members.sort_by(|a, b| {
+        crate::normalize::fold(&a.display_name).cmp(&crate::normalize::fold(&b.display_name))
+    });
+    let mut groups: Vec<Group> = items(doc, "groups");
+    groups.sort_by(|a, b| crate::normalize::fold(&a.name).cmp(&crate::normalize::fold(&b.name)));
+    let mut actors: Vec<Actor> = items(doc, "actors");
+    actors.sort_by(|a, b| crate::normalize::fold(&a.name).cmp(&crate::normalize::fold(&b.name)));
+    let description: Text = hydrate_prop(doc, ROOT, "description")?;
+    Ok(CommunityPart {
+        id: id.clone(),
+        name: hydrate_prop(doc, ROOT, "name")?,
+        description: description.as_str().to_owned(),
+        created_at: hydrate_prop(doc, ROOT, "created_at")?,
+        categories: hydrate_prop(doc, ROOT, "categories")?,
+        themes: hydrate_prop(doc, ROOT, "themes")?,
+        members,
+        groups,
+        actors,
+        links: items(doc, "links"),
+    })
+}
+
+impl ViewCache {
+    /// The current view, rebuilding only the parts whose document changed.
+    pub fn view(&mut self, docs: &mut CommunityDocs) -> Result<Arc<CommunityView>, LayoutError> {
+        let heads = docs.heads();
+        if let Some(view) = self.view.as_ref().filter(|v| v.heads == heads) {
+            return Ok(view.clone());
+        }
+        let id = docs.id().clone();
+        let community = refresh(
+            &mut self.community,
+            docs.doc_mut(DocKind::Community),
+            |d| community_part(d, &id),
+            || unreachable!("the community document is always present"),
+        )?;
+        let exchanges = refresh(
+            &mut self.exchanges,
+            docs.doc_mut(DocKind::Exchanges),
+            |d| {
+                let mut v: Vec<Exchange> = items(d, "exchanges");
+                v.sort_by(|a, b| {
+                    b.created_at
+                        .cmp(&a.created_at)
+                        .then_with(|| b.id.cmp(&a.id))
+                });
+                Ok(v)
+            },
+            Vec::new,
+        )?;
+        let events = refresh(
+            &mut self.events,
+            docs.doc_mut(DocKind::Agenda),
+            |d| {
+                let mut v: Vec<Event> = items(d, "events");
+                v.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
+                Ok(v)
+            },
+            Vec::new,
+        )?;
+        let ideas = refresh(
+            &mut self.ideas,
+            docs.doc_mut(DocKind::Ideas),
+            |d| {
+                let mut v: Vec<Idea> = items(d, "ideas");
+                v.sort_by(|a, b| {
+                    a.created_at
+                        .cmp(&b.created_at)
+                        .then_with(|| a.id.cmp(&b.id))
+                });
+                Ok(v)
+            },
+            Vec::new,
+        )?;
+        let sheets = refresh(
+            &mut self.sheets,
+            docs.doc_mut(DocKind::Savoirs),
+            |d| {
+                let mut v: Vec<Sheet> = items(d, "sheets");
+                v.sort_by(|a, b| {
+                    crate::normalize::fold(&a.title).cmp(&crate::normalize::fold(&b.title))
+                });
+                Ok(v)
+            },
+            Vec::new,
+        )?;
+        let posts = refresh(
+            &mut self.posts,
+            docs.doc_mut(DocKind::Fil),
+            |d| {
+                let mut v: Vec<Post> = items(d, "posts");
+                v.sort_by(|a, b| {
+                    b.created_at
+                        .cmp(&a.created_at)
+                        .then_with(|| b.id.cmp(&a.id))
+                });
+                Ok(v)
+            },
+            Vec::new,
+        )?;
+        let view = Arc::new(CommunityView {
+            community,
+            exchanges,
+            events,
+            ideas,
+            sheets,
+            posts,
+            heads,
+        });
+        self.view = Some(view.clone());
+        Ok(view)
+    }
+
+    /// The search index of the current view.
+    pub fn search_index(
+        &mut self,
+        docs: &mut CommunityDocs,
+    ) -> Result<Arc<SearchIndex>, LayoutError> {
+        let view = self.view(docs)?;
+        if let Some((heads, index)) = &self.search {
+            if *heads == view.heads {
+                return Ok(index.clone());
+            }
+        }
+        let index = Arc::new(SearchIndex::build(&view));
+        self.search = Some((view.heads.clone(), index.clone()));
+        Ok(index)
+    }
+
+    /// The suggested matches of the current view.
+    pub fn matches(&mut self, docs: &mut CommunityDocs) -> Result<Arc<Vec<Match>>, LayoutError> {
+        let view = self.view(docs)?;
+        if let Some((heads, matches)) = &self.matches {
+            if *heads == view.heads {
+                return Ok(matches.clone());
+            }
+        }
+        let matches = Arc::new(suggest_matches(&view.exchanges));
+        self.matches = Some((view.heads.clone(), matches.clone()));
+        Ok(matches)
+    }
+}
+
+/// Members by id, for quick lookups while building indexes.
+pub fn members_by_id(view: &CommunityView) -> BTreeMap<&str, &Member> {
+    view.community
+        .members
+        .iter()
+        .map(|m| (m.id.as_str(), m))
+        .collect()
+}
