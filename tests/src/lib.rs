@@ -5,29 +5,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The `passerelle-node` binary of this build profile, built if missing.
+/// The `passerelle-node` binary under test.
+///
+/// Integration tests of `passerelle-cli` get it from cargo
+/// (`CARGO_BIN_EXE_passerelle-node`, always freshly built with the same
+/// features as the tests) and hand it over once with [`use_binary`].
 pub fn node_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // Tests live in target/<profile>/deps/; binaries one level up.
-        let exe = std::env::current_exe().expect("the test knows its own path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary is in target/<profile>/deps");
-        let bin = profile_dir.join(format!("passerelle-node{}", std::env::consts::EXE_SUFFIX));
-        if !bin.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let mut build = Command::new(cargo);
-            build.args(["build", "-p", "passerelle-cli", "--bin", "passerelle-node"]);
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                build.arg("--release");
-            }
-            let status = build.status().expect("cargo runs");
-            assert!(status.success(), "building passerelle-node failed");
-        }
-        bin
-    })
+    BIN.get()
+        .expect("call passerelle_tests::use_binary(env!(\"CARGO_BIN_EXE_passerelle-node\")) first")
+}
+
+static BIN: OnceLock<PathBuf> = OnceLock::new();
+
+/// Sets the `passerelle-node` binary the helpers run.
+pub fn use_binary(path: &str) {
+    let _ = BIN.set(PathBuf::from(path));
 }
 
 /// A command for `passerelle-node --data-dir DIR ARGS...`, confined to loopback.
@@ -38,6 +30,14 @@ pub fn node_cmd(dir: &Path, args: &[&str]) -> Command {
         .env("PASSERELLE_MDNS", "off")
         .env_remove("PASSERELLE_DATA_DIR");
     cmd
+}
+
+/// Points the helpers at the binary cargo built for this test run.
+#[macro_export]
+macro_rules! setup {
+    () => {
+        $crate::use_binary(env!("CARGO_BIN_EXE_passerelle-node"))
+    };
 }
 
 /// Runs `passerelle-node` and returns its output.

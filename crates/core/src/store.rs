@@ -132,7 +132,7 @@ impl Store {
                 p.clone(),
             )
         });
-        let mut doc = AutoCommit::new();
+        let mut doc = passerelle_model::layout::new_doc();
         let mut files = Vec::new();
         for path in paths {
             let bytes = fs::read(&path).map_err(CoreError::io("read", &path))?;
@@ -141,7 +141,7 @@ impl Store {
             } else {
                 // Parse it alone first, so a chunk failing half-way never
                 // leaves part of itself in the document.
-                AutoCommit::new()
+                passerelle_model::layout::new_doc()
                     .load_incremental(&bytes)
                     .and_then(|_| doc.load_incremental(&bytes))
                     .map_err(|e| e.to_string())

@@ -756,3 +756,29 @@ impl Builder<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_community_builds() {
+        let mut n = 0u128;
+        let mut random = || {
+            n += 1;
+            n
+        };
+        let me = DeviceKey("c".repeat(64));
+        let actor = automerge::ActorId::from(b"cccccccccccccccc".as_slice());
+        let mut docs =
+            example_community(&actor, (&me, "Nadia"), 1_790_000_000_000, &mut random).unwrap();
+        let view = crate::ViewCache::default().view(&mut docs).unwrap();
+        assert!(view.exchanges.len() >= 10);
+        assert_eq!(view.community.themes.len(), 7);
+        assert!(view.sheets.iter().any(|s| {
+            s.sections
+                .iter()
+                .any(|x| x.body.as_str().contains("Authenti'Cité"))
+        }));
+    }
+}

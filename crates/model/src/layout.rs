@@ -20,6 +20,17 @@ use crate::ids::{CommunityId, DocumentId, Timestamp};
 /// The schema version written in every document's `schema` field.
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// A new, empty document, indexing text by UTF-8 byte.
+///
+/// autosurgeon's `Text` computes its splice positions on Rust strings, in
+/// bytes; the document must count text positions the same way, or an edit
+/// after an accented letter lands in the wrong place (or out of bounds).
+/// The encoding is only how positions are counted here: the stored text, and
+/// what other implementations read, is the same.
+pub fn new_doc() -> AutoCommit {
+    AutoCommit::new_with_encoding(automerge::TextEncoding::Utf8CodeUnit)
+}
+
 /// The documents of a community.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DocKind {
@@ -141,7 +152,7 @@ impl CommunityDocs {
     /// Creates the genesis of every document of a new community.
     pub fn create(genesis: Genesis, actor: &ActorId) -> Result<Self, LayoutError> {
         let mut docs = BTreeMap::new();
-        let mut community = AutoCommit::new().with_actor(actor.clone());
+        let mut community = new_doc().with_actor(actor.clone());
         let root_fields = |doc: &mut AutoCommit, kind: DocKind| -> Result<(), LayoutError> {
             doc.put(ROOT, "schema", SCHEMA_VERSION)?;
             doc.put(ROOT, "kind", kind.as_str())?;
@@ -175,7 +186,7 @@ impl CommunityDocs {
         docs.insert(DocKind::Community, community);
 
         for kind in &DocKind::ALL[1..] {
-            let mut doc = AutoCommit::new().with_actor(actor.clone());
+            let mut doc = new_doc().with_actor(actor.clone());
             root_fields(&mut doc, *kind)?;
             if let Some(id) = collection_id(&genesis.collections, *kind) {
                 doc.put(ROOT, "id", id.as_str())?;

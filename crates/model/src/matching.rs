@@ -68,10 +68,9 @@ pub fn suggest_matches(exchanges: &[Exchange]) -> Vec<Match> {
             }
         }
         for (n, words) in shared {
+            // Offers by the need's own author are kept: on a shared device (the
+            // social centre's computer) one member posts for several people.
             let (offer, offer_words) = &offers[n];
-            if offer.author == need.author {
-                continue;
-            }
             let score = words.len() as f64 / ((need_words.len() * offer_words.len()) as f64).sqrt();
             out.push(Match {
                 offer: offer.id.clone(),

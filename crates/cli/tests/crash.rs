@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 
 #[test]
 fn sigkill_during_200_adds_loses_nothing_acknowledged() {
+    passerelle_tests::setup!();
     let (_tmp, dir) = device("Moussa");
     let c = ok(&dir, &["community", "create", "--name", "Atelier vélo"]);
     let seed: u64 = rand::random();

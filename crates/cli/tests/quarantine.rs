@@ -17,6 +17,7 @@ fn doc_files(dir: &Path, community: &str, kind: &str) -> Vec<PathBuf> {
 
 #[test]
 fn a_truncated_collection_file_is_quarantined_and_the_rest_opens() {
+    passerelle_tests::setup!();
     let (_tmp, dir) = device("Chantal");
     let a = ok(&dir, &["community", "create", "--name", "Jardins"]);
     let b = ok(&dir, &["community", "create", "--name", "Cuisine"]);
@@ -117,6 +118,7 @@ fn a_truncated_collection_file_is_quarantined_and_the_rest_opens() {
 
 #[test]
 fn a_garbage_community_document_hides_only_that_community() {
+    passerelle_tests::setup!();
     let (_tmp, dir) = device("Karim");
     let a = ok(&dir, &["community", "create", "--name", "Informatique"]);
     let b = ok(&dir, &["community", "create", "--name", "Langues"]);

@@ -21,6 +21,7 @@ fn find<'a>(items: &'a [Value], id: &str) -> &'a Value {
 
 #[test]
 fn every_command_works_and_everything_is_listed_after_restart() {
+    passerelle_tests::setup!();
     let (_tmp, dir) = device("Marion");
     let key = ok(&dir, &["id"]);
     assert_eq!(key.len(), 64, "a device key is 32 bytes of hex: {key}");
@@ -121,7 +122,7 @@ fn every_command_works_and_everything_is_listed_after_restart() {
     let e = find(&events, &event);
     assert_eq!(field(e, "capacity"), 12);
     assert_eq!(field(e, "attending"), 1);
-    assert_eq!(field(e, "start"), 1_764_925_200_000i64);
+    assert_eq!(field(e, "start"), 1_796_461_200_000i64);
 
     let idea = ok(
         &dir,
@@ -324,6 +325,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn bad_input_is_refused_clearly_and_writes_nothing() {
+    passerelle_tests::setup!();
     let (_tmp, dir) = device("Ana");
     let c = ok(&dir, &["community", "create", "--name", "Quartier"]);
     let event = ok(
@@ -573,6 +575,7 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
 
 #[test]
 fn the_example_community_comes_from_the_seeds() {
+    passerelle_tests::setup!();
     let (_tmp, dir) = device("Nadia");
     let c = ok(&dir, &["demo"]);
     let exchanges = list(&dir, &["exchange", "list", "--community", &c]);
@@ -607,6 +610,7 @@ fn the_example_community_comes_from_the_seeds() {
 
 #[test]
 fn a_second_process_on_the_same_data_dir_is_told_to_wait() {
+    passerelle_tests::setup!();
     let (_tmp, dir) = device("Leila");
     let _lock = {
         let f = std::fs::OpenOptions::new()
