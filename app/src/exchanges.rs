@@ -182,10 +182,10 @@ impl ExchangesPanel {
         let label = ui.label(t.title);
         ui.text_edit_singleline(&mut form.title)
             .labelled_by(label.id);
-        if form.category.is_empty() {
-            if let Some(first) = view.community.categories.first() {
-                form.category = first.id.clone();
-            }
+        if form.category.is_empty()
+            && let Some(first) = view.community.categories.first()
+        {
+            form.category = first.id.clone();
         }
         let label = ui.label(t.category);
         egui::ComboBox::from_id_salt("form-category")

@@ -37,9 +37,9 @@ pub enum CoreError {
     /// The command was refused; nothing was written.
     #[error(transparent)]
     Command(#[from] CommandError),
-    /// A document is not shaped as expected.
+    /// A document is not shaped as expected (boxed: rare, and large).
     #[error(transparent)]
-    Layout(#[from] LayoutError),
+    Layout(Box<LayoutError>),
     /// A file on disk is damaged.
     #[error("{path} is damaged ({reason}); it was moved to {quarantine}")]
     Damaged {
@@ -53,6 +53,12 @@ pub enum CoreError {
     /// The node has stopped.
     #[error("the Passerelle node has stopped")]
     Stopped,
+}
+
+impl From<LayoutError> for CoreError {
+    fn from(e: LayoutError) -> Self {
+        CoreError::Layout(Box::new(e))
+    }
 }
 
 impl CoreError {

@@ -283,26 +283,14 @@ pub enum CommandError {
     /// The same category or theme exists already.
     #[error("'{0}' already exists")]
     AlreadyExists(String),
-    /// The documents are not shaped as expected.
+    /// The documents are not shaped as expected (boxed: rare, and large).
     #[error(transparent)]
-    Layout(#[from] LayoutError),
+    Layout(Box<LayoutError>),
 }
 
-impl From<automerge::AutomergeError> for CommandError {
-    fn from(e: automerge::AutomergeError) -> Self {
-        CommandError::Layout(e.into())
-    }
-}
-
-impl From<autosurgeon::HydrateError> for CommandError {
-    fn from(e: autosurgeon::HydrateError) -> Self {
-        CommandError::Layout(e.into())
-    }
-}
-
-impl From<autosurgeon::ReconcileError> for CommandError {
-    fn from(e: autosurgeon::ReconcileError) -> Self {
-        CommandError::Layout(e.into())
+impl<E: Into<LayoutError>> From<E> for CommandError {
+    fn from(e: E) -> Self {
+        CommandError::Layout(Box::new(e.into()))
     }
 }
 

@@ -335,7 +335,9 @@ pub fn example_community(
         DAY,
     )?;
 
-    let events: [(&Author, &str, &str, i64, i64, &str, Option<i64>); 5] = [
+    // (who, title, description, in how many days, hours, place, capacity)
+    type EventRow<'a> = (&'a Author, &'a str, &'a str, i64, i64, &'a str, Option<i64>);
+    let events: [EventRow; 5] = [
         (
             &marion,
             "Info'action : réunion de lancement",
@@ -598,7 +600,9 @@ pub fn example_community(
         )?;
     }
 
-    let actors: [(&str, ActorKind, &str, Option<&str>, &[&str]); 7] = [
+    // (name, kind, description, address, tags)
+    type ActorRow<'a> = (&'a str, ActorKind, &'a str, Option<&'a str>, &'a [&'a str]);
+    let actors: [ActorRow; 7] = [
         (
             "Authenti'Cité",
             ActorKind::Organisation,

@@ -158,9 +158,9 @@ fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, L
         crate::normalize::fold(&a.display_name).cmp(&crate::normalize::fold(&b.display_name))
     });
     let mut groups: Vec<Group> = items(doc, "groups");
-    groups.sort_by(|a, b| crate::normalize::fold(&a.name).cmp(&crate::normalize::fold(&b.name)));
+    groups.sort_by_cached_key(|x| crate::normalize::fold(&x.name));
     let mut actors: Vec<Actor> = items(doc, "actors");
-    actors.sort_by(|a, b| crate::normalize::fold(&a.name).cmp(&crate::normalize::fold(&b.name)));
+    actors.sort_by_cached_key(|x| crate::normalize::fold(&x.name));
     let description: Text = hydrate_prop(doc, ROOT, "description")?;
     Ok(CommunityPart {
         id: id.clone(),
@@ -273,10 +273,10 @@ impl ViewCache {
         docs: &mut CommunityDocs,
     ) -> Result<Arc<SearchIndex>, LayoutError> {
         let view = self.view(docs)?;
-        if let Some((heads, index)) = &self.search {
-            if *heads == view.heads {
-                return Ok(index.clone());
-            }
+        if let Some((heads, index)) = &self.search
+            && *heads == view.heads
+        {
+            return Ok(index.clone());
         }
         let index = Arc::new(SearchIndex::build(&view));
         self.search = Some((view.heads.clone(), index.clone()));
@@ -286,10 +286,10 @@ impl ViewCache {
     /// The suggested matches of the current view.
     pub fn matches(&mut self, docs: &mut CommunityDocs) -> Result<Arc<Vec<Match>>, LayoutError> {
         let view = self.view(docs)?;
-        if let Some((heads, matches)) = &self.matches {
-            if *heads == view.heads {
-                return Ok(matches.clone());
-            }
+        if let Some((heads, matches)) = &self.matches
+            && *heads == view.heads
+        {
+            return Ok(matches.clone());
         }
         let matches = Arc::new(suggest_matches(&view.exchanges));
         self.matches = Some((view.heads.clone(), matches.clone()));
