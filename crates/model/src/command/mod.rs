@@ -1,0 +1,415 @@
+//! Typed commands: the only way a community changes.
+//!
+//! A command is validated against the current documents before anything is
+//! written, so invalid input never reaches a document. Applying one produces
+//! exactly one Automerge change in exactly one document, stamped with the time
+//! the caller passed in.
+
+mod access;
+mod apply;
+mod validate;
+
+use crate::entities::*;
+use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
+use crate::layout::{CommunityDocs, DocKind, LayoutError, commit};
+
+use access::Context;
+
+/// Longest title or name, in characters.
+pub const MAX_TITLE: usize = 200;
+/// Longest free text (description, post, idea), in characters.
+pub const MAX_TEXT: usize = 20_000;
+/// Most tags on one annuaire entry.
+pub const MAX_TAGS: usize = 30;
+
+/// Who is acting: the device that issues the command.
+#[derive(Clone, Debug)]
+pub struct Author {
+    /// The device's public key; it must belong to a member.
+    pub device: DeviceKey,
+}
+
+/// A change to a community.
+#[derive(Clone, Debug)]
+#[allow(missing_docs)] // Fields repeat the entity fields documented in `entities`.
+pub enum Command {
+    /// Renames the community or changes its description.
+    UpdateCommunity {
+        name: Option<String>,
+        description: Option<String>,
+    },
+    /// Adds an échange category.
+    AddCategory { label: String },
+    /// Adds a theme to the typology.
+    AddTheme { label: String },
+    /// Adds a member (a newly admitted device's owner).
+    AddMember {
+        id: MemberId,
+        display_name: String,
+        role: Role,
+        device: DeviceKey,
+        device_label: String,
+    },
+    /// Changes the author's own profile.
+    UpdateProfile {
+        display_name: Option<String>,
+        skills: Option<Vec<String>>,
+        languages: Option<Vec<String>>,
+    },
+    /// Changes a member's role (admins only).
+    SetRole { member: MemberId, role: Role },
+
+    /// Posts an offer or a need.
+    AddExchange {
+        id: ItemId,
+        kind: ExchangeKind,
+        title: String,
+        description: String,
+        category: String,
+        mode: ExchangeMode,
+        place: Option<String>,
+    },
+    /// Edits an échange.
+    UpdateExchange {
+        id: ItemId,
+        title: Option<String>,
+        description: Option<String>,
+        category: Option<String>,
+        mode: Option<ExchangeMode>,
+        place: Option<Option<String>>,
+    },
+    /// Moves an échange to open, in progress or done.
+    SetExchangeStatus { id: ItemId, status: ExchangeStatus },
+    /// Replies to an échange ("je peux aider", "ça m'intéresse").
+    ReplyToExchange {
+        exchange: ItemId,
+        id: ItemId,
+        kind: ReplyKind,
+        text: String,
+    },
+    /// Deletes an échange (its author, or an animateur/admin).
+    DeleteExchange { id: ItemId },
+
+    /// Adds an event.
+    AddEvent {
+        id: ItemId,
+        title: String,
+        description: String,
+        start: Timestamp,
+        end: Option<Timestamp>,
+        place: Option<String>,
+        capacity: Option<i64>,
+    },
+    /// Edits an event.
+    UpdateEvent {
+        id: ItemId,
+        title: Option<String>,
+        description: Option<String>,
+        start: Option<Timestamp>,
+        end: Option<Option<Timestamp>>,
+        place: Option<Option<String>>,
+        capacity: Option<Option<i64>>,
+    },
+    /// Answers an event for the author's member.
+    Rsvp { event: ItemId, answer: RsvpAnswer },
+    /// Deletes an event.
+    DeleteEvent { id: ItemId },
+
+    /// Creates a group; its creator joins it and facilitates it.
+    AddGroup {
+        id: ItemId,
+        name: String,
+        theme: Option<String>,
+        description: String,
+    },
+    /// The author joins a group.
+    JoinGroup { group: ItemId },
+    /// The author leaves a group.
+    LeaveGroup { group: ItemId },
+    /// Names a group's facilitator.
+    SetFacilitator {
+        group: ItemId,
+        member: Option<MemberId>,
+    },
+    /// Writes in a group's thread.
+    PostInGroup {
+        group: ItemId,
+        id: ItemId,
+        text: String,
+    },
+    /// Plans (or clears) the group's next meeting.
+    SetNextMeeting {
+        group: ItemId,
+        meeting: Option<Meeting>,
+    },
+    /// Deletes a group.
+    DeleteGroup { id: ItemId },
+
+    /// Adds a workshop idea.
+    AddIdea {
+        id: ItemId,
+        text: String,
+        theme: Option<String>,
+        table: Option<i64>,
+    },
+    /// Moves an idea to another theme.
+    SetIdeaTheme { idea: ItemId, theme: Option<String> },
+    /// The author's member votes for an idea (once).
+    Vote { idea: ItemId },
+    /// Takes the vote back.
+    Unvote { idea: ItemId },
+    /// Deletes an idea.
+    DeleteIdea { id: ItemId },
+
+    /// Adds an annuaire entry.
+    AddActor {
+        id: ItemId,
+        kind: ActorKind,
+        name: String,
+        description: String,
+        contact: Contact,
+        address: Option<String>,
+        tags: Vec<String>,
+    },
+    /// Edits an annuaire entry.
+    UpdateActor {
+        id: ItemId,
+        name: Option<String>,
+        description: Option<String>,
+        contact: Option<Contact>,
+        address: Option<Option<String>>,
+        tags: Option<Vec<String>>,
+    },
+    /// Deletes an annuaire entry and its links.
+    DeleteActor { id: ItemId },
+    /// Links two annuaire entries.
+    LinkActors {
+        id: ItemId,
+        from: ItemId,
+        to: ItemId,
+        label: String,
+    },
+    /// Removes a link.
+    Unlink { id: ItemId },
+
+    /// Starts a savoirs sheet with its first sections.
+    AddSheet {
+        id: ItemId,
+        title: String,
+        sections: Vec<(String, String)>,
+    },
+    /// Adds a section at the end of a sheet.
+    AddSection {
+        sheet: ItemId,
+        id: String,
+        heading: String,
+        body: String,
+    },
+    /// Replaces a section's body; the difference is merged as text edits.
+    EditSection {
+        sheet: ItemId,
+        section: String,
+        heading: Option<String>,
+        body: Option<String>,
+    },
+    /// Deletes a sheet.
+    DeleteSheet { id: ItemId },
+
+    /// Posts an announcement.
+    AddPost { id: ItemId, text: String },
+    /// Comments a post.
+    AddComment {
+        post: ItemId,
+        id: ItemId,
+        text: String,
+    },
+    /// Deletes a post.
+    DeletePost { id: ItemId },
+}
+
+/// Why a command was refused. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A required text is empty.
+    #[error("the {0} must not be empty")]
+    Empty(&'static str),
+    /// A text is longer than allowed.
+    #[error("the {field} is too long ({len} characters, at most {max})")]
+    TooLong {
+        /// Which field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The category is not one of the community's.
+    #[error("unknown category '{given}' (known: {known})")]
+    UnknownCategory {
+        /// What was given.
+        given: String,
+        /// The community's categories.
+        known: String,
+    },
+    /// The theme is not in the typology.
+    #[error("unknown theme '{given}' (known: {known})")]
+    UnknownTheme {
+        /// What was given.
+        given: String,
+        /// The typology.
+        known: String,
+    },
+    /// No such item.
+    #[error("no {kind} with id '{id}' in this community")]
+    NotFound {
+        /// What was looked for.
+        kind: &'static str,
+        /// The id given.
+        id: String,
+    },
+    /// An item with this id exists already.
+    #[error("an item with id '{0}' already exists")]
+    Duplicate(String),
+    /// This device does not belong to any member.
+    #[error("this device is not a member of the community")]
+    NotAMember,
+    /// The member's role does not allow it.
+    #[error("only {0} can do this")]
+    NotAllowed(&'static str),
+    /// An event ends before it starts.
+    #[error("the end is before the start")]
+    EndBeforeStart,
+    /// A capacity or table number must be positive.
+    #[error("the {0} must be a positive number")]
+    NotPositive(&'static str),
+    /// The same category or theme exists already.
+    #[error("'{0}' already exists")]
+    AlreadyExists(String),
+    /// The documents are not shaped as expected (boxed: rare, and large).
+    #[error(transparent)]
+    Layout(Box<LayoutError>),
+}
+
+impl<E: Into<LayoutError>> From<E> for CommandError {
+    fn from(e: E) -> Self {
+        CommandError::Layout(Box::new(e.into()))
+    }
+}
+
+/// What applying a command did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The document that received the change.
+    pub doc: DocKind,
+    /// The id of the item created or changed.
+    pub id: String,
+}
+
+pub(crate) type Result<T, E = CommandError> = std::result::Result<T, E>;
+
+impl CommunityDocs {
+    /// Validates and applies a command as one change. On error nothing is written.
+    pub fn apply(&mut self, author: &Author, command: Command, now: Timestamp) -> Result<Outcome> {
+        let message = command_name(&command);
+        let ctx = Context::read(self, author)?;
+        let kind = target(&command);
+        let doc = self.doc_mut(kind).ok_or(LayoutError::Missing {
+            doc: kind.as_str(),
+            field: "kind",
+        })?;
+        match apply::apply_to(doc, &ctx, command, now) {
+            Ok(id) => {
+                commit(doc, message, now);
+                Ok(Outcome { doc: kind, id })
+            }
+            Err(e) => {
+                doc.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The document a command writes to.
+fn target(command: &Command) -> DocKind {
+    use Command::*;
+    match command {
+        UpdateCommunity { .. }
+        | AddCategory { .. }
+        | AddTheme { .. }
+        | AddMember { .. }
+        | UpdateProfile { .. }
+        | SetRole { .. } => DocKind::Community,
+        AddGroup { .. }
+        | JoinGroup { .. }
+        | LeaveGroup { .. }
+        | SetFacilitator { .. }
+        | PostInGroup { .. }
+        | SetNextMeeting { .. }
+        | DeleteGroup { .. } => DocKind::Community,
+        AddActor { .. }
+        | UpdateActor { .. }
+        | DeleteActor { .. }
+        | LinkActors { .. }
+        | Unlink { .. } => DocKind::Community,
+        AddExchange { .. }
+        | UpdateExchange { .. }
+        | SetExchangeStatus { .. }
+        | ReplyToExchange { .. }
+        | DeleteExchange { .. } => DocKind::Exchanges,
+        AddEvent { .. } | UpdateEvent { .. } | Rsvp { .. } | DeleteEvent { .. } => DocKind::Agenda,
+        AddIdea { .. } | SetIdeaTheme { .. } | Vote { .. } | Unvote { .. } | DeleteIdea { .. } => {
+            DocKind::Ideas
+        }
+        AddSheet { .. } | AddSection { .. } | EditSection { .. } | DeleteSheet { .. } => {
+            DocKind::Savoirs
+        }
+        AddPost { .. } | AddComment { .. } | DeletePost { .. } => DocKind::Fil,
+    }
+}
+
+/// A short name for the change message.
+fn command_name(command: &Command) -> &'static str {
+    use Command::*;
+    match command {
+        UpdateCommunity { .. } => "update community",
+        AddCategory { .. } => "add category",
+        AddTheme { .. } => "add theme",
+        AddMember { .. } => "add member",
+        UpdateProfile { .. } => "update profile",
+        SetRole { .. } => "set role",
+        AddExchange { .. } => "add exchange",
+        UpdateExchange { .. } => "update exchange",
+        SetExchangeStatus { .. } => "set exchange status",
+        ReplyToExchange { .. } => "reply to exchange",
+        DeleteExchange { .. } => "delete exchange",
+        AddEvent { .. } => "add event",
+        UpdateEvent { .. } => "update event",
+        Rsvp { .. } => "rsvp",
+        DeleteEvent { .. } => "delete event",
+        AddGroup { .. } => "add group",
+        JoinGroup { .. } => "join group",
+        LeaveGroup { .. } => "leave group",
+        SetFacilitator { .. } => "set facilitator",
+        PostInGroup { .. } => "post in group",
+        SetNextMeeting { .. } => "set next meeting",
+        DeleteGroup { .. } => "delete group",
+        AddIdea { .. } => "add idea",
+        SetIdeaTheme { .. } => "set idea theme",
+        Vote { .. } => "vote",
+        Unvote { .. } => "unvote",
+        DeleteIdea { .. } => "delete idea",
+        AddActor { .. } => "add actor",
+        UpdateActor { .. } => "update actor",
+        DeleteActor { .. } => "delete actor",
+        LinkActors { .. } => "link actors",
+        Unlink { .. } => "unlink",
+        AddSheet { .. } => "add sheet",
+        AddSection { .. } => "add section",
+        EditSection { .. } => "edit section",
+        DeleteSheet { .. } => "delete sheet",
+        AddPost { .. } => "add post",
+        AddComment { .. } => "add comment",
+        DeletePost { .. } => "delete post",
+    }
+}
