@@ -18,7 +18,7 @@ xvfb-run --auto-servernum --server-args="-screen 0 1200x800x24" bash -c '
   target/release/passerelle --data-dir "$PASSERELLE_DATA_DIR" &
   app=$!
   sleep 6
-  import -window root docs/img/echanges.png
+  import -window root -crop 1100x720+0+0 +repage docs/img/echanges.png
   kill $app
 '
 echo "wrote docs/img/echanges.png"

@@ -242,26 +242,27 @@ fn exchange_row_ui(ui: &mut egui::Ui, lang: Lang, view: &CommunityView, e: &Exch
             ExchangeKind::Offer => (lang.kind(e.kind), egui::Color32::from_rgb(0x1b, 0x5e, 0x20)),
             ExchangeKind::Need => (lang.kind(e.kind), egui::Color32::from_rgb(0x8a, 0x2b, 0x06)),
         };
-        ui.label(
-            RichText::new(badge)
-                .strong()
-                .color(if ui.visuals().dark_mode {
-                    ui.visuals().strong_text_color()
-                } else {
-                    color
-                }),
+        let color = if ui.visuals().dark_mode {
+            ui.visuals().strong_text_color()
+        } else {
+            color
+        };
+        // A fixed width keeps every title in one column.
+        let height = ui.text_style_height(&egui::TextStyle::Body);
+        ui.add_sized(
+            [56.0, height],
+            egui::Label::new(RichText::new(badge).strong().color(color)),
         );
         ui.vertical(|ui| {
             ui.label(RichText::new(&e.title).strong());
             ui.label(format!(
-                "{} · {} · {} · {} {} · {} {}",
+                "{} · {} · {} · {} {} · {}",
                 view.category_label(&e.category),
                 lang.mode(e.mode),
                 lang.status(e.status),
                 t.by,
                 view.member_name(&e.author),
-                e.replies.len(),
-                t.replies
+                lang.replies(e.replies.len())
             ));
         });
     });

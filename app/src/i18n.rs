@@ -46,7 +46,8 @@ pub struct Strings {
     pub description: &'static str,
     pub no_exchange: &'static str,
     pub by: &'static str,
-    pub replies: &'static str,
+    pub reply_one: &'static str,
+    pub reply_many: &'static str,
     pub members: &'static str,
     pub language: &'static str,
     pub saved: &'static str,
@@ -87,7 +88,8 @@ const FR: Strings = Strings {
     description: "Détails",
     no_exchange: "Aucun échange ne correspond.",
     by: "par",
-    replies: "réponses",
+    reply_one: "réponse",
+    reply_many: "réponses",
     members: "membres",
     language: "Langue",
     saved: "Enregistré.",
@@ -128,7 +130,8 @@ const EN: Strings = Strings {
     description: "Details",
     no_exchange: "No exchange matches.",
     by: "by",
-    replies: "replies",
+    reply_one: "reply",
+    reply_many: "replies",
     members: "members",
     language: "Language",
     saved: "Saved.",
@@ -153,6 +156,16 @@ impl Lang {
             Lang::Fr => "Français",
             Lang::En => "English",
         }
+    }
+
+    /// "3 réponses", "1 réponse", "0 réponse" (French counts 0 and 1 as singular).
+    pub fn replies(self, n: usize) -> String {
+        let t = self.t();
+        let singular = match self {
+            Lang::Fr => n <= 1,
+            Lang::En => n == 1,
+        };
+        format!("{n} {}", if singular { t.reply_one } else { t.reply_many })
     }
 
     /// An échange kind, as a badge.

@@ -10,8 +10,8 @@ use passerelle_model::layout::Genesis;
 use passerelle_model::matching::Match;
 use passerelle_model::search::Hit;
 use passerelle_model::{
-    Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, DocumentId, DocumentIds, ItemId,
-    Member, MemberId, Outcome, Role, Timestamp, demo,
+    Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, ItemId, Member, MemberId,
+    Outcome, Role, Timestamp, demo,
 };
 use passerelle_sync::DeviceSecret;
 use serde::{Deserialize, Serialize};
@@ -246,18 +246,7 @@ impl Handle {
 
     /// Chooses (or changes) the display name of this device's owner.
     pub async fn set_display_name(&self, name: &str) -> Result<Profile, CoreError> {
-        let name = name.trim().to_owned();
-        if name.is_empty() {
-            return Err(passerelle_model::CommandError::Empty("name").into());
-        }
-        if name.chars().count() > passerelle_model::command::MAX_TITLE {
-            return Err(passerelle_model::CommandError::TooLong {
-                field: "name",
-                len: name.chars().count(),
-                max: passerelle_model::command::MAX_TITLE,
-            }
-            .into());
-        }
+        let name = passerelle_model::command::check_name("name", name)?;
         self.call(move |s| {
             let profile = Profile { display_name: name };
             let bytes = serde_json::to_vec_pretty(&profile).expect("a profile always serialises");
@@ -324,35 +313,7 @@ impl Handle {
                 languages: Vec::new(),
                 joined_at: at,
             };
-            let name = name.trim();
-            if name.is_empty() {
-                return Err(passerelle_model::CommandError::Empty("name").into());
-            }
-            if name.chars().count() > passerelle_model::command::MAX_TITLE {
-                return Err(passerelle_model::CommandError::TooLong {
-                    field: "name",
-                    len: name.chars().count(),
-                    max: passerelle_model::command::MAX_TITLE,
-                }
-                .into());
-            }
-            let genesis = Genesis {
-                id: CommunityId::from_parts(at, random()),
-                community_doc: DocumentId::from_random(random()),
-                collections: DocumentIds {
-                    exchanges: DocumentId::from_random(random()),
-                    agenda: DocumentId::from_random(random()),
-                    ideas: DocumentId::from_random(random()),
-                    savoirs: DocumentId::from_random(random()),
-                    fil: DocumentId::from_random(random()),
-                },
-                name: name.to_owned(),
-                description: description.trim().to_owned(),
-                categories: demo::default_categories(),
-                themes: demo::default_themes(),
-                creator,
-                now: at,
-            };
+            let genesis = Genesis::new(&name, &description, creator, at, &mut random)?;
             let docs = CommunityDocs::create(genesis, &s.actor)?;
             s.add_community(docs)
         })

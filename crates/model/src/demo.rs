@@ -9,7 +9,7 @@
 
 use crate::command::{Author, Command, CommandError};
 use crate::entities::*;
-use crate::ids::{CommunityId, DeviceKey, DocumentId, ItemId, MemberId, Timestamp};
+use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
 use crate::layout::{CommunityDocs, Genesis};
 use crate::normalize::slug;
 
@@ -84,26 +84,15 @@ pub fn example_community(
         languages: vec!["français".into()],
         joined_at: now - 60 * DAY,
     };
-    let genesis = Genesis {
-        id: CommunityId::from_parts(now, random()),
-        community_doc: DocumentId::from_random(random()),
-        collections: DocumentIds {
-            exchanges: DocumentId::from_random(random()),
-            agenda: DocumentId::from_random(random()),
-            ideas: DocumentId::from_random(random()),
-            savoirs: DocumentId::from_random(random()),
-            fil: DocumentId::from_random(random()),
-        },
-        name: "Échange de savoirs du quartier (exemple)".into(),
-        description: "Nous possédons tous des savoirs qui ne sont pas toujours valorisés. Un système d'échange \
-                      permet de les partager tout en créant du lien entre nous : réparer un vélo, danser, garder \
-                      des enfants pendant un entretien, se former ensemble."
-            .into(),
-        categories: default_categories(),
-        themes: default_themes(),
+    let genesis = Genesis::new(
+        "Échange de savoirs du quartier (exemple)",
+        "Nous possédons tous des savoirs qui ne sont pas toujours valorisés. Un système d'échange \
+         permet de les partager tout en créant du lien entre nous : réparer un vélo, danser, garder \
+         des enfants pendant un entretien, se former ensemble.",
         creator,
-        now: now - 60 * DAY,
-    };
+        now - 60 * DAY,
+        random,
+    )?;
     let mut docs = CommunityDocs::create(genesis, actor)?;
     let mut b = Builder {
         docs: &mut docs,

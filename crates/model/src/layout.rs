@@ -141,6 +141,36 @@ pub struct Genesis {
     pub now: Timestamp,
 }
 
+impl Genesis {
+    /// A new community's genesis with fresh ids, the default categories and
+    /// the seven-theme typology; the name and description are checked.
+    pub fn new(
+        name: &str,
+        description: &str,
+        creator: Member,
+        now: Timestamp,
+        random: &mut dyn FnMut() -> u128,
+    ) -> Result<Self, crate::CommandError> {
+        Ok(Genesis {
+            id: CommunityId::from_parts(now, random()),
+            community_doc: DocumentId::from_random(random()),
+            collections: DocumentIds {
+                exchanges: DocumentId::from_random(random()),
+                agenda: DocumentId::from_random(random()),
+                ideas: DocumentId::from_random(random()),
+                savoirs: DocumentId::from_random(random()),
+                fil: DocumentId::from_random(random()),
+            },
+            name: crate::command::check_name("name", name)?,
+            description: crate::command::check_text("description", description)?,
+            categories: crate::demo::default_categories(),
+            themes: crate::demo::default_themes(),
+            creator,
+            now,
+        })
+    }
+}
+
 /// All documents of one community, in memory.
 #[derive(Clone)]
 pub struct CommunityDocs {

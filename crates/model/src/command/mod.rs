@@ -22,6 +22,16 @@ pub const MAX_TEXT: usize = 20_000;
 /// Most tags on one annuaire entry.
 pub const MAX_TAGS: usize = 30;
 
+/// Checks a required name or title (trimmed, 1 to [`MAX_TITLE`] characters).
+pub fn check_name(field: &'static str, value: &str) -> Result<String> {
+    validate::required(field, value, MAX_TITLE)
+}
+
+/// Checks a free text (trimmed, at most [`MAX_TEXT`] characters).
+pub fn check_text(field: &'static str, value: &str) -> Result<String> {
+    validate::limit(field, value, MAX_TEXT)
+}
+
 /// Who is acting: the device that issues the command.
 #[derive(Clone, Debug)]
 pub struct Author {
