@@ -354,3 +354,45 @@ fn one_vote_and_one_rsvp_per_member_even_when_concurrent() {
     let view = ViewCache::default().view(&mut a.docs).unwrap();
     assert_eq!(view.ideas[0].votes.len(), 2, "two members, two votes");
 }
+
+#[test]
+fn categories_and_themes_are_slugged_once_and_moderated() {
+    let (mut a, b, _, _) = two_replicas();
+    let id = a
+        .docs
+        .apply(
+            &a.author,
+            Command::AddCategory {
+                label: " Réparation vélo ".into(),
+            },
+            40,
+        )
+        .unwrap()
+        .id;
+    assert_eq!(id, "reparation-velo");
+    let again = a.docs.apply(
+        &a.author,
+        Command::AddCategory {
+            label: "réparation VÉLO".into(),
+        },
+        41,
+    );
+    assert!(matches!(again, Err(CommandError::AlreadyExists(_))));
+    assert!(matches!(
+        a.docs
+            .apply(&a.author, Command::AddTheme { label: "  ".into() }, 42),
+        Err(CommandError::Empty("theme"))
+    ));
+    let mut b = b;
+    let refused = b.docs.apply(
+        &b.author,
+        Command::AddTheme {
+            label: "Fêtes".into(),
+        },
+        43,
+    );
+    assert!(
+        matches!(refused, Err(CommandError::NotAllowed(_))),
+        "a plain member cannot change the typology"
+    );
+}

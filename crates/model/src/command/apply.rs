@@ -18,6 +18,23 @@ const I: DocKind = DocKind::Ideas;
 const S: DocKind = DocKind::Savoirs;
 const F: DocKind = DocKind::Fil;
 
+/// Checks a new category or theme label; returns its slug id and trimmed label.
+fn new_label(
+    field: &'static str,
+    label: &str,
+    taken: impl Fn(&str) -> bool,
+) -> Result<(String, String)> {
+    let label = required(field, label, MAX_TITLE)?;
+    let id = slug(&label);
+    if id.is_empty() {
+        return Err(CommandError::Empty(field));
+    }
+    if taken(&id) {
+        return Err(CommandError::AlreadyExists(label));
+    }
+    Ok((id, label))
+}
+
 /// Validates and writes a command's operations (uncommitted). Returns the item id.
 pub(super) fn apply_to(
     doc: &mut AutoCommit,
@@ -46,15 +63,10 @@ pub(super) fn apply_to(
         }
         AddCategory { label } => {
             ctx.moderator()?;
-            let label = required("category", &label, MAX_TITLE)?;
-            let id = slug(&label);
-            if id.is_empty() {
-                return Err(CommandError::Empty("category"));
-            }
+            let (id, label) = new_label("category", &label, |id| {
+                ctx.categories.iter().any(|c| c.id == id)
+            })?;
             let mut categories = ctx.categories.clone();
-            if categories.iter().any(|c| c.id == id) {
-                return Err(CommandError::AlreadyExists(label));
-            }
             categories.push(Category {
                 id: id.clone(),
                 label,
@@ -64,15 +76,9 @@ pub(super) fn apply_to(
         }
         AddTheme { label } => {
             ctx.moderator()?;
-            let label = required("theme", &label, MAX_TITLE)?;
-            let id = slug(&label);
-            if id.is_empty() {
-                return Err(CommandError::Empty("theme"));
-            }
+            let (id, label) =
+                new_label("theme", &label, |id| ctx.themes.iter().any(|t| t.id == id))?;
             let mut themes = ctx.themes.clone();
-            if themes.iter().any(|t| t.id == id) {
-                return Err(CommandError::AlreadyExists(label));
-            }
             themes.push(Theme {
                 id: id.clone(),
                 label,
