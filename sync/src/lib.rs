@@ -1,11 +1,193 @@
 //! Passerelle's peer-to-peer layer: the only crate that knows iroh.
 //!
-//! For now it owns the device's network identity: the iroh secret key that
-//! authenticates this device to its peers (its public half, the `EndpointId`,
-//! is the device key listed among a community's members). Endpoints,
-//! discovery, the membership gate and document sync build on it.
+//! - [`identity`]: the device's persistent iroh key; its public half (the
+//!   `EndpointId`) is the device key listed among a community's members.
+//! - [`Network`]: the iroh endpoint (relays off unless asked for, no
+//!   portmapper, no DNS publishing), its router with the
+//!   `passerelle/sync/1` and `passerelle/invite/1` handlers, LAN discovery by
+//!   mDNS, and the sessions that carry Automerge sync messages.
+//! - [`Replica`]: what the network asks of the node that owns the documents
+//!   (passerelle-core): who may see which community, sync messages in and
+//!   out, admitting invite holders. The membership gate lives behind it, and
+//!   the network enforces it before sending anything.
+//! - [`Ticket`]: the one-line text (and QR code) that tells a device how to
+//!   reach another, and carries an invite.
+//!
+//! The wire protocol is described in docs/PROTOCOL.md.
 #![warn(missing_docs)]
 
 mod identity;
+mod limits;
+mod net;
+mod session;
+pub mod ticket;
+pub mod wire;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 pub use identity::{DeviceSecret, IdentityError};
+pub use iroh::{EndpointAddr, EndpointId};
+pub use net::{NetError, Network, parse_endpoint_id};
+pub use ticket::{InviteTicket, Ticket, TicketError};
+pub use wire::{JoinReply, JoinRequest, SyncMessage};
+
+/// ALPN of document sync.
+pub const SYNC_ALPN: &[u8] = b"passerelle/sync/1";
+/// ALPN of joining with an invite.
+pub const INVITE_ALPN: &[u8] = b"passerelle/invite/1";
+
+/// How the endpoint may use the network.
+#[derive(Clone, Debug, Default)]
+pub struct NetConfig {
+    /// Bind to this address only (`PASSERELLE_BIND`); all interfaces otherwise.
+    pub bind: Option<IpAddr>,
+    /// Listen on this UDP port (so tickets stay valid across restarts);
+    /// any free port when `None`.
+    pub port: Option<u16>,
+    /// Find and announce members on the LAN by mDNS.
+    pub mdns: bool,
+    /// A relay for sync across the internet: `default` (iroh's public
+    /// relays) or a relay URL. Off when `None`.
+    pub relay: Option<String>,
+    /// Where known peers' addresses are remembered between runs.
+    pub address_book: Option<PathBuf>,
+}
+
+/// What was exchanged during one session with a peer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SessionStats {
+    /// Bytes of frames sent.
+    pub bytes_sent: u64,
+    /// Bytes of frames received.
+    pub bytes_received: u64,
+    /// Sync messages sent.
+    pub messages_sent: u64,
+    /// Sync messages received.
+    pub messages_received: u64,
+    /// How long the session lasted.
+    pub duration_ms: u64,
+}
+
+impl SessionStats {
+    /// Adds another session's figures.
+    pub fn add(&mut self, other: &SessionStats) {
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        self.messages_sent += other.messages_sent;
+        self.messages_received += other.messages_received;
+        self.duration_ms = self.duration_ms.max(other.duration_ms);
+    }
+}
+
+/// What the network reports to the node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetEvent {
+    /// The endpoint is bound.
+    Listening {
+        /// This device's key.
+        endpoint: String,
+        /// Where it listens.
+        addrs: Vec<SocketAddr>,
+    },
+    /// A device announcing a community we share was found on the LAN.
+    PeerDiscovered {
+        /// Its key.
+        peer: String,
+    },
+    /// A sync session started.
+    PeerConnected {
+        /// Its key.
+        peer: String,
+        /// Whether the peer dialled us.
+        incoming: bool,
+        /// Communities synced in this session.
+        communities: Vec<String>,
+    },
+    /// A sync session ended.
+    PeerDisconnected {
+        /// Its key.
+        peer: String,
+        /// What was exchanged.
+        stats: SessionStats,
+        /// Why, if it was not a clean end.
+        error: Option<String>,
+    },
+    /// A connection was refused (not a member, busy, invite refused...).
+    Refused {
+        /// Its key.
+        peer: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A session's number, unique within the process.
+pub type SessionId = u64;
+
+/// What the network needs from the node that owns the documents.
+///
+/// Peers are device keys as lowercase hex. Every method is called from
+/// network tasks; implementations hand the work to the node's actor.
+pub trait Replica: Clone + Send + Sync + 'static {
+    /// A session with an authenticated peer starts: returns the communities
+    /// to sync with it, those where it is an active member (and those this
+    /// device is joining through it). Empty means: send it nothing.
+    fn open_session(
+        &self,
+        session: SessionId,
+        peer: String,
+    ) -> impl Future<Output = Vec<String>> + Send;
+
+    /// The communities shared with the session's peer now (after a change).
+    fn shared(&self, session: SessionId) -> impl Future<Output = Vec<String>> + Send;
+
+    /// Sync messages to send for these communities, if any.
+    fn generate(
+        &self,
+        session: SessionId,
+        communities: Vec<String>,
+    ) -> impl Future<Output = Vec<SyncMessage>> + Send;
+
+    /// Applies a received message (durably) and returns the replies.
+    fn receive(
+        &self,
+        session: SessionId,
+        message: SyncMessage,
+    ) -> impl Future<Output = Result<Vec<SyncMessage>, String>> + Send;
+
+    /// Whether both sides now hold the same changes of these communities.
+    fn in_sync(
+        &self,
+        session: SessionId,
+        communities: Vec<String>,
+    ) -> impl Future<Output = bool> + Send;
+
+    /// The session ended: keep what is worth keeping (sync states).
+    fn close_session(
+        &self,
+        session: SessionId,
+        stats: SessionStats,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// A joiner presents an invite secret.
+    fn admit(&self, peer: String, request: JoinRequest) -> impl Future<Output = JoinReply> + Send;
+
+    /// The discovery secrets of the communities on this device.
+    fn discovery_secrets(&self) -> impl Future<Output = Vec<String>> + Send;
+
+    /// Ids of communities as they change, locally or by sync.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<String>;
+
+    /// Reports what happens on the network.
+    fn event(&self, event: NetEvent);
+}
+
+/// The opaque LAN tag of a community: 8 hex characters derived from its
+/// discovery secret. It tells members apart from strangers without naming
+/// the community.
+pub fn discovery_tag(secret: &str) -> String {
+    let key = blake3::derive_key("passerelle 2026 mdns community tag", secret.as_bytes());
+    hex::encode(&key[..4])
+}

@@ -14,6 +14,12 @@ pub struct Cli {
     /// Where this device keeps its identity and communities.
     #[arg(long, global = true, env = "PASSERELLE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Bind the network endpoint to this address only (e.g. 127.0.0.1).
+    #[arg(long, global = true, env = "PASSERELLE_BIND", value_name = "ADDR")]
+    pub bind: Option<std::net::IpAddr>,
+    /// Do not look for members on the local network (also PASSERELLE_MDNS=off).
+    #[arg(long, global = true)]
+    pub no_mdns: bool,
     #[command(subcommand)]
     pub command: Sub,
 }
@@ -84,11 +90,6 @@ pub enum Sub {
         #[command(subcommand)]
         command: PostCmd,
     },
-    /// Members.
-    Member {
-        #[command(subcommand)]
-        command: MemberCmd,
-    },
     /// Suggested matches between offers and needs.
     Match {
         #[arg(long)]
@@ -105,6 +106,47 @@ pub enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// Creates an invite to a community; prints its ticket.
+    Invite {
+        #[arg(long)]
+        community: String,
+        /// How long it stays valid: 30m, 24h, 7d...
+        #[arg(long, default_value = "7d", value_parser = duration)]
+        expires: std::time::Duration,
+        /// Also write the ticket as a QR code image.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// Joins a community with an invite ticket; prints the community id.
+    Join {
+        /// The ticket (PASSERELLE1...).
+        ticket: String,
+    },
+    /// Stays up: accepts members, finds them on the LAN, syncs live. Prints
+    /// one JSON event per line.
+    Serve,
+    /// Syncs with reachable members until in sync, then exits.
+    Sync {
+        /// Only this peer: a ticket or a device key.
+        #[arg(long, value_name = "TICKET|ENDPOINT_ID")]
+        peer: Option<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Members and their devices.
+    #[command(alias = "member")]
+    Members {
+        #[command(subcommand)]
+        command: MembersCmd,
+    },
+    /// Offline bundles (USB stick, messaging app).
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCmd,
+    },
     /// Writes a community to a file (json) or a directory (automerge).
     Export {
         #[arg(long)]
@@ -114,6 +156,61 @@ pub enum Sub {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MembersCmd {
+    /// Lists members, their roles and device keys.
+    List {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes the member owning a device key; their devices are no longer served.
+    Remove {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BundleCmd {
+    /// Writes a community's changes to a file.
+    Export {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verifies a bundle and merges it.
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+    },
+}
+
+/// A duration like `90s`, `30m`, `24h`, `7d`.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 30m, 24h or 7d"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" | "" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(format!("'{s}' is not a duration like 30m, 24h or 7d")),
+    };
+    if secs == 0 {
+        return Err("the duration must be positive".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -348,17 +445,6 @@ pub enum PostCmd {
         text: String,
     },
     /// Lists posts, newest first.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum MemberCmd {
-    /// Lists members.
     List {
         #[arg(long)]
         community: String,

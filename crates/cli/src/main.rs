@@ -5,7 +5,9 @@
 //! take `--json`), errors to stderr in plain words with a non-zero exit code.
 
 mod args;
+mod control;
 mod output;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,11 +15,16 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use passerelle_core::model::{Command, CommunityId, Contact, ExchangeMode, ItemId};
-use passerelle_core::{ExportFormat, Handle, Node, NodeConfig};
+use passerelle_core::{
+    CoreError, ExportFormat, Handle, NetOptions, Node, NodeConfig, SyncSummary, Ticket, TicketError,
+};
+use std::time::Duration;
 
 use args::{
-    ActorCmd, Cli, CommunityCmd, EventCmd, ExchangeCmd, GroupCmd, IdeaCmd, PostCmd, SheetCmd, Sub,
+    ActorCmd, BundleCmd, Cli, CommunityCmd, EventCmd, ExchangeCmd, GroupCmd, IdeaCmd, MembersCmd,
+    PostCmd, SheetCmd, Sub,
 };
+use output::outln;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -40,7 +47,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -56,7 +63,7 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli) -> Result<ExitCode> {
     let dir = data_dir(&cli)?;
     // Only commands that set a device up may create the data directory; the
     // others must not leave a fresh one behind when they fail.
@@ -75,15 +82,65 @@ async fn run(cli: Cli) -> Result<()> {
             dir.display()
         );
     }
-    let node = Node::start(NodeConfig { data_dir: dir })?;
+    let node = match Node::start(NodeConfig {
+        data_dir: dir.clone(),
+    }) {
+        Ok(node) => node,
+        // Another process serves this directory: let it do the work.
+        Err(CoreError::Locked(_)) => return control::forward(&dir).await,
+        Err(e) => return Err(e.into()),
+    };
     let handle = node.handle();
     for q in handle.quarantined().await? {
         eprintln!("warning: {q}");
     }
-    let result = dispatch(&handle, cli.command).await;
+    let networked = matches!(
+        cli.command,
+        Sub::Invite { .. } | Sub::Join { .. } | Sub::Serve | Sub::Sync { .. }
+    );
+    let result = async {
+        if networked {
+            handle.start_network(net_options(&cli)).await?;
+        }
+        if let Sub::Serve = cli.command {
+            return serve::run(&handle).await.map(|()| ExitCode::SUCCESS);
+        }
+        let is_invite = matches!(cli.command, Sub::Invite { .. });
+        let (mut out, mut err) = (String::new(), String::new());
+        let result = dispatch(&handle, cli.command, &mut out, &mut err).await;
+        print!("{out}");
+        eprint!("{err}");
+        if is_invite && result.is_ok() {
+            eprintln!(
+                "Keep this device reachable (passerelle-node serve, or the app) until the invite is used."
+            );
+        }
+        result.map(|()| ExitCode::SUCCESS)
+    }
+    .await;
     drop(handle);
     node.shutdown().await;
     result
+}
+
+/// Network options from the command line and the environment.
+fn net_options(cli: &Cli) -> NetOptions {
+    let mdns_off = std::env::var("PASSERELLE_MDNS")
+        .map(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "off" | "0" | "false" | "no"
+            )
+        })
+        .unwrap_or(false);
+    NetOptions {
+        bind: cli.bind,
+        mdns: !(cli.no_mdns || mdns_off),
+    }
+}
+
+fn hex_key(addr: &passerelle_core::EndpointAddr) -> String {
+    hex::encode(addr.id.as_bytes())
 }
 
 /// Checks that a community id names a community on this device.
@@ -96,35 +153,49 @@ async fn community(handle: &Handle, id: &str) -> Result<CommunityId> {
     Ok(id)
 }
 
-async fn apply(handle: &Handle, community: &CommunityId, command: Command) -> Result<()> {
+async fn apply(
+    out: &mut String,
+    handle: &Handle,
+    community: &CommunityId,
+    command: Command,
+) -> Result<()> {
     let outcome = handle.apply(community, command).await?;
-    println!("{}", outcome.id);
+    outln!(out, "{}", outcome.id);
     Ok(())
 }
 
-async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
+pub(crate) async fn dispatch(
+    handle: &Handle,
+    command: Sub,
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
     match command {
         Sub::Init { name } => {
             let profile = handle.set_display_name(&name).await?;
-            eprintln!(
+            outln!(
+                err,
                 "Bienvenue, {} ! Data directory: {}",
                 profile.display_name,
                 handle.data_dir().display()
             );
-            println!("{}", handle.device_key());
+            outln!(out, "{}", handle.device_key());
         }
-        Sub::Id => println!("{}", handle.device_key()),
-        Sub::Demo => println!("{}", handle.load_example().await?),
+        Sub::Id => outln!(out, "{}", handle.device_key()),
+        Sub::Demo => outln!(out, "{}", handle.load_example().await?),
         Sub::Community { command } => match command {
             CommunityCmd::Create { name, description } => {
-                println!(
+                outln!(
+                    out,
                     "{}",
                     handle
                         .create_community(&name, description.as_deref().unwrap_or(""))
                         .await?
                 );
             }
-            CommunityCmd::List { json } => output::communities(&handle.communities().await?, json),
+            CommunityCmd::List { json } => {
+                output::communities(out, &handle.communities().await?, json)
+            }
         },
         Sub::Exchange { command } => match command {
             ExchangeCmd::Add {
@@ -141,6 +212,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                 let mode = mode.unwrap_or(ExchangeMode::CoupDeMain);
                 let description = description.unwrap_or_default();
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::AddExchange {
@@ -157,7 +229,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             }
             ExchangeCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
-                output::exchanges(&*handle.view(&c).await?, json);
+                output::exchanges(out, &*handle.view(&c).await?, json);
             }
             ExchangeCmd::Status {
                 community: c,
@@ -166,6 +238,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             } => {
                 let c = community(handle, &c).await?;
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::SetExchangeStatus {
@@ -184,6 +257,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                 let c = community(handle, &c).await?;
                 let id = handle.new_id();
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::ReplyToExchange {
@@ -210,6 +284,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                 let id = handle.new_id();
                 let description = description.unwrap_or_default();
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::AddEvent {
@@ -231,6 +306,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             } => {
                 let c = community(handle, &c).await?;
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::Rsvp {
@@ -242,7 +318,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             }
             EventCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
-                output::events(&*handle.view(&c).await?, json);
+                output::events(out, &*handle.view(&c).await?, json);
             }
         },
         Sub::Idea { command } => match command {
@@ -255,6 +331,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                 let c = community(handle, &c).await?;
                 let id = handle.new_id();
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::AddIdea {
@@ -268,11 +345,11 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             }
             IdeaCmd::Vote { community: c, idea } => {
                 let c = community(handle, &c).await?;
-                apply(handle, &c, Command::Vote { idea: ItemId(idea) }).await?;
+                apply(out, handle, &c, Command::Vote { idea: ItemId(idea) }).await?;
             }
             IdeaCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
-                output::ideas(&*handle.view(&c).await?, json);
+                output::ideas(out, &*handle.view(&c).await?, json);
             }
         },
         Sub::Actor { command } => match command {
@@ -299,6 +376,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                     .unwrap_or_default();
                 let description = description.unwrap_or_default();
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::AddActor {
@@ -315,7 +393,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             }
             ActorCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
-                output::actors(&*handle.view(&c).await?, json);
+                output::actors(out, &*handle.view(&c).await?, json);
             }
         },
         Sub::Group { command } => match command {
@@ -328,6 +406,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                 let c = community(handle, &c).await?;
                 let id = handle.new_id();
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::AddGroup {
@@ -341,7 +420,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             }
             GroupCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
-                output::groups(&*handle.view(&c).await?, json);
+                output::groups(out, &*handle.view(&c).await?, json);
             }
         },
         Sub::Sheet { command } => match command {
@@ -363,6 +442,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                 };
                 let id = handle.new_id();
                 apply(
+                    out,
                     handle,
                     &c,
                     Command::AddSheet {
@@ -375,30 +455,127 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             }
             SheetCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
-                output::sheets(&*handle.view(&c).await?, json);
+                output::sheets(out, &*handle.view(&c).await?, json);
             }
         },
         Sub::Post { command } => match command {
             PostCmd::Add { community: c, text } => {
                 let c = community(handle, &c).await?;
                 let id = handle.new_id();
-                apply(handle, &c, Command::AddPost { id, text }).await?;
+                apply(out, handle, &c, Command::AddPost { id, text }).await?;
             }
             PostCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
-                output::posts(&*handle.view(&c).await?, json);
+                output::posts(out, &*handle.view(&c).await?, json);
             }
         },
-        Sub::Member {
-            command: args::MemberCmd::List { community: c, json },
+        Sub::Members { command } => match command {
+            MembersCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::members(out, &*handle.view(&c).await?, json);
+            }
+            MembersCmd::Remove { community: c, key } => {
+                let c = community(handle, &c).await?;
+                let member = handle.remove_member_by_key(&c, &key).await?;
+                outln!(out, "{member}");
+            }
+        },
+        Sub::Bundle { command } => match command {
+            BundleCmd::Export {
+                community: c,
+                out: file,
+            } => {
+                let c = community(handle, &c).await?;
+                let size = handle.export_bundle(&c, &file).await?;
+                outln!(err, "wrote {} ({size} bytes)", file.display());
+            }
+            BundleCmd::Import { file } => {
+                let import = handle.import_bundle(&file).await?;
+                outln!(out, "{}", import.community);
+                outln!(
+                    err,
+                    "{}",
+                    match (import.added, import.changed) {
+                        (true, _) => "community added from the bundle",
+                        (false, true) => "changes merged from the bundle",
+                        (false, false) => "nothing new in the bundle",
+                    }
+                );
+            }
+        },
+        Sub::Invite {
+            community: c,
+            expires,
+            qr,
         } => {
             let c = community(handle, &c).await?;
-            output::members(&*handle.view(&c).await?, json);
+            let ticket = handle.invite(&c, expires).await?;
+            if let Some(path) = qr {
+                ticket
+                    .write_qr_png(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                outln!(err, "QR code written to {}", path.display());
+            }
+            outln!(out, "{ticket}");
         }
+        Sub::Join { ticket } => {
+            let ticket = Ticket::decode(&ticket)?;
+            let id = handle.join(&ticket).await?;
+            outln!(out, "{id}");
+        }
+        Sub::Sync {
+            peer,
+            timeout,
+            json,
+        } => {
+            let timeout = Duration::from_secs(timeout.max(1));
+            let summary = match peer {
+                Some(peer) => {
+                    let addr = match Ticket::decode(&peer) {
+                        Ok(ticket) => ticket.addr,
+                        Err(TicketError::NotATicket) => handle.lookup_peer(&peer)?,
+                        Err(e) => return Err(e.into()),
+                    };
+                    let key = hex_key(&addr);
+                    match handle.sync_with(addr, timeout).await {
+                        Ok(stats) => SyncSummary {
+                            peers: 1,
+                            bytes_sent: stats.bytes_sent,
+                            bytes_received: stats.bytes_received,
+                            messages: stats.messages_sent + stats.messages_received,
+                            duration_ms: stats.duration_ms,
+                            failed: Vec::new(),
+                        },
+                        Err(e) => SyncSummary {
+                            failed: vec![(key, e.to_string())],
+                            ..Default::default()
+                        },
+                    }
+                }
+                None => handle.sync_all(Duration::from_secs(3), timeout).await?,
+            };
+            output::sync_summary(out, &summary, json);
+            if summary.peers == 0 {
+                let reasons: Vec<String> = summary
+                    .failed
+                    .iter()
+                    .map(|(peer, e)| format!("{}…: {e}", &peer[..8.min(peer.len())]))
+                    .collect();
+                bail!(
+                    "synced with no one{}",
+                    if reasons.is_empty() {
+                        " (no known or nearby member; use --peer TICKET)".to_owned()
+                    } else {
+                        format!(": {}", reasons.join("; "))
+                    }
+                );
+            }
+        }
+        Sub::Serve => bail!("this data directory is already being served"),
         Sub::Match { community: c, json } => {
             let c = community(handle, &c).await?;
             let view = handle.view(&c).await?;
-            output::matches(&view, &handle.matches(&c).await?, json);
+            output::matches(out, &view, &handle.matches(&c).await?, json);
         }
         Sub::Search {
             community: c,
@@ -406,7 +583,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
             json,
         } => {
             let c = community(handle, &c).await?;
-            output::hits(&handle.search(&c, &query).await?, json);
+            output::hits(out, &handle.search(&c, &query).await?, json);
         }
         Sub::Export {
             community: c,
@@ -419,7 +596,7 @@ async fn dispatch(handle: &Handle, command: Sub) -> Result<()> {
                 args::Format::Automerge => ExportFormat::Automerge,
             };
             handle.export(&c, format, &out).await?;
-            eprintln!("exported to {}", out.display());
+            outln!(err, "exported to {}", out.display());
         }
     }
     Ok(())

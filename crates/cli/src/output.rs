@@ -11,9 +11,19 @@ use passerelle_core::model::{CommunityView, Timestamp};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-fn print_json(value: &impl Serialize) {
+/// Appends a line to the output buffer.
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+pub(crate) use outln;
+
+fn print_json(out: &mut String, value: &impl Serialize) {
     // Serialising plain data into a string cannot fail.
-    println!(
+    outln!(
+        out,
         "{}",
         serde_json::to_string_pretty(value).expect("listings always serialise")
     );
@@ -36,29 +46,34 @@ fn date(ms: Timestamp) -> String {
         .unwrap_or_default()
 }
 
-pub fn communities(list: &[CommunitySummary], json: bool) {
+pub fn communities(out: &mut String, list: &[CommunitySummary], json: bool) {
     if json {
-        return print_json(&list);
+        return print_json(out, &list);
     }
     for c in list {
-        println!(
+        outln!(
+            out,
             "{}  {}  ({} members, {} échanges)",
-            c.id, c.name, c.members, c.exchanges
+            c.id,
+            c.name,
+            c.members,
+            c.exchanges
         );
     }
 }
 
-pub fn exchanges(view: &CommunityView, json: bool) {
+pub fn exchanges(out: &mut String, view: &CommunityView, json: bool) {
     if json {
         let items: Vec<Value> = view
             .exchanges
             .iter()
             .map(|e| with(e, json!({ "author_name": view.member_name(&e.author), "reply_count": e.replies.len() })))
             .collect();
-        return print_json(&items);
+        return print_json(out, &items);
     }
     for e in view.exchanges.iter() {
-        println!(
+        outln!(
+            out,
             "{}  {:<5} {:<12} {:<11} {}  ({}, {})",
             e.id,
             e.kind,
@@ -71,18 +86,19 @@ pub fn exchanges(view: &CommunityView, json: bool) {
     }
 }
 
-pub fn events(view: &CommunityView, json: bool) {
+pub fn events(out: &mut String, view: &CommunityView, json: bool) {
     if json {
         let items: Vec<Value> = view
             .events
             .iter()
             .map(|e| with(e, json!({ "attending": e.attending() })))
             .collect();
-        return print_json(&items);
+        return print_json(out, &items);
     }
     for e in view.events.iter() {
         let capacity = e.capacity.map(|c| format!("/{c}")).unwrap_or_default();
-        println!(
+        outln!(
+            out,
             "{}  {}  {}  [{}{} oui]  {}",
             e.id,
             date(e.start),
@@ -94,14 +110,14 @@ pub fn events(view: &CommunityView, json: bool) {
     }
 }
 
-pub fn ideas(view: &CommunityView, json: bool) {
+pub fn ideas(out: &mut String, view: &CommunityView, json: bool) {
     if json {
         let items: Vec<Value> = view
             .ideas
             .iter()
             .map(|i| with(i, json!({ "vote_count": i.votes.len() })))
             .collect();
-        return print_json(&items);
+        return print_json(out, &items);
     }
     for i in view.ideas.iter() {
         let table = i.table.map(|t| format!("table {t}")).unwrap_or_default();
@@ -110,7 +126,8 @@ pub fn ideas(view: &CommunityView, json: bool) {
             .as_deref()
             .map(|t| view.theme_label(t))
             .unwrap_or("");
-        println!(
+        outln!(
+            out,
             "{}  {:>2} votes  {}  {}  {}",
             i.id,
             i.votes.len(),
@@ -121,7 +138,7 @@ pub fn ideas(view: &CommunityView, json: bool) {
     }
 }
 
-pub fn actors(view: &CommunityView, json: bool) {
+pub fn actors(out: &mut String, view: &CommunityView, json: bool) {
     let links = &view.community.links;
     if json {
         let items: Vec<Value> = view
@@ -136,10 +153,11 @@ pub fn actors(view: &CommunityView, json: bool) {
                 with(a, json!({ "links": linked }))
             })
             .collect();
-        return print_json(&items);
+        return print_json(out, &items);
     }
     for a in &view.community.actors {
-        println!(
+        outln!(
+            out,
             "{}  {:<12} {}  [{}]",
             a.id,
             a.kind,
@@ -149,9 +167,9 @@ pub fn actors(view: &CommunityView, json: bool) {
     }
 }
 
-pub fn groups(view: &CommunityView, json: bool) {
+pub fn groups(out: &mut String, view: &CommunityView, json: bool) {
     if json {
-        return print_json(&view.community.groups);
+        return print_json(out, &view.community.groups);
     }
     for g in &view.community.groups {
         let facilitator = g
@@ -159,7 +177,8 @@ pub fn groups(view: &CommunityView, json: bool) {
             .as_ref()
             .map(|f| view.member_name(f))
             .unwrap_or("-");
-        println!(
+        outln!(
+            out,
             "{}  {}  ({} members, facilitator: {})",
             g.id,
             g.name,
@@ -169,26 +188,33 @@ pub fn groups(view: &CommunityView, json: bool) {
     }
 }
 
-pub fn sheets(view: &CommunityView, json: bool) {
+pub fn sheets(out: &mut String, view: &CommunityView, json: bool) {
     if json {
-        return print_json(&*view.sheets);
+        return print_json(out, &*view.sheets);
     }
     for s in view.sheets.iter() {
-        println!("{}  {}  ({} sections)", s.id, s.title, s.sections.len());
+        outln!(
+            out,
+            "{}  {}  ({} sections)",
+            s.id,
+            s.title,
+            s.sections.len()
+        );
     }
 }
 
-pub fn posts(view: &CommunityView, json: bool) {
+pub fn posts(out: &mut String, view: &CommunityView, json: bool) {
     if json {
         let items: Vec<Value> = view
             .posts
             .iter()
             .map(|p| with(p, json!({ "author_name": view.member_name(&p.author) })))
             .collect();
-        return print_json(&items);
+        return print_json(out, &items);
     }
     for p in view.posts.iter() {
-        println!(
+        outln!(
+            out,
             "{}  {}  {}: {}",
             p.id,
             date(p.created_at),
@@ -198,28 +224,49 @@ pub fn posts(view: &CommunityView, json: bool) {
     }
 }
 
-pub fn members(view: &CommunityView, json: bool) {
+pub fn members(out: &mut String, view: &CommunityView, json: bool) {
     if json {
-        return print_json(&view.community.members);
+        return print_json(out, &view.community.members);
     }
     for m in &view.community.members {
-        println!(
-            "{}  {:<10} {}  [{}]",
+        let keys: Vec<&str> = m.devices.keys().map(String::as_str).collect();
+        outln!(
+            out,
+            "{}  {:<10} {}{}  [{}]  devices: {}",
             m.id,
             m.role,
             m.display_name,
-            m.skills.join(", ")
+            if m.is_active() { "" } else { " (removed)" },
+            m.skills.join(", "),
+            keys.join(" ")
         );
     }
 }
 
-pub fn matches(view: &CommunityView, matches: &[Match], json: bool) {
+pub fn sync_summary(out: &mut String, summary: &passerelle_core::SyncSummary, json: bool) {
+    if json {
+        return print_json(out, summary);
+    }
+    outln!(
+        out,
+        "synced with {} peer(s): {} bytes sent, {} received, in {} ms",
+        summary.peers,
+        summary.bytes_sent,
+        summary.bytes_received,
+        summary.duration_ms
+    );
+    for (peer, error) in &summary.failed {
+        outln!(out, "not synced with {peer}: {error}");
+    }
+}
+
+pub fn matches(out: &mut String, view: &CommunityView, matches: &[Match], json: bool) {
     if json {
         let items: Vec<Value> = matches
             .iter()
             .map(|m| with(m, json!({ "id": format!("{}:{}", m.offer, m.need) })))
             .collect();
-        return print_json(&items);
+        return print_json(out, &items);
     }
     let title = |id: &passerelle_core::model::ItemId| {
         view.exchanges
@@ -229,7 +276,8 @@ pub fn matches(view: &CommunityView, matches: &[Match], json: bool) {
             .unwrap_or("?")
     };
     for m in matches {
-        println!(
+        outln!(
+            out,
             "{:.2}  offre « {} »  ↔  besoin « {} »",
             m.score,
             title(&m.offer),
@@ -238,11 +286,11 @@ pub fn matches(view: &CommunityView, matches: &[Match], json: bool) {
     }
 }
 
-pub fn hits(hits: &[Hit], json: bool) {
+pub fn hits(out: &mut String, hits: &[Hit], json: bool) {
     if json {
-        return print_json(&hits);
+        return print_json(out, &hits);
     }
     for h in hits {
-        println!("{}  {:<8} {}", h.id, h.kind.as_str(), h.title);
+        outln!(out, "{}  {:<8} {}", h.id, h.kind.as_str(), h.title);
     }
 }

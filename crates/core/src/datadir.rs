@@ -6,6 +6,11 @@
 //! <data>/identity/actor              Automerge actor id of this device (hex, 0600)
 //! <data>/profile.json                display name and preferences
 //! <data>/communities/<id>/<kind>/    one directory per document: chunk files
+//! <data>/peers/<key>.json            per-peer Automerge sync states
+//! <data>/addresses.json              remembered addresses of peers
+//! <data>/network.json                port to reuse, relay setting
+//! <data>/node.json                   written by `serve`: ticket and addresses
+//! <data>/control.sock                control socket of the serving process
 //! <data>/quarantine/                 damaged files, moved aside with a reason
 //! ```
 
@@ -79,6 +84,31 @@ impl DataDir {
     /// Where communities live.
     pub fn communities_dir(&self) -> PathBuf {
         self.root.join("communities")
+    }
+
+    /// Per-peer sync states.
+    pub fn peers_dir(&self) -> PathBuf {
+        self.root.join("peers")
+    }
+
+    /// Remembered addresses of peers.
+    pub fn address_book_path(&self) -> PathBuf {
+        self.root.join("addresses.json")
+    }
+
+    /// Network settings (the port to reuse, the relay).
+    pub fn net_settings_path(&self) -> PathBuf {
+        self.root.join("network.json")
+    }
+
+    /// Where `serve` writes its ticket and addresses for scripts.
+    pub fn node_info_path(&self) -> PathBuf {
+        self.root.join("node.json")
+    }
+
+    /// The control socket of the process serving this directory.
+    pub fn control_socket_path(&self) -> PathBuf {
+        self.root.join("control.sock")
     }
 
     /// Where damaged files go.

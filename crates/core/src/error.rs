@@ -50,6 +50,18 @@ pub enum CoreError {
         /// Where it is now.
         quarantine: PathBuf,
     },
+    /// Networking failed (peer unreachable, invite refused...).
+    #[error("{0}")]
+    Net(String),
+    /// A network command was given while networking is off.
+    #[error("networking is not started on this node")]
+    NoNetwork,
+    /// Joining a community this device already holds.
+    #[error("this device is already a member of community {0}")]
+    AlreadyMember(CommunityId),
+    /// A bundle file was refused; nothing was changed.
+    #[error("bundle refused: {0}; nothing was changed")]
+    Bundle(String),
     /// The node has stopped.
     #[error("the Passerelle node has stopped")]
     Stopped,

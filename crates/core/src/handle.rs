@@ -45,6 +45,15 @@ pub enum Event {
     },
     /// The profile (display name) changed.
     ProfileChanged,
+    /// Changes from a peer were merged (and written to disk).
+    Received {
+        /// Which community.
+        community: CommunityId,
+        /// The peer that sent them.
+        peer: DeviceKey,
+    },
+    /// Something happened on the network.
+    Network(passerelle_sync::NetEvent),
 }
 
 /// This device's owner, as they introduced themselves.
@@ -71,15 +80,18 @@ pub struct CommunitySummary {
     pub role: Option<Role>,
 }
 
-type Job = Box<dyn FnOnce(&mut State) + Send>;
+pub(crate) type Job = Box<dyn FnOnce(&mut State) + Send>;
 
 /// A cheap, cloneable way to talk to the node's actor.
 #[derive(Clone)]
 pub struct Handle {
-    jobs: mpsc::Sender<Job>,
-    events: broadcast::Sender<Event>,
+    pub(crate) jobs: mpsc::Sender<Job>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) changes: broadcast::Sender<String>,
+    pub(crate) secret: Arc<DeviceSecret>,
+    pub(crate) net: Arc<std::sync::OnceLock<Arc<crate::network::Net>>>,
     device: DeviceKey,
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 }
 
 /// A running node: its handle, and the task to wait on at shutdown.
@@ -89,7 +101,7 @@ pub struct Node {
 }
 
 /// The current time, in milliseconds since the epoch.
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as Timestamp)
@@ -161,6 +173,7 @@ impl Node {
         let profile = load_profile(&dir)?;
         let device = DeviceKey(secret.public_hex());
         let (events, _) = broadcast::channel(256);
+        let (changes, _) = broadcast::channel(256);
         let store = Store::new(dir.communities_dir(), dir.quarantine_dir());
         let data_dir = dir.root().to_owned();
         let mut state = State {
@@ -172,6 +185,8 @@ impl Node {
             communities: BTreeMap::new(),
             quarantined: Vec::new(),
             events: events.clone(),
+            changes: changes.clone(),
+            peers: Default::default(),
         };
         state.load_all()?;
         let (jobs, mut queue) = mpsc::channel::<Job>(64);
@@ -184,6 +199,9 @@ impl Node {
             handle: Handle {
                 jobs,
                 events,
+                changes,
+                secret: Arc::new(secret),
+                net: Default::default(),
                 device,
                 data_dir,
             },
@@ -198,6 +216,9 @@ impl Node {
 
     /// Stops the node once every queued command has been handled.
     pub async fn shutdown(self) {
+        if let Some(net) = self.handle.net.get() {
+            net.shutdown().await;
+        }
         drop(self.handle);
         // The actor ends when the last handle is dropped; callers may hold clones,
         // so bound the wait.
@@ -207,7 +228,7 @@ impl Node {
 
 impl Handle {
     /// Runs `f` on the actor and returns its result.
-    async fn call<R: Send + 'static>(
+    pub(crate) async fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut State) -> R + Send + 'static,
     ) -> Result<R, CoreError> {
@@ -312,6 +333,7 @@ impl Handle {
                 skills: Vec::new(),
                 languages: Vec::new(),
                 joined_at: at,
+                removed_at: None,
             };
             let genesis = Genesis::new(&name, &description, creator, at, &mut random)?;
             let docs = CommunityDocs::create(genesis, &s.actor)?;
@@ -393,5 +415,22 @@ impl Handle {
             export(&mut loaded.docs, &view, format, &out)
         })
         .await?
+    }
+
+    /// Writes a community's documents to a bundle file; returns its size.
+    pub async fn export_bundle(
+        &self,
+        community: &CommunityId,
+        out: &Path,
+    ) -> Result<u64, CoreError> {
+        let id = community.clone();
+        let out = out.to_owned();
+        self.call(move |s| s.export_bundle(&id, &out)).await?
+    }
+
+    /// Verifies and merges a bundle file; refused bundles change nothing.
+    pub async fn import_bundle(&self, file: &Path) -> Result<crate::BundleImport, CoreError> {
+        let file = file.to_owned();
+        self.call(move |s| s.import_bundle(&file)).await?
     }
 }

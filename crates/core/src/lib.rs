@@ -8,17 +8,23 @@
 //! stream of [`Event`]s out. A command returns only once its change is on disk.
 #![warn(missing_docs)]
 
+mod bundle;
 mod datadir;
 mod error;
 mod export;
 mod handle;
+mod network;
 mod node;
+mod peers;
 mod store;
 
+pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
 pub use error::CoreError;
 pub use export::ExportFormat;
 pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
+pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};
+pub use passerelle_sync::{EndpointAddr, NetEvent, SessionStats, Ticket, TicketError};
 pub use store::Quarantined;
 
 /// The data model, re-exported so callers name one crate.

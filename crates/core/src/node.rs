@@ -19,15 +19,18 @@ use tokio::sync::broadcast;
 use crate::datadir::DataDir;
 use crate::error::CoreError;
 use crate::handle::{Event, Profile};
+use crate::peers::Peers;
 use crate::store::{COMPACT_AFTER, Quarantined, Store};
 
 /// One community in memory, with what is known to be on disk.
 pub(crate) struct Loaded {
     pub docs: CommunityDocs,
     /// Heads already written, per document.
-    saved: BTreeMap<DocKind, Vec<ChangeHash>>,
+    pub saved: BTreeMap<DocKind, Vec<ChangeHash>>,
     /// The files holding each document.
-    files: BTreeMap<DocKind, Vec<PathBuf>>,
+    pub files: BTreeMap<DocKind, Vec<PathBuf>>,
+    /// Collections being received that are not whole yet (memory only).
+    pub partial: BTreeMap<DocKind, AutoCommit>,
     pub cache: ViewCache,
 }
 
@@ -41,6 +44,9 @@ pub(crate) struct State {
     pub communities: BTreeMap<CommunityId, Loaded>,
     pub quarantined: Vec<Quarantined>,
     pub events: broadcast::Sender<Event>,
+    /// Ids of communities as they change, for live sync sessions.
+    pub changes: broadcast::Sender<String>,
+    pub peers: Peers,
 }
 
 impl State {
@@ -102,6 +108,7 @@ impl State {
             docs,
             saved,
             files,
+            partial: BTreeMap::new(),
             cache: ViewCache::default(),
         })
     }
@@ -129,13 +136,30 @@ impl State {
                 docs,
                 saved,
                 files,
+                partial: BTreeMap::new(),
                 cache: ViewCache::default(),
             },
         );
         let _ = self.events.send(Event::CommunityAdded {
             community: id.clone(),
         });
+        let _ = self.changes.send(id.0.clone());
         Ok(id)
+    }
+
+    /// Keeps a community received from elsewhere (a peer, a bundle) and
+    /// writes each of its documents.
+    pub fn add_loaded(&mut self, id: CommunityId, loaded: Loaded) -> Result<(), CoreError> {
+        self.communities.insert(id.clone(), loaded);
+        for kind in DocKind::ALL {
+            if self.communities[&id].docs.doc(kind).is_some() {
+                self.persist(&id, kind)?;
+            }
+        }
+        let _ = self.events.send(Event::CommunityAdded {
+            community: id.clone(),
+        });
+        Ok(())
     }
 
     pub fn loaded(&mut self, id: &CommunityId) -> Result<&mut Loaded, CoreError> {
@@ -165,14 +189,27 @@ impl State {
             self.quarantined.extend(quarantined);
             return Err(e);
         }
-        let _ = self.events.send(Event::Changed {
-            community: id.clone(),
-        });
+        self.changed(id, None);
         Ok(outcome)
     }
 
+    /// Tells callers and live sessions that a community changed, and who
+    /// sent the change if it came from a peer.
+    pub fn changed(&self, id: &CommunityId, from: Option<&DeviceKey>) {
+        let _ = self.events.send(Event::Changed {
+            community: id.clone(),
+        });
+        if let Some(peer) = from {
+            let _ = self.events.send(Event::Received {
+                community: id.clone(),
+                peer: peer.clone(),
+            });
+        }
+        let _ = self.changes.send(id.0.clone());
+    }
+
     /// Writes the changes of one document made since its last write.
-    fn persist(&mut self, id: &CommunityId, kind: DocKind) -> Result<(), CoreError> {
+    pub fn persist(&mut self, id: &CommunityId, kind: DocKind) -> Result<(), CoreError> {
         let store = &self.store;
         let loaded = self
             .communities

@@ -83,6 +83,7 @@ pub fn example_community(
         skills: vec![],
         languages: vec!["français".into()],
         joined_at: now - 60 * DAY,
+        removed_at: None,
     };
     let genesis = Genesis::new(
         "Échange de savoirs du quartier (exemple)",

@@ -194,12 +194,88 @@ pub struct Member {
     pub languages: Vec<String>,
     /// When they joined.
     pub joined_at: Timestamp,
+    /// When they were removed from the community; their devices are no
+    /// longer served nor allowed to act.
+    pub removed_at: Option<Timestamp>,
 }
 
 impl Member {
-    /// Whether this device key belongs to the member.
+    /// Whether this device key belongs to the member (removed or not).
     pub fn has_device(&self, key: &DeviceKey) -> bool {
         self.devices.contains_key(key.as_str())
+    }
+
+    /// Whether the member still belongs to the community.
+    pub fn is_active(&self) -> bool {
+        self.removed_at.is_none()
+    }
+}
+
+/// An invitation to join: the hash of a one-time secret carried by a ticket.
+///
+/// Any member device can admit the holder of the secret, since every device
+/// holds this record; the secret itself is never stored.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Invite {
+    /// Stable id, also carried by the ticket.
+    pub id: ItemId,
+    /// BLAKE3 of the secret, hex.
+    pub secret_hash: String,
+    /// Who made it.
+    pub created_by: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+    /// After this time it admits no one.
+    pub expires_at: Timestamp,
+    /// Withdrawn by its creator or a moderator.
+    pub revoked: bool,
+    /// The device it admitted, once used.
+    pub used_by: Option<String>,
+    /// When it was used.
+    pub used_at: Option<Timestamp>,
+}
+
+/// Why an invite does not admit anyone (any more).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteRefusal {
+    /// No invite with this id and secret (a typo, a forged or foreign ticket).
+    Unknown,
+    /// Past its expiry time.
+    Expired,
+    /// Withdrawn.
+    Revoked,
+    /// Already admitted someone.
+    Used,
+}
+
+impl InviteRefusal {
+    /// A short code, used on the wire and in JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            InviteRefusal::Unknown => "unknown",
+            InviteRefusal::Expired => "expired",
+            InviteRefusal::Revoked => "revoked",
+            InviteRefusal::Used => "used",
+        }
+    }
+
+    /// Reads a code back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Unknown, Self::Expired, Self::Revoked, Self::Used]
+            .into_iter()
+            .find(|r| r.code() == code)
+    }
+}
+
+impl std::fmt::Display for InviteRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InviteRefusal::Unknown => "this invite is not valid for this community (mistyped, forged, or from another community)",
+            InviteRefusal::Expired => "this invite has expired; ask a member for a new one",
+            InviteRefusal::Revoked => "this invite was withdrawn; ask a member for a new one",
+            InviteRefusal::Used => "this invite has already been used; each invite admits one device",
+        })
     }
 }
 

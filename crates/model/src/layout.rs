@@ -74,7 +74,7 @@ impl DocKind {
     /// The root keys of the item maps this document holds.
     pub fn collections(self) -> &'static [&'static str] {
         match self {
-            DocKind::Community => &["members", "groups", "actors", "links"],
+            DocKind::Community => &["members", "invites", "groups", "actors", "links"],
             DocKind::Exchanges => &["exchanges"],
             DocKind::Agenda => &["events"],
             DocKind::Ideas => &["ideas"],
@@ -139,6 +139,9 @@ pub struct Genesis {
     pub creator: Member,
     /// Creation time.
     pub now: Timestamp,
+    /// 32 random bytes, hex: the secret members derive their LAN discovery
+    /// tag from (see docs/PROTOCOL.md).
+    pub discovery_secret: String,
 }
 
 impl Genesis {
@@ -167,6 +170,7 @@ impl Genesis {
             themes: crate::demo::default_themes(),
             creator,
             now,
+            discovery_secret: format!("{:032x}{:032x}", random(), random()),
         })
     }
 }
@@ -195,6 +199,7 @@ impl CommunityDocs {
         root_fields(&mut community, DocKind::Community)?;
         community.put(ROOT, "id", genesis.community_doc.as_str())?;
         community.put(ROOT, "created_at", genesis.now)?;
+        community.put(ROOT, "discovery_secret", genesis.discovery_secret.as_str())?;
         reconcile_prop(&mut community, ROOT, "name", &genesis.name)?;
         reconcile_prop(
             &mut community,
@@ -245,6 +250,13 @@ impl CommunityDocs {
             });
         }
         Ok(Self { id, docs })
+    }
+
+    /// Adds a document received from a peer; it must be of its kind.
+    pub fn insert_doc(&mut self, kind: DocKind, doc: AutoCommit) -> Result<(), LayoutError> {
+        check_kind(&doc, kind)?;
+        self.docs.insert(kind, doc);
+        Ok(())
     }
 
     /// The community's id.

@@ -41,6 +41,10 @@ pub struct CommunityPart {
     pub actors: Vec<Actor>,
     /// Links between annuaire entries.
     pub links: Vec<Link>,
+    /// Invites, newest first.
+    pub invites: Vec<Invite>,
+    /// The secret LAN discovery tags derive from (hex; empty if absent).
+    pub discovery_secret: String,
 }
 
 /// Everything a screen needs to show one community.
@@ -66,9 +70,16 @@ pub struct CommunityView {
 pub type Heads = Vec<(DocKind, Vec<ChangeHash>)>;
 
 impl CommunityView {
-    /// The member owning this device, if any.
+    /// The member owning this device, if any (removed members included).
     pub fn member_for_device(&self, device: &DeviceKey) -> Option<&Member> {
         self.community.members.iter().find(|m| m.has_device(device))
+    }
+
+    /// Whether this device belongs to a member who was not removed: the
+    /// membership gate of sync.
+    pub fn is_active_device(&self, device: &DeviceKey) -> bool {
+        self.member_for_device(device)
+            .is_some_and(Member::is_active)
     }
 
     /// A member by id.
@@ -173,6 +184,12 @@ fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, L
         groups,
         actors,
         links: items(doc, "links"),
+        invites: {
+            let mut invites: Vec<Invite> = items(doc, "invites");
+            invites.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            invites
+        },
+        discovery_secret: hydrate_prop(doc, ROOT, "discovery_secret").unwrap_or_default(),
     })
 }
 

@@ -215,6 +215,7 @@ fn two_replicas() -> (Replica, Replica, ItemId, ItemId) {
         skills: vec![],
         languages: vec![],
         joined_at: 0,
+        removed_at: None,
     };
     let genesis = Genesis {
         id: CommunityId("01GENESIS".into()),
@@ -232,6 +233,7 @@ fn two_replicas() -> (Replica, Replica, ItemId, ItemId) {
         themes: demo::default_themes(),
         creator: admin,
         now: 0,
+        discovery_secret: "00".repeat(32),
     };
     let mut docs = CommunityDocs::create(genesis, &actor_a).unwrap();
     let a = Author { device: device_a };

@@ -97,7 +97,7 @@ impl Context {
             hydrate_prop(doc, automerge::ROOT, "members")?;
         let member = members
             .into_values()
-            .find(|m| m.has_device(&author.device))
+            .find(|m| m.has_device(&author.device) && m.is_active())
             .ok_or(CommandError::NotAMember)?;
         Ok(Self {
             member,

@@ -3,7 +3,7 @@
 use automerge::AutoCommit;
 use autosurgeon::{Text, hydrate_prop, reconcile_prop};
 
-use super::access::{Context, ensure_new, existing, put, remove};
+use super::access::{Context, ensure_new, existing, get, put, remove};
 use super::validate::{clean_contact, limit, optional, positive, required, tags, text_value};
 use super::{Command, CommandError, MAX_TEXT, MAX_TITLE, Result};
 use crate::entities::*;
@@ -111,6 +111,7 @@ pub(super) fn apply_to(
                 skills: Vec::new(),
                 languages: Vec::new(),
                 joined_at: now,
+                removed_at: None,
             };
             put(doc, C, "members", id.as_str(), &member)?;
             Ok(id.0)
@@ -132,6 +133,99 @@ pub(super) fn apply_to(
             }
             put(doc, C, "members", member.id.as_str(), &member)?;
             Ok(member.id.0)
+        }
+        RemoveMember { member } => {
+            if member != ctx.member.id {
+                ctx.moderator()?;
+            }
+            let mut m: Member = existing(doc, C, "members", "member", member.as_str())?;
+            if m.removed_at.is_none() {
+                m.removed_at = Some(now);
+                put(doc, C, "members", member.as_str(), &m)?;
+            }
+            Ok(member.0)
+        }
+        CreateInvite {
+            id,
+            secret_hash,
+            expires_at,
+        } => {
+            ensure_new(doc, C, "invites", id.as_str())?;
+            if expires_at <= now {
+                return Err(CommandError::Invite(InviteRefusal::Expired));
+            }
+            let invite = Invite {
+                id: id.clone(),
+                secret_hash: limit("secret hash", &secret_hash, 64)?,
+                created_by: ctx.me(),
+                created_at: now,
+                expires_at,
+                revoked: false,
+                used_by: None,
+                used_at: None,
+            };
+            put(doc, C, "invites", id.as_str(), &invite)?;
+            Ok(id.0)
+        }
+        RevokeInvite { id } => {
+            let mut invite: Invite = existing(doc, C, "invites", "invite", id.as_str())?;
+            ctx.may_edit(&invite.created_by)?;
+            invite.revoked = true;
+            put(doc, C, "invites", id.as_str(), &invite)?;
+            Ok(id.0)
+        }
+        AdmitMember {
+            invite,
+            secret_hash,
+            member,
+            display_name,
+            device,
+        } => {
+            let Some(mut found) = get::<Invite>(doc, C, "invites", invite.as_str())? else {
+                return Err(CommandError::Invite(InviteRefusal::Unknown));
+            };
+            // Both sides are hashes of 16 random bytes: comparing them leaks
+            // nothing about the secret.
+            if found.secret_hash != secret_hash {
+                return Err(CommandError::Invite(InviteRefusal::Unknown));
+            }
+            if found.revoked {
+                return Err(CommandError::Invite(InviteRefusal::Revoked));
+            }
+            if found.used_by.is_some() {
+                return Err(CommandError::Invite(InviteRefusal::Used));
+            }
+            if found.expires_at <= now {
+                return Err(CommandError::Invite(InviteRefusal::Expired));
+            }
+            ensure_new(doc, C, "members", member.as_str())?;
+            let members: std::collections::BTreeMap<String, Member> =
+                hydrate_prop(doc, automerge::ROOT, "members")?;
+            if members.values().any(|m| m.has_device(&device)) {
+                return Err(CommandError::Duplicate(device.0));
+            }
+            let new = Member {
+                id: member.clone(),
+                display_name: required("display name", &display_name, MAX_TITLE)?,
+                role: Role::Membre,
+                devices: [(
+                    device.0.clone(),
+                    Device {
+                        added_at: now,
+                        label: String::new(),
+                    },
+                )]
+                .into(),
+                skills: Vec::new(),
+                languages: Vec::new(),
+                joined_at: now,
+                removed_at: None,
+            };
+            put(doc, C, "members", member.as_str(), &new)?;
+            found.used_by = Some(device.0);
+            found.used_at = Some(now);
+            put(doc, C, "invites", invite.as_str(), &found)?;
+            Ok(member.0)
         }
         SetRole { member, role } => {
             ctx.admin()?;

@@ -68,6 +68,26 @@ pub enum Command {
     },
     /// Changes a member's role (admins only).
     SetRole { member: MemberId, role: Role },
+    /// Removes a member: their devices are no longer served nor allowed to
+    /// act (animateurs and admins; anyone may remove themselves).
+    RemoveMember { member: MemberId },
+    /// Records an invite: the hash of the ticket's one-time secret and its expiry.
+    CreateInvite {
+        id: ItemId,
+        secret_hash: String,
+        expires_at: Timestamp,
+    },
+    /// Withdraws an invite (its creator, animateurs and admins).
+    RevokeInvite { id: ItemId },
+    /// Admits the holder of an invite's secret as a new member, and marks the
+    /// invite used. Any member device can do it.
+    AdmitMember {
+        invite: ItemId,
+        secret_hash: String,
+        member: MemberId,
+        display_name: String,
+        device: DeviceKey,
+    },
 
     /// Posts an offer or a need.
     AddExchange {
@@ -292,6 +312,9 @@ pub enum CommandError {
     /// A capacity or table number must be positive.
     #[error("the {0} must be a positive number")]
     NotPositive(&'static str),
+    /// An invite does not admit anyone.
+    #[error("{0}")]
+    Invite(crate::entities::InviteRefusal),
     /// The same category or theme exists already.
     #[error("'{0}' already exists")]
     AlreadyExists(String),
@@ -349,7 +372,11 @@ fn target(command: &Command) -> DocKind {
         | AddTheme { .. }
         | AddMember { .. }
         | UpdateProfile { .. }
-        | SetRole { .. } => DocKind::Community,
+        | SetRole { .. }
+        | RemoveMember { .. }
+        | CreateInvite { .. }
+        | RevokeInvite { .. }
+        | AdmitMember { .. } => DocKind::Community,
         AddGroup { .. }
         | JoinGroup { .. }
         | LeaveGroup { .. }
@@ -388,6 +415,10 @@ fn command_name(command: &Command) -> &'static str {
         AddMember { .. } => "add member",
         UpdateProfile { .. } => "update profile",
         SetRole { .. } => "set role",
+        RemoveMember { .. } => "remove member",
+        CreateInvite { .. } => "create invite",
+        RevokeInvite { .. } => "revoke invite",
+        AdmitMember { .. } => "admit member",
         AddExchange { .. } => "add exchange",
         UpdateExchange { .. } => "update exchange",
         SetExchangeStatus { .. } => "set exchange status",

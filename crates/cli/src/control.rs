@@ -1,0 +1,173 @@
+//! The control socket: while one process serves a data directory (`serve`),
+//! every other `passerelle-node` command on that directory is carried out by
+//! it, so two processes never write the same store.
+//!
+//! Protocol (Unix socket `<data>/control.sock`, one request per connection):
+//! the client writes one JSON line `{"args": [...], "cwd": "..."}`; the
+//! server answers one JSON line `{"code": N, "stdout": "...", "stderr": "..."}`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use passerelle_core::Handle;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::args::{BundleCmd, Cli, SheetCmd, Sub};
+
+/// Largest request accepted (a command line).
+const MAX_REQUEST: usize = 1024 * 1024;
+
+#[derive(Serialize, Deserialize)]
+struct Request {
+    args: Vec<String>,
+    cwd: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Reply {
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+/// The socket of the process serving `dir`.
+pub fn socket_path(dir: &Path) -> PathBuf {
+    dir.join("control.sock")
+}
+
+/// Sends this process's command line to the serving process and relays its answer.
+pub async fn forward(dir: &Path) -> Result<ExitCode> {
+    let path = socket_path(dir);
+    let mut stream = UnixStream::connect(&path).await.with_context(|| {
+        format!(
+            "the data directory {} is in use by another Passerelle process (the app?) that does not take commands; close it first",
+            dir.display()
+        )
+    })?;
+    let request = Request {
+        args: std::env::args().collect(),
+        cwd: std::env::current_dir().unwrap_or_default(),
+    };
+    let mut line = serde_json::to_vec(&request)?;
+    line.push(b'\n');
+    stream.write_all(&line).await?;
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).await?;
+    let reply: Reply = serde_json::from_str(&answer)
+        .context("the serving process closed the connection without answering")?;
+    print!("{}", reply.stdout);
+    eprint!("{}", reply.stderr);
+    Ok(ExitCode::from(reply.code))
+}
+
+/// Accepts commands for `handle` until the returned task is aborted.
+pub fn listen(handle: Handle, dir: &Path) -> Result<tokio::task::JoinHandle<()>> {
+    let path = socket_path(dir);
+    // We hold the data directory's lock: a socket file left here is stale.
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)
+        .with_context(|| format!("cannot listen on {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                if let Err(e) = serve_one(&handle, stream).await {
+                    tracing::warn!("control socket: {e:#}");
+                }
+            });
+        }
+    }))
+}
+
+async fn serve_one(handle: &Handle, stream: UnixStream) -> Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = BufReader::new(tokio::io::AsyncReadExt::take(read, MAX_REQUEST as u64));
+    reader.read_line(&mut line).await?;
+    let reply = match serde_json::from_str::<Request>(&line) {
+        Ok(request) => execute(handle, request).await,
+        Err(e) => Reply {
+            code: 2,
+            stdout: String::new(),
+            stderr: format!("error: malformed control request: {e}\n"),
+        },
+    };
+    let mut bytes = serde_json::to_vec(&reply)?;
+    bytes.push(b'\n');
+    write.write_all(&bytes).await?;
+    Ok(())
+}
+
+async fn execute(handle: &Handle, request: Request) -> Reply {
+    let cli = match Cli::try_parse_from(&request.args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            return Reply {
+                code: 2,
+                stdout: String::new(),
+                stderr: e.to_string(),
+            };
+        }
+    };
+    let mut command = cli.command;
+    absolutize(&mut command, &request.cwd);
+    let (mut out, mut err) = (String::new(), String::new());
+    let result = async {
+        if let Sub::Serve = command {
+            bail!(
+                "this data directory is already served by process {}",
+                std::process::id()
+            );
+        }
+        crate::dispatch(handle, command, &mut out, &mut err).await
+    }
+    .await;
+    let code = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            err.push_str(&format!("error: {e:#}\n"));
+            1
+        }
+    };
+    Reply {
+        code,
+        stdout: out,
+        stderr: err,
+    }
+}
+
+/// Resolves the client's relative paths against its working directory.
+fn absolutize(command: &mut Sub, cwd: &Path) {
+    let fix = |p: &mut PathBuf| {
+        if p.is_relative() {
+            *p = cwd.join(&*p);
+        }
+    };
+    match command {
+        Sub::Export { out, .. } => fix(out),
+        Sub::Invite { qr: Some(qr), .. } => fix(qr),
+        Sub::Bundle {
+            command: BundleCmd::Export { out, .. },
+        } => fix(out),
+        Sub::Bundle {
+            command: BundleCmd::Import { file },
+        } => fix(file),
+        Sub::Sheet {
+            command:
+                SheetCmd::Add {
+                    body_file: Some(file),
+                    ..
+                },
+        } => fix(file),
+        _ => {}
+    }
+}

@@ -1,0 +1,444 @@
+//! The node on the network: the [`Replica`] the sync layer talks to, and the
+//! [`Handle`] methods that invite, join, sync and serve.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use passerelle_model::{Command, CommandError, CommunityId, DeviceKey, ItemId, MemberId};
+use passerelle_sync::ticket::secret_hash;
+use passerelle_sync::{
+    EndpointAddr, InviteTicket, JoinReply, JoinRequest, NetConfig, NetEvent, Network, Replica,
+    SessionId, SessionStats, SyncMessage, Ticket,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::datadir::write_atomic;
+use crate::error::CoreError;
+use crate::handle::{Event, Handle, Job, new_item_id, now};
+use crate::node::State;
+use crate::peers::Joining;
+
+/// The network as the node runs it.
+pub(crate) type Net = Network<NodeReplica>;
+
+/// The node, as the sync layer sees it. Holds only a weak link to the actor
+/// so a running network never keeps a stopped node alive.
+#[derive(Clone)]
+pub struct NodeReplica {
+    jobs: mpsc::WeakSender<Job>,
+    events: broadcast::Sender<Event>,
+    changes: broadcast::Sender<String>,
+}
+
+impl NodeReplica {
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut State) -> R + Send + 'static,
+        fallback: R,
+    ) -> R {
+        let Some(jobs) = self.jobs.upgrade() else {
+            return fallback;
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |state| {
+            let _ = tx.send(f(state));
+        });
+        if jobs.send(job).await.is_err() {
+            return fallback;
+        }
+        rx.await.unwrap_or(fallback)
+    }
+}
+
+impl Replica for NodeReplica {
+    async fn open_session(&self, session: SessionId, peer: String) -> Vec<String> {
+        self.call(
+            move |s| s.open_session(session, DeviceKey(peer)),
+            Vec::new(),
+        )
+        .await
+    }
+
+    async fn shared(&self, session: SessionId) -> Vec<String> {
+        self.call(move |s| s.session_shared(session), Vec::new())
+            .await
+    }
+
+    async fn generate(&self, session: SessionId, communities: Vec<String>) -> Vec<SyncMessage> {
+        self.call(move |s| s.generate(session, communities), Vec::new())
+            .await
+    }
+
+    async fn receive(
+        &self,
+        session: SessionId,
+        message: SyncMessage,
+    ) -> Result<Vec<SyncMessage>, String> {
+        self.call(
+            move |s| s.receive(session, message),
+            Err("the node has stopped".into()),
+        )
+        .await
+    }
+
+    async fn in_sync(&self, session: SessionId, communities: Vec<String>) -> bool {
+        self.call(move |s| s.in_sync(session, communities), false)
+            .await
+    }
+
+    async fn close_session(&self, session: SessionId, _stats: SessionStats) {
+        self.call(move |s| s.close_session(session), ()).await
+    }
+
+    async fn admit(&self, peer: String, request: JoinRequest) -> JoinReply {
+        let stopped = JoinReply::Refused {
+            code: "failed".into(),
+            message: "the node has stopped".into(),
+        };
+        self.call(move |s| admit(s, DeviceKey(peer), request), stopped)
+            .await
+    }
+
+    async fn discovery_secrets(&self) -> Vec<String> {
+        self.call(
+            |s| {
+                let ids: Vec<CommunityId> = s.communities.keys().cloned().collect();
+                ids.iter()
+                    .filter_map(|id| s.view(id).ok())
+                    .map(|v| v.community.discovery_secret.clone())
+                    .filter(|secret| !secret.is_empty())
+                    .collect()
+            },
+            Vec::new(),
+        )
+        .await
+    }
+
+    fn changes(&self) -> broadcast::Receiver<String> {
+        self.changes.subscribe()
+    }
+
+    fn event(&self, event: NetEvent) {
+        let _ = self.events.send(Event::Network(event));
+    }
+}
+
+/// Admits the holder of an invite secret, on the actor.
+fn admit(s: &mut State, peer: DeviceKey, request: JoinRequest) -> JoinReply {
+    let id = CommunityId(request.community.clone());
+    let refused = |code: &str, message: String| JoinReply::Refused {
+        code: code.into(),
+        message,
+    };
+    let view = match s.view(&id) {
+        Ok(view) => view,
+        Err(_) => {
+            return refused(
+                "not_here",
+                "this device does not hold that community".into(),
+            );
+        }
+    };
+    let name = view.community.name.clone();
+    if view.is_active_device(&peer) {
+        // Already admitted (a join interrupted half-way): just sync.
+        return JoinReply::Admitted { name };
+    }
+    let command = Command::AdmitMember {
+        invite: ItemId(request.invite),
+        secret_hash: secret_hash(&request.secret),
+        member: MemberId(new_item_id().0),
+        display_name: request.display_name,
+        device: peer,
+    };
+    match s.apply(&id, command, now()) {
+        Ok(_) => JoinReply::Admitted { name },
+        Err(CoreError::Command(CommandError::Invite(r))) => refused(r.code(), r.to_string()),
+        Err(e) => refused("failed", e.to_string()),
+    }
+}
+
+/// How this device's network is set up, kept between runs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NetSettings {
+    /// The UDP port reused at every start, so tickets stay valid.
+    pub port: Option<u16>,
+    /// A relay for remote sync: `default` or a URL; off when absent.
+    pub relay: Option<String>,
+}
+
+/// What `serve` writes to `node.json` for scripts.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeInfo {
+    /// This device's key.
+    pub endpoint: String,
+    /// Where it listens.
+    pub addrs: Vec<SocketAddr>,
+    /// A ticket to reach it (no invite inside).
+    pub ticket: String,
+    /// The serving process.
+    pub pid: u32,
+}
+
+/// Summary of a sync with several peers.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SyncSummary {
+    /// Peers synced with successfully.
+    pub peers: usize,
+    /// Peers that could not be synced with, and why.
+    pub failed: Vec<(String, String)>,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+    /// Sync messages sent and received.
+    pub messages: u64,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// Network options given when starting (command line, environment).
+#[derive(Clone, Debug, Default)]
+pub struct NetOptions {
+    /// Bind to this address only.
+    pub bind: Option<std::net::IpAddr>,
+    /// LAN discovery by mDNS.
+    pub mdns: bool,
+}
+
+impl Handle {
+    pub(crate) fn replica(&self) -> NodeReplica {
+        NodeReplica {
+            jobs: self.jobs.downgrade(),
+            events: self.events.clone(),
+            changes: self.changes.clone(),
+        }
+    }
+
+    /// Starts networking (once): binds the endpoint on this device's usual
+    /// port (a new one if it is taken) and accepts members.
+    pub async fn start_network(&self, options: NetOptions) -> Result<(), CoreError> {
+        if self.net.get().is_some() {
+            return Ok(());
+        }
+        let settings_path = self.data_dir.join("network.json");
+        let mut settings: NetSettings = std::fs::read(&settings_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let config = |port: Option<u16>| NetConfig {
+            bind: options.bind,
+            port,
+            mdns: options.mdns,
+            relay: settings.relay.clone(),
+            address_book: Some(self.data_dir.join("addresses.json")),
+        };
+        let secret = self.secret.secret_key().clone();
+        let net = match Network::start(secret.clone(), config(settings.port), self.replica()).await
+        {
+            Ok(net) => net,
+            Err(e) if settings.port.is_some() => {
+                tracing::info!("usual port unavailable ({e}); using another");
+                Network::start(secret, config(None), self.replica())
+                    .await
+                    .map_err(|e| CoreError::Net(e.to_string()))?
+            }
+            Err(e) => return Err(CoreError::Net(e.to_string())),
+        };
+        let port = net.addr().ip_addrs().next().map(|a| a.port());
+        if port.is_some() && port != settings.port {
+            settings.port = port;
+            let bytes = serde_json::to_vec_pretty(&settings).expect("settings serialise");
+            write_atomic(&settings_path, &bytes, false)?;
+        }
+        let _ = self.net.set(Arc::new(net));
+        Ok(())
+    }
+
+    fn net(&self) -> Result<&Arc<Net>, CoreError> {
+        self.net.get().ok_or(CoreError::NoNetwork)
+    }
+
+    /// Where this device can be reached, as a ticket without invite.
+    pub fn node_info(&self) -> Result<NodeInfo, CoreError> {
+        let net = self.net()?;
+        let ticket = net.ticket(None);
+        Ok(NodeInfo {
+            endpoint: net.id(),
+            addrs: ticket.addr.ip_addrs().copied().collect(),
+            ticket: ticket.encode(),
+            pid: std::process::id(),
+        })
+    }
+
+    /// Creates an invite to a community, valid for `valid_for`; returns its ticket.
+    pub async fn invite(
+        &self,
+        community: &CommunityId,
+        valid_for: Duration,
+    ) -> Result<Ticket, CoreError> {
+        let net = self.net()?.clone();
+        let secret: [u8; 16] = rand::random();
+        let id = self.new_id();
+        let command = Command::CreateInvite {
+            id: id.clone(),
+            secret_hash: secret_hash(&secret),
+            expires_at: now() + valid_for.as_millis() as i64,
+        };
+        self.apply(community, command).await?;
+        Ok(net.ticket(Some(InviteTicket {
+            community: community.0.clone(),
+            invite: id.0,
+            secret,
+        })))
+    }
+
+    /// Joins a community with an invite ticket: admitted by the device at
+    /// the ticket's address, then synced. Returns the community's id.
+    pub async fn join(&self, ticket: &Ticket) -> Result<CommunityId, CoreError> {
+        let net = self.net()?.clone();
+        let invite = ticket
+            .invite
+            .clone()
+            .ok_or_else(|| CoreError::Net("this ticket is not an invite".into()))?;
+        let id = CommunityId(invite.community.clone());
+        let name = self
+            .profile()
+            .await?
+            .ok_or(CoreError::NoProfile)?
+            .display_name;
+        if self.communities().await?.iter().any(|c| c.id == id) {
+            return Err(CoreError::AlreadyMember(id));
+        }
+        net.join(ticket, &name)
+            .await
+            .map_err(|e| CoreError::Net(e.to_string()))?;
+        let via = DeviceKey(hex::encode(ticket.addr.id.as_bytes()));
+        let joining_id = id.clone();
+        self.call(move |s| {
+            s.peers.joining.entry(joining_id).or_insert(Joining {
+                via,
+                docs: Default::default(),
+            });
+        })
+        .await?;
+        net.sync_once(ticket.addr.clone(), Duration::from_secs(120))
+            .await
+            .map_err(|e| CoreError::Net(e.to_string()))?;
+        if !self.communities().await?.iter().any(|c| c.id == id) {
+            return Err(CoreError::Net(
+                "admitted, but the community did not arrive; run `passerelle-node sync` when the inviter is reachable".into(),
+            ));
+        }
+        Ok(id)
+    }
+
+    /// Syncs with one peer (by ticket or known key) until in sync.
+    pub async fn sync_with(
+        &self,
+        peer: EndpointAddr,
+        timeout: Duration,
+    ) -> Result<SessionStats, CoreError> {
+        let net = self.net()?.clone();
+        net.remember(&peer);
+        net.sync_once(peer, timeout)
+            .await
+            .map_err(|e| CoreError::Net(e.to_string()))
+    }
+
+    /// The address of a peer given by key: remembered, or found on the LAN.
+    pub fn lookup_peer(&self, key: &str) -> Result<EndpointAddr, CoreError> {
+        let id = passerelle_sync::parse_endpoint_id(key).ok_or_else(|| {
+            CoreError::Net(format!("'{key}' is neither a ticket nor a device key"))
+        })?;
+        Ok(self.net()?.lookup(id))
+    }
+
+    /// Syncs with every reachable member: remembered peers, and peers found
+    /// on the LAN within `discovery` (when mDNS is on).
+    pub async fn sync_all(
+        &self,
+        discovery: Duration,
+        timeout: Duration,
+    ) -> Result<SyncSummary, CoreError> {
+        let net = self.net()?.clone();
+        if net.mdns_enabled() {
+            tokio::time::sleep(discovery).await;
+        }
+        let mut peers = net.known();
+        for addr in net.discovered() {
+            if !peers.iter().any(|p| p.id == addr.id) {
+                peers.push(addr);
+            }
+        }
+        let started = std::time::Instant::now();
+        let tasks: Vec<_> = peers
+            .into_iter()
+            .map(|addr| {
+                let net = net.clone();
+                tokio::spawn(async move {
+                    let key = hex::encode(addr.id.as_bytes());
+                    (key, net.sync_once(addr, timeout).await)
+                })
+            })
+            .collect();
+        let mut summary = SyncSummary::default();
+        for task in tasks {
+            let Ok((key, result)) = task.await else {
+                continue;
+            };
+            match result {
+                Ok(stats) => {
+                    summary.peers += 1;
+                    summary.bytes_sent += stats.bytes_sent;
+                    summary.bytes_received += stats.bytes_received;
+                    summary.messages += stats.messages_sent + stats.messages_received;
+                }
+                Err(e) => summary.failed.push((key, e.to_string())),
+            }
+        }
+        summary.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(summary)
+    }
+
+    /// Stays connected to every member reachable, now and as they appear.
+    pub fn serve(&self) -> Result<(), CoreError> {
+        self.net()?.auto_connect();
+        Ok(())
+    }
+
+    /// Keeps a live session with one peer.
+    pub fn connect(&self, peer: EndpointAddr) -> Result<(), CoreError> {
+        self.net()?.keep_connected(peer);
+        Ok(())
+    }
+
+    /// Removes the member owning device `key` from a community.
+    pub async fn remove_member_by_key(
+        &self,
+        community: &CommunityId,
+        key: &str,
+    ) -> Result<MemberId, CoreError> {
+        let view = self.view(community).await?;
+        let member = view
+            .member_for_device(&DeviceKey(key.trim().to_owned()))
+            .ok_or_else(|| {
+                CoreError::Command(CommandError::NotFound {
+                    kind: "member with device key",
+                    id: key.to_owned(),
+                })
+            })?
+            .id
+            .clone();
+        self.apply(
+            community,
+            Command::RemoveMember {
+                member: member.clone(),
+            },
+        )
+        .await?;
+        Ok(member)
+    }
+}

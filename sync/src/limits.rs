@@ -1,0 +1,103 @@
+//! Limits that keep a node serving its members whatever others send it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Sessions a node runs at once; further connections are closed as busy.
+pub const MAX_SESSIONS: usize = 64;
+/// Time a peer has to send its first frame.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// In a session that should end once in sync, the longest silence allowed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Time given to the other side to read our last frames before closing.
+pub const LINGER: Duration = Duration::from_secs(2);
+/// Failed invite attempts allowed per peer within [`WINDOW`].
+pub const INVITE_FAILURES_PER_PEER: u32 = 5;
+/// Failed invite attempts allowed from everyone within [`WINDOW`].
+pub const INVITE_FAILURES_TOTAL: u32 = 50;
+/// The window over which invite failures are counted.
+pub const WINDOW: Duration = Duration::from_secs(600);
+/// First reconnection delay; it doubles up to [`MAX_BACKOFF`].
+pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
+/// Longest reconnection delay.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Counts failed invite attempts, per peer and in total.
+#[derive(Default)]
+pub struct InviteLimiter {
+    per_peer: HashMap<[u8; 32], (Instant, u32)>,
+    total: Option<(Instant, u32)>,
+}
+
+impl InviteLimiter {
+    /// Whether this peer may try an invite now.
+    pub fn allowed(&mut self, peer: [u8; 32], now: Instant) -> bool {
+        let fresh = |e: &(Instant, u32)| now.duration_since(e.0) < WINDOW;
+        if let Some(total) = self.total
+            && fresh(&total)
+            && total.1 >= INVITE_FAILURES_TOTAL
+        {
+            return false;
+        }
+        match self.per_peer.get(&peer) {
+            Some(e) if fresh(e) => e.1 < INVITE_FAILURES_PER_PEER,
+            _ => true,
+        }
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&mut self, peer: [u8; 32], now: Instant) {
+        let bump = |slot: &mut (Instant, u32)| {
+            if now.duration_since(slot.0) >= WINDOW {
+                *slot = (now, 0);
+            }
+            slot.1 += 1;
+        };
+        bump(self.per_peer.entry(peer).or_insert((now, 0)));
+        bump(self.total.get_or_insert((now, 0)));
+        // Forget old entries so a flood of identities cannot grow the map forever.
+        if self.per_peer.len() > 4096 {
+            self.per_peer
+                .retain(|_, e| now.duration_since(e.0) < WINDOW);
+        }
+    }
+}
+
+/// The next reconnection delay after `current`.
+pub fn next_backoff(current: Duration) -> Duration {
+    (current * 2).min(MAX_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_is_stopped_after_its_failures_others_are_not() {
+        let mut limiter = InviteLimiter::default();
+        let now = Instant::now();
+        for _ in 0..INVITE_FAILURES_PER_PEER {
+            assert!(limiter.allowed([1; 32], now));
+            limiter.failed([1; 32], now);
+        }
+        assert!(!limiter.allowed([1; 32], now));
+        assert!(limiter.allowed([2; 32], now));
+        assert!(limiter.allowed([1; 32], now + WINDOW));
+    }
+
+    #[test]
+    fn everyone_is_stopped_after_too_many_failures_in_total() {
+        let mut limiter = InviteLimiter::default();
+        let now = Instant::now();
+        for i in 0..INVITE_FAILURES_TOTAL {
+            limiter.failed([i as u8; 32], now);
+        }
+        assert!(!limiter.allowed([255; 32], now));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        assert_eq!(next_backoff(MIN_BACKOFF), Duration::from_secs(2));
+        assert_eq!(next_backoff(MAX_BACKOFF), MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,718 @@
+//! The endpoint, its protocol handlers, LAN discovery and the dialler.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use iroh::endpoint::{Connection, PortmapperConfig, presets};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, SecretKey};
+use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
+use n0_future::StreamExt;
+use tokio::sync::{Semaphore, watch};
+
+use crate::limits::{
+    HELLO_TIMEOUT, InviteLimiter, LINGER, MAX_SESSIONS, MIN_BACKOFF, next_backoff,
+};
+use crate::session::{Mode, Session, SessionError};
+use crate::ticket::{InviteTicket, Ticket};
+use crate::wire::{self, JoinReply, JoinRequest, MAX_INVITE_FRAME, code};
+use crate::{INVITE_ALPN, NetConfig, NetEvent, Replica, SYNC_ALPN, SessionStats, discovery_tag};
+
+/// The mDNS service name Passerelle devices announce themselves under.
+const MDNS_SERVICE: &str = "passerelle";
+
+/// Why a network operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// The endpoint could not be created.
+    #[error("cannot start networking: {0}")]
+    Bind(String),
+    /// The peer could not be reached.
+    #[error("cannot reach {peer}: {reason}")]
+    Unreachable {
+        /// Its key.
+        peer: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The peer refused the invite.
+    #[error("{message}")]
+    Refused {
+        /// Refusal code (`unknown`, `expired`, `revoked`, `used`, `rate_limited`...).
+        code: String,
+        /// In words.
+        message: String,
+    },
+    /// The session failed.
+    #[error("sync with {peer} failed: {source}")]
+    Session {
+        /// Its key.
+        peer: String,
+        /// What went wrong.
+        source: SessionError,
+    },
+    /// It took too long.
+    #[error("no answer from {0} in time")]
+    Timeout(String),
+}
+
+/// A running network: endpoint, router, discovery, dialler.
+pub struct Network<R: Replica> {
+    inner: Arc<Inner<R>>,
+    router: Router,
+}
+
+struct Inner<R: Replica> {
+    endpoint: Endpoint,
+    replica: R,
+    mdns: Option<MdnsAddressLookup>,
+    sessions: Semaphore,
+    next_session: AtomicU64,
+    /// Live sessions per peer.
+    connected: Mutex<HashMap<EndpointId, usize>>,
+    /// Peers a keeper task is already keeping connected.
+    kept: Mutex<HashSet<EndpointId>>,
+    /// Peers found on the LAN announcing one of our tags.
+    discovered: Mutex<BTreeMap<EndpointId, EndpointAddr>>,
+    invites: Mutex<InviteLimiter>,
+    book: Mutex<AddressBook>,
+    auto: watch::Sender<bool>,
+    stop: watch::Sender<bool>,
+}
+
+impl<R: Replica> std::fmt::Debug for Inner<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Network({})", self.endpoint.id())
+    }
+}
+
+impl<R: Replica> Network<R> {
+    /// Binds the endpoint and starts accepting members.
+    ///
+    /// Relays are off unless `config.relay` says otherwise; the portmapper is
+    /// always off and nothing is published to DNS (the `Minimal` preset).
+    pub async fn start(secret: SecretKey, config: NetConfig, replica: R) -> Result<Self, NetError> {
+        let bind = |e: &dyn std::fmt::Display| NetError::Bind(e.to_string());
+        let relay_mode = match config.relay.as_deref() {
+            None => RelayMode::Disabled,
+            Some("default") => RelayMode::Default,
+            Some(url) => RelayMode::custom([url.parse().map_err(|e| bind(&e))?]),
+        };
+        let mut builder = Endpoint::builder(presets::Minimal)
+            .secret_key(secret)
+            .alpns(vec![SYNC_ALPN.to_vec(), INVITE_ALPN.to_vec()])
+            .relay_mode(relay_mode)
+            .portmapper_config(PortmapperConfig::Disabled);
+        if config.bind.is_some() || config.port.is_some() {
+            let ip = config
+                .bind
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            builder = builder
+                .clear_ip_transports()
+                .bind_addr(SocketAddr::new(ip, config.port.unwrap_or(0)))
+                .map_err(|e| bind(&e))?;
+        }
+        let endpoint = builder.bind().await.map_err(|e| bind(&e))?;
+        let mdns = if config.mdns {
+            let mdns = MdnsAddressLookup::builder()
+                .service_name(MDNS_SERVICE)
+                .build(endpoint.id())
+                .map_err(|e| bind(&e))?;
+            endpoint
+                .address_lookup()
+                .map_err(|e| bind(&e))?
+                .add(mdns.clone());
+            Some(mdns)
+        } else {
+            None
+        };
+        let inner = Arc::new(Inner {
+            endpoint: endpoint.clone(),
+            replica,
+            mdns,
+            sessions: Semaphore::new(MAX_SESSIONS),
+            next_session: AtomicU64::new(1),
+            connected: Mutex::default(),
+            kept: Mutex::default(),
+            discovered: Mutex::default(),
+            invites: Mutex::default(),
+            book: Mutex::new(AddressBook::load(config.address_book)),
+            auto: watch::Sender::new(false),
+            stop: watch::Sender::new(false),
+        });
+        let router = Router::builder(endpoint)
+            .accept(
+                SYNC_ALPN,
+                SyncHandler {
+                    inner: inner.clone(),
+                },
+            )
+            .accept(
+                INVITE_ALPN,
+                InviteHandler {
+                    inner: inner.clone(),
+                },
+            )
+            .spawn();
+        let net = Network { inner, router };
+        net.inner.replica.event(NetEvent::Listening {
+            endpoint: net.id(),
+            addrs: net.addr().ip_addrs().copied().collect(),
+        });
+        if net.inner.mdns.is_some() {
+            tokio::spawn(discover(net.inner.clone()));
+            tokio::spawn(announce(net.inner.clone()));
+        }
+        Ok(net)
+    }
+
+    /// This device's key, hex.
+    pub fn id(&self) -> String {
+        hex::encode(self.inner.endpoint.id().as_bytes())
+    }
+
+    /// Where this device can be reached now.
+    pub fn addr(&self) -> EndpointAddr {
+        let mut addr = self.inner.endpoint.addr();
+        // Before the first network report the endpoint may know only its
+        // sockets: list those that are usable from elsewhere.
+        for socket in self.inner.endpoint.bound_sockets() {
+            if !socket.ip().is_unspecified() {
+                addr = addr.with_ip_addr(socket);
+            }
+        }
+        addr
+    }
+
+    /// A ticket to reach this device, with an invite or without.
+    pub fn ticket(&self, invite: Option<InviteTicket>) -> Ticket {
+        Ticket {
+            addr: self.addr(),
+            invite,
+        }
+    }
+
+    /// Presents an invite to the device that made the ticket (or any member
+    /// device at that address). On success returns the community's name.
+    pub async fn join(&self, ticket: &Ticket, display_name: &str) -> Result<String, NetError> {
+        let invite = ticket.invite.as_ref().ok_or_else(|| NetError::Refused {
+            code: "not_an_invite".into(),
+            message: "this ticket is a device address, not an invite".into(),
+        })?;
+        let peer = hex::encode(ticket.addr.id.as_bytes());
+        let conn = self.connect(ticket.addr.clone(), INVITE_ALPN).await?;
+        let request = JoinRequest {
+            community: invite.community.clone(),
+            invite: invite.invite.clone(),
+            secret: invite.secret,
+            display_name: display_name.to_owned(),
+        };
+        let exchange = async {
+            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| e.to_string())?;
+            wire::write(&mut send, &request)
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = send.finish();
+            let (reply, _) = wire::read::<JoinReply>(&mut recv, MAX_INVITE_FRAME)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(reply)
+        };
+        let reply = tokio::time::timeout(HELLO_TIMEOUT, exchange)
+            .await
+            .map_err(|_| NetError::Timeout(peer.clone()))?
+            .map_err(|reason| NetError::Unreachable {
+                peer: peer.clone(),
+                reason,
+            })?;
+        conn.close(code::DONE, b"thanks");
+        match reply {
+            JoinReply::Admitted { name } => {
+                self.remember(&ticket.addr);
+                Ok(name)
+            }
+            JoinReply::Refused { code, message } => Err(NetError::Refused { code, message }),
+        }
+    }
+
+    /// Syncs with one peer until both hold the same changes, then ends.
+    pub async fn sync_once(
+        &self,
+        addr: EndpointAddr,
+        timeout: Duration,
+    ) -> Result<SessionStats, NetError> {
+        let peer = hex::encode(addr.id.as_bytes());
+        let inner = self.inner.clone();
+        let work = async move {
+            let conn = connect(&inner.endpoint, addr.clone(), SYNC_ALPN).await?;
+            let stats = run_dialled(&inner, &conn, Mode::UntilSynced).await?;
+            inner.book.lock().expect("book lock").remember(&addr);
+            Ok::<_, NetError>(stats)
+        };
+        tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| NetError::Timeout(peer))?
+    }
+
+    /// Keeps connected to every known or discovered member from now on,
+    /// reconnecting with backoff (what `serve` and the app do).
+    pub fn auto_connect(&self) {
+        self.inner.auto.send_replace(true);
+        let known = self.inner.book.lock().expect("book lock").addrs();
+        for addr in known {
+            keep(&self.inner, addr);
+        }
+    }
+
+    /// Keeps a live session with this peer, reconnecting with backoff.
+    pub fn keep_connected(&self, addr: EndpointAddr) {
+        self.remember(&addr);
+        keep(&self.inner, addr);
+    }
+
+    /// Peers found on the LAN so far that announce a community we hold.
+    pub fn discovered(&self) -> Vec<EndpointAddr> {
+        self.inner
+            .discovered
+            .lock()
+            .expect("discovered lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Peers whose addresses are remembered.
+    pub fn known(&self) -> Vec<EndpointAddr> {
+        self.inner.book.lock().expect("book lock").addrs()
+    }
+
+    /// Remembers a peer's addresses for later runs.
+    pub fn remember(&self, addr: &EndpointAddr) {
+        self.inner.book.lock().expect("book lock").remember(addr);
+    }
+
+    /// Whether LAN discovery runs.
+    pub fn mdns_enabled(&self) -> bool {
+        self.inner.mdns.is_some()
+    }
+
+    /// The address of a peer known by key only: remembered or discovered.
+    pub fn lookup(&self, id: EndpointId) -> EndpointAddr {
+        if let Some(addr) = self.inner.discovered.lock().expect("lock").get(&id) {
+            return addr.clone();
+        }
+        self.known()
+            .into_iter()
+            .find(|a| a.id == id)
+            .unwrap_or_else(|| EndpointAddr::new(id))
+    }
+
+    async fn connect(&self, addr: EndpointAddr, alpn: &[u8]) -> Result<Connection, NetError> {
+        connect(&self.inner.endpoint, addr, alpn).await
+    }
+
+    /// Closes every connection and the endpoint.
+    pub async fn shutdown(&self) {
+        self.inner.stop.send_replace(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.router.shutdown()).await;
+    }
+}
+
+async fn connect(
+    endpoint: &Endpoint,
+    addr: EndpointAddr,
+    alpn: &[u8],
+) -> Result<Connection, NetError> {
+    let peer = hex::encode(addr.id.as_bytes());
+    match tokio::time::timeout(HELLO_TIMEOUT, endpoint.connect(addr, alpn)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(NetError::Unreachable {
+            peer,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(NetError::Timeout(peer)),
+    }
+}
+
+/// Runs a session on a connection we opened.
+async fn run_dialled<R: Replica>(
+    inner: &Arc<Inner<R>>,
+    conn: &Connection,
+    mode: Mode,
+) -> Result<SessionStats, NetError> {
+    let peer = hex::encode(conn.remote_id().as_bytes());
+    let (send, recv) = conn.open_bi().await.map_err(|e| NetError::Unreachable {
+        peer: peer.clone(),
+        reason: e.to_string(),
+    })?;
+    run_session(inner, conn, send, recv, mode, true).await
+}
+
+async fn run_session<R: Replica>(
+    inner: &Arc<Inner<R>>,
+    conn: &Connection,
+    send: iroh::endpoint::SendStream,
+    recv: iroh::endpoint::RecvStream,
+    mode: Mode,
+    initiator: bool,
+) -> Result<SessionStats, NetError> {
+    let remote = conn.remote_id();
+    let peer = hex::encode(remote.as_bytes());
+    let id = inner.next_session.fetch_add(1, Ordering::Relaxed);
+    *inner
+        .connected
+        .lock()
+        .expect("connected lock")
+        .entry(remote)
+        .or_default() += 1;
+    let changes = inner.replica.changes();
+    let mut session = Session {
+        replica: &inner.replica,
+        conn,
+        id,
+        peer: peer.clone(),
+        mode,
+        initiator,
+        stats: SessionStats::default(),
+    };
+    let mut stop = inner.stop.subscribe();
+    let result = tokio::select! {
+        r = session.run(send, recv, changes) => r,
+        _ = stop.wait_for(|s| *s) => {
+            conn.close(code::SHUTDOWN, b"shutting down");
+            Err(SessionError::Closed("shutting down".into()))
+        }
+    };
+    let stats = session.stats;
+    inner.replica.close_session(id, stats).await;
+    {
+        let mut connected = inner.connected.lock().expect("connected lock");
+        if let Some(n) = connected.get_mut(&remote) {
+            *n -= 1;
+            if *n == 0 {
+                connected.remove(&remote);
+            }
+        }
+    }
+    let error = result.as_ref().err().map(|e| e.to_string());
+    match &result {
+        Err(SessionError::NotAMember) | Err(SessionError::NothingShared) => {
+            inner.replica.event(NetEvent::Refused {
+                peer: peer.clone(),
+                reason: error.clone().unwrap_or_default(),
+            });
+        }
+        _ => inner.replica.event(NetEvent::PeerDisconnected {
+            peer: peer.clone(),
+            stats,
+            error,
+        }),
+    }
+    result
+        .map(|()| stats)
+        .map_err(|source| NetError::Session { peer, source })
+}
+
+/// Keeps a live session with `addr` while the node runs.
+fn keep<R: Replica>(inner: &Arc<Inner<R>>, addr: EndpointAddr) {
+    if addr.id == inner.endpoint.id() || !inner.kept.lock().expect("kept lock").insert(addr.id) {
+        return;
+    }
+    let inner = inner.clone();
+    tokio::spawn(async move {
+        let mut stop = inner.stop.subscribe();
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            let already = inner
+                .connected
+                .lock()
+                .expect("connected lock")
+                .contains_key(&addr.id);
+            let healthy = if already {
+                false
+            } else {
+                let started = Instant::now();
+                let outcome = match connect(&inner.endpoint, addr.clone(), SYNC_ALPN).await {
+                    Ok(conn) => run_dialled(&inner, &conn, Mode::Live).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                match outcome {
+                    Err(NetError::Session {
+                        source: SessionError::NotAMember | SessionError::NothingShared,
+                        ..
+                    }) => {
+                        // Nothing to share with this peer: stop trying.
+                        inner.kept.lock().expect("kept lock").remove(&addr.id);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::debug!("{e}");
+                        started.elapsed() > Duration::from_secs(30)
+                    }
+                    Ok(()) => true,
+                }
+            };
+            backoff = if healthy {
+                MIN_BACKOFF
+            } else {
+                next_backoff(backoff)
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    });
+}
+
+#[derive(Clone)]
+struct SyncHandler<R: Replica> {
+    inner: Arc<Inner<R>>,
+}
+
+impl<R: Replica> std::fmt::Debug for SyncHandler<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncHandler")
+    }
+}
+
+impl<R: Replica> ProtocolHandler for SyncHandler<R> {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let Ok(_permit) = self.inner.sessions.try_acquire() else {
+            conn.close(code::BUSY, b"too many connections");
+            return Ok(());
+        };
+        let (send, recv) = match tokio::time::timeout(HELLO_TIMEOUT, conn.accept_bi()).await {
+            Ok(Ok(streams)) => streams,
+            Ok(Err(_)) => return Ok(()),
+            Err(_) => {
+                conn.close(code::TIMEOUT, b"no stream opened");
+                return Ok(());
+            }
+        };
+        let _ = run_session(&self.inner, &conn, send, recv, Mode::Live, false).await;
+        // Let the peer read our last frames before the connection drops.
+        let _ = tokio::time::timeout(LINGER, conn.closed()).await;
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct InviteHandler<R: Replica> {
+    inner: Arc<Inner<R>>,
+}
+
+impl<R: Replica> std::fmt::Debug for InviteHandler<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteHandler")
+    }
+}
+
+impl<R: Replica> ProtocolHandler for InviteHandler<R> {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let remote = conn.remote_id();
+        let peer = hex::encode(remote.as_bytes());
+        let key = *remote.as_bytes();
+        let Ok(_permit) = self.inner.sessions.try_acquire() else {
+            conn.close(code::BUSY, b"too many connections");
+            return Ok(());
+        };
+        let exchange = async {
+            let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| e.to_string())?;
+            let (request, _) = wire::read::<JoinRequest>(&mut recv, MAX_INVITE_FRAME)
+                .await
+                .map_err(|e| e.to_string())?;
+            let allowed = self
+                .inner
+                .invites
+                .lock()
+                .expect("limiter lock")
+                .allowed(key, Instant::now());
+            let reply = if allowed {
+                self.inner.replica.admit(peer.clone(), request).await
+            } else {
+                JoinReply::Refused {
+                    code: "rate_limited".into(),
+                    message: "too many failed attempts; try again in a few minutes".into(),
+                }
+            };
+            if let JoinReply::Refused { code, message } = &reply {
+                if code != "rate_limited" {
+                    self.inner
+                        .invites
+                        .lock()
+                        .expect("limiter lock")
+                        .failed(key, Instant::now());
+                }
+                self.inner.replica.event(NetEvent::Refused {
+                    peer: peer.clone(),
+                    reason: format!("invite refused ({code}): {message}"),
+                });
+            }
+            wire::write(&mut send, &reply)
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = send.finish();
+            Ok::<_, String>(())
+        };
+        match tokio::time::timeout(HELLO_TIMEOUT, exchange).await {
+            Ok(Ok(())) => {
+                let _ = tokio::time::timeout(LINGER, conn.closed()).await;
+            }
+            Ok(Err(e)) => conn.close(code::PROTOCOL, e.as_bytes()),
+            Err(_) => conn.close(code::TIMEOUT, b"too slow"),
+        }
+        Ok(())
+    }
+}
+
+/// Watches mDNS for devices announcing one of our community tags.
+async fn discover<R: Replica>(inner: Arc<Inner<R>>) {
+    let Some(mdns) = inner.mdns.clone() else {
+        return;
+    };
+    let mut events = mdns.subscribe().await;
+    let mut stop = inner.stop.subscribe();
+    loop {
+        let event = tokio::select! {
+            e = events.next() => e,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let Some(DiscoveryEvent::Discovered { endpoint_info, .. }) = event else {
+            if event.is_none() {
+                return;
+            }
+            continue;
+        };
+        let theirs: HashSet<String> = endpoint_info
+            .data
+            .user_data()
+            .map(|d| d.as_ref().split('.').map(str::to_owned).collect())
+            .unwrap_or_default();
+        let ours: HashSet<String> = inner
+            .replica
+            .discovery_secrets()
+            .await
+            .iter()
+            .map(|s| discovery_tag(s))
+            .collect();
+        if theirs.is_disjoint(&ours) {
+            continue;
+        }
+        let addr = endpoint_info.into_endpoint_addr();
+        let id = addr.id;
+        let new = inner
+            .discovered
+            .lock()
+            .expect("discovered lock")
+            .insert(id, addr.clone())
+            .is_none();
+        if new {
+            inner.replica.event(NetEvent::PeerDiscovered {
+                peer: hex::encode(id.as_bytes()),
+            });
+        }
+        // One side dials: the one with the smaller key, so two devices that
+        // find each other do not open two sessions.
+        if *inner.auto.borrow() && inner.endpoint.id().as_bytes() < id.as_bytes() {
+            keep(&inner, addr);
+        }
+    }
+}
+
+/// Keeps the announced tags equal to the communities held.
+async fn announce<R: Replica>(inner: Arc<Inner<R>>) {
+    let mut changes = inner.replica.changes();
+    let mut stop = inner.stop.subscribe();
+    let mut current = None;
+    loop {
+        let mut tags: Vec<String> = inner
+            .replica
+            .discovery_secrets()
+            .await
+            .iter()
+            .map(|s| discovery_tag(s))
+            .collect();
+        tags.sort();
+        tags.dedup();
+        // Keep within the 245 bytes mDNS user data allows (27 communities).
+        let mut text = String::new();
+        for tag in tags {
+            if text.len() + tag.len() + 1 > iroh::endpoint_info::UserData::MAX_LENGTH {
+                break;
+            }
+            if !text.is_empty() {
+                text.push('.');
+            }
+            text.push_str(&tag);
+        }
+        if current.as_ref() != Some(&text) {
+            let data = text.parse().ok();
+            inner.endpoint.set_user_data_for_address_lookup(data);
+            current = Some(text);
+        }
+        tokio::select! {
+            r = changes.recv() => if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) { return },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Known peers' addresses, kept in a small JSON file.
+struct AddressBook {
+    path: Option<std::path::PathBuf>,
+    peers: BTreeMap<String, Vec<SocketAddr>>,
+}
+
+impl AddressBook {
+    fn load(path: Option<std::path::PathBuf>) -> Self {
+        let peers = path
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Self { path, peers }
+    }
+
+    fn remember(&mut self, addr: &EndpointAddr) {
+        let ips: Vec<SocketAddr> = addr.ip_addrs().copied().collect();
+        if ips.is_empty() {
+            return;
+        }
+        let key = hex::encode(addr.id.as_bytes());
+        if self.peers.get(&key) == Some(&ips) {
+            return;
+        }
+        self.peers.insert(key, ips);
+        if let Some(path) = &self.path {
+            let bytes = serde_json::to_vec_pretty(&self.peers).expect("addresses serialise");
+            let tmp = path.with_extension("tmp");
+            if let Err(e) = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)) {
+                tracing::warn!("cannot remember peer addresses in {}: {e}", path.display());
+            }
+        }
+    }
+
+    fn addrs(&self) -> Vec<EndpointAddr> {
+        self.peers
+            .iter()
+            .filter_map(|(key, ips)| {
+                let bytes: [u8; 32] = hex::decode(key).ok()?.try_into().ok()?;
+                let id = EndpointId::from_bytes(&bytes).ok()?;
+                Some(
+                    EndpointAddr::new(id)
+                        .with_addrs(ips.iter().map(|ip| iroh::TransportAddr::Ip(*ip))),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Parses a device key given as hex.
+pub fn parse_endpoint_id(text: &str) -> Option<EndpointId> {
+    let bytes: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
+    EndpointId::from_bytes(&bytes).ok()
+}

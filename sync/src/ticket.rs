@@ -1,0 +1,243 @@
+//! Tickets: one line of text (and a QR code) telling another device how to
+//! reach this one, and, for an invite, which community to join with which
+//! one-time secret.
+//!
+//! Format: `PASSERELLE1` followed by the RFC 4648 base32 (no padding) of a
+//! postcard-encoded [`TicketData`] and the first 4 bytes of its BLAKE3 hash.
+//! Base32 survives being read aloud, retyped in capitals, and fits a QR
+//! code's compact alphanumeric mode.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use data_encoding::BASE32_NOPAD;
+use iroh::{EndpointAddr, EndpointId, TransportAddr};
+use serde::{Deserialize, Serialize};
+
+const PREFIX: &str = "PASSERELLE1";
+const CHECKSUM: usize = 4;
+
+/// A way to reach a device, and maybe an invitation to a community.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    /// The device: its key and the addresses it listens on.
+    pub addr: EndpointAddr,
+    /// The invitation, if this ticket is one.
+    pub invite: Option<InviteTicket>,
+}
+
+/// The invitation part of a ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteTicket {
+    /// The community to join.
+    pub community: String,
+    /// The invite's id in the community document.
+    pub invite: String,
+    /// The one-time secret; its BLAKE3 hash is in the community document.
+    pub secret: [u8; 16],
+}
+
+impl InviteTicket {
+    /// The hash stored in the community document, hex.
+    pub fn secret_hash(&self) -> String {
+        secret_hash(&self.secret)
+    }
+}
+
+/// The BLAKE3 hash of an invite secret, hex: what the community document stores.
+pub fn secret_hash(secret: &[u8; 16]) -> String {
+    blake3::hash(secret).to_hex().to_string()
+}
+
+#[derive(Serialize, Deserialize)]
+struct TicketData {
+    endpoint: [u8; 32],
+    addrs: Vec<SocketAddr>,
+    relay: Option<String>,
+    invite: Option<InviteTicket>,
+}
+
+/// Why a ticket could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TicketError {
+    /// Not a Passerelle ticket at all.
+    #[error("this is not a Passerelle ticket (it should start with {PREFIX})")]
+    NotATicket,
+    /// Starts right but is damaged (a character mistyped, or cut short).
+    #[error("this ticket is damaged or incomplete; copy it again in full")]
+    Damaged,
+}
+
+impl Ticket {
+    /// The ticket as one line of text.
+    pub fn encode(&self) -> String {
+        let mut addrs = Vec::new();
+        let mut relay = None;
+        for addr in &self.addr.addrs {
+            match addr {
+                TransportAddr::Ip(ip) => addrs.push(*ip),
+                TransportAddr::Relay(url) => relay = Some(url.to_string()),
+                _ => {}
+            }
+        }
+        let data = TicketData {
+            endpoint: *self.addr.id.as_bytes(),
+            addrs,
+            relay,
+            invite: self.invite.clone(),
+        };
+        let mut bytes = postcard::to_stdvec(&data).expect("tickets always serialise");
+        let sum = blake3::hash(&bytes);
+        bytes.extend_from_slice(&sum.as_bytes()[..CHECKSUM]);
+        format!("{PREFIX}{}", BASE32_NOPAD.encode(&bytes))
+    }
+
+    /// Reads a ticket, forgiving spaces, line breaks and lower case.
+    pub fn decode(text: &str) -> Result<Ticket, TicketError> {
+        let clean: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let body = clean.strip_prefix(PREFIX).ok_or(TicketError::NotATicket)?;
+        let bytes = BASE32_NOPAD
+            .decode(body.as_bytes())
+            .map_err(|_| TicketError::Damaged)?;
+        if bytes.len() <= CHECKSUM {
+            return Err(TicketError::Damaged);
+        }
+        let (data, sum) = bytes.split_at(bytes.len() - CHECKSUM);
+        if blake3::hash(data).as_bytes()[..CHECKSUM] != *sum {
+            return Err(TicketError::Damaged);
+        }
+        let data: TicketData = postcard::from_bytes(data).map_err(|_| TicketError::Damaged)?;
+        let id = EndpointId::from_bytes(&data.endpoint).map_err(|_| TicketError::Damaged)?;
+        let mut addr = EndpointAddr::new(id);
+        for ip in data.addrs {
+            addr = addr.with_ip_addr(ip);
+        }
+        if let Some(relay) = data.relay {
+            let url = relay.parse().map_err(|_| TicketError::Damaged)?;
+            addr = addr.with_relay_url(url);
+        }
+        Ok(Ticket {
+            addr,
+            invite: data.invite,
+        })
+    }
+
+    /// Writes the ticket as a QR code in a PNG image.
+    pub fn write_qr_png(&self, path: &Path) -> std::io::Result<()> {
+        write_qr_png(&self.encode(), path)
+    }
+}
+
+impl std::fmt::Display for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.encode())
+    }
+}
+
+/// The modules of a QR code for `text`: `(width, dark?)` row by row.
+pub fn qr_modules(text: &str) -> Result<(usize, Vec<bool>), String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| format!("cannot make a QR code: {e}"))?;
+    let width = code.width();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Ok((width, dark))
+}
+
+/// Renders `text` as a QR code PNG: 8 pixels per module, 4 modules of margin.
+pub fn write_qr_png(text: &str, path: &Path) -> std::io::Result<()> {
+    const SCALE: usize = 8;
+    const MARGIN: usize = 4;
+    let (width, dark) = qr_modules(text).map_err(std::io::Error::other)?;
+    let side = (width + 2 * MARGIN) * SCALE;
+    let mut pixels = vec![255u8; side * side];
+    for (i, is_dark) in dark.iter().enumerate() {
+        if !is_dark {
+            continue;
+        }
+        let (mx, my) = (i % width + MARGIN, i / width + MARGIN);
+        for y in my * SCALE..(my + 1) * SCALE {
+            pixels[y * side + mx * SCALE..y * side + (mx + 1) * SCALE].fill(0);
+        }
+    }
+    let tmp = path.with_extension("png.tmp");
+    {
+        let file = std::fs::File::create(&tmp)?;
+        let mut encoder =
+            png::Encoder::new(std::io::BufWriter::new(file), side as u32, side as u32);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(std::io::Error::other)?;
+        writer.finish().map_err(std::io::Error::other)?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Ticket {
+        let id = iroh::SecretKey::generate().public();
+        Ticket {
+            addr: EndpointAddr::new(id).with_ip_addr("127.0.0.1:4242".parse().unwrap()),
+            invite: Some(InviteTicket {
+                community: "01JCOMMUNITY0000000000000".into(),
+                invite: "01JINVITE000000000000000000".into(),
+                secret: [7; 16],
+            }),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_text_in_any_case() {
+        let ticket = sample();
+        let text = ticket.encode();
+        assert!(text.starts_with(PREFIX));
+        assert_eq!(Ticket::decode(&text).unwrap(), ticket);
+        let messy = format!("  {}\n{} ", text[..20].to_lowercase(), &text[20..]);
+        assert_eq!(Ticket::decode(&messy).unwrap(), ticket);
+    }
+
+    #[test]
+    fn a_changed_character_is_damage_not_another_ticket() {
+        let text = sample().encode();
+        for i in PREFIX.len()..text.len() {
+            let mut bytes = text.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let changed = String::from_utf8(bytes).unwrap();
+            assert_eq!(
+                Ticket::decode(&changed),
+                Err(TicketError::Damaged),
+                "at {i}"
+            );
+        }
+        assert_eq!(
+            Ticket::decode(&text[..text.len() - 3]),
+            Err(TicketError::Damaged)
+        );
+        assert_eq!(Ticket::decode("hello"), Err(TicketError::NotATicket));
+    }
+
+    #[test]
+    fn qr_png_is_a_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ticket.png");
+        sample().write_qr_png(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let reader = decoder.read_info().unwrap();
+        assert!(reader.info().width > 200);
+    }
+}
