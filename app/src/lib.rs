@@ -147,7 +147,9 @@ impl PasserelleApp {
                     self.bridge.refresh_communities();
                 }
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
-                Msg::Core(Event::ProfileChanged) => {}
+                // `Changed` follows every received change; the network view
+                // comes with the synchronisation screen.
+                Msg::Core(Event::ProfileChanged | Event::Received { .. } | Event::Network(_)) => {}
             }
         }
     }

@@ -140,6 +140,26 @@ pub trait Replica: Clone + Send + Sync + 'static {
         peer: String,
     ) -> impl Future<Output = Vec<String>> + Send;
 
+    /// Which of these communities this device holds.
+    fn held(&self, communities: Vec<String>) -> impl Future<Output = Vec<String>> + Send;
+
+    /// Community documents proving to the session's peer that it admitted
+    /// us, for those of `communities` where it is an active member here.
+    fn proofs(
+        &self,
+        session: SessionId,
+        communities: Vec<String>,
+    ) -> impl Future<Output = Vec<(String, Vec<u8>)>> + Send;
+
+    /// Merges a proof if, with it, the session's peer is an active member;
+    /// returns whether it was accepted.
+    fn accept_proof(
+        &self,
+        session: SessionId,
+        community: String,
+        data: Vec<u8>,
+    ) -> impl Future<Output = bool> + Send;
+
     /// The communities shared with the session's peer now (after a change).
     fn shared(&self, session: SessionId) -> impl Future<Output = Vec<String>> + Send;
 

@@ -78,21 +78,6 @@ impl<R: Replica> Session<'_, R> {
         mut recv: RecvStream,
         changes: &mut broadcast::Receiver<String>,
     ) -> Result<(), SessionError> {
-        let mine = self.replica.open_session(self.id, self.peer.clone()).await;
-        if mine.is_empty() && !self.initiator {
-            // The membership gate: not one byte of any community.
-            self.conn.close(code::NOT_A_MEMBER, b"not a member");
-            return Err(SessionError::NotAMember);
-        }
-        self.write(
-            send,
-            &SyncFrame::Hello {
-                version: VERSION,
-                communities: mine.clone(),
-            },
-        )
-        .await?;
-
         let (frames_tx, mut frames) = mpsc::channel(8);
         let reader = tokio::spawn(async move {
             loop {
@@ -103,36 +88,103 @@ impl<R: Replica> Session<'_, R> {
                 }
             }
         });
-        let result = self.converse(send, &mut frames, mine, changes).await;
+        let result = self.converse(send, &mut frames, changes).await;
         reader.abort();
         result
+    }
+
+    async fn next(
+        &mut self,
+        frames: &mut mpsc::Receiver<Result<(SyncFrame, usize), FrameError>>,
+    ) -> Result<SyncFrame, SessionError> {
+        match tokio::time::timeout(HELLO_TIMEOUT, frames.recv()).await {
+            Err(_) => Err(self.fail(code::TIMEOUT, SessionError::Timeout)),
+            Ok(None) => Err(self.closed()),
+            Ok(Some(Err(e))) => Err(self.frame_error(e)),
+            Ok(Some(Ok((frame, n)))) => {
+                self.stats.bytes_received += n as u64;
+                Ok(frame)
+            }
+        }
+    }
+
+    fn out_of_order(&self, expected: &str) -> SessionError {
+        self.fail(
+            code::PROTOCOL,
+            SessionError::Protocol(format!("expected {expected}")),
+        )
     }
 
     async fn converse(
         &mut self,
         send: &mut SendStream,
         frames: &mut mpsc::Receiver<Result<(SyncFrame, usize), FrameError>>,
-        mine: Vec<String>,
         changes: &mut broadcast::Receiver<String>,
     ) -> Result<(), SessionError> {
-        let theirs = match tokio::time::timeout(HELLO_TIMEOUT, frames.recv()).await {
-            Err(_) => return Err(self.fail(code::TIMEOUT, SessionError::Timeout)),
-            Ok(None) => return Err(self.closed()),
-            Ok(Some(Err(e))) => return Err(self.frame_error(e)),
-            Ok(Some(Ok((SyncFrame::Hello { communities, .. }, n)))) => {
-                self.stats.bytes_received += n as u64;
-                communities
-            }
-            Ok(Some(Ok((SyncFrame::Sync(_), _)))) => {
-                return Err(self.fail(
-                    code::PROTOCOL,
-                    SessionError::Protocol("sync before hello".into()),
-                ));
-            }
+        let mine: BTreeSet<String> = self
+            .replica
+            .open_session(self.id, self.peer.clone())
+            .await
+            .into_iter()
+            .collect();
+        let hello = |communities: &BTreeSet<String>| SyncFrame::Hello {
+            version: VERSION,
+            communities: communities.iter().cloned().collect(),
         };
-        let theirs: BTreeSet<String> = theirs.into_iter().collect();
-        let mut active: BTreeSet<String> =
-            mine.into_iter().filter(|c| theirs.contains(c)).collect();
+        // The dialler speaks first; the acceptor says nothing until it knows
+        // the dialler is, or may prove to be, a member.
+        if self.initiator {
+            self.write(send, &hello(&mine)).await?;
+        }
+        let theirs: BTreeSet<String> = match self.next(frames).await? {
+            SyncFrame::Hello { communities, .. } => communities.into_iter().collect(),
+            _ => return Err(self.out_of_order("hello")),
+        };
+        let held: BTreeSet<String> = self
+            .replica
+            .held(theirs.iter().cloned().collect())
+            .await
+            .into_iter()
+            .collect();
+        let unknown: Vec<String> = held.difference(&mine).cloned().collect();
+        if !self.initiator {
+            if mine.is_empty() && unknown.is_empty() {
+                // The membership gate: not one byte of any community.
+                self.conn.close(code::NOT_A_MEMBER, b"not a member");
+                return Err(SessionError::NotAMember);
+            }
+            self.write(send, &hello(&mine)).await?;
+        }
+        self.write(
+            send,
+            &SyncFrame::Prove {
+                communities: unknown,
+            },
+        )
+        .await?;
+        let asked = match self.next(frames).await? {
+            SyncFrame::Prove { communities } => communities,
+            _ => return Err(self.out_of_order("prove")),
+        };
+        let asked: Vec<String> = asked.into_iter().filter(|c| mine.contains(c)).collect();
+        let proved: BTreeSet<String> = asked.iter().cloned().collect();
+        let proofs = self.replica.proofs(self.id, asked).await;
+        self.write(send, &SyncFrame::Proofs { proofs }).await?;
+        match self.next(frames).await? {
+            SyncFrame::Proofs { proofs } => {
+                for (community, data) in proofs {
+                    if held.contains(&community) {
+                        self.replica.accept_proof(self.id, community, data).await;
+                    }
+                }
+            }
+            _ => return Err(self.out_of_order("proofs")),
+        }
+        let mine: BTreeSet<String> = self.replica.shared(self.id).await.into_iter().collect();
+        let mut active: BTreeSet<String> = mine
+            .into_iter()
+            .filter(|c| theirs.contains(c) || proved.contains(c))
+            .collect();
         if active.is_empty() {
             self.conn.close(code::NOTHING_SHARED, b"nothing shared");
             return Err(SessionError::NothingShared);
@@ -170,7 +222,7 @@ impl<R: Replica> Session<'_, R> {
                     let (frame, n) = frame;
                     self.stats.bytes_received += n as u64;
                     let SyncFrame::Sync(message) = frame else {
-                        return Err(self.fail(code::PROTOCOL, SessionError::Protocol("second hello".into())));
+                        return Err(self.out_of_order("sync messages"));
                     };
                     self.stats.messages_received += 1;
                     if !active.contains(&message.community) {

@@ -23,6 +23,19 @@ pub enum SyncFrame {
         /// Community ids.
         communities: Vec<String>,
     },
+    /// Second frame each way: communities the peer named that this side
+    /// holds, but where its copy does not (yet) list the peer as a member.
+    Prove {
+        /// Community ids.
+        communities: Vec<String>,
+    },
+    /// Third frame each way: for each community asked about where the sender
+    /// does count the asker as a member, the `save()` of its community
+    /// document, so the asker can see who admitted the sender.
+    Proofs {
+        /// (community id, community document).
+        proofs: Vec<(String, Vec<u8>)>,
+    },
     /// An Automerge sync message for one document of one community.
     Sync(SyncMessage),
 }

@@ -97,3 +97,130 @@ pub fn device(name: &str) -> (tempfile::TempDir, PathBuf) {
     ok(&dir, &["init", "--name", name]);
     (tmp, dir)
 }
+
+/// A `passerelle-node serve` process, its JSON events read as they come.
+pub struct Server {
+    child: std::process::Child,
+    events: std::sync::mpsc::Receiver<serde_json::Value>,
+    /// Every event seen so far.
+    pub seen: Vec<serde_json::Value>,
+    /// The data directory served.
+    pub dir: PathBuf,
+}
+
+impl Server {
+    /// Starts `serve` on `dir` (confined to loopback) and waits until it listens.
+    pub fn start(dir: &Path) -> Server {
+        Self::start_with(node_cmd(dir, &["serve"]), dir)
+    }
+
+    /// Starts a prepared `serve` command.
+    pub fn start_with(mut cmd: Command, dir: &Path) -> Server {
+        use std::io::BufRead;
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("serve starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                match serde_json::from_str(&line) {
+                    Ok(value) => {
+                        if tx.send(value).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => panic!("serve printed a line that is not JSON: {line}"),
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            events,
+            seen: Vec::new(),
+            dir: dir.to_owned(),
+        };
+        server.wait_for("listening", std::time::Duration::from_secs(30), |_| true);
+        server
+    }
+
+    /// Waits for an event named `name` matching `pred`; returns it and when it came.
+    pub fn wait_for(
+        &mut self,
+        name: &str,
+        timeout: std::time::Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> (serde_json::Value, std::time::Instant) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) => {
+                    let at = std::time::Instant::now();
+                    self.seen.push(event.clone());
+                    if event["event"] == name && pred(&event) {
+                        return (event, at);
+                    }
+                }
+                Err(_) => panic!(
+                    "no '{name}' event within {timeout:?}; seen: {:#?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// The ticket (without invite) this server listens with.
+    pub fn ticket(&self) -> String {
+        self.seen
+            .iter()
+            .find(|e| e["event"] == "listening")
+            .and_then(|e| e["ticket"].as_str())
+            .expect("a listening event with a ticket")
+            .to_owned()
+    }
+
+    /// Stops the server (SIGTERM) and waits for it.
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
+
+/// Runs `sync --peer PEER --json` and returns the summary.
+pub fn sync_with(dir: &Path, peer: &str) -> serde_json::Value {
+    let out = node(dir, &["sync", "--peer", peer, "--json", "--timeout", "60"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|_| {
+        panic!(
+            "sync --json prints a summary; got {text:?}, stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

@@ -78,6 +78,9 @@ pub struct CommunitySummary {
     pub events: usize,
     /// This device's role there.
     pub role: Option<Role>,
+    /// The heads of every document (`kind:hash`), sorted: equal on two
+    /// devices exactly when they hold the same changes.
+    pub heads: Vec<String>,
 }
 
 pub(crate) type Job = Box<dyn FnOnce(&mut State) + Send>;
@@ -292,6 +295,12 @@ impl Handle {
             let mut out = Vec::new();
             for id in ids {
                 let Ok(view) = s.view(&id) else { continue };
+                let mut heads: Vec<String> = view
+                    .heads
+                    .iter()
+                    .flat_map(|(kind, hs)| hs.iter().map(move |h| format!("{}:{h}", kind.as_str())))
+                    .collect();
+                heads.sort();
                 out.push(CommunitySummary {
                     id,
                     name: view.community.name.clone(),
@@ -299,6 +308,7 @@ impl Handle {
                     exchanges: view.exchanges.len(),
                     events: view.events.len(),
                     role: view.member_for_device(&device).map(|m| m.role),
+                    heads,
                 });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));

@@ -24,7 +24,9 @@ pub use error::CoreError;
 pub use export::ExportFormat;
 pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
 pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};
-pub use passerelle_sync::{EndpointAddr, NetEvent, SessionStats, Ticket, TicketError};
+pub use passerelle_sync::{
+    EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
+};
 pub use store::Quarantined;
 
 /// The data model, re-exported so callers name one crate.

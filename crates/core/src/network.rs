@@ -61,6 +61,29 @@ impl Replica for NodeReplica {
         .await
     }
 
+    async fn held(&self, communities: Vec<String>) -> Vec<String> {
+        self.call(
+            move |s| {
+                communities
+                    .into_iter()
+                    .filter(|c| s.communities.contains_key(&CommunityId(c.clone())))
+                    .collect()
+            },
+            Vec::new(),
+        )
+        .await
+    }
+
+    async fn proofs(&self, session: SessionId, communities: Vec<String>) -> Vec<(String, Vec<u8>)> {
+        self.call(move |s| s.proofs(session, communities), Vec::new())
+            .await
+    }
+
+    async fn accept_proof(&self, session: SessionId, community: String, data: Vec<u8>) -> bool {
+        self.call(move |s| s.accept_proof(session, community, data), false)
+            .await
+    }
+
     async fn shared(&self, session: SessionId) -> Vec<String> {
         self.call(move |s| s.session_shared(session), Vec::new())
             .await

@@ -108,6 +108,63 @@ impl State {
         }
     }
 
+    /// Our community documents, for the communities of `communities` shared
+    /// with the session's peer: they show it who admitted us.
+    pub fn proofs(
+        &mut self,
+        session: SessionId,
+        communities: Vec<String>,
+    ) -> Vec<(String, Vec<u8>)> {
+        let shared = self.session_shared(session);
+        communities
+            .into_iter()
+            .filter(|c| shared.contains(c))
+            .filter_map(|c| {
+                let loaded = self.communities.get_mut(&CommunityId(c.clone()))?;
+                let doc = loaded.docs.doc_mut(DocKind::Community)?;
+                Some((c, doc.save()))
+            })
+            .collect()
+    }
+
+    /// Merges a peer's community document if, with it, the peer is an
+    /// active member (admitted by a device we had not heard from).
+    pub fn accept_proof(&mut self, session: SessionId, community: String, data: Vec<u8>) -> bool {
+        let Some(peer) = self.peers.sessions.get(&session).map(|s| s.peer.clone()) else {
+            return false;
+        };
+        let id = CommunityId(community);
+        let Some(loaded) = self.communities.get_mut(&id) else {
+            return false;
+        };
+        let Some(doc) = loaded.docs.doc_mut(DocKind::Community) else {
+            return false;
+        };
+        let mut scratch = doc.fork();
+        if scratch.load_incremental(&data).is_err()
+            || check_kind(&scratch, DocKind::Community).is_err()
+        {
+            return false;
+        }
+        let members: BTreeMap<String, passerelle_model::Member> =
+            autosurgeon::hydrate_prop(&scratch, automerge::ROOT, "members").unwrap_or_default();
+        if !members
+            .values()
+            .any(|m| m.has_device(&peer) && m.is_active())
+        {
+            return false;
+        }
+        if doc.load_incremental(&data).is_err() {
+            return false;
+        }
+        if let Err(e) = self.persist(&id, DocKind::Community) {
+            tracing::warn!("{e}");
+            return false;
+        }
+        self.changed(&id, Some(&peer));
+        true
+    }
+
     /// Writes the session's sync states for next time.
     pub fn close_session(&mut self, session: SessionId) {
         let Some(s) = self.peers.sessions.remove(&session) else {

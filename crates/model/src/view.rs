@@ -186,7 +186,7 @@ fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, L
         links: items(doc, "links"),
         invites: {
             let mut invites: Vec<Invite> = items(doc, "invites");
-            invites.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            invites.sort_by_key(|i| std::cmp::Reverse(i.created_at));
             invites
         },
         discovery_secret: hydrate_prop(doc, ROOT, "discovery_secret").unwrap_or_default(),
