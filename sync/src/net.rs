@@ -592,13 +592,7 @@ async fn discover<R: Replica>(inner: Arc<Inner<R>>) {
             .user_data()
             .map(|d| d.as_ref().split('.').map(str::to_owned).collect())
             .unwrap_or_default();
-        let ours: HashSet<String> = inner
-            .replica
-            .discovery_secrets()
-            .await
-            .iter()
-            .map(|s| discovery_tag(s))
-            .collect();
+        let ours: HashSet<String> = our_tags(&inner).await.into_iter().collect();
         if theirs.is_disjoint(&ours) {
             continue;
         }
@@ -623,21 +617,27 @@ async fn discover<R: Replica>(inner: Arc<Inner<R>>) {
     }
 }
 
+/// The LAN tags of the communities held, sorted and without repeats.
+async fn our_tags<R: Replica>(inner: &Inner<R>) -> Vec<String> {
+    let mut tags: Vec<String> = inner
+        .replica
+        .discovery_secrets()
+        .await
+        .iter()
+        .map(|s| discovery_tag(s))
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
 /// Keeps the announced tags equal to the communities held.
 async fn announce<R: Replica>(inner: Arc<Inner<R>>) {
     let mut changes = inner.replica.changes();
     let mut stop = inner.stop.subscribe();
     let mut current = None;
     loop {
-        let mut tags: Vec<String> = inner
-            .replica
-            .discovery_secrets()
-            .await
-            .iter()
-            .map(|s| discovery_tag(s))
-            .collect();
-        tags.sort();
-        tags.dedup();
+        let tags = our_tags(&inner).await;
         // Keep within the 245 bytes mDNS user data allows (27 communities).
         let mut text = String::new();
         for tag in tags {
