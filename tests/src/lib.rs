@@ -173,6 +173,20 @@ impl Server {
         }
     }
 
+    /// Like [`Server::wait_for`], but an event already seen counts too: for
+    /// events whose order between them is not fixed.
+    pub fn saw_or_wait(
+        &mut self,
+        name: &str,
+        timeout: std::time::Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        if let Some(event) = self.seen.iter().find(|e| e["event"] == name && pred(e)) {
+            return event.clone();
+        }
+        self.wait_for(name, timeout, pred).0
+    }
+
     /// The ticket (without invite) this server listens with.
     pub fn ticket(&self) -> String {
         self.seen
