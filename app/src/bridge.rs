@@ -9,9 +9,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use passerelle_core::model::search::Hit;
 use passerelle_core::model::{CommunityId, CommunityView, Outcome};
 use passerelle_core::{
-    CommunitySummary, CoreError, Event, Handle, Node, NodeConfig, Profile, Quarantined,
+    CommunitySummary, CoreError, Event, Handle, NetOptions, Node, NodeConfig, NodeInfo, Profile,
+    Quarantined,
 };
 
 /// What comes back from the node.
@@ -38,6 +40,16 @@ pub enum Msg {
     Error(String),
     /// The node reported an event.
     Core(Event),
+    /// The network is up (or could not start: the message says why).
+    Network(Result<NodeInfo, String>),
+    /// A file was written (an export); the path is shown to the user.
+    Saved(PathBuf),
+    /// A message for the user that is not an error.
+    Notice(String),
+    /// Search results for a query.
+    Hits(String, Vec<Hit>),
+    /// The user saw what arrived in a community: stop highlighting it.
+    MarkSeen(CommunityId),
 }
 
 /// Owns the runtime the node runs on, and the channel back to the UI.
@@ -50,8 +62,13 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// Starts the node on `data_dir` in the background.
-    pub fn start(data_dir: PathBuf, repaint: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
+    /// Starts the node on `data_dir` in the background, then its network
+    /// (serving members, LAN discovery unless `net` turns it off).
+    pub fn start(
+        data_dir: PathBuf,
+        net: NetOptions,
+        repaint: Arc<dyn Fn() + Send + Sync>,
+    ) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -82,11 +99,18 @@ impl Bridge {
                     });
                     let profile = handle.profile().await.unwrap_or(None);
                     let quarantined = handle.quarantined().await.unwrap_or_default();
-                    Msg::Started {
-                        handle,
+                    let _ = tx.send(Msg::Started {
+                        handle: handle.clone(),
                         profile,
                         quarantined,
-                    }
+                    });
+                    repaint();
+                    let started = async {
+                        handle.start_network(net).await?;
+                        handle.serve()?;
+                        handle.node_info()
+                    };
+                    Msg::Network(started.await.map_err(|e: CoreError| e.to_string()))
                 }
                 Err(e) => Msg::Failed(e.to_string()),
             };
@@ -130,6 +154,12 @@ impl Bridge {
             let _ = tx.send(msg);
             repaint();
         });
+    }
+
+    /// Posts a message to the UI as if it came back from the node.
+    pub fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+        (self.repaint)();
     }
 
     /// Asks for the community list.

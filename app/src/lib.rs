@@ -1,21 +1,28 @@
 //! The Passerelle desktop app: the only crate that knows egui.
 //!
 //! [`PasserelleApp`] holds UI state only. Data comes from the node through the
-//! [`bridge::Bridge`] (requests out, messages drained each frame), and derived
-//! lists are recomputed only when the view or a filter changes.
+//! [`bridge::Bridge`] (requests out, messages drained each frame); each screen
+//! in [`views`] derives its lists from the community's view and recomputes
+//! them only when the view or a filter changes.
 
 pub mod bridge;
-mod exchanges;
 pub mod i18n;
+pub mod net;
+pub mod settings;
+pub mod views;
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bridge::{Bridge, Msg};
 use egui::{Align, Layout, RichText};
 use i18n::Lang;
-use passerelle_core::model::{CommunityId, CommunityView};
-use passerelle_core::{CommunitySummary, Event};
+use passerelle_core::model::search::{Hit, HitKind};
+use passerelle_core::model::{CommunityId, CommunityView, DeviceKey};
+use passerelle_core::{CommunitySummary, Event, NetOptions};
+use settings::Settings;
+use views::{Cx, Screen};
 
 /// Where the app is in its life.
 enum Phase {
@@ -36,35 +43,167 @@ struct NewCommunity {
     description: String,
 }
 
+/// How the app starts: which data directory, which network options.
+pub struct AppConfig {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// Network confinement (DESIGN §4), from the environment in the real app.
+    pub net: NetOptions,
+}
+
+/// Every screen's state.
+#[derive(Default)]
+struct Panels {
+    feed: views::feed::FeedPanel,
+    exchanges: views::exchanges::ExchangesPanel,
+    agenda: views::agenda::AgendaPanel,
+    groups: views::groups::GroupsPanel,
+    workshop: views::workshop::WorkshopPanel,
+    directory: views::directory::DirectoryPanel,
+    knowledge: views::knowledge::KnowledgePanel,
+    report: views::report::ReportPanel,
+    members: views::members::MembersPanel,
+    sync: views::sync::SyncPanel,
+}
+
+impl Panels {
+    fn ui(&mut self, screen: Screen, ui: &mut egui::Ui, cx: &Cx) {
+        match screen {
+            Screen::Feed => self.feed.ui(ui, cx),
+            Screen::Exchanges => self.exchanges.ui(ui, cx),
+            Screen::Agenda => self.agenda.ui(ui, cx),
+            Screen::Groups => self.groups.ui(ui, cx),
+            Screen::Workshop => self.workshop.ui(ui, cx),
+            Screen::Directory => self.directory.ui(ui, cx),
+            Screen::Knowledge => self.knowledge.ui(ui, cx),
+            Screen::Report => self.report.ui(ui, cx),
+            Screen::Members => self.members.ui(ui, cx),
+            Screen::Sync => self.sync.ui(ui, cx),
+        }
+    }
+
+    fn open(&mut self, screen: Screen, id: &str) {
+        match screen {
+            Screen::Feed => self.feed.open(id),
+            Screen::Exchanges => self.exchanges.open(id),
+            Screen::Agenda => self.agenda.open(id),
+            Screen::Groups => self.groups.open(id),
+            Screen::Workshop => self.workshop.open(id),
+            Screen::Directory => self.directory.open(id),
+            Screen::Knowledge => self.knowledge.open(id),
+            Screen::Report => self.report.open(id),
+            Screen::Members => self.members.open(id),
+            Screen::Sync => self.sync.open(id),
+        }
+    }
+
+    fn applied(&mut self, screen: Screen) {
+        match screen {
+            Screen::Feed => self.feed.applied(),
+            Screen::Exchanges => self.exchanges.applied(),
+            Screen::Agenda => self.agenda.applied(),
+            Screen::Groups => self.groups.applied(),
+            Screen::Workshop => self.workshop.applied(),
+            Screen::Directory => self.directory.applied(),
+            Screen::Knowledge => self.knowledge.applied(),
+            Screen::Report => self.report.applied(),
+            Screen::Members => self.members.applied(),
+            Screen::Sync => self.sync.applied(),
+        }
+    }
+}
+
+/// The search box and its latest results.
+#[derive(Default)]
+struct Search {
+    query: String,
+    /// Results for `for_query` (the query they answer).
+    hits: Vec<Hit>,
+    for_query: String,
+}
+
+/// Items that arrived from other devices and are not yet seen, per community.
+#[derive(Default)]
+struct Fresh {
+    /// Communities that received changes whose next view must be compared.
+    pending: HashSet<CommunityId>,
+    /// The item ids of each community's last view.
+    known: HashMap<CommunityId, HashSet<String>>,
+    /// What arrived and was not yet marked as seen.
+    unseen: HashMap<CommunityId, HashSet<String>>,
+}
+
+impl Fresh {
+    fn on_view(&mut self, id: &CommunityId, view: &CommunityView) {
+        let now = item_ids(view);
+        if self.pending.remove(id)
+            && let Some(before) = self.known.get(id)
+        {
+            let unseen = self.unseen.entry(id.clone()).or_default();
+            unseen.extend(now.difference(before).cloned());
+        }
+        self.known.insert(id.clone(), now);
+    }
+}
+
+/// The ids of every item of a view, comments included.
+fn item_ids(view: &CommunityView) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    ids.extend(view.exchanges.iter().map(|e| e.id.to_string()));
+    ids.extend(view.events.iter().map(|e| e.id.to_string()));
+    ids.extend(view.ideas.iter().map(|e| e.id.to_string()));
+    ids.extend(view.sheets.iter().map(|e| e.id.to_string()));
+    ids.extend(view.posts.iter().map(|e| e.id.to_string()));
+    ids.extend(view.posts.iter().flat_map(|p| p.comments.keys().cloned()));
+    ids.extend(view.community.groups.iter().map(|g| g.id.to_string()));
+    ids.extend(view.community.actors.iter().map(|a| a.id.to_string()));
+    ids
+}
+
 /// The app's state.
 pub struct PasserelleApp {
     bridge: Bridge,
-    lang: Lang,
+    data_dir: PathBuf,
+    settings: Settings,
     phase: Phase,
     name_input: String,
+    device: Option<DeviceKey>,
     communities: Vec<CommunitySummary>,
     selected: Option<CommunityId>,
     view: Option<Arc<CommunityView>>,
+    screen: Screen,
+    panels: Panels,
     new_community: Option<NewCommunity>,
-    exchanges: exchanges::ExchangesPanel,
+    joining: Option<views::sync::JoinForm>,
+    search: Search,
+    fresh: Fresh,
+    net: net::NetState,
     notice: Option<String>,
     error: Option<String>,
     damaged: Vec<String>,
 }
 
 impl PasserelleApp {
-    /// Starts the app on a data directory; `repaint` wakes the UI from other threads.
-    pub fn new(data_dir: PathBuf, repaint: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
+    /// Starts the app; `repaint` wakes the UI from other threads.
+    pub fn new(config: AppConfig, repaint: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
+        let settings = Settings::load(&config.data_dir);
         Ok(Self {
-            bridge: Bridge::start(data_dir, repaint)?,
-            lang: Lang::Fr,
+            bridge: Bridge::start(config.data_dir.clone(), config.net, repaint)?,
+            data_dir: config.data_dir,
+            settings,
             phase: Phase::Loading,
             name_input: String::new(),
+            device: None,
             communities: Vec::new(),
             selected: None,
             view: None,
+            screen: Screen::default(),
+            panels: Panels::default(),
             new_community: None,
-            exchanges: exchanges::ExchangesPanel::default(),
+            joining: None,
+            search: Search::default(),
+            fresh: Fresh::default(),
+            net: net::NetState::default(),
             notice: None,
             error: None,
             damaged: Vec::new(),
@@ -73,7 +212,7 @@ impl PasserelleApp {
 
     /// The language in use.
     pub fn lang(&self) -> Lang {
-        self.lang
+        self.settings.lang
     }
 
     /// The community shown, if any.
@@ -91,15 +230,31 @@ impl PasserelleApp {
         self.view.as_ref()
     }
 
+    /// The screen shown.
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+
+    /// The network as the app sees it.
+    pub fn net(&self) -> &net::NetState {
+        &self.net
+    }
+
+    /// The error shown to the user, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
     /// Applies what the node sent since the last frame.
     fn handle_messages(&mut self) {
         for msg in self.bridge.drain() {
             match msg {
                 Msg::Started {
+                    handle,
                     profile,
                     quarantined,
-                    ..
                 } => {
+                    self.device = Some(handle.device_key().clone());
                     self.damaged = quarantined.iter().map(|q| q.to_string()).collect();
                     self.phase = if profile.is_some() {
                         Phase::Ready
@@ -125,6 +280,7 @@ impl PasserelleApp {
                     self.communities = list;
                 }
                 Msg::View(id, view) => {
+                    self.fresh.on_view(&id, &view);
                     if self.selected.as_ref() == Some(&id) {
                         self.view = Some(view);
                     }
@@ -133,23 +289,50 @@ impl PasserelleApp {
                     self.selected = Some(id);
                     self.view = None;
                     self.new_community = None;
+                    self.joining = None;
+                    self.screen = Screen::default();
                     self.bridge.refresh_communities();
                 }
                 Msg::Applied(_) => {
-                    self.notice = Some(self.lang.t().saved.to_owned());
-                    self.exchanges.clear_form();
+                    self.notice = Some(self.lang().t().saved.to_owned());
+                    self.panels.applied(self.screen);
                 }
-                Msg::Error(e) => self.error = Some(e),
+                Msg::Error(e) => {
+                    self.error = Some(e);
+                    if let Some(form) = &mut self.joining {
+                        form.failed();
+                    }
+                }
+                Msg::Network(Ok(info)) => {
+                    self.net.info = Some(info);
+                    self.net.error = None;
+                }
+                Msg::Network(Err(e)) => self.net.error = Some(e),
+                Msg::Saved(path) => {
+                    self.notice = Some(format!("{} {}", self.lang().t().saved_to, path.display()));
+                }
+                Msg::Notice(text) => self.notice = Some(text),
+                Msg::Hits(query, hits) => {
+                    if query == self.search.query.trim() {
+                        self.search.for_query = query;
+                        self.search.hits = hits;
+                    }
+                }
+                Msg::MarkSeen(id) => {
+                    self.fresh.unseen.remove(&id);
+                }
                 Msg::Core(Event::Changed { community }) => {
                     if self.selected.as_ref() == Some(&community) {
                         self.bridge.refresh_view(&community);
                     }
                     self.bridge.refresh_communities();
                 }
+                Msg::Core(Event::Received { community, .. }) => {
+                    self.fresh.pending.insert(community);
+                }
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
-                // `Changed` follows every received change; the network view
-                // comes with the synchronisation screen.
-                Msg::Core(Event::ProfileChanged | Event::Received { .. } | Event::Network(_)) => {}
+                Msg::Core(Event::Network(event)) => self.net.on_event(&event),
+                Msg::Core(Event::ProfileChanged) => {}
             }
         }
     }
@@ -157,26 +340,10 @@ impl PasserelleApp {
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.handle_messages();
-        let t = self.lang.t();
-        egui::Panel::top("top").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading(t.app_title);
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    let mut lang = self.lang;
-                    egui::ComboBox::from_id_salt("lang")
-                        .selected_text(lang.name())
-                        .show_ui(ui, |ui| {
-                            for l in [Lang::Fr, Lang::En] {
-                                ui.selectable_value(&mut lang, l, l.name());
-                            }
-                        })
-                        .response
-                        .labelled_by(ui.label(t.language).id);
-                    self.lang = lang;
-                });
-            });
-        });
+        self.settings.apply(ui.ctx());
+        self.top_bar_ui(ui);
         self.messages_ui(ui);
+        let t = self.lang().t();
         match &self.phase {
             Phase::Loading => {
                 egui::CentralPanel::default().show(ui, |ui| {
@@ -195,8 +362,71 @@ impl PasserelleApp {
         }
     }
 
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang().t();
+        let before = self.settings.clone();
+        egui::Panel::top("top").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading(t.app_title);
+                if self.is_ready() && self.selected.is_some() {
+                    ui.add_space(16.0);
+                    let label = ui.label(t.search);
+                    let edit = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut self.search.query)
+                                .hint_text(t.search_hint)
+                                .desired_width(260.0),
+                        )
+                        .labelled_by(label.id);
+                    if edit.changed() {
+                        self.start_search();
+                    }
+                    if !self.search.query.is_empty() && ui.button(t.clear_search).clicked() {
+                        self.search = Search::default();
+                    }
+                }
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    let mut lang = self.settings.lang;
+                    egui::ComboBox::from_id_salt("lang")
+                        .selected_text(lang.name())
+                        .show_ui(ui, |ui| {
+                            for l in [Lang::Fr, Lang::En] {
+                                ui.selectable_value(&mut lang, l, l.name());
+                            }
+                        })
+                        .response
+                        .labelled_by(ui.label(t.language).id);
+                    self.settings.lang = lang;
+                    ui.checkbox(&mut self.settings.dark, t.dark_theme);
+                    ui.checkbox(&mut self.settings.large_text, t.large_text);
+                });
+            });
+        });
+        if self.settings != before
+            && let Err(e) = self.settings.save(&self.data_dir)
+        {
+            self.error = Some(e.to_string());
+        }
+    }
+
+    fn start_search(&mut self) {
+        let query = self.search.query.trim().to_owned();
+        let Some(id) = self.selected.clone() else {
+            return;
+        };
+        if query.is_empty() {
+            self.search.hits.clear();
+            self.search.for_query.clear();
+            return;
+        }
+        self.bridge.request(move |h| async move {
+            let hits = h.search(&id, &query).await?;
+            Ok(Msg::Hits(query, hits))
+        });
+    }
+
     fn messages_ui(&mut self, ui: &mut egui::Ui) {
-        let t = self.lang.t();
+        let t = self.lang().t();
         if self.error.is_none() && self.notice.is_none() && self.damaged.is_empty() {
             return;
         }
@@ -221,7 +451,7 @@ impl PasserelleApp {
     }
 
     fn onboarding_ui(&mut self, ui: &mut egui::Ui) {
-        let t = self.lang.t();
+        let t = self.lang().t();
         egui::CentralPanel::default().show(ui, |ui| {
             ui.vertical_centered(|ui| {
                 ui.add_space(40.0);
@@ -251,47 +481,172 @@ impl PasserelleApp {
     }
 
     fn main_ui(&mut self, ui: &mut egui::Ui) {
-        let t = self.lang.t();
-        egui::Panel::left("communities")
+        let t = self.lang().t();
+        egui::Panel::left("navigation")
             .resizable(true)
-            .default_size(220.0)
+            .default_size(230.0)
             .show(ui, |ui| {
-                ui.heading(t.communities);
-                ui.separator();
-                for c in &self.communities {
-                    let selected = self.selected.as_ref() == Some(&c.id);
-                    let text = format!("{}\n{} {}", c.name, c.members, t.members);
-                    if ui.selectable_label(selected, text).clicked() && !selected {
-                        self.selected = Some(c.id.clone());
-                        self.view = None;
-                        self.bridge.refresh_view(&c.id);
-                    }
-                }
-                ui.separator();
-                if ui.button(t.new_community).clicked() {
-                    self.new_community = Some(NewCommunity::default());
-                }
-                if ui.button(t.load_example).clicked() {
-                    self.bridge
-                        .request(|h| async move { Ok(Msg::Created(h.load_example().await?)) });
-                }
+                egui::ScrollArea::vertical().show(ui, |ui| self.navigation_ui(ui));
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if self.new_community.is_some() {
                 self.new_community_ui(ui);
+            } else if let Some(form) = &mut self.joining {
+                if form.ui(ui, self.settings.lang, &self.bridge) {
+                    self.joining = None;
+                }
             } else if self.communities.is_empty() {
-                ui.add_space(20.0);
-                ui.label(t.no_community);
-            } else if let (Some(view), Some(id)) = (self.view.clone(), self.selected.clone()) {
-                self.exchanges.ui(ui, self.lang, &self.bridge, &id, &view);
+                self.start_ui(ui);
+            } else if !self.search.query.trim().is_empty() {
+                self.results_ui(ui);
+            } else if let (Some(view), Some(id), Some(device)) = (
+                self.view.clone(),
+                self.selected.clone(),
+                self.device.clone(),
+            ) {
+                let empty = HashSet::new();
+                let cx = Cx {
+                    lang: self.settings.lang,
+                    bridge: &self.bridge,
+                    community: &id,
+                    view: &view,
+                    device: &device,
+                    me: view.member_for_device(&device),
+                    fresh: self.fresh.unseen.get(&id).unwrap_or(&empty),
+                    net: &self.net,
+                };
+                self.panels.ui(self.screen, ui, &cx);
             } else {
                 ui.label(t.loading);
             }
         });
     }
 
+    /// The three ways in when there is no community yet.
+    fn start_ui(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang().t();
+        ui.vertical_centered(|ui| {
+            ui.add_space(30.0);
+            ui.label(t.no_community);
+            ui.add_space(16.0);
+            let big = |text: &str| egui::Button::new(RichText::new(text).size(18.0));
+            if ui.add(big(t.new_community)).clicked() {
+                self.new_community = Some(NewCommunity::default());
+            }
+            ui.add_space(8.0);
+            if ui.add(big(t.join_community)).clicked() {
+                self.joining = Some(views::sync::JoinForm::default());
+            }
+            ui.add_space(8.0);
+            if ui.add(big(t.load_example)).clicked() {
+                self.load_example();
+            }
+        });
+    }
+
+    fn load_example(&self) {
+        self.bridge
+            .request(|h| async move { Ok(Msg::Created(h.load_example().await?)) });
+    }
+
+    fn navigation_ui(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang().t();
+        let lang = self.settings.lang;
+        if let Some(id) = self.selected.clone() {
+            ui.label(RichText::new(t.community).small());
+            let current = self
+                .communities
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            egui::ComboBox::from_id_salt("community")
+                .selected_text(&current)
+                .width(200.0)
+                .show_ui(ui, |ui| {
+                    for c in &self.communities {
+                        if ui
+                            .selectable_label(c.id == id, format!("{} ({})", c.name, c.members))
+                            .clicked()
+                            && c.id != id
+                        {
+                            self.selected = Some(c.id.clone());
+                            self.view = None;
+                            self.search = Search::default();
+                            self.bridge.refresh_view(&c.id);
+                        }
+                    }
+                })
+                .response
+                .labelled_by(ui.label(t.community).id);
+            ui.add_space(8.0);
+            for screen in Screen::ALL {
+                let mut text = screen.label(lang).to_owned();
+                let unseen = self.fresh.unseen.get(&id).map_or(0, HashSet::len);
+                if screen == Screen::Feed && unseen > 0 {
+                    text = format!("{text} ({})", lang.number(unseen));
+                }
+                let selected = self.screen == screen && self.new_community.is_none();
+                let button = egui::Button::selectable(selected, RichText::new(text).size(16.0))
+                    .min_size(egui::vec2(ui.available_width(), 28.0));
+                if ui.add(button).clicked() {
+                    self.screen = screen;
+                    self.new_community = None;
+                    self.joining = None;
+                    self.search = Search::default();
+                }
+            }
+            // With no community yet, the start screen offers these.
+            ui.separator();
+            if ui.button(t.new_community).clicked() {
+                self.new_community = Some(NewCommunity::default());
+                self.joining = None;
+            }
+            if ui.button(t.join_community).clicked() {
+                self.joining = Some(views::sync::JoinForm::default());
+                self.new_community = None;
+            }
+            if ui.button(t.load_example).clicked() {
+                self.load_example();
+            }
+        }
+    }
+
+    fn results_ui(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang().t();
+        let lang = self.settings.lang;
+        ui.heading(format!(
+            "{} « {} »",
+            t.results_for,
+            self.search.query.trim()
+        ));
+        if self.search.for_query != self.search.query.trim() {
+            ui.label(t.searching);
+            return;
+        }
+        if self.search.hits.is_empty() {
+            ui.label(t.no_results);
+            return;
+        }
+        let mut opened = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for hit in &self.search.hits {
+                let screen = screen_of(hit.kind);
+                let text = format!("{} — {}", screen.label(lang), hit.title);
+                if ui.link(text).clicked() {
+                    opened = Some((screen, hit.id.clone()));
+                }
+            }
+        });
+        if let Some((screen, id)) = opened {
+            self.screen = screen;
+            self.panels.open(screen, &id);
+            self.search = Search::default();
+        }
+    }
+
     fn new_community_ui(&mut self, ui: &mut egui::Ui) {
-        let t = self.lang.t();
+        let t = self.lang().t();
         let Some(form) = &mut self.new_community else {
             return;
         };
@@ -320,6 +675,20 @@ impl PasserelleApp {
         if cancel {
             self.new_community = None;
         }
+    }
+}
+
+/// The screen that shows a kind of search result.
+fn screen_of(kind: HitKind) -> Screen {
+    match kind {
+        HitKind::Exchange => Screen::Exchanges,
+        HitKind::Event => Screen::Agenda,
+        HitKind::Group => Screen::Groups,
+        HitKind::Idea => Screen::Workshop,
+        HitKind::Actor => Screen::Directory,
+        HitKind::Sheet => Screen::Knowledge,
+        HitKind::Post => Screen::Feed,
+        HitKind::Member => Screen::Members,
     }
 }
 

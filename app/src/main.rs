@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use passerelle_app::PasserelleApp;
+use passerelle_app::{AppConfig, PasserelleApp};
+use passerelle_core::NetOptions;
 
 fn data_dir() -> Result<PathBuf> {
     let mut args = std::env::args().skip(1);
@@ -34,6 +35,7 @@ fn main() -> Result<()> {
         )
         .init();
     let dir = data_dir()?;
+    let net = NetOptions::from_env()?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Passerelle")
@@ -47,7 +49,8 @@ fn main() -> Result<()> {
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-            Ok(Box::new(PasserelleApp::new(dir, repaint)?))
+            let config = AppConfig { data_dir: dir, net };
+            Ok(Box::new(PasserelleApp::new(config, repaint)?))
         }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))

@@ -7,10 +7,19 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use passerelle_app::PasserelleApp;
+use passerelle_app::{AppConfig, PasserelleApp};
+use passerelle_core::NetOptions;
 
 fn harness(dir: &std::path::Path) -> Harness<'static, PasserelleApp> {
-    let app = PasserelleApp::new(dir.to_owned(), Arc::new(|| {})).expect("the app starts");
+    // Confined to loopback, no mDNS: tests run in the host's namespace.
+    let config = AppConfig {
+        data_dir: dir.to_owned(),
+        net: NetOptions {
+            bind: Some([127, 0, 0, 1].into()),
+            mdns: false,
+        },
+    };
+    let app = PasserelleApp::new(config, Arc::new(|| {})).expect("the app starts");
     Harness::builder()
         .with_size([1100.0, 720.0])
         .build_ui_state(|ui, app: &mut PasserelleApp| app.ui(ui), app)
@@ -31,6 +40,15 @@ fn wait_until(
         std::thread::sleep(Duration::from_millis(20));
         h.step();
     }
+}
+
+/// Opens a screen from the navigation.
+fn go(h: &mut Harness<'static, PasserelleApp>, screen: &str) {
+    wait_until(h, screen, |h| {
+        h.query_by_role_and_label(Role::Button, screen).is_some()
+    });
+    h.get_by_role_and_label(Role::Button, screen).click();
+    h.step();
 }
 
 fn onboard(h: &mut Harness<'static, PasserelleApp>, name: &str) {
@@ -59,6 +77,7 @@ fn first_start_asks_a_name_then_shows_the_example_community() {
     });
     h.get_by_role_and_label(Role::Button, "Découvrir avec une communauté exemple")
         .click();
+    go(&mut h, "Échanges");
     wait_until(&mut h, "the example échanges", |h| {
         h.query_by_label("Réparer mon vélo").is_some()
     });
@@ -75,6 +94,7 @@ fn posting_an_exchange_saves_it_and_lists_it() {
     onboard(&mut h, "Karim");
     h.get_by_role_and_label(Role::Button, "Découvrir avec une communauté exemple")
         .click();
+    go(&mut h, "Échanges");
     wait_until(&mut h, "the example échanges", |h| {
         h.query_by_label("Réparer mon vélo").is_some()
     });
@@ -95,6 +115,7 @@ fn posting_an_exchange_saves_it_and_lists_it() {
 
     // Reopened on the same data directory, the échange is still there.
     let mut h = harness(dir.path());
+    go(&mut h, "Échanges");
     wait_until(&mut h, "the échange after a restart", |h| {
         h.query_by_label("Cours de tricot").is_some()
     });

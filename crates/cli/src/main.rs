@@ -125,17 +125,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Network options from the command line and the environment.
 fn net_options(cli: &Cli) -> NetOptions {
-    let mdns_off = std::env::var("PASSERELLE_MDNS")
-        .map(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "off" | "0" | "false" | "no"
-            )
-        })
-        .unwrap_or(false);
+    // `--bind` already reads PASSERELLE_BIND (and rejects a bad one).
     NetOptions {
         bind: cli.bind,
-        mdns: !(cli.no_mdns || mdns_off),
+        mdns: !cli.no_mdns && NetOptions::mdns_from_env(),
     }
 }
 

@@ -231,6 +231,36 @@ pub struct NetOptions {
     pub mdns: bool,
 }
 
+impl NetOptions {
+    /// The options every node honours from its environment (DESIGN §4):
+    /// `PASSERELLE_BIND=ADDR` binds to one address, `PASSERELLE_MDNS=off`
+    /// (or `0`, `false`, `no`) turns LAN discovery off.
+    pub fn from_env() -> Result<NetOptions, CoreError> {
+        let bind = match std::env::var("PASSERELLE_BIND") {
+            Ok(v) if !v.trim().is_empty() => Some(v.trim().parse().map_err(|_| {
+                CoreError::Net(format!(
+                    "PASSERELLE_BIND={v} is not an IP address (for example 127.0.0.1)"
+                ))
+            })?),
+            _ => None,
+        };
+        Ok(NetOptions {
+            bind,
+            mdns: Self::mdns_from_env(),
+        })
+    }
+
+    /// Whether `PASSERELLE_MDNS` leaves LAN discovery on.
+    pub fn mdns_from_env() -> bool {
+        !std::env::var("PASSERELLE_MDNS").is_ok_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "off" | "0" | "false" | "no"
+            )
+        })
+    }
+}
+
 impl Handle {
     pub(crate) fn replica(&self) -> NodeReplica {
         NodeReplica {

@@ -7,6 +7,7 @@ use passerelle_core::model::{
     Command, CommunityId, CommunityView, Exchange, ExchangeKind, ExchangeMode, ExchangeStatus,
 };
 
+use super::Cx;
 use crate::bridge::{Bridge, Msg};
 use crate::i18n::Lang;
 
@@ -58,8 +59,13 @@ pub struct ExchangesPanel {
 }
 
 impl ExchangesPanel {
+    /// Brings an échange forward (from a search result).
+    pub fn open(&mut self, _id: &str) {
+        self.filter = Filter::default();
+    }
+
     /// Empties the form after a successful post.
-    pub fn clear_form(&mut self) {
+    pub fn applied(&mut self) {
         self.form.title.clear();
         self.form.description.clear();
     }
@@ -79,14 +85,9 @@ impl ExchangesPanel {
         self.rows_key = Some(key);
     }
 
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        lang: Lang,
-        bridge: &Bridge,
-        community: &CommunityId,
-        view: &CommunityView,
-    ) {
+    /// Draws the screen.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let (lang, bridge, community, view) = (cx.lang, cx.bridge, cx.community, &**cx.view);
         let t = lang.t();
         ui.heading(format!("{} — {}", view.community.name, t.exchanges));
         egui::Panel::right("new-exchange")

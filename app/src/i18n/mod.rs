@@ -1,11 +1,26 @@
 //! Every word the app shows, in French (default) and English.
 //!
-//! One table per language: view code never holds a user-facing string.
+//! One table per language and screen: view code never holds a user-facing
+//! string. The shell's words are here; each screen's are in its own module,
+//! reached through [`Lang::feed`], [`Lang::agenda`]... Dates and numbers
+//! are written the way the language writes them.
 
-use passerelle_core::model::{ExchangeKind, ExchangeMode, ExchangeStatus};
+pub mod agenda;
+pub mod directory;
+pub mod feed;
+pub mod groups;
+pub mod knowledge;
+pub mod members;
+pub mod report;
+pub mod sync;
+pub mod workshop;
+
+use chrono::TimeZone;
+use passerelle_core::model::{ExchangeKind, ExchangeMode, ExchangeStatus, Timestamp};
 
 /// A language of the interface.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Français.
     #[default]
@@ -55,6 +70,17 @@ pub struct Strings {
     pub dismiss: &'static str,
     pub damaged_files: &'static str,
     pub shown: &'static str,
+    pub saved_to: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub clear_search: &'static str,
+    pub dark_theme: &'static str,
+    pub large_text: &'static str,
+    pub community: &'static str,
+    pub join_community: &'static str,
+    pub results_for: &'static str,
+    pub searching: &'static str,
+    pub no_results: &'static str,
 }
 
 const FR: Strings = Strings {
@@ -97,6 +123,17 @@ const FR: Strings = Strings {
     dismiss: "Fermer",
     damaged_files: "Des fichiers abîmés ont été mis de côté :",
     shown: "affichés",
+    saved_to: "Enregistré dans",
+    search: "Rechercher",
+    search_hint: "vélo, danse, jardin…",
+    clear_search: "Effacer la recherche",
+    dark_theme: "Thème sombre",
+    large_text: "Grand texte",
+    community: "Communauté",
+    join_community: "Rejoindre une communauté",
+    results_for: "Résultats pour",
+    searching: "Recherche…",
+    no_results: "Aucun résultat. Essayez un autre mot.",
 };
 
 const EN: Strings = Strings {
@@ -139,9 +176,112 @@ const EN: Strings = Strings {
     dismiss: "Dismiss",
     damaged_files: "Damaged files were set aside:",
     shown: "shown",
+    saved_to: "Saved to",
+    search: "Search",
+    search_hint: "bike, dance, garden…",
+    clear_search: "Clear search",
+    dark_theme: "Dark theme",
+    large_text: "Large text",
+    community: "Community",
+    join_community: "Join a community",
+    results_for: "Results for",
+    searching: "Searching…",
+    no_results: "No results. Try another word.",
 };
 
+/// Picks the table of the language.
+macro_rules! screen_strings {
+    ($($(#[$doc:meta])* $name:ident: $module:ident::$ty:ident;)*) => {
+        impl Lang {
+            $(
+                $(#[$doc])*
+                pub fn $name(self) -> &'static $module::$ty {
+                    match self {
+                        Lang::Fr => &$module::FR,
+                        Lang::En => &$module::EN,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+screen_strings! {
+    /// The Fil screen's words.
+    feed: feed::FeedStrings;
+    /// The Agenda screen's words.
+    agenda: agenda::AgendaStrings;
+    /// The Groupes screen's words.
+    groups: groups::GroupsStrings;
+    /// The Atelier screen's words.
+    workshop: workshop::WorkshopStrings;
+    /// The Annuaire screen's words.
+    directory: directory::DirectoryStrings;
+    /// The Savoirs screen's words.
+    knowledge: knowledge::KnowledgeStrings;
+    /// The Bilan screen's words.
+    report: report::ReportStrings;
+    /// The Membres screen's words.
+    members: members::MembersStrings;
+    /// The Synchronisation screen's words.
+    sync: sync::SyncStrings;
+}
+
 impl Lang {
+    fn locale(self) -> chrono::Locale {
+        match self {
+            Lang::Fr => chrono::Locale::fr_FR,
+            Lang::En => chrono::Locale::en_GB,
+        }
+    }
+
+    fn local(ts: Timestamp) -> chrono::DateTime<chrono::Local> {
+        chrono::Local
+            .timestamp_millis_opt(ts)
+            .single()
+            .unwrap_or_default()
+    }
+
+    /// "lundi 23 novembre 2026" / "Monday 23 November 2026".
+    pub fn date(self, ts: Timestamp) -> String {
+        Self::local(ts)
+            .format_localized("%A %-d %B %Y", self.locale())
+            .to_string()
+    }
+
+    /// "23/11/2026".
+    pub fn short_date(self, ts: Timestamp) -> String {
+        Self::local(ts)
+            .format_localized("%x", self.locale())
+            .to_string()
+    }
+
+    /// "14:30".
+    pub fn time(self, ts: Timestamp) -> String {
+        Self::local(ts).format("%H:%M").to_string()
+    }
+
+    /// "23/11/2026 14:30".
+    pub fn date_time(self, ts: Timestamp) -> String {
+        format!("{} {}", self.short_date(ts), self.time(ts))
+    }
+
+    /// "novembre 2026" / "November 2026".
+    pub fn month(self, ts: Timestamp) -> String {
+        Self::local(ts)
+            .format_localized("%B %Y", self.locale())
+            .to_string()
+    }
+
+    /// "10 000" / "10,000".
+    pub fn number(self, n: impl num_format::ToFormattedStr) -> String {
+        use num_format::ToFormattedString;
+        match self {
+            Lang::Fr => n.to_formatted_string(&num_format::Locale::fr),
+            Lang::En => n.to_formatted_string(&num_format::Locale::en),
+        }
+    }
+
     /// This language's strings.
     pub fn t(self) -> &'static Strings {
         match self {

@@ -1,0 +1,157 @@
+//! The screens of a community, one module each, and what they share.
+//!
+//! Every screen is a `…Panel` holding only UI state (filters, forms, the
+//! selected item, rows derived from the view and cached by its `Arc`), with
+//! `ui(ui, cx)` drawing it from a [`Cx`], `open(id)` bringing an item
+//! forward (search results), and `applied()` called when a command it sent
+//! was saved (to empty its forms).
+
+pub mod agenda;
+pub mod directory;
+pub mod exchanges;
+pub mod feed;
+pub mod groups;
+pub mod knowledge;
+pub mod members;
+pub mod report;
+pub mod sync;
+pub mod workshop;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use passerelle_core::model::{
+    Command, CommunityId, CommunityView, DeviceKey, Member, MemberId, Role,
+};
+
+use passerelle_core::CoreError;
+
+use crate::bridge::{Bridge, Msg};
+use crate::i18n::Lang;
+use crate::net::NetState;
+
+/// The screens, in the order of the navigation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Screen {
+    /// Announcements and what arrived since the last sync.
+    #[default]
+    Feed,
+    /// Offers and needs.
+    Exchanges,
+    /// Events.
+    Agenda,
+    /// Groups.
+    Groups,
+    /// Workshop ideas.
+    Workshop,
+    /// People, places, organisations and their links.
+    Directory,
+    /// Collaborative sheets.
+    Knowledge,
+    /// What the group did.
+    Report,
+    /// Members, roles, invites.
+    Members,
+    /// Nearby devices, sync progress, tickets, bundles.
+    Sync,
+}
+
+impl Screen {
+    /// Every screen, in navigation order.
+    pub const ALL: [Screen; 10] = [
+        Screen::Feed,
+        Screen::Exchanges,
+        Screen::Agenda,
+        Screen::Groups,
+        Screen::Workshop,
+        Screen::Directory,
+        Screen::Knowledge,
+        Screen::Report,
+        Screen::Members,
+        Screen::Sync,
+    ];
+
+    /// The screen's name in the navigation.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Screen::Feed => lang.feed().nav,
+            Screen::Exchanges => lang.t().exchanges,
+            Screen::Agenda => lang.agenda().nav,
+            Screen::Groups => lang.groups().nav,
+            Screen::Workshop => lang.workshop().nav,
+            Screen::Directory => lang.directory().nav,
+            Screen::Knowledge => lang.knowledge().nav,
+            Screen::Report => lang.report().nav,
+            Screen::Members => lang.members().nav,
+            Screen::Sync => lang.sync().nav,
+        }
+    }
+}
+
+/// What a screen draws from: the community's view and the ways to act on it.
+pub struct Cx<'a> {
+    /// The interface language.
+    pub lang: Lang,
+    /// Requests to the node.
+    pub bridge: &'a Bridge,
+    /// The community shown.
+    pub community: &'a CommunityId,
+    /// Its current view.
+    pub view: &'a Arc<CommunityView>,
+    /// This device's key.
+    pub device: &'a DeviceKey,
+    /// The member this device belongs to in the community, if any.
+    pub me: Option<&'a Member>,
+    /// Ids of items that arrived from other devices in the latest syncs,
+    /// not yet marked as seen.
+    pub fresh: &'a HashSet<String>,
+    /// The network as this device sees it.
+    pub net: &'a NetState,
+}
+
+impl Cx<'_> {
+    /// Saves a command in the community; the screen's `applied` is called
+    /// once it is on disk, an error is shown otherwise.
+    pub fn apply(&self, command: Command) {
+        let community = self.community.clone();
+        self.bridge
+            .request(move |h| async move { Ok(Msg::Applied(h.apply(&community, command).await?)) });
+    }
+
+    /// This device's member id, if it is a member.
+    pub fn my_id(&self) -> Option<&MemberId> {
+        self.me.map(|m| &m.id)
+    }
+
+    /// Whether this device's member wrote the item or may moderate it.
+    pub fn may_edit(&self, author: &MemberId) -> bool {
+        self.me
+            .is_some_and(|m| &m.id == author || matches!(m.role, Role::Admin | Role::Animateur))
+    }
+
+    /// Whether this device's member is an admin or an animateur.
+    pub fn is_moderator(&self) -> bool {
+        self.me
+            .is_some_and(|m| matches!(m.role, Role::Admin | Role::Animateur))
+    }
+
+    /// Writes an export into the exports folder and tells the user where.
+    pub fn save_export(&self, file_name: &str, bytes: Vec<u8>) {
+        let name = file_name.to_owned();
+        self.bridge.request(move |_| async move {
+            let dir = crate::settings::exports_dir();
+            let path = dir.join(&name);
+            let failed = |path: &std::path::Path| {
+                let path = path.to_owned();
+                move |source| CoreError::Io {
+                    action: "write",
+                    path,
+                    source,
+                }
+            };
+            std::fs::create_dir_all(&dir).map_err(failed(&dir))?;
+            std::fs::write(&path, bytes).map_err(failed(&path))?;
+            Ok(Msg::Saved(path))
+        });
+    }
+}
