@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use passerelle_core::model::{
-    Command, CommunityId, CommunityView, DeviceKey, Member, MemberId, Role,
+    Command, CommunityId, CommunityView, DeviceKey, ItemId, Member, MemberId, Role,
 };
 
 use passerelle_core::CoreError;
@@ -116,6 +116,14 @@ impl Cx<'_> {
         let community = self.community.clone();
         self.bridge
             .request(move |h| async move { Ok(Msg::Applied(h.apply(&community, command).await?)) });
+    }
+
+    /// A fresh id for a new item.
+    pub fn new_id(&self) -> ItemId {
+        self.bridge
+            .handle()
+            .map(|h| h.new_id())
+            .expect("screens are drawn only once the node has started")
     }
 
     /// This device's member id, if it is a member.
