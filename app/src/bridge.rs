@@ -46,6 +46,12 @@ pub enum Msg {
     Saved(PathBuf),
     /// A message for the user that is not an error.
     Notice(String),
+    /// Suggested matches of a community, at these heads.
+    Matches(
+        CommunityId,
+        passerelle_core::model::view::Heads,
+        Arc<Vec<passerelle_core::model::matching::Match>>,
+    ),
     /// Search results for a query.
     Hits(String, Vec<Hit>),
     /// The user saw what arrived in a community: stop highlighting it.

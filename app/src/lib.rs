@@ -318,6 +318,11 @@ impl PasserelleApp {
                         self.search.hits = hits;
                     }
                 }
+                Msg::Matches(id, heads, matches) => {
+                    if self.selected.as_ref() == Some(&id) {
+                        self.panels.exchanges.set_matches(heads, matches);
+                    }
+                }
                 Msg::MarkSeen(id) => {
                     self.fresh.unseen.remove(&id);
                 }

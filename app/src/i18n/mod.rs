@@ -7,6 +7,7 @@
 
 pub mod agenda;
 pub mod directory;
+pub mod exchanges;
 pub mod feed;
 pub mod groups;
 pub mod knowledge;
@@ -209,6 +210,8 @@ macro_rules! screen_strings {
 screen_strings! {
     /// The Fil screen's words.
     feed: feed::FeedStrings;
+    /// The Échanges screen's words (beyond [`Lang::t`]).
+    exchanges: exchanges::ExchangesStrings;
     /// The Agenda screen's words.
     agenda: agenda::AgendaStrings;
     /// The Groupes screen's words.
