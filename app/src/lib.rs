@@ -210,6 +210,11 @@ impl PasserelleApp {
         })
     }
 
+    /// Shows a screen (the app opens on the Fil).
+    pub fn show(&mut self, screen: Screen) {
+        self.screen = screen;
+    }
+
     /// The language in use.
     pub fn lang(&self) -> Lang {
         self.settings.lang
