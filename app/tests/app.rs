@@ -286,3 +286,40 @@ fn a_neighbours_need_gets_a_je_peux_aider() {
     });
     h.run();
 }
+
+#[test]
+fn the_keyboard_reaches_every_screen_and_the_search_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    onboard(&mut h, "Fatou");
+    with_example(&mut h);
+    h.step();
+    use passerelle_app::views::Screen;
+    for (n, key) in [
+        egui::Key::Num1,
+        egui::Key::Num2,
+        egui::Key::Num3,
+        egui::Key::Num4,
+        egui::Key::Num5,
+        egui::Key::Num6,
+        egui::Key::Num7,
+        egui::Key::Num8,
+        egui::Key::Num9,
+        egui::Key::Num0,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, key);
+        h.step();
+        assert_eq!(h.state().screen(), Screen::ALL[n]);
+    }
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.step();
+    h.step();
+    assert!(
+        h.get_by_role_and_label(Role::TextInput, "Rechercher")
+            .is_focused(),
+        "Ctrl+F focuses the search box"
+    );
+}
