@@ -421,13 +421,6 @@ impl MembersPanel {
                 lang.short_date(device.added_at)
             ));
         }
-        if mine && member.is_active() {
-            ui.add_space(8.0);
-            if ui.button(t.edit_profile).clicked() {
-                self.profile = ProfileForm::from_member(member);
-                self.pane = Pane::Profile;
-            }
-        }
         if mine || !member.is_active() {
             return;
         }
