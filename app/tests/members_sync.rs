@@ -292,8 +292,11 @@ fn a_member_invites_another_app_which_joins_and_both_sync_live() {
     press(&mut b, "Rejoindre une communauté");
     type_into(&mut b, "Invitation", &ticket);
     press(&mut b, "Rejoindre");
+    // The community may arrive before the join has finished: wait for both.
     wait_until(&mut b, "the community on B", |b| {
         b.state().view().is_some_and(|v| v.exchanges.len() >= 10)
+            && b.query_by_role_and_label(Role::Button, "Rejoindre")
+                .is_none()
     });
     // B sees A's échanges.
     go(&mut b, "Échanges");
