@@ -337,7 +337,8 @@ impl PasserelleApp {
                     }
                     self.bridge.refresh_communities();
                 }
-                Msg::Core(Event::Received { community, .. }) => {
+                Msg::Core(Event::Received { community, peer }) => {
+                    self.net.on_received(peer.as_str());
                     self.fresh.pending.insert(community);
                 }
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
