@@ -582,7 +582,7 @@ impl PasserelleApp {
         let t = self.lang().t();
         let lang = self.settings.lang;
         if let Some(id) = self.selected.clone() {
-            ui.label(RichText::new(t.community).small());
+            let label = ui.label(RichText::new(t.community).small());
             let current = self
                 .communities
                 .iter()
@@ -607,7 +607,7 @@ impl PasserelleApp {
                     }
                 })
                 .response
-                .labelled_by(ui.label(t.community).id);
+                .labelled_by(label.id);
             ui.add_space(8.0);
             for screen in Screen::ALL {
                 let mut text = screen.label(lang).to_owned();
