@@ -379,12 +379,12 @@ impl AgendaPanel {
         let today = Local::now().date_naive();
         let first = *self.month.get_or_insert_with(|| first_of_month(today));
         ui.horizontal(|ui| {
-            if ui.button(format!("◀ {}", t.previous_month)).clicked() {
+            if ui.button(t.previous_month).clicked() {
                 self.month = first.checked_sub_months(chrono::Months::new(1));
             }
             let title = local_millis(first, NaiveTime::MIN).map_or_else(String::new, |ts| lang.month(ts));
             ui.label(RichText::new(title).heading().strong());
-            if ui.button(format!("{} ▶", t.next_month)).clicked() {
+            if ui.button(t.next_month).clicked() {
                 self.month = first.checked_add_months(chrono::Months::new(1));
             }
             if first != first_of_month(today) && ui.button(t.this_month).clicked() {

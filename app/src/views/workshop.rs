@@ -270,7 +270,7 @@ impl WorkshopPanel {
             ui.label(RichText::new(count(lang, idea.votes.len(), t.vote_one, t.vote_many)).strong());
             if let Some(me) = cx.me {
                 if idea.votes.contains_key(me.id.as_str()) {
-                    ui.label(format!("✔ {}", t.you_voted));
+                    ui.label(RichText::new(t.you_voted).strong());
                     if ui.button(t.unvote).clicked() {
                         self.send(cx, Command::Unvote { idea: idea.id.clone() });
                     }
@@ -401,7 +401,7 @@ fn synthesis_ui(ui: &mut egui::Ui, lang: Lang, view: &CommunityView, groups: &[I
         for &n in &group.ideas {
             let idea = &view.ideas[n];
             ui.label(format!(
-                "• {} ({})",
+                "– {} ({})",
                 idea.text.as_str(),
                 count(lang, idea.votes.len(), t.vote_one, t.vote_many)
             ));
