@@ -100,7 +100,9 @@ fn fill(h: &mut Harness<'static, PasserelleApp>, label: &str, text: &str) {
 }
 
 fn fill_as(h: &mut Harness<'static, PasserelleApp>, role: Role, label: &str, text: &str) {
-    wait_until(h, label, |h| h.query_by_role_and_label(role, label).is_some());
+    wait_until(h, label, |h| {
+        h.query_by_role_and_label(role, label).is_some()
+    });
     h.get_by_role_and_label(role, label).click();
     h.step();
     h.get_by_role_and_label(role, label).type_text(text);
@@ -112,7 +114,8 @@ fn an_event_is_created_checked_and_answered_yes() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = example_on(dir.path(), "Nadia", "Agenda");
     wait_until(&mut h, "the example events", |h| {
-        h.query_by_label("Info'action : réunion de lancement").is_some()
+        h.query_by_label("Info'action : réunion de lancement")
+            .is_some()
     });
     h.get_by_role_and_label(Role::Button, "Nouvel événement")
         .click();
@@ -220,7 +223,12 @@ fn a_vote_is_given_then_taken_back() {
     });
     let me = my_id(&h, "Ana");
     let before = view(&h);
-    assert!(before.ideas.iter().all(|i| !i.votes.contains_key(me.as_str())));
+    assert!(
+        before
+            .ideas
+            .iter()
+            .all(|i| !i.votes.contains_key(me.as_str()))
+    );
     let total = |v: &CommunityView| v.ideas.iter().map(|i| i.votes.len()).sum::<usize>();
     let total_before = total(&before);
 
@@ -263,7 +271,13 @@ fn a_vote_is_given_then_taken_back() {
     });
     let after = view(&h);
     assert_eq!(
-        after.ideas.iter().find(|i| i.id == idea.id).unwrap().votes.len(),
+        after
+            .ideas
+            .iter()
+            .find(|i| i.id == idea.id)
+            .unwrap()
+            .votes
+            .len(),
         count
     );
     assert_eq!(total(&after), total_before);
@@ -309,7 +323,8 @@ fn an_actor_is_created_with_tags_and_linked_both_ways() {
     wait_until(&mut h, "the example annuaire", |h| {
         h.query_by_label("Jardins de Gorki").is_some()
     });
-    h.get_by_role_and_label(Role::Button, "Nouvelle fiche").click();
+    h.get_by_role_and_label(Role::Button, "Nouvelle fiche")
+        .click();
     wait_until(&mut h, "the new entry form", |h| {
         h.query_by_role_and_label(Role::Button, "Lieu").is_some()
     });
@@ -317,8 +332,13 @@ fn an_actor_is_created_with_tags_and_linked_both_ways() {
     h.step();
     fill(&mut h, "Nom", "Ressourcerie du quartier");
     fill(&mut h, "E-mail", "bonjour@ressourcerie.example");
-    fill(&mut h, "Mots-clés (séparés par des virgules)", "Réemploi, vélo, réemploi");
-    h.get_by_role_and_label(Role::Button, "Créer la fiche").click();
+    fill(
+        &mut h,
+        "Mots-clés (séparés par des virgules)",
+        "Réemploi, vélo, réemploi",
+    );
+    h.get_by_role_and_label(Role::Button, "Créer la fiche")
+        .click();
     wait_until(&mut h, "the new entry", |h| {
         view(h)
             .community

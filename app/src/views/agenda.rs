@@ -332,7 +332,8 @@ impl AgendaPanel {
                 .iter()
                 .position(|r| matches!(r, Row::Event(n) if &view.events[*n].id == id))
         {
-            area = area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
+            area =
+                area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
         }
         let mut clicked = None;
         area.show_rows(ui, row_height, self.rows.len(), |ui, range| {
@@ -382,7 +383,8 @@ impl AgendaPanel {
             if ui.button(t.previous_month).clicked() {
                 self.month = first.checked_sub_months(chrono::Months::new(1));
             }
-            let title = local_millis(first, NaiveTime::MIN).map_or_else(String::new, |ts| lang.month(ts));
+            let title =
+                local_millis(first, NaiveTime::MIN).map_or_else(String::new, |ts| lang.month(ts));
             ui.label(RichText::new(title).heading().strong());
             if ui.button(t.next_month).clicked() {
                 self.month = first.checked_add_months(chrono::Months::new(1));
@@ -413,9 +415,7 @@ impl AgendaPanel {
                         }
                         ui.end_row();
                         for cell in 0..cells {
-                            let day = cell
-                                .checked_sub(offset)
-                                .filter(|d| *d < self.days.len());
+                            let day = cell.checked_sub(offset).filter(|d| *d < self.days.len());
                             ui.vertical(|ui| {
                                 ui.set_width(cell_width);
                                 ui.set_min_height(72.0);
@@ -486,7 +486,11 @@ impl AgendaPanel {
         ] {
             let names = names_answering(view, e, answer);
             if !names.is_empty() {
-                ui.label(format!("{heading} ({}) : {}", names.len(), names.join(", ")));
+                ui.label(format!(
+                    "{heading} ({}) : {}",
+                    names.len(),
+                    names.join(", ")
+                ));
             }
         }
         if e.rsvps.is_empty() {
@@ -511,7 +515,11 @@ impl AgendaPanel {
                 ui.label(RichText::new(t.delete_question).strong());
                 ui.horizontal(|ui| {
                     if ui.button(t.confirm_delete).clicked() {
-                        self.send(cx, Command::DeleteEvent { id: e.id.clone() }, Pending::Deleted);
+                        self.send(
+                            cx,
+                            Command::DeleteEvent { id: e.id.clone() },
+                            Pending::Deleted,
+                        );
                     }
                     if ui.button(t.cancel).clicked() {
                         self.confirm_delete = false;
@@ -539,7 +547,8 @@ impl AgendaPanel {
         ui.horizontal_wrapped(|ui| {
             for answer in [RsvpAnswer::Yes, RsvpAnswer::Maybe, RsvpAnswer::No] {
                 let enabled = !(answer == RsvpAnswer::Yes && yes_blocked);
-                let button = egui::Button::selectable(mine == Some(answer), answer_label(t, answer));
+                let button =
+                    egui::Button::selectable(mine == Some(answer), answer_label(t, answer));
                 if ui.add_enabled(enabled, button).clicked() && mine != Some(answer) {
                     chosen = Some(answer);
                 }
@@ -582,12 +591,20 @@ impl AgendaPanel {
         ui.add(egui::TextEdit::multiline(&mut form.description).desired_rows(4))
             .labelled_by(label.id);
         if let Some(error) = form.error {
-            ui.label(RichText::new(error).strong().color(ui.visuals().error_fg_color));
+            ui.label(
+                RichText::new(error)
+                    .strong()
+                    .color(ui.visuals().error_fg_color),
+            );
         }
         let mut submit = false;
         let mut cancel = false;
         ui.horizontal(|ui| {
-            let save = if form.editing.is_some() { t.save } else { t.create };
+            let save = if form.editing.is_some() {
+                t.save
+            } else {
+                t.create
+            };
             submit = ui.button(save).clicked();
             cancel = ui.button(t.cancel).clicked();
         });
@@ -652,7 +669,10 @@ fn event_row_ui(
     ui.vertical(|ui| {
         ui.horizontal(|ui| {
             clicked = ui
-                .add(egui::Button::selectable(selected, RichText::new(&e.title).strong()))
+                .add(egui::Button::selectable(
+                    selected,
+                    RichText::new(&e.title).strong(),
+                ))
                 .clicked();
             if is_full(e) {
                 ui.label(RichText::new(t.full).strong());

@@ -280,7 +280,8 @@ impl DirectoryPanel {
                 .iter()
                 .position(|&n| &view.community.actors[n].id == id)
         {
-            area = area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
+            area =
+                area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
         }
         self.reveal = false;
         let mut clicked = None;
@@ -291,7 +292,10 @@ impl DirectoryPanel {
                     ui.vertical(|ui| {
                         let is_selected = selected_id.as_ref() == Some(&a.id);
                         let title = RichText::new(&a.name).strong();
-                        if ui.add(egui::Button::selectable(is_selected, title)).clicked() {
+                        if ui
+                            .add(egui::Button::selectable(is_selected, title))
+                            .clicked()
+                        {
                             clicked = Some(a.id.clone());
                         }
                         let mut line = kind_label(t, a.kind).to_owned();
@@ -322,7 +326,11 @@ impl DirectoryPanel {
             }
             ui.separator();
             let label = ui.label(t.tag);
-            let selected = self.filter.tag.clone().unwrap_or_else(|| t.any_tag.to_owned());
+            let selected = self
+                .filter
+                .tag
+                .clone()
+                .unwrap_or_else(|| t.any_tag.to_owned());
             egui::ComboBox::from_id_salt("directory-tag")
                 .selected_text(selected)
                 .show_ui(ui, |ui| {
@@ -389,7 +397,9 @@ impl DirectoryPanel {
                     self.form = Some(ActorForm::prefilled(a));
                     self.confirm_delete = false;
                 }
-                if cx.may_edit(&a.created_by) && !self.confirm_delete && ui.button(t.delete).clicked()
+                if cx.may_edit(&a.created_by)
+                    && !self.confirm_delete
+                    && ui.button(t.delete).clicked()
                 {
                     self.confirm_delete = true;
                 }
@@ -398,7 +408,11 @@ impl DirectoryPanel {
                 ui.label(RichText::new(t.delete_question).strong());
                 ui.horizontal(|ui| {
                     if ui.button(t.confirm_delete).clicked() {
-                        self.send(cx, Command::DeleteActor { id: a.id.clone() }, Pending::Deleted);
+                        self.send(
+                            cx,
+                            Command::DeleteActor { id: a.id.clone() },
+                            Pending::Deleted,
+                        );
                     }
                     if ui.button(t.cancel).clicked() {
                         self.confirm_delete = false;
@@ -489,7 +503,11 @@ impl DirectoryPanel {
         ui.add(egui::TextEdit::singleline(text).hint_text(t.link_label_hint))
             .labelled_by(label.id);
         if let Some(error) = link.error {
-            ui.label(RichText::new(error).strong().color(ui.visuals().error_fg_color));
+            ui.label(
+                RichText::new(error)
+                    .strong()
+                    .color(ui.visuals().error_fg_color),
+            );
         }
         if ui.button(t.add_link).clicked() {
             let label = link.label.as_deref().map(str::trim).unwrap_or_default();
@@ -550,12 +568,20 @@ impl DirectoryPanel {
         field(ui, t.address, &mut form.address, "");
         field(ui, t.tags, &mut form.tags, t.tags_hint);
         if let Some(error) = form.error {
-            ui.label(RichText::new(error).strong().color(ui.visuals().error_fg_color));
+            ui.label(
+                RichText::new(error)
+                    .strong()
+                    .color(ui.visuals().error_fg_color),
+            );
         }
         let (mut submit, mut cancel) = (false, false);
         ui.horizontal(|ui| {
             submit = ui
-                .button(if form.editing.is_some() { t.save } else { t.create })
+                .button(if form.editing.is_some() {
+                    t.save
+                } else {
+                    t.create
+                })
                 .clicked();
             cancel = ui.button(t.cancel).clicked();
         });
@@ -631,7 +657,10 @@ mod tests {
         form.email = " contact@ressourcerie.example ".into();
         form.tags = "réemploi, Lieu".into();
         let checked = form.check(t).unwrap();
-        assert_eq!(checked.contact.email.as_deref(), Some("contact@ressourcerie.example"));
+        assert_eq!(
+            checked.contact.email.as_deref(),
+            Some("contact@ressourcerie.example")
+        );
         assert_eq!(checked.contact.phone, None);
         assert_eq!(checked.tags, ["réemploi", "lieu"]);
         form.name = " ".into();

@@ -267,15 +267,27 @@ impl WorkshopPanel {
             t.theme
         ));
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(count(lang, idea.votes.len(), t.vote_one, t.vote_many)).strong());
+            ui.label(
+                RichText::new(count(lang, idea.votes.len(), t.vote_one, t.vote_many)).strong(),
+            );
             if let Some(me) = cx.me {
                 if idea.votes.contains_key(me.id.as_str()) {
                     ui.label(RichText::new(t.you_voted).strong());
                     if ui.button(t.unvote).clicked() {
-                        self.send(cx, Command::Unvote { idea: idea.id.clone() });
+                        self.send(
+                            cx,
+                            Command::Unvote {
+                                idea: idea.id.clone(),
+                            },
+                        );
                     }
                 } else if ui.button(t.vote).clicked() {
-                    self.send(cx, Command::Vote { idea: idea.id.clone() });
+                    self.send(
+                        cx,
+                        Command::Vote {
+                            idea: idea.id.clone(),
+                        },
+                    );
                 }
             }
         });
@@ -284,7 +296,11 @@ impl WorkshopPanel {
                 let mut theme = idea.theme.clone();
                 let label = ui.label(t.move_to);
                 egui::ComboBox::from_id_salt(("idea-theme", idea.id.as_str()))
-                    .selected_text(theme.as_deref().map_or(t.no_theme, |id| view.theme_label(id)))
+                    .selected_text(
+                        theme
+                            .as_deref()
+                            .map_or(t.no_theme, |id| view.theme_label(id)),
+                    )
                     .show_ui(ui, |ui| {
                         ui.selectable_value(&mut theme, None, t.no_theme);
                         for th in &view.community.themes {
@@ -308,7 +324,12 @@ impl WorkshopPanel {
             ui.horizontal(|ui| {
                 if self.confirm_delete.as_ref() == Some(&idea.id) {
                     if ui.button(t.confirm_delete).clicked() {
-                        self.send(cx, Command::DeleteIdea { id: idea.id.clone() });
+                        self.send(
+                            cx,
+                            Command::DeleteIdea {
+                                id: idea.id.clone(),
+                            },
+                        );
                     }
                     if ui.button(t.cancel).clicked() {
                         self.confirm_delete = None;
@@ -364,7 +385,11 @@ impl WorkshopPanel {
             .response
             .labelled_by(label.id);
         if let Some(error) = form.error {
-            ui.label(RichText::new(error).strong().color(ui.visuals().error_fg_color));
+            ui.label(
+                RichText::new(error)
+                    .strong()
+                    .color(ui.visuals().error_fg_color),
+            );
         }
         if ui.button(t.add).clicked() {
             if form.text.trim().is_empty() {

@@ -162,7 +162,12 @@ mod tests {
 
     #[test]
     fn the_whole_agenda_keeps_every_event_and_the_name() {
-        let a = event("01JA", "Info'action", Some(START + 2 * HOUR), Some("Centre social"));
+        let a = event(
+            "01JA",
+            "Info'action",
+            Some(START + 2 * HOUR),
+            Some("Centre social"),
+        );
         let mut b = event("01JB", "Atelier jardinage", None, Some("Jardins de Gorki"));
         b.start = START + 48 * HOUR;
         let text = agenda_calendar([&a, &b], Some("Échange de savoirs"), START);
