@@ -1,20 +1,651 @@
-//! The Agenda screen.
+//! The Agenda screen: events as a list (coming up first, then past ones) or
+//! as a month grid, an event's detail with RSVP, a form to create or edit
+//! one, and export to calendar apps (ICS).
+
+use std::sync::Arc;
+
+use chrono::{Datelike, Local, NaiveDate, NaiveTime, TimeZone};
+use egui::RichText;
+use passerelle_core::model::ics;
+use passerelle_core::model::{Command, CommunityView, Event, ItemId, RsvpAnswer, Timestamp};
 
 use super::Cx;
+use crate::i18n::Lang;
+use crate::i18n::agenda::AgendaStrings;
 
-/// The Agenda screen's state.
+mod form;
+
+use form::{EventForm, local_millis};
+
+/// How the events are laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Mode {
+    #[default]
+    List,
+    Month,
+}
+
+/// One line of the list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Row {
+    Heading(bool),
+    Event(usize),
+}
+
+/// What the last command sent from this screen was, so `applied` knows
+/// which form to empty.
+#[derive(Clone, Debug, PartialEq)]
+enum Pending {
+    Saved(ItemId),
+    Deleted,
+    Other,
+}
+
+fn local_date(ts: Timestamp) -> NaiveDate {
+    Local
+        .timestamp_millis_opt(ts)
+        .single()
+        .unwrap_or_default()
+        .date_naive()
+}
+
+fn now_millis() -> Timestamp {
+    Local::now().timestamp_millis()
+}
+
+/// The screen's state: mode, shown month, selection, rows derived from the
+/// view (recomputed only when the events or the hour change) and the form.
 #[derive(Default)]
-pub struct AgendaPanel {}
+pub struct AgendaPanel {
+    mode: Mode,
+    /// First day of the month shown in the grid (today's month at first).
+    month: Option<NaiveDate>,
+    selected: Option<ItemId>,
+    /// A search result asked for this event: show it on the next frame.
+    reveal: bool,
+    rows: Vec<Row>,
+    rows_key: Option<(usize, i64)>,
+    days: Vec<Vec<usize>>,
+    days_key: Option<(usize, NaiveDate)>,
+    form: Option<EventForm>,
+    confirm_delete: bool,
+    pending: Option<Pending>,
+}
 
 impl AgendaPanel {
-    /// Draws the screen.
-    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        ui.heading(cx.lang.agenda().nav);
+    /// Brings an event forward (from a search result).
+    pub fn open(&mut self, id: &str) {
+        self.selected = Some(ItemId::from(id));
+        self.form = None;
+        self.confirm_delete = false;
+        self.reveal = true;
     }
 
-    /// Brings an item forward (from a search result).
-    pub fn open(&mut self, _id: &str) {}
-
     /// A command sent from this screen was saved.
-    pub fn applied(&mut self) {}
+    pub fn applied(&mut self) {
+        match self.pending.take() {
+            Some(Pending::Saved(id)) => {
+                self.form = None;
+                self.selected = Some(id);
+                self.reveal = true;
+            }
+            Some(Pending::Deleted) => {
+                self.selected = None;
+                self.confirm_delete = false;
+            }
+            Some(Pending::Other) | None => {}
+        }
+    }
+
+    fn send(&mut self, cx: &Cx, command: Command, pending: Pending) {
+        self.pending = Some(pending);
+        cx.apply(command);
+    }
+
+    fn refresh_rows(&mut self, view: &CommunityView) {
+        // Events move from "coming up" to "past" as time passes: the hour is
+        // part of the key.
+        let now = now_millis();
+        let key = (Arc::as_ptr(&view.events) as usize, now / 3_600_000);
+        if self.rows_key == Some(key) {
+            return;
+        }
+        let is_past = |e: &Event| e.end.unwrap_or(e.start + 3_600_000) < now;
+        let upcoming = (0..view.events.len()).filter(|&n| !is_past(&view.events[n]));
+        let mut past: Vec<usize> = (0..view.events.len())
+            .filter(|&n| is_past(&view.events[n]))
+            .collect();
+        past.reverse();
+        let mut rows = vec![Row::Heading(false)];
+        rows.extend(upcoming.map(Row::Event));
+        if !past.is_empty() {
+            rows.push(Row::Heading(true));
+            rows.extend(past.into_iter().map(Row::Event));
+        }
+        self.rows = rows;
+        self.rows_key = Some(key);
+    }
+
+    fn refresh_days(&mut self, view: &CommunityView, first: NaiveDate) {
+        let key = (Arc::as_ptr(&view.events) as usize, first);
+        if self.days_key == Some(key) {
+            return;
+        }
+        let mut days = vec![Vec::new(); days_in_month(first) as usize];
+        for (n, e) in view.events.iter().enumerate() {
+            let day = local_date(e.start);
+            if day.year() == first.year() && day.month() == first.month() {
+                days[day.day0() as usize].push(n);
+            }
+        }
+        self.days = days;
+        self.days_key = Some(key);
+    }
+
+    /// Draws the screen.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let (lang, view) = (cx.lang, &**cx.view);
+        let t = lang.agenda();
+        let selected = self
+            .selected
+            .as_ref()
+            .and_then(|id| view.events.iter().position(|e| &e.id == id));
+        if self.reveal
+            && let Some(n) = selected
+        {
+            self.month = Some(first_of_month(local_date(view.events[n].start)));
+        }
+        ui.heading(format!("{} — {}", view.community.name, t.nav));
+        egui::Panel::right("agenda-side")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if self.form.is_some() {
+                        self.form_ui(ui, cx);
+                    } else if let Some(n) = selected {
+                        self.detail_ui(ui, cx, &view.events[n]);
+                    } else {
+                        ui.label(t.pick_event);
+                    }
+                });
+            });
+        ui.horizontal_wrapped(|ui| {
+            ui.selectable_value(&mut self.mode, Mode::List, t.list);
+            ui.selectable_value(&mut self.mode, Mode::Month, t.month);
+            ui.separator();
+            if cx.me.is_some() && ui.button(t.new_event).clicked() {
+                self.form = Some(EventForm::default());
+                self.confirm_delete = false;
+            }
+            if !view.events.is_empty() && ui.button(t.export_all).clicked() {
+                let text = ics::agenda_calendar(
+                    view.events.iter(),
+                    Some(&view.community.name),
+                    now_millis(),
+                );
+                cx.save_export("agenda.ics", text.into_bytes());
+            }
+        });
+        ui.separator();
+        let selected = selected.map(|n| view.events[n].id.clone());
+        match self.mode {
+            Mode::List => self.list_ui(ui, lang, view, selected.as_ref()),
+            Mode::Month => self.month_ui(ui, lang, view, selected.as_ref()),
+        }
+        self.reveal = false;
+    }
+
+    fn list_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        view: &CommunityView,
+        selected: Option<&ItemId>,
+    ) {
+        let t = lang.agenda();
+        if view.events.is_empty() {
+            ui.label(t.no_event);
+            return;
+        }
+        self.refresh_rows(view);
+        let body = ui.text_style_height(&egui::TextStyle::Body);
+        let row_height = body * 3.0 + ui.spacing().item_spacing.y * 3.0 + 6.0;
+        let mut area = egui::ScrollArea::vertical()
+            .id_salt("agenda-list")
+            .auto_shrink(false);
+        if self.reveal
+            && let Some(id) = selected
+            && let Some(n) = self
+                .rows
+                .iter()
+                .position(|r| matches!(r, Row::Event(n) if &view.events[*n].id == id))
+        {
+            area =
+                area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
+        }
+        let mut clicked = None;
+        area.show_rows(ui, row_height, self.rows.len(), |ui, range| {
+            for row in &self.rows[range] {
+                match *row {
+                    Row::Heading(past) => {
+                        ui.add_sized(
+                            [ui.available_width(), row_height],
+                            egui::Label::new(
+                                RichText::new(if past { t.past } else { t.upcoming }).heading(),
+                            ),
+                        );
+                    }
+                    Row::Event(n) => {
+                        let e = &view.events[n];
+                        ui.allocate_ui([ui.available_width(), row_height].into(), |ui| {
+                            if event_row_ui(ui, lang, view, e, selected == Some(&e.id)) {
+                                clicked = Some(e.id.clone());
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        if let Some(id) = clicked {
+            self.select(id);
+        }
+    }
+
+    fn select(&mut self, id: ItemId) {
+        self.selected = Some(id);
+        self.form = None;
+        self.confirm_delete = false;
+    }
+
+    fn month_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        view: &CommunityView,
+        selected: Option<&ItemId>,
+    ) {
+        let t = lang.agenda();
+        let today = Local::now().date_naive();
+        let first = *self.month.get_or_insert_with(|| first_of_month(today));
+        ui.horizontal(|ui| {
+            if ui.button(t.previous_month).clicked() {
+                self.month = first.checked_sub_months(chrono::Months::new(1));
+            }
+            let title =
+                local_millis(first, NaiveTime::MIN).map_or_else(String::new, |ts| lang.month(ts));
+            ui.label(RichText::new(title).heading().strong());
+            if ui.button(t.next_month).clicked() {
+                self.month = first.checked_add_months(chrono::Months::new(1));
+            }
+            if first != first_of_month(today) && ui.button(t.this_month).clicked() {
+                self.month = Some(first_of_month(today));
+            }
+        });
+        let first = self.month.unwrap_or(first);
+        self.refresh_days(view, first);
+        let spacing = ui.spacing().item_spacing.x;
+        let cell_width = ((ui.available_width() - 6.0 * spacing) / 7.0).max(60.0);
+        let offset = first.weekday().num_days_from_monday() as usize;
+        let cells = (offset + self.days.len()).div_ceil(7) * 7;
+        let mut clicked = None;
+        egui::ScrollArea::vertical()
+            .id_salt("agenda-month")
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                egui::Grid::new("agenda-month-grid")
+                    .num_columns(7)
+                    .min_col_width(cell_width)
+                    .max_col_width(cell_width)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for day in t.weekdays {
+                            ui.label(RichText::new(day).strong());
+                        }
+                        ui.end_row();
+                        for cell in 0..cells {
+                            let day = cell.checked_sub(offset).filter(|d| *d < self.days.len());
+                            ui.vertical(|ui| {
+                                ui.set_width(cell_width);
+                                ui.set_min_height(72.0);
+                                let Some(day) = day else { return };
+                                let date = first.with_day(day as u32 + 1).unwrap_or(first);
+                                let number = if date == today {
+                                    RichText::new(format!("{} · {}", day + 1, t.today))
+                                        .strong()
+                                        .underline()
+                                } else {
+                                    RichText::new((day + 1).to_string())
+                                };
+                                ui.label(number);
+                                for &n in &self.days[day] {
+                                    let e = &view.events[n];
+                                    let text = format!("{} {}", lang.time(e.start), e.title);
+                                    let button =
+                                        egui::Button::selectable(selected == Some(&e.id), text)
+                                            .truncate();
+                                    if ui.add(button).on_hover_text(&e.title).clicked() {
+                                        clicked = Some(e.id.clone());
+                                    }
+                                }
+                            });
+                            if cell % 7 == 6 {
+                                ui.end_row();
+                            }
+                        }
+                    });
+            });
+        if let Some(id) = clicked {
+            self.select(id);
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, e: &Event) {
+        let (lang, view) = (cx.lang, &**cx.view);
+        let t = lang.agenda();
+        ui.heading(&e.title);
+        ui.label(RichText::new(lang.date(e.start)).strong());
+        ui.label(time_range(lang, e));
+        if let Some(place) = &e.place {
+            ui.label(format!("{} : {place}", t.place));
+        }
+        let full = is_full(e);
+        ui.horizontal(|ui| {
+            ui.label(capacity_text(lang, e));
+            if full {
+                ui.label(RichText::new(t.full).strong());
+            }
+        });
+        ui.label(format!(
+            "{} {}",
+            t.proposed_by,
+            view.member_name(&e.created_by)
+        ));
+        if !e.description.as_str().trim().is_empty() {
+            ui.separator();
+            ui.label(e.description.as_str());
+        }
+        ui.separator();
+        self.rsvp_ui(ui, cx, e, full);
+        ui.separator();
+        for (answer, heading) in [
+            (RsvpAnswer::Yes, t.coming),
+            (RsvpAnswer::Maybe, t.maybe_coming),
+            (RsvpAnswer::No, t.not_coming),
+        ] {
+            let names = names_answering(view, e, answer);
+            if !names.is_empty() {
+                ui.label(format!(
+                    "{heading} ({}) : {}",
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+        }
+        if e.rsvps.is_empty() {
+            ui.label(t.nobody_yet);
+        }
+        ui.separator();
+        if ui.button(t.export_one).clicked() {
+            let text = ics::event_calendar(e, now_millis());
+            cx.save_export(&ics::file_name(e), text.into_bytes());
+        }
+        if cx.may_edit(&e.created_by) {
+            ui.horizontal_wrapped(|ui| {
+                if ui.button(t.edit).clicked() {
+                    self.form = Some(EventForm::prefilled(e));
+                    self.confirm_delete = false;
+                }
+                if !self.confirm_delete && ui.button(t.delete).clicked() {
+                    self.confirm_delete = true;
+                }
+            });
+            if self.confirm_delete {
+                ui.label(RichText::new(t.delete_question).strong());
+                ui.horizontal(|ui| {
+                    if ui.button(t.confirm_delete).clicked() {
+                        self.send(
+                            cx,
+                            Command::DeleteEvent { id: e.id.clone() },
+                            Pending::Deleted,
+                        );
+                    }
+                    if ui.button(t.cancel).clicked() {
+                        self.confirm_delete = false;
+                    }
+                });
+            }
+        }
+    }
+
+    fn rsvp_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, e: &Event, full: bool) {
+        let lang = cx.lang;
+        let t = lang.agenda();
+        let Some(me) = cx.me else {
+            ui.label(t.not_member);
+            return;
+        };
+        let mine = e.rsvps.get(me.id.as_str()).map(|r| r.answer);
+        match mine {
+            Some(answer) => ui.label(format!("{} : {}", t.your_answer, answer_label(t, answer))),
+            None => ui.label(t.no_answer_yet),
+        };
+        // A member already counted keeps their place; others cannot take the last one.
+        let yes_blocked = full && mine != Some(RsvpAnswer::Yes);
+        let mut chosen = None;
+        ui.horizontal_wrapped(|ui| {
+            for answer in [RsvpAnswer::Yes, RsvpAnswer::Maybe, RsvpAnswer::No] {
+                let enabled = !(answer == RsvpAnswer::Yes && yes_blocked);
+                let button =
+                    egui::Button::selectable(mine == Some(answer), answer_label(t, answer));
+                if ui.add_enabled(enabled, button).clicked() && mine != Some(answer) {
+                    chosen = Some(answer);
+                }
+            }
+        });
+        if yes_blocked {
+            ui.label(t.full_message);
+        }
+        if let Some(answer) = chosen {
+            let command = Command::Rsvp {
+                event: e.id.clone(),
+                answer,
+            };
+            self.send(cx, command, Pending::Other);
+        }
+    }
+
+    fn form_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.agenda();
+        let Some(form) = self.form.as_mut() else {
+            return;
+        };
+        ui.heading(if form.editing.is_some() {
+            t.edit_event
+        } else {
+            t.new_event
+        });
+        let field = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
+            let label = ui.label(label);
+            ui.add(egui::TextEdit::singleline(value).hint_text(hint))
+                .labelled_by(label.id);
+        };
+        field(ui, t.title, &mut form.title, "");
+        field(ui, t.date, &mut form.date, t.date_hint);
+        field(ui, t.start, &mut form.start, t.time_hint);
+        field(ui, t.end, &mut form.end, t.time_hint);
+        field(ui, t.place, &mut form.place, t.place_hint);
+        field(ui, t.capacity, &mut form.capacity, t.capacity_hint);
+        let label = ui.label(t.description);
+        ui.add(egui::TextEdit::multiline(&mut form.description).desired_rows(4))
+            .labelled_by(label.id);
+        if let Some(error) = form.error {
+            ui.label(
+                RichText::new(error)
+                    .strong()
+                    .color(ui.visuals().error_fg_color),
+            );
+        }
+        let mut submit = false;
+        let mut cancel = false;
+        ui.horizontal(|ui| {
+            let save = if form.editing.is_some() {
+                t.save
+            } else {
+                t.create
+            };
+            submit = ui.button(save).clicked();
+            cancel = ui.button(t.cancel).clicked();
+        });
+        if cancel {
+            self.form = None;
+            return;
+        }
+        if !submit {
+            return;
+        }
+        let checked = match form.check(t) {
+            Ok(checked) => checked,
+            Err(message) => {
+                form.error = Some(message);
+                return;
+            }
+        };
+        form.error = None;
+        let (command, id) = match form.editing.clone() {
+            Some(id) => (
+                Command::UpdateEvent {
+                    id: id.clone(),
+                    title: Some(checked.title),
+                    description: Some(checked.description),
+                    start: Some(checked.start),
+                    end: Some(checked.end),
+                    place: Some(checked.place),
+                    capacity: Some(checked.capacity),
+                },
+                id,
+            ),
+            None => {
+                let id = cx.new_id();
+                (
+                    Command::AddEvent {
+                        id: id.clone(),
+                        title: checked.title,
+                        description: checked.description,
+                        start: checked.start,
+                        end: checked.end,
+                        place: checked.place,
+                        capacity: checked.capacity,
+                    },
+                    id,
+                )
+            }
+        };
+        self.send(cx, command, Pending::Saved(id));
+    }
+}
+
+/// Draws one event of the list; returns whether it was clicked.
+fn event_row_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    view: &CommunityView,
+    e: &Event,
+    selected: bool,
+) -> bool {
+    let t = lang.agenda();
+    let mut clicked = false;
+    ui.vertical(|ui| {
+        ui.horizontal(|ui| {
+            clicked = ui
+                .add(egui::Button::selectable(
+                    selected,
+                    RichText::new(&e.title).strong(),
+                ))
+                .clicked();
+            if is_full(e) {
+                ui.label(RichText::new(t.full).strong());
+            }
+        });
+        let mut when = format!("{} · {}", lang.date(e.start), time_range(lang, e));
+        if let Some(place) = &e.place {
+            when.push_str(" · ");
+            when.push_str(place);
+        }
+        ui.label(when);
+        let names = names_answering(view, e, RsvpAnswer::Yes);
+        let mut who = capacity_text(lang, e);
+        if !names.is_empty() {
+            who.push_str(" · ");
+            who.push_str(&names.join(", "));
+        }
+        ui.label(who);
+    });
+    clicked
+}
+
+fn answer_label(t: &AgendaStrings, answer: RsvpAnswer) -> &'static str {
+    match answer {
+        RsvpAnswer::Yes => t.answer_yes,
+        RsvpAnswer::Maybe => t.answer_maybe,
+        RsvpAnswer::No => t.answer_no,
+    }
+}
+
+/// "14:00 – 16:00", or "14:00" when the end is unknown.
+fn time_range(lang: Lang, e: &Event) -> String {
+    match e.end {
+        Some(end) if local_date(end) == local_date(e.start) => {
+            format!("{} – {}", lang.time(e.start), lang.time(end))
+        }
+        Some(end) => format!("{} – {}", lang.time(e.start), lang.date_time(end)),
+        None => lang.time(e.start),
+    }
+}
+
+/// "12 / 20 inscrits", or "12 inscrits" without a limit.
+fn capacity_text(lang: Lang, e: &Event) -> String {
+    let t = lang.agenda();
+    let coming = lang.number(e.attending());
+    match e.capacity {
+        Some(capacity) => format!("{coming} / {} {}", lang.number(capacity), t.registered),
+        None => format!("{coming} {}", t.registered),
+    }
+}
+
+fn is_full(e: &Event) -> bool {
+    e.capacity
+        .is_some_and(|c| i64::try_from(e.attending()).unwrap_or(i64::MAX) >= c)
+}
+
+fn names_answering(view: &CommunityView, e: &Event, answer: RsvpAnswer) -> Vec<String> {
+    e.rsvps
+        .iter()
+        .filter(|(_, r)| r.answer == answer)
+        .map(|(member, _)| view.member_name(&member.as_str().into()).to_owned())
+        .collect()
+}
+
+fn first_of_month(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).unwrap_or(date)
+}
+
+fn days_in_month(first: NaiveDate) -> u32 {
+    first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|next| next.pred_opt())
+        .map_or(31, |last| last.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_have_their_length() {
+        let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1).unwrap();
+        assert_eq!(days_in_month(d(2026, 2)), 28);
+        assert_eq!(days_in_month(d(2028, 2)), 29);
+        assert_eq!(days_in_month(d(2026, 12)), 31);
+    }
 }

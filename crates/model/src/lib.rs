@@ -15,6 +15,7 @@
 pub mod command;
 pub mod demo;
 pub mod entities;
+pub mod ics;
 pub mod ids;
 pub mod layout;
 pub mod matching;
