@@ -215,13 +215,13 @@ fn the_month_grid_shows_an_event_and_opens_it() {
 #[test]
 fn a_vote_is_given_then_taken_back() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = example_on(dir.path(), "Ana", "Atelier");
+    let mut h = example_on(dir.path(), "Agathe", "Atelier");
     wait_until(&mut h, "the ideas", |h| {
         h.query_all_by_role_and_label(Role::Button, "Voter")
             .next()
             .is_some()
     });
-    let me = my_id(&h, "Ana");
+    let me = my_id(&h, "Agathe");
     let before = view(&h);
     assert!(
         before
