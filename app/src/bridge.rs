@@ -46,6 +46,12 @@ pub enum Msg {
     Saved(PathBuf),
     /// A message for the user that is not an error.
     Notice(String),
+    /// Suggested matches of a community, at these heads.
+    Matches(
+        CommunityId,
+        passerelle_core::model::view::Heads,
+        Arc<Vec<passerelle_core::model::matching::Match>>,
+    ),
     /// Search results for a query.
     Hits(String, Vec<Hit>),
     /// The user saw what arrived in a community: stop highlighting it.
@@ -82,7 +88,10 @@ impl Bridge {
             handle: None,
         };
         bridge.runtime.spawn(async move {
-            let msg = match Node::start(NodeConfig { data_dir }) {
+            let config = NodeConfig {
+                data_dir: data_dir.clone(),
+            };
+            let msg = match Node::start(config) {
                 Ok(node) => {
                     let handle = node.handle();
                     let mut events = handle.subscribe();
@@ -105,6 +114,12 @@ impl Bridge {
                         quarantined,
                     });
                     repaint();
+                    // While the app runs, `passerelle-node` commands on this
+                    // data directory are carried out by it (control socket).
+                    let control = passerelle_cli::control::listen(handle.clone(), &data_dir);
+                    if let Err(e) = control {
+                        tracing::warn!("control socket: {e:#}");
+                    }
                     let started = async {
                         handle.start_network(net).await?;
                         handle.serve()?;

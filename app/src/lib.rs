@@ -210,6 +210,11 @@ impl PasserelleApp {
         })
     }
 
+    /// Shows a screen (the app opens on the Fil).
+    pub fn show(&mut self, screen: Screen) {
+        self.screen = screen;
+    }
+
     /// The language in use.
     pub fn lang(&self) -> Lang {
         self.settings.lang
@@ -318,6 +323,11 @@ impl PasserelleApp {
                         self.search.hits = hits;
                     }
                 }
+                Msg::Matches(id, heads, matches) => {
+                    if self.selected.as_ref() == Some(&id) {
+                        self.panels.exchanges.set_matches(heads, matches);
+                    }
+                }
                 Msg::MarkSeen(id) => {
                     self.fresh.unseen.remove(&id);
                 }
@@ -327,7 +337,8 @@ impl PasserelleApp {
                     }
                     self.bridge.refresh_communities();
                 }
-                Msg::Core(Event::Received { community, .. }) => {
+                Msg::Core(Event::Received { community, peer }) => {
+                    self.net.on_received(peer.as_str());
                     self.fresh.pending.insert(community);
                 }
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
@@ -377,7 +388,25 @@ impl PasserelleApp {
                                 .hint_text(t.search_hint)
                                 .desired_width(260.0),
                         )
-                        .labelled_by(label.id);
+                        .labelled_by(label.id)
+                        .on_hover_text(t.shortcuts);
+                    // Ctrl+F: search. Ctrl+1…9, Ctrl+0: the screens in order.
+                    let (find, digit) = ui.input_mut(|i| {
+                        let find = i.consume_key(egui::Modifiers::COMMAND, egui::Key::F);
+                        let digit = DIGITS
+                            .iter()
+                            .position(|k| i.consume_key(egui::Modifiers::COMMAND, *k));
+                        (find, digit)
+                    });
+                    if find {
+                        edit.request_focus();
+                    }
+                    if let Some(n) = digit {
+                        self.screen = Screen::ALL[n];
+                        self.new_community = None;
+                        self.joining = None;
+                        self.search = Search::default();
+                    }
                     if edit.changed() {
                         self.start_search();
                     }
@@ -677,6 +706,20 @@ impl PasserelleApp {
         }
     }
 }
+
+/// Ctrl+1 … Ctrl+0 open the screens in navigation order.
+const DIGITS: [egui::Key; 10] = [
+    egui::Key::Num1,
+    egui::Key::Num2,
+    egui::Key::Num3,
+    egui::Key::Num4,
+    egui::Key::Num5,
+    egui::Key::Num6,
+    egui::Key::Num7,
+    egui::Key::Num8,
+    egui::Key::Num9,
+    egui::Key::Num0,
+];
 
 /// The screen that shows a kind of search result.
 fn screen_of(kind: HitKind) -> Screen {

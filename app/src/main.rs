@@ -1,30 +1,51 @@
 //! `passerelle`: the desktop app. Opens on the default data directory, or on
-//! `--data-dir DIR` / `PASSERELLE_DATA_DIR`.
+//! `--data-dir DIR` / `PASSERELLE_DATA_DIR`; `--screen NAME` opens a screen
+//! (`fil`, `echanges`, `agenda`...).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use passerelle_app::views::Screen;
 use passerelle_app::{AppConfig, PasserelleApp};
 use passerelle_core::NetOptions;
 
-fn data_dir() -> Result<PathBuf> {
+/// The value of `--NAME VALUE` or `--NAME=VALUE`, if given.
+fn option(name: &str) -> Result<Option<String>> {
+    let flag = format!("--{name}");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--data-dir" {
+        if arg == flag {
             return args
                 .next()
-                .map(PathBuf::from)
-                .context("--data-dir needs a directory");
+                .map(Some)
+                .with_context(|| format!("{flag} needs a value"));
         }
-        if let Some(dir) = arg.strip_prefix("--data-dir=") {
-            return Ok(PathBuf::from(dir));
+        if let Some(value) = arg.strip_prefix(&format!("{flag}=")) {
+            return Ok(Some(value.to_owned()));
         }
+    }
+    Ok(None)
+}
+
+fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = option("data-dir")? {
+        return Ok(PathBuf::from(dir));
     }
     if let Some(dir) = std::env::var_os("PASSERELLE_DATA_DIR") {
         return Ok(PathBuf::from(dir));
     }
     passerelle_core::default_data_dir().context("no home directory found; pass --data-dir DIR")
+}
+
+fn screen() -> Result<Screen> {
+    let Some(name) = option("screen")? else {
+        return Ok(Screen::default());
+    };
+    Screen::from_name(&name).with_context(|| {
+        let names: Vec<_> = Screen::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown screen {name:?}; one of: {}", names.join(", "))
+    })
 }
 
 fn main() -> Result<()> {
@@ -36,6 +57,7 @@ fn main() -> Result<()> {
         .init();
     let dir = data_dir()?;
     let net = NetOptions::from_env()?;
+    let screen = screen()?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Passerelle")
@@ -50,7 +72,9 @@ fn main() -> Result<()> {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let config = AppConfig { data_dir: dir, net };
-            Ok(Box::new(PasserelleApp::new(config, repaint)?))
+            let mut app = PasserelleApp::new(config, repaint)?;
+            app.show(screen);
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))

@@ -7,6 +7,7 @@
 
 pub mod agenda;
 pub mod directory;
+pub mod exchanges;
 pub mod feed;
 pub mod groups;
 pub mod knowledge;
@@ -81,6 +82,7 @@ pub struct Strings {
     pub results_for: &'static str,
     pub searching: &'static str,
     pub no_results: &'static str,
+    pub shortcuts: &'static str,
 }
 
 const FR: Strings = Strings {
@@ -134,6 +136,7 @@ const FR: Strings = Strings {
     results_for: "Résultats pour",
     searching: "Recherche…",
     no_results: "Aucun résultat. Essayez un autre mot.",
+    shortcuts: "Ctrl+F : rechercher. Ctrl+1 à Ctrl+0 : changer de page. Tab : passer d'un élément à l'autre.",
 };
 
 const EN: Strings = Strings {
@@ -187,6 +190,7 @@ const EN: Strings = Strings {
     results_for: "Results for",
     searching: "Searching…",
     no_results: "No results. Try another word.",
+    shortcuts: "Ctrl+F: search. Ctrl+1 to Ctrl+0: switch page. Tab: move between items.",
 };
 
 /// Picks the table of the language.
@@ -209,6 +213,8 @@ macro_rules! screen_strings {
 screen_strings! {
     /// The Fil screen's words.
     feed: feed::FeedStrings;
+    /// The Échanges screen's words (beyond [`Lang::t`]).
+    exchanges: exchanges::ExchangesStrings;
     /// The Agenda screen's words.
     agenda: agenda::AgendaStrings;
     /// The Groupes screen's words.

@@ -1,14 +1,19 @@
-//! The Échanges screen: offers and needs, filters, and a form to post one.
+//! The Échanges screen: offers and needs with filters; one échange's details,
+//! replies ("je peux aider", "ça m'intéresse"), status, edit and delete; a
+//! form to post one; and suggested matches between offers and needs, side
+//! by side.
 
 use std::sync::Arc;
 
 use egui::RichText;
+use passerelle_core::model::matching::Match;
+use passerelle_core::model::view::Heads;
 use passerelle_core::model::{
-    Command, CommunityId, CommunityView, Exchange, ExchangeKind, ExchangeMode, ExchangeStatus,
+    Command, CommunityView, Exchange, ExchangeKind, ExchangeMode, ExchangeStatus, ItemId, ReplyKind,
 };
 
 use super::Cx;
-use crate::bridge::{Bridge, Msg};
+use crate::bridge::Msg;
 use crate::i18n::Lang;
 
 /// Which échanges to show.
@@ -27,47 +32,106 @@ impl Filter {
     }
 }
 
-/// The post form.
+/// The post (or edit) form.
 struct Form {
+    /// The échange edited, or `None` for a new one.
+    editing: Option<ItemId>,
     kind: ExchangeKind,
     title: String,
     category: String,
     mode: ExchangeMode,
+    place: String,
     description: String,
 }
 
 impl Default for Form {
     fn default() -> Self {
         Self {
+            editing: None,
             kind: ExchangeKind::Need,
             title: String::new(),
             category: String::new(),
             mode: ExchangeMode::CoupDeMain,
+            place: String::new(),
             description: String::new(),
         }
     }
 }
 
+impl Form {
+    fn editing(e: &Exchange) -> Self {
+        Self {
+            editing: Some(e.id.clone()),
+            kind: e.kind,
+            title: e.title.clone(),
+            category: e.category.clone(),
+            mode: e.mode,
+            place: e.place.clone().unwrap_or_default(),
+            description: e.description.as_str().to_owned(),
+        }
+    }
+}
+
+/// What the right-hand side shows.
+#[derive(Default)]
+enum Side {
+    /// The post form.
+    #[default]
+    New,
+    /// One échange.
+    Details(ItemId),
+    /// Editing one échange.
+    Edit,
+}
+
 /// The screen's state: filters, the filtered rows (recomputed only when the
-/// view or the filter changes), and the form.
+/// view or the filter changes), the selection, the form, and the matches.
 #[derive(Default)]
 pub struct ExchangesPanel {
     filter: Filter,
     rows: Vec<usize>,
     rows_key: Option<(usize, Filter)>,
     form: Form,
+    side: Side,
+    suggestions: bool,
+    /// Suggested matches and the heads they were computed at.
+    matches: Option<(Heads, Arc<Vec<Match>>)>,
+    asked: Option<Heads>,
+    reply: String,
+    confirm_delete: bool,
+    /// Scroll to the selected row on the next frame.
+    scroll_to: bool,
 }
 
 impl ExchangesPanel {
     /// Brings an échange forward (from a search result).
-    pub fn open(&mut self, _id: &str) {
+    pub fn open(&mut self, id: &str) {
         self.filter = Filter::default();
+        self.suggestions = false;
+        self.select(id.into());
+        self.scroll_to = true;
     }
 
-    /// Empties the form after a successful post.
+    /// Empties the form after a successful post or edit.
     pub fn applied(&mut self) {
-        self.form.title.clear();
-        self.form.description.clear();
+        if let Side::Edit = self.side
+            && let Some(id) = self.form.editing.take()
+        {
+            self.side = Side::Details(id);
+        }
+        self.form = Form::default();
+        self.reply.clear();
+    }
+
+    /// Suggested matches computed by the node.
+    pub fn set_matches(&mut self, heads: Heads, matches: Arc<Vec<Match>>) {
+        self.matches = Some((heads, matches));
+    }
+
+    fn select(&mut self, id: ItemId) {
+        self.side = Side::Details(id);
+        self.confirm_delete = false;
+        self.reply.clear();
     }
 
     fn refresh_rows(&mut self, view: &CommunityView) {
@@ -75,47 +139,282 @@ impl ExchangesPanel {
         if self.rows_key.as_ref() == Some(&key) {
             return;
         }
-        self.rows = view
+        // Newest first.
+        let mut rows: Vec<usize> = view
             .exchanges
             .iter()
             .enumerate()
             .filter(|(_, e)| self.filter.accepts(e))
             .map(|(n, _)| n)
             .collect();
+        rows.sort_by_key(|&n| std::cmp::Reverse(view.exchanges[n].created_at));
+        self.rows = rows;
         self.rows_key = Some(key);
     }
 
     /// Draws the screen.
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        let (lang, bridge, community, view) = (cx.lang, cx.bridge, cx.community, &**cx.view);
-        let t = lang.t();
-        ui.heading(format!("{} — {}", view.community.name, t.exchanges));
-        egui::Panel::right("new-exchange")
+        let (lang, view) = (cx.lang, &**cx.view);
+        let (t, x) = (lang.t(), lang.exchanges());
+        egui::Panel::right("exchange-side")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(340.0)
             .show(ui, |ui| {
-                self.form_ui(ui, lang, bridge, community, view);
+                egui::ScrollArea::vertical().show(ui, |ui| match &self.side {
+                    Side::Details(id) => {
+                        let id = id.clone();
+                        match view.exchanges.iter().find(|e| e.id == id) {
+                            Some(e) => self.details_ui(ui, cx, e),
+                            None => self.side = Side::New,
+                        }
+                    }
+                    Side::New | Side::Edit => self.form_ui(ui, cx),
+                });
             });
+        ui.heading(format!("{} — {}", view.community.name, t.exchanges));
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.suggestions, false, x.list);
+            ui.selectable_value(&mut self.suggestions, true, x.suggestions);
+            if !matches!(self.side, Side::New) && ui.button(x.new_button).clicked() {
+                self.side = Side::New;
+                self.form = Form::default();
+            }
+        });
+        ui.separator();
+        if self.suggestions {
+            self.suggestions_ui(ui, cx);
+            return;
+        }
         self.filters_ui(ui, lang, view);
         self.refresh_rows(view);
-        ui.label(format!("{} {}", self.rows.len(), t.shown));
+        ui.label(format!("{} {}", lang.number(self.rows.len()), t.shown));
         ui.separator();
         if self.rows.is_empty() {
             ui.label(t.no_exchange);
             return;
         }
-        let row_height =
-            ui.text_style_height(&egui::TextStyle::Body) * 2.0 + ui.spacing().item_spacing.y;
-        egui::ScrollArea::vertical().auto_shrink(false).show_rows(
-            ui,
-            row_height,
-            self.rows.len(),
-            |ui, range| {
-                for &n in &self.rows[range] {
-                    exchange_row_ui(ui, lang, view, &view.exchanges[n]);
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0
+            + ui.spacing().item_spacing.y * 2.0
+            + 4.0;
+        let mut scroll = egui::ScrollArea::vertical().auto_shrink(false);
+        if std::mem::take(&mut self.scroll_to)
+            && let Side::Details(id) = &self.side
+            && let Some(pos) = self.rows.iter().position(|&n| &view.exchanges[n].id == id)
+        {
+            scroll = scroll.vertical_scroll_offset(pos as f32 * row_height);
+        }
+        let mut clicked = None;
+        scroll.show_rows(ui, row_height, self.rows.len(), |ui, range| {
+            for &n in &self.rows[range] {
+                let e = &view.exchanges[n];
+                let selected = matches!(&self.side, Side::Details(id) if id == &e.id);
+                if exchange_row_ui(ui, cx, e, selected) {
+                    clicked = Some(e.id.clone());
                 }
-            },
-        );
+            }
+        });
+        if let Some(id) = clicked {
+            self.select(id);
+        }
+    }
+
+    fn suggestions_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let (lang, view) = (cx.lang, &**cx.view);
+        let x = lang.exchanges();
+        let current = self.matches.as_ref().filter(|(h, _)| *h == view.heads);
+        let Some((_, matches)) = current else {
+            if self.asked.as_ref() != Some(&view.heads) {
+                self.asked = Some(view.heads.clone());
+                let community = cx.community.clone();
+                cx.bridge.request(move |h| async move {
+                    let view = h.view(&community).await?;
+                    let matches = h.matches(&community).await?;
+                    Ok(Msg::Matches(community, view.heads.clone(), matches))
+                });
+            }
+            ui.label(x.loading_suggestions);
+            return;
+        };
+        let matches = matches.clone();
+        ui.label(x.suggestions_text);
+        if matches.is_empty() {
+            ui.label(x.no_suggestion);
+            return;
+        }
+        let find = |id: &ItemId| view.exchanges.iter().find(|e| &e.id == id);
+        let mut clicked = None;
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                egui::Grid::new("matches")
+                    .num_columns(2)
+                    .striped(true)
+                    .spacing([24.0, 8.0])
+                    .show(ui, |ui| {
+                        for m in matches.iter() {
+                            let (Some(offer), Some(need)) = (find(&m.offer), find(&m.need)) else {
+                                continue;
+                            };
+                            for e in [offer, need] {
+                                ui.vertical(|ui| {
+                                    ui.label(RichText::new(lang.kind(e.kind)).strong());
+                                    if ui.link(&e.title).clicked() {
+                                        clicked = Some(e.id.clone());
+                                    }
+                                    ui.label(view.member_name(&e.author));
+                                });
+                            }
+                            ui.end_row();
+                            ui.label(
+                                RichText::new(format!(
+                                    "{} : {}",
+                                    x.shared_words,
+                                    m.shared.join(", ")
+                                ))
+                                .small(),
+                            );
+                            ui.end_row();
+                        }
+                    });
+            });
+        if let Some(id) = clicked {
+            self.suggestions = false;
+            self.open(id.as_str());
+        }
+    }
+
+    fn details_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, e: &Exchange) {
+        let (lang, view) = (cx.lang, &**cx.view);
+        let (t, x) = (lang.t(), lang.exchanges());
+        ui.horizontal(|ui| {
+            ui.heading(x.details);
+            if ui.button(x.close).clicked() {
+                self.side = Side::New;
+            }
+        });
+        ui.label(RichText::new(&e.title).heading().strong());
+        ui.label(format!(
+            "{} · {} · {} · {}",
+            lang.kind(e.kind),
+            view.category_label(&e.category),
+            lang.mode(e.mode),
+            lang.status(e.status)
+        ));
+        ui.label(format!(
+            "{} {} · {} {}",
+            t.by,
+            view.member_name(&e.author),
+            x.posted_on,
+            lang.date(e.created_at)
+        ));
+        if let Some(place) = &e.place {
+            ui.label(format!("{} : {place}", x.place));
+        }
+        ui.add_space(6.0);
+        let description = e.description.as_str();
+        ui.label(if description.trim().is_empty() {
+            x.no_description
+        } else {
+            description
+        });
+        ui.separator();
+
+        ui.label(RichText::new(x.replies).strong());
+        if e.replies.is_empty() {
+            ui.label(x.no_reply);
+        }
+        let mut replies: Vec<_> = e.replies.values().collect();
+        replies.sort_by_key(|r| r.at);
+        for r in replies {
+            let kind = match r.kind {
+                ReplyKind::CanHelp => x.can_help,
+                ReplyKind::Interested => x.interested,
+                ReplyKind::Message => x.message,
+            };
+            ui.label(format!(
+                "{} — {kind} ({})",
+                view.member_name(&r.author),
+                lang.date_time(r.at)
+            ));
+            if !r.text.is_empty() {
+                ui.label(RichText::new(&r.text).italics());
+            }
+        }
+        if cx.me.is_none() {
+            ui.label(x.not_member);
+            return;
+        }
+        let mine = cx.my_id() == Some(&e.author);
+        if !mine {
+            ui.add_space(6.0);
+            let label = ui.label(x.your_words);
+            ui.text_edit_multiline(&mut self.reply)
+                .labelled_by(label.id);
+            ui.horizontal_wrapped(|ui| {
+                let main = match e.kind {
+                    ExchangeKind::Need => (ReplyKind::CanHelp, x.can_help),
+                    ExchangeKind::Offer => (ReplyKind::Interested, x.interested),
+                };
+                let mut send = None;
+                if ui.button(RichText::new(main.1).strong()).clicked() {
+                    send = Some(main.0);
+                }
+                if !self.reply.trim().is_empty() && ui.button(x.send_message).clicked() {
+                    send = Some(ReplyKind::Message);
+                }
+                if let Some(kind) = send {
+                    cx.apply(Command::ReplyToExchange {
+                        exchange: e.id.clone(),
+                        id: cx.new_id(),
+                        kind,
+                        text: self.reply.trim().to_owned(),
+                    });
+                }
+            });
+        }
+        if !cx.may_edit(&e.author) {
+            return;
+        }
+        ui.separator();
+        ui.horizontal_wrapped(|ui| {
+            let next = match e.status {
+                ExchangeStatus::Open => vec![
+                    (ExchangeStatus::InProgress, x.mark_in_progress),
+                    (ExchangeStatus::Done, x.mark_done),
+                ],
+                ExchangeStatus::InProgress => vec![(ExchangeStatus::Done, x.mark_done)],
+                ExchangeStatus::Done => vec![(ExchangeStatus::Open, x.reopen)],
+            };
+            for (status, label) in next {
+                if ui.button(label).clicked() {
+                    cx.apply(Command::SetExchangeStatus {
+                        id: e.id.clone(),
+                        status,
+                    });
+                }
+            }
+            if ui.button(x.edit).clicked() {
+                self.form = Form::editing(e);
+                self.side = Side::Edit;
+            }
+            if !self.confirm_delete {
+                if ui.button(x.delete).clicked() {
+                    self.confirm_delete = true;
+                }
+            } else {
+                let confirm = egui::Button::new(
+                    RichText::new(x.confirm_delete).color(ui.visuals().error_fg_color),
+                );
+                if ui.add(confirm).clicked() {
+                    cx.apply(Command::DeleteExchange { id: e.id.clone() });
+                    self.side = Side::New;
+                    self.confirm_delete = false;
+                }
+                if ui.button(t.cancel).clicked() {
+                    self.confirm_delete = false;
+                }
+            }
+        });
     }
 
     fn filters_ui(&mut self, ui: &mut egui::Ui, lang: Lang, view: &CommunityView) {
@@ -164,22 +463,26 @@ impl ExchangesPanel {
         });
     }
 
-    fn form_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        lang: Lang,
-        bridge: &Bridge,
-        community: &CommunityId,
-        view: &CommunityView,
-    ) {
-        let t = lang.t();
+    fn form_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let (lang, view) = (cx.lang, &**cx.view);
+        let (t, x) = (lang.t(), lang.exchanges());
         let form = &mut self.form;
-        ui.heading(t.new_exchange);
-        ui.horizontal(|ui| {
-            for kind in ExchangeKind::ALL {
-                ui.selectable_value(&mut form.kind, *kind, lang.kind(*kind));
-            }
+        ui.heading(if form.editing.is_some() {
+            x.edit_title
+        } else {
+            t.new_exchange
         });
+        if cx.me.is_none() {
+            ui.label(x.not_member);
+            return;
+        }
+        if form.editing.is_none() {
+            ui.horizontal(|ui| {
+                for kind in ExchangeKind::ALL {
+                    ui.selectable_value(&mut form.kind, *kind, lang.kind(*kind));
+                }
+            });
+        }
         let label = ui.label(t.title);
         ui.text_edit_singleline(&mut form.title)
             .labelled_by(label.id);
@@ -208,63 +511,91 @@ impl ExchangesPanel {
             })
             .response
             .labelled_by(label.id);
+        let label = ui.label(x.place);
+        ui.text_edit_singleline(&mut form.place)
+            .labelled_by(label.id);
         let label = ui.label(t.description);
         ui.text_edit_multiline(&mut form.description)
             .labelled_by(label.id);
         let ready = !form.title.trim().is_empty();
-        if ui
-            .add_enabled(ready, egui::Button::new(t.publish))
-            .clicked()
-        {
-            let command = Command::AddExchange {
-                id: bridge
-                    .handle()
-                    .map(|h| h.new_id())
-                    .unwrap_or_else(|| "".into()),
-                kind: form.kind,
-                title: form.title.clone(),
-                description: form.description.clone(),
-                category: form.category.clone(),
-                mode: form.mode,
-                place: None,
-            };
-            let community = community.clone();
-            bridge.request(move |h| async move {
-                Ok(Msg::Applied(h.apply(&community, command).await?))
-            });
-        }
+        let place = Some(form.place.trim().to_owned()).filter(|p| !p.is_empty());
+        ui.horizontal(|ui| match form.editing.clone() {
+            None => {
+                if ui
+                    .add_enabled(ready, egui::Button::new(t.publish))
+                    .clicked()
+                {
+                    cx.apply(Command::AddExchange {
+                        id: cx.new_id(),
+                        kind: form.kind,
+                        title: form.title.trim().to_owned(),
+                        description: form.description.clone(),
+                        category: form.category.clone(),
+                        mode: form.mode,
+                        place,
+                    });
+                }
+            }
+            Some(id) => {
+                if ui
+                    .add_enabled(ready, egui::Button::new(x.save_changes))
+                    .clicked()
+                {
+                    cx.apply(Command::UpdateExchange {
+                        id,
+                        title: Some(form.title.trim().to_owned()),
+                        description: Some(form.description.clone()),
+                        category: Some(form.category.clone()),
+                        mode: Some(form.mode),
+                        place: Some(place),
+                    });
+                }
+                if ui.button(t.cancel).clicked() {
+                    let id = form.editing.take().expect("editing");
+                    *form = Form::default();
+                    self.side = Side::Details(id);
+                }
+            }
+        });
     }
 }
 
-fn exchange_row_ui(ui: &mut egui::Ui, lang: Lang, view: &CommunityView, e: &Exchange) {
+/// One row of the list; returns whether it was clicked.
+fn exchange_row_ui(ui: &mut egui::Ui, cx: &Cx, e: &Exchange, selected: bool) -> bool {
+    let (lang, view) = (cx.lang, &**cx.view);
     let t = lang.t();
-    ui.horizontal(|ui| {
-        let (badge, color) = match e.kind {
-            ExchangeKind::Offer => (lang.kind(e.kind), egui::Color32::from_rgb(0x1b, 0x5e, 0x20)),
-            ExchangeKind::Need => (lang.kind(e.kind), egui::Color32::from_rgb(0x8a, 0x2b, 0x06)),
-        };
-        let color = if ui.visuals().dark_mode {
-            ui.visuals().strong_text_color()
-        } else {
-            color
-        };
-        // A fixed width keeps every title in one column.
-        let height = ui.text_style_height(&egui::TextStyle::Body);
-        ui.add_sized(
-            [56.0, height],
-            egui::Label::new(RichText::new(badge).strong().color(color)),
-        );
-        ui.vertical(|ui| {
-            ui.label(RichText::new(&e.title).strong());
-            ui.label(format!(
-                "{} · {} · {} · {} {} · {}",
-                view.category_label(&e.category),
-                lang.mode(e.mode),
-                lang.status(e.status),
-                t.by,
-                view.member_name(&e.author),
-                lang.replies(e.replies.len())
-            ));
-        });
-    });
+    let response = ui
+        .horizontal(|ui| {
+            let color = match e.kind {
+                ExchangeKind::Offer => egui::Color32::from_rgb(0x1b, 0x5e, 0x20),
+                ExchangeKind::Need => egui::Color32::from_rgb(0x8a, 0x2b, 0x06),
+            };
+            let color = if ui.visuals().dark_mode {
+                ui.visuals().strong_text_color()
+            } else {
+                color
+            };
+            // A fixed width keeps every title in one column.
+            let height = ui.text_style_height(&egui::TextStyle::Body);
+            ui.add_sized(
+                [64.0, height],
+                egui::Label::new(RichText::new(lang.kind(e.kind)).strong().color(color)),
+            );
+            ui.vertical(|ui| {
+                let title = ui.selectable_label(selected, RichText::new(&e.title).strong());
+                ui.label(format!(
+                    "{} · {} · {} · {} {} · {}",
+                    view.category_label(&e.category),
+                    lang.mode(e.mode),
+                    lang.status(e.status),
+                    t.by,
+                    view.member_name(&e.author),
+                    lang.replies(e.replies.len())
+                ));
+                title
+            })
+            .inner
+        })
+        .inner;
+    response.clicked()
 }

@@ -71,6 +71,27 @@ impl Screen {
         Screen::Sync,
     ];
 
+    /// The screen's name on the command line (`--screen echanges`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Screen::Feed => "fil",
+            Screen::Exchanges => "echanges",
+            Screen::Agenda => "agenda",
+            Screen::Groups => "groupes",
+            Screen::Workshop => "atelier",
+            Screen::Directory => "annuaire",
+            Screen::Knowledge => "savoirs",
+            Screen::Report => "bilan",
+            Screen::Members => "membres",
+            Screen::Sync => "synchronisation",
+        }
+    }
+
+    /// The screen named `name` (see [`Screen::name`]).
+    pub fn from_name(name: &str) -> Option<Screen> {
+        Screen::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// The screen's name in the navigation.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {

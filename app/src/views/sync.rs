@@ -1,78 +1,812 @@
-//! The Sync screen.
+//! The Synchronisation screen: this device on the network, members nearby,
+//! sessions open now, the last sync with each member, syncing now,
+//! connecting by ticket, inviting, offline files, the relay setting and an
+//! activity log. Also joining a community ([`JoinForm`]) and the QR code
+//! helpers the Membres screen shares.
 
-use passerelle_core::Ticket;
+mod join;
+mod qr;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use egui::RichText;
+use passerelle_core::model::{CommunityView, DeviceKey};
+use passerelle_core::{BundleImport, CoreError, Handle, NetEvent, SyncSummary, Ticket};
 
 use super::Cx;
+use super::members::InviteForm;
 use crate::bridge::{Bridge, Msg};
 use crate::i18n::Lang;
+use crate::i18n::sync::SyncStrings;
+use crate::net::{Activity, ActivityKind};
 
-/// Joining a community with an invite ticket (onboarding and navigation).
-#[derive(Default)]
-pub struct JoinForm {
-    ticket: String,
-    /// Set while the join runs.
-    busy: bool,
+pub use join::{JoinForm, read_picture_file, ticket_problem};
+pub use qr::{QrError, is_picture, qr_png, qr_ui, read_qr};
+
+/// Results of background work, drained by the screen each frame.
+pub struct Inbox<T> {
+    tx: mpsc::Sender<T>,
+    rx: mpsc::Receiver<T>,
 }
 
-impl JoinForm {
-    /// The join failed (the error is shown): the form can be sent again.
-    pub fn failed(&mut self) {
-        self.busy = false;
-    }
-
-    /// Draws the form; returns true when the user cancels.
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, bridge: &Bridge) -> bool {
-        let t = lang.sync();
-        ui.heading(t.join_title);
-        ui.label(t.join_text);
-        ui.add_space(8.0);
-        let label = ui.label(t.ticket);
-        ui.add(
-            egui::TextEdit::multiline(&mut self.ticket)
-                .desired_rows(3)
-                .desired_width(f32::INFINITY),
-        )
-        .labelled_by(label.id);
-        let text = self.ticket.trim().to_owned();
-        let ready = !text.is_empty() && !self.busy;
-        let (join, cancel) = ui
-            .horizontal(|ui| {
-                (
-                    ui.add_enabled(ready, egui::Button::new(t.join)).clicked(),
-                    ui.button(lang.t().cancel).clicked(),
-                )
-            })
-            .inner;
-        if self.busy {
-            ui.label(t.joining);
-        }
-        if join {
-            match Ticket::decode(&text) {
-                Ok(ticket) => {
-                    self.busy = true;
-                    bridge
-                        .request(move |h| async move { Ok(Msg::Created(h.join(&ticket).await?)) });
-                }
-                Err(e) => bridge.send(Msg::Error(e.to_string())),
-            }
-        }
-        cancel
+impl<T> Default for Inbox<T> {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::channel();
+        Self { tx, rx }
     }
 }
 
-/// The Sync screen's state.
+impl<T> Inbox<T> {
+    /// Where background work sends its result.
+    pub fn sender(&self) -> mpsc::Sender<T> {
+        self.tx.clone()
+    }
+
+    /// What arrived since the last frame.
+    pub fn drain(&self) -> Vec<T> {
+        self.rx.try_iter().collect()
+    }
+}
+
+/// Runs `work` on the node; its result goes to `tx`, and the shell shows
+/// `notice(&result)` on success or `failed` with the reason otherwise.
+pub fn run<T, F, Fut>(
+    bridge: &Bridge,
+    tx: mpsc::Sender<Result<T, String>>,
+    notice: impl FnOnce(&T) -> String + Send + 'static,
+    failed: &'static str,
+    work: F,
+) where
+    T: Send + 'static,
+    F: FnOnce(Handle) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, CoreError>> + Send + 'static,
+{
+    bridge.request(move |h| async move {
+        let result = work(h).await;
+        let msg = match &result {
+            Ok(value) => Msg::Notice(notice(value)),
+            Err(e) => Msg::Error(format!("{failed} ({e})")),
+        };
+        let _ = tx.send(result.map_err(|e| e.to_string()));
+        Ok(msg)
+    });
+}
+
+/// What is read from disk when the screen opens: the relay setting, the
+/// last sync with each peer, whether LAN discovery runs.
+struct DiskState {
+    relay: Option<String>,
+    last_syncs: BTreeMap<String, i64>,
+    lan: bool,
+}
+
+/// The relay choices.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+enum Relay {
+    #[default]
+    Off,
+    Default,
+    Custom,
+}
+
+/// The Synchronisation screen's state.
 #[derive(Default)]
-pub struct SyncPanel {}
+pub struct SyncPanel {
+    disk: Option<DiskState>,
+    disk_loading: bool,
+    disk_inbox: Inbox<DiskState>,
+    /// The number of log lines seen when the disk state was read.
+    disk_log_len: usize,
+    syncing: bool,
+    summary: Option<Result<SyncSummary, String>>,
+    sync_inbox: Inbox<Result<SyncSummary, String>>,
+    connect_text: String,
+    connecting: bool,
+    connect_problem: Option<&'static str>,
+    connect_inbox: Inbox<Result<(), String>>,
+    show_my_qr: bool,
+    invite: InviteForm,
+    exported: Option<PathBuf>,
+    export_inbox: Inbox<Result<PathBuf, String>>,
+    import_path: String,
+    importing: bool,
+    imported: Option<Result<BundleImport, String>>,
+    import_inbox: Inbox<Result<BundleImport, String>>,
+    relay: Relay,
+    relay_url: String,
+    relay_saved: bool,
+    relay_inbox: Inbox<Result<(), String>>,
+    pictures: Inbox<Result<String, QrError>>,
+    picture_problem: Option<&'static str>,
+}
 
 impl SyncPanel {
-    /// Draws the screen.
-    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        ui.heading(cx.lang.sync().nav);
-    }
-
-    /// Brings an item forward (from a search result).
+    /// Brings an item forward (from a search result): nothing to show here.
     pub fn open(&mut self, _id: &str) {}
 
-    /// A command sent from this screen was saved.
+    /// A command sent from this screen was saved (an invitation revoked).
     pub fn applied(&mut self) {}
+
+    /// Draws the screen.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        self.take_results(cx);
+        self.take_dropped(ui, cx);
+        ui.heading(format!("{} — {}", cx.view.community.name, t.nav));
+        egui::Panel::right("sync-side")
+            .resizable(true)
+            .default_size(400.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("sync-side-scroll")
+                    .show(ui, |ui| {
+                        self.connect_ui(ui, cx);
+                        section(ui);
+                        self.invite.ui(ui, cx);
+                        section(ui);
+                        self.bundle_ui(ui, cx);
+                        section(ui);
+                        self.relay_ui(ui, cx);
+                    });
+            });
+        egui::ScrollArea::vertical()
+            .id_salt("sync-main-scroll")
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                self.device_ui(ui, cx);
+                section(ui);
+                self.sync_now_ui(ui, cx);
+                section(ui);
+                nearby_ui(ui, cx);
+                section(ui);
+                sessions_ui(ui, cx);
+                section(ui);
+                self.last_syncs_ui(ui, cx);
+                section(ui);
+                log_ui(ui, cx);
+            });
+    }
+
+    fn take_results(&mut self, cx: &Cx) {
+        let t = cx.lang.sync();
+        for disk in self.disk_inbox.drain() {
+            self.disk_loading = false;
+            if self.disk.is_none() {
+                (self.relay, self.relay_url) = match disk.relay.as_deref() {
+                    None => (Relay::Off, String::new()),
+                    Some("default") => (Relay::Default, String::new()),
+                    Some(url) => (Relay::Custom, url.to_owned()),
+                };
+            }
+            self.disk = Some(disk);
+        }
+        for summary in self.sync_inbox.drain() {
+            self.syncing = false;
+            self.summary = Some(summary);
+            self.disk_log_len = usize::MAX;
+        }
+        for result in self.connect_inbox.drain() {
+            self.connecting = false;
+            if result.is_ok() {
+                self.connect_text.clear();
+            }
+        }
+        for result in self.export_inbox.drain() {
+            self.exported = result.ok();
+        }
+        for result in self.import_inbox.drain() {
+            self.importing = false;
+            self.imported = Some(result);
+        }
+        for result in self.relay_inbox.drain() {
+            self.relay_saved = result.is_ok();
+        }
+        for result in self.pictures.drain() {
+            match result {
+                Ok(text) if Ticket::decode(&text).is_ok() => {
+                    self.connect_text = text;
+                    self.picture_problem = None;
+                }
+                Ok(_) => self.picture_problem = Some(t.qr_not_passerelle),
+                Err(QrError::NotAPicture) => self.picture_problem = Some(t.not_a_picture),
+                Err(QrError::NoCode) => self.picture_problem = Some(t.no_qr_found),
+            }
+        }
+        // Read the disk again once sessions ended since the last reading.
+        let ended = cx
+            .net
+            .log
+            .iter()
+            .filter(|a| matches!(a.what, ActivityKind::Net(NetEvent::PeerDisconnected { .. })))
+            .count();
+        if !self.disk_loading && (self.disk.is_none() || ended != self.disk_log_len) {
+            self.disk_log_len = ended;
+            self.load_disk(cx);
+        }
+    }
+
+    fn load_disk(&mut self, cx: &Cx) {
+        let Some(handle) = cx.bridge.handle().cloned() else {
+            return;
+        };
+        self.disk_loading = true;
+        let tx = self.disk_inbox.sender();
+        std::thread::spawn(move || {
+            let _ = tx.send(DiskState {
+                relay: handle.relay(),
+                last_syncs: handle.last_syncs(),
+                lan: handle.lan_discovery(),
+            });
+        });
+    }
+
+    /// A file dropped on the window: a QR picture fills the connect field,
+    /// anything else is imported as a Passerelle file.
+    fn take_dropped(&mut self, ui: &egui::Ui, cx: &Cx) {
+        let dropped = ui.ctx().input(|i| i.raw.dropped_files.clone());
+        let Some(file) = dropped.first() else {
+            return;
+        };
+        let path = file.path().to_owned();
+        if is_picture(&path) {
+            let tx = self.pictures.sender();
+            let ctx = ui.ctx().clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(read_picture_file(&path));
+                ctx.request_repaint();
+            });
+        } else {
+            self.import_path = path.display().to_string();
+            self.import(cx);
+        }
+    }
+
+    fn device_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        ui.label(RichText::new(t.this_device).strong());
+        match (&cx.net.info, &cx.net.error) {
+            (_, Some(e)) => {
+                ui.label(t.network_down);
+                ui.label(e);
+            }
+            (None, None) => {
+                ui.label(t.network_starting);
+            }
+            (Some(info), None) => {
+                ui.label(t.network_up);
+                let addrs: Vec<String> = info.addrs.iter().map(|a| a.to_string()).collect();
+                ui.label(format!("{} {}", t.addresses, addrs.join(", ")));
+                let lan = self.disk.as_ref().map(|d| d.lan);
+                ui.label(match lan {
+                    Some(true) => t.lan_on,
+                    Some(false) => t.lan_off,
+                    None => t.lan_unknown,
+                });
+                ui.label(t.my_address_help);
+                let label = ui.label(t.my_address);
+                let mut text = info.ticket.as_str();
+                ui.add(
+                    egui::TextEdit::multiline(&mut text)
+                        .desired_rows(2)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+                ui.horizontal(|ui| {
+                    if ui.button(t.copy_address).clicked() {
+                        ui.ctx().copy_text(info.ticket.clone());
+                    }
+                    let toggle = if self.show_my_qr {
+                        t.hide_qr
+                    } else {
+                        t.show_qr
+                    };
+                    if ui.button(toggle).clicked() {
+                        self.show_my_qr = !self.show_my_qr;
+                    }
+                });
+                if self.show_my_qr {
+                    qr_ui(ui, &info.ticket, cx.lang);
+                }
+            }
+        }
+    }
+
+    fn sync_now_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        ui.label(t.sync_now_help);
+        let ready = !self.syncing && cx.net.info.is_some();
+        if ui
+            .add_enabled(ready, egui::Button::new(t.sync_now))
+            .clicked()
+        {
+            self.syncing = true;
+            let lang = cx.lang;
+            run(
+                cx.bridge,
+                self.sync_inbox.sender(),
+                move |s| summary_text(lang, s),
+                t.sync_failed,
+                |h| async move {
+                    h.sync_all(Duration::from_secs(2), Duration::from_secs(30))
+                        .await
+                },
+            );
+        }
+        if self.syncing {
+            ui.label(t.syncing);
+        }
+        match &self.summary {
+            Some(Ok(summary)) => {
+                ui.label(summary_text(cx.lang, summary));
+                for (peer, why) in &summary.failed {
+                    ui.label(format!(
+                        "{} {} : {why}",
+                        t.not_reached,
+                        peer_name(cx.view, cx.lang, peer)
+                    ));
+                }
+            }
+            Some(Err(e)) => {
+                ui.label(format!("{} ({e})", t.sync_failed));
+            }
+            None => {}
+        }
+    }
+
+    fn last_syncs_ui(&self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        ui.label(RichText::new(t.last_sync_title).strong());
+        let mut last: BTreeMap<&str, i64> = BTreeMap::new();
+        if let Some(disk) = &self.disk {
+            for (peer, at) in &disk.last_syncs {
+                last.insert(peer, *at);
+            }
+        }
+        for (peer, record) in &cx.net.peers {
+            if let Some(at) = record.last_sync {
+                let entry = last.entry(peer).or_insert(at);
+                *entry = (*entry).max(at);
+            }
+        }
+        if last.is_empty() {
+            ui.label(t.never_synced);
+            return;
+        }
+        let mut rows: Vec<(&str, i64)> = last.into_iter().collect();
+        rows.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+        for (peer, at) in rows {
+            let mut line = format!(
+                "{} — {}",
+                peer_name(cx.view, cx.lang, peer),
+                cx.lang.date_time(at)
+            );
+            if let Some(record) = cx.net.peers.get(peer) {
+                let totals = &record.totals;
+                if totals.bytes_sent + totals.bytes_received > 0 {
+                    line = format!(
+                        "{line} · {} {} · {} {}",
+                        bytes(cx.lang, totals.bytes_sent),
+                        t.sent,
+                        bytes(cx.lang, totals.bytes_received),
+                        t.received
+                    );
+                }
+                if let Some(e) = &record.last_error {
+                    line = format!("{line} · {} {e}", t.ended_badly);
+                }
+            }
+            ui.label(line);
+        }
+    }
+
+    fn connect_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        ui.heading(t.connect_title);
+        ui.label(t.connect_text);
+        let label = ui.label(t.connect_field);
+        let edit = ui
+            .add(
+                egui::TextEdit::multiline(&mut self.connect_text)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        if edit.changed() {
+            self.connect_problem = None;
+            self.picture_problem = None;
+        }
+        let ready =
+            !self.connecting && !self.connect_text.trim().is_empty() && cx.net.info.is_some();
+        if ui
+            .add_enabled(ready, egui::Button::new(t.connect))
+            .clicked()
+        {
+            self.connect(cx);
+        }
+        if self.connecting {
+            ui.label(t.connecting);
+        }
+        if let Some(problem) = self.connect_problem.or(self.picture_problem) {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
+    }
+
+    fn connect(&mut self, cx: &Cx) {
+        let t = cx.lang.sync();
+        let text = self.connect_text.trim().to_owned();
+        let addr = match Ticket::decode(&text) {
+            Ok(ticket) if ticket.invite.is_some() => {
+                self.connect_problem = Some(t.is_an_invite);
+                return;
+            }
+            Ok(ticket) => Some(ticket.addr),
+            // A device key alone is accepted too.
+            Err(_) if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) => None,
+            Err(e) => {
+                self.connect_problem = Some(ticket_problem(t, &e));
+                return;
+            }
+        };
+        self.connect_problem = None;
+        self.connecting = true;
+        run(
+            cx.bridge,
+            self.connect_inbox.sender(),
+            |_| t.connected_notice.to_owned(),
+            t.connect_failed,
+            move |h| async move {
+                let addr = match addr {
+                    Some(addr) => addr,
+                    None => h.lookup_peer(&text)?,
+                };
+                h.sync_with(addr.clone(), Duration::from_secs(30)).await?;
+                h.connect(addr)
+            },
+        );
+    }
+
+    fn bundle_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        ui.heading(t.bundle_title);
+        ui.label(t.bundle_text);
+        if ui.button(t.export_bundle).clicked() {
+            let community = cx.community.clone();
+            let name = format!(
+                "{}-{}.passerelle",
+                file_stem(&cx.view.community.name),
+                chrono::Local::now().format("%Y-%m-%d-%H%M")
+            );
+            let path = crate::settings::exports_dir().join(name);
+            let lang = cx.lang;
+            run(
+                cx.bridge,
+                self.export_inbox.sender(),
+                move |path: &PathBuf| format!("{} {}", lang.t().saved_to, path.display()),
+                t.export_failed,
+                move |h| async move {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir).map_err(|source| CoreError::Io {
+                            action: "create",
+                            path: dir.to_owned(),
+                            source,
+                        })?;
+                    }
+                    h.export_bundle(&community, &path).await?;
+                    Ok(path)
+                },
+            );
+        }
+        if let Some(path) = &self.exported {
+            ui.label(format!("{} {}", t.exported_to, path.display()));
+        }
+        ui.add_space(6.0);
+        let label = ui.label(t.import_path);
+        ui.add(egui::TextEdit::singleline(&mut self.import_path).desired_width(f32::INFINITY))
+            .labelled_by(label.id);
+        ui.label(t.drop_hint);
+        let ready = !self.importing && !self.import_path.trim().is_empty();
+        if ui
+            .add_enabled(ready, egui::Button::new(t.import_bundle))
+            .clicked()
+        {
+            self.import(cx);
+        }
+        if self.importing {
+            ui.label(t.importing);
+        }
+        match &self.imported {
+            Some(Ok(done)) => {
+                ui.label(import_text(t, done));
+            }
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, import_refusal(t, e));
+            }
+            None => {}
+        }
+    }
+
+    fn import(&mut self, cx: &Cx) {
+        let t = cx.lang.sync();
+        let path = PathBuf::from(self.import_path.trim());
+        self.importing = true;
+        self.imported = None;
+        run(
+            cx.bridge,
+            self.import_inbox.sender(),
+            move |done| import_text(t, done).to_owned(),
+            t.import_failed,
+            move |h| async move { h.import_bundle(&path).await },
+        );
+    }
+
+    fn relay_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        ui.heading(t.relay_title);
+        ui.label(t.relay_text);
+        let before = (self.relay, self.relay_url.clone());
+        let label = ui.label(t.relay_choice);
+        ui.vertical(|ui| {
+            ui.radio_value(&mut self.relay, Relay::Off, t.relay_off);
+            ui.radio_value(&mut self.relay, Relay::Default, t.relay_default);
+            ui.radio_value(&mut self.relay, Relay::Custom, t.relay_custom);
+        })
+        .response
+        .labelled_by(label.id);
+        if self.relay == Relay::Custom {
+            let label = ui.label(t.relay_url);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.relay_url)
+                    .hint_text(t.relay_url_hint)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        }
+        if before != (self.relay, self.relay_url.clone()) {
+            self.relay_saved = false;
+        }
+        let ready = self.disk.is_some()
+            && (self.relay != Relay::Custom || !self.relay_url.trim().is_empty());
+        if ui
+            .add_enabled(ready, egui::Button::new(t.relay_save))
+            .clicked()
+        {
+            let choice = match self.relay {
+                Relay::Off => None,
+                Relay::Default => Some("default".to_owned()),
+                Relay::Custom => Some(self.relay_url.trim().to_owned()),
+            };
+            run(
+                cx.bridge,
+                self.relay_inbox.sender(),
+                |_| t.relay_saved.to_owned(),
+                t.relay_failed,
+                move |h| async move { h.set_relay(choice) },
+            );
+        }
+        if self.relay_saved {
+            ui.label(t.relay_saved);
+        }
+    }
+}
+
+/// Space and a line between two sections.
+fn section(ui: &mut egui::Ui) {
+    ui.add_space(8.0);
+    ui.separator();
+    ui.add_space(4.0);
+}
+
+fn nearby_ui(ui: &mut egui::Ui, cx: &Cx) {
+    let t = cx.lang.sync();
+    ui.label(RichText::new(t.nearby_title).strong());
+    if cx.net.nearby.is_empty() {
+        ui.label(t.nobody_nearby);
+        return;
+    }
+    for (peer, nearby) in &cx.net.nearby {
+        let state = if cx.net.live.contains_key(peer) {
+            t.state_connected
+        } else {
+            t.state_not_connected
+        };
+        ui.label(format!(
+            "{} — {state} · {} {}",
+            peer_name(cx.view, cx.lang, peer),
+            t.seen_at,
+            cx.lang.time(nearby.seen_at)
+        ));
+    }
+}
+
+fn sessions_ui(ui: &mut egui::Ui, cx: &Cx) {
+    let t = cx.lang.sync();
+    ui.label(RichText::new(t.sessions_title).strong());
+    if cx.net.live.is_empty() {
+        ui.label(t.no_session);
+        return;
+    }
+    for (peer, live) in &cx.net.live {
+        let direction = if live.incoming {
+            t.they_called
+        } else {
+            t.we_called
+        };
+        let mut line = format!(
+            "{} — {} · {} {} · {direction}",
+            peer_name(cx.view, cx.lang, peer),
+            t.live_state,
+            t.since,
+            cx.lang.time(live.since),
+        );
+        if live.received > 0 {
+            line = format!(
+                "{line} · {} {}",
+                cx.lang.number(live.received),
+                t.changes_received
+            );
+        }
+        if let Some(record) = cx.net.peers.get(peer) {
+            let totals = &record.totals;
+            if totals.bytes_sent + totals.bytes_received > 0 {
+                line = format!(
+                    "{line} · {} {} · {} {}",
+                    bytes(cx.lang, totals.bytes_sent),
+                    t.sent,
+                    bytes(cx.lang, totals.bytes_received),
+                    t.received
+                );
+            }
+        }
+        ui.label(line);
+    }
+}
+
+fn log_ui(ui: &mut egui::Ui, cx: &Cx) {
+    let t = cx.lang.sync();
+    ui.label(RichText::new(t.log_title).strong());
+    if cx.net.log.is_empty() {
+        ui.label(t.log_empty);
+        return;
+    }
+    for activity in cx.net.log.iter().rev() {
+        ui.label(format!(
+            "{} — {}",
+            cx.lang.time(activity.at),
+            describe(cx.view, cx.lang, activity)
+        ));
+    }
+}
+
+/// A network event in plain words.
+pub fn describe(view: &CommunityView, lang: Lang, activity: &Activity) -> String {
+    let t = lang.sync();
+    let name = |peer: &str| peer_name(view, lang, peer);
+    match &activity.what {
+        ActivityKind::Received { peer } => format!("{} {}", t.log_received, name(peer)),
+        ActivityKind::Net(event) => match event {
+            NetEvent::Listening { .. } => t.log_listening.to_owned(),
+            NetEvent::PeerDiscovered { peer } => format!("{} {}", name(peer), t.log_discovered),
+            NetEvent::PeerConnected { peer, .. } => format!("{} {}", t.log_connected, name(peer)),
+            NetEvent::PeerDisconnected { peer, stats, error } => {
+                let mut line = format!(
+                    "{} {} ({} {}, {} {})",
+                    t.log_ended,
+                    name(peer),
+                    bytes(lang, stats.bytes_sent),
+                    t.sent,
+                    bytes(lang, stats.bytes_received),
+                    t.received
+                );
+                if let Some(e) = error {
+                    line = format!("{line} — {} {e}", t.ended_badly);
+                }
+                line
+            }
+            NetEvent::Refused { peer, reason } => {
+                format!("{} {} ({reason})", t.log_refused, name(peer))
+            }
+        },
+    }
+}
+
+/// A peer's member name when this community knows its device, else the
+/// start of its key.
+pub fn peer_name(view: &CommunityView, lang: Lang, peer: &str) -> String {
+    match view.member_for_device(&DeviceKey(peer.to_owned())) {
+        Some(member) => member.display_name.clone(),
+        None => format!(
+            "{} {}…",
+            lang.sync().unknown_device,
+            peer.get(..8).unwrap_or(peer)
+        ),
+    }
+}
+
+/// "12 octets", "3 Ko", "1 200 Ko".
+fn bytes(lang: Lang, n: u64) -> String {
+    let t = lang.sync();
+    if n < 10_000 {
+        format!("{} {}", lang.number(n), t.bytes)
+    } else {
+        format!("{} {}", lang.number(n / 1000), t.kilobytes)
+    }
+}
+
+fn summary_text(lang: Lang, s: &SyncSummary) -> String {
+    let t = lang.sync();
+    if s.peers == 0 && s.failed.is_empty() {
+        return t.nobody_to_sync.to_owned();
+    }
+    let mut text = format!("{} {}", lang.number(s.peers), t.synced_with);
+    if !s.failed.is_empty() {
+        text = format!("{text}, {} {}", lang.number(s.failed.len()), t.unreachable);
+    }
+    format!(
+        "{text} · {} {} · {} {}",
+        bytes(lang, s.bytes_sent),
+        t.sent,
+        bytes(lang, s.bytes_received),
+        t.received
+    )
+}
+
+fn import_text(t: &'static SyncStrings, done: &BundleImport) -> &'static str {
+    match (done.added, done.changed) {
+        (true, _) => t.import_added,
+        (false, true) => t.import_changed,
+        (false, false) => t.import_nothing_new,
+    }
+}
+
+/// Why a file was refused, in the user's words.
+fn import_refusal(t: &SyncStrings, e: &str) -> String {
+    let known = [
+        ("not a Passerelle bundle", t.refused_not_bundle),
+        ("cut short", t.refused_damaged),
+        ("damaged", t.refused_damaged),
+        ("not a member", t.refused_not_member),
+        ("cannot read", t.refused_unreadable),
+    ];
+    known
+        .iter()
+        .find(|(pattern, _)| e.contains(pattern))
+        .map_or_else(
+            || format!("{} ({e})", t.import_failed),
+            |(_, m)| (*m).to_owned(),
+        )
+}
+
+/// A community name as a file name: letters, digits and dashes.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if stem.is_empty() {
+        "communaute".to_owned()
+    } else {
+        stem.chars().take(40).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_letters_and_digits() {
+        assert_eq!(
+            file_stem("Jardins de Gorki (2026)"),
+            "Jardins-de-Gorki-2026"
+        );
+        assert_eq!(file_stem("!!"), "communaute");
+    }
 }

@@ -24,6 +24,7 @@ pub use error::CoreError;
 pub use export::ExportFormat;
 pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
 pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};
+pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{
     EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
 };

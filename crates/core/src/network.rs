@@ -1,6 +1,7 @@
 //! The node on the network: the [`Replica`] the sync layer talks to, and the
 //! [`Handle`] methods that invite, join, sync and serve.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -261,6 +262,14 @@ impl NetOptions {
     }
 }
 
+/// Reads `network.json`; defaults when absent or unreadable.
+fn read_net_settings(data_dir: &std::path::Path) -> NetSettings {
+    std::fs::read(data_dir.join("network.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
 impl Handle {
     pub(crate) fn replica(&self) -> NodeReplica {
         NodeReplica {
@@ -277,10 +286,7 @@ impl Handle {
             return Ok(());
         }
         let settings_path = self.data_dir.join("network.json");
-        let mut settings: NetSettings = std::fs::read(&settings_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let mut settings = read_net_settings(&self.data_dir);
         let config = |port: Option<u16>| NetConfig {
             bind: options.bind,
             port,
@@ -466,6 +472,65 @@ impl Handle {
     pub fn connect(&self, peer: EndpointAddr) -> Result<(), CoreError> {
         self.net()?.keep_connected(peer);
         Ok(())
+    }
+
+    /// The relay setting kept in `network.json`: `None` when relays are off
+    /// (the default), `Some("default")` for the public relays, or a relay URL.
+    pub fn relay(&self) -> Option<String> {
+        read_net_settings(&self.data_dir).relay
+    }
+
+    /// Changes the relay setting (`None` turns relays off); it takes effect
+    /// at the next start. A URL must start with `https://` or `http://`.
+    pub fn set_relay(&self, relay: Option<String>) -> Result<(), CoreError> {
+        let relay = match relay.map(|r| r.trim().to_owned()) {
+            None => None,
+            Some(r) if r == "default" => Some(r),
+            Some(r) => {
+                let host = r
+                    .strip_prefix("https://")
+                    .or_else(|| r.strip_prefix("http://"))
+                    .unwrap_or_default();
+                if host.is_empty() || host.starts_with('/') || r.chars().any(char::is_whitespace) {
+                    return Err(CoreError::Net(format!(
+                        "'{r}' is not a relay address (for example https://relay.example.org)"
+                    )));
+                }
+                Some(r)
+            }
+        };
+        let path = self.data_dir.join("network.json");
+        let mut settings = read_net_settings(&self.data_dir);
+        settings.relay = relay;
+        let bytes = serde_json::to_vec_pretty(&settings).expect("settings serialise");
+        write_atomic(&path, &bytes, false)
+    }
+
+    /// Whether LAN discovery (mDNS) runs; false while the network is not up.
+    pub fn lan_discovery(&self) -> bool {
+        self.net().is_ok_and(|net| net.mdns_enabled())
+    }
+
+    /// When this device last ended a sync session with each peer (device
+    /// key, hex → milliseconds since the epoch): the time its sync state in
+    /// `peers/<key>.json` was last written.
+    pub fn last_syncs(&self) -> BTreeMap<String, i64> {
+        let Ok(entries) = std::fs::read_dir(self.data_dir.join("peers")) else {
+            return BTreeMap::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let key = name.strip_suffix(".json")?.to_owned();
+                let modified = entry.metadata().ok()?.modified().ok()?;
+                let ms = modified
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?
+                    .as_millis();
+                Some((key, ms as i64))
+            })
+            .collect()
     }
 
     /// Removes the member owning device `key` from a community.

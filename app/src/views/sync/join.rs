@@ -1,0 +1,207 @@
+//! Joining a community with an invitation: pasted as text, or read from
+//! the picture of its QR code (dropped on the window or given by path).
+
+use std::path::{Path, PathBuf};
+
+use passerelle_core::{CoreError, Ticket, TicketError};
+
+use super::Inbox;
+use super::qr::{QrError, is_picture, read_qr};
+use crate::bridge::{Bridge, Msg};
+use crate::i18n::Lang;
+use crate::i18n::sync::SyncStrings;
+
+/// What reading a QR picture gave.
+type QrResult = Result<String, QrError>;
+
+/// Joining a community with an invite ticket (onboarding and navigation).
+#[derive(Default)]
+pub struct JoinForm {
+    ticket: String,
+    /// The path of a QR code picture, typed or dropped.
+    picture: String,
+    /// Set while the join runs.
+    busy: bool,
+    /// Set while a picture is read.
+    reading: bool,
+    /// What went wrong before asking the network, or what the picture gave.
+    problem: Option<&'static str>,
+    /// A code was just read from a picture.
+    read_ok: bool,
+    pictures: Inbox<QrResult>,
+}
+
+impl JoinForm {
+    /// The join failed (the error is shown): the form can be sent again.
+    pub fn failed(&mut self) {
+        self.busy = false;
+    }
+
+    /// Draws the form; returns true when the user cancels.
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, bridge: &Bridge) -> bool {
+        let t = lang.sync();
+        self.take_results(t);
+        self.take_dropped(ui);
+        ui.heading(t.join_title);
+        ui.label(t.join_text);
+        ui.add_space(8.0);
+        let label = ui.label(t.ticket);
+        let edit = ui
+            .add(
+                egui::TextEdit::multiline(&mut self.ticket)
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        if edit.changed() {
+            self.problem = None;
+            self.read_ok = false;
+        }
+        let text = self.ticket.trim().to_owned();
+        let ready = !text.is_empty() && !self.busy;
+        let (join, cancel) = ui
+            .horizontal(|ui| {
+                (
+                    ui.add_enabled(ready, egui::Button::new(t.join)).clicked(),
+                    ui.button(lang.t().cancel).clicked(),
+                )
+            })
+            .inner;
+        if self.busy {
+            ui.label(t.joining);
+        }
+        if self.read_ok {
+            ui.label(t.qr_read);
+        }
+        if let Some(problem) = self.problem {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
+        ui.add_space(16.0);
+        ui.separator();
+        ui.label(egui::RichText::new(t.qr_title).strong());
+        ui.label(t.qr_text);
+        let label = ui.label(t.picture_path);
+        ui.add(egui::TextEdit::singleline(&mut self.picture).desired_width(f32::INFINITY))
+            .labelled_by(label.id);
+        let can_read = !self.picture.trim().is_empty() && !self.reading;
+        if ui
+            .add_enabled(can_read, egui::Button::new(t.read_qr))
+            .clicked()
+        {
+            self.read_picture(ui.ctx(), PathBuf::from(self.picture.trim()));
+        }
+        if self.reading {
+            ui.label(t.reading_qr);
+        }
+        if join {
+            self.join(t, &text, bridge);
+        }
+        cancel
+    }
+
+    fn join(&mut self, t: &'static SyncStrings, text: &str, bridge: &Bridge) {
+        let ticket = match Ticket::decode(text) {
+            Ok(ticket) => ticket,
+            Err(e) => {
+                self.problem = Some(ticket_problem(t, &e));
+                return;
+            }
+        };
+        if ticket.invite.is_none() {
+            self.problem = Some(t.not_an_invite);
+            return;
+        }
+        self.problem = None;
+        self.busy = true;
+        bridge.request(move |h| async move {
+            match h.join(&ticket).await {
+                Ok(id) => {
+                    // Stay connected to the inviter: what either side
+                    // writes next reaches the other at once.
+                    let _ = h.connect(ticket.addr.clone());
+                    Ok(Msg::Created(id))
+                }
+                Err(e) => Ok(Msg::Error(join_problem(t, &e))),
+            }
+        });
+    }
+
+    fn take_results(&mut self, t: &'static SyncStrings) {
+        for result in self.pictures.drain() {
+            self.reading = false;
+            match result {
+                Ok(text) if Ticket::decode(&text).is_ok() => {
+                    self.ticket = text;
+                    self.problem = None;
+                    self.read_ok = true;
+                }
+                Ok(_) => self.problem = Some(t.qr_not_passerelle),
+                Err(QrError::NotAPicture) => self.problem = Some(t.not_a_picture),
+                Err(QrError::NoCode) => self.problem = Some(t.no_qr_found),
+            }
+        }
+    }
+
+    fn take_dropped(&mut self, ui: &egui::Ui) {
+        let dropped = ui.ctx().input(|i| i.raw.dropped_files.clone());
+        if let Some(file) = dropped.first() {
+            let path = file.path().to_owned();
+            self.picture = path.display().to_string();
+            self.read_picture(ui.ctx(), path);
+        }
+    }
+
+    /// Reads a QR code picture off the UI thread.
+    fn read_picture(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.read_ok = false;
+        self.problem = None;
+        self.reading = true;
+        let tx = self.pictures.sender();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_picture_file(&path));
+            ctx.request_repaint();
+        });
+    }
+}
+
+/// Reads the QR code in a picture file.
+pub fn read_picture_file(path: &Path) -> QrResult {
+    if !is_picture(path) && !path.exists() {
+        return Err(QrError::NotAPicture);
+    }
+    let bytes = std::fs::read(path).map_err(|_| QrError::NotAPicture)?;
+    read_qr(&bytes)
+}
+
+/// Why a pasted ticket cannot be used, in the user's words.
+pub fn ticket_problem(t: &SyncStrings, e: &TicketError) -> &'static str {
+    match e {
+        TicketError::NotATicket => t.not_a_ticket,
+        TicketError::Damaged => t.damaged_ticket,
+    }
+}
+
+/// Why joining failed, in the user's words.
+fn join_problem(t: &SyncStrings, e: &CoreError) -> String {
+    let text = e.to_string();
+    let known = [
+        ("has expired", t.invite_expired),
+        ("was withdrawn", t.invite_revoked),
+        ("already been used", t.invite_used),
+        ("not valid for this community", t.invite_unknown),
+        ("too many failed", t.invite_rate_limited),
+        ("cannot reach", t.inviter_unreachable),
+        ("no answer from", t.inviter_unreachable),
+    ];
+    match e {
+        CoreError::AlreadyMember(_) => t.already_member.to_owned(),
+        _ => known
+            .iter()
+            .find(|(pattern, _)| text.contains(pattern))
+            .map_or_else(
+                || format!("{} ({text})", t.join_failed),
+                |(_, m)| (*m).to_owned(),
+            ),
+    }
+}

@@ -1,0 +1,597 @@
+//! `passerelle-node`: the headless, scriptable face of a Passerelle node.
+//!
+//! Every command opens the data directory, does one thing and exits. Results
+//! go to stdout (`add` commands print the new id and nothing else; listings
+//! take `--json`), errors to stderr in plain words with a non-zero exit code.
+
+mod args;
+pub mod control;
+mod output;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use passerelle_core::model::{Command, CommunityId, Contact, ExchangeMode, ItemId};
+use passerelle_core::{
+    CoreError, ExportFormat, Handle, NetOptions, Node, NodeConfig, SyncSummary, Ticket, TicketError,
+};
+use std::time::Duration;
+
+use args::{
+    ActorCmd, BundleCmd, Cli, CommunityCmd, EventCmd, ExchangeCmd, GroupCmd, IdeaCmd, MembersCmd,
+    PostCmd, SheetCmd, Sub,
+};
+use output::outln;
+
+/// Runs `passerelle-node` with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PASSERELLE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf> {
+    match &cli.data_dir {
+        Some(dir) => Ok(dir.clone()),
+        None => passerelle_core::default_data_dir()
+            .context("no home directory found; pass --data-dir DIR"),
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let dir = data_dir(&cli)?;
+    // Only commands that set a device up may create the data directory; the
+    // others must not leave a fresh one behind when they fail.
+    let creates = matches!(
+        cli.command,
+        Sub::Init { .. }
+            | Sub::Id
+            | Sub::Demo
+            | Sub::Community {
+                command: CommunityCmd::Create { .. }
+            }
+    );
+    if !creates && !dir.exists() {
+        bail!(
+            "no Passerelle data at {}; start with: passerelle-node init --name NAME",
+            dir.display()
+        );
+    }
+    let node = match Node::start(NodeConfig {
+        data_dir: dir.clone(),
+    }) {
+        Ok(node) => node,
+        // Another process serves this directory: let it do the work.
+        Err(CoreError::Locked(_)) => return control::forward(&dir).await,
+        Err(e) => return Err(e.into()),
+    };
+    let handle = node.handle();
+    for q in handle.quarantined().await? {
+        eprintln!("warning: {q}");
+    }
+    let networked = matches!(
+        cli.command,
+        Sub::Invite { .. } | Sub::Join { .. } | Sub::Serve | Sub::Sync { .. }
+    );
+    let result = async {
+        if networked {
+            handle.start_network(net_options(&cli)).await?;
+        }
+        if let Sub::Serve = cli.command {
+            return serve::run(&handle).await.map(|()| ExitCode::SUCCESS);
+        }
+        let is_invite = matches!(cli.command, Sub::Invite { .. });
+        let (mut out, mut err) = (String::new(), String::new());
+        let result = dispatch(&handle, cli.command, &mut out, &mut err).await;
+        print!("{out}");
+        eprint!("{err}");
+        if is_invite && result.is_ok() {
+            eprintln!(
+                "Keep this device reachable (passerelle-node serve, or the app) until the invite is used."
+            );
+        }
+        result.map(|()| ExitCode::SUCCESS)
+    }
+    .await;
+    drop(handle);
+    node.shutdown().await;
+    result
+}
+
+/// Network options from the command line and the environment.
+fn net_options(cli: &Cli) -> NetOptions {
+    // `--bind` already reads PASSERELLE_BIND (and rejects a bad one).
+    NetOptions {
+        bind: cli.bind,
+        mdns: !cli.no_mdns && NetOptions::mdns_from_env(),
+    }
+}
+
+fn hex_key(addr: &passerelle_core::EndpointAddr) -> String {
+    hex::encode(addr.id.as_bytes())
+}
+
+/// Checks that a community id names a community on this device.
+async fn community(handle: &Handle, id: &str) -> Result<CommunityId> {
+    let id = CommunityId(id.trim().to_owned());
+    let known = handle.communities().await?;
+    if !known.iter().any(|c| c.id == id) {
+        return Err(passerelle_core::CoreError::UnknownCommunity(id).into());
+    }
+    Ok(id)
+}
+
+async fn apply(
+    out: &mut String,
+    handle: &Handle,
+    community: &CommunityId,
+    command: Command,
+) -> Result<()> {
+    let outcome = handle.apply(community, command).await?;
+    outln!(out, "{}", outcome.id);
+    Ok(())
+}
+
+pub(crate) async fn dispatch(
+    handle: &Handle,
+    command: Sub,
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
+    match command {
+        Sub::Init { name } => {
+            let profile = handle.set_display_name(&name).await?;
+            outln!(
+                err,
+                "Bienvenue, {} ! Data directory: {}",
+                profile.display_name,
+                handle.data_dir().display()
+            );
+            outln!(out, "{}", handle.device_key());
+        }
+        Sub::Id => outln!(out, "{}", handle.device_key()),
+        Sub::Demo => outln!(out, "{}", handle.load_example().await?),
+        Sub::Community { command } => match command {
+            CommunityCmd::Create { name, description } => {
+                outln!(
+                    out,
+                    "{}",
+                    handle
+                        .create_community(&name, description.as_deref().unwrap_or(""))
+                        .await?
+                );
+            }
+            CommunityCmd::List { json } => {
+                output::communities(out, &handle.communities().await?, json)
+            }
+        },
+        Sub::Exchange { command } => match command {
+            ExchangeCmd::Add {
+                community: c,
+                kind,
+                title,
+                category,
+                mode,
+                description,
+                place,
+            } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                let mode = mode.unwrap_or(ExchangeMode::CoupDeMain);
+                let description = description.unwrap_or_default();
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::AddExchange {
+                        id,
+                        kind,
+                        title,
+                        description,
+                        category,
+                        mode,
+                        place,
+                    },
+                )
+                .await?;
+            }
+            ExchangeCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::exchanges(out, &*handle.view(&c).await?, json);
+            }
+            ExchangeCmd::Status {
+                community: c,
+                exchange,
+                status,
+            } => {
+                let c = community(handle, &c).await?;
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::SetExchangeStatus {
+                        id: ItemId(exchange),
+                        status,
+                    },
+                )
+                .await?;
+            }
+            ExchangeCmd::Reply {
+                community: c,
+                exchange,
+                kind,
+                text,
+            } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::ReplyToExchange {
+                        exchange: ItemId(exchange),
+                        id,
+                        kind,
+                        text: text.unwrap_or_default(),
+                    },
+                )
+                .await?;
+            }
+        },
+        Sub::Event { command } => match command {
+            EventCmd::Add {
+                community: c,
+                title,
+                start,
+                end,
+                place,
+                capacity,
+                description,
+            } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                let description = description.unwrap_or_default();
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::AddEvent {
+                        id,
+                        title,
+                        description,
+                        start: start.0,
+                        end: end.map(|e| e.0),
+                        place,
+                        capacity,
+                    },
+                )
+                .await?;
+            }
+            EventCmd::Rsvp {
+                community: c,
+                event,
+                answer,
+            } => {
+                let c = community(handle, &c).await?;
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::Rsvp {
+                        event: ItemId(event),
+                        answer,
+                    },
+                )
+                .await?;
+            }
+            EventCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::events(out, &*handle.view(&c).await?, json);
+            }
+        },
+        Sub::Idea { command } => match command {
+            IdeaCmd::Add {
+                community: c,
+                text,
+                theme,
+                table,
+            } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::AddIdea {
+                        id,
+                        text,
+                        theme,
+                        table,
+                    },
+                )
+                .await?;
+            }
+            IdeaCmd::Vote { community: c, idea } => {
+                let c = community(handle, &c).await?;
+                apply(out, handle, &c, Command::Vote { idea: ItemId(idea) }).await?;
+            }
+            IdeaCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::ideas(out, &*handle.view(&c).await?, json);
+            }
+        },
+        Sub::Actor { command } => match command {
+            ActorCmd::Add {
+                community: c,
+                kind,
+                name,
+                tags,
+                description,
+                email,
+                phone,
+                website,
+                address,
+            } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                let contact = Contact {
+                    email,
+                    phone,
+                    website,
+                };
+                let tags = tags
+                    .map(|t| t.split(',').map(|s| s.trim().to_owned()).collect())
+                    .unwrap_or_default();
+                let description = description.unwrap_or_default();
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::AddActor {
+                        id,
+                        kind,
+                        name,
+                        description,
+                        contact,
+                        address,
+                        tags,
+                    },
+                )
+                .await?;
+            }
+            ActorCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::actors(out, &*handle.view(&c).await?, json);
+            }
+        },
+        Sub::Group { command } => match command {
+            GroupCmd::Add {
+                community: c,
+                name,
+                theme,
+                description,
+            } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::AddGroup {
+                        id,
+                        name,
+                        theme,
+                        description: description.unwrap_or_default(),
+                    },
+                )
+                .await?;
+            }
+            GroupCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::groups(out, &*handle.view(&c).await?, json);
+            }
+        },
+        Sub::Sheet { command } => match command {
+            SheetCmd::Add {
+                community: c,
+                title,
+                body_file,
+            } => {
+                let c = community(handle, &c).await?;
+                let sections = match body_file {
+                    Some(path) => {
+                        let bytes = std::fs::read(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?;
+                        let text = String::from_utf8(bytes)
+                            .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
+                        args::sections(&text)
+                    }
+                    None => Vec::new(),
+                };
+                let id = handle.new_id();
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::AddSheet {
+                        id,
+                        title,
+                        sections,
+                    },
+                )
+                .await?;
+            }
+            SheetCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::sheets(out, &*handle.view(&c).await?, json);
+            }
+        },
+        Sub::Post { command } => match command {
+            PostCmd::Add { community: c, text } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                apply(out, handle, &c, Command::AddPost { id, text }).await?;
+            }
+            PostCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::posts(out, &*handle.view(&c).await?, json);
+            }
+        },
+        Sub::Members { command } => match command {
+            MembersCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                output::members(out, &*handle.view(&c).await?, json);
+            }
+            MembersCmd::Remove { community: c, key } => {
+                let c = community(handle, &c).await?;
+                let member = handle.remove_member_by_key(&c, &key).await?;
+                outln!(out, "{member}");
+            }
+        },
+        Sub::Bundle { command } => match command {
+            BundleCmd::Export {
+                community: c,
+                out: file,
+            } => {
+                let c = community(handle, &c).await?;
+                let size = handle.export_bundle(&c, &file).await?;
+                outln!(err, "wrote {} ({size} bytes)", file.display());
+            }
+            BundleCmd::Import { file } => {
+                let import = handle.import_bundle(&file).await?;
+                outln!(out, "{}", import.community);
+                outln!(
+                    err,
+                    "{}",
+                    match (import.added, import.changed) {
+                        (true, _) => "community added from the bundle",
+                        (false, true) => "changes merged from the bundle",
+                        (false, false) => "nothing new in the bundle",
+                    }
+                );
+            }
+        },
+        Sub::Invite {
+            community: c,
+            expires,
+            qr,
+        } => {
+            let c = community(handle, &c).await?;
+            let ticket = handle.invite(&c, expires).await?;
+            if let Some(path) = qr {
+                ticket
+                    .write_qr_png(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                outln!(err, "QR code written to {}", path.display());
+            }
+            outln!(out, "{ticket}");
+        }
+        Sub::Join { ticket } => {
+            let ticket = Ticket::decode(&ticket)?;
+            let id = handle.join(&ticket).await?;
+            outln!(out, "{id}");
+        }
+        Sub::Sync {
+            peer,
+            timeout,
+            json,
+        } => {
+            let timeout = Duration::from_secs(timeout.max(1));
+            let summary = match peer {
+                Some(peer) => {
+                    let addr = match Ticket::decode(&peer) {
+                        Ok(ticket) => ticket.addr,
+                        Err(TicketError::NotATicket) => handle.lookup_peer(&peer)?,
+                        Err(e) => return Err(e.into()),
+                    };
+                    let key = hex_key(&addr);
+                    match handle.sync_with(addr, timeout).await {
+                        Ok(stats) => SyncSummary {
+                            peers: 1,
+                            bytes_sent: stats.bytes_sent,
+                            bytes_received: stats.bytes_received,
+                            messages: stats.messages_sent + stats.messages_received,
+                            duration_ms: stats.duration_ms,
+                            failed: Vec::new(),
+                        },
+                        Err(e) => SyncSummary {
+                            failed: vec![(key, e.to_string())],
+                            ..Default::default()
+                        },
+                    }
+                }
+                None => handle.sync_all(Duration::from_secs(3), timeout).await?,
+            };
+            output::sync_summary(out, &summary, json);
+            if summary.peers == 0 {
+                let reasons: Vec<String> = summary
+                    .failed
+                    .iter()
+                    .map(|(peer, e)| format!("{}…: {e}", &peer[..8.min(peer.len())]))
+                    .collect();
+                bail!(
+                    "synced with no one{}",
+                    if reasons.is_empty() {
+                        " (no known or nearby member; use --peer TICKET)".to_owned()
+                    } else {
+                        format!(": {}", reasons.join("; "))
+                    }
+                );
+            }
+        }
+        Sub::Serve => bail!("this data directory is already being served"),
+        Sub::Match { community: c, json } => {
+            let c = community(handle, &c).await?;
+            let view = handle.view(&c).await?;
+            output::matches(out, &view, &handle.matches(&c).await?, json);
+        }
+        Sub::Search {
+            community: c,
+            query,
+            json,
+        } => {
+            let c = community(handle, &c).await?;
+            output::hits(out, &handle.search(&c, &query).await?, json);
+        }
+        Sub::Export {
+            community: c,
+            format,
+            out,
+        } => {
+            let c = community(handle, &c).await?;
+            let format = match format {
+                args::Format::Json => ExportFormat::Json,
+                args::Format::Automerge => ExportFormat::Automerge,
+            };
+            handle.export(&c, format, &out).await?;
+            outln!(err, "exported to {}", out.display());
+        }
+    }
+    Ok(())
+}
