@@ -422,3 +422,111 @@ fn a_new_sheet_is_created_then_a_part_edited() {
     });
     h.run();
 }
+
+/// Clicks a button; two frames let panels drawn before it follow.
+fn press(h: &mut Harness<'static, PasserelleApp>, button: &str) {
+    wait_until(h, button, |h| {
+        h.query_by_role_and_label(Role::Button, button).is_some()
+    });
+    h.get_by_role_and_label(Role::Button, button).scroll_to_me();
+    h.step();
+    h.get_by_role_and_label(Role::Button, button).click();
+    h.step();
+    h.step();
+}
+
+/// Creates an invitation from the Membres screen; returns its ticket text.
+fn create_invite(h: &mut Harness<'static, PasserelleApp>) -> String {
+    go(h, "Membres");
+    press(h, "Inviter quelqu'un");
+    h.get_by_label("1 jour").click();
+    h.step();
+    h.step();
+    press(h, "Créer l'invitation");
+    wait_until(h, "the ticket", |h| {
+        h.query_by_role_and_label(Role::MultilineTextInput, "Invitation à transmettre")
+            .or_else(|| h.query_by_role_and_label(Role::TextInput, "Invitation à transmettre"))
+            .is_some()
+    });
+    h.query_by_role_and_label(Role::MultilineTextInput, "Invitation à transmettre")
+        .or_else(|| h.query_by_role_and_label(Role::TextInput, "Invitation à transmettre"))
+        .unwrap()
+        .value()
+        .expect("the ticket is shown as text")
+}
+
+/// The navigation's Fil button, whatever count of new items it shows.
+fn feed_button<'a>(h: &'a Harness<'static, PasserelleApp>) -> Option<egui_kittest::Node<'a>> {
+    use egui_kittest::kittest::NodeT;
+    h.query_all_by_role(Role::Button).find(|n| {
+        n.accesskit_node()
+            .label()
+            .is_some_and(|l| l == "Fil" || l.starts_with("Fil ("))
+    })
+}
+
+#[test]
+fn what_another_member_posts_is_listed_as_new_until_seen() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = example(dir_a.path(), "Amina");
+    wait_until(&mut a, "the network", |h| h.state().net().info.is_some());
+    let ticket = create_invite(&mut a);
+
+    let mut b = harness(dir_b.path());
+    onboard(&mut b, "Bruno");
+    wait_until(&mut b, "the network", |h| h.state().net().info.is_some());
+    press(&mut b, "Rejoindre une communauté");
+    fill(&mut b, Role::MultilineTextInput, "Invitation", &ticket);
+    press(&mut b, "Rejoindre");
+    wait_until(&mut b, "the community on B", |b| {
+        b.state().view().is_some_and(|v| !v.posts.is_empty())
+            && b.query_by_role_and_label(Role::Button, "Rejoindre")
+                .is_none()
+    });
+    go(&mut a, "Fil");
+    assert!(
+        a.query_by_label("Arrivé depuis votre dernière synchronisation")
+            .is_none()
+    );
+
+    // What B received after joining counts as new there: its Fil is "Fil (n)".
+    wait_until(&mut b, "the Fil button", |b| feed_button(b).is_some());
+    feed_button(&b).unwrap().click();
+    b.step();
+    b.step();
+    fill(
+        &mut b,
+        Role::MultilineTextInput,
+        "Votre annonce",
+        "Vide-grenier dimanche dans la cour",
+    );
+    press(&mut b, "Publier");
+    wait_until(&mut a, "B's post on A, listed as new", |a| {
+        a.query_by_label("Arrivé depuis votre dernière synchronisation")
+            .is_some()
+            && a.query_by_label("Vide-grenier dimanche dans la cour")
+                .is_some()
+    });
+    // Listed with its kind and author, and framed with a "Nouveau" label.
+    assert!(
+        a.query_by_label("Vide-grenier dimanche dans la cour — Bruno")
+            .is_some()
+    );
+    assert!(a.query_by_label("Annonce").is_some());
+    assert!(a.query_by_label("Nouveau").is_some());
+    assert!(a.query_by_role_and_label(Role::Button, "Fil (1)").is_some());
+
+    press(&mut a, "J'ai tout vu");
+    wait_until(&mut a, "the new items marked as seen", |a| {
+        a.query_by_label("Arrivé depuis votre dernière synchronisation")
+            .is_none()
+    });
+    assert!(a.query_by_label("Nouveau").is_none());
+    assert!(
+        a.query_by_label("Vide-grenier dimanche dans la cour")
+            .is_some()
+    );
+    assert!(a.query_by_role_and_label(Role::Button, "Fil").is_some());
+    a.run();
+    b.run();
+}
