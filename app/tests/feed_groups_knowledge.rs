@@ -465,24 +465,39 @@ fn feed_button<'a>(h: &'a Harness<'static, PasserelleApp>) -> Option<egui_kittes
     })
 }
 
-#[test]
-fn what_another_member_posts_is_listed_as_new_until_seen() {
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut a = example(dir_a.path(), "Amina");
+/// Two apps of the same community: A (Amina, with the example) invited B
+/// (Bruno), who joined; both keep serving, so edits flow live.
+fn two_members(
+    dir_a: &std::path::Path,
+    dir_b: &std::path::Path,
+) -> (
+    Harness<'static, PasserelleApp>,
+    Harness<'static, PasserelleApp>,
+) {
+    let mut a = example(dir_a, "Amina");
     wait_until(&mut a, "the network", |h| h.state().net().info.is_some());
     let ticket = create_invite(&mut a);
 
-    let mut b = harness(dir_b.path());
+    let mut b = harness(dir_b);
     onboard(&mut b, "Bruno");
     wait_until(&mut b, "the network", |h| h.state().net().info.is_some());
     press(&mut b, "Rejoindre une communauté");
     fill(&mut b, Role::MultilineTextInput, "Invitation", &ticket);
     press(&mut b, "Rejoindre");
     wait_until(&mut b, "the community on B", |b| {
-        b.state().view().is_some_and(|v| !v.posts.is_empty())
+        b.state()
+            .view()
+            .is_some_and(|v| !v.posts.is_empty() && !v.sheets.is_empty())
             && b.query_by_role_and_label(Role::Button, "Rejoindre")
                 .is_none()
     });
+    (a, b)
+}
+
+#[test]
+fn what_another_member_posts_is_listed_as_new_until_seen() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, mut b) = two_members(dir_a.path(), dir_b.path());
     go(&mut a, "Fil");
     assert!(
         a.query_by_label("Arrivé depuis votre dernière synchronisation")
@@ -527,6 +542,62 @@ fn what_another_member_posts_is_listed_as_new_until_seen() {
             .is_some()
     );
     assert!(a.query_by_role_and_label(Role::Button, "Fil").is_some());
+    a.run();
+    b.run();
+}
+
+#[test]
+fn a_part_changed_by_someone_else_while_editing_keeps_the_draft_and_merges() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, mut b) = two_members(dir_a.path(), dir_b.path());
+    let base = "Une ventouse, un seau, des gants, une clé pour le siphon.";
+    for h in [&mut a, &mut b] {
+        go(h, "Savoirs");
+        press(h, "Déboucher un évier");
+        wait_until(h, "the sheet", |h| h.query_by_label(base).is_some());
+        // "Matériel" is the first part.
+        h.get_all_by_role_and_label(Role::Button, "Modifier")
+            .next()
+            .unwrap()
+            .click();
+        h.step();
+        h.step();
+    }
+    // A starts writing; B saves a change elsewhere in the same part.
+    let mine = "Une ventouse, un grand seau, des gants, une clé pour le siphon.";
+    fill(&mut a, Role::MultilineTextInput, "Texte", mine);
+    let theirs = "Une ventouse, un seau, des gants, une clé pour le siphon. Du vinaigre blanc.";
+    fill(&mut b, Role::MultilineTextInput, "Texte", theirs);
+    press(&mut b, "Enregistrer");
+
+    let note = "Ce savoir a été modifié par quelqu'un d'autre pendant que vous écriviez";
+    wait_until(&mut a, "the note on A", |a| {
+        a.query_by_label(note).is_some()
+    });
+    // A's draft is intact, B's version is shown beside it.
+    assert_eq!(
+        a.get_by_role_and_label(Role::MultilineTextInput, "Texte")
+            .value()
+            .as_deref(),
+        Some(mine)
+    );
+    assert!(a.query_by_label(theirs).is_some());
+
+    press(&mut a, "Enregistrer");
+    let both = "Une ventouse, un grand seau, des gants, une clé pour le siphon. Du vinaigre blanc.";
+    let saved = |h: &Harness<'static, PasserelleApp>| {
+        h.state().view().is_some_and(|v| {
+            v.sheets
+                .iter()
+                .flat_map(|s| &s.sections)
+                .any(|s| s.body.as_str() == both)
+        })
+    };
+    wait_until(&mut a, "both changes on A", saved);
+    wait_until(&mut b, "both changes on B", saved);
+    wait_until(&mut a, "the editor closed", |a| {
+        a.query_by_label(note).is_none()
+    });
     a.run();
     b.run();
 }
