@@ -428,11 +428,11 @@ impl GroupsPanel {
         let form = &mut self.meeting;
         ui.horizontal_wrapped(|ui| {
             for (text, field, width) in [
-                (t.day, &mut form.day, 28.0),
-                (t.month, &mut form.month, 28.0),
-                (t.year, &mut form.year, 48.0),
-                (t.hour, &mut form.hour, 28.0),
-                (t.minute, &mut form.minute, 28.0),
+                (t.day, &mut form.day, 36.0),
+                (t.month, &mut form.month, 36.0),
+                (t.year, &mut form.year, 56.0),
+                (t.hour, &mut form.hour, 36.0),
+                (t.minute, &mut form.minute, 36.0),
             ] {
                 let label = ui.label(text);
                 ui.add(egui::TextEdit::singleline(field).desired_width(width))
