@@ -1,20 +1,413 @@
-//! The Feed screen.
+//! The Fil screen: a welcome with the next events, what arrived since the
+//! last sync, and the community's announcements with their comments.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use egui::RichText;
+use passerelle_core::model::{Command, CommunityView, ItemId, MemberId, Post};
 
 use super::Cx;
+use crate::bridge::Msg;
+use crate::i18n::feed::FeedStrings;
 
-/// The Feed screen's state.
+/// How many announcements are drawn at first, and how many more on request:
+/// the page holds them all with their comments, so it stays short.
+const PAGE: usize = 20;
+
+/// How many upcoming events the welcome shows.
+const UPCOMING: usize = 3;
+
+/// Longest excerpt of a text in the "arrived" list, in characters.
+const EXCERPT: usize = 90;
+
+const DAY: i64 = 24 * 60 * 60 * 1000;
+
+/// What kind of item arrived.
+#[derive(Clone, Copy)]
+enum FreshKind {
+    Exchange,
+    Event,
+    Idea,
+    Sheet,
+    Post,
+    Comment,
+    Group,
+    Actor,
+}
+
+impl FreshKind {
+    fn label(self, t: &FeedStrings) -> &'static str {
+        match self {
+            FreshKind::Exchange => t.kind_exchange,
+            FreshKind::Event => t.kind_event,
+            FreshKind::Idea => t.kind_idea,
+            FreshKind::Sheet => t.kind_sheet,
+            FreshKind::Post => t.kind_post,
+            FreshKind::Comment => t.kind_comment,
+            FreshKind::Group => t.kind_group,
+            FreshKind::Actor => t.kind_actor,
+        }
+    }
+}
+
+/// One line of the "arrived since your last sync" block.
+struct FreshEntry {
+    kind: FreshKind,
+    title: String,
+    author: String,
+}
+
+/// The command last sent from this screen, so `applied` empties the right form.
+enum Pending {
+    Post,
+    Comment,
+    Delete,
+}
+
+/// The Fil screen's state: the forms, and the "arrived" list (recomputed
+/// only when the view or the set of unseen items changes).
 #[derive(Default)]
-pub struct FeedPanel {}
+pub struct FeedPanel {
+    draft: String,
+    /// The post whose comment box is open.
+    commenting: Option<ItemId>,
+    comment: String,
+    focus_comment: bool,
+    /// The post whose deletion waits for confirmation.
+    confirm_delete: Option<ItemId>,
+    pending: Option<Pending>,
+    /// How many posts are drawn (at least [`PAGE`]).
+    shown: usize,
+    /// A post to scroll to (from a search result).
+    target: Option<String>,
+    fresh: Vec<FreshEntry>,
+    /// Some unseen items are no longer in the view (deleted since).
+    fresh_missing: bool,
+    fresh_key: Option<(usize, usize)>,
+}
 
 impl FeedPanel {
-    /// Draws the screen.
-    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        ui.heading(cx.lang.feed().nav);
+    /// Brings a post forward (from a search result).
+    pub fn open(&mut self, id: &str) {
+        self.target = Some(id.to_owned());
     }
 
-    /// Brings an item forward (from a search result).
-    pub fn open(&mut self, _id: &str) {}
+    /// Empties the form that was just saved.
+    pub fn applied(&mut self) {
+        match self.pending.take() {
+            Some(Pending::Post) => self.draft.clear(),
+            Some(Pending::Comment) => {
+                self.comment.clear();
+                self.commenting = None;
+            }
+            Some(Pending::Delete) => self.confirm_delete = None,
+            None => {}
+        }
+    }
 
-    /// A command sent from this screen was saved.
-    pub fn applied(&mut self) {}
+    /// Draws the screen.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        self.refresh_fresh(cx.view, cx.fresh);
+        if let Some(target) = &self.target
+            && let Some(n) =
+                cx.view.posts.iter().position(|p| {
+                    p.id.as_str() == target || p.comments.contains_key(target.as_str())
+                })
+        {
+            self.shown = self.shown.max(n + 1);
+        }
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                welcome_ui(ui, cx);
+                ui.add_space(8.0);
+                self.fresh_ui(ui, cx);
+                self.write_ui(ui, cx);
+                ui.add_space(8.0);
+                self.posts_ui(ui, cx);
+            });
+    }
+
+    fn refresh_fresh(&mut self, view: &Arc<CommunityView>, fresh: &HashSet<String>) {
+        let key = (Arc::as_ptr(view) as usize, fresh.len());
+        if self.fresh_key == Some(key) {
+            return;
+        }
+        self.fresh_key = Some(key);
+        self.fresh.clear();
+        if fresh.is_empty() {
+            self.fresh_missing = false;
+            return;
+        }
+        let entries = &mut self.fresh;
+        let mut add = |kind, id: &str, title: &str, author: &MemberId| {
+            if fresh.contains(id) {
+                entries.push(FreshEntry {
+                    kind,
+                    title: excerpt(title),
+                    author: view.member_name(author).to_owned(),
+                });
+            }
+        };
+        for e in view.exchanges.iter() {
+            add(FreshKind::Exchange, e.id.as_str(), &e.title, &e.author);
+        }
+        for e in view.events.iter() {
+            add(FreshKind::Event, e.id.as_str(), &e.title, &e.created_by);
+        }
+        for i in view.ideas.iter() {
+            add(FreshKind::Idea, i.id.as_str(), i.text.as_str(), &i.author);
+        }
+        for s in view.sheets.iter() {
+            add(FreshKind::Sheet, s.id.as_str(), &s.title, &s.created_by);
+        }
+        for p in view.posts.iter() {
+            add(FreshKind::Post, p.id.as_str(), p.text.as_str(), &p.author);
+            for (id, c) in &p.comments {
+                add(FreshKind::Comment, id, &c.text, &c.author);
+            }
+        }
+        for g in &view.community.groups {
+            add(FreshKind::Group, g.id.as_str(), &g.name, &g.created_by);
+        }
+        for a in &view.community.actors {
+            add(FreshKind::Actor, a.id.as_str(), &a.name, &a.created_by);
+        }
+        self.fresh_missing = self.fresh.len() < fresh.len();
+    }
+
+    fn fresh_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        if cx.fresh.is_empty() {
+            return;
+        }
+        let t = cx.lang.feed();
+        highlight_frame(ui).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(t.fresh_title).heading().strong());
+            if !self.fresh.is_empty() {
+                ui.label(t.fresh_intro);
+            }
+            egui::ScrollArea::vertical()
+                .id_salt("fresh-items")
+                .max_height(220.0)
+                .show(ui, |ui| {
+                    for entry in &self.fresh {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(RichText::new(entry.kind.label(t)).strong());
+                            ui.label(format!("{} — {}", entry.title, entry.author));
+                        });
+                    }
+                });
+            if self.fresh_missing {
+                ui.label(RichText::new(t.fresh_deleted).italics());
+            }
+            if ui.button(t.all_seen).clicked() {
+                cx.bridge.send(Msg::MarkSeen(cx.community.clone()));
+            }
+        });
+        ui.add_space(8.0);
+    }
+
+    fn write_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.feed();
+        if !cx.me.is_some_and(|m| m.is_active()) {
+            ui.label(RichText::new(t.read_only).italics());
+            return;
+        }
+        ui.label(RichText::new(t.write_title).heading());
+        let label = ui.label(t.post_label);
+        ui.add(
+            egui::TextEdit::multiline(&mut self.draft)
+                .hint_text(t.post_hint)
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+        let ready = !self.draft.trim().is_empty();
+        if ui
+            .add_enabled(ready, egui::Button::new(t.publish))
+            .clicked()
+        {
+            self.pending = Some(Pending::Post);
+            cx.apply(Command::AddPost {
+                id: cx.new_id(),
+                text: self.draft.trim().to_owned(),
+            });
+        }
+    }
+
+    fn posts_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.feed();
+        ui.label(RichText::new(t.posts_title).heading());
+        let posts = &cx.view.posts;
+        if posts.is_empty() {
+            ui.label(t.no_posts);
+            return;
+        }
+        let limit = self.shown.max(PAGE).min(posts.len());
+        for post in &posts[..limit] {
+            let response = self.post_ui(ui, cx, post);
+            let targeted = self.target.as_deref().is_some_and(|target| {
+                post.id.as_str() == target || post.comments.contains_key(target)
+            });
+            if targeted {
+                response.scroll_to_me(Some(egui::Align::TOP));
+                self.target = None;
+            }
+            ui.add_space(6.0);
+        }
+        if limit < posts.len() && ui.button(t.show_older).clicked() {
+            self.shown = limit + PAGE;
+        }
+    }
+
+    fn post_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, post: &Post) -> egui::Response {
+        let (t, lang, view) = (cx.lang.feed(), cx.lang, &**cx.view);
+        let fresh = cx.fresh.contains(post.id.as_str());
+        let frame = if fresh {
+            highlight_frame(ui)
+        } else {
+            egui::Frame::group(ui.style())
+        };
+        frame
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal_wrapped(|ui| {
+                    if fresh {
+                        new_badge_ui(ui, t);
+                    }
+                    ui.label(RichText::new(view.member_name(&post.author)).strong());
+                    ui.label(lang.date_time(post.created_at));
+                });
+                ui.label(post.text.as_str());
+                for (id, comment) in &post.comments {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.add_space(16.0);
+                        if cx.fresh.contains(id.as_str()) {
+                            new_badge_ui(ui, t);
+                        }
+                        ui.label(RichText::new(view.member_name(&comment.author)).strong());
+                        ui.label(RichText::new(lang.date_time(comment.at)).small());
+                        ui.label(&comment.text);
+                    });
+                }
+                self.post_actions_ui(ui, cx, post);
+            })
+            .response
+    }
+
+    fn post_actions_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, post: &Post) {
+        let t = cx.lang.feed();
+        let active = cx.me.is_some_and(|m| m.is_active());
+        if self.confirm_delete.as_ref() == Some(&post.id) {
+            ui.label(RichText::new(t.delete_question).strong());
+            ui.horizontal(|ui| {
+                if ui.button(t.confirm_delete).clicked() {
+                    self.pending = Some(Pending::Delete);
+                    cx.apply(Command::DeletePost {
+                        id: post.id.clone(),
+                    });
+                }
+                if ui.button(t.cancel).clicked() {
+                    self.confirm_delete = None;
+                }
+            });
+            return;
+        }
+        if self.commenting.as_ref() == Some(&post.id) && active {
+            let label = ui.label(t.comment_label);
+            let edit = ui
+                .add(
+                    egui::TextEdit::multiline(&mut self.comment)
+                        .desired_rows(2)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            if std::mem::take(&mut self.focus_comment) {
+                edit.request_focus();
+            }
+            ui.horizontal(|ui| {
+                let ready = !self.comment.trim().is_empty();
+                if ui.add_enabled(ready, egui::Button::new(t.send)).clicked() {
+                    self.pending = Some(Pending::Comment);
+                    cx.apply(Command::AddComment {
+                        post: post.id.clone(),
+                        id: cx.new_id(),
+                        text: self.comment.trim().to_owned(),
+                    });
+                }
+                if ui.button(t.cancel).clicked() {
+                    self.commenting = None;
+                }
+            });
+            return;
+        }
+        ui.horizontal(|ui| {
+            if active && ui.button(t.comment).clicked() {
+                if self.commenting.as_ref() != Some(&post.id) {
+                    self.comment.clear();
+                }
+                self.commenting = Some(post.id.clone());
+                self.focus_comment = true;
+            }
+            if cx.may_edit(&post.author) && ui.button(t.delete).clicked() {
+                self.confirm_delete = Some(post.id.clone());
+            }
+        });
+    }
+}
+
+/// The community's name and description, and its next events.
+fn welcome_ui(ui: &mut egui::Ui, cx: &Cx) {
+    let (t, lang, view) = (cx.lang.feed(), cx.lang, &**cx.view);
+    ui.heading(format!("{} · {}", t.welcome, view.community.name));
+    if !view.community.description.trim().is_empty() {
+        ui.label(&view.community.description);
+    }
+    ui.add_space(6.0);
+    ui.label(RichText::new(t.upcoming).strong());
+    // Events are sorted by start: skip the past ones, keeping those still under way.
+    let now = chrono::Local::now().timestamp_millis();
+    let from = view.events.partition_point(|e| e.start < now - DAY);
+    let mut upcoming = view.events[from..]
+        .iter()
+        .filter(|e| e.end.unwrap_or(e.start) >= now)
+        .take(UPCOMING)
+        .peekable();
+    if upcoming.peek().is_none() {
+        ui.label(t.no_upcoming);
+    }
+    for event in upcoming {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(lang.date(event.start)).strong());
+            ui.label(lang.time(event.start));
+            ui.label(format!("· {}", event.title));
+            if let Some(place) = &event.place {
+                ui.label(format!("· {place}"));
+            }
+        });
+    }
+}
+
+/// The frame of something new: a strong border (the "Nouveau" label carries
+/// the meaning, the border only draws the eye).
+fn highlight_frame(ui: &egui::Ui) -> egui::Frame {
+    let stroke = egui::Stroke::new(2.0, ui.visuals().selection.stroke.color);
+    egui::Frame::group(ui.style())
+        .stroke(stroke)
+        .fill(ui.visuals().faint_bg_color)
+}
+
+fn new_badge_ui(ui: &mut egui::Ui, t: &FeedStrings) {
+    ui.label(RichText::new(t.new_badge).strong().underline());
+}
+
+/// The first line of a text, cut to [`EXCERPT`] characters.
+fn excerpt(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    match line.char_indices().nth(EXCERPT) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
 }

@@ -1,20 +1,661 @@
-//! The Groups screen.
+//! The Groupes screen: thematic groups and small circles, their members,
+//! facilitator, next meeting and discussion thread.
+
+use chrono::{Datelike, TimeZone, Timelike};
+use egui::RichText;
+use passerelle_core::model::{Command, Group, ItemId, Meeting, MemberId, Timestamp};
 
 use super::Cx;
+use crate::i18n::Lang;
+use crate::i18n::groups::GroupsStrings;
 
-/// The Groups screen's state.
+/// The form to create a group.
 #[derive(Default)]
-pub struct GroupsPanel {}
+struct GroupForm {
+    name: String,
+    theme: Option<String>,
+    description: String,
+}
 
-impl GroupsPanel {
-    /// Draws the screen.
-    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        ui.heading(cx.lang.groups().nav);
+/// The next-meeting form: plain fields, checked when saved.
+#[derive(Default)]
+struct MeetingForm {
+    day: String,
+    month: String,
+    year: String,
+    hour: String,
+    minute: String,
+    place: String,
+    error: Option<MeetingError>,
+}
+
+/// Why the meeting fields do not make a time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum MeetingError {
+    NotANumber,
+    NoSuchDate,
+    NoSuchTime,
+    Past,
+}
+
+impl MeetingError {
+    fn message(self, t: &GroupsStrings) -> &'static str {
+        match self {
+            MeetingError::NotANumber => t.bad_number,
+            MeetingError::NoSuchDate => t.bad_date,
+            MeetingError::NoSuchTime => t.bad_time,
+            MeetingError::Past => t.past_date,
+        }
+    }
+}
+
+impl MeetingForm {
+    /// The form filled with a group's planned meeting, or empty but for the year.
+    fn from_meeting(meeting: Option<&Meeting>) -> Self {
+        let planned =
+            meeting.and_then(|m| Some((chrono::Local.timestamp_millis_opt(m.at).single()?, m)));
+        match planned {
+            Some((at, m)) => Self {
+                day: at.day().to_string(),
+                month: at.month().to_string(),
+                year: at.year().to_string(),
+                hour: at.hour().to_string(),
+                minute: format!("{:02}", at.minute()),
+                place: m.place.clone().unwrap_or_default(),
+                error: None,
+            },
+            None => Self {
+                year: chrono::Local::now().year().to_string(),
+                ..Self::default()
+            },
+        }
     }
 
-    /// Brings an item forward (from a search result).
-    pub fn open(&mut self, _id: &str) {}
+    /// The meeting the fields describe, in the local time zone.
+    fn meeting(&self, now: Timestamp) -> Result<Meeting, MeetingError> {
+        let at = local_time(
+            [&self.day, &self.month, &self.year, &self.hour, &self.minute],
+            now,
+        )?;
+        let place = self.place.trim();
+        Ok(Meeting {
+            at,
+            place: (!place.is_empty()).then(|| place.to_owned()),
+        })
+    }
+}
 
-    /// A command sent from this screen was saved.
-    pub fn applied(&mut self) {}
+/// Reads day, month, year, hour and minute typed by a person ("5", "05",
+/// a two-digit year "26" for 2026) as a local time to come.
+fn local_time(fields: [&str; 5], now: Timestamp) -> Result<Timestamp, MeetingError> {
+    let mut n = [0u32; 5];
+    for (slot, field) in n.iter_mut().zip(fields) {
+        *slot = field.trim().parse().map_err(|_| MeetingError::NotANumber)?;
+    }
+    let [day, month, year, hour, minute] = n;
+    let year = if year < 100 { 2000 + year } else { year };
+    if hour > 23 || minute > 59 {
+        return Err(MeetingError::NoSuchTime);
+    }
+    let year = i32::try_from(year).map_err(|_| MeetingError::NoSuchDate)?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day).ok_or(MeetingError::NoSuchDate)?;
+    let naive = date
+        .and_hms_opt(hour, minute, 0)
+        .ok_or(MeetingError::NoSuchTime)?;
+    // `earliest` also covers the hour repeated when clocks go back; a time
+    // skipped when clocks go forward does not exist.
+    let at = chrono::Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .ok_or(MeetingError::NoSuchTime)?
+        .timestamp_millis();
+    if at < now {
+        return Err(MeetingError::Past);
+    }
+    Ok(at)
+}
+
+/// The command last sent from this screen, so `applied` acts on the right form.
+enum Pending {
+    Create(ItemId),
+    Message,
+    Delete,
+    Other,
+}
+
+/// The Groupes screen's state: the selected group and the forms.
+#[derive(Default)]
+pub struct GroupsPanel {
+    selected: Option<ItemId>,
+    creating: Option<GroupForm>,
+    message: String,
+    meeting: MeetingForm,
+    /// The group and planned meeting the meeting form was filled from.
+    meeting_for: Option<(ItemId, Option<Meeting>)>,
+    confirm_delete: bool,
+    pending: Option<Pending>,
+    scroll_to_selected: bool,
+}
+
+impl GroupsPanel {
+    /// Selects a group (from a search result).
+    pub fn open(&mut self, id: &str) {
+        self.select(ItemId::from(id));
+        self.scroll_to_selected = true;
+    }
+
+    /// Empties the form that was just saved.
+    pub fn applied(&mut self) {
+        match self.pending.take() {
+            Some(Pending::Create(id)) => {
+                self.creating = None;
+                self.select(id);
+            }
+            Some(Pending::Message) => self.message.clear(),
+            Some(Pending::Delete) => {
+                self.selected = None;
+                self.confirm_delete = false;
+            }
+            Some(Pending::Other) | None => {}
+        }
+    }
+
+    fn select(&mut self, id: ItemId) {
+        if self.selected.as_ref() != Some(&id) {
+            self.message.clear();
+            self.confirm_delete = false;
+        }
+        self.selected = Some(id);
+        self.creating = None;
+    }
+
+    fn apply(&mut self, cx: &Cx, pending: Pending, command: Command) {
+        self.pending = Some(pending);
+        cx.apply(command);
+    }
+
+    /// Draws the screen.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.groups();
+        egui::Panel::left("groups-list")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| self.list_ui(ui, cx));
+        egui::ScrollArea::vertical()
+            .id_salt("group-detail")
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                if let Some(form) = &mut self.creating {
+                    match create_ui(ui, cx, form) {
+                        FormAction::Sent(id) => self.pending = Some(Pending::Create(id)),
+                        FormAction::Cancel => self.creating = None,
+                        FormAction::None => {}
+                    }
+                    return;
+                }
+                let group = self
+                    .selected
+                    .as_ref()
+                    .and_then(|id| cx.view.community.groups.iter().find(|g| &g.id == id));
+                match group {
+                    Some(group) => self.detail_ui(ui, cx, group),
+                    None => {
+                        ui.heading(t.nav);
+                        ui.label(t.pick_group);
+                    }
+                }
+            });
+    }
+
+    fn list_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let (t, lang) = (cx.lang.groups(), cx.lang);
+        ui.heading(t.nav);
+        if active(cx) && ui.button(t.new_group).clicked() {
+            self.creating = Some(GroupForm::default());
+            self.selected = None;
+        }
+        ui.separator();
+        let groups = &cx.view.community.groups;
+        if groups.is_empty() {
+            ui.label(t.no_groups);
+            return;
+        }
+        let spacing = ui.spacing().item_spacing.y;
+        let row_height = ui.spacing().interact_size.y
+            + ui.text_style_height(&egui::TextStyle::Small)
+            + 3.0 * spacing;
+        let mut clicked = None;
+        let scroll_to = self
+            .scroll_to_selected
+            .then(|| self.selected.clone())
+            .flatten();
+        egui::ScrollArea::vertical()
+            .id_salt("groups-rows")
+            .auto_shrink(false)
+            .show_rows(ui, row_height, groups.len(), |ui, range| {
+                for group in &groups[range] {
+                    let selected = self.selected.as_ref() == Some(&group.id);
+                    let button =
+                        egui::Button::selectable(selected, RichText::new(&group.name).strong());
+                    let response = ui.add(button);
+                    if response.clicked() {
+                        clicked = Some(group.id.clone());
+                    }
+                    if scroll_to.as_ref() == Some(&group.id) {
+                        response.scroll_to_me(None);
+                    }
+                    ui.add(
+                        egui::Label::new(RichText::new(summary(lang, cx, group)).small())
+                            .truncate(),
+                    );
+                    ui.add_space(spacing);
+                }
+            });
+        if scroll_to.is_some() {
+            self.scroll_to_selected = false;
+        }
+        if let Some(id) = clicked {
+            self.select(id);
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
+        let (t, lang, view) = (cx.lang.groups(), cx.lang, &**cx.view);
+        ui.heading(&group.name);
+        if let Some(theme) = &group.theme {
+            ui.label(RichText::new(format!("{} : {}", t.theme, view.theme_label(theme))).italics());
+        }
+        if !group.description.as_str().trim().is_empty() {
+            ui.label(group.description.as_str());
+        }
+        ui.add_space(6.0);
+        ui.label(facilitator_line(t, cx, group));
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(t.next_meeting).strong());
+            match &group.next_meeting {
+                Some(m) => {
+                    ui.label(format!("{} · {}", lang.date(m.at), lang.time(m.at)));
+                    if let Some(place) = &m.place {
+                        ui.label(format!("· {place}"));
+                    }
+                }
+                None => {
+                    ui.label(t.no_meeting);
+                }
+            }
+        });
+        ui.add_space(6.0);
+        self.membership_ui(ui, cx, group);
+        ui.separator();
+        self.thread_ui(ui, cx, group);
+        let facilitates = cx.my_id().is_some() && cx.my_id() == group.facilitator.as_ref();
+        if active(cx) && (cx.is_moderator() || facilitates) {
+            ui.separator();
+            self.organise_ui(ui, cx, group);
+        }
+        if active(cx) && cx.may_edit(&group.created_by) {
+            ui.separator();
+            self.delete_ui(ui, cx, group);
+        }
+    }
+
+    fn membership_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
+        let (t, lang, view) = (cx.lang.groups(), cx.lang, &**cx.view);
+        ui.label(
+            RichText::new(format!(
+                "{} ({})",
+                t.members,
+                lang.number(group.members.len())
+            ))
+            .strong(),
+        );
+        ui.horizontal_wrapped(|ui| {
+            for id in group.members.keys() {
+                let id = MemberId::from(id.as_str());
+                let name = view.member_name(&id);
+                if group.facilitator.as_ref() == Some(&id) {
+                    ui.label(format!("{name} ({})", t.facilitator_mark));
+                } else {
+                    ui.label(name);
+                }
+            }
+        });
+        let Some(me) = cx.my_id().filter(|_| active(cx)) else {
+            ui.label(RichText::new(t.read_only).italics());
+            return;
+        };
+        if group.members.contains_key(me.as_str()) {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(t.you_are_member);
+                if ui.button(t.leave).clicked() {
+                    let command = Command::LeaveGroup {
+                        group: group.id.clone(),
+                    };
+                    self.apply(cx, Pending::Other, command);
+                }
+            });
+        } else if ui.button(t.join).clicked() {
+            let command = Command::JoinGroup {
+                group: group.id.clone(),
+            };
+            self.apply(cx, Pending::Other, command);
+        }
+    }
+
+    fn thread_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
+        let (t, lang, view) = (cx.lang.groups(), cx.lang, &**cx.view);
+        ui.label(RichText::new(t.thread).heading());
+        if group.thread.is_empty() {
+            ui.label(t.no_messages);
+        } else {
+            // Message ids are ULIDs: the map's order is the order they were written.
+            egui::ScrollArea::vertical()
+                .id_salt(("thread", group.id.as_str()))
+                .max_height(320.0)
+                .stick_to_bottom(true)
+                .show(ui, |ui| {
+                    for message in group.thread.values() {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(RichText::new(view.member_name(&message.author)).strong());
+                            ui.label(RichText::new(lang.date_time(message.at)).small());
+                        });
+                        ui.label(&message.text);
+                        ui.add_space(4.0);
+                    }
+                });
+        }
+        if !active(cx) {
+            return;
+        }
+        let label = ui.label(t.message);
+        ui.add(
+            egui::TextEdit::multiline(&mut self.message)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+        let ready = !self.message.trim().is_empty();
+        if ui.add_enabled(ready, egui::Button::new(t.send)).clicked() {
+            let command = Command::PostInGroup {
+                group: group.id.clone(),
+                id: cx.new_id(),
+                text: self.message.trim().to_owned(),
+            };
+            self.apply(cx, Pending::Message, command);
+        }
+    }
+
+    fn organise_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
+        let (t, view) = (cx.lang.groups(), &**cx.view);
+        ui.label(RichText::new(t.organise).heading());
+        let mut facilitator = group.facilitator.clone();
+        let current = facilitator
+            .as_ref()
+            .map_or(t.nobody, |id| view.member_name(id));
+        let label = ui.label(t.who_facilitates);
+        egui::ComboBox::from_id_salt(("facilitator", group.id.as_str()))
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut facilitator, None, t.nobody);
+                for id in group.members.keys() {
+                    let id = MemberId::from(id.as_str());
+                    let name = view.member_name(&id).to_owned();
+                    ui.selectable_value(&mut facilitator, Some(id), name);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if facilitator != group.facilitator {
+            let command = Command::SetFacilitator {
+                group: group.id.clone(),
+                member: facilitator,
+            };
+            self.apply(cx, Pending::Other, command);
+        }
+        ui.add_space(6.0);
+        self.meeting_ui(ui, cx, group);
+    }
+
+    fn meeting_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
+        let t = cx.lang.groups();
+        let key = (group.id.clone(), group.next_meeting.clone());
+        if self.meeting_for.as_ref() != Some(&key) {
+            self.meeting = MeetingForm::from_meeting(group.next_meeting.as_ref());
+            self.meeting_for = Some(key);
+        }
+        ui.label(RichText::new(t.next_meeting).strong());
+        ui.label(RichText::new(t.date_hint).small());
+        let form = &mut self.meeting;
+        ui.horizontal_wrapped(|ui| {
+            for (text, field, width) in [
+                (t.day, &mut form.day, 36.0),
+                (t.month, &mut form.month, 36.0),
+                (t.year, &mut form.year, 56.0),
+                (t.hour, &mut form.hour, 36.0),
+                (t.minute, &mut form.minute, 36.0),
+            ] {
+                let label = ui.label(text);
+                ui.add(egui::TextEdit::singleline(field).desired_width(width))
+                    .labelled_by(label.id);
+            }
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label(t.place);
+            ui.add(egui::TextEdit::singleline(&mut form.place).desired_width(260.0))
+                .labelled_by(label.id);
+        });
+        if let Some(error) = form.error {
+            ui.colored_label(ui.visuals().error_fg_color, error.message(t));
+        }
+        let (save, clear) = ui
+            .horizontal(|ui| {
+                let save = ui.button(t.save_meeting).clicked();
+                let clear = group.next_meeting.is_some() && ui.button(t.clear_meeting).clicked();
+                (save, clear)
+            })
+            .inner;
+        if save {
+            match form.meeting(chrono::Local::now().timestamp_millis()) {
+                Ok(meeting) => {
+                    form.error = None;
+                    let command = Command::SetNextMeeting {
+                        group: group.id.clone(),
+                        meeting: Some(meeting),
+                    };
+                    self.apply(cx, Pending::Other, command);
+                }
+                Err(e) => form.error = Some(e),
+            }
+        }
+        if clear {
+            let command = Command::SetNextMeeting {
+                group: group.id.clone(),
+                meeting: None,
+            };
+            self.apply(cx, Pending::Other, command);
+        }
+    }
+
+    fn delete_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
+        let t = cx.lang.groups();
+        if !self.confirm_delete {
+            if ui.button(t.delete).clicked() {
+                self.confirm_delete = true;
+            }
+            return;
+        }
+        ui.label(RichText::new(t.delete_question).strong());
+        ui.horizontal(|ui| {
+            if ui.button(t.confirm_delete).clicked() {
+                let command = Command::DeleteGroup {
+                    id: group.id.clone(),
+                };
+                self.apply(cx, Pending::Delete, command);
+            }
+            if ui.button(t.cancel).clicked() {
+                self.confirm_delete = false;
+            }
+        });
+    }
+}
+
+/// What the person did with the group form.
+enum FormAction {
+    None,
+    Sent(ItemId),
+    Cancel,
+}
+
+/// The group form.
+fn create_ui(ui: &mut egui::Ui, cx: &Cx, form: &mut GroupForm) -> FormAction {
+    let (t, view) = (cx.lang.groups(), &**cx.view);
+    ui.heading(t.new_group);
+    let label = ui.label(t.name);
+    ui.add(egui::TextEdit::singleline(&mut form.name).desired_width(320.0))
+        .labelled_by(label.id);
+    let label = ui.label(t.theme);
+    let selected = form
+        .theme
+        .as_deref()
+        .map_or(t.no_theme, |id| view.theme_label(id));
+    egui::ComboBox::from_id_salt("group-theme")
+        .selected_text(selected)
+        .width(320.0)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut form.theme, None, t.no_theme);
+            for theme in &view.community.themes {
+                ui.selectable_value(&mut form.theme, Some(theme.id.clone()), &theme.label);
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    let label = ui.label(t.description);
+    ui.add(
+        egui::TextEdit::multiline(&mut form.description)
+            .hint_text(t.description_hint)
+            .desired_rows(4)
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(label.id);
+    let ready = !form.name.trim().is_empty();
+    let mut action = FormAction::None;
+    ui.horizontal(|ui| {
+        if ui.add_enabled(ready, egui::Button::new(t.create)).clicked() {
+            let id = cx.new_id();
+            cx.apply(Command::AddGroup {
+                id: id.clone(),
+                name: form.name.trim().to_owned(),
+                theme: form.theme.clone(),
+                description: form.description.trim().to_owned(),
+            });
+            action = FormAction::Sent(id);
+        }
+        if ui.button(t.cancel).clicked() {
+            action = FormAction::Cancel;
+        }
+    });
+    action
+}
+
+/// One line under a group's name in the list.
+fn summary(lang: Lang, cx: &Cx, group: &Group) -> String {
+    let t = lang.groups();
+    let mut parts = Vec::new();
+    if let Some(theme) = &group.theme {
+        parts.push(cx.view.theme_label(theme).to_owned());
+    }
+    parts.push(member_count(lang, group.members.len()));
+    if let Some(f) = &group.facilitator {
+        parts.push(format!("{} {}", t.facilitated_by, cx.view.member_name(f)));
+    }
+    if let Some(m) = &group.next_meeting {
+        parts.push(format!("{} {}", t.next_meeting, lang.short_date(m.at)));
+    }
+    parts.join(" · ")
+}
+
+fn facilitator_line(t: &GroupsStrings, cx: &Cx, group: &Group) -> String {
+    match &group.facilitator {
+        Some(f) => format!("{} {}", t.facilitated_by, cx.view.member_name(f)),
+        None => t.no_facilitator.to_owned(),
+    }
+}
+
+/// "1 membre", "4 membres" (French counts 0 and 1 as singular).
+fn member_count(lang: Lang, n: usize) -> String {
+    let t = lang.groups();
+    let singular = match lang {
+        Lang::Fr => n <= 1,
+        Lang::En => n == 1,
+    };
+    let word = if singular {
+        t.member_one
+    } else {
+        t.member_many
+    };
+    format!("{} {word}", lang.number(n))
+}
+
+/// Whether this device's member may still act in the community.
+fn active(cx: &Cx) -> bool {
+    cx.me.is_some_and(|m| m.is_active())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(fields: [&str; 5]) -> Result<Timestamp, MeetingError> {
+        local_time(fields, 0)
+    }
+
+    #[test]
+    fn a_well_written_date_is_read_in_local_time() {
+        let ts = at(["5", "03", "2031", "18", "30"]).unwrap();
+        let local = chrono::Local.timestamp_millis_opt(ts).unwrap();
+        assert_eq!(
+            (
+                local.day(),
+                local.month(),
+                local.year(),
+                local.hour(),
+                local.minute()
+            ),
+            (5, 3, 2031, 18, 30)
+        );
+        assert_eq!(at(["5", "3", "31", "18", "30"]), Ok(ts), "a two-digit year");
+    }
+
+    #[test]
+    fn impossible_dates_and_times_are_refused_with_a_reason() {
+        assert_eq!(
+            at(["31", "2", "2031", "10", "0"]),
+            Err(MeetingError::NoSuchDate)
+        );
+        assert_eq!(
+            at(["1", "13", "2031", "10", "0"]),
+            Err(MeetingError::NoSuchDate)
+        );
+        assert_eq!(
+            at(["1", "2", "2031", "24", "0"]),
+            Err(MeetingError::NoSuchTime)
+        );
+        assert_eq!(
+            at(["1", "2", "2031", "10", "60"]),
+            Err(MeetingError::NoSuchTime)
+        );
+        assert_eq!(
+            at(["", "2", "2031", "10", "0"]),
+            Err(MeetingError::NotANumber)
+        );
+        assert_eq!(
+            at(["1er", "2", "2031", "10", "0"]),
+            Err(MeetingError::NotANumber)
+        );
+        let now = chrono::Local::now().timestamp_millis();
+        assert_eq!(
+            local_time(["1", "1", "2020", "10", "0"], now),
+            Err(MeetingError::Past)
+        );
+    }
 }
