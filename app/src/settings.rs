@@ -53,7 +53,7 @@ impl Settings {
             ctx.set_visuals_of(egui::Theme::Dark, visuals(egui::Theme::Dark));
             ctx.set_theme(theme);
         }
-        let scale = if self.large_text { 1.4 } else { 1.1 };
+        let scale = if self.large_text { 1.4 } else { 1.0 };
         if (ctx.zoom_factor() - scale).abs() > f32::EPSILON {
             ctx.set_zoom_factor(scale);
         }
