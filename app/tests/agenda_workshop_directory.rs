@@ -1,99 +1,14 @@
 //! The Agenda, Atelier and Annuaire screens driven like a person would,
 //! through the accessibility tree, on a real node with the example community.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
+use common::*;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use passerelle_app::{AppConfig, PasserelleApp};
-use passerelle_core::NetOptions;
-use passerelle_core::model::{CommunityView, MemberId, RsvpAnswer};
-
-fn harness(dir: &std::path::Path) -> Harness<'static, PasserelleApp> {
-    // Confined to loopback, no mDNS: tests run in the host's namespace.
-    let config = AppConfig {
-        data_dir: dir.to_owned(),
-        net: NetOptions {
-            bind: Some([127, 0, 0, 1].into()),
-            mdns: false,
-        },
-    };
-    let app = PasserelleApp::new(config, Arc::new(|| {})).expect("the app starts");
-    Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_ui_state(|ui, app: &mut PasserelleApp| app.ui(ui), app)
-}
-
-/// Steps the UI until `done` holds: results from the node arrive asynchronously.
-fn wait_until(
-    h: &mut Harness<'static, PasserelleApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, PasserelleApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-}
-
-/// Opens a screen from the navigation.
-fn go(h: &mut Harness<'static, PasserelleApp>, screen: &str) {
-    wait_until(h, screen, |h| {
-        h.query_by_role_and_label(Role::Button, screen).is_some()
-    });
-    h.get_by_role_and_label(Role::Button, screen).click();
-    h.step();
-}
-
-fn onboard(h: &mut Harness<'static, PasserelleApp>, name: &str) {
-    wait_until(h, "the name prompt", |h| {
-        h.query_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-            .is_some()
-    });
-    h.get_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-        .click();
-    h.step();
-    h.get_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-        .type_text(name);
-    h.step();
-    h.get_by_role_and_label(Role::Button, "Continuer").click();
-    wait_until(h, "the main screen", |h| h.state().is_ready());
-}
-
-/// A fresh device named `name`, admin of the example community, on `screen`.
-fn example_on(dir: &std::path::Path, name: &str, screen: &str) -> Harness<'static, PasserelleApp> {
-    let mut h = harness(dir);
-    onboard(&mut h, name);
-    h.get_by_role_and_label(Role::Button, "Découvrir avec une communauté exemple")
-        .click();
-    wait_until(&mut h, "the example community", |h| {
-        h.state().view().is_some_and(|v| !v.ideas.is_empty())
-    });
-    go(&mut h, screen);
-    h
-}
-
-fn view(h: &Harness<'static, PasserelleApp>) -> Arc<CommunityView> {
-    h.state().view().expect("a community is shown").clone()
-}
-
-fn my_id(h: &Harness<'static, PasserelleApp>, name: &str) -> MemberId {
-    view(h)
-        .community
-        .members
-        .iter()
-        .find(|m| m.display_name == name)
-        .expect("this device's member")
-        .id
-        .clone()
-}
+use passerelle_app::PasserelleApp;
+use passerelle_core::model::{CommunityView, RsvpAnswer};
 
 fn fill(h: &mut Harness<'static, PasserelleApp>, label: &str, text: &str) {
     fill_as(h, Role::TextInput, label, text);
@@ -170,7 +85,7 @@ fn an_event_is_created_checked_and_answered_yes() {
     assert_eq!(h.query_all_by_label("0 / 8 inscrits").count(), 2);
     h.get_by_role_and_label(Role::Button, "Oui, je viens")
         .click();
-    let me = my_id(&h, "Nadia");
+    let me = member_id(&h, "Nadia");
     wait_until(&mut h, "the RSVP", |h| {
         view(h)
             .events
@@ -221,7 +136,7 @@ fn a_vote_is_given_then_taken_back() {
             .next()
             .is_some()
     });
-    let me = my_id(&h, "Agathe");
+    let me = member_id(&h, "Agathe");
     let before = view(&h);
     assert!(
         before

@@ -1,70 +1,13 @@
 //! The app driven like a person would: through its accessibility tree, on a
 //! real node and a real data directory.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
+use common::*;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use passerelle_app::{AppConfig, PasserelleApp};
-use passerelle_core::NetOptions;
-
-fn harness(dir: &std::path::Path) -> Harness<'static, PasserelleApp> {
-    // Confined to loopback, no mDNS: tests run in the host's namespace.
-    let config = AppConfig {
-        data_dir: dir.to_owned(),
-        net: NetOptions {
-            bind: Some([127, 0, 0, 1].into()),
-            mdns: false,
-        },
-    };
-    let app = PasserelleApp::new(config, Arc::new(|| {})).expect("the app starts");
-    Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_ui_state(|ui, app: &mut PasserelleApp| app.ui(ui), app)
-}
-
-/// Steps the UI until `done` holds: results from the node arrive asynchronously.
-fn wait_until(
-    h: &mut Harness<'static, PasserelleApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, PasserelleApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-}
-
-/// Opens a screen from the navigation.
-fn go(h: &mut Harness<'static, PasserelleApp>, screen: &str) {
-    wait_until(h, screen, |h| {
-        h.query_by_role_and_label(Role::Button, screen).is_some()
-    });
-    h.get_by_role_and_label(Role::Button, screen).click();
-    h.step();
-}
-
-fn onboard(h: &mut Harness<'static, PasserelleApp>, name: &str) {
-    wait_until(h, "the name prompt", |h| {
-        h.query_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-            .is_some()
-    });
-    h.get_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-        .click();
-    h.step();
-    h.get_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-        .type_text(name);
-    h.step();
-    h.get_by_role_and_label(Role::Button, "Continuer").click();
-    wait_until(h, "the main screen", |h| h.state().is_ready());
-}
+use passerelle_app::PasserelleApp;
 
 #[test]
 fn first_start_asks_a_name_then_shows_the_example_community() {
@@ -137,13 +80,6 @@ fn the_interface_switches_to_english() {
     });
     assert_eq!(h.state().lang(), passerelle_app::i18n::Lang::En);
     h.run();
-}
-
-/// Loads the example community and waits for its view.
-fn with_example(h: &mut Harness<'static, PasserelleApp>) {
-    h.get_by_role_and_label(Role::Button, "Découvrir avec une communauté exemple")
-        .click();
-    wait_until(h, "the example community", |h| h.state().view().is_some());
 }
 
 #[test]

@@ -1,72 +1,15 @@
 //! The Fil, Groupes and Savoirs screens driven like a person would, on a
 //! real node with the example community.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
+use common::*;
 
 use chrono::{Datelike, TimeZone, Timelike};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use passerelle_app::{AppConfig, PasserelleApp};
-use passerelle_core::NetOptions;
-use passerelle_core::model::{CommunityView, Group, MemberId};
-
-fn harness(dir: &std::path::Path) -> Harness<'static, PasserelleApp> {
-    // Confined to loopback, no mDNS: tests run in the host's namespace.
-    let config = AppConfig {
-        data_dir: dir.to_owned(),
-        net: NetOptions {
-            bind: Some([127, 0, 0, 1].into()),
-            mdns: false,
-        },
-    };
-    let app = PasserelleApp::new(config, Arc::new(|| {})).expect("the app starts");
-    Harness::builder()
-        .with_size([1200.0, 800.0])
-        .build_ui_state(|ui, app: &mut PasserelleApp| app.ui(ui), app)
-}
-
-/// Steps the UI until `done` holds: results from the node arrive asynchronously.
-fn wait_until(
-    h: &mut Harness<'static, PasserelleApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, PasserelleApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-}
-
-/// Opens a screen from the navigation.
-fn go(h: &mut Harness<'static, PasserelleApp>, screen: &str) {
-    wait_until(h, screen, |h| {
-        h.query_by_role_and_label(Role::Button, screen).is_some()
-    });
-    h.get_by_role_and_label(Role::Button, screen).click();
-    h.step();
-}
-
-fn onboard(h: &mut Harness<'static, PasserelleApp>, name: &str) {
-    wait_until(h, "the name prompt", |h| {
-        h.query_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-            .is_some()
-    });
-    h.get_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-        .click();
-    h.step();
-    h.get_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-        .type_text(name);
-    h.step();
-    h.get_by_role_and_label(Role::Button, "Continuer").click();
-    wait_until(h, "the main screen", |h| h.state().is_ready());
-}
+use passerelle_app::PasserelleApp;
+use passerelle_core::model::{Group, MemberId};
 
 /// A new app with the example community loaded, `name` being its admin.
 fn example(dir: &std::path::Path, name: &str) -> Harness<'static, PasserelleApp> {
@@ -78,21 +21,6 @@ fn example(dir: &std::path::Path, name: &str) -> Harness<'static, PasserelleApp>
         h.state().view().is_some_and(|v| !v.posts.is_empty())
     });
     h
-}
-
-fn view(h: &Harness<'static, PasserelleApp>) -> Arc<CommunityView> {
-    h.state().view().expect("a community is shown").clone()
-}
-
-fn member_id(h: &Harness<'static, PasserelleApp>, name: &str) -> MemberId {
-    view(h)
-        .community
-        .members
-        .iter()
-        .find(|m| m.display_name == name)
-        .expect("the member is in the community")
-        .id
-        .clone()
 }
 
 fn group(h: &Harness<'static, PasserelleApp>, name: &str) -> Group {

@@ -2,66 +2,12 @@
 //! real nodes: profiles, invitations, and two apps joining and syncing over
 //! loopback.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
+use common::*;
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use passerelle_app::{AppConfig, PasserelleApp};
-use passerelle_core::NetOptions;
 use passerelle_core::model::ExchangeKind;
-
-type H = Harness<'static, PasserelleApp>;
-
-fn harness(dir: &std::path::Path) -> H {
-    // Confined to loopback, no mDNS: tests run in the host's namespace.
-    let config = AppConfig {
-        data_dir: dir.to_owned(),
-        net: NetOptions {
-            bind: Some([127, 0, 0, 1].into()),
-            mdns: false,
-        },
-    };
-    let app = PasserelleApp::new(config, Arc::new(|| {})).expect("the app starts");
-    Harness::builder()
-        .with_size([1200.0, 800.0])
-        .build_ui_state(|ui, app: &mut PasserelleApp| app.ui(ui), app)
-}
-
-/// Steps the UI until `done` holds: results from the node arrive asynchronously.
-fn wait_until(h: &mut H, what: &str, done: impl Fn(&H) -> bool) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}; error shown: {:?}",
-            h.state().error()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-}
-
-/// Opens a screen from the navigation.
-fn go(h: &mut H, screen: &str) {
-    wait_until(h, screen, |h| {
-        h.query_by_role_and_label(Role::Button, screen).is_some()
-    });
-    h.get_by_role_and_label(Role::Button, screen).click();
-    h.step();
-    h.step();
-}
-
-fn onboard(h: &mut H, name: &str) {
-    wait_until(h, "the name prompt", |h| {
-        h.query_by_role_and_label(Role::TextInput, "Votre prénom ou votre nom")
-            .is_some()
-    });
-    type_into(h, "Votre prénom ou votre nom", name);
-    press(h, "Continuer");
-    wait_until(h, "the main screen", |h| h.state().is_ready());
-}
 
 /// Clicks a button; two frames let panels drawn before it follow.
 fn press(h: &mut H, button: &str) {
