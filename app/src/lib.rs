@@ -540,7 +540,10 @@ impl PasserelleApp {
                     community: &id,
                     view: &view,
                     device: &device,
-                    me: view.member_for_device(&device),
+                    // A removed member's device acts as a visitor: no forms.
+                    me: view
+                        .member_for_device(&device)
+                        .filter(|m| m.is_active()),
                     fresh: self.fresh.unseen.get(&id).unwrap_or(&empty),
                     net: &self.net,
                 };
