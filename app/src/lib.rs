@@ -541,9 +541,7 @@ impl PasserelleApp {
                     view: &view,
                     device: &device,
                     // A removed member's device acts as a visitor: no forms.
-                    me: view
-                        .member_for_device(&device)
-                        .filter(|m| m.is_active()),
+                    me: view.member_for_device(&device).filter(|m| m.is_active()),
                     fresh: self.fresh.unseen.get(&id).unwrap_or(&empty),
                     net: &self.net,
                 };
