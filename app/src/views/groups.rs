@@ -478,24 +478,18 @@ impl GroupsPanel {
 
     fn delete_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
         let t = cx.lang.groups();
-        if !self.confirm_delete {
-            if ui.button(t.delete).clicked() {
-                self.confirm_delete = true;
-            }
-            return;
+        let words = super::DeleteWords {
+            delete: t.delete,
+            question: t.delete_question,
+            confirm: t.confirm_delete,
+            cancel: t.cancel,
+        };
+        if super::confirm_delete(ui, &mut self.confirm_delete, words) {
+            let command = Command::DeleteGroup {
+                id: group.id.clone(),
+            };
+            self.apply(cx, Pending::Delete, command);
         }
-        ui.label(RichText::new(t.delete_question).strong());
-        ui.horizontal(|ui| {
-            if ui.button(t.confirm_delete).clicked() {
-                let command = Command::DeleteGroup {
-                    id: group.id.clone(),
-                };
-                self.apply(cx, Pending::Delete, command);
-            }
-            if ui.button(t.cancel).clicked() {
-                self.confirm_delete = false;
-            }
-        });
     }
 }
 

@@ -184,3 +184,35 @@ impl Cx<'_> {
         });
     }
 }
+
+/// The words of a deletion that asks first.
+pub struct DeleteWords<'a> {
+    /// The first button ("Supprimer").
+    pub delete: &'a str,
+    /// What is asked once it is clicked.
+    pub question: &'a str,
+    /// The button that deletes ("Confirmer la suppression").
+    pub confirm: &'a str,
+    /// The button that gives up.
+    pub cancel: &'a str,
+}
+
+/// A delete button that asks for confirmation; `armed` remembers that it
+/// was clicked once. Returns true when the deletion is confirmed.
+pub fn confirm_delete(ui: &mut egui::Ui, armed: &mut bool, words: DeleteWords) -> bool {
+    if !*armed {
+        if ui.button(words.delete).clicked() {
+            *armed = true;
+        }
+        return false;
+    }
+    ui.label(egui::RichText::new(words.question).strong());
+    ui.horizontal(|ui| {
+        let confirmed = ui.button(words.confirm).clicked();
+        if ui.button(words.cancel).clicked() {
+            *armed = false;
+        }
+        confirmed
+    })
+    .inner
+}
