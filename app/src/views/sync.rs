@@ -385,16 +385,7 @@ impl SyncPanel {
                 cx.lang.date_time(at)
             );
             if let Some(record) = cx.net.peers.get(peer) {
-                let totals = &record.totals;
-                if totals.bytes_sent + totals.bytes_received > 0 {
-                    line = format!(
-                        "{line} · {} {} · {} {}",
-                        bytes(cx.lang, totals.bytes_sent),
-                        t.sent,
-                        bytes(cx.lang, totals.bytes_received),
-                        t.received
-                    );
-                }
+                add_totals(&mut line, cx.lang, record);
                 if let Some(e) = &record.last_error {
                     line = format!("{line} · {} {e}", t.ended_badly);
                 }
@@ -650,16 +641,7 @@ fn sessions_ui(ui: &mut egui::Ui, cx: &Cx) {
             );
         }
         if let Some(record) = cx.net.peers.get(peer) {
-            let totals = &record.totals;
-            if totals.bytes_sent + totals.bytes_received > 0 {
-                line = format!(
-                    "{line} · {} {} · {} {}",
-                    bytes(cx.lang, totals.bytes_sent),
-                    t.sent,
-                    bytes(cx.lang, totals.bytes_received),
-                    t.received
-                );
-            }
+            add_totals(&mut line, cx.lang, record);
         }
         ui.label(line);
     }
@@ -727,6 +709,20 @@ pub fn peer_name(view: &CommunityView, lang: Lang, peer: &str) -> String {
 }
 
 /// "12 octets", "3 Ko", "1 200 Ko".
+/// Appends "· 3 ko envoyés · 12 ko reçus" when anything was exchanged.
+fn add_totals(line: &mut String, lang: Lang, record: &crate::net::PeerRecord) {
+    let (t, totals) = (lang.sync(), &record.totals);
+    if totals.bytes_sent + totals.bytes_received > 0 {
+        *line = format!(
+            "{line} · {} {} · {} {}",
+            bytes(lang, totals.bytes_sent),
+            t.sent,
+            bytes(lang, totals.bytes_received),
+            t.received
+        );
+    }
+}
+
 fn bytes(lang: Lang, n: u64) -> String {
     let t = lang.sync();
     if n < 10_000 {
