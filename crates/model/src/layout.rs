@@ -180,6 +180,8 @@ impl Genesis {
 pub struct CommunityDocs {
     id: CommunityId,
     docs: BTreeMap<DocKind, AutoCommit>,
+    /// What commands are checked against, cached by community document heads.
+    pub(crate) rules: Option<std::sync::Arc<crate::command::Rules>>,
 }
 
 impl CommunityDocs {
@@ -232,6 +234,7 @@ impl CommunityDocs {
         Ok(Self {
             id: genesis.id,
             docs,
+            rules: None,
         })
     }
 
@@ -249,7 +252,11 @@ impl CommunityDocs {
                 field: "kind",
             });
         }
-        Ok(Self { id, docs })
+        Ok(Self {
+            id,
+            docs,
+            rules: None,
+        })
     }
 
     /// Adds a document received from a peer; it must be of its kind.
@@ -296,6 +303,13 @@ impl CommunityDocs {
     pub fn community(&self) -> &AutoCommit {
         // `from_docs` and `create` both guarantee the community document exists.
         &self.docs[&DocKind::Community]
+    }
+
+    /// The community document, for writing.
+    pub(crate) fn community_mut(&mut self) -> &mut AutoCommit {
+        self.docs
+            .get_mut(&DocKind::Community)
+            .expect("`from_docs` and `create` both guarantee the community document exists")
     }
 
     /// Sets the Automerge actor of every document.

@@ -8,13 +8,15 @@
 //! goes through the immutable [`view`] models, rebuilt only when the document
 //! heads change, with the [`search`] and [`matching`] indexes derived from them.
 //!
-//! This crate is pure: no IO, no clock, no randomness. Time and new ids are
-//! passed in by the caller, so every test here is deterministic.
+//! This crate is pure: no IO, no clock, no entropy (the [`generate`] module
+//! draws from a seeded generator). Time and new ids are passed in by the
+//! caller, so every test here is deterministic.
 #![warn(missing_docs)]
 
 pub mod command;
 pub mod demo;
 pub mod entities;
+pub mod generate;
 pub mod ics;
 pub mod ids;
 pub mod layout;

@@ -51,6 +51,73 @@ pub(super) fn put<T: Reconcile>(
     Ok(())
 }
 
+/// Writes one entry of a map inside an existing item (a reply, a vote, an
+/// RSVP), without reading the rest of the item: the cost of answering a
+/// long thread stays that of one entry.
+pub(super) fn put_entry<T: Reconcile>(
+    doc: &mut AutoCommit,
+    kind: DocKind,
+    (coll, what, id): (&'static str, &'static str, &str),
+    field: &'static str,
+    key: &str,
+    value: &T,
+) -> Result<()> {
+    let entries = entries_obj(doc, kind, (coll, what, id), field)?;
+    reconcile_prop(doc, &entries, key, value)?;
+    Ok(())
+}
+
+/// Removes one entry of a map inside an existing item.
+pub(super) fn remove_entry(
+    doc: &mut AutoCommit,
+    kind: DocKind,
+    (coll, what, id): (&'static str, &'static str, &str),
+    field: &'static str,
+    key: &str,
+) -> Result<()> {
+    use automerge::transaction::Transactable;
+    let entries = entries_obj(doc, kind, (coll, what, id), field)?;
+    if automerge::ReadDoc::get(doc, &entries, key)?.is_some() {
+        doc.delete(&entries, key)?;
+    }
+    Ok(())
+}
+
+/// Whether an item's map holds `key`.
+pub(super) fn has_entry(
+    doc: &AutoCommit,
+    kind: DocKind,
+    item: (&'static str, &'static str, &str),
+    field: &'static str,
+    key: &str,
+) -> Result<bool> {
+    let entries = entries_obj(doc, kind, item, field)?;
+    Ok(automerge::ReadDoc::get(doc, &entries, key)?.is_some())
+}
+
+fn entries_obj(
+    doc: &AutoCommit,
+    kind: DocKind,
+    (coll, what, id): (&'static str, &'static str, &str),
+    field: &'static str,
+) -> Result<automerge::ObjId> {
+    let obj = map_obj(doc, kind, coll)?;
+    let Some((_, item)) = automerge::ReadDoc::get(doc, &obj, id)? else {
+        return Err(CommandError::NotFound {
+            kind: what,
+            id: id.to_owned(),
+        });
+    };
+    match automerge::ReadDoc::get(doc, &item, field)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), entries)) => Ok(entries),
+        _ => Err(crate::layout::LayoutError::Missing {
+            doc: kind.as_str(),
+            field,
+        }
+        .into()),
+    }
+}
+
 pub(super) fn ensure_new(
     doc: &AutoCommit,
     kind: DocKind,
@@ -90,19 +157,49 @@ pub(super) struct Context {
     pub themes: Vec<Theme>,
 }
 
-impl Context {
-    pub fn read(docs: &CommunityDocs, author: &Author) -> Result<Self> {
-        let doc = docs.community();
+/// The parts of the community document every command is checked against,
+/// hydrated once per change of that document rather than once per command:
+/// most commands write to other documents, and hydrating every member on
+/// each command was most of a command's cost in a 50-member community.
+#[derive(Clone, Debug)]
+pub(crate) struct Rules {
+    pub(super) heads: Vec<automerge::ChangeHash>,
+    members: Vec<Member>,
+    categories: Vec<Category>,
+    themes: Vec<Theme>,
+}
+
+impl Rules {
+    fn read(doc: &mut AutoCommit) -> Result<Self> {
         let members: std::collections::BTreeMap<String, Member> =
-            hydrate_prop(doc, automerge::ROOT, "members")?;
-        let member = members
-            .into_values()
+            hydrate_prop(&*doc, automerge::ROOT, "members")?;
+        Ok(Self {
+            heads: doc.get_heads(),
+            members: members.into_values().collect(),
+            categories: hydrate_prop(&*doc, automerge::ROOT, "categories")?,
+            themes: hydrate_prop(&*doc, automerge::ROOT, "themes")?,
+        })
+    }
+}
+
+impl Context {
+    pub fn read(docs: &mut CommunityDocs, author: &Author) -> Result<Self> {
+        let heads = docs.community_mut().get_heads();
+        let rules = match docs.rules.take().filter(|r| r.heads == heads) {
+            Some(rules) => rules,
+            None => std::sync::Arc::new(Rules::read(docs.community_mut())?),
+        };
+        docs.rules = Some(rules.clone());
+        let member = rules
+            .members
+            .iter()
             .find(|m| m.has_device(&author.device) && m.is_active())
+            .cloned()
             .ok_or(CommandError::NotAMember)?;
         Ok(Self {
             member,
-            categories: hydrate_prop(doc, automerge::ROOT, "categories")?,
-            themes: hydrate_prop(doc, automerge::ROOT, "themes")?,
+            categories: rules.categories.clone(),
+            themes: rules.themes.clone(),
         })
     }
 

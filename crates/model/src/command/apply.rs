@@ -3,12 +3,14 @@
 use automerge::AutoCommit;
 use autosurgeon::{Text, hydrate_prop, reconcile_prop};
 
-use super::access::{Context, ensure_new, existing, get, put, remove};
+use super::access::{
+    Context, ensure_new, existing, get, has_entry, put, put_entry, remove, remove_entry,
+};
 use super::validate::{clean_contact, limit, optional, positive, required, tags, text_value};
 use super::{Command, CommandError, MAX_TEXT, MAX_TITLE, Result};
 use crate::entities::*;
 use crate::ids::Timestamp;
-use crate::layout::{DocKind, LayoutError, map_obj};
+use crate::layout::DocKind;
 use crate::normalize::slug;
 
 const C: DocKind = DocKind::Community;
@@ -310,10 +312,6 @@ pub(super) fn apply_to(
             kind,
             text,
         } => {
-            let e: Exchange = existing(doc, X, "exchanges", "échange", exchange.as_str())?;
-            if e.replies.contains_key(id.as_str()) {
-                return Err(CommandError::Duplicate(id.0));
-            }
             let reply = Reply {
                 id: id.clone(),
                 author: ctx.me(),
@@ -321,21 +319,11 @@ pub(super) fn apply_to(
                 text: limit("reply", &text, MAX_TEXT)?,
                 at: now,
             };
-            let obj = map_obj(doc, X, "exchanges")?;
-            let replies = match automerge::ReadDoc::get(doc, &obj, exchange.as_str())? {
-                Some((_, item)) => match automerge::ReadDoc::get(doc, &item, "replies")? {
-                    Some((_, replies)) => replies,
-                    None => {
-                        return Err(LayoutError::Missing {
-                            doc: "exchanges",
-                            field: "replies",
-                        }
-                        .into());
-                    }
-                },
-                None => unreachable!("the exchange was just read"),
-            };
-            reconcile_prop(doc, &replies, id.as_str(), &reply)?;
+            let item = ("exchanges", "échange", exchange.as_str());
+            if has_entry(doc, X, item, "replies", id.as_str())? {
+                return Err(CommandError::Duplicate(id.0));
+            }
+            put_entry(doc, X, item, "replies", id.as_str(), &reply)?;
             Ok(id.0)
         }
         DeleteExchange { id } => {
@@ -410,12 +398,9 @@ pub(super) fn apply_to(
             Ok(id.0)
         }
         Rsvp { event, answer } => {
-            let mut e: Event = existing(doc, A, "events", "event", event.as_str())?;
-            e.rsvps.insert(
-                ctx.member.id.0.clone(),
-                crate::entities::Rsvp { answer, at: now },
-            );
-            put(doc, A, "events", event.as_str(), &e)?;
+            let rsvp = crate::entities::Rsvp { answer, at: now };
+            let item = ("events", "event", event.as_str());
+            put_entry(doc, A, item, "rsvps", ctx.member.id.as_str(), &rsvp)?;
             Ok(event.0)
         }
         DeleteEvent { id } => {
@@ -450,9 +435,10 @@ pub(super) fn apply_to(
             Ok(id.0)
         }
         JoinGroup { group } => {
-            let mut g: Group = existing(doc, C, "groups", "group", group.as_str())?;
-            g.members.entry(ctx.member.id.0.clone()).or_insert(now);
-            put(doc, C, "groups", group.as_str(), &g)?;
+            let item = ("groups", "group", group.as_str());
+            if !has_entry(doc, C, item, "members", ctx.member.id.as_str())? {
+                put_entry(doc, C, item, "members", ctx.member.id.as_str(), &now)?;
+            }
             Ok(group.0)
         }
         LeaveGroup { group } => {
@@ -478,18 +464,17 @@ pub(super) fn apply_to(
             Ok(group.0)
         }
         PostInGroup { group, id, text } => {
-            let mut g: Group = existing(doc, C, "groups", "group", group.as_str())?;
-            if g.thread.contains_key(id.as_str()) {
-                return Err(CommandError::Duplicate(id.0));
-            }
             let message = Message {
                 id: id.clone(),
                 author: ctx.me(),
                 text: required("message", &text, MAX_TEXT)?,
                 at: now,
             };
-            g.thread.insert(id.0.clone(), message);
-            put(doc, C, "groups", group.as_str(), &g)?;
+            let item = ("groups", "group", group.as_str());
+            if has_entry(doc, C, item, "thread", id.as_str())? {
+                return Err(CommandError::Duplicate(id.0));
+            }
+            put_entry(doc, C, item, "thread", id.as_str(), &message)?;
             Ok(id.0)
         }
         SetNextMeeting { group, meeting } => {
@@ -538,15 +523,15 @@ pub(super) fn apply_to(
             Ok(idea.0)
         }
         Vote { idea } => {
-            let mut i: Idea = existing(doc, I, "ideas", "idea", idea.as_str())?;
-            i.votes.entry(ctx.member.id.0.clone()).or_insert(now);
-            put(doc, I, "ideas", idea.as_str(), &i)?;
+            let item = ("ideas", "idea", idea.as_str());
+            if !has_entry(doc, I, item, "votes", ctx.member.id.as_str())? {
+                put_entry(doc, I, item, "votes", ctx.member.id.as_str(), &now)?;
+            }
             Ok(idea.0)
         }
         Unvote { idea } => {
-            let mut i: Idea = existing(doc, I, "ideas", "idea", idea.as_str())?;
-            i.votes.remove(ctx.member.id.as_str());
-            put(doc, I, "ideas", idea.as_str(), &i)?;
+            let item = ("ideas", "idea", idea.as_str());
+            remove_entry(doc, I, item, "votes", ctx.member.id.as_str())?;
             Ok(idea.0)
         }
         DeleteIdea { id } => {
@@ -734,18 +719,17 @@ pub(super) fn apply_to(
             Ok(id.0)
         }
         AddComment { post, id, text } => {
-            let mut p: Post = existing(doc, F, "posts", "post", post.as_str())?;
-            if p.comments.contains_key(id.as_str()) {
-                return Err(CommandError::Duplicate(id.0));
-            }
             let comment = Comment {
                 id: id.clone(),
                 author: ctx.me(),
                 text: required("comment", &text, MAX_TEXT)?,
                 at: now,
             };
-            p.comments.insert(id.0.clone(), comment);
-            put(doc, F, "posts", post.as_str(), &p)?;
+            let item = ("posts", "post", post.as_str());
+            if has_entry(doc, F, item, "comments", id.as_str())? {
+                return Err(CommandError::Duplicate(id.0));
+            }
+            put_entry(doc, F, item, "comments", id.as_str(), &comment)?;
             Ok(id.0)
         }
         DeletePost { id } => {

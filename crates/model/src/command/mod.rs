@@ -14,6 +14,7 @@ use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
 use crate::layout::{CommunityDocs, DocKind, LayoutError, commit};
 
 use access::Context;
+pub(crate) use access::Rules;
 
 /// Longest title or name, in characters.
 pub const MAX_TITLE: usize = 200;
@@ -346,6 +347,7 @@ impl CommunityDocs {
         let message = command_name(&command);
         let ctx = Context::read(self, author)?;
         let kind = target(&command);
+        let keeps_rules = !changes_rules(&command);
         let doc = self.doc_mut(kind).ok_or(LayoutError::Missing {
             doc: kind.as_str(),
             field: "kind",
@@ -353,6 +355,14 @@ impl CommunityDocs {
         match apply::apply_to(doc, &ctx, command, now) {
             Ok(id) => {
                 commit(doc, message, now);
+                if kind == DocKind::Community && keeps_rules {
+                    // Our own change left members, categories and themes
+                    // as they were: the cached rules stay valid.
+                    let heads = self.community_mut().get_heads();
+                    if let Some(rules) = self.rules.as_mut() {
+                        std::sync::Arc::make_mut(rules).heads = heads;
+                    }
+                }
                 Ok(Outcome { doc: kind, id })
             }
             Err(e) => {
@@ -361,6 +371,23 @@ impl CommunityDocs {
             }
         }
     }
+}
+
+/// Whether a command changes what commands are checked against (members,
+/// their roles and devices, categories, themes).
+fn changes_rules(command: &Command) -> bool {
+    use Command::*;
+    matches!(
+        command,
+        UpdateCommunity { .. }
+            | AddCategory { .. }
+            | AddTheme { .. }
+            | AddMember { .. }
+            | UpdateProfile { .. }
+            | SetRole { .. }
+            | RemoveMember { .. }
+            | AdmitMember { .. }
+    )
 }
 
 /// The document a command writes to.
