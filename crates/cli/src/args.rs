@@ -48,8 +48,16 @@ pub enum Sub {
     },
     /// Prints this device's public key.
     Id,
-    /// Creates the example community; prints its id.
-    Demo,
+    /// Creates the example community; prints its id. With --size, generates
+    /// a community of realistic size instead (50 members, French content).
+    Demo {
+        /// month (about 8,000 changes), year or five-years.
+        #[arg(long)]
+        size: Option<passerelle_model::generate::Size>,
+        /// The generator's seed: the same seed gives the same community.
+        #[arg(long, default_value_t = 1, requires = "size")]
+        seed: u64,
+    },
     /// Communities on this device.
     Community {
         #[command(subcommand)]

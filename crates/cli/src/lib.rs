@@ -72,7 +72,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         cli.command,
         Sub::Init { .. }
             | Sub::Id
-            | Sub::Demo
+            | Sub::Demo { .. }
             | Sub::Community {
                 command: CommunityCmd::Create { .. }
             }
@@ -176,7 +176,21 @@ pub(crate) async fn dispatch(
             outln!(out, "{}", handle.device_key());
         }
         Sub::Id => outln!(out, "{}", handle.device_key()),
-        Sub::Demo => outln!(out, "{}", handle.load_example().await?),
+        Sub::Demo { size: None, .. } => outln!(out, "{}", handle.load_example().await?),
+        Sub::Demo {
+            size: Some(size),
+            seed,
+        } => {
+            let started = std::time::Instant::now();
+            let (id, changes) = handle.generate_community(size.plan(), seed).await?;
+            outln!(
+                err,
+                "Generated a {} community: {changes} changes in {:.1} s",
+                size.as_str(),
+                started.elapsed().as_secs_f64()
+            );
+            outln!(out, "{id}");
+        }
         Sub::Community { command } => match command {
             CommunityCmd::Create { name, description } => {
                 outln!(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::ActorId;
+use passerelle_model::generate::{self, Plan};
 use passerelle_model::layout::Genesis;
 use passerelle_model::matching::Match;
 use passerelle_model::search::Hit;
@@ -363,6 +364,53 @@ impl Handle {
                 now(),
                 &mut rng,
             )?;
+            s.add_community(docs)
+        })
+        .await?
+    }
+
+    /// Generates a community of realistic size (see
+    /// [`passerelle_model::generate`]) with this device's owner as its admin,
+    /// and keeps it. Generating runs off the node's task.
+    pub async fn generate_community(
+        &self,
+        plan: Plan,
+        seed: u64,
+    ) -> Result<(CommunityId, usize), CoreError> {
+        let profile = self.profile().await?.ok_or(CoreError::NoProfile)?;
+        let device = self.device.clone();
+        let generated = tokio::task::spawn_blocking(move || {
+            let mut generated = generate::generate(&plan, seed, &[device.clone()], now(), None)?;
+            // The admin is this device's owner, under their own name.
+            generated.docs.apply(
+                &passerelle_model::Author { device },
+                Command::UpdateProfile {
+                    display_name: Some(profile.display_name),
+                    skills: None,
+                    languages: None,
+                },
+                now(),
+            )?;
+            Ok::<_, CoreError>(generated)
+        })
+        .await
+        .map_err(|_| CoreError::Stopped)??;
+        let changes = generated.changes + 1;
+        let id = self.add_community_docs(generated.docs).await?;
+        Ok((id, changes))
+    }
+
+    /// Keeps a community built elsewhere (a generated one), written as one
+    /// snapshot per document. Its documents take this device's actor.
+    pub async fn add_community_docs(
+        &self,
+        mut docs: CommunityDocs,
+    ) -> Result<CommunityId, CoreError> {
+        self.call(move |s| {
+            if s.communities.contains_key(docs.id()) {
+                return Err(CoreError::AlreadyMember(docs.id().clone()));
+            }
+            docs.set_actor(&s.actor);
             s.add_community(docs)
         })
         .await?

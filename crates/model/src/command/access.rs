@@ -98,16 +98,10 @@ pub(super) fn has_entry(
 fn entries_obj(
     doc: &AutoCommit,
     kind: DocKind,
-    (coll, what, id): (&'static str, &'static str, &str),
+    item: (&'static str, &'static str, &str),
     field: &'static str,
 ) -> Result<automerge::ObjId> {
-    let obj = map_obj(doc, kind, coll)?;
-    let Some((_, item)) = automerge::ReadDoc::get(doc, &obj, id)? else {
-        return Err(CommandError::NotFound {
-            kind: what,
-            id: id.to_owned(),
-        });
-    };
+    let item = item_obj(doc, kind, item)?;
     match automerge::ReadDoc::get(doc, &item, field)? {
         Some((automerge::Value::Object(automerge::ObjType::Map), entries)) => Ok(entries),
         _ => Err(crate::layout::LayoutError::Missing {
@@ -116,6 +110,47 @@ fn entries_obj(
         }
         .into()),
     }
+}
+
+/// The object of an existing item.
+fn item_obj(
+    doc: &AutoCommit,
+    kind: DocKind,
+    (coll, what, id): (&'static str, &'static str, &str),
+) -> Result<automerge::ObjId> {
+    let obj = map_obj(doc, kind, coll)?;
+    match automerge::ReadDoc::get(doc, &obj, id)? {
+        Some((_, item)) => Ok(item),
+        None => Err(CommandError::NotFound {
+            kind: what,
+            id: id.to_owned(),
+        }),
+    }
+}
+
+/// Reads one field of an existing item.
+pub(super) fn get_field<T: Hydrate>(
+    doc: &AutoCommit,
+    kind: DocKind,
+    item: (&'static str, &'static str, &str),
+    field: &'static str,
+) -> Result<T> {
+    let item = item_obj(doc, kind, item)?;
+    Ok(hydrate_prop(doc, &item, field)?)
+}
+
+/// Writes one field of an existing item, leaving the rest (a long thread,
+/// many replies) unread.
+pub(super) fn put_field<T: Reconcile>(
+    doc: &mut AutoCommit,
+    kind: DocKind,
+    item: (&'static str, &'static str, &str),
+    field: &'static str,
+    value: &T,
+) -> Result<()> {
+    let item = item_obj(doc, kind, item)?;
+    reconcile_prop(doc, &item, field, value)?;
+    Ok(())
 }
 
 pub(super) fn ensure_new(

@@ -4,7 +4,8 @@ use automerge::AutoCommit;
 use autosurgeon::{Text, hydrate_prop, reconcile_prop};
 
 use super::access::{
-    Context, ensure_new, existing, get, has_entry, put, put_entry, remove, remove_entry,
+    Context, ensure_new, existing, get, get_field, has_entry, put, put_entry, put_field, remove,
+    remove_entry,
 };
 use super::validate::{clean_contact, limit, optional, positive, required, tags, text_value};
 use super::{Command, CommandError, MAX_TEXT, MAX_TITLE, Result};
@@ -295,15 +296,15 @@ pub(super) fn apply_to(
             Ok(id.0)
         }
         SetExchangeStatus { id, status } => {
-            let mut e: Exchange = existing(doc, X, "exchanges", "échange", id.as_str())?;
+            let item = ("exchanges", "échange", id.as_str());
             // Whoever replied may also mark it in progress or done: the exchange is theirs too.
-            let replied = e.replies.values().any(|r| r.author == ctx.member.id);
-            if !replied {
-                ctx.may_edit(&e.author)?;
+            let replies: std::collections::BTreeMap<String, Reply> =
+                get_field(doc, X, item, "replies")?;
+            if !replies.values().any(|r| r.author == ctx.member.id) {
+                ctx.may_edit(&get_field(doc, X, item, "author")?)?;
             }
-            e.status = status;
-            e.updated_at = now;
-            put(doc, X, "exchanges", id.as_str(), &e)?;
+            put_field(doc, X, item, "status", &status)?;
+            put_field(doc, X, item, "updated_at", &now)?;
             Ok(id.0)
         }
         ReplyToExchange {
@@ -478,7 +479,6 @@ pub(super) fn apply_to(
             Ok(id.0)
         }
         SetNextMeeting { group, meeting } => {
-            let mut g: Group = existing(doc, C, "groups", "group", group.as_str())?;
             let meeting = match meeting {
                 Some(m) => Some(Meeting {
                     at: m.at,
@@ -486,8 +486,8 @@ pub(super) fn apply_to(
                 }),
                 None => None,
             };
-            g.next_meeting = meeting;
-            put(doc, C, "groups", group.as_str(), &g)?;
+            let item = ("groups", "group", group.as_str());
+            put_field(doc, C, item, "next_meeting", &meeting)?;
             Ok(group.0)
         }
         DeleteGroup { id } => {
