@@ -1,0 +1,314 @@
+//! Passerelle's performance scenarios (see docs/PERFORMANCE.md): each one
+//! runs real nodes on real data directories and returns figures for the
+//! report `passerelle-bench` prints.
+
+use serde::Serialize;
+
+pub mod fixture;
+pub mod local;
+pub mod rencontre;
+pub mod sync;
+pub mod ui_frame;
+
+/// How many repetitions each scenario makes.
+#[derive(Clone, Copy, Debug)]
+pub struct Effort {
+    /// Fewer repetitions: the whole report in a few minutes.
+    pub quick: bool,
+}
+
+impl Effort {
+    /// `full` repetitions, or `quick` ones with `--quick`.
+    pub fn reps(self, full: usize, quick: usize) -> usize {
+        if self.quick { quick } else { full }
+    }
+}
+
+/// A device with a `month` community meets one holding its first 90 %.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Meeting {
+    /// Changes the second device lacks.
+    pub changes: u64,
+    /// Connection to equal heads on disk on both sides, median (ms).
+    pub ms_p50: f64,
+    /// Bytes sent both ways over the connection.
+    pub bytes: u64,
+    /// Plain automerge sync of the same documents in memory, median (ms).
+    pub baseline_ms_p50: f64,
+    /// Bytes of the automerge sync messages of that baseline.
+    pub baseline_bytes: u64,
+}
+
+/// The same two devices meet again, already in sync.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Reconnect {
+    /// Median time of the session (ms).
+    pub ms_p50: f64,
+    /// Bytes sent both ways.
+    pub bytes: u64,
+}
+
+/// Cold start to the first hydrated view, per size (ms).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Open {
+    /// A `month` community.
+    pub month_ms: f64,
+    /// A `year` community.
+    pub year_ms: f64,
+    /// A `five-years` community.
+    pub five_years_ms: f64,
+}
+
+/// The Grande Rencontre: nodes adding ideas, meeting in pairs until equal.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Rencontre {
+    /// Nodes taking part.
+    pub nodes: u64,
+    /// Rounds of pairwise meetings until every node holds the same heads.
+    pub rounds: u64,
+    /// Bytes sent over every meeting.
+    pub bytes_total: u64,
+    /// Time of all the rounds (ms).
+    pub ms: f64,
+}
+
+/// On-disk size of a `year` community.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Disk {
+    /// Bytes of its data directory's community files.
+    pub bytes: u64,
+    /// Bytes of automerge `save()` of the same documents.
+    pub automerge_save_bytes: u64,
+}
+
+/// Every figure of one run, in the shape `--json` prints.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub meeting: Meeting,
+    pub reconnect_in_sync: Reconnect,
+    pub open: Open,
+    pub search_ms_p50: f64,
+    pub match_ms_p50: f64,
+    pub ui_frame_ms_p50: f64,
+    pub ui_frame_ms_p99: f64,
+    pub rss_year_mb: f64,
+    pub rencontre: Rencontre,
+    pub disk: Disk,
+}
+
+/// One line of the table: a figure, its value and its target.
+pub struct Line {
+    pub name: &'static str,
+    pub value: String,
+    pub target: &'static str,
+    pub met: bool,
+}
+
+impl Report {
+    /// The figures with their targets (docs/PERFORMANCE.md).
+    pub fn lines(&self) -> Vec<Line> {
+        let m = &self.meeting;
+        let r = &self.reconnect_in_sync;
+        let ms = |v: f64| format!("{v:.2} ms");
+        let line = |name, value, target, met| Line {
+            name,
+            value,
+            target,
+            met,
+        };
+        vec![
+            line("meeting.changes", m.changes.to_string(), "", true),
+            line(
+                "meeting.ms_p50",
+                ms(m.ms_p50),
+                "< 300 ms and <= 2 x baseline",
+                m.ms_p50 < 300.0 && m.ms_p50 <= 2.0 * m.baseline_ms_p50,
+            ),
+            line(
+                "meeting.bytes",
+                m.bytes.to_string(),
+                "<= 1.2 x baseline bytes",
+                m.bytes as f64 <= 1.2 * m.baseline_bytes as f64,
+            ),
+            line("meeting.baseline_ms_p50", ms(m.baseline_ms_p50), "", true),
+            line(
+                "meeting.baseline_bytes",
+                m.baseline_bytes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "reconnect_in_sync.ms_p50",
+                ms(r.ms_p50),
+                "< 50 ms",
+                r.ms_p50 < 50.0,
+            ),
+            line(
+                "reconnect_in_sync.bytes",
+                r.bytes.to_string(),
+                "< 1,024",
+                r.bytes < 1024,
+            ),
+            line("open.month_ms", ms(self.open.month_ms), "", true),
+            line(
+                "open.year_ms",
+                ms(self.open.year_ms),
+                "< 1,000 ms",
+                self.open.year_ms < 1000.0,
+            ),
+            line(
+                "open.five_years_ms",
+                ms(self.open.five_years_ms),
+                "< 3,000 ms",
+                self.open.five_years_ms < 3000.0,
+            ),
+            line(
+                "search_ms_p50",
+                ms(self.search_ms_p50),
+                "< 10 ms",
+                self.search_ms_p50 < 10.0,
+            ),
+            line(
+                "match_ms_p50",
+                ms(self.match_ms_p50),
+                "< 10 ms",
+                self.match_ms_p50 < 10.0,
+            ),
+            line(
+                "ui_frame_ms_p50",
+                ms(self.ui_frame_ms_p50),
+                "< 4 ms",
+                self.ui_frame_ms_p50 < 4.0,
+            ),
+            line(
+                "ui_frame_ms_p99",
+                ms(self.ui_frame_ms_p99),
+                "< 16 ms",
+                self.ui_frame_ms_p99 < 16.0,
+            ),
+            line(
+                "rss_year_mb",
+                format!("{:.1} MB", self.rss_year_mb),
+                "< 250 MB",
+                self.rss_year_mb < 250.0,
+            ),
+            line(
+                "rencontre.nodes",
+                self.rencontre.nodes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "rencontre.rounds",
+                self.rencontre.rounds.to_string(),
+                "<= 10",
+                self.rencontre.rounds <= 10,
+            ),
+            line(
+                "rencontre.bytes_total",
+                self.rencontre.bytes_total.to_string(),
+                "",
+                true,
+            ),
+            line("rencontre.ms", ms(self.rencontre.ms), "", true),
+            line(
+                "disk.bytes",
+                self.disk.bytes.to_string(),
+                "<= 1.5 x automerge save",
+                self.disk.bytes as f64 <= 1.5 * self.disk.automerge_save_bytes as f64,
+            ),
+            line(
+                "disk.automerge_save_bytes",
+                self.disk.automerge_save_bytes.to_string(),
+                "",
+                true,
+            ),
+        ]
+    }
+
+    /// The report as a table (Markdown, as pasted in docs/PERFORMANCE.md).
+    pub fn table(&self) -> String {
+        let mut out = String::from("| figure | value | target | met |\n|---|---:|---|---|\n");
+        for l in self.lines() {
+            let met = if l.target.is_empty() {
+                ""
+            } else if l.met {
+                "yes"
+            } else {
+                "**no**"
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {met} |\n",
+                l.name, l.value, l.target
+            ));
+        }
+        out
+    }
+}
+
+/// The `p`-th percentile (0–100) of some durations in ms, nearest rank.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Milliseconds since `start`.
+pub fn ms_since(start: std::time::Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&[3.0], 99.0), 3.0);
+    }
+
+    #[test]
+    fn the_json_report_has_exactly_the_documented_fields() {
+        let json = serde_json::to_value(Report::default()).unwrap();
+        let mut fields = Vec::new();
+        for (key, value) in json.as_object().unwrap() {
+            match value.as_object() {
+                Some(inner) => fields.extend(inner.keys().map(|k| format!("{key}.{k}"))),
+                None => fields.push(key.clone()),
+            }
+        }
+        fields.sort();
+        let mut expected = vec![
+            "meeting.changes",
+            "meeting.ms_p50",
+            "meeting.bytes",
+            "meeting.baseline_ms_p50",
+            "meeting.baseline_bytes",
+            "reconnect_in_sync.ms_p50",
+            "reconnect_in_sync.bytes",
+            "open.month_ms",
+            "open.year_ms",
+            "open.five_years_ms",
+            "search_ms_p50",
+            "match_ms_p50",
+            "ui_frame_ms_p50",
+            "ui_frame_ms_p99",
+            "rss_year_mb",
+            "rencontre.nodes",
+            "rencontre.rounds",
+            "rencontre.bytes_total",
+            "rencontre.ms",
+            "disk.bytes",
+            "disk.automerge_save_bytes",
+        ];
+        expected.sort();
+        assert_eq!(fields, expected);
+    }
+}

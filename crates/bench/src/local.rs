@@ -1,0 +1,202 @@
+//! Scenarios on one device: opening, searching, matching, memory, disk.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use passerelle_core::Handle;
+use passerelle_core::model::generate::Size;
+use passerelle_core::model::{Command, CommunityId, ExchangeKind, ExchangeMode, matching};
+
+use crate::fixture::{self, copy_dir, dir_bytes, start};
+use crate::{Disk, Effort, Open, ms_since, percentile};
+
+/// The one community a fixture's device holds.
+async fn only_community(handle: &Handle) -> Result<CommunityId> {
+    let list = handle.communities().await?;
+    Ok(list
+        .first()
+        .context("the fixture holds no community")?
+        .id
+        .clone())
+}
+
+/// Cold start of a node on a copy of `template` until its first hydrated
+/// view, in ms.
+async fn open_once(template: &Path) -> Result<f64> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("device");
+    copy_dir(template, &dir)?;
+    let started = Instant::now();
+    let node = start(&dir)?;
+    let handle = node.handle();
+    let id = only_community(&handle).await?;
+    let view = handle.view(&id).await?;
+    let ms = ms_since(started);
+    anyhow::ensure!(!view.exchanges.is_empty(), "the view is empty");
+    node.shutdown().await;
+    Ok(ms)
+}
+
+/// Cold start to the first hydrated view models, for each size.
+pub async fn open(effort: Effort) -> Result<Open> {
+    let mut medians = Vec::new();
+    for size in Size::ALL {
+        let template = fixture::single(size).await?;
+        let mut times = Vec::new();
+        for _ in 0..effort.reps(7, 3) {
+            times.push(open_once(&template).await?);
+        }
+        medians.push(percentile(&times, 50.0));
+    }
+    Ok(Open {
+        month_ms: medians[0],
+        year_ms: medians[1],
+        five_years_ms: medians[2],
+    })
+}
+
+/// What members type in the search box.
+const QUERIES: &[&str] = &[
+    "vélo",
+    "cuisine",
+    "cv",
+    "jardin",
+    "anglais",
+    "réparer",
+    "garde",
+    "informatique",
+    "danse",
+    "pain",
+    "entretien",
+    "compost",
+    "caf",
+    "perceuse",
+    "salsa",
+    "bus",
+    "ordi",
+    "tomates",
+];
+
+/// Search (a query against the community's index, through the node, as the
+/// app asks it) and matching (all suggestions recomputed, as after a change)
+/// on a `year` community; medians in ms.
+pub async fn queries(effort: Effort) -> Result<(f64, f64)> {
+    let template = fixture::single(Size::Year).await?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("device");
+    copy_dir(&template, &dir)?;
+    let node = start(&dir)?;
+    let handle = node.handle();
+    let id = only_community(&handle).await?;
+    // The index is built once per change of the documents.
+    handle.search(&id, "vélo").await?;
+    let mut search = Vec::new();
+    for _ in 0..effort.reps(20, 5) {
+        for query in QUERIES {
+            let started = Instant::now();
+            let hits = handle.search(&id, query).await?;
+            search.push(ms_since(started));
+            std::hint::black_box(hits);
+        }
+    }
+    let view = handle.view(&id).await?;
+    let mut matches = Vec::new();
+    for _ in 0..effort.reps(30, 8) {
+        let started = Instant::now();
+        let found = matching::suggest_matches(&view.exchanges);
+        matches.push(ms_since(started));
+        anyhow::ensure!(!found.is_empty(), "no match found in a year of échanges");
+    }
+    node.shutdown().await;
+    Ok((percentile(&search, 50.0), percentile(&matches, 50.0)))
+}
+
+/// Resident memory of a fresh process after opening a `year` community, in MB.
+pub async fn rss_year() -> Result<f64> {
+    let template = fixture::single(Size::Year).await?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("device");
+    copy_dir(&template, &dir)?;
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .arg("--rss-probe")
+        .arg(&dir)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "the memory probe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?.trim().parse()?)
+}
+
+/// Opens `dir` as the app does (node, first view, search index, matches)
+/// and returns this process's resident memory in MB.
+pub async fn rss_probe(dir: &Path) -> Result<f64> {
+    let node = start(dir)?;
+    let handle = node.handle();
+    let id = only_community(&handle).await?;
+    handle.view(&id).await?;
+    handle.search(&id, "vélo").await?;
+    handle.matches(&id).await?;
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .context("no VmRSS in /proc/self/status")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    node.shutdown().await;
+    Ok(kb / 1024.0)
+}
+
+/// On-disk size of a `year` community that keeps being used (a few hundred
+/// more commands, written one chunk each, compacted as they pile up),
+/// against automerge `save()` of the same documents.
+pub async fn disk() -> Result<Disk> {
+    let template = fixture::single(Size::Year).await?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("device");
+    copy_dir(&template, &dir)?;
+    let node = start(&dir)?;
+    let handle = node.handle();
+    let id = only_community(&handle).await?;
+    for i in 0..200 {
+        handle
+            .apply(
+                &id,
+                Command::AddExchange {
+                    id: handle.new_id(),
+                    kind: if i % 2 == 0 {
+                        ExchangeKind::Offer
+                    } else {
+                        ExchangeKind::Need
+                    },
+                    title: format!("Coup de main n°{i}"),
+                    description: "Pour le déménagement de la salle associative.".into(),
+                    category: "autre".into(),
+                    mode: ExchangeMode::CoupDeMain,
+                    place: None,
+                },
+            )
+            .await?;
+    }
+    node.shutdown().await;
+    let community = dir.join("communities").join(id.as_str());
+    let bytes = dir_bytes(&community);
+    let mut save = 0;
+    for entry in std::fs::read_dir(&community)? {
+        let doc_dir = entry?.path();
+        let mut doc = automerge::AutoCommit::new();
+        for file in std::fs::read_dir(&doc_dir)? {
+            doc.load_incremental(&std::fs::read(file?.path())?)?;
+        }
+        save += doc.save().len() as u64;
+    }
+    Ok(Disk {
+        bytes,
+        automerge_save_bytes: save,
+    })
+}
