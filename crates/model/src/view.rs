@@ -69,10 +69,10 @@ pub struct CommunityView {
 /// Heads of every document of a community: the cache key of derived data.
 pub type Heads = Vec<(DocKind, Vec<ChangeHash>)>;
 
-impl CommunityView {
+impl CommunityPart {
     /// The member owning this device, if any (removed members included).
     pub fn member_for_device(&self, device: &DeviceKey) -> Option<&Member> {
-        self.community.members.iter().find(|m| m.has_device(device))
+        self.members.iter().find(|m| m.has_device(device))
     }
 
     /// Whether this device belongs to a member who was not removed: the
@@ -80,6 +80,19 @@ impl CommunityView {
     pub fn is_active_device(&self, device: &DeviceKey) -> bool {
         self.member_for_device(device)
             .is_some_and(Member::is_active)
+    }
+}
+
+impl CommunityView {
+    /// The member owning this device, if any (removed members included).
+    pub fn member_for_device(&self, device: &DeviceKey) -> Option<&Member> {
+        self.community.member_for_device(device)
+    }
+
+    /// Whether this device belongs to a member who was not removed: the
+    /// membership gate of sync.
+    pub fn is_active_device(&self, device: &DeviceKey) -> bool {
+        self.community.is_active_device(device)
     }
 
     /// A member by id.
@@ -282,6 +295,22 @@ impl ViewCache {
         });
         self.view = Some(view.clone());
         Ok(view)
+    }
+
+    /// The community document's part alone (members, settings), without
+    /// hydrating the collections: what the membership gate needs on every
+    /// sync message.
+    pub fn community(
+        &mut self,
+        docs: &mut CommunityDocs,
+    ) -> Result<Arc<CommunityPart>, LayoutError> {
+        let id = docs.id().clone();
+        refresh(
+            &mut self.community,
+            docs.doc_mut(DocKind::Community),
+            |d| community_part(d, &id),
+            || unreachable!("the community document is always present"),
+        )
     }
 
     /// The search index of the current view.
