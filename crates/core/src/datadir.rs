@@ -86,6 +86,11 @@ impl DataDir {
         self.root.join("communities")
     }
 
+    /// Hydrated views kept between runs (a cache: see `viewstore`).
+    pub fn views_dir(&self) -> PathBuf {
+        self.root.join("views")
+    }
+
     /// Per-peer sync states.
     pub fn peers_dir(&self) -> PathBuf {
         self.root.join("peers")

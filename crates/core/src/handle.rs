@@ -84,6 +84,9 @@ pub struct CommunitySummary {
     pub heads: Vec<String>,
 }
 
+/// Idle time after which hydrated views are written to disk.
+const KEEP_VIEWS_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub(crate) type Job = Box<dyn FnOnce(&mut State) + Send>;
 
 /// A cheap, cloneable way to talk to the node's actor.
@@ -195,9 +198,16 @@ impl Node {
         state.load_all()?;
         let (jobs, mut queue) = mpsc::channel::<Job>(64);
         let task = tokio::spawn(async move {
-            while let Some(job) = queue.recv().await {
-                job(&mut state);
+            // Views hydrated meanwhile are kept on disk once the node has
+            // been idle a moment, and when it stops.
+            loop {
+                match tokio::time::timeout(KEEP_VIEWS_AFTER, queue.recv()).await {
+                    Ok(Some(job)) => job(&mut state),
+                    Ok(None) => break,
+                    Err(_idle) => state.save_views(),
+                }
             }
+            state.save_views();
         });
         Ok(Node {
             handle: Handle {

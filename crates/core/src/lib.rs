@@ -17,6 +17,7 @@ mod network;
 mod node;
 mod peers;
 mod store;
+mod viewstore;
 
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};

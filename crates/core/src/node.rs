@@ -76,11 +76,26 @@ impl State {
     ) -> Result<Loaded, String> {
         let mut docs = BTreeMap::new();
         let mut files = BTreeMap::new();
-        for kind in DocKind::ALL {
-            let stored = self
-                .store
-                .load_doc(id, kind, quarantined)
-                .map_err(|e| e.to_string())?;
+        // Documents load independently: on several cores at once.
+        let results = std::thread::scope(|scope| {
+            let loads: Vec<_> = DocKind::ALL
+                .map(|kind| {
+                    scope.spawn(move || {
+                        let mut quarantined = Vec::new();
+                        let stored = self.store.load_doc(id, kind, &mut quarantined);
+                        (kind, stored, quarantined)
+                    })
+                })
+                .into_iter()
+                .collect();
+            loads
+                .into_iter()
+                .map(|load| load.join().expect("loading a document does not panic"))
+                .collect::<Vec<_>>()
+        });
+        for (kind, stored, moved) in results {
+            quarantined.extend(moved);
+            let stored = stored.map_err(|e| e.to_string())?;
             let Some(stored) = stored else { continue };
             if let Err(e) = check_kind(&stored.doc, kind) {
                 if kind == DocKind::Community {
@@ -104,13 +119,15 @@ impl State {
         let mut docs = CommunityDocs::from_docs(id.clone(), docs).map_err(|e| e.to_string())?;
         docs.set_actor(&self.actor);
         let saved = docs.heads().into_iter().collect();
-        Ok(Loaded {
+        let mut loaded = Loaded {
             docs,
             saved,
             files,
             partial: BTreeMap::new(),
             cache: ViewCache::default(),
-        })
+        };
+        crate::viewstore::load(&self.dir, id, &mut loaded);
+        Ok(loaded)
     }
 
     /// Writes a whole new community to disk and keeps it loaded.

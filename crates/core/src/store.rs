@@ -140,10 +140,20 @@ impl Store {
                 Err("empty file".to_owned())
             } else {
                 // Parse it alone first, so a chunk failing half-way never
-                // leaves part of itself in the document.
-                passerelle_model::layout::new_doc()
+                // leaves part of itself in the document. The first file
+                // parsed alone is the document: loading it twice would
+                // double the cost of opening a big snapshot.
+                let mut alone = passerelle_model::layout::new_doc();
+                alone
                     .load_incremental(&bytes)
-                    .and_then(|_| doc.load_incremental(&bytes))
+                    .and_then(|_| {
+                        if files.is_empty() {
+                            doc = alone;
+                            Ok(0)
+                        } else {
+                            doc.load_incremental(&bytes)
+                        }
+                    })
                     .map_err(|e| e.to_string())
             };
             match result {

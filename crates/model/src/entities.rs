@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{DeviceKey, DocumentId, ItemId, MemberId, Timestamp};
 
@@ -21,10 +21,15 @@ fn text_str<S: serde::Serializer>(text: &Text, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_str(text.as_str())
 }
 
+/// Reads back a string written by [`text_str`].
+fn str_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+    String::deserialize(d).map(|s| Text::with_value(&s))
+}
+
 macro_rules! unit_enum {
     ($(#[$doc:meta])* $name:ident $human:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Reconcile, Hydrate, Serialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Reconcile, Hydrate, Serialize, Deserialize)]
         pub enum $name {
             $($(#[$vdoc])* #[autosurgeon(rename = $text)] #[serde(rename = $text)] $variant),+
         }
@@ -149,7 +154,7 @@ unit_enum!(
 );
 
 /// A label the community uses to sort échanges (cuisine, jardinage...).
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Category {
     /// Stable slug, e.g. `jardinage`.
     #[key]
@@ -159,7 +164,7 @@ pub struct Category {
 }
 
 /// One item of the community's theme typology (seed 002: seven themes).
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Theme {
     /// Stable slug.
     #[key]
@@ -169,7 +174,7 @@ pub struct Theme {
 }
 
 /// A device linked to a member.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Device {
     /// When it was linked.
     pub added_at: Timestamp,
@@ -178,7 +183,7 @@ pub struct Device {
 }
 
 /// A person in the community.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Member {
     /// Stable id.
     pub id: MemberId,
@@ -215,7 +220,7 @@ impl Member {
 ///
 /// Any member device can admit the holder of the secret, since every device
 /// holds this record; the secret itself is never stored.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Invite {
     /// Stable id, also carried by the ticket.
     pub id: ItemId,
@@ -236,7 +241,7 @@ pub struct Invite {
 }
 
 /// Why an invite does not admit anyone (any more).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InviteRefusal {
     /// No invite with this id and secret (a typo, a forged or foreign ticket).
@@ -280,7 +285,7 @@ impl std::fmt::Display for InviteRefusal {
 }
 
 /// A message in a group's discussion thread.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Message {
     /// Stable id.
     pub id: ItemId,
@@ -293,7 +298,7 @@ pub struct Message {
 }
 
 /// The next time a group meets.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Meeting {
     /// Start time.
     pub at: Timestamp,
@@ -302,7 +307,7 @@ pub struct Meeting {
 }
 
 /// A thematic group or a small circle with a facilitator.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Group {
     /// Stable id.
     pub id: ItemId,
@@ -311,7 +316,7 @@ pub struct Group {
     /// Theme id from the typology, if any.
     pub theme: Option<String>,
     /// What the group is about.
-    #[serde(serialize_with = "text_str")]
+    #[serde(serialize_with = "text_str", deserialize_with = "str_text")]
     pub description: Text,
     /// Members and when they joined.
     pub members: BTreeMap<String, Timestamp>,
@@ -328,7 +333,7 @@ pub struct Group {
 }
 
 /// How to reach an annuaire entry.
-#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Contact {
     /// E-mail address.
     pub email: Option<String>,
@@ -339,7 +344,7 @@ pub struct Contact {
 }
 
 /// An entry of the annuaire: a person, an organisation or a place.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Actor {
     /// Stable id.
     pub id: ItemId,
@@ -348,7 +353,7 @@ pub struct Actor {
     /// Name.
     pub name: String,
     /// Free description.
-    #[serde(serialize_with = "text_str")]
+    #[serde(serialize_with = "text_str", deserialize_with = "str_text")]
     pub description: Text,
     /// How to reach it.
     pub contact: Contact,
@@ -363,7 +368,7 @@ pub struct Actor {
 }
 
 /// A relation between two annuaire entries ("accueille", "partenaire de").
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Link {
     /// Stable id.
     pub id: ItemId,
@@ -376,7 +381,7 @@ pub struct Link {
 }
 
 /// A reply to an échange.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Reply {
     /// Stable id.
     pub id: ItemId,
@@ -391,7 +396,7 @@ pub struct Reply {
 }
 
 /// An offer or a need.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Exchange {
     /// Stable id.
     pub id: ItemId,
@@ -400,7 +405,7 @@ pub struct Exchange {
     /// Short title ("Réparer mon vélo").
     pub title: String,
     /// Details.
-    #[serde(serialize_with = "text_str")]
+    #[serde(serialize_with = "text_str", deserialize_with = "str_text")]
     pub description: Text,
     /// Category id.
     pub category: String,
@@ -421,7 +426,7 @@ pub struct Exchange {
 }
 
 /// One member's answer to an event.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Rsvp {
     /// The answer.
     pub answer: RsvpAnswer,
@@ -430,14 +435,14 @@ pub struct Rsvp {
 }
 
 /// An event of the agenda.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Event {
     /// Stable id.
     pub id: ItemId,
     /// Title.
     pub title: String,
     /// Details.
-    #[serde(serialize_with = "text_str")]
+    #[serde(serialize_with = "text_str", deserialize_with = "str_text")]
     pub description: Text,
     /// Start.
     pub start: Timestamp,
@@ -466,12 +471,12 @@ impl Event {
 }
 
 /// An idea from a workshop table.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Idea {
     /// Stable id.
     pub id: ItemId,
     /// The idea.
-    #[serde(serialize_with = "text_str")]
+    #[serde(serialize_with = "text_str", deserialize_with = "str_text")]
     pub text: Text,
     /// Theme id from the typology, if sorted.
     pub theme: Option<String>,
@@ -486,7 +491,7 @@ pub struct Idea {
 }
 
 /// A section of a savoirs sheet.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Section {
     /// Stable id, so concurrent inserts and edits keep their place.
     #[key]
@@ -494,12 +499,12 @@ pub struct Section {
     /// Heading.
     pub heading: String,
     /// Body, edited by many.
-    #[serde(serialize_with = "text_str")]
+    #[serde(serialize_with = "text_str", deserialize_with = "str_text")]
     pub body: Text,
 }
 
 /// A collaborative sheet: a project sheet, a how-to, a roadmap.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Sheet {
     /// Stable id.
     pub id: ItemId,
@@ -516,7 +521,7 @@ pub struct Sheet {
 }
 
 /// A comment under a post.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Comment {
     /// Stable id.
     pub id: ItemId,
@@ -529,12 +534,12 @@ pub struct Comment {
 }
 
 /// An announcement in the fil.
-#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Post {
     /// Stable id.
     pub id: ItemId,
     /// The announcement.
-    #[serde(serialize_with = "text_str")]
+    #[serde(serialize_with = "text_str", deserialize_with = "str_text")]
     pub text: Text,
     /// Who posted it.
     pub author: MemberId,
@@ -545,7 +550,7 @@ pub struct Post {
 }
 
 /// The ids of a community's collection documents.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct DocumentIds {
     /// Échanges.
     pub exchanges: DocumentId,

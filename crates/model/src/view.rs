@@ -10,16 +10,16 @@ use std::sync::Arc;
 
 use automerge::{AutoCommit, ChangeHash, ROOT};
 use autosurgeon::{Hydrate, Text, hydrate_prop};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::entities::*;
 use crate::ids::{CommunityId, DeviceKey, MemberId, Timestamp};
 use crate::layout::{CommunityDocs, DocKind, LayoutError};
-use crate::matching::{Match, suggest_matches};
+use crate::matching::{Match, Matcher};
 use crate::search::SearchIndex;
 
 /// What the community document holds.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CommunityPart {
     /// Community id.
     pub id: CommunityId,
@@ -141,6 +141,36 @@ pub struct ViewCache {
     view: Option<Arc<CommunityView>>,
     search: Option<(Heads, Arc<SearchIndex>)>,
     matches: Option<(Heads, Arc<Vec<Match>>)>,
+    matcher: Matcher,
+    /// Heads of the parts kept on disk by the node (see [`ViewCache::unsaved`]).
+    saved: BTreeMap<DocKind, Vec<ChangeHash>>,
+}
+
+/// One hydrated part of a view, as a node keeps it on disk between runs so
+/// that opening a community does not hydrate every item again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[allow(missing_docs)] // One variant per document kind.
+pub enum Part {
+    Community(Arc<CommunityPart>),
+    Exchanges(Arc<Vec<Exchange>>),
+    Events(Arc<Vec<Event>>),
+    Ideas(Arc<Vec<Idea>>),
+    Sheets(Arc<Vec<Sheet>>),
+    Posts(Arc<Vec<Post>>),
+}
+
+impl Part {
+    /// The document this part is hydrated from.
+    pub fn kind(&self) -> DocKind {
+        match self {
+            Part::Community(_) => DocKind::Community,
+            Part::Exchanges(_) => DocKind::Exchanges,
+            Part::Events(_) => DocKind::Agenda,
+            Part::Ideas(_) => DocKind::Ideas,
+            Part::Sheets(_) => DocKind::Savoirs,
+            Part::Posts(_) => DocKind::Fil,
+        }
+    }
 }
 
 /// Returns the cached value if the heads are unchanged, otherwise rebuilds it.
@@ -297,6 +327,51 @@ impl ViewCache {
         Ok(view)
     }
 
+    /// The hydrated parts not kept on disk yet, with the heads each was built from.
+    pub fn unsaved(&self) -> Vec<(Vec<ChangeHash>, Part)> {
+        fn one<T>(
+            slot: &Option<Cached<T>>,
+            wrap: fn(Arc<T>) -> Part,
+        ) -> Option<(Vec<ChangeHash>, Part)> {
+            slot.as_ref()
+                .map(|c| (c.heads.clone(), wrap(c.value.clone())))
+        }
+        [
+            one(&self.community, Part::Community),
+            one(&self.exchanges, Part::Exchanges),
+            one(&self.events, Part::Events),
+            one(&self.ideas, Part::Ideas),
+            one(&self.sheets, Part::Sheets),
+            one(&self.posts, Part::Posts),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|(heads, part)| self.saved.get(&part.kind()) != Some(heads))
+        .collect()
+    }
+
+    /// Records that a part built from `heads` is kept on disk.
+    pub fn mark_saved(&mut self, kind: DocKind, heads: Vec<ChangeHash>) {
+        self.saved.insert(kind, heads);
+    }
+
+    /// Takes a part hydrated earlier (kept on disk). It is used only while
+    /// its document's heads are exactly `heads`, like any cached part.
+    pub fn seed(&mut self, heads: Vec<ChangeHash>, part: Part) {
+        self.saved.insert(part.kind(), heads.clone());
+        fn put<T>(slot: &mut Option<Cached<T>>, heads: Vec<ChangeHash>, value: Arc<T>) {
+            *slot = Some(Cached { heads, value });
+        }
+        match part {
+            Part::Community(v) => put(&mut self.community, heads, v),
+            Part::Exchanges(v) => put(&mut self.exchanges, heads, v),
+            Part::Events(v) => put(&mut self.events, heads, v),
+            Part::Ideas(v) => put(&mut self.ideas, heads, v),
+            Part::Sheets(v) => put(&mut self.sheets, heads, v),
+            Part::Posts(v) => put(&mut self.posts, heads, v),
+        }
+    }
+
     /// The community document's part alone (members, settings), without
     /// hydrating the collections: what the membership gate needs on every
     /// sync message.
@@ -337,7 +412,7 @@ impl ViewCache {
         {
             return Ok(matches.clone());
         }
-        let matches = Arc::new(suggest_matches(&view.exchanges));
+        let matches = Arc::new(self.matcher.suggest(&view.exchanges));
         self.matches = Some((view.heads.clone(), matches.clone()));
         Ok(matches)
     }
