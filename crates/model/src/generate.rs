@@ -1624,6 +1624,32 @@ mod tests {
     }
 
     #[test]
+    fn views_rebuilt_from_the_items_a_change_touched_equal_fresh_ones() {
+        let me = DeviceKey("a".repeat(64));
+        let plan = Size::Month.plan();
+        let mut docs = generate(&plan, 5, &[me.clone()], NOW, Some(1_500))
+            .unwrap()
+            .docs;
+        let mut cache = ViewCache::default();
+        cache.view(&mut docs).unwrap();
+        for stop in [1_501, 1_530, 2_400] {
+            let mut later = generate(&plan, 5, &[me.clone()], NOW, Some(stop))
+                .unwrap()
+                .docs;
+            for (kind, doc) in docs.docs_mut() {
+                doc.merge(later.doc_mut(kind).unwrap()).unwrap();
+            }
+            let incremental = cache.view(&mut docs).unwrap();
+            let fresh = ViewCache::default().view(&mut docs).unwrap();
+            let json = |v: &crate::CommunityView| {
+                serde_json::to_string(&(&v.exchanges, &v.events, &v.ideas, &v.sheets, &v.posts))
+                    .unwrap()
+            };
+            assert_eq!(json(&incremental), json(&fresh), "after {stop} changes");
+        }
+    }
+
+    #[test]
     fn a_shorter_run_is_a_prefix_of_the_same_history() {
         let me = DeviceKey("a".repeat(64));
         let mut full = generate(&Size::Month.plan(), 3, &[me.clone()], NOW, Some(2_000)).unwrap();

@@ -173,11 +173,12 @@ impl Part {
     }
 }
 
-/// Returns the cached value if the heads are unchanged, otherwise rebuilds it.
+/// Returns the cached value if the heads are unchanged, otherwise rebuilds
+/// it (`build` gets the previous value and its heads, if any).
 fn refresh<T>(
     slot: &mut Option<Cached<T>>,
     doc: Option<&mut AutoCommit>,
-    build: impl FnOnce(&AutoCommit) -> Result<T, LayoutError>,
+    build: impl FnOnce(&mut AutoCommit, Option<(&[ChangeHash], &T)>) -> Result<T, LayoutError>,
     empty: impl FnOnce() -> T,
 ) -> Result<Arc<T>, LayoutError> {
     let Some(doc) = doc else {
@@ -187,12 +188,105 @@ fn refresh<T>(
     if let Some(cached) = slot.as_ref().filter(|c| c.heads == heads) {
         return Ok(cached.value.clone());
     }
-    let value = Arc::new(build(doc)?);
+    let previous = slot
+        .as_ref()
+        .map(|c| (c.heads.as_slice(), c.value.as_ref()));
+    let value = Arc::new(build(doc, previous)?);
     *slot = Some(Cached {
         heads,
         value: value.clone(),
     });
     Ok(value)
+}
+
+/// An item of a collection, known by its key in the collection's map.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+macro_rules! keyed {
+    ($($t:ty),+) => {
+        $(impl Keyed for $t {
+            fn key(&self) -> &str {
+                self.id.as_str()
+            }
+        })+
+    };
+}
+keyed!(Exchange, Event, Idea, Sheet, Post);
+
+/// Rebuilds a collection part when its document's heads moved: only the
+/// items the new changes touched are hydrated again, the others are kept.
+/// A change to a big collection (one reply among thousands of échanges)
+/// then costs what it touched, not the whole collection.
+fn refresh_items<T: Hydrate + Keyed + Clone>(
+    slot: &mut Option<Cached<Vec<T>>>,
+    doc: Option<&mut AutoCommit>,
+    key: &'static str,
+    sort: fn(&mut Vec<T>),
+) -> Result<Arc<Vec<T>>, LayoutError> {
+    refresh(
+        slot,
+        doc,
+        |doc, previous| {
+            if let Some((heads, items)) = previous
+                && let Some(touched) = touched_items(doc, heads, key)
+            {
+                let mut kept: Vec<T> = items
+                    .iter()
+                    .filter(|item| !touched.contains(item.key()))
+                    .cloned()
+                    .collect();
+                if let Ok(Some((_, obj))) = automerge::ReadDoc::get(doc, ROOT, key) {
+                    for id in &touched {
+                        if let Ok(Some(item)) =
+                            hydrate_prop::<_, Option<T>, _, _>(doc, &obj, id.as_str())
+                        {
+                            kept.push(item);
+                        }
+                    }
+                }
+                sort(&mut kept);
+                return Ok(kept);
+            }
+            let mut all = items(doc, key);
+            sort(&mut all);
+            Ok(all)
+        },
+        Vec::new,
+    )
+}
+
+/// The keys of the items of collection `key` changed between `before` and
+/// the current heads; `None` when something else changed (rebuild all).
+fn touched_items(
+    doc: &mut AutoCommit,
+    before: &[ChangeHash],
+    key: &str,
+) -> Option<std::collections::HashSet<String>> {
+    if before.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+        return None;
+    }
+    let after = doc.get_heads();
+    let mut touched = std::collections::HashSet::new();
+    for patch in doc.diff(before, &after) {
+        let in_collection =
+            |prop: &automerge::Prop| matches!(prop, automerge::Prop::Map(k) if k == key);
+        match patch.path.as_slice() {
+            [(_, top), (_, item), ..] if in_collection(top) => {
+                touched.insert(item.to_string());
+            }
+            [(_, top)] if in_collection(top) => match &patch.action {
+                automerge::PatchAction::PutMap { key, .. }
+                | automerge::PatchAction::DeleteMap { key } => {
+                    touched.insert(key.clone());
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some(touched)
 }
 
 /// Hydrates one item map of a document, skipping (not failing on) items that
@@ -247,72 +341,60 @@ impl ViewCache {
         let community = refresh(
             &mut self.community,
             docs.doc_mut(DocKind::Community),
-            |d| community_part(d, &id),
+            |d, _| community_part(d, &id),
             || unreachable!("the community document is always present"),
         )?;
-        let exchanges = refresh(
+        let exchanges = refresh_items(
             &mut self.exchanges,
             docs.doc_mut(DocKind::Exchanges),
-            |d| {
-                let mut v: Vec<Exchange> = items(d, "exchanges");
+            "exchanges",
+            |v: &mut Vec<Exchange>| {
                 v.sort_by(|a, b| {
                     b.created_at
                         .cmp(&a.created_at)
                         .then_with(|| b.id.cmp(&a.id))
-                });
-                Ok(v)
+                })
             },
-            Vec::new,
         )?;
-        let events = refresh(
+        let events = refresh_items(
             &mut self.events,
             docs.doc_mut(DocKind::Agenda),
-            |d| {
-                let mut v: Vec<Event> = items(d, "events");
-                v.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
-                Ok(v)
+            "events",
+            |v: &mut Vec<Event>| {
+                v.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)))
             },
-            Vec::new,
         )?;
-        let ideas = refresh(
+        let ideas = refresh_items(
             &mut self.ideas,
             docs.doc_mut(DocKind::Ideas),
-            |d| {
-                let mut v: Vec<Idea> = items(d, "ideas");
+            "ideas",
+            |v: &mut Vec<Idea>| {
                 v.sort_by(|a, b| {
                     a.created_at
                         .cmp(&b.created_at)
                         .then_with(|| a.id.cmp(&b.id))
-                });
-                Ok(v)
+                })
             },
-            Vec::new,
         )?;
-        let sheets = refresh(
+        let sheets = refresh_items(
             &mut self.sheets,
             docs.doc_mut(DocKind::Savoirs),
-            |d| {
-                let mut v: Vec<Sheet> = items(d, "sheets");
-                v.sort_by(|a, b| {
-                    crate::normalize::fold(&a.title).cmp(&crate::normalize::fold(&b.title))
-                });
-                Ok(v)
+            "sheets",
+            |v: &mut Vec<Sheet>| {
+                v.sort_by_cached_key(|s| (crate::normalize::fold(&s.title), s.id.clone()))
             },
-            Vec::new,
         )?;
-        let posts = refresh(
+        let posts = refresh_items(
             &mut self.posts,
             docs.doc_mut(DocKind::Fil),
-            |d| {
-                let mut v: Vec<Post> = items(d, "posts");
+            "posts",
+            |v: &mut Vec<Post>| {
                 v.sort_by(|a, b| {
                     b.created_at
                         .cmp(&a.created_at)
                         .then_with(|| b.id.cmp(&a.id))
-                });
-                Ok(v)
+                })
             },
-            Vec::new,
         )?;
         let view = Arc::new(CommunityView {
             community,
@@ -383,7 +465,7 @@ impl ViewCache {
         refresh(
             &mut self.community,
             docs.doc_mut(DocKind::Community),
-            |d| community_part(d, &id),
+            |d, _| community_part(d, &id),
             || unreachable!("the community document is always present"),
         )
     }
