@@ -390,7 +390,8 @@ impl Handle {
         let profile = self.profile().await?.ok_or(CoreError::NoProfile)?;
         let device = self.device.clone();
         let generated = tokio::task::spawn_blocking(move || {
-            let mut generated = generate::generate(&plan, seed, &[device.clone()], now(), None)?;
+            let mut generated =
+                generate::generate(&plan, seed, std::slice::from_ref(&device), now(), None)?;
             // The admin is this device's owner, under their own name.
             generated.docs.apply(
                 &passerelle_model::Author { device },
