@@ -174,7 +174,7 @@ pub async fn rss_probe(dir: &Path) -> Result<f64> {
 fn new_exchange(handle: &Handle, i: usize) -> Command {
     Command::AddExchange {
         id: handle.new_id(),
-        kind: if i % 2 == 0 {
+        kind: if i.is_multiple_of(2) {
             ExchangeKind::Offer
         } else {
             ExchangeKind::Need
