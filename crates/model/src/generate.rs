@@ -1596,8 +1596,10 @@ mod tests {
     #[test]
     fn a_month_is_about_eight_thousand_changes_and_deterministic() {
         let me = DeviceKey("a".repeat(64));
-        let mut one = generate(&Size::Month.plan(), 7, &[me.clone()], NOW, None).unwrap();
-        let mut two = generate(&Size::Month.plan(), 7, &[me.clone()], NOW, None).unwrap();
+        let mut one =
+            generate(&Size::Month.plan(), 7, std::slice::from_ref(&me), NOW, None).unwrap();
+        let mut two =
+            generate(&Size::Month.plan(), 7, std::slice::from_ref(&me), NOW, None).unwrap();
         assert!((7_500..=8_000).contains(&one.changes), "{}", one.changes);
         assert_eq!(one.docs.heads(), two.docs.heads());
         assert_eq!(one.devices[0], me);
@@ -1627,13 +1629,13 @@ mod tests {
     fn views_rebuilt_from_the_items_a_change_touched_equal_fresh_ones() {
         let me = DeviceKey("a".repeat(64));
         let plan = Size::Month.plan();
-        let mut docs = generate(&plan, 5, &[me.clone()], NOW, Some(1_500))
+        let mut docs = generate(&plan, 5, std::slice::from_ref(&me), NOW, Some(1_500))
             .unwrap()
             .docs;
         let mut cache = ViewCache::default();
         cache.view(&mut docs).unwrap();
         for stop in [1_501, 1_530, 2_400] {
-            let mut later = generate(&plan, 5, &[me.clone()], NOW, Some(stop))
+            let mut later = generate(&plan, 5, std::slice::from_ref(&me), NOW, Some(stop))
                 .unwrap()
                 .docs;
             for (kind, doc) in docs.docs_mut() {
@@ -1652,7 +1654,14 @@ mod tests {
     #[test]
     fn a_shorter_run_is_a_prefix_of_the_same_history() {
         let me = DeviceKey("a".repeat(64));
-        let mut full = generate(&Size::Month.plan(), 3, &[me.clone()], NOW, Some(2_000)).unwrap();
+        let mut full = generate(
+            &Size::Month.plan(),
+            3,
+            std::slice::from_ref(&me),
+            NOW,
+            Some(2_000),
+        )
+        .unwrap();
         let mut part = generate(&Size::Month.plan(), 3, &[me], NOW, Some(1_800)).unwrap();
         assert_eq!(part.changes, 1_800);
         for (kind, doc) in part.docs.docs_mut() {
