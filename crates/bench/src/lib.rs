@@ -84,23 +84,37 @@ pub struct Disk {
 /// Every figure of one run, in the shape `--json` prints.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
+    /// Two devices meet, one lacking 10 % of a `month`.
     pub meeting: Meeting,
+    /// They meet again, in sync.
     pub reconnect_in_sync: Reconnect,
+    /// Cold starts.
     pub open: Open,
+    /// One search query on a `year` community, median (ms).
     pub search_ms_p50: f64,
+    /// Matching after a change on a `year` community, median (ms).
     pub match_ms_p50: f64,
+    /// One app frame on Échanges with 10,000 échanges, median (ms).
     pub ui_frame_ms_p50: f64,
+    /// Same, 99th percentile (ms).
     pub ui_frame_ms_p99: f64,
+    /// Resident memory after opening a `year` community (MB).
     pub rss_year_mb: f64,
+    /// The Grande Rencontre.
     pub rencontre: Rencontre,
+    /// On-disk size of a `year` community.
     pub disk: Disk,
 }
 
 /// One line of the table: a figure, its value and its target.
 pub struct Line {
+    /// The figure's name, as in the JSON report.
     pub name: &'static str,
+    /// Its value, with its unit.
     pub value: String,
+    /// Its target, empty if it has none.
     pub target: &'static str,
+    /// Whether the target is met.
     pub met: bool,
 }
 
@@ -226,10 +240,11 @@ impl Report {
         ]
     }
 
-    /// The report as a table (Markdown, as pasted in docs/PERFORMANCE.md).
-    pub fn table(&self) -> String {
+    /// The report as a table (Markdown, as pasted in docs/PERFORMANCE.md);
+    /// figures of scenarios that did not run (`ran` says no) are left out.
+    pub fn table(&self, ran: impl Fn(&str) -> bool) -> String {
         let mut out = String::from("| figure | value | target | met |\n|---|---:|---|---|\n");
-        for l in self.lines() {
+        for l in self.lines().into_iter().filter(|l| ran(scenario(l.name))) {
             let met = if l.target.is_empty() {
                 ""
             } else if l.met {
@@ -243,6 +258,19 @@ impl Report {
             ));
         }
         out
+    }
+}
+
+/// The scenario (as named by `--only`) a figure comes from.
+pub fn scenario(figure: &str) -> &'static str {
+    match figure.split(['.', '_']).next() {
+        Some("meeting" | "reconnect") => "meeting",
+        Some("open") => "open",
+        Some("search" | "match") => "search",
+        Some("ui") => "ui_frame",
+        Some("rss") => "rss",
+        Some("rencontre") => "rencontre",
+        _ => "disk",
     }
 }
 
@@ -272,6 +300,26 @@ mod tests {
         assert_eq!(percentile(&v, 50.0), 50.0);
         assert_eq!(percentile(&v, 99.0), 99.0);
         assert_eq!(percentile(&[3.0], 99.0), 3.0);
+    }
+
+    #[test]
+    fn every_figure_belongs_to_a_scenario_and_only_ran_ones_are_shown() {
+        let scenarios = [
+            "meeting",
+            "open",
+            "search",
+            "ui_frame",
+            "rss",
+            "rencontre",
+            "disk",
+        ];
+        for line in Report::default().lines() {
+            assert!(scenarios.contains(&scenario(line.name)), "{}", line.name);
+        }
+        assert_eq!(scenario("reconnect_in_sync.bytes"), "meeting");
+        assert_eq!(scenario("disk.automerge_save_bytes"), "disk");
+        let table = Report::default().table(|s| s == "open");
+        assert!(table.contains("open.year_ms") && !table.contains("meeting"));
     }
 
     #[test]

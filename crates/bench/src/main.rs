@@ -75,7 +75,7 @@ fn main() -> Result<()> {
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
-        write!(out, "{}", report.table())?;
+        write!(out, "{}", report.table(wanted))?;
     }
     Ok(())
 }
