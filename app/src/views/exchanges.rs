@@ -1,8 +1,15 @@
 //! The Échanges screen: offers and needs with filters; one échange's details,
 //! replies ("je peux aider", "ça m'intéresse"), status, edit and delete; a
 //! form to post one; and suggested matches between offers and needs, side
-//! by side.
+//! by side ([`suggestions`]).
+//!
+//! A community may hold tens of thousands of échanges: a frame draws only
+//! the rows on screen, and what is derived from the list (the filtered rows,
+//! where each échange is) is rebuilt only when the view brings another list.
 
+mod suggestions;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use egui::RichText;
@@ -13,8 +20,8 @@ use passerelle_core::model::{
 };
 
 use super::Cx;
-use crate::bridge::Msg;
 use crate::i18n::Lang;
+use suggestions::Suggestions;
 
 /// Which échanges to show.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,6 +79,40 @@ impl Form {
     }
 }
 
+/// Where each échange of a list is, by id: built once per list, so that
+/// finding the selected échange or those of a match costs no walk through
+/// the list.
+#[derive(Default)]
+struct Positions {
+    /// The list indexed; holding it keeps its address from being reused by
+    /// another list.
+    of: Option<Arc<Vec<Exchange>>>,
+    by_id: HashMap<ItemId, usize>,
+}
+
+impl Positions {
+    fn refresh(&mut self, exchanges: &Arc<Vec<Exchange>>) {
+        if self
+            .of
+            .as_ref()
+            .is_some_and(|of| Arc::ptr_eq(of, exchanges))
+        {
+            return;
+        }
+        self.by_id.clear();
+        for (n, e) in exchanges.iter().enumerate() {
+            // The first échange with an id wins, as a search from the top would.
+            self.by_id.entry(e.id.clone()).or_insert(n);
+        }
+        self.of = Some(exchanges.clone());
+    }
+
+    /// The échange `id` of `exchanges`, the list last indexed.
+    fn get<'a>(&self, exchanges: &'a [Exchange], id: &ItemId) -> Option<&'a Exchange> {
+        self.by_id.get(id).and_then(|&n| exchanges.get(n))
+    }
+}
+
 /// What the right-hand side shows.
 #[derive(Default)]
 enum Side {
@@ -90,13 +131,13 @@ enum Side {
 pub struct ExchangesPanel {
     filter: Filter,
     rows: Vec<usize>,
-    rows_key: Option<(usize, Filter)>,
+    /// The list and the filter `rows` were computed from.
+    rows_of: Option<(Arc<Vec<Exchange>>, Filter)>,
+    positions: Positions,
     form: Form,
     side: Side,
     suggestions: bool,
-    /// Suggested matches and the heads they were computed at.
-    matches: Option<(Heads, Arc<Vec<Match>>)>,
-    asked: Option<Heads>,
+    matches: Suggestions,
     reply: String,
     confirm_delete: bool,
     /// Scroll to the selected row on the next frame.
@@ -125,7 +166,7 @@ impl ExchangesPanel {
 
     /// Suggested matches computed by the node.
     pub fn set_matches(&mut self, heads: Heads, matches: Arc<Vec<Match>>) {
-        self.matches = Some((heads, matches));
+        self.matches.set(heads, matches);
     }
 
     fn select(&mut self, id: ItemId) {
@@ -135,8 +176,11 @@ impl ExchangesPanel {
     }
 
     fn refresh_rows(&mut self, view: &CommunityView) {
-        let key = (Arc::as_ptr(&view.exchanges) as usize, self.filter.clone());
-        if self.rows_key.as_ref() == Some(&key) {
+        let current = self
+            .rows_of
+            .as_ref()
+            .is_some_and(|(of, filter)| Arc::ptr_eq(of, &view.exchanges) && *filter == self.filter);
+        if current {
             return;
         }
         // Newest first.
@@ -149,13 +193,14 @@ impl ExchangesPanel {
             .collect();
         rows.sort_by_key(|&n| std::cmp::Reverse(view.exchanges[n].created_at));
         self.rows = rows;
-        self.rows_key = Some(key);
+        self.rows_of = Some((view.exchanges.clone(), self.filter.clone()));
     }
 
     /// Draws the screen.
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let (lang, view) = (cx.lang, &**cx.view);
         let (t, x) = (lang.t(), lang.exchanges());
+        self.positions.refresh(&view.exchanges);
         egui::Panel::right("exchange-side")
             .resizable(true)
             .default_size(340.0)
@@ -163,7 +208,7 @@ impl ExchangesPanel {
                 egui::ScrollArea::vertical().show(ui, |ui| match &self.side {
                     Side::Details(id) => {
                         let id = id.clone();
-                        match view.exchanges.iter().find(|e| e.id == id) {
+                        match self.positions.get(&view.exchanges, &id) {
                             Some(e) => self.details_ui(ui, cx, e),
                             None => self.side = Side::New,
                         }
@@ -182,7 +227,10 @@ impl ExchangesPanel {
         });
         ui.separator();
         if self.suggestions {
-            self.suggestions_ui(ui, cx);
+            if let Some(id) = self.matches.ui(ui, cx, &self.positions) {
+                self.suggestions = false;
+                self.open(id.as_str());
+            }
             return;
         }
         self.filters_ui(ui, lang, view);
@@ -215,71 +263,6 @@ impl ExchangesPanel {
         });
         if let Some(id) = clicked {
             self.select(id);
-        }
-    }
-
-    fn suggestions_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        let (lang, view) = (cx.lang, &**cx.view);
-        let x = lang.exchanges();
-        let current = self.matches.as_ref().filter(|(h, _)| *h == view.heads);
-        let Some((_, matches)) = current else {
-            if self.asked.as_ref() != Some(&view.heads) {
-                self.asked = Some(view.heads.clone());
-                let community = cx.community.clone();
-                cx.bridge.request(move |h| async move {
-                    let view = h.view(&community).await?;
-                    let matches = h.matches(&community).await?;
-                    Ok(Msg::Matches(community, view.heads.clone(), matches))
-                });
-            }
-            ui.label(x.loading_suggestions);
-            return;
-        };
-        let matches = matches.clone();
-        ui.label(x.suggestions_text);
-        if matches.is_empty() {
-            ui.label(x.no_suggestion);
-            return;
-        }
-        let find = |id: &ItemId| view.exchanges.iter().find(|e| &e.id == id);
-        let mut clicked = None;
-        egui::ScrollArea::vertical()
-            .auto_shrink(false)
-            .show(ui, |ui| {
-                egui::Grid::new("matches")
-                    .num_columns(2)
-                    .striped(true)
-                    .spacing([24.0, 8.0])
-                    .show(ui, |ui| {
-                        for m in matches.iter() {
-                            let (Some(offer), Some(need)) = (find(&m.offer), find(&m.need)) else {
-                                continue;
-                            };
-                            for e in [offer, need] {
-                                ui.vertical(|ui| {
-                                    ui.label(RichText::new(lang.kind(e.kind)).strong());
-                                    if ui.link(&e.title).clicked() {
-                                        clicked = Some(e.id.clone());
-                                    }
-                                    ui.label(view.member_name(&e.author));
-                                });
-                            }
-                            ui.end_row();
-                            ui.label(
-                                RichText::new(format!(
-                                    "{} : {}",
-                                    x.shared_words,
-                                    m.shared.join(", ")
-                                ))
-                                .small(),
-                            );
-                            ui.end_row();
-                        }
-                    });
-            });
-        if let Some(id) = clicked {
-            self.suggestions = false;
-            self.open(id.as_str());
         }
     }
 

@@ -90,7 +90,8 @@ pub fn ui_frame(effort: Effort) -> Result<(f64, f64)> {
         cpu.push(step_cpu);
         let shapes = h.output().shapes.clone();
         let started_cpu = thread_cpu_ms();
-        std::hint::black_box(h.ctx.tessellate(shapes, 1.0));
+        let pixels_per_point = h.ctx.pixels_per_point();
+        std::hint::black_box(h.ctx.tessellate(shapes, pixels_per_point));
         tessellated.push(step_cpu + thread_cpu_ms() - started_cpu);
         let now = visible_rows(&h);
         if now == before {
@@ -98,8 +99,8 @@ pub fn ui_frame(effort: Effort) -> Result<(f64, f64)> {
         }
         before = now;
     }
-    // The first and last rows are not reached often enough to stall
-    // scrolling: nearly every frame must show other rows.
+    // A list that stopped moving would be cheaper to draw: nearly every
+    // frame must show other rows than the one before.
     anyhow::ensure!(
         unchanged <= frames / 20,
         "{unchanged} of {frames} frames showed the same rows as the previous one"
@@ -184,8 +185,8 @@ fn wheel(phase: TouchPhase, dy: f32) -> Event {
 #[derive(Default)]
 struct Scroll {
     frame: u64,
-    /// Points scrolled from the top, as the scroll events add up (the list
-    /// clamps them; this stays within the list's height).
+    /// Points scrolled from the top, as the scroll events add up. It stays
+    /// between the list's ends, past which a trackpad would stretch it.
     offset: f32,
     up: bool,
 }
