@@ -1,11 +1,174 @@
-//! The meeting scenarios: two devices over real iroh endpoints on loopback.
+//! The meeting scenarios: two devices over real iroh endpoints on loopback,
+//! and the plain Automerge sync of the same documents they are held to.
 
-use anyhow::Result;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-use crate::{Effort, Meeting, Reconnect};
+use anyhow::{Context, Result, ensure};
+use automerge::AutoCommit;
+use automerge::sync::{Message, State as SyncState, SyncDoc};
+use passerelle_core::model::DocKind;
+use passerelle_core::model::layout::new_doc;
+use passerelle_core::{EndpointAddr, Handle, Ticket};
+
+use crate::fixture::{self, copy_dir, loopback};
+use crate::{Effort, Meeting, Reconnect, ms_since, percentile};
+
+/// Longest a single meeting may take before the scenario fails.
+const MEETING_LIMIT: Duration = Duration::from_secs(60);
 
 /// A device holding a `month` community meets one holding its first 90 %,
 /// then they meet again already in sync.
-pub async fn meeting(_effort: Effort) -> Result<(Meeting, Reconnect)> {
-    anyhow::bail!("the meeting scenario is not written yet")
+pub async fn meeting(effort: Effort) -> Result<(Meeting, Reconnect)> {
+    let (dir_a, dir_b, missing) = fixture::pair(90).await?;
+    let reps = effort.reps(9, 3);
+    let mut meeting_ms = Vec::new();
+    let mut meeting_bytes = 0;
+    let mut reconnect_ms = Vec::new();
+    let mut reconnect_bytes = 0;
+    for _ in 0..reps {
+        let tmp = tempfile::tempdir()?;
+        let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+        copy_dir(&dir_a, &a_dir)?;
+        copy_dir(&dir_b, &b_dir)?;
+        let (a, b) = (fixture::start(&a_dir)?, fixture::start(&b_dir)?);
+        a.handle().start_network(loopback()).await?;
+        b.handle().start_network(loopback()).await?;
+        let addr = address(&a.handle())?;
+
+        let started = Instant::now();
+        let stats = b.handle().sync_with(addr.clone(), MEETING_LIMIT).await?;
+        meeting_ms.push(ms_since(started));
+        meeting_bytes = stats.bytes_sent + stats.bytes_received;
+        let heads = same_heads(&a.handle(), &b.handle()).await?;
+
+        let started = Instant::now();
+        let stats = b.handle().sync_with(addr, MEETING_LIMIT).await?;
+        reconnect_ms.push(ms_since(started));
+        reconnect_bytes = stats.bytes_sent + stats.bytes_received;
+        ensure!(
+            same_heads(&a.handle(), &b.handle()).await? == heads,
+            "meeting again changed the documents"
+        );
+
+        // What was acknowledged is on disk: both devices reopen with it.
+        a.shutdown().await;
+        b.shutdown().await;
+        for dir in [&a_dir, &b_dir] {
+            let node = fixture::start(dir)?;
+            let reopened = all_heads(&node.handle()).await?;
+            node.shutdown().await;
+            ensure!(reopened == heads, "{} lost synced changes", dir.display());
+        }
+    }
+    let (baseline_ms, baseline_bytes) = baseline(&dir_a, &dir_b, reps)?;
+    Ok((
+        Meeting {
+            changes: missing as u64,
+            ms_p50: percentile(&meeting_ms, 50.0),
+            bytes: meeting_bytes,
+            baseline_ms_p50: baseline_ms,
+            baseline_bytes,
+        },
+        Reconnect {
+            ms_p50: percentile(&reconnect_ms, 50.0),
+            bytes: reconnect_bytes,
+        },
+    ))
+}
+
+/// Where a node listens, as its ticket tells others.
+pub fn address(handle: &Handle) -> Result<EndpointAddr> {
+    let info = handle.node_info()?;
+    Ok(Ticket::decode(&info.ticket)?.addr)
+}
+
+/// The heads of every community a node holds (`kind:hash`, sorted).
+pub async fn all_heads(handle: &Handle) -> Result<Vec<Vec<String>>> {
+    Ok(handle
+        .communities()
+        .await?
+        .into_iter()
+        .map(|c| c.heads)
+        .collect())
+}
+
+/// The heads both nodes hold, failing if they differ.
+pub async fn same_heads(a: &Handle, b: &Handle) -> Result<Vec<Vec<String>>> {
+    let (ours, theirs) = (all_heads(a).await?, all_heads(b).await?);
+    ensure!(
+        ours == theirs,
+        "{} and {} do not hold the same changes after meeting",
+        a.device_key().as_str(),
+        b.device_key().as_str()
+    );
+    Ok(ours)
+}
+
+/// Plain Automerge sync of the same documents, in memory: the median time
+/// of the sync loops alone, and the bytes of their messages.
+fn baseline(dir_a: &Path, dir_b: &Path, reps: usize) -> Result<(f64, u64)> {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..reps {
+        let mut pairs = Vec::new();
+        for kind in DocKind::ALL {
+            pairs.push((load_doc(dir_a, kind)?, load_doc(dir_b, kind)?));
+        }
+        let started = Instant::now();
+        bytes = 0;
+        for (a, b) in &mut pairs {
+            bytes += sync_in_memory(a, b)?;
+        }
+        times.push(ms_since(started));
+        for (a, b) in &mut pairs {
+            ensure!(
+                a.get_heads() == b.get_heads(),
+                "the baseline did not converge"
+            );
+        }
+    }
+    Ok((percentile(&times, 50.0), bytes))
+}
+
+/// One document of a device's only community, from its chunk files.
+fn load_doc(device: &Path, kind: DocKind) -> Result<AutoCommit> {
+    let communities = device.join("communities");
+    let community = std::fs::read_dir(&communities)
+        .with_context(|| format!("reading {}", communities.display()))?
+        .next()
+        .context("no community")??
+        .path();
+    let mut doc = new_doc();
+    for file in std::fs::read_dir(community.join(kind.as_str()))? {
+        doc.load_incremental(&std::fs::read(file?.path())?)?;
+    }
+    Ok(doc)
+}
+
+/// Syncs two documents both ways until neither has anything to say,
+/// through encoded messages; returns the bytes of those messages.
+fn sync_in_memory(a: &mut AutoCommit, b: &mut AutoCommit) -> Result<u64> {
+    let (mut state_a, mut state_b) = (SyncState::new(), SyncState::new());
+    let mut bytes = 0;
+    loop {
+        let mut quiet = true;
+        if let Some(message) = a.sync().generate_sync_message(&mut state_a) {
+            let encoded = message.encode();
+            bytes += encoded.len() as u64;
+            b.sync()
+                .receive_sync_message(&mut state_b, Message::decode(&encoded)?)?;
+            quiet = false;
+        }
+        if let Some(message) = b.sync().generate_sync_message(&mut state_b) {
+            let encoded = message.encode();
+            bytes += encoded.len() as u64;
+            a.sync()
+                .receive_sync_message(&mut state_a, Message::decode(&encoded)?)?;
+            quiet = false;
+        }
+        if quiet {
+            return Ok(bytes);
+        }
+    }
 }
