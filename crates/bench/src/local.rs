@@ -67,6 +67,15 @@ pub async fn open(effort: Effort) -> Result<Open> {
     })
 }
 
+/// A fresh copy of the `year` fixture's device (removed with the guard).
+async fn year_copy() -> Result<(tempfile::TempDir, std::path::PathBuf)> {
+    let template = fixture::single(Size::Year).await?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("device");
+    copy_dir(&template, &dir)?;
+    Ok((tmp, dir))
+}
+
 /// What members type in the search box.
 const QUERIES: &[&str] = &[
     "vélo",
@@ -90,13 +99,10 @@ const QUERIES: &[&str] = &[
 ];
 
 /// Search (a query against the community's index, through the node, as the
-/// app asks it) and matching (all suggestions recomputed, as after a change)
-/// on a `year` community; medians in ms.
+/// app asks it) and matching (suggestions recomputed after a new échange) on
+/// a `year` community; medians in ms.
 pub async fn queries(effort: Effort) -> Result<(f64, f64)> {
-    let template = fixture::single(Size::Year).await?;
-    let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("device");
-    copy_dir(&template, &dir)?;
+    let (_tmp, dir) = year_copy().await?;
     let node = start(&dir)?;
     let handle = node.handle();
     let id = only_community(&handle).await?;
@@ -131,10 +137,7 @@ pub async fn queries(effort: Effort) -> Result<(f64, f64)> {
 
 /// Resident memory of a fresh process after opening a `year` community, in MB.
 pub async fn rss_year() -> Result<f64> {
-    let template = fixture::single(Size::Year).await?;
-    let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("device");
-    copy_dir(&template, &dir)?;
+    let (_tmp, dir) = year_copy().await?;
     let out = std::process::Command::new(std::env::current_exe()?)
         .arg("--rss-probe")
         .arg(&dir)
@@ -191,10 +194,7 @@ fn new_exchange(handle: &Handle, i: usize) -> Command {
 /// more commands, written one chunk each, compacted as they pile up),
 /// against automerge `save()` of the same documents.
 pub async fn disk() -> Result<Disk> {
-    let template = fixture::single(Size::Year).await?;
-    let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("device");
-    copy_dir(&template, &dir)?;
+    let (_tmp, dir) = year_copy().await?;
     let node = start(&dir)?;
     let handle = node.handle();
     let id = only_community(&handle).await?;
