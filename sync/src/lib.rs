@@ -31,7 +31,7 @@ pub use identity::{DeviceSecret, IdentityError};
 pub use iroh::{EndpointAddr, EndpointId};
 pub use net::{NetError, Network, parse_endpoint_id};
 pub use ticket::{InviteTicket, Ticket, TicketError};
-pub use wire::{JoinReply, JoinRequest, SyncMessage};
+pub use wire::{CommunityDigest, HeadsDigest, JoinReply, JoinRequest, SyncMessage, heads_digest};
 
 /// ALPN of document sync.
 pub const SYNC_ALPN: &[u8] = b"passerelle/sync/1";
@@ -123,6 +123,19 @@ pub enum NetEvent {
     },
 }
 
+/// What the node did with a batch of received sync messages.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Received {
+    /// The documents the batch touched, in the order first received
+    /// (community id, document number): each is then answered with
+    /// [`Replica::answer`].
+    pub touched: Vec<(String, u8)>,
+    /// Communities whose change the node announced on [`Replica::changes`]
+    /// because of this batch (once each): the session that received it has
+    /// already answered, and skips these announcements.
+    pub announced: Vec<String>,
+}
+
 /// A session's number, unique within the process.
 pub type SessionId = u64;
 
@@ -163,6 +176,25 @@ pub trait Replica: Clone + Send + Sync + 'static {
     /// The communities shared with the session's peer now (after a change).
     fn shared(&self, session: SessionId) -> impl Future<Output = Vec<String>> + Send;
 
+    /// Digests of the heads of every document of these communities, for
+    /// those shared with the session's peer (what a `Summary` carries).
+    fn summary(
+        &self,
+        session: SessionId,
+        communities: Vec<String>,
+    ) -> impl Future<Output = Vec<wire::CommunityDigest>> + Send;
+
+    /// The first sync messages of a session for these communities. A
+    /// document whose digest in the peer's summary equals ours is already
+    /// in sync: it is recorded so (the peer holds our heads) and gets no
+    /// message.
+    fn first_messages(
+        &self,
+        session: SessionId,
+        communities: Vec<String>,
+        theirs: Vec<wire::CommunityDigest>,
+    ) -> impl Future<Output = Vec<SyncMessage>> + Send;
+
     /// Sync messages to send for these communities, if any.
     fn generate(
         &self,
@@ -170,12 +202,22 @@ pub trait Replica: Clone + Send + Sync + 'static {
         communities: Vec<String>,
     ) -> impl Future<Output = Vec<SyncMessage>> + Send;
 
-    /// Applies a received message (durably) and returns the replies.
+    /// Applies a batch of received messages, durably (before any reply is
+    /// generated), and says which documents to answer.
     fn receive(
         &self,
         session: SessionId,
-        message: SyncMessage,
-    ) -> impl Future<Output = Result<Vec<SyncMessage>, String>> + Send;
+        messages: Vec<SyncMessage>,
+    ) -> impl Future<Output = Result<Received, String>> + Send;
+
+    /// The sync message to send now for one document of a community still
+    /// shared with the session's peer, if there is one.
+    fn answer(
+        &self,
+        session: SessionId,
+        community: String,
+        doc: u8,
+    ) -> impl Future<Output = Option<SyncMessage>> + Send;
 
     /// Whether both sides now hold the same changes of these communities.
     fn in_sync(

@@ -5,7 +5,7 @@
 //! Reading runs in its own task and hands whole frames over a channel, so
 //! waiting for a local change never cancels a read half-way through a frame.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use iroh::endpoint::{Connection, RecvStream, SendStream};
@@ -16,7 +16,26 @@ use crate::wire::{self, FrameError, MAX_FRAME, SyncFrame, code};
 use crate::{Replica, SessionId, SessionStats};
 
 /// Protocol revision sent in `Hello`.
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
+
+/// The first revision that exchanges a `Summary` after `Hello`.
+const SUMMARY_SINCE: u16 = 2;
+
+/// Most sync messages handed to the node at once.
+const MAX_BATCH: usize = 64;
+
+/// A frame as the reader task hands it over, with its size on the wire.
+type Frame = Result<(SyncFrame, usize), FrameError>;
+
+/// What the session loop reacts to.
+enum Input {
+    /// A frame from the peer, or `None` when the reader stopped.
+    Frame(Option<Frame>),
+    /// A community changed on this node (or announcements were missed).
+    Changed(Result<String, broadcast::error::RecvError>),
+    /// The peer was silent too long.
+    Idle,
+}
 
 /// How long a session lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +114,7 @@ impl<R: Replica> Session<'_, R> {
 
     async fn next(
         &mut self,
-        frames: &mut mpsc::Receiver<Result<(SyncFrame, usize), FrameError>>,
+        frames: &mut mpsc::Receiver<Frame>,
     ) -> Result<SyncFrame, SessionError> {
         match tokio::time::timeout(HELLO_TIMEOUT, frames.recv()).await {
             Err(_) => Err(self.fail(code::TIMEOUT, SessionError::Timeout)),
@@ -118,7 +137,7 @@ impl<R: Replica> Session<'_, R> {
     async fn converse(
         &mut self,
         send: &mut SendStream,
-        frames: &mut mpsc::Receiver<Result<(SyncFrame, usize), FrameError>>,
+        frames: &mut mpsc::Receiver<Frame>,
         changes: &mut broadcast::Receiver<String>,
     ) -> Result<(), SessionError> {
         let mine: BTreeSet<String> = self
@@ -136,10 +155,16 @@ impl<R: Replica> Session<'_, R> {
         if self.initiator {
             self.write(send, &hello(&mine)).await?;
         }
-        let theirs: BTreeSet<String> = match self.next(frames).await? {
-            SyncFrame::Hello { communities, .. } => communities.into_iter().collect(),
+        let (their_version, theirs): (u16, BTreeSet<String>) = match self.next(frames).await? {
+            SyncFrame::Hello {
+                version,
+                communities,
+            } => (version, communities.into_iter().collect()),
             _ => return Err(self.out_of_order("hello")),
         };
+        // Both sides know both revisions now, so both know whether
+        // summaries are exchanged.
+        let summaries = their_version >= SUMMARY_SINCE;
         let held: BTreeSet<String> = self
             .replica
             .held(theirs.iter().cloned().collect())
@@ -155,6 +180,13 @@ impl<R: Replica> Session<'_, R> {
             }
             self.write(send, &hello(&mine)).await?;
         }
+        if summaries {
+            // Only communities both named: each counts the other as a member.
+            let both = mine.intersection(&theirs).cloned().collect();
+            let communities = self.replica.summary(self.id, both).await;
+            self.write(send, &SyncFrame::Summary { communities })
+                .await?;
+        }
         self.write(
             send,
             &SyncFrame::Prove {
@@ -162,6 +194,14 @@ impl<R: Replica> Session<'_, R> {
             },
         )
         .await?;
+        let their_summary = if summaries {
+            match self.next(frames).await? {
+                SyncFrame::Summary { communities } => communities,
+                _ => return Err(self.out_of_order("summary")),
+            }
+        } else {
+            Vec::new()
+        };
         let asked = match self.next(frames).await? {
             SyncFrame::Prove { communities } => communities,
             _ => return Err(self.out_of_order("prove")),
@@ -196,81 +236,230 @@ impl<R: Replica> Session<'_, R> {
         });
         let first = self
             .replica
-            .generate(self.id, active.iter().cloned().collect())
+            .first_messages(self.id, active.iter().cloned().collect(), their_summary)
             .await;
         self.send_all(send, first).await?;
+        if self.mode == Mode::UntilSynced
+            && self
+                .replica
+                .in_sync(self.id, active.iter().cloned().collect())
+                .await
+        {
+            // The summaries showed every document equal.
+            return self.finish(send, frames).await;
+        }
 
+        // Announcements of changes this session's own batches caused, per
+        // community, still to come: the batch was answered already.
+        let mut own: HashMap<String, usize> = HashMap::new();
+        // A frame read while gathering a batch, handled next.
+        let mut ahead: Option<Frame> = None;
         loop {
             let idle = match self.mode {
                 Mode::UntilSynced => IDLE_TIMEOUT,
                 // QUIC's own idle timeout notices a vanished peer.
                 Mode::Live => std::time::Duration::from_secs(24 * 3600),
             };
-            tokio::select! {
-                frame = tokio::time::timeout(idle, frames.recv()) => {
-                    let frame = match frame {
-                        Err(_) => return Err(self.fail(code::TIMEOUT, SessionError::Timeout)),
-                        Ok(None) => return Err(self.closed()),
-                        Ok(Some(Err(FrameError::End))) => {
-                            // The peer has said all it will: finish our side.
-                            let _ = send.finish();
-                            return Ok(());
-                        }
-                        Ok(Some(Err(e))) => return Err(self.frame_error(e)),
-                        Ok(Some(Ok(frame))) => frame,
-                    };
-                    let (frame, n) = frame;
+            let input = match ahead.take() {
+                Some(frame) => Input::Frame(Some(frame)),
+                // Frames first: local changes are looked at when the peer is quiet.
+                None => tokio::select! {
+                    biased;
+                    frame = tokio::time::timeout(idle, frames.recv()) => match frame {
+                        Err(_) => Input::Idle,
+                        Ok(frame) => Input::Frame(frame),
+                    },
+                    changed = changes.recv() => Input::Changed(changed),
+                },
+            };
+            match input {
+                Input::Idle => return Err(self.fail(code::TIMEOUT, SessionError::Timeout)),
+                Input::Frame(None) => return Err(self.closed()),
+                Input::Frame(Some(Err(FrameError::End))) => {
+                    // The peer has said all it will: finish our side.
+                    let _ = send.finish();
+                    return Ok(());
+                }
+                Input::Frame(Some(Err(e))) => return Err(self.frame_error(e)),
+                Input::Frame(Some(Ok((frame, n)))) => {
                     self.stats.bytes_received += n as u64;
                     let SyncFrame::Sync(message) = frame else {
                         return Err(self.out_of_order("sync messages"));
                     };
-                    self.stats.messages_received += 1;
-                    if !active.contains(&message.community) {
-                        // Not shared (any more): ignore it, send nothing back.
-                        continue;
-                    }
-                    match self.replica.receive(self.id, message).await {
-                        Ok(replies) => self.send_all(send, replies).await?,
-                        Err(e) => return Err(self.fail(code::PROTOCOL, SessionError::Protocol(e))),
-                    }
+                    self.on_messages(send, message, frames, &mut ahead, &mut active, &mut own)
+                        .await?;
                     if self.mode == Mode::UntilSynced
-                        && self.replica.in_sync(self.id, active.iter().cloned().collect()).await
+                        && self
+                            .replica
+                            .in_sync(self.id, active.iter().cloned().collect())
+                            .await
                     {
                         return self.finish(send, frames).await;
                     }
                 }
-                changed = changes.recv() => {
-                    let community = match changed {
-                        Ok(c) => c,
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            // Missed some: look at everything shared.
-                            String::new()
-                        }
-                        Err(broadcast::error::RecvError::Closed) => {
-                            self.conn.close(code::SHUTDOWN, b"shutting down");
-                            return Err(SessionError::Closed("local node stopped".into()));
-                        }
-                    };
-                    if !community.is_empty() && !active.contains(&community) {
-                        continue;
-                    }
-                    // Membership may have changed: ask again before sending.
-                    let now: BTreeSet<String> = self.replica.shared(self.id).await.into_iter().collect();
-                    active.retain(|c| now.contains(c));
-                    if active.is_empty() {
-                        self.conn.close(code::NOT_A_MEMBER, b"no longer a member");
-                        return Err(SessionError::NotAMember);
-                    }
-                    let which: Vec<String> = if community.is_empty() || !active.contains(&community) {
-                        active.iter().cloned().collect()
-                    } else {
-                        vec![community]
-                    };
-                    let messages = self.replica.generate(self.id, which).await;
-                    self.send_all(send, messages).await?;
+                Input::Changed(changed) => {
+                    self.on_change(send, changed, &mut active, &mut own).await?;
                 }
             }
         }
+    }
+
+    /// A batch: the message just read and whatever else has arrived, so
+    /// their changes reach the disk together.
+    fn gather(
+        &mut self,
+        first: crate::SyncMessage,
+        frames: &mut mpsc::Receiver<Frame>,
+        ahead: &mut Option<Frame>,
+    ) -> Vec<crate::SyncMessage> {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match frames.try_recv() {
+                Ok(Ok((SyncFrame::Sync(message), n))) => {
+                    self.stats.bytes_received += n as u64;
+                    batch.push(message);
+                }
+                Ok(other) => {
+                    *ahead = Some(other);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.stats.messages_received += batch.len() as u64;
+        batch
+    }
+
+    /// Hands batches to the node (which writes what each brings before
+    /// anything is answered), as long as more messages have arrived, then
+    /// answers each document they touched, once.
+    async fn on_messages(
+        &mut self,
+        send: &mut SendStream,
+        first: crate::SyncMessage,
+        frames: &mut mpsc::Receiver<Frame>,
+        ahead: &mut Option<Frame>,
+        active: &mut BTreeSet<String>,
+        own: &mut HashMap<String, usize>,
+    ) -> Result<(), SessionError> {
+        let mut touched: Vec<(String, u8)> = Vec::new();
+        let mut taken = 0;
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            let batch = self.gather(message, frames, ahead);
+            taken += batch.len();
+            for doc in self.on_batch(batch, active, own).await? {
+                if !touched.contains(&doc) {
+                    touched.push(doc);
+                }
+            }
+            // What arrived meanwhile is taken in before answering: the
+            // answers then say everything at once, and go out once per
+            // document.
+            if ahead.is_none() && taken < MAX_BATCH {
+                match frames.try_recv() {
+                    Ok(Ok((SyncFrame::Sync(message), n))) => {
+                        self.stats.bytes_received += n as u64;
+                        next = Some(message);
+                    }
+                    Ok(other) => *ahead = Some(other),
+                    Err(_) => {}
+                }
+            }
+        }
+        // One answer at a time: the first leaves while the next is built.
+        for (community, doc) in touched {
+            if !active.contains(&community) {
+                continue;
+            }
+            if let Some(answer) = self.replica.answer(self.id, community, doc).await {
+                self.send_all(send, vec![answer]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands a batch to the node, which writes what it brings; returns the
+    /// documents it touched.
+    async fn on_batch(
+        &mut self,
+        mut batch: Vec<crate::SyncMessage>,
+        active: &mut BTreeSet<String>,
+        own: &mut HashMap<String, usize>,
+    ) -> Result<Vec<(String, u8)>, SessionError> {
+        // Messages for a community not shared (any more) are ignored:
+        // nothing is sent back.
+        batch.retain(|m| active.contains(&m.community));
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let received = match self.replica.receive(self.id, batch).await {
+            Ok(received) => received,
+            Err(e) => return Err(self.fail(code::PROTOCOL, SessionError::Protocol(e))),
+        };
+        if !received.announced.is_empty() {
+            // The batch may have changed who is a member.
+            self.refresh(active).await?;
+        }
+        for community in received.announced {
+            *own.entry(community).or_default() += 1;
+        }
+        Ok(received.touched)
+    }
+
+    /// A community changed on this node: sends what the peer lacks of it.
+    /// Announcements caused by this session's own batches are skipped, as
+    /// many as there were: those batches were answered already (and the
+    /// announcements of one community are interchangeable, each asking for
+    /// the same messages).
+    async fn on_change(
+        &mut self,
+        send: &mut SendStream,
+        changed: Result<String, broadcast::error::RecvError>,
+        active: &mut BTreeSet<String>,
+        own: &mut HashMap<String, usize>,
+    ) -> Result<(), SessionError> {
+        let community = match changed {
+            Ok(c) => Some(c),
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                // Missed some: look at everything shared.
+                own.clear();
+                None
+            }
+            Err(broadcast::error::RecvError::Closed) => {
+                self.conn.close(code::SHUTDOWN, b"shutting down");
+                return Err(SessionError::Closed("local node stopped".into()));
+            }
+        };
+        if let Some(community) = &community {
+            if !active.contains(community) {
+                return Ok(());
+            }
+            if let Some(count) = own.get_mut(community).filter(|n| **n > 0) {
+                *count -= 1;
+                return Ok(());
+            }
+        }
+        // Membership may have changed: ask again before sending.
+        self.refresh(active).await?;
+        let which: Vec<String> = match community {
+            Some(c) if active.contains(&c) => vec![c],
+            _ => active.iter().cloned().collect(),
+        };
+        let messages = self.replica.generate(self.id, which).await;
+        self.send_all(send, messages).await
+    }
+
+    /// Keeps only the communities still shared with the peer; closes the
+    /// session when none is left.
+    async fn refresh(&mut self, active: &mut BTreeSet<String>) -> Result<(), SessionError> {
+        let now: BTreeSet<String> = self.replica.shared(self.id).await.into_iter().collect();
+        active.retain(|c| now.contains(c));
+        if active.is_empty() {
+            self.conn.close(code::NOT_A_MEMBER, b"no longer a member");
+            return Err(SessionError::NotAMember);
+        }
+        Ok(())
     }
 
     /// Ends a one-off sync: finish our stream, let the peer finish its own,
@@ -278,7 +467,7 @@ impl<R: Replica> Session<'_, R> {
     async fn finish(
         &mut self,
         send: &mut SendStream,
-        frames: &mut mpsc::Receiver<Result<(SyncFrame, usize), FrameError>>,
+        frames: &mut mpsc::Receiver<Frame>,
     ) -> Result<(), SessionError> {
         let _ = send.finish();
         let _ = tokio::time::timeout(LINGER, async {

@@ -38,6 +38,42 @@ pub enum SyncFrame {
     },
     /// An Automerge sync message for one document of one community.
     Sync(SyncMessage),
+    /// Sent after `Hello` (before `Prove`) when both sides' `Hello` say
+    /// revision 2 or later: what the sender's documents hold, for the
+    /// communities both sides named. A document whose digest equals the
+    /// receiver's is already in sync and gets no sync message.
+    Summary {
+        /// One entry per community.
+        communities: Vec<CommunityDigest>,
+    },
+}
+
+/// What each document of one community holds, in a `Summary`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityDigest {
+    /// Community id.
+    pub community: String,
+    /// The [`heads_digest`] of each document, by document number.
+    pub docs: Vec<HeadsDigest>,
+}
+
+/// A digest of a document's heads: equal on two devices exactly when they
+/// hold the same changes of that document (short of a 128-bit collision).
+pub type HeadsDigest = [u8; 16];
+
+/// The digest of a document's heads (32-byte Automerge change hashes, in
+/// any order): the first 16 bytes of the BLAKE3 hash of the heads sorted
+/// and concatenated. A document not held has no heads.
+pub fn heads_digest(heads: impl IntoIterator<Item = [u8; 32]>) -> HeadsDigest {
+    let mut heads: Vec<[u8; 32]> = heads.into_iter().collect();
+    heads.sort_unstable();
+    let mut hasher = blake3::Hasher::new();
+    for head in &heads {
+        hasher.update(head);
+    }
+    let mut digest = [0; 16];
+    digest.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    digest
 }
 
 /// An Automerge sync message addressed to one document.
@@ -198,6 +234,36 @@ mod tests {
         );
         match decode::<SyncFrame>(&bytes[4..]).unwrap() {
             SyncFrame::Sync(m) => assert_eq!(m.data, vec![1, 2, 3]),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn heads_digests_ignore_order_and_tell_heads_apart() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        assert_eq!(heads_digest([a, b]), heads_digest([b, a]));
+        assert_ne!(heads_digest([a]), heads_digest([a, b]));
+        assert_ne!(heads_digest([]), heads_digest([a]));
+    }
+
+    #[test]
+    fn a_summary_is_a_new_variant_so_revision_one_frames_decode_unchanged() {
+        // Revision 1 peers never receive a Summary; their frames keep their
+        // variant numbers.
+        let hello = encode(&SyncFrame::Hello {
+            version: 1,
+            communities: vec!["01C".into()],
+        });
+        assert_eq!(hello[4], 0);
+        let summary = encode(&SyncFrame::Summary {
+            communities: vec![CommunityDigest {
+                community: "01C".into(),
+                docs: vec![[7; 16]; 6],
+            }],
+        });
+        assert_eq!(summary[4], 4);
+        match decode::<SyncFrame>(&summary[4..]).unwrap() {
+            SyncFrame::Summary { communities } => assert_eq!(communities[0].docs.len(), 6),
             other => panic!("unexpected {other:?}"),
         }
     }

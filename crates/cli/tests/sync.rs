@@ -168,7 +168,7 @@ fn changes_spread_through_whoever_meets_whom() {
 }
 
 #[test]
-fn peers_already_in_sync_exchange_under_two_kilobytes() {
+fn peers_already_in_sync_exchange_under_one_kilobyte() {
     setup!();
     let (_ta, a, server, _tb, b, _c) = pair();
     let first = sync_with(&b, &server.ticket());
@@ -176,7 +176,9 @@ fn peers_already_in_sync_exchange_under_two_kilobytes() {
     let again = sync_with(&b, &server.ticket());
     let total = again["bytes_sent"].as_u64().unwrap() + again["bytes_received"].as_u64().unwrap();
     println!("reconnect in sync: {total} bytes of sync frames in total");
-    assert!(total < 2048, "{again}");
+    // Hello, Summary, Prove and Proofs each way: no sync message at all.
+    assert!(total < 1024, "{again}");
+    assert_eq!(again["messages"], 0, "{again}");
     assert_eq!(heads(&a), heads(&b));
 }
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 use passerelle_model::{Command, CommandError, CommunityId, DeviceKey, ItemId, MemberId};
 use passerelle_sync::ticket::secret_hash;
 use passerelle_sync::{
-    EndpointAddr, InviteTicket, JoinReply, JoinRequest, NetConfig, NetEvent, Network, Replica,
-    SessionId, SessionStats, SyncMessage, Ticket,
+    CommunityDigest, EndpointAddr, InviteTicket, JoinReply, JoinRequest, NetConfig, NetEvent,
+    Network, Received, Replica, SessionId, SessionStats, SyncMessage, Ticket,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
@@ -90,6 +90,24 @@ impl Replica for NodeReplica {
             .await
     }
 
+    async fn summary(&self, session: SessionId, communities: Vec<String>) -> Vec<CommunityDigest> {
+        self.call(move |s| s.summary(session, communities), Vec::new())
+            .await
+    }
+
+    async fn first_messages(
+        &self,
+        session: SessionId,
+        communities: Vec<String>,
+        theirs: Vec<CommunityDigest>,
+    ) -> Vec<SyncMessage> {
+        self.call(
+            move |s| s.first_messages(session, communities, theirs),
+            Vec::new(),
+        )
+        .await
+    }
+
     async fn generate(&self, session: SessionId, communities: Vec<String>) -> Vec<SyncMessage> {
         self.call(move |s| s.generate(session, communities), Vec::new())
             .await
@@ -98,13 +116,18 @@ impl Replica for NodeReplica {
     async fn receive(
         &self,
         session: SessionId,
-        message: SyncMessage,
-    ) -> Result<Vec<SyncMessage>, String> {
+        messages: Vec<SyncMessage>,
+    ) -> Result<Received, String> {
         self.call(
-            move |s| s.receive(session, message),
+            move |s| s.receive(session, messages),
             Err("the node has stopped".into()),
         )
         .await
+    }
+
+    async fn answer(&self, session: SessionId, community: String, doc: u8) -> Option<SyncMessage> {
+        self.call(move |s| s.answer(session, community, doc), None)
+            .await
     }
 
     async fn in_sync(&self, session: SessionId, communities: Vec<String>) -> bool {
@@ -113,7 +136,14 @@ impl Replica for NodeReplica {
     }
 
     async fn close_session(&self, session: SessionId, _stats: SessionStats) {
-        self.call(move |s| s.close_session(session), ()).await
+        // Queued, not awaited: writing the sync states (and flushing them to
+        // disk) need not delay the end of a sync. The actor runs jobs in
+        // order, so a next session with this peer starts from them.
+        let Some(jobs) = self.jobs.upgrade() else {
+            return;
+        };
+        let job: Job = Box::new(move |s| s.close_session(session));
+        let _ = jobs.send(job).await;
     }
 
     async fn admit(&self, peer: String, request: JoinRequest) -> JoinReply {

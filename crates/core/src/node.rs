@@ -227,29 +227,75 @@ impl State {
 
     /// Writes the changes of one document made since its last write.
     pub fn persist(&mut self, id: &CommunityId, kind: DocKind) -> Result<(), CoreError> {
+        self.persist_docs(&[(id.clone(), kind)])
+    }
+
+    /// Writes the changes of several documents made since their last
+    /// write. Their chunks are written at once, each on its own thread: a
+    /// flush to disk costs milliseconds, and concurrent ones share them, so
+    /// a batch of changes received for several documents costs about one.
+    /// Every chunk that could be written is recorded even if another failed.
+    pub fn persist_docs(&mut self, docs: &[(CommunityId, DocKind)]) -> Result<(), CoreError> {
+        let mut chunks = Vec::new();
+        for (id, kind) in docs {
+            let loaded = self
+                .communities
+                .get_mut(id)
+                .ok_or_else(|| CoreError::UnknownCommunity(id.clone()))?;
+            let doc: &mut AutoCommit = loaded.docs.doc_mut(*kind).ok_or(LayoutError::Missing {
+                doc: kind.as_str(),
+                field: "kind",
+            })?;
+            let saved = loaded.saved.get(kind).cloned().unwrap_or_default();
+            let heads = doc.get_heads();
+            if saved != heads {
+                chunks.push((id.clone(), *kind, heads, doc.save_after(&saved)));
+            }
+        }
         let store = &self.store;
-        let loaded = self
-            .communities
-            .get_mut(id)
-            .ok_or_else(|| CoreError::UnknownCommunity(id.clone()))?;
-        let doc: &mut AutoCommit = loaded.docs.doc_mut(kind).ok_or(LayoutError::Missing {
-            doc: kind.as_str(),
-            field: "kind",
-        })?;
-        let saved = loaded.saved.entry(kind).or_default();
-        let heads = doc.get_heads();
-        if *saved == heads {
-            return Ok(());
+        let written: Vec<Result<PathBuf, CoreError>> = match chunks.as_slice() {
+            [] => return Ok(()),
+            [(id, kind, _, bytes)] => vec![store.write_chunk(id, *kind, bytes, false)],
+            many => std::thread::scope(|scope| {
+                let writers: Vec<_> = many
+                    .iter()
+                    .map(|(id, kind, _, bytes)| {
+                        scope.spawn(move || store.write_chunk(id, *kind, bytes, false))
+                    })
+                    .collect();
+                writers
+                    .into_iter()
+                    .map(|writer| {
+                        writer
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                    })
+                    .collect()
+            }),
+        };
+        let mut result = Ok(());
+        for ((id, kind, heads, _), path) in chunks.into_iter().zip(written) {
+            let path = match path {
+                Ok(path) => path,
+                Err(e) => {
+                    result = result.and(Err(e));
+                    continue;
+                }
+            };
+            let loaded = self
+                .communities
+                .get_mut(&id)
+                .expect("a community stays loaded while its chunks are written");
+            loaded.saved.insert(kind, heads);
+            let files = loaded.files.entry(kind).or_default();
+            files.push(path);
+            if files.len() > COMPACT_AFTER
+                && let Some(doc) = loaded.docs.doc_mut(kind)
+            {
+                result = result.and(store.compact(&id, kind, doc, files));
+            }
         }
-        let bytes = doc.save_after(saved);
-        let path = store.write_chunk(id, kind, &bytes, false)?;
-        *saved = heads;
-        let files = loaded.files.entry(kind).or_default();
-        files.push(path);
-        if files.len() > COMPACT_AFTER {
-            store.compact(id, kind, doc, files)?;
-        }
-        Ok(())
+        result
     }
 
     pub fn view(&mut self, id: &CommunityId) -> Result<Arc<CommunityView>, CoreError> {

@@ -1,28 +1,32 @@
 //! The actor's side of sync: per-session Automerge sync states, the
-//! membership gate, communities being joined, and receiving changes.
+//! membership gate, summaries of what each document holds, communities
+//! being joined, and (in [`receive`]) receiving changes.
 //!
-//! A session's sync states start from what was persisted for its peer in
-//! `peers/<key>.json` (the heads both sides were known to share), so two
-//! devices already in sync exchange only their heads. They are written back
-//! when the session ends. Received changes are written to disk before any
-//! reply is generated, so a peer is never told we hold what we could lose.
+//! A session skips the documents whose heads digests match the peer's
+//! summary; the others start from the sync states persisted for that peer
+//! in `peers/<key>.json` (the heads both sides were known to share), so only
+//! what changed since is exchanged. The states are written back when the
+//! session ends. Received changes are written to disk before any reply is
+//! generated, so a peer is never told we hold what we could lose.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use automerge::AutoCommit;
-use automerge::sync::{Message, State as SyncState, SyncDoc};
+use automerge::sync::{State as SyncState, SyncDoc};
+use automerge::{AutoCommit, ChangeHash, ReadDoc};
 use passerelle_model::layout::{check_kind, new_doc};
-use passerelle_model::{CommunityDocs, CommunityId, DeviceKey, DocKind};
-use passerelle_sync::{SessionId, SyncMessage};
+use passerelle_model::{CommunityId, DeviceKey, DocKind, Member};
+use passerelle_sync::{CommunityDigest, HeadsDigest, SessionId, SyncMessage, heads_digest};
 
 use crate::datadir::write_atomic;
 use crate::error::CoreError;
-use crate::node::{Loaded, State};
+use crate::node::State;
+
+mod receive;
 
 /// One live session's sync states.
 pub(crate) struct Session {
     pub peer: DeviceKey,
-    states: BTreeMap<(CommunityId, DocKind), SyncState>,
+    states: BTreeMap<DocRef, SyncState>,
 }
 
 /// A community this device is joining: documents received so far, before
@@ -38,7 +42,39 @@ pub(crate) struct Joining {
 pub(crate) struct Peers {
     pub sessions: HashMap<SessionId, Session>,
     pub joining: BTreeMap<CommunityId, Joining>,
+    gates: HashMap<CommunityId, Gate>,
 }
+
+/// The membership gate of one community: the devices of its active
+/// members, as of some heads of its community document.
+///
+/// Only the members are read, not the whole community part of the view
+/// (groups and their threads, annuaire, invites): hydrating that part of a
+/// month-old community takes tens of milliseconds, and the community
+/// document changes during a first sync.
+#[derive(Default)]
+struct Gate {
+    heads: Vec<ChangeHash>,
+    devices: BTreeSet<String>,
+}
+
+/// The device keys of the active members listed in a community document.
+/// A member entry that does not match the schema is skipped, as the views do.
+fn active_devices(doc: &AutoCommit) -> BTreeSet<String> {
+    let Ok(Some((_, members))) = doc.get(automerge::ROOT, "members") else {
+        return BTreeSet::new();
+    };
+    doc.keys(&members)
+        .filter_map(|key| -> Option<Member> {
+            autosurgeon::hydrate_prop(doc, &members, key.as_str()).ok()
+        })
+        .filter(Member::is_active)
+        .flat_map(|member| member.devices.into_keys())
+        .collect()
+}
+
+/// One document of one community.
+type DocRef = (CommunityId, DocKind);
 
 fn doc_index(kind: DocKind) -> u8 {
     DocKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u8
@@ -51,12 +87,26 @@ fn kind_of(index: u8) -> Option<DocKind> {
 impl State {
     /// Communities shared with `peer`: it is an active member in our copy,
     /// or we are joining through it.
+    ///
+    /// The gate runs before every message sent and after every message
+    /// received, so it reads only the members of each community document,
+    /// once per change of that document's heads (see [`Gate`]).
     pub fn shared_with(&mut self, peer: &DeviceKey) -> Vec<String> {
-        let ids: Vec<CommunityId> = self.communities.keys().cloned().collect();
         let mut out = Vec::new();
-        for id in ids {
-            if self.view(&id).is_ok_and(|view| view.is_active_device(peer)) {
-                out.push(id.0);
+        for (id, loaded) in &mut self.communities {
+            let Some(doc) = loaded.docs.doc_mut(DocKind::Community) else {
+                continue;
+            };
+            let heads = doc.get_heads();
+            let gate = self.peers.gates.entry(id.clone()).or_default();
+            if gate.heads != heads {
+                *gate = Gate {
+                    devices: active_devices(doc),
+                    heads,
+                };
+            }
+            if gate.devices.contains(peer.as_str()) {
+                out.push(id.0.clone());
             }
         }
         for (id, joining) in &self.peers.joining {
@@ -146,12 +196,7 @@ impl State {
         {
             return false;
         }
-        let members: BTreeMap<String, passerelle_model::Member> =
-            autosurgeon::hydrate_prop(&scratch, automerge::ROOT, "members").unwrap_or_default();
-        if !members
-            .values()
-            .any(|m| m.has_device(&peer) && m.is_active())
-        {
+        if !active_devices(&scratch).contains(peer.as_str()) {
             return false;
         }
         if doc.load_incremental(&data).is_err() {
@@ -209,6 +254,84 @@ impl State {
         self.session_shared(session).iter().any(|c| c == community)
     }
 
+    /// The heads of one document as held here (partial and joining
+    /// documents included); none if it is not held at all.
+    fn doc_heads(&mut self, id: &CommunityId, kind: DocKind) -> Vec<ChangeHash> {
+        let doc = match self.communities.get_mut(id) {
+            Some(loaded) if loaded.docs.doc(kind).is_some() => loaded.docs.doc_mut(kind),
+            Some(loaded) => loaded.partial.get_mut(&kind),
+            None => self
+                .peers
+                .joining
+                .get_mut(id)
+                .and_then(|j| j.docs.get_mut(&kind)),
+        };
+        doc.map(|d| d.get_heads()).unwrap_or_default()
+    }
+
+    /// Digests of the heads of every document of these communities, for
+    /// those shared with the session's peer.
+    pub fn summary(
+        &mut self,
+        session: SessionId,
+        communities: Vec<String>,
+    ) -> Vec<CommunityDigest> {
+        let mut out = Vec::new();
+        for community in communities {
+            if !self.shared_in_session(session, &community) {
+                continue;
+            }
+            let id = CommunityId(community);
+            let docs = DocKind::ALL
+                .iter()
+                .map(|kind| heads_digest(self.doc_heads(&id, *kind).into_iter().map(|h| h.0)))
+                .collect();
+            out.push(CommunityDigest {
+                community: id.0,
+                docs,
+            });
+        }
+        out
+    }
+
+    /// The first messages of a session. Documents whose digest the peer
+    /// sent equals ours are in sync already: their sync state records that
+    /// both sides hold our heads (so they get no message now, and the
+    /// saved state starts the next session from there).
+    pub fn first_messages(
+        &mut self,
+        session: SessionId,
+        communities: Vec<String>,
+        theirs: Vec<CommunityDigest>,
+    ) -> Vec<SyncMessage> {
+        let theirs: HashMap<String, Vec<HeadsDigest>> =
+            theirs.into_iter().map(|c| (c.community, c.docs)).collect();
+        let mut out = Vec::new();
+        for community in communities {
+            if !self.shared_in_session(session, &community) {
+                continue;
+            }
+            let digests = theirs.get(&community);
+            let id = CommunityId(community);
+            for (index, kind) in DocKind::ALL.into_iter().enumerate() {
+                let heads = self.doc_heads(&id, kind);
+                let digest = heads_digest(heads.iter().map(|h| h.0));
+                if digests.and_then(|d| d.get(index)) == Some(&digest) {
+                    if let Some(s) = self.peers.sessions.get_mut(&session) {
+                        let state = s.states.entry((id.clone(), kind)).or_default();
+                        state.shared_heads.clone_from(&heads);
+                        state.last_sent_heads.clone_from(&heads);
+                        state.their_heads = Some(heads);
+                        state.have_responded = true;
+                    }
+                    continue;
+                }
+                out.extend(self.generate_one(session, &id, kind));
+            }
+        }
+        out
+    }
+
     pub fn generate(&mut self, session: SessionId, communities: Vec<String>) -> Vec<SyncMessage> {
         let mut out = Vec::new();
         for community in communities {
@@ -257,97 +380,19 @@ impl State {
         }
     }
 
-    /// Merges a received message, writes what changed, and returns replies.
-    pub fn receive(
+    /// The message to send now for one document, if there is one and the
+    /// community is still shared with the session's peer.
+    pub fn answer(
         &mut self,
         session: SessionId,
-        message: SyncMessage,
-    ) -> Result<Vec<SyncMessage>, String> {
-        if !self.shared_in_session(session, &message.community) {
-            // The gate holds both ways: nothing is taken from a non-member.
-            return Ok(Vec::new());
+        community: String,
+        doc: u8,
+    ) -> Option<SyncMessage> {
+        let kind = kind_of(doc)?;
+        if !self.shared_in_session(session, &community) {
+            return None;
         }
-        let kind = kind_of(message.doc).ok_or("unknown document number")?;
-        let decoded =
-            Message::decode(&message.data).map_err(|e| format!("malformed sync message: {e}"))?;
-        let id = CommunityId(message.community);
-        let mut state = self
-            .take_state(session, &id, kind)
-            .ok_or("unknown session")?;
-        let result = match self.sync_doc(&id, kind) {
-            Some(doc) => {
-                let before = doc.get_heads();
-                let received = doc.sync().receive_sync_message(&mut state, decoded);
-                received
-                    .map(|()| doc.get_heads() != before)
-                    .map_err(|e| format!("bad sync message: {e}"))
-            }
-            None => Ok(false),
-        };
-        self.put_state(session, &id, kind, state);
-        let changed = result?;
-        if changed {
-            let peer = self.peers.sessions[&session].peer.clone();
-            self.absorb(&id, kind, &peer).map_err(|e| e.to_string())?;
-        }
-        Ok(self.generate_one(session, &id, kind).into_iter().collect())
-    }
-
-    /// Makes received changes durable and visible.
-    fn absorb(
-        &mut self,
-        id: &CommunityId,
-        kind: DocKind,
-        peer: &DeviceKey,
-    ) -> Result<(), CoreError> {
-        if let Some(loaded) = self.communities.get_mut(id) {
-            if loaded.docs.doc(kind).is_none() {
-                // A collection arriving for the first time joins once it is whole.
-                let ready = loaded
-                    .partial
-                    .get(&kind)
-                    .is_some_and(|doc| check_kind(doc, kind).is_ok());
-                if !ready {
-                    return Ok(());
-                }
-                let mut doc = loaded.partial.remove(&kind).expect("checked above");
-                doc.set_actor(self.actor.clone());
-                loaded.docs.insert_doc(kind, doc)?;
-            }
-            self.persist(id, kind)?;
-            self.changed(id, Some(peer));
-            return Ok(());
-        }
-        // Joining: the community exists here once its community document is whole.
-        let Some(joining) = self.peers.joining.get(id) else {
-            return Ok(());
-        };
-        let ready = joining
-            .docs
-            .get(&DocKind::Community)
-            .is_some_and(|doc| check_kind(doc, DocKind::Community).is_ok());
-        if !ready {
-            return Ok(());
-        }
-        let joining = self.peers.joining.remove(id).expect("checked above");
-        let (whole, partial): (BTreeMap<_, _>, BTreeMap<_, _>) = joining
-            .docs
-            .into_iter()
-            .partition(|(k, doc)| check_kind(doc, *k).is_ok());
-        let mut docs = CommunityDocs::from_docs(id.clone(), whole)?;
-        docs.set_actor(&self.actor);
-        self.add_loaded(
-            id.clone(),
-            Loaded {
-                docs,
-                saved: BTreeMap::new(),
-                files: BTreeMap::new(),
-                partial,
-                cache: Default::default(),
-            },
-        )?;
-        self.changed(id, Some(peer));
-        Ok(())
+        self.generate_one(session, &CommunityId(community), kind)
     }
 
     /// Whether our documents equal what the peer last said it holds.

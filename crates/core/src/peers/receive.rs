@@ -1,0 +1,417 @@
+//! Receiving a batch of sync messages: merged (each document on its own
+//! thread), written to disk (chunks at once), announced, and only then
+//! answered.
+
+use std::collections::{BTreeMap, HashMap};
+
+use automerge::AutoCommit;
+use automerge::sync::{Message, State as SyncState, SyncDoc};
+use passerelle_model::layout::{check_kind, new_doc};
+use passerelle_model::{CommunityDocs, CommunityId, DeviceKey, DocKind};
+use passerelle_sync::{Received, SessionId, SyncMessage};
+
+use super::{DocRef, doc_index, kind_of};
+use crate::error::CoreError;
+use crate::node::{Loaded, State};
+
+/// Applies received messages to a document; returns whether its heads moved.
+fn apply_messages(
+    doc: &mut AutoCommit,
+    state: &mut SyncState,
+    messages: Vec<Message>,
+) -> Result<bool, String> {
+    let before = doc.get_heads();
+    for message in messages {
+        let sent = state.last_sent_heads.clone();
+        let their_heads = message.heads.clone();
+        doc.sync()
+            .receive_sync_message(state, message)
+            .map_err(|e| format!("bad sync message: {e}"))?;
+        // When the peer's heads equal ours, Automerge records them as sent,
+        // as if we had announced them. But the peer ends a one-off sync only
+        // once it has heard our heads (see `in_sync`): after a batch that
+        // brought its changes and then its heads, it has not. Keep what was
+        // really sent, so the answer announces our heads.
+        if !their_heads.is_empty() && state.last_sent_heads == their_heads {
+            state.last_sent_heads = sent;
+        }
+    }
+    Ok(doc.get_heads() != before)
+}
+
+/// Bytes of messages for one document from which merging them gets a
+/// thread of its own (when several documents have that much).
+const PARALLEL_FROM: usize = 16 * 1024;
+
+/// The messages of a batch for one document.
+#[derive(Default)]
+struct Incoming {
+    messages: Vec<Message>,
+    /// Their encoded size: about the work of merging them.
+    bytes: usize,
+}
+
+impl State {
+    /// Merges a batch of received messages and writes what changed;
+    /// returns the documents the batch touched, to be answered (one by one,
+    /// with [`State::answer`], so the first answer leaves while the next is
+    /// being built).
+    ///
+    /// Every document changed by the batch is written (its chunks at once,
+    /// see [`State::persist_docs`]) before this returns, so before any reply
+    /// is generated: a peer is never told this device holds what it could
+    /// lose. A bad message ends the batch: what came before it is still
+    /// written.
+    pub fn receive(
+        &mut self,
+        session: SessionId,
+        messages: Vec<SyncMessage>,
+    ) -> Result<Received, String> {
+        let Some(peer) = self.peers.sessions.get(&session).map(|s| s.peer.clone()) else {
+            return Err("unknown session".into());
+        };
+        let (merged, failure) = self.merge_all(session, messages);
+        let changed: Vec<DocRef> = merged
+            .iter()
+            .filter(|(_, moved)| *moved)
+            .map(|(doc, _)| doc.clone())
+            .collect();
+        let touched = merged.into_iter().map(|(doc, _)| doc);
+        let notified = self.absorb(&changed, &peer).map_err(|e| e.to_string())?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(Received {
+            touched: touched.map(|(id, kind)| (id.0, doc_index(kind))).collect(),
+            announced: notified,
+        })
+    }
+
+    /// Merges a batch of messages into their documents: those of community
+    /// documents first, so the gate then sees the membership they bring,
+    /// then the others. Documents receiving many changes are merged each on
+    /// its own thread (documents are independent, and a first sync brings
+    /// changes to all of them).
+    /// Returns each document touched, in the order first received, with
+    /// whether its heads moved; and the first error met, if any (the other
+    /// documents are merged all the same).
+    fn merge_all(
+        &mut self,
+        session: SessionId,
+        messages: Vec<SyncMessage>,
+    ) -> (Vec<(DocRef, bool)>, Option<String>) {
+        let mut failure = None;
+        let mut order: Vec<DocRef> = Vec::new();
+        let mut moved: HashMap<DocRef, bool> = HashMap::new();
+        let (community_docs, collections): (Vec<_>, Vec<_>) = messages
+            .into_iter()
+            .partition(|m| kind_of(m.doc) == Some(DocKind::Community));
+        for messages in [community_docs, collections] {
+            let work = self.admit(session, messages, &mut order, &mut failure);
+            // Only documents receiving many changes are worth a thread: a
+            // message of heads and a Bloom filter takes microseconds.
+            let (heavy, light): (HashMap<_, _>, HashMap<_, _>) = work
+                .into_iter()
+                .partition(|(_, incoming)| incoming.bytes >= PARALLEL_FROM);
+            let mut results = Vec::new();
+            for (doc, incoming) in light {
+                let result = self.merge_doc(session, &doc, incoming.messages);
+                results.push((doc, result));
+            }
+            let heavy = heavy
+                .into_iter()
+                .map(|(doc, i)| (doc, i.messages))
+                .collect();
+            results.extend(self.merge_docs(session, heavy));
+            for (doc, result) in results {
+                match result {
+                    Ok(m) => *moved.entry(doc).or_default() |= m,
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        let merged = order
+            .into_iter()
+            .filter_map(|doc| moved.get(&doc).map(|m| (doc.clone(), *m)))
+            .collect();
+        (merged, failure)
+    }
+
+    /// The messages of communities shared with the session's peer, decoded
+    /// and grouped by document; each new document is added to `order`, and
+    /// the first message that does not decode to `failure`.
+    fn admit(
+        &mut self,
+        session: SessionId,
+        messages: Vec<SyncMessage>,
+        order: &mut Vec<DocRef>,
+        failure: &mut Option<String>,
+    ) -> HashMap<DocRef, Incoming> {
+        let mut work: HashMap<DocRef, Incoming> = HashMap::new();
+        for message in messages {
+            if !self.shared_in_session(session, &message.community) {
+                // The gate holds both ways: nothing is taken from a non-member.
+                continue;
+            }
+            let bytes = message.data.len();
+            let decoded = kind_of(message.doc)
+                .ok_or_else(|| "unknown document number".to_owned())
+                .and_then(|kind| {
+                    Message::decode(&message.data)
+                        .map(|m| (kind, m))
+                        .map_err(|e| format!("malformed sync message: {e}"))
+                });
+            match decoded {
+                Ok((kind, decoded)) => {
+                    let doc = (CommunityId(message.community), kind);
+                    if !order.contains(&doc) {
+                        order.push(doc.clone());
+                    }
+                    let incoming = work.entry(doc).or_default();
+                    incoming.messages.push(decoded);
+                    incoming.bytes += bytes;
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        work
+    }
+
+    /// Merges messages into one document; returns whether its heads moved.
+    fn merge_doc(
+        &mut self,
+        session: SessionId,
+        (id, kind): &DocRef,
+        messages: Vec<Message>,
+    ) -> Result<bool, String> {
+        let mut state = self
+            .take_state(session, id, *kind)
+            .ok_or("unknown session")?;
+        let result = match self.sync_doc(id, *kind) {
+            Some(doc) => apply_messages(doc, &mut state, messages),
+            None => Ok(false),
+        };
+        self.put_state(session, id, *kind, state);
+        result
+    }
+
+    /// Merges messages into several documents at once, one thread each.
+    fn merge_docs(
+        &mut self,
+        session: SessionId,
+        mut work: HashMap<DocRef, Vec<Message>>,
+    ) -> Vec<(DocRef, Result<bool, String>)> {
+        if work.len() <= 1 {
+            return work
+                .into_iter()
+                .map(|(doc, messages)| {
+                    let result = self.merge_doc(session, &doc, messages);
+                    (doc, result)
+                })
+                .collect();
+        }
+        let mut states = HashMap::new();
+        for doc in work.keys() {
+            match self.take_state(session, &doc.0, doc.1) {
+                Some(state) => states.insert(doc.clone(), state),
+                None => return vec![(doc.clone(), Err("unknown session".into()))],
+            };
+        }
+        // Every document a message is for, as a distinct mutable borrow.
+        let mut jobs = Vec::new();
+        for (id, loaded) in self.communities.iter_mut() {
+            for kind in DocKind::ALL {
+                let doc = (id.clone(), kind);
+                if work.contains_key(&doc) && loaded.docs.doc(kind).is_none() {
+                    loaded.partial.entry(kind).or_insert_with(new_doc);
+                }
+            }
+            let held = loaded.docs.docs_mut();
+            let partial = loaded.partial.iter_mut().map(|(kind, doc)| (*kind, doc));
+            for (kind, doc) in held.chain(partial) {
+                let key = (id.clone(), kind);
+                if let Some(messages) = work.remove(&key) {
+                    let state = states.remove(&key).unwrap_or_default();
+                    jobs.push((key, doc, state, messages));
+                }
+            }
+        }
+        for (id, joining) in self.peers.joining.iter_mut() {
+            for kind in DocKind::ALL {
+                if work.contains_key(&(id.clone(), kind)) {
+                    joining.docs.entry(kind).or_insert_with(new_doc);
+                }
+            }
+            for (kind, doc) in joining.docs.iter_mut() {
+                let key = (id.clone(), *kind);
+                if let Some(messages) = work.remove(&key) {
+                    let state = states.remove(&key).unwrap_or_default();
+                    jobs.push((key, doc, state, messages));
+                }
+            }
+        }
+        let done: Vec<_> = std::thread::scope(|scope| {
+            let threads: Vec<_> = jobs
+                .into_iter()
+                .map(|(key, doc, mut state, messages)| {
+                    scope.spawn(move || {
+                        let result = apply_messages(doc, &mut state, messages);
+                        (key, state, result)
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut out = Vec::new();
+        for (key, state, result) in done {
+            self.put_state(session, &key.0, key.1, state);
+            out.push((key, result));
+        }
+        // Documents of a community no longer here: nothing to merge into.
+        for (key, _) in work {
+            if let Some(state) = states.remove(&key) {
+                self.put_state(session, &key.0, key.1, state);
+            }
+            out.push((key, Ok(false)));
+        }
+        out
+    }
+
+    /// Makes received changes durable and visible: collections and joined
+    /// communities that became whole are kept, every changed document is
+    /// written, then each community that changed is announced once.
+    /// Returns the communities announced.
+    fn absorb(&mut self, changed: &[DocRef], peer: &DeviceKey) -> Result<Vec<String>, CoreError> {
+        let mut write = Vec::new();
+        let mut announce: Vec<CommunityId> = Vec::new();
+        for (id, kind) in changed {
+            if self.communities.contains_key(id) {
+                if self.adopt_collection(id, *kind)? {
+                    write.push((id.clone(), *kind));
+                    if !announce.contains(id) {
+                        announce.push(id.clone());
+                    }
+                }
+            } else if self.adopt_joined(id)? {
+                announce.push(id.clone());
+            }
+        }
+        self.persist_docs(&write)?;
+        for id in &announce {
+            self.changed(id, Some(peer));
+        }
+        Ok(announce.into_iter().map(|id| id.0).collect())
+    }
+
+    /// Whether a changed document of a held community is ready to write: it
+    /// is, or a collection arriving for the first time that is now whole
+    /// (then it joins the community's documents).
+    fn adopt_collection(&mut self, id: &CommunityId, kind: DocKind) -> Result<bool, CoreError> {
+        let actor = self.actor.clone();
+        let Some(loaded) = self.communities.get_mut(id) else {
+            return Ok(false);
+        };
+        if loaded.docs.doc(kind).is_some() {
+            return Ok(true);
+        }
+        let ready = loaded
+            .partial
+            .get(&kind)
+            .is_some_and(|doc| check_kind(doc, kind).is_ok());
+        if !ready {
+            return Ok(false);
+        }
+        let mut doc = loaded.partial.remove(&kind).expect("checked above");
+        doc.set_actor(actor);
+        loaded.docs.insert_doc(kind, doc)?;
+        Ok(true)
+    }
+
+    /// Keeps a community being joined once its community document is whole
+    /// (every document that is whole is written). Returns whether it was kept.
+    fn adopt_joined(&mut self, id: &CommunityId) -> Result<bool, CoreError> {
+        let Some(joining) = self.peers.joining.get(id) else {
+            return Ok(false);
+        };
+        let ready = joining
+            .docs
+            .get(&DocKind::Community)
+            .is_some_and(|doc| check_kind(doc, DocKind::Community).is_ok());
+        if !ready {
+            return Ok(false);
+        }
+        let joining = self.peers.joining.remove(id).expect("checked above");
+        let (whole, partial): (BTreeMap<_, _>, BTreeMap<_, _>) = joining
+            .docs
+            .into_iter()
+            .partition(|(k, doc)| check_kind(doc, *k).is_ok());
+        let mut docs = CommunityDocs::from_docs(id.clone(), whole)?;
+        docs.set_actor(&self.actor);
+        self.add_loaded(
+            id.clone(),
+            Loaded {
+                docs,
+                saved: BTreeMap::new(),
+                files: BTreeMap::new(),
+                partial,
+                cache: Default::default(),
+            },
+        )?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+
+    use super::*;
+
+    /// Two copies of one document, each with a change the other lacks.
+    fn diverged() -> (AutoCommit, AutoCommit) {
+        let mut base = new_doc();
+        base.put(automerge::ROOT, "start", 0).unwrap();
+        let (mut c, mut d) = (base.fork(), base.fork());
+        c.put(automerge::ROOT, "c", 1).unwrap();
+        d.put(automerge::ROOT, "d", 1).unwrap();
+        (c, d)
+    }
+
+    #[test]
+    fn a_batch_bringing_the_peers_changes_then_its_heads_is_answered_with_ours() {
+        let (mut c, mut d) = diverged();
+        let (mut sc, mut sd) = (SyncState::new(), SyncState::new());
+        let c0 = c.sync().generate_sync_message(&mut sc).unwrap();
+        let d0 = d.sync().generate_sync_message(&mut sd).unwrap();
+        c.sync().receive_sync_message(&mut sc, d0).unwrap();
+        let c1 = c.sync().generate_sync_message(&mut sc).unwrap();
+        d.sync().receive_sync_message(&mut sd, c0).unwrap();
+        let d1 = d.sync().generate_sync_message(&mut sd).unwrap();
+        // D takes C's changes and says it holds both sides' heads...
+        d.sync().receive_sync_message(&mut sd, c1).unwrap();
+        let d2 = d.sync().generate_sync_message(&mut sd).unwrap();
+        // ...and C reads D's changes and that message in one batch.
+        assert!(apply_messages(&mut c, &mut sc, vec![d1, d2]).unwrap());
+        assert_eq!(c.get_heads(), d.get_heads());
+        // D ends a one-off sync only once it hears C's heads: C must say them.
+        let answer = c.sync().generate_sync_message(&mut sc).expect("an answer");
+        assert_eq!(answer.heads, c.get_heads());
+        d.sync().receive_sync_message(&mut sd, answer).unwrap();
+        assert_eq!(sd.their_heads, Some(d.get_heads()));
+    }
+
+    #[test]
+    fn a_batch_that_changes_nothing_reports_no_move() {
+        let (mut c, mut d) = diverged();
+        let (mut sc, mut sd) = (SyncState::new(), SyncState::new());
+        let d0 = d.sync().generate_sync_message(&mut sd).unwrap();
+        assert!(!apply_messages(&mut c, &mut sc, vec![d0]).unwrap());
+    }
+}
