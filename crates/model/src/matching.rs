@@ -44,7 +44,7 @@ pub const PER_NEED: usize = 5;
 
 /// Every suggested match among open échanges, best first.
 pub fn suggest_matches(exchanges: &[Exchange]) -> Vec<Match> {
-    Matcher::default().suggest(exchanges)
+    Arc::unwrap_or_clone(Matcher::default().suggest(exchanges))
 }
 
 /// Suggests matches, remembering between runs each échange's keywords and
@@ -55,17 +55,21 @@ pub fn suggest_matches(exchanges: &[Exchange]) -> Vec<Match> {
 pub struct Matcher {
     /// Keywords by échange, with a hash of the text they were drawn from.
     keywords: HashMap<ItemId, (u64, Arc<Vec<String>>)>,
-    /// Suggestions by category, valid for the offers they were drawn from.
+    /// The needs matched, by category, valid for the offers they were
+    /// matched against.
     categories: HashMap<String, CategoryRun>,
+    /// The last list of suggestions.
+    list: Arc<Vec<Match>>,
 }
 
-/// The suggestions of one category's needs, for one set of open offers.
+/// The needs of one category whose suggestions are in the list, for one
+/// set of open offers.
 #[derive(Default)]
 struct CategoryRun {
     /// A hash of the category's open offers (ids and texts).
     offers: u64,
-    /// Each need's suggestions, with a hash of its text.
-    needs: HashMap<ItemId, (u64, Vec<Match>)>,
+    /// Each need matched, with a hash of its text then.
+    needs: HashMap<ItemId, u64>,
 }
 
 /// An open offer with its keywords.
@@ -108,7 +112,11 @@ impl Matcher {
 
     /// Every suggested match among open échanges, best first, at most
     /// [`PER_NEED`] per need.
-    pub fn suggest(&mut self, exchanges: &[Exchange]) -> Vec<Match> {
+    ///
+    /// The list is kept between runs and only the suggestions of needs
+    /// matched again are replaced in it; it is copied only if a previous
+    /// result is still held elsewhere.
+    pub fn suggest(&mut self, exchanges: &[Exchange]) -> Arc<Vec<Match>> {
         // Forget échanges that are gone.
         if self.keywords.len() > exchanges.len() {
             let present: HashSet<&ItemId> = exchanges.iter().map(|e| &e.id).collect();
@@ -137,57 +145,61 @@ impl Matcher {
                 }
             }
         }
-        self.categories.retain(|category, _| {
-            needs.contains_key(category.as_str()) && offers.contains_key(category.as_str())
+        // Needs whose suggestions in the list are gone or replaced.
+        let mut replaced: HashSet<ItemId> = HashSet::new();
+        let mut added: Vec<Match> = Vec::new();
+        self.categories.retain(|category, run| {
+            let keep =
+                needs.contains_key(category.as_str()) && offers.contains_key(category.as_str());
+            if !keep {
+                replaced.extend(run.needs.drain().map(|(id, _)| id));
+            }
+            keep
         });
-        let mut out = Vec::new();
         for (category, needs) in needs {
             let Some((hasher, offers)) = offers.remove(category) else {
                 continue;
             };
-            let fingerprint = hasher.finish();
             let run = self.categories.entry(category.to_owned()).or_default();
-            if run.offers != fingerprint || run.needs.is_empty() {
-                *run = CategoryRun {
-                    offers: fingerprint,
-                    needs: HashMap::new(),
-                };
+            let fingerprint = hasher.finish();
+            if run.offers != fingerprint {
+                run.offers = fingerprint;
+                replaced.extend(run.needs.drain().map(|(id, _)| id));
             }
-            if run.needs.len() > needs.len() {
-                let present: HashSet<&ItemId> = needs.iter().map(|n| &n.exchange.id).collect();
-                run.needs.retain(|id, _| present.contains(id));
-            }
+            let present: HashSet<&ItemId> = needs.iter().map(|n| &n.exchange.id).collect();
+            run.needs.retain(|id, _| {
+                let keep = present.contains(id);
+                if !keep {
+                    replaced.insert(id.clone());
+                }
+                keep
+            });
             // Built only when some need must be matched again.
             let mut index: Option<Index> = None;
-            for Need {
-                exchange: need,
-                key,
-                words,
-            } in needs
-            {
-                let known = run.needs.get(&need.id).filter(|(k, _)| *k == key);
-                let found = match known {
-                    Some((_, found)) => found,
-                    None => {
-                        let index = index.get_or_insert_with(|| Index::new(&offers));
-                        let found = index.suggest(need, &words);
-                        &run.needs
-                            .entry(need.id.clone())
-                            .insert_entry((key, found))
-                            .into_mut()
-                            .1
-                    }
-                };
-                out.extend(found.iter().cloned());
+            for need in needs {
+                let id = &need.exchange.id;
+                if run.needs.get(id) == Some(&need.key) {
+                    continue;
+                }
+                let index = index.get_or_insert_with(|| Index::new(&offers));
+                added.extend(index.suggest(need.exchange, &need.words));
+                replaced.insert(id.clone());
+                run.needs.insert(id.clone(), need.key);
             }
         }
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.need.cmp(&b.need))
-                .then_with(|| a.offer.cmp(&b.offer))
-        });
-        out
+        if !replaced.is_empty() {
+            let list = Arc::make_mut(&mut self.list);
+            list.retain(|m| !replaced.contains(&m.need));
+            list.extend(added);
+            // The kept part is sorted already: a stable sort merges the rest in.
+            list.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then_with(|| a.need.cmp(&b.need))
+                    .then_with(|| a.offer.cmp(&b.offer))
+            });
+        }
+        self.list.clone()
     }
 }
 
@@ -315,6 +327,7 @@ mod tests {
         let mut exchanges: Vec<Exchange> = (0..60).map(|n| exchange(&mut rng, n)).collect();
         let mut matcher = Matcher::default();
         let mut next = 60;
+        let mut held: Option<(Arc<Vec<Match>>, Vec<Match>)> = None;
         for step in 0..300 {
             let i = rng.random_range(0..exchanges.len());
             match step % 6 {
@@ -333,8 +346,19 @@ mod tests {
                 _ => exchanges[i].description = Text::with_value(sentence(&mut rng)),
             }
             let remembered = matcher.suggest(&exchanges);
-            assert_eq!(remembered, suggest_matches(&exchanges), "after step {step}");
+            assert_eq!(
+                *remembered,
+                suggest_matches(&exchanges),
+                "after step {step}"
+            );
             assert!(remembered.iter().all(|m| m.score > 0.0));
+            // A list still held elsewhere is left as it was.
+            if let Some((list, copy)) = held.take() {
+                assert_eq!(*list, copy);
+            }
+            if step % 10 == 0 {
+                held = Some((remembered.clone(), (*remembered).clone()));
+            }
         }
     }
 

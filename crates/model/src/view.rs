@@ -494,7 +494,9 @@ impl ViewCache {
         {
             return Ok(matches.clone());
         }
-        let matches = Arc::new(self.matcher.suggest(&view.exchanges));
+        // The matcher updates its list in place when no one else holds it.
+        self.matches = None;
+        let matches = self.matcher.suggest(&view.exchanges);
         self.matches = Some((view.heads.clone(), matches.clone()));
         Ok(matches)
     }
