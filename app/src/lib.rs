@@ -260,6 +260,11 @@ impl PasserelleApp {
                     quarantined,
                 } => {
                     self.device = Some(handle.device_key().clone());
+                    if let Some(renewed) = handle.renewed_identity() {
+                        let key = renewed.device.as_str();
+                        let short = key.get(..12).unwrap_or(key);
+                        self.notice = Some(format!("{} {short}", self.lang().t().identity_renewed));
+                    }
                     self.damaged = quarantined.iter().map(|q| q.to_string()).collect();
                     self.phase = if profile.is_some() {
                         Phase::Ready

@@ -70,6 +70,8 @@ pub struct Strings {
     pub error: &'static str,
     pub dismiss: &'static str,
     pub damaged_files: &'static str,
+    /// Followed by the first characters of the new device key.
+    pub identity_renewed: &'static str,
     pub shown: &'static str,
     pub saved_to: &'static str,
     pub search: &'static str,
@@ -124,6 +126,11 @@ const FR: Strings = Strings {
     error: "Erreur",
     dismiss: "Fermer",
     damaged_files: "Des fichiers abîmés ont été mis de côté :",
+    identity_renewed: "Ce dossier de données est une copie de celui d'un autre appareil. \
+        Deux appareils avec la même identité empêcheraient toute la communauté de se \
+        synchroniser : cette copie a donc reçu sa propre identité. Vos communautés sont \
+        toutes là ; pour vous synchroniser avec les autres, rejoignez-les de nouveau avec \
+        une invitation. Nouvel appareil :",
     shown: "affichés",
     saved_to: "Enregistré dans",
     search: "Rechercher",
@@ -178,6 +185,10 @@ const EN: Strings = Strings {
     error: "Error",
     dismiss: "Dismiss",
     damaged_files: "Damaged files were set aside:",
+    identity_renewed: "This data folder is a copy of another device's. Two devices with \
+        one identity would stop the whole community from syncing, so this copy now has an \
+        identity of its own. Your communities are all here; to sync with the others, join \
+        them again with an invite. New device:",
     shown: "shown",
     saved_to: "Saved to",
     search: "Search",

@@ -62,6 +62,9 @@ pub fn loopback() -> NetOptions {
 }
 
 /// Copies a data directory (fixtures are flat trees of small files).
+///
+/// The copy keeps the device's identity: `identity/origin` is left out, so
+/// the copy is not taken for a second device (see the core's `identity.rs`).
 pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -69,7 +72,9 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
-        } else if entry.file_name() != "lock" && entry.file_name() != "control.sock" {
+        } else if !["lock", "control.sock", "origin"]
+            .contains(&entry.file_name().to_string_lossy().as_ref())
+        {
             std::fs::copy(entry.path(), &target)?;
         }
     }

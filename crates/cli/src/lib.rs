@@ -95,6 +95,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     for q in handle.quarantined().await? {
         eprintln!("warning: {q}");
     }
+    if let Some(renewed) = handle.renewed_identity() {
+        eprintln!("warning: {renewed}");
+    }
     let networked = matches!(
         cli.command,
         Sub::Invite { .. } | Sub::Join { .. } | Sub::Serve | Sub::Sync { .. }

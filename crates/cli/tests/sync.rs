@@ -1,6 +1,7 @@
 //! Sync between real `passerelle-node` processes over real iroh endpoints on
 //! loopback: joining, live edits, transitive spread, the membership gate,
-//! invites refused, cheap reconnects, many nodes, and bundles.
+//! invites refused, cheap reconnects, many nodes, bundles, and a copied data
+//! directory.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -292,4 +293,90 @@ fn bundles_round_trip_and_damaged_ones_change_nothing() {
         fails(&stranger, &["bundle", "import", file.to_str().unwrap()]).contains("not a member")
     );
     assert!(list(&stranger, &["community", "list"]).is_empty());
+}
+
+/// Copies a data directory as a user would (every file, new files).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_copied_data_directory_gets_its_own_identity_and_sync_stays_whole() {
+    setup!();
+    let (_ta, a, server, _tb, b, c) = pair();
+    let a_key = ok(&a, &["id"]);
+    add(&b, &c, "Avant la copie");
+    sync_with(&b, &server.ticket());
+    // Bruno copies his data directory to a second laptop.
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("copy");
+    copy_tree(&b, &copy);
+    let out = passerelle_tests::node(&copy, &["id"]);
+    assert!(out.status.success());
+    let copy_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let warning = String::from_utf8_lossy(&out.stderr);
+    let b_key = ok(&b, &["id"]);
+    assert!(
+        warning.contains("is a copy") && warning.contains(&b_key[..12]),
+        "the copy is told what happened: {warning}"
+    );
+    assert_ne!(copy_key, b_key);
+    assert_ne!(copy_key, a_key);
+    // Said once; the original keeps its identity.
+    let again = passerelle_tests::node(&copy, &["id"]);
+    assert!(String::from_utf8_lossy(&again.stderr).trim().is_empty());
+    assert_eq!(ok(&b, &["id"]), b_key);
+    // The copy holds the community but is not a member: it writes nothing.
+    assert_eq!(titles(&copy, &c), titles(&b, &c));
+    let refused = fails(
+        &copy,
+        &[
+            "exchange",
+            "add",
+            "--community",
+            &c,
+            "--kind",
+            "offer",
+            "--title",
+            "x",
+            "--category",
+            "bricolage",
+        ],
+    );
+    assert!(refused.contains("not a member"), "{refused}");
+    // Invited again, it joins and syncs with everyone, and so does the original.
+    let ticket = ok(&a, &["invite", "--community", &c]);
+    assert_eq!(ok(&copy, &["join", &ticket]), c);
+    add(&copy, &c, "Depuis la copie");
+    add(&b, &c, "Depuis l'original");
+    sync_with(&copy, &server.ticket());
+    sync_with(&b, &server.ticket());
+    sync_with(&copy, &server.ticket());
+    let all = vec![
+        "Avant la copie".to_owned(),
+        "Depuis l'original".to_owned(),
+        "Depuis la copie".to_owned(),
+    ];
+    for dir in [&a, &b, &copy] {
+        let mut got: Vec<String> = titles(dir, &c)
+            .into_iter()
+            .filter(|t| all.contains(t))
+            .collect();
+        got.sort();
+        let mut want = all.clone();
+        want.sort();
+        assert_eq!(got, want, "every change everywhere ({})", dir.display());
+    }
+    assert_eq!(heads(&a), heads(&copy));
+    assert_eq!(heads(&a), heads(&b));
+    server.stop();
 }

@@ -4,6 +4,7 @@
 //! <data>/lock                        held while a process uses the directory
 //! <data>/identity/device.key         iroh secret key (hex, mode 0600)
 //! <data>/identity/actor              Automerge actor id of this device (hex, 0600)
+//! <data>/identity/origin             where the identity was created (machine, file number)
 //! <data>/profile.json                display name and preferences
 //! <data>/communities/<id>/<kind>/    one directory per document: chunk files
 //! <data>/peers/<key>.json            per-peer Automerge sync states

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use automerge::ActorId;
 use passerelle_model::generate::{self, Plan};
 use passerelle_model::layout::Genesis;
 use passerelle_model::matching::Match;
@@ -21,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::datadir::{DataDir, write_atomic};
 use crate::error::CoreError;
 use crate::export::{ExportFormat, export};
+use crate::identity::{self, Identity, RenewedIdentity};
 use crate::node::State;
 use crate::store::{Quarantined, Store};
 
@@ -99,6 +99,7 @@ pub struct Handle {
     pub(crate) net: Arc<std::sync::OnceLock<Arc<crate::network::Net>>>,
     device: DeviceKey,
     pub(crate) data_dir: PathBuf,
+    renewed: Option<RenewedIdentity>,
 }
 
 /// A running node: its handle, and the task to wait on at shutdown.
@@ -123,27 +124,6 @@ fn random() -> u128 {
 /// A new item id.
 pub(crate) fn new_item_id() -> ItemId {
     ItemId::from_parts(now(), random())
-}
-
-/// Reads this device's Automerge actor id, creating it on first start.
-fn load_or_create_actor(dir: &DataDir) -> Result<ActorId, CoreError> {
-    let path = dir.identity_dir().join("actor");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => match hex::decode(text.trim()) {
-            Ok(bytes) if bytes.len() == 16 => Ok(ActorId::from(bytes)),
-            _ => Err(CoreError::Damaged {
-                reason: "not an actor id".into(),
-                quarantine: path.clone(),
-                path,
-            }),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let bytes: [u8; 16] = rand::random();
-            write_atomic(&path, hex::encode(bytes).as_bytes(), true)?;
-            Ok(ActorId::from(bytes))
-        }
-        Err(e) => Err(CoreError::io("read", &path)(e)),
-    }
 }
 
 fn load_profile(dir: &DataDir) -> Result<Option<Profile>, CoreError> {
@@ -171,12 +151,11 @@ impl Node {
     /// fail the start: they are quarantined and listed by [`Handle::quarantined`].
     pub fn start(config: NodeConfig) -> Result<Node, CoreError> {
         let dir = DataDir::open(&config.data_dir)?;
-        let (secret, created) =
-            DeviceSecret::load_or_create(&dir.identity_dir().join("device.key"))?;
-        if created {
-            tracing::info!("created a new device identity {}", secret.public_hex());
-        }
-        let actor = load_or_create_actor(&dir)?;
+        let Identity {
+            secret,
+            actor,
+            renewed,
+        } = identity::load(&dir)?;
         let profile = load_profile(&dir)?;
         let device = DeviceKey(secret.public_hex());
         let (events, _) = broadcast::channel(256);
@@ -218,6 +197,7 @@ impl Node {
                 net: Default::default(),
                 device,
                 data_dir,
+                renewed,
             },
             task,
         })
@@ -252,6 +232,12 @@ impl Handle {
         });
         self.jobs.send(job).await.map_err(|_| CoreError::Stopped)?;
         rx.await.map_err(|_| CoreError::Stopped)
+    }
+
+    /// Set when this start found the data directory to be a copy of another
+    /// device's and gave it an identity of its own: say so to the user.
+    pub fn renewed_identity(&self) -> Option<&RenewedIdentity> {
+        self.renewed.as_ref()
     }
 
     /// This device's public key.

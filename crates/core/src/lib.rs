@@ -13,6 +13,7 @@ mod datadir;
 mod error;
 mod export;
 mod handle;
+mod identity;
 mod network;
 mod node;
 mod peers;
@@ -24,6 +25,7 @@ pub use datadir::{DataDir, default_data_dir};
 pub use error::CoreError;
 pub use export::ExportFormat;
 pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
+pub use identity::RenewedIdentity;
 pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};
 pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{

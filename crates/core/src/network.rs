@@ -398,7 +398,15 @@ impl Handle {
             .await?
             .ok_or(CoreError::NoProfile)?
             .display_name;
-        if self.communities().await?.iter().any(|c| c.id == id) {
+        // A community held without being a member (a copied data directory
+        // given its own identity, a member removed and invited back) can be
+        // joined again: the inviter admits this device and the two copies merge.
+        if self
+            .communities()
+            .await?
+            .iter()
+            .any(|c| c.id == id && c.role.is_some())
+        {
             return Err(CoreError::AlreadyMember(id));
         }
         net.join(ticket, &name)
@@ -407,10 +415,12 @@ impl Handle {
         let via = DeviceKey(hex::encode(ticket.addr.id.as_bytes()));
         let joining_id = id.clone();
         self.call(move |s| {
-            s.peers.joining.entry(joining_id).or_insert(Joining {
-                via,
-                docs: Default::default(),
-            });
+            if !s.communities.contains_key(&joining_id) {
+                s.peers.joining.entry(joining_id).or_insert(Joining {
+                    via,
+                    docs: Default::default(),
+                });
+            }
         })
         .await?;
         net.sync_once(ticket.addr.clone(), Duration::from_secs(120))
