@@ -202,6 +202,18 @@ impl Server {
         self.terminate();
     }
 
+    /// Kills the server with SIGKILL (no cleanup at all, like pulling the
+    /// plug) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the server process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     fn terminate(&mut self) {
         let _ = Command::new("kill")
             .arg("-TERM")
