@@ -392,3 +392,95 @@ fn oversized_and_malformed_frames_close_the_connection_and_the_node_keeps_servin
     let took = scene.member_still_syncs("après les trames malformées");
     eprintln!("malformed: a member synced right after, in {took:?}");
 }
+
+/// A Bloom filter as Automerge encodes it: entries, bits per entry, probes,
+/// then the bits (as many bytes as entries × bits per entry / 8).
+fn bloom(entries: u32, bits_per_entry: u32, probes: u32, fill: u8) -> automerge::sync::BloomFilter {
+    fn leb(mut n: u64, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut bytes = Vec::new();
+    leb(entries.into(), &mut bytes);
+    leb(bits_per_entry.into(), &mut bytes);
+    leb(probes.into(), &mut bytes);
+    let len = (u64::from(entries) * u64::from(bits_per_entry)).div_ceil(8);
+    bytes.extend(std::iter::repeat_n(fill, len as usize));
+    automerge::sync::BloomFilter::try_from(&bytes[..]).unwrap()
+}
+
+fn random_hashes(n: usize) -> Vec<automerge::ChangeHash> {
+    (0..n)
+        .map(|_| automerge::ChangeHash(rand::random()))
+        .collect()
+}
+
+fn have(bloom: automerge::sync::BloomFilter) -> Vec<automerge::sync::Have> {
+    vec![automerge::sync::Have {
+        last_sync: vec![],
+        bloom,
+    }]
+}
+
+#[test]
+fn crafted_automerge_messages_from_a_member_cost_bounded_work() {
+    setup!();
+    let scene = Scene::new();
+    let invites: Vec<_> = (0..1).map(|_| scene.invite(&[])).collect();
+    let rt = runtime();
+    let mallory = rt.block_on(member(&scene, invites[0].clone()));
+    let before = scene.heads();
+    let c = scene.community.clone();
+    let cases: Vec<(&str, Vec<u8>, usize)> = vec![
+        (
+            "a Bloom filter of all ones (claims every change)",
+            message(random_hashes(1), vec![], have(bloom(10_000, 10, 7, 0xff)), vec![]),
+            1,
+        ),
+        (
+            "a Bloom filter with zero bits per entry",
+            message(vec![], vec![], have(bloom(1, 0, 7, 0)), vec![]),
+            1,
+        ),
+    ];
+    for (name, data, times) in cases {
+        let started = Instant::now();
+        let (code, received) = rt.block_on(async {
+            let (conn, mut send, mut frames) = handshake(&mallory, &scene).await;
+            past_handshake(&mut frames).await;
+            for doc in 0..6u8 {
+                for _ in 0..times {
+                    let bytes = sync_frame(&c, doc, data.clone());
+                    if send.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            let _ = send.finish();
+            let mut received = 0;
+            while let Ok(Some((_, n))) =
+                tokio::time::timeout(Duration::from_secs(10), frames.recv()).await
+            {
+                received += n;
+            }
+            let code = closed_with(&conn, Duration::from_secs(1)).await.0;
+            conn.close(code::DONE, b"bye");
+            (code, received)
+        });
+        eprintln!(
+            "crafted: {name} ({} bytes) × {times} × 6 documents: {received} bytes back, ended with {code:?}, in {:?}",
+            data.len(),
+            started.elapsed()
+        );
+        assert_eq!(scene.heads(), before, "{name}");
+    }
+    let took = scene.member_still_syncs("après les messages forgés");
+    eprintln!("crafted: a member synced right after, in {took:?}");
+}
