@@ -417,9 +417,12 @@ fn bloom(entries: u32, bits_per_entry: u32, probes: u32, fill: u8) -> automerge:
 }
 
 fn random_hashes(n: usize) -> Vec<automerge::ChangeHash> {
-    (0..n)
+    // Automerge encodes hash lists sorted.
+    let mut hashes: Vec<_> = (0..n)
         .map(|_| automerge::ChangeHash(rand::random()))
-        .collect()
+        .collect();
+    hashes.sort();
+    hashes
 }
 
 fn have(bloom: automerge::sync::BloomFilter) -> Vec<automerge::sync::Have> {
@@ -438,19 +441,67 @@ fn crafted_automerge_messages_from_a_member_cost_bounded_work() {
     let mallory = rt.block_on(member(&scene, invites[0].clone()));
     let before = scene.heads();
     let c = scene.community.clone();
-    let cases: Vec<(&str, Vec<u8>, usize)> = vec![
+    // (what, the encoded message, how many times per document, the close
+    // code expected: none when the node answers and keeps the session).
+    let garbage_changes: Vec<Vec<u8>> = (0..2_000)
+        .map(|i| {
+            let mut change = vec![0x85, 0x6f, 0x4a, 0x83]; // a change chunk's magic
+            change.extend((0..64).map(|j| (i * 31 + j) as u8));
+            change
+        })
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, usize, Option<u64>)> = vec![
         (
             "a Bloom filter of all ones (claims every change)",
             message(random_hashes(1), vec![], have(bloom(10_000, 10, 7, 0xff)), vec![]),
             1,
+            None,
         ),
         (
             "a Bloom filter with zero bits per entry",
             message(vec![], vec![], have(bloom(1, 0, 7, 0)), vec![]),
             1,
+            Some(2),
+        ),
+        (
+            "a Bloom filter of 2^32 - 1 probes",
+            message(vec![], vec![], have(bloom(16, 8, u32::MAX, 0xff)), vec![]),
+            1,
+            Some(2),
+        ),
+        (
+            "9 Bloom filters",
+            message(vec![], vec![], vec![have(bloom(16, 10, 7, 0x55)).remove(0); 9], vec![]),
+            1,
+            Some(2),
+        ),
+        (
+            "100 000 random heads",
+            message(random_hashes(100_000), vec![], vec![], vec![]),
+            1,
+            None,
+        ),
+        (
+            "100 000 random needs",
+            message(random_hashes(1), random_hashes(100_000), vec![], vec![]),
+            1,
+            None,
+        ),
+        (
+            "2 000 garbage changes",
+            message(random_hashes(1), vec![], vec![], garbage_changes),
+            1,
+            // Automerge skips chunks that do not load (a warning each).
+            None,
+        ),
+        (
+            "random heads and needs, repeated",
+            message(random_hashes(20), random_hashes(20), have(bloom(100, 10, 7, 0xff)), vec![]),
+            2_000,
+            None,
         ),
     ];
-    for (name, data, times) in cases {
+    for (name, data, times, expected) in cases {
         let started = Instant::now();
         let (code, received) = rt.block_on(async {
             let (conn, mut send, mut frames) = handshake(&mallory, &scene).await;
@@ -479,6 +530,8 @@ fn crafted_automerge_messages_from_a_member_cost_bounded_work() {
             data.len(),
             started.elapsed()
         );
+        assert_eq!(code, expected, "{name}");
+        assert!(started.elapsed() < Duration::from_secs(15), "{name}");
         assert_eq!(scene.heads(), before, "{name}");
     }
     let took = scene.member_still_syncs("après les messages forgés");
