@@ -23,6 +23,12 @@ pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Counts failed invite attempts, per peer and in total.
+///
+/// A peer over its own limit is refused without its secret being looked
+/// at. Past the total limit, secrets are still checked: a right one admits
+/// (a 128-bit secret is not guessed, and strangers must not be able to
+/// block every join), a wrong one is answered `rate_limited`, whatever the
+/// reason.
 #[derive(Default)]
 pub struct InviteLimiter {
     per_peer: HashMap<[u8; 32], (Instant, u32)>,
@@ -32,17 +38,16 @@ pub struct InviteLimiter {
 impl InviteLimiter {
     /// Whether this peer may try an invite now.
     pub fn allowed(&mut self, peer: [u8; 32], now: Instant) -> bool {
-        let fresh = |e: &(Instant, u32)| now.duration_since(e.0) < WINDOW;
-        if let Some(total) = self.total
-            && fresh(&total)
-            && total.1 >= INVITE_FAILURES_TOTAL
-        {
-            return false;
-        }
         match self.per_peer.get(&peer) {
-            Some(e) if fresh(e) => e.1 < INVITE_FAILURES_PER_PEER,
+            Some(e) if now.duration_since(e.0) < WINDOW => e.1 < INVITE_FAILURES_PER_PEER,
             _ => true,
         }
+    }
+
+    /// Whether everyone together has failed too often lately.
+    pub fn flooded(&self, now: Instant) -> bool {
+        self.total
+            .is_some_and(|t| now.duration_since(t.0) < WINDOW && t.1 >= INVITE_FAILURES_TOTAL)
     }
 
     /// Records a failed attempt.
@@ -86,13 +91,17 @@ mod tests {
     }
 
     #[test]
-    fn everyone_is_stopped_after_too_many_failures_in_total() {
+    fn a_flood_of_failures_is_noticed_but_does_not_stop_new_peers() {
         let mut limiter = InviteLimiter::default();
         let now = Instant::now();
+        assert!(!limiter.flooded(now));
         for i in 0..INVITE_FAILURES_TOTAL {
             limiter.failed([i as u8; 32], now);
         }
-        assert!(!limiter.allowed([255; 32], now));
+        assert!(limiter.flooded(now));
+        // A new peer is still heard: its secret decides.
+        assert!(limiter.allowed([255; 32], now));
+        assert!(!limiter.flooded(now + WINDOW));
     }
 
     #[test]

@@ -531,22 +531,26 @@ impl<R: Replica> ProtocolHandler for InviteHandler<R> {
                 .lock()
                 .expect("limiter lock")
                 .allowed(key, Instant::now());
-            let reply = if allowed {
+            let rate_limited = || JoinReply::Refused {
+                code: "rate_limited".into(),
+                message: "too many failed attempts; try again in a few minutes".into(),
+            };
+            let mut reply = if allowed {
                 self.inner.replica.admit(peer.clone(), request).await
             } else {
-                JoinReply::Refused {
-                    code: "rate_limited".into(),
-                    message: "too many failed attempts; try again in a few minutes".into(),
-                }
+                rate_limited()
             };
-            if let JoinReply::Refused { code, message } = &reply {
-                if code != "rate_limited" {
-                    self.inner
-                        .invites
-                        .lock()
-                        .expect("limiter lock")
-                        .failed(key, Instant::now());
+            if let JoinReply::Refused { code, .. } = &reply
+                && code != "rate_limited"
+            {
+                let mut limiter = self.inner.invites.lock().expect("limiter lock");
+                limiter.failed(key, Instant::now());
+                // During a flood, a refusal says nothing more.
+                if limiter.flooded(Instant::now()) {
+                    reply = rate_limited();
                 }
+            }
+            if let JoinReply::Refused { code, message } = &reply {
                 self.inner.replica.event(NetEvent::Refused {
                     peer: peer.clone(),
                     reason: format!("invite refused ({code}): {message}"),

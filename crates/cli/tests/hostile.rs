@@ -537,3 +537,78 @@ fn crafted_automerge_messages_from_a_member_cost_bounded_work() {
     let took = scene.member_still_syncs("après les messages forgés");
     eprintln!("crafted: a member synced right after, in {took:?}");
 }
+
+#[test]
+fn invite_brute_force_is_rate_limited_and_the_real_ticket_still_admits() {
+    setup!();
+    let scene = Scene::new();
+    let used = scene.invite(&[]);
+    let expired = scene.invite(&["--expires", "1s"]);
+    let target = scene.invite(&[]);
+    let real = scene.invite(&[]);
+    let (addr, c) = (scene.addr.clone(), scene.community.clone());
+    let rt = runtime();
+    rt.block_on(async {
+        let try_once = |endpoint: Endpoint, invite: String, secret: [u8; 16]| {
+            let (addr, c) = (addr.clone(), c.clone());
+            async move { refusal(&present(&endpoint, &addr, &c, &invite, secret).await) }
+        };
+        // A used ticket and an expired one are refused.
+        let first = raw_endpoint().await;
+        assert_eq!(try_once(first, used.0.clone(), used.1).await, "admitted");
+        let replay = try_once(raw_endpoint().await, used.0.clone(), used.1).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let late = try_once(raw_endpoint().await, expired.0.clone(), expired.1).await;
+        eprintln!("invites: replayed ticket → {replay}, expired ticket → {late}");
+        assert_eq!(replay, "used");
+        assert_eq!(late, "expired");
+        let mut failures = 2; // every refusal but rate_limited counts
+
+        // One key tries forged secrets for a real invite id.
+        let one = raw_endpoint().await;
+        let mut answers = Vec::new();
+        for i in 0..8u8 {
+            answers.push(try_once(one.clone(), target.0.clone(), [i; 16]).await);
+        }
+        eprintln!("invites: one key, 8 forged secrets → {answers:?}");
+        assert_eq!(answers[..5], ["unknown"; 5]);
+        assert_eq!(answers[5..], ["rate_limited"; 3]);
+        // Limited, even its correct secret is not looked at.
+        assert_eq!(
+            try_once(one.clone(), target.0.clone(), target.1).await,
+            "rate_limited"
+        );
+        failures += 5;
+
+        // Many keys, five tries each, until the total limit is reached.
+        let started = Instant::now();
+        let mut keys = 1;
+        let mut codes = std::collections::BTreeMap::<String, usize>::new();
+        while failures < 50 {
+            let endpoint = raw_endpoint().await;
+            keys += 1;
+            for i in 0..5u8 {
+                let code = try_once(endpoint.clone(), target.0.clone(), [100 + i; 16]).await;
+                *codes.entry(code).or_default() += 1;
+                failures += 1;
+            }
+        }
+        let fresh = try_once(raw_endpoint().await, target.0.clone(), [7; 16]).await;
+        eprintln!(
+            "invites: {keys} keys, {failures} refused attempts in all (flood of 5 per key took {:?}): {codes:?}; then a fresh key's forged secret → {fresh}",
+            started.elapsed()
+        );
+        // 7 failures came before; the 50th is answered rate_limited already.
+        assert_eq!(codes.get("unknown"), Some(&42));
+        assert_eq!(codes.get("rate_limited"), Some(&3));
+        assert_eq!(fresh, "rate_limited");
+
+        // The real ticket, from a new device, after the flood.
+        let newcomer = raw_endpoint().await;
+        let admitted = try_once(newcomer, real.0.clone(), real.1).await;
+        eprintln!("invites: the real ticket after the flood → {admitted}");
+        assert_eq!(admitted, "admitted");
+    });
+    let took = scene.member_still_syncs("après la force brute");
+    eprintln!("invites: a member synced right after, in {took:?}");
+}
