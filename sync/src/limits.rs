@@ -5,6 +5,13 @@ use std::time::{Duration, Instant};
 
 /// Sessions a node runs at once; further connections are closed as busy.
 pub const MAX_SESSIONS: usize = 64;
+/// Connections one device key may hold at once (sync and invite together):
+/// a flood from one key takes no more.
+pub const MAX_SESSIONS_PER_PEER: usize = 4;
+/// Of [`MAX_SESSIONS`], how many may go to devices that are a member of no
+/// community here (joiners, members admitted elsewhere, strangers): the
+/// others stay free for members, whatever strangers open.
+pub const MAX_STRANGER_SESSIONS: usize = 32;
 /// Time a peer has to send its first frame.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// In a session that should end once in sync, the longest silence allowed.

@@ -388,6 +388,19 @@ fn oversized_and_malformed_frames_close_the_connection_and_the_node_keeps_servin
             assert!(took < Duration::from_secs(5), "{name}: {took:?}");
         }
     });
+    // Before the membership gate, a stranger may not make the node buffer
+    // more than a Hello: a 1 MiB first frame is refused at its length.
+    rt.block_on(async {
+        let stranger = raw_endpoint().await;
+        let mut big = ((1 << 20) as u32).to_be_bytes().to_vec();
+        big.extend(vec![0; 1 << 20]);
+        let (code, took, received) = send_raw(&stranger, &scene.addr, big).await;
+        eprintln!(
+            "malformed: a stranger's 1 MiB first frame: closed with {code:?} after {took:?}, {received} bytes sent to it"
+        );
+        assert_eq!(code, Some(3));
+        assert_eq!(received, 0);
+    });
     assert_eq!(scene.heads(), before, "no frame changed anything");
     let took = scene.member_still_syncs("après les trames malformées");
     eprintln!("malformed: a member synced right after, in {took:?}");
@@ -611,4 +624,118 @@ fn invite_brute_force_is_rate_limited_and_the_real_ticket_still_admits() {
     });
     let took = scene.member_still_syncs("après la force brute");
     eprintln!("invites: a member synced right after, in {took:?}");
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Opens `count` sync connections from each endpoint and starts a frame on
+/// each (one byte of its length), so every accepted one sits in the
+/// handshake; returns them and how many the node closed as busy.
+async fn flood(endpoints: &[Endpoint], addr: &EndpointAddr, count: usize) -> (Vec<Connection>, usize) {
+    let mut opening = Vec::new();
+    for endpoint in endpoints {
+        for _ in 0..count {
+            let (endpoint, addr) = (endpoint.clone(), addr.clone());
+            opening.push(tokio::spawn(async move {
+                let conn = endpoint.connect(addr, SYNC_ALPN).await.ok()?;
+                if let Ok((mut send, _recv)) = conn.open_bi().await {
+                    let _ = send.write_all(&[0]).await;
+                    // Keep the stream open: dropping it would reset it.
+                    std::mem::forget((send, _recv));
+                }
+                Some(conn)
+            }));
+        }
+    }
+    let mut conns = Vec::new();
+    for task in opening {
+        if let Some(conn) = task.await.unwrap() {
+            conns.push(conn);
+        }
+    }
+    // Busy connections are closed at once; give the node a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let busy = conns
+        .iter()
+        .filter(|c| {
+            matches!(c.close_reason(), Some(ConnectionError::ApplicationClosed(close))
+                if close.error_code == code::BUSY)
+        })
+        .count();
+    (conns, busy)
+}
+
+fn peer_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("peers")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn a_connection_flood_is_refused_beyond_the_caps_and_members_still_get_through() {
+    setup!();
+    let scene = Scene::new();
+    let rt = runtime();
+    let pid = scene.server.pid();
+    let rss_before = rss_kib(pid);
+    let files_before = peer_files(&scene.a);
+
+    // One key, 80 connections.
+    let one = rt.block_on(raw_endpoint());
+    let (conns, busy) = rt.block_on(flood(std::slice::from_ref(&one), &scene.addr, 80));
+    let held = conns.len() - busy;
+    let during = Instant::now();
+    let summary = sync_with(&scene.b, &scene.server.ticket());
+    eprintln!(
+        "flood: one key, {} connections: {busy} refused busy, {held} held; a member's sync during the flood: peers {} in {:?}",
+        conns.len(),
+        summary["peers"],
+        during.elapsed()
+    );
+    assert_eq!(summary["peers"], 1, "{summary}");
+    // MAX_SESSIONS_PER_PEER.
+    assert_eq!(held, 4);
+    for conn in &conns {
+        conn.close(code::DONE, b"bye");
+    }
+
+    // Twenty keys, four connections each.
+    let many: Vec<Endpoint> = rt.block_on(async {
+        let mut all = Vec::new();
+        for _ in 0..20 {
+            all.push(raw_endpoint().await);
+        }
+        all
+    });
+    let (conns, busy) = rt.block_on(flood(&many, &scene.addr, 4));
+    let held = conns.len() - busy;
+    let rss_during = rss_kib(pid);
+    let during = Instant::now();
+    let summary = sync_with(&scene.b, &scene.server.ticket());
+    eprintln!(
+        "flood: 20 keys × 4 connections: {busy} refused busy, {held} held; node RSS {rss_before} KiB before, {rss_during} KiB during; a member's sync during the flood: peers {} in {:?}",
+        summary["peers"],
+        during.elapsed()
+    );
+    assert_eq!(summary["peers"], 1, "{summary}");
+    // MAX_STRANGER_SESSIONS: the other 32 of the 64 stay free for members.
+    assert_eq!(held, 32);
+    for conn in &conns {
+        conn.close(code::DONE, b"bye");
+    }
+    drop(rt);
+    let took = scene.member_still_syncs("après l'inondation");
+    let files_after = peer_files(&scene.a);
+    eprintln!(
+        "flood: a member synced after the flood in {took:?}; sync-state files {files_before} before, {files_after} after"
+    );
+    assert!(rss_during < rss_before + 64 * 1024, "{rss_before} → {rss_during} KiB");
+    // Throwaway keys leave nothing on disk.
+    assert_eq!(files_after, files_before);
 }
