@@ -54,7 +54,11 @@ async fn closed_with(conn: &Connection, within: Duration) -> (Option<u64>, Durat
     let reason = tokio::time::timeout(within, conn.closed()).await;
     let code = match reason {
         Ok(ConnectionError::ApplicationClosed(close)) => Some(close.error_code.into_inner()),
-        Ok(_) | Err(_) => None,
+        Ok(other) => {
+            eprintln!("(connection ended: {other})");
+            None
+        }
+        Err(_) => None,
     };
     (code, started.elapsed())
 }
@@ -738,4 +742,102 @@ fn a_connection_flood_is_refused_beyond_the_caps_and_members_still_get_through()
     assert!(rss_during < rss_before + 64 * 1024, "{rss_before} → {rss_during} KiB");
     // Throwaway keys leave nothing on disk.
     assert_eq!(files_after, files_before);
+}
+
+#[test]
+fn silent_and_stalled_peers_are_dropped_by_the_timeouts_without_blocking_members() {
+    setup!();
+    let scene = Scene::new();
+    let invite = scene.invite(&[]);
+    let rt = runtime();
+    let mallory = rt.block_on(member(&scene, invite));
+    let hello_timeout = Duration::from_secs(10);
+    let (addr, c) = (scene.addr.clone(), scene.community.clone());
+    let started = Instant::now();
+    let watch = |name: &'static str, conn: Connection| {
+        tokio::spawn(async move {
+            let (code, took) = closed_with(&conn, Duration::from_secs(15)).await;
+            eprintln!("slow: {name}: closed with {code:?} after {took:?}");
+            (name, code, took, conn)
+        })
+    };
+    let stalls = rt.block_on(async {
+        let stranger = raw_endpoint().await;
+        let mut stalls = Vec::new();
+        // Connects and opens no stream.
+        let conn = stranger.connect(addr.clone(), SYNC_ALPN).await.unwrap();
+        stalls.push(watch("a stranger that opens no stream", conn));
+        // Presents no invite.
+        let conn = stranger.connect(addr.clone(), INVITE_ALPN).await.unwrap();
+        let (mut send, recv) = conn.open_bi().await.unwrap();
+        send.write_all(&[0]).await.unwrap();
+        std::mem::forget((send, recv));
+        stalls.push(watch("a stranger that stops inside its join request", conn));
+        // Stops inside the length of its Hello.
+        let conn = mallory.connect(addr.clone(), SYNC_ALPN).await.unwrap();
+        let (mut send, recv) = conn.open_bi().await.unwrap();
+        send.write_all(&[0, 0]).await.unwrap();
+        std::mem::forget((send, recv));
+        stalls.push(watch("a member that stops inside its Hello", conn));
+        // Says Hello, then nothing.
+        let conn = mallory.connect(addr.clone(), SYNC_ALPN).await.unwrap();
+        let (mut send, recv) = conn.open_bi().await.unwrap();
+        let hello = SyncFrame::Hello {
+            version: 2,
+            communities: vec![c.clone()],
+        };
+        send.write_all(&wire::encode(&hello)).await.unwrap();
+        let answered = tokio::spawn(drain(recv));
+        std::mem::forget(send);
+        stalls.push(watch("a member that stops after its Hello", conn));
+        // Goes through the handshake, then stops inside a sync frame: a
+        // live session, which the node keeps (QUIC keeps it alive while the
+        // peer's endpoint runs). It takes one of the peer's four slots.
+        let scene_like = (addr.clone(), c.clone());
+        let conn = mallory.connect(scene_like.0, SYNC_ALPN).await.unwrap();
+        let (mut send, recv) = conn.open_bi().await.unwrap();
+        for frame in [
+            hello,
+            SyncFrame::Summary {
+                communities: vec![],
+            },
+            SyncFrame::Prove {
+                communities: vec![],
+            },
+            SyncFrame::Proofs { proofs: vec![] },
+        ] {
+            send.write_all(&wire::encode(&frame)).await.unwrap();
+        }
+        send.write_all(&[0, 0, 1]).await.unwrap();
+        let live_answered = tokio::spawn(drain(recv));
+        std::mem::forget(send);
+        (stalls, answered, stranger, (conn, live_answered))
+    });
+    // Meanwhile a member syncs as usual.
+    let took = scene.member_still_syncs("pendant les silences");
+    eprintln!("slow: a member synced during the stalls in {took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let (stalls, answered, _stranger, (live, _live_answered)) = stalls;
+    rt.block_on(async {
+        for stall in stalls {
+            let (name, code, took, _conn) = stall.await.unwrap();
+            assert_eq!(code, Some(4), "{name}");
+            assert!(
+                took >= hello_timeout - Duration::from_millis(500)
+                    && took < hello_timeout + Duration::from_secs(2),
+                "{name}: {took:?}"
+            );
+        }
+        // The node answered the Hello (its Hello, Summary, Prove), no more.
+        let bytes = answered.await.unwrap();
+        eprintln!("slow: the member that stopped after its Hello received {bytes} bytes");
+        assert!(bytes < 1024, "{bytes}");
+    });
+    eprintln!("slow: all stalls dropped {:?} after they began", started.elapsed());
+    eprintln!(
+        "slow: a member stalled inside a sync frame after the handshake (live): still connected after {:?}: {}",
+        started.elapsed(),
+        live.close_reason().is_none()
+    );
+    assert!(live.close_reason().is_none());
 }
