@@ -40,14 +40,6 @@ async fn raw_endpoint() -> Endpoint {
         .unwrap()
 }
 
-fn key_of(endpoint: &Endpoint) -> String {
-    hex_encode(endpoint.id().as_bytes())
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The close code a connection ends with, and how long it took to end.
 async fn closed_with(conn: &Connection, within: Duration) -> (Option<u64>, Duration) {
     let started = Instant::now();
@@ -91,7 +83,10 @@ impl Scene {
         let community = ok(&a, &["demo"]);
         let server = Server::start(&a);
         let (_tb, b) = device("Bruno");
-        ok(&b, &["join", &ok(&a, &["invite", "--community", &community])]);
+        ok(
+            &b,
+            &["join", &ok(&a, &["invite", "--community", &community])],
+        );
         let addr = passerelle_core::Ticket::decode(&server.ticket())
             .unwrap()
             .addr;
@@ -188,11 +183,15 @@ fn refusal(reply: &Result<JoinReply, Option<u64>>) -> String {
 /// device the node will sync with, driven by hand.
 async fn member(scene: &Scene, invite: (String, [u8; 16])) -> Endpoint {
     let endpoint = raw_endpoint().await;
-    let reply = present(&endpoint, &scene.addr, &scene.community, &invite.0, invite.1).await;
-    assert!(
-        matches!(reply, Ok(JoinReply::Admitted { .. })),
-        "{reply:?}"
-    );
+    let reply = present(
+        &endpoint,
+        &scene.addr,
+        &scene.community,
+        &invite.0,
+        invite.1,
+    )
+    .await;
+    assert!(matches!(reply, Ok(JoinReply::Admitted { .. })), "{reply:?}");
     endpoint
 }
 
@@ -207,7 +206,10 @@ async fn handshake(
     iroh::endpoint::SendStream,
     tokio::sync::mpsc::UnboundedReceiver<(SyncFrame, usize)>,
 ) {
-    let conn = endpoint.connect(scene.addr.clone(), SYNC_ALPN).await.unwrap();
+    let conn = endpoint
+        .connect(scene.addr.clone(), SYNC_ALPN)
+        .await
+        .unwrap();
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     for frame in [
         SyncFrame::Hello {
@@ -470,7 +472,12 @@ fn crafted_automerge_messages_from_a_member_cost_bounded_work() {
     let cases: Vec<(&str, Vec<u8>, usize, Option<u64>)> = vec![
         (
             "a Bloom filter of all ones (claims every change)",
-            message(random_hashes(1), vec![], have(bloom(10_000, 10, 7, 0xff)), vec![]),
+            message(
+                random_hashes(1),
+                vec![],
+                have(bloom(10_000, 10, 7, 0xff)),
+                vec![],
+            ),
             1,
             None,
         ),
@@ -488,7 +495,12 @@ fn crafted_automerge_messages_from_a_member_cost_bounded_work() {
         ),
         (
             "9 Bloom filters",
-            message(vec![], vec![], vec![have(bloom(16, 10, 7, 0x55)).remove(0); 9], vec![]),
+            message(
+                vec![],
+                vec![],
+                vec![have(bloom(16, 10, 7, 0x55)).remove(0); 9],
+                vec![],
+            ),
             1,
             Some(2),
         ),
@@ -513,7 +525,12 @@ fn crafted_automerge_messages_from_a_member_cost_bounded_work() {
         ),
         (
             "random heads and needs, repeated",
-            message(random_hashes(20), random_hashes(20), have(bloom(100, 10, 7, 0xff)), vec![]),
+            message(
+                random_hashes(20),
+                random_hashes(20),
+                have(bloom(100, 10, 7, 0xff)),
+                vec![],
+            ),
             2_000,
             None,
         ),
@@ -643,7 +660,11 @@ fn rss_kib(pid: u32) -> u64 {
 /// Opens `count` sync connections from each endpoint and starts a frame on
 /// each (one byte of its length), so every accepted one sits in the
 /// handshake; returns them and how many the node closed as busy.
-async fn flood(endpoints: &[Endpoint], addr: &EndpointAddr, count: usize) -> (Vec<Connection>, usize) {
+async fn flood(
+    endpoints: &[Endpoint],
+    addr: &EndpointAddr,
+    count: usize,
+) -> (Vec<Connection>, usize) {
     let mut opening = Vec::new();
     for endpoint in endpoints {
         for _ in 0..count {
@@ -739,7 +760,10 @@ fn a_connection_flood_is_refused_beyond_the_caps_and_members_still_get_through()
     eprintln!(
         "flood: a member synced after the flood in {took:?}; sync-state files {files_before} before, {files_after} after"
     );
-    assert!(rss_during < rss_before + 64 * 1024, "{rss_before} → {rss_during} KiB");
+    assert!(
+        rss_during < rss_before + 64 * 1024,
+        "{rss_before} → {rss_during} KiB"
+    );
     // Throwaway keys leave nothing on disk.
     assert_eq!(files_after, files_before);
 }
@@ -793,8 +817,7 @@ fn silent_and_stalled_peers_are_dropped_by_the_timeouts_without_blocking_members
         // Goes through the handshake, then stops inside a sync frame: a
         // live session, which the node keeps (QUIC keeps it alive while the
         // peer's endpoint runs). It takes one of the peer's four slots.
-        let scene_like = (addr.clone(), c.clone());
-        let conn = mallory.connect(scene_like.0, SYNC_ALPN).await.unwrap();
+        let conn = mallory.connect(addr.clone(), SYNC_ALPN).await.unwrap();
         let (mut send, recv) = conn.open_bi().await.unwrap();
         for frame in [
             hello,
@@ -833,7 +856,10 @@ fn silent_and_stalled_peers_are_dropped_by_the_timeouts_without_blocking_members
         eprintln!("slow: the member that stopped after its Hello received {bytes} bytes");
         assert!(bytes < 1024, "{bytes}");
     });
-    eprintln!("slow: all stalls dropped {:?} after they began", started.elapsed());
+    eprintln!(
+        "slow: all stalls dropped {:?} after they began",
+        started.elapsed()
+    );
     eprintln!(
         "slow: a member stalled inside a sync frame after the handshake (live): still connected after {:?}: {}",
         started.elapsed(),

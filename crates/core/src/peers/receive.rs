@@ -480,7 +480,10 @@ mod tests {
         // Zero bits: Automerge divides by zero.
         assert!(!bloom_is_sound(&filter(&[1, 0, 7], 0)));
         // 2^32 - 1 probes: 16 GiB allocated per query.
-        assert!(!bloom_is_sound(&filter(&[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f], 1)));
+        assert!(!bloom_is_sound(&filter(
+            &[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            1
+        )));
         assert!(!bloom_is_sound(&filter(&[1, 8, 0], 1)));
         let (mut c, _) = diverged();
         let mut state = SyncState::new();
