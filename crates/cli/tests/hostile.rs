@@ -754,6 +754,23 @@ fn a_connection_flood_is_refused_beyond_the_caps_and_members_still_get_through()
     for conn in &conns {
         conn.close(code::DONE, b"bye");
     }
+    // Strangers that do say Hello are refused at the gate, as before.
+    let refused = rt.block_on(async {
+        let mut codes = Vec::new();
+        for endpoint in many.iter().take(5) {
+            let hello = frame(&SyncFrame::Hello {
+                version: 2,
+                communities: vec!["01JDEVINETTE".into()],
+            });
+            let (code, _, received) = send_raw(endpoint, &scene.addr, hello).await;
+            codes.push((code, received));
+        }
+        codes
+    });
+    eprintln!(
+        "flood: 5 strangers saying Hello after the flood → (close code, bytes sent): {refused:?}"
+    );
+    assert!(refused.iter().all(|r| *r == (Some(1), 0)), "{refused:?}");
     drop(rt);
     let took = scene.member_still_syncs("après l'inondation");
     let files_after = peer_files(&scene.a);
