@@ -5,6 +5,13 @@ use std::time::{Duration, Instant};
 
 /// Sessions a node runs at once; further connections are closed as busy.
 pub const MAX_SESSIONS: usize = 64;
+/// Connections one device key may hold at once (sync and invite together):
+/// a flood from one key takes no more.
+pub const MAX_SESSIONS_PER_PEER: usize = 4;
+/// Of [`MAX_SESSIONS`], how many may go to devices that are a member of no
+/// community here (joiners, members admitted elsewhere, strangers): the
+/// others stay free for members, whatever strangers open.
+pub const MAX_STRANGER_SESSIONS: usize = 32;
 /// Time a peer has to send its first frame.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// In a session that should end once in sync, the longest silence allowed.
@@ -23,6 +30,12 @@ pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Counts failed invite attempts, per peer and in total.
+///
+/// A peer over its own limit is refused without its secret being looked
+/// at. Past the total limit, secrets are still checked: a right one admits
+/// (a 128-bit secret is not guessed, and strangers must not be able to
+/// block every join), a wrong one is answered `rate_limited`, whatever the
+/// reason.
 #[derive(Default)]
 pub struct InviteLimiter {
     per_peer: HashMap<[u8; 32], (Instant, u32)>,
@@ -32,17 +45,16 @@ pub struct InviteLimiter {
 impl InviteLimiter {
     /// Whether this peer may try an invite now.
     pub fn allowed(&mut self, peer: [u8; 32], now: Instant) -> bool {
-        let fresh = |e: &(Instant, u32)| now.duration_since(e.0) < WINDOW;
-        if let Some(total) = self.total
-            && fresh(&total)
-            && total.1 >= INVITE_FAILURES_TOTAL
-        {
-            return false;
-        }
         match self.per_peer.get(&peer) {
-            Some(e) if fresh(e) => e.1 < INVITE_FAILURES_PER_PEER,
+            Some(e) if now.duration_since(e.0) < WINDOW => e.1 < INVITE_FAILURES_PER_PEER,
             _ => true,
         }
+    }
+
+    /// Whether everyone together has failed too often lately.
+    pub fn flooded(&self, now: Instant) -> bool {
+        self.total
+            .is_some_and(|t| now.duration_since(t.0) < WINDOW && t.1 >= INVITE_FAILURES_TOTAL)
     }
 
     /// Records a failed attempt.
@@ -86,13 +98,17 @@ mod tests {
     }
 
     #[test]
-    fn everyone_is_stopped_after_too_many_failures_in_total() {
+    fn a_flood_of_failures_is_noticed_but_does_not_stop_new_peers() {
         let mut limiter = InviteLimiter::default();
         let now = Instant::now();
+        assert!(!limiter.flooded(now));
         for i in 0..INVITE_FAILURES_TOTAL {
             limiter.failed([i as u8; 32], now);
         }
-        assert!(!limiter.allowed([255; 32], now));
+        assert!(limiter.flooded(now));
+        // A new peer is still heard: its secret decides.
+        assert!(limiter.allowed([255; 32], now));
+        assert!(!limiter.flooded(now + WINDOW));
     }
 
     #[test]

@@ -11,10 +11,11 @@ use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, SecretKey};
 use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
 use n0_future::StreamExt;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 
 use crate::limits::{
-    HELLO_TIMEOUT, InviteLimiter, LINGER, MAX_SESSIONS, MIN_BACKOFF, next_backoff,
+    HELLO_TIMEOUT, InviteLimiter, LINGER, MAX_SESSIONS, MAX_SESSIONS_PER_PEER,
+    MAX_STRANGER_SESSIONS, MIN_BACKOFF, next_backoff,
 };
 use crate::session::{Mode, Session, SessionError};
 use crate::ticket::{InviteTicket, Ticket};
@@ -69,7 +70,12 @@ struct Inner<R: Replica> {
     endpoint: Endpoint,
     replica: R,
     mdns: Option<MdnsAddressLookup>,
+    /// Accepted connections at once (sync and invite).
     sessions: Semaphore,
+    /// Of those, connections from devices that are a member of nothing here.
+    strangers: Semaphore,
+    /// Accepted connections per peer.
+    accepted: Mutex<HashMap<EndpointId, usize>>,
     next_session: AtomicU64,
     /// Live sessions per peer.
     connected: Mutex<HashMap<EndpointId, usize>>,
@@ -134,6 +140,8 @@ impl<R: Replica> Network<R> {
             replica,
             mdns,
             sessions: Semaphore::new(MAX_SESSIONS),
+            strangers: Semaphore::new(MAX_STRANGER_SESSIONS),
+            accepted: Mutex::default(),
             next_session: AtomicU64::new(1),
             connected: Mutex::default(),
             kept: Mutex::default(),
@@ -348,7 +356,23 @@ async fn run_dialled<R: Replica>(
         peer: peer.clone(),
         reason: e.to_string(),
     })?;
-    run_session(inner, conn, send, recv, mode, true).await
+    let opened = Opened::new(inner, conn).await;
+    run_session(inner, conn, send, recv, mode, true, opened).await
+}
+
+/// A session opened with the node: its number and the communities to sync.
+struct Opened {
+    id: crate::SessionId,
+    mine: Vec<String>,
+}
+
+impl Opened {
+    async fn new<R: Replica>(inner: &Inner<R>, conn: &Connection) -> Opened {
+        let id = inner.next_session.fetch_add(1, Ordering::Relaxed);
+        let peer = hex::encode(conn.remote_id().as_bytes());
+        let mine = inner.replica.open_session(id, peer).await;
+        Opened { id, mine }
+    }
 }
 
 async fn run_session<R: Replica>(
@@ -358,10 +382,10 @@ async fn run_session<R: Replica>(
     recv: iroh::endpoint::RecvStream,
     mode: Mode,
     initiator: bool,
+    Opened { id, mine }: Opened,
 ) -> Result<SessionStats, NetError> {
     let remote = conn.remote_id();
     let peer = hex::encode(remote.as_bytes());
-    let id = inner.next_session.fetch_add(1, Ordering::Relaxed);
     *inner
         .connected
         .lock()
@@ -373,6 +397,7 @@ async fn run_session<R: Replica>(
         replica: &inner.replica,
         conn,
         id,
+        mine,
         peer: peer.clone(),
         mode,
         initiator,
@@ -479,21 +504,86 @@ impl<R: Replica> std::fmt::Debug for SyncHandler<R> {
     }
 }
 
+/// The room an accepted connection takes: counted for its peer, and a
+/// permit of the session pools (also of the strangers' pool for a device
+/// that is a member of nothing here). Given back when dropped.
+struct Room<'a, R: Replica> {
+    inner: &'a Inner<R>,
+    peer: EndpointId,
+    _session: Option<SemaphorePermit<'a>>,
+    _stranger: Option<SemaphorePermit<'a>>,
+}
+
+impl<'a, R: Replica> Room<'a, R> {
+    /// Counts the connection for its peer, if the peer has room left.
+    fn for_peer(inner: &'a Inner<R>, peer: EndpointId) -> Option<Self> {
+        let mut accepted = inner.accepted.lock().expect("accepted lock");
+        let count = accepted.entry(peer).or_default();
+        if *count >= MAX_SESSIONS_PER_PEER {
+            return None;
+        }
+        *count += 1;
+        Some(Room {
+            inner,
+            peer,
+            _session: None,
+            _stranger: None,
+        })
+    }
+
+    /// Takes a session permit; strangers also need one of theirs, so
+    /// however many they open, members find room.
+    fn with_session(mut self, member: bool) -> Option<Self> {
+        if !member {
+            self._stranger = Some(self.inner.strangers.try_acquire().ok()?);
+        }
+        self._session = Some(self.inner.sessions.try_acquire().ok()?);
+        Some(self)
+    }
+}
+
+impl<R: Replica> Drop for Room<'_, R> {
+    fn drop(&mut self) {
+        let mut accepted = self.inner.accepted.lock().expect("accepted lock");
+        if let Some(n) = accepted.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                accepted.remove(&self.peer);
+            }
+        }
+    }
+}
+
 impl<R: Replica> ProtocolHandler for SyncHandler<R> {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let Ok(_permit) = self.inner.sessions.try_acquire() else {
+        let Some(room) = Room::for_peer(&self.inner, conn.remote_id()) else {
+            conn.close(code::BUSY, b"too many connections from this device");
+            return Ok(());
+        };
+        // Whether the peer is a member decides which pools it draws on.
+        let opened = Opened::new(&self.inner, &conn).await;
+        let Some(_room) = room.with_session(!opened.mine.is_empty()) else {
             conn.close(code::BUSY, b"too many connections");
+            self.inner
+                .replica
+                .close_session(opened.id, SessionStats::default())
+                .await;
             return Ok(());
         };
         let (send, recv) = match tokio::time::timeout(HELLO_TIMEOUT, conn.accept_bi()).await {
             Ok(Ok(streams)) => streams,
-            Ok(Err(_)) => return Ok(()),
-            Err(_) => {
-                conn.close(code::TIMEOUT, b"no stream opened");
+            outcome => {
+                if outcome.is_err() {
+                    conn.close(code::TIMEOUT, b"no stream opened");
+                }
+                self.inner
+                    .replica
+                    .close_session(opened.id, SessionStats::default())
+                    .await;
                 return Ok(());
             }
         };
-        let _ = run_session(&self.inner, &conn, send, recv, Mode::Live, false).await;
+        let _ = run_session(&self.inner, &conn, send, recv, Mode::Live, false, opened).await;
         // Let the peer read our last frames before the connection drops.
         let _ = tokio::time::timeout(LINGER, conn.closed()).await;
         Ok(())
@@ -516,7 +606,10 @@ impl<R: Replica> ProtocolHandler for InviteHandler<R> {
         let remote = conn.remote_id();
         let peer = hex::encode(remote.as_bytes());
         let key = *remote.as_bytes();
-        let Ok(_permit) = self.inner.sessions.try_acquire() else {
+        // A joiner is a member of nothing here yet.
+        let Some(_room) =
+            Room::for_peer(&self.inner, remote).and_then(|room| room.with_session(false))
+        else {
             conn.close(code::BUSY, b"too many connections");
             return Ok(());
         };
@@ -531,22 +624,26 @@ impl<R: Replica> ProtocolHandler for InviteHandler<R> {
                 .lock()
                 .expect("limiter lock")
                 .allowed(key, Instant::now());
-            let reply = if allowed {
+            let rate_limited = || JoinReply::Refused {
+                code: "rate_limited".into(),
+                message: "too many failed attempts; try again in a few minutes".into(),
+            };
+            let mut reply = if allowed {
                 self.inner.replica.admit(peer.clone(), request).await
             } else {
-                JoinReply::Refused {
-                    code: "rate_limited".into(),
-                    message: "too many failed attempts; try again in a few minutes".into(),
-                }
+                rate_limited()
             };
-            if let JoinReply::Refused { code, message } = &reply {
-                if code != "rate_limited" {
-                    self.inner
-                        .invites
-                        .lock()
-                        .expect("limiter lock")
-                        .failed(key, Instant::now());
+            if let JoinReply::Refused { code, .. } = &reply
+                && code != "rate_limited"
+            {
+                let mut limiter = self.inner.invites.lock().expect("limiter lock");
+                limiter.failed(key, Instant::now());
+                // During a flood, a refusal says nothing more.
+                if limiter.flooded(Instant::now()) {
+                    reply = rate_limited();
                 }
+            }
+            if let JoinReply::Refused { code, message } = &reply {
                 self.inner.replica.event(NetEvent::Refused {
                     peer: peer.clone(),
                     reason: format!("invite refused ({code}): {message}"),

@@ -12,7 +12,7 @@ use iroh::endpoint::{Connection, RecvStream, SendStream};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::limits::{HELLO_TIMEOUT, IDLE_TIMEOUT, LINGER};
-use crate::wire::{self, FrameError, MAX_FRAME, SyncFrame, code};
+use crate::wire::{self, FrameError, MAX_FRAME, MAX_HELLO_FRAME, SyncFrame, code};
 use crate::{Replica, SessionId, SessionStats};
 
 /// Protocol revision sent in `Hello`.
@@ -70,6 +70,9 @@ pub struct Session<'a, R: Replica> {
     pub replica: &'a R,
     pub conn: &'a Connection,
     pub id: SessionId,
+    /// What [`Replica::open_session`] returned for this session: the
+    /// communities to sync with the peer.
+    pub mine: Vec<String>,
     pub peer: String,
     pub mode: Mode,
     /// The side that opened the stream and speaks first.
@@ -99,8 +102,12 @@ impl<R: Replica> Session<'_, R> {
     ) -> Result<(), SessionError> {
         let (frames_tx, mut frames) = mpsc::channel(8);
         let reader = tokio::spawn(async move {
+            // The first frame is a Hello, read before the membership gate:
+            // a stranger may not make the node buffer more than a Hello.
+            let mut max = MAX_HELLO_FRAME;
             loop {
-                let frame = wire::read::<SyncFrame>(&mut recv, MAX_FRAME).await;
+                let frame = wire::read::<SyncFrame>(&mut recv, max).await;
+                max = MAX_FRAME;
                 let end = frame.is_err();
                 if frames_tx.send(frame).await.is_err() || end {
                     break;
@@ -140,12 +147,7 @@ impl<R: Replica> Session<'_, R> {
         frames: &mut mpsc::Receiver<Frame>,
         changes: &mut broadcast::Receiver<String>,
     ) -> Result<(), SessionError> {
-        let mine: BTreeSet<String> = self
-            .replica
-            .open_session(self.id, self.peer.clone())
-            .await
-            .into_iter()
-            .collect();
+        let mine: BTreeSet<String> = std::mem::take(&mut self.mine).into_iter().collect();
         let hello = |communities: &BTreeSet<String>| SyncFrame::Hello {
             version: VERSION,
             communities: communities.iter().cloned().collect(),

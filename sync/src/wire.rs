@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 /// well within it; anything bigger is hostile or broken.
 pub const MAX_FRAME: usize = 32 * 1024 * 1024;
 
+/// The largest first frame (a `Hello`, read before the membership gate):
+/// about 2,000 community ids.
+pub const MAX_HELLO_FRAME: usize = 64 * 1024;
+
 /// The largest invite frame (a join request is a few hundred bytes).
 pub const MAX_INVITE_FRAME: usize = 4 * 1024;
 

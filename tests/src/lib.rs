@@ -197,6 +197,11 @@ impl Server {
             .to_owned()
     }
 
+    /// The process id of `serve`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server (SIGTERM) and waits for it.
     pub fn stop(mut self) {
         self.terminate();

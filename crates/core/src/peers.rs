@@ -215,6 +215,12 @@ impl State {
         let Some(s) = self.peers.sessions.remove(&session) else {
             return;
         };
+        if s.states.is_empty() {
+            // Nothing to keep (a stranger, or a session that never got
+            // going): no file, so connections from throwaway keys leave
+            // nothing on disk.
+            return;
+        }
         let path = self.peer_file(&s.peer);
         let mut saved: BTreeMap<String, String> = std::fs::read(&path)
             .ok()
