@@ -172,10 +172,10 @@ impl Cx<'_> {
             let path = dir.join(&name);
             let failed = |path: &std::path::Path| {
                 let path = path.to_owned();
-                move |source| CoreError::Io {
+                move |cause| CoreError::Io {
                     action: "write",
                     path,
-                    source,
+                    cause,
                 }
             };
             std::fs::create_dir_all(&dir).map_err(failed(&dir))?;

@@ -480,10 +480,10 @@ impl SyncPanel {
                 t.export_failed,
                 move |h| async move {
                     if let Some(dir) = path.parent() {
-                        std::fs::create_dir_all(dir).map_err(|source| CoreError::Io {
+                        std::fs::create_dir_all(dir).map_err(|cause| CoreError::Io {
                             action: "create",
                             path: dir.to_owned(),
-                            source,
+                            cause,
                         })?;
                     }
                     h.export_bundle(&community, &path).await?;

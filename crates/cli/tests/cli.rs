@@ -344,9 +344,88 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
             "2026-06-01T12:00:00Z",
         ],
     );
+    // Imported files: not UTF-8, and far too long.
+    let not_utf8 = dir.with_file_name("pas-utf8.md");
+    std::fs::write(&not_utf8, b"# Titre\n\xff\xfe texte").unwrap();
+    let huge = dir.with_file_name("enorme.md");
+    std::fs::write(&huge, "a".repeat(3_000_000)).unwrap();
+    let (not_utf8, huge) = (not_utf8.display().to_string(), huge.display().to_string());
+    let long_title = "é".repeat(300);
+    let long_text = "a".repeat(40_000);
     let before = snapshot(&dir);
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "exchange",
+                "add",
+                "--community",
+                &c,
+                "--kind",
+                "offer",
+                "--title",
+                &long_title,
+                "--category",
+                "cuisine",
+            ],
+            "the title is too long (300 characters, at most 200)",
+        ),
+        (
+            vec![
+                "exchange",
+                "add",
+                "--community",
+                &c,
+                "--kind",
+                "offer",
+                "--title",
+                "Vélo",
+                "--category",
+                "cuisine",
+                "--description",
+                &long_text,
+            ],
+            "the description is too long (40000 characters, at most 20000)",
+        ),
+        (
+            vec![
+                "event",
+                "add",
+                "--community",
+                &c,
+                "--title",
+                "Fête",
+                "--start",
+                "2026-02-30T18:00:00Z",
+            ],
+            "is not a date-time",
+        ),
+        (
+            vec![
+                "sheet",
+                "add",
+                "--community",
+                &c,
+                "--title",
+                "Fiche",
+                "--body-file",
+                &not_utf8,
+            ],
+            "is not utf-8 text",
+        ),
+        (
+            vec![
+                "sheet",
+                "add",
+                "--community",
+                &c,
+                "--title",
+                "Fiche",
+                "--body-file",
+                &huge,
+            ],
+            "is too long (3000000 characters, at most 20000)",
+        ),
         (
             vec![
                 "exchange",

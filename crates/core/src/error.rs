@@ -16,14 +16,14 @@ pub enum CoreError {
     #[error("the data directory {0} is in use by another Passerelle process; close it first")]
     Locked(PathBuf),
     /// A file could not be read or written.
-    #[error("cannot {action} {path}: {source}")]
+    #[error("cannot {action} {path}: {}", explain(cause))]
     Io {
         /// What was being done ("write", "read"...).
         action: &'static str,
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (part of the message, so not a separate source).
+        cause: std::io::Error,
     },
     /// The device identity could not be loaded or created.
     #[error(transparent)]
@@ -79,10 +79,25 @@ impl CoreError {
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> CoreError {
         let path = path.into();
-        move |source| CoreError::Io {
+        move |cause| CoreError::Io {
             action,
             path,
-            source,
+            cause,
         }
+    }
+}
+
+/// What a user can do about a failed read or write.
+fn explain(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull => "the disk is full; free some space, then try again".into(),
+        ErrorKind::ReadOnlyFilesystem => "the disk is read-only (a locked USB stick or SD card?); \
+             use a writable place with --data-dir"
+            .into(),
+        ErrorKind::PermissionDenied => {
+            "permission denied; check who owns the data directory".into()
+        }
+        _ => e.to_string(),
     }
 }

@@ -198,16 +198,28 @@ impl State {
         let loaded = self.loaded(id)?;
         let outcome = loaded.docs.apply(&author, command, now)?;
         if let Err(e) = self.persist(id, outcome.doc) {
-            // Memory must not claim what the disk does not hold: reload from disk.
-            let mut quarantined = Vec::new();
-            if let Ok(fresh) = self.load_community(id, &mut quarantined) {
-                self.communities.insert(id.clone(), fresh);
-            }
-            self.quarantined.extend(quarantined);
+            self.reload(id);
             return Err(e);
         }
         self.changed(id, None);
         Ok(outcome)
+    }
+
+    /// After a failed write: memory must not claim what the disk does not
+    /// hold, so the community is read again from disk (or forgotten, if
+    /// nothing of it could be written).
+    pub fn reload(&mut self, id: &CommunityId) {
+        let mut quarantined = Vec::new();
+        match self.load_community(id, &mut quarantined) {
+            Ok(fresh) => {
+                self.communities.insert(id.clone(), fresh);
+            }
+            Err(e) => {
+                tracing::warn!("community {id} could not be read again after a failed write: {e}");
+                self.communities.remove(id);
+            }
+        }
+        self.quarantined.extend(quarantined);
     }
 
     /// Tells callers and live sessions that a community changed, and who

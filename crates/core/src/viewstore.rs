@@ -56,6 +56,9 @@ pub(crate) fn load(dir: &DataDir, id: &CommunityId, loaded: &mut Loaded) {
 impl State {
     /// Writes the parts of views hydrated since they were last written.
     pub(crate) fn save_views(&mut self) {
+        // A view not kept costs one hydration at the next start: one line
+        // says so, whatever the number of views (a full disk fails them all).
+        let mut failed: Vec<String> = Vec::new();
         for (id, loaded) in &mut self.communities {
             for (heads, part) in loaded.cache.unsaved() {
                 let kind = part.kind();
@@ -74,10 +77,15 @@ impl State {
                     });
                 match written {
                     Ok(()) => loaded.cache.mark_saved(kind, heads),
-                    // A view not kept costs one hydration at the next start.
-                    Err(e) => tracing::warn!("cannot keep the view of {}: {e}", target.display()),
+                    Err(e) => failed.push(e),
                 }
             }
+        }
+        if let Some(first) = failed.first() {
+            tracing::warn!(
+                "{} view(s) not kept for a faster next start: {first}",
+                failed.len()
+            );
         }
     }
 }

@@ -132,7 +132,13 @@ impl State {
             .map(|(doc, _)| doc.clone())
             .collect();
         let touched = merged.into_iter().map(|(doc, _)| doc);
-        let notified = self.absorb(&changed, &peer).map_err(|e| e.to_string())?;
+        let notified = match self.absorb(&changed, &peer) {
+            Ok(notified) => notified,
+            Err(e) => {
+                self.forget_unwritten(session, &changed);
+                return Err(e.to_string());
+            }
+        };
         if let Some(e) = failure {
             return Err(e);
         }
@@ -341,6 +347,24 @@ impl State {
             out.push((key, Ok(false)));
         }
         out
+    }
+
+    /// After received changes could not be written (a full disk): the
+    /// communities they were for are read again from disk, and this
+    /// session's sync states for them are dropped, so neither memory nor a
+    /// saved sync state claims changes the disk does not hold.
+    fn forget_unwritten(&mut self, session: SessionId, changed: &[DocRef]) {
+        let mut ids: Vec<&CommunityId> = changed.iter().map(|(id, _)| id).collect();
+        ids.dedup();
+        for id in ids {
+            if self.communities.contains_key(id) {
+                self.reload(id);
+            }
+            self.peers.joining.remove(id);
+            if let Some(s) = self.peers.sessions.get_mut(&session) {
+                s.states.retain(|(c, _), _| c != id);
+            }
+        }
     }
 
     /// Makes received changes durable and visible: collections and joined
