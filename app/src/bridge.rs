@@ -12,8 +12,8 @@ use std::sync::mpsc;
 use passerelle_core::model::search::Hit;
 use passerelle_core::model::{CommunityId, CommunityView, Outcome};
 use passerelle_core::{
-    CommunitySummary, CoreError, Event, Handle, NetOptions, Node, NodeConfig, NodeInfo, Profile,
-    Quarantined,
+    CommunitySummary, CoreError, Event, Handle, NetOptions, Node, NodeConfig, NodeInfo, Passphrase,
+    Profile, Quarantined,
 };
 
 /// What comes back from the node.
@@ -26,6 +26,12 @@ pub enum Msg {
     },
     /// The node could not start.
     Failed(String),
+    /// The data directory is encrypted: its passphrase is needed (`wrong`:
+    /// the one given was refused).
+    Locked {
+        /// The passphrase given was wrong.
+        wrong: bool,
+    },
     /// The profile was saved.
     Profile(Profile),
     /// The communities on this device.
@@ -65,6 +71,8 @@ pub struct Bridge {
     rx: mpsc::Receiver<Msg>,
     repaint: Arc<dyn Fn() + Send + Sync>,
     handle: Option<Handle>,
+    /// What the node is started with, to start it again once unlocked.
+    start: (PathBuf, NetOptions),
 }
 
 impl Bridge {
@@ -86,10 +94,26 @@ impl Bridge {
             rx,
             repaint: repaint.clone(),
             handle: None,
+            start: (data_dir, net),
         };
-        bridge.runtime.spawn(async move {
+        bridge.launch(None);
+        Ok(bridge)
+    }
+
+    /// Starts the node again with the passphrase of its encrypted data
+    /// directory (after [`Msg::Locked`]).
+    pub fn unlock(&mut self, passphrase: Passphrase) {
+        self.launch(Some(passphrase));
+    }
+
+    fn launch(&self, passphrase: Option<Passphrase>) {
+        let (data_dir, net) = self.start.clone();
+        let (tx, repaint) = (self.tx.clone(), self.repaint.clone());
+        let tried = passphrase.is_some();
+        self.runtime.spawn(async move {
             let config = NodeConfig {
-                data_dir: data_dir.clone(),
+                passphrase,
+                ..NodeConfig::new(data_dir.clone())
             };
             let msg = match Node::start(config) {
                 Ok(node) => {
@@ -127,12 +151,13 @@ impl Bridge {
                     };
                     Msg::Network(started.await.map_err(|e: CoreError| e.to_string()))
                 }
+                Err(CoreError::Sealed(_)) => Msg::Locked { wrong: false },
+                Err(CoreError::Passphrase(_)) if tried => Msg::Locked { wrong: true },
                 Err(e) => Msg::Failed(e.to_string()),
             };
             let _ = tx.send(msg);
             repaint();
         });
-        Ok(bridge)
     }
 
     /// The node's handle, once started.

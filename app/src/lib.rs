@@ -30,6 +30,13 @@ enum Phase {
     Loading,
     /// The node could not start (shown to the user).
     Failed(String),
+    /// The data directory is encrypted: asking for its passphrase.
+    Locked {
+        /// What is being typed (wiped when sent).
+        passphrase: String,
+        /// The last one given was refused.
+        wrong: bool,
+    },
     /// First start: asking for a name.
     Onboarding,
     /// Normal use.
@@ -274,6 +281,12 @@ impl PasserelleApp {
                     self.bridge.refresh_communities();
                 }
                 Msg::Failed(e) => self.phase = Phase::Failed(e),
+                Msg::Locked { wrong } => {
+                    self.phase = Phase::Locked {
+                        passphrase: String::new(),
+                        wrong,
+                    }
+                }
                 Msg::Profile(_) => self.phase = Phase::Ready,
                 Msg::Communities(list) => {
                     let still_there = self
@@ -373,6 +386,7 @@ impl PasserelleApp {
                     ui.label(e);
                 });
             }
+            Phase::Locked { .. } => self.locked_ui(ui),
             Phase::Onboarding => self.onboarding_ui(ui),
             Phase::Ready => self.main_ui(ui),
         }
@@ -482,6 +496,44 @@ impl PasserelleApp {
                 self.damaged.clear();
             }
         });
+    }
+
+    /// The passphrase of an encrypted data directory.
+    fn locked_ui(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang().t();
+        let Phase::Locked { passphrase, wrong } = &mut self.phase else {
+            return;
+        };
+        let mut send = false;
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.add_space(40.0);
+                ui.heading(t.locked_title);
+                ui.add_space(8.0);
+                ui.label(t.locked_text);
+                ui.add_space(16.0);
+                let label = ui.label(t.passphrase);
+                let edit = ui
+                    .add(
+                        egui::TextEdit::singleline(passphrase)
+                            .password(true)
+                            .desired_width(280.0),
+                    )
+                    .labelled_by(label.id);
+                if *wrong {
+                    ui.colored_label(ui.visuals().error_fg_color, t.wrong_passphrase);
+                }
+                let submit = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let ready = !passphrase.is_empty();
+                send = (ui.add_enabled(ready, egui::Button::new(t.unlock)).clicked() || submit)
+                    && ready;
+            });
+        });
+        if send {
+            let given = std::mem::take(passphrase);
+            self.phase = Phase::Loading;
+            self.bridge.unlock(passerelle_core::Passphrase::from(given));
+        }
     }
 
     fn onboarding_ui(&mut self, ui: &mut egui::Ui) {

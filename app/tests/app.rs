@@ -259,3 +259,44 @@ fn the_keyboard_reaches_every_screen_and_the_search_box() {
         "Ctrl+F focuses the search box"
     );
 }
+
+#[test]
+fn an_encrypted_data_directory_opens_with_its_passphrase_only() {
+    use passerelle_core::{Node, NodeConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let node = Node::start(NodeConfig {
+            passphrase: Some("une phrase de passe".to_owned().into()),
+            encrypt: true,
+            ..NodeConfig::new(dir.path())
+        })
+        .unwrap();
+        let handle = node.handle();
+        handle.set_display_name("Inès").await.unwrap();
+        drop(handle);
+        node.shutdown().await;
+    });
+    let mut h = harness(dir.path());
+    let field = "Phrase de passe";
+    let answer = |h: &mut H, text: &str| {
+        wait_until(h, "the passphrase question", |h| {
+            h.query_by_role_and_label(Role::PasswordInput, field)
+                .is_some()
+        });
+        h.get_by_role_and_label(Role::PasswordInput, field).click();
+        h.step();
+        h.get_by_role_and_label(Role::PasswordInput, field)
+            .type_text(text);
+        h.step();
+        h.get_by_role_and_label(Role::Button, "Ouvrir").click();
+        h.step();
+    };
+    answer(&mut h, "pas la bonne");
+    wait_until(&mut h, "the refusal", |h| {
+        h.query_by_label("Phrase de passe incorrecte.").is_some()
+    });
+    answer(&mut h, "une phrase de passe");
+    wait_until(&mut h, "the main screen", |h| h.state().is_ready());
+    h.run();
+}

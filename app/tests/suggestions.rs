@@ -19,10 +19,7 @@ const OVER_THE_LIST: Pos2 = Pos2::new(500.0, 500.0);
 fn large_community(dir: &std::path::Path, count: usize) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let node = Node::start(NodeConfig {
-            data_dir: dir.to_owned(),
-        })
-        .unwrap();
+        let node = Node::start(NodeConfig::new(dir.to_owned())).unwrap();
         let handle = node.handle();
         handle.set_display_name("Nadia").await.unwrap();
         let me = handle.device_key().clone();

@@ -67,6 +67,22 @@ impl DeviceSecret {
         }
     }
 
+    /// A new random key.
+    pub fn generate() -> Self {
+        Self(SecretKey::generate())
+    }
+
+    /// A key from its hex text (as in `device.key`); `None` if it is not one.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let bytes: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
+        Some(Self(SecretKey::from_bytes(&bytes)))
+    }
+
+    /// The secret key as hex text, for the caller to store privately.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.to_bytes())
+    }
+
     /// The public key (the iroh `EndpointId`), hex-encoded: this device's key
     /// in member lists and on the command line.
     pub fn public_hex(&self) -> String {

@@ -28,7 +28,8 @@ pub fn node_cmd(dir: &Path, args: &[&str]) -> Command {
     cmd.arg("--data-dir").arg(dir).args(args);
     cmd.env("PASSERELLE_BIND", "127.0.0.1")
         .env("PASSERELLE_MDNS", "off")
-        .env_remove("PASSERELLE_DATA_DIR");
+        .env_remove("PASSERELLE_DATA_DIR")
+        .env_remove("PASSERELLE_PASSPHRASE");
     cmd
 }
 

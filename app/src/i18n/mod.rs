@@ -34,6 +34,11 @@ pub enum Lang {
 pub struct Strings {
     pub app_title: &'static str,
     pub loading: &'static str,
+    pub locked_title: &'static str,
+    pub locked_text: &'static str,
+    pub passphrase: &'static str,
+    pub wrong_passphrase: &'static str,
+    pub unlock: &'static str,
     pub welcome_title: &'static str,
     pub welcome_text: &'static str,
     pub your_name: &'static str,
@@ -90,6 +95,12 @@ pub struct Strings {
 const FR: Strings = Strings {
     app_title: "Passerelle",
     loading: "Ouverture de vos communautés…",
+    locked_title: "Données protégées",
+    locked_text: "Les données de Passerelle sur cet ordinateur sont chiffrées. \
+        Entrez la phrase de passe choisie à leur création.",
+    passphrase: "Phrase de passe",
+    wrong_passphrase: "Phrase de passe incorrecte.",
+    unlock: "Ouvrir",
     welcome_title: "Bienvenue sur Passerelle",
     welcome_text: "Passerelle garde votre communauté sur votre ordinateur et la partage avec vos voisins, sans serveur. Pour commencer, comment vous appelle-t-on ?",
     your_name: "Votre prénom ou votre nom",
@@ -149,6 +160,12 @@ const FR: Strings = Strings {
 const EN: Strings = Strings {
     app_title: "Passerelle",
     loading: "Opening your communities…",
+    locked_title: "Protected data",
+    locked_text: "Passerelle's data on this computer is encrypted. \
+        Enter the passphrase chosen when it was created.",
+    passphrase: "Passphrase",
+    wrong_passphrase: "Wrong passphrase.",
+    unlock: "Open",
     welcome_title: "Welcome to Passerelle",
     welcome_text: "Passerelle keeps your community on your computer and shares it with your neighbours, with no server. To begin, what is your name?",
     your_name: "Your first name or name",

@@ -47,10 +47,8 @@ fn version() -> String {
 
 /// Starts a node on `dir`, confined to loopback when its network starts.
 pub fn start(dir: &Path) -> Result<Node> {
-    Node::start(NodeConfig {
-        data_dir: dir.to_owned(),
-    })
-    .with_context(|| format!("starting a node on {}", dir.display()))
+    Node::start(NodeConfig::new(dir.to_owned()))
+        .with_context(|| format!("starting a node on {}", dir.display()))
 }
 
 /// The network options of every bench node: loopback only, no mDNS.

@@ -45,6 +45,11 @@ pub enum Sub {
         /// The name others will see.
         #[arg(long)]
         name: String,
+        /// Encrypt this new data directory with a passphrase (asked, or
+        /// PASSERELLE_PASSPHRASE). It is then needed at every start and
+        /// cannot be recovered.
+        #[arg(long)]
+        encrypt: bool,
     },
     /// Prints this device's public key.
     Id,

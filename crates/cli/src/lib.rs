@@ -9,14 +9,16 @@ pub mod control;
 mod output;
 mod serve;
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use passerelle_core::model::{Command, CommunityId, Contact, ExchangeMode, ItemId};
 use passerelle_core::{
-    CoreError, ExportFormat, Handle, NetOptions, Node, NodeConfig, SyncSummary, Ticket, TicketError,
+    CoreError, ExportFormat, Handle, NetOptions, Node, NodeConfig, Passphrase, SyncSummary, Ticket,
+    TicketError,
 };
 use std::time::Duration;
 
@@ -56,6 +58,31 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Asks for the passphrase of the data directory on the terminal (twice for
+/// a new one).
+fn ask_passphrase(dir: &Path, new: bool) -> Result<Passphrase> {
+    if !std::io::stdin().is_terminal() {
+        bail!("give the passphrase in PASSERELLE_PASSPHRASE (no terminal to ask it on)");
+    }
+    let prompt = if new {
+        format!(
+            "New passphrase for {} (8 characters or more): ",
+            dir.display()
+        )
+    } else {
+        format!("Passphrase for {}: ", dir.display())
+    };
+    let first = rpassword::prompt_password(prompt).context("cannot read the passphrase")?;
+    if new {
+        let again = rpassword::prompt_password("The same passphrase again: ")
+            .context("cannot read the passphrase")?;
+        if again != first {
+            bail!("the two passphrases differ; nothing was created");
+        }
+    }
+    Ok(Passphrase::from(first))
+}
+
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
     match &cli.data_dir {
         Some(dir) => Ok(dir.clone()),
@@ -83,12 +110,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             dir.display()
         );
     }
-    let node = match Node::start(NodeConfig {
-        data_dir: dir.clone(),
-    }) {
+    let encrypt = matches!(cli.command, Sub::Init { encrypt: true, .. });
+    let mut config = NodeConfig {
+        passphrase: std::env::var("PASSERELLE_PASSPHRASE")
+            .ok()
+            .map(Passphrase::from),
+        encrypt,
+        ..NodeConfig::new(dir.clone())
+    };
+    if encrypt && config.passphrase.is_none() {
+        config.passphrase = Some(ask_passphrase(&dir, true)?);
+    }
+    let node = match Node::start(config.clone()) {
         Ok(node) => node,
         // Another process serves this directory: let it do the work.
         Err(CoreError::Locked(_)) => return control::forward(&dir).await,
+        // Encrypted: ask for the passphrase when someone is there to type it.
+        Err(CoreError::Sealed(_)) if std::io::stdin().is_terminal() => {
+            config.passphrase = Some(ask_passphrase(&dir, false)?);
+            Node::start(config)?
+        }
         Err(e) => return Err(e.into()),
     };
     let handle = node.handle();
@@ -168,7 +209,7 @@ pub(crate) async fn dispatch(
     err: &mut String,
 ) -> Result<()> {
     match command {
-        Sub::Init { name } => {
+        Sub::Init { name, .. } => {
             let profile = handle.set_display_name(&name).await?;
             outln!(
                 err,

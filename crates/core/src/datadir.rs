@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! <data>/lock                        held while a process uses the directory
+//! <data>/vault.json                  only when encrypted: key derivation parameters
 //! <data>/identity/device.key         iroh secret key (hex, mode 0600)
 //! <data>/identity/actor              Automerge actor id of this device (hex, 0600)
 //! <data>/identity/origin             where the identity was created (machine, file number)
@@ -20,6 +21,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::CoreError;
+use crate::seal::Seal;
 
 /// The default data directory of this user (e.g. `~/.local/share/passerelle`).
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -31,6 +33,8 @@ pub fn default_data_dir() -> Option<PathBuf> {
 #[derive(Debug)]
 pub struct DataDir {
     root: PathBuf,
+    /// How files holding data are written: plain, or sealed (`seal.rs`).
+    seal: Seal,
     // Held for the life of the node: the OS releases the lock when the process
     // dies, so a crash never leaves the directory locked.
     _lock: fs::File,
@@ -57,6 +61,7 @@ impl DataDir {
         }
         let dir = Self {
             root: root.to_owned(),
+            seal: Seal::default(),
             _lock: lock,
         };
         for sub in [dir.identity_dir(), dir.communities_dir()] {
@@ -75,6 +80,50 @@ impl DataDir {
     /// The directory itself.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Unlocks an encrypted directory with `passphrase`, or encrypts a new
+    /// one when `encrypt` is set. A directory that is not encrypted opens
+    /// as it is.
+    pub(crate) fn unlock(
+        &mut self,
+        passphrase: Option<&str>,
+        encrypt: bool,
+    ) -> Result<(), CoreError> {
+        if crate::seal::is_sealed(&self.root) {
+            let passphrase = passphrase.ok_or_else(|| CoreError::Sealed(self.root.clone()))?;
+            self.seal = crate::seal::unlock(&self.root, passphrase)?;
+        } else if encrypt {
+            let passphrase = passphrase.ok_or_else(|| {
+                CoreError::Passphrase("choose a passphrase to encrypt this data directory".into())
+            })?;
+            let holds_data = self.identity_dir().join("device.key").exists()
+                || fs::read_dir(self.communities_dir()).is_ok_and(|mut d| d.next().is_some());
+            if holds_data {
+                return Err(CoreError::Passphrase(format!(
+                    "{} already holds unencrypted data; encrypt a new data directory, then join your communities from it",
+                    self.root.display()
+                )));
+            }
+            self.seal = crate::seal::create(&self.root, passphrase)?;
+        }
+        Ok(())
+    }
+
+    /// How this directory's files are sealed.
+    pub(crate) fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
+    /// Reads a file holding data (opened if the directory is encrypted).
+    pub(crate) fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        read_sealed(&self.seal, path)
+    }
+
+    /// Writes a file holding data crash-safely (sealed if the directory is
+    /// encrypted); see [`write_atomic`].
+    pub(crate) fn write(&self, path: &Path, bytes: &[u8], private: bool) -> Result<(), CoreError> {
+        write_atomic(path, &self.seal.seal(bytes), private)
     }
 
     /// Where the device identity lives.
@@ -152,6 +201,14 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(
         let _ = fs::remove_file(&tmp);
         CoreError::io("write", path)(e)
     })
+}
+
+/// Reads a file and opens it with `seal`: a file that cannot be opened is
+/// an `InvalidData` error saying why.
+pub(crate) fn read_sealed(seal: &Seal, path: &Path) -> std::io::Result<Vec<u8>> {
+    let bytes = fs::read(path)?;
+    seal.open(bytes)
+        .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidData, why))
 }
 
 /// Flushes a directory's entries (a rename or a removal) to disk.

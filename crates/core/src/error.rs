@@ -62,6 +62,14 @@ pub enum CoreError {
     /// A bundle file was refused; nothing was changed.
     #[error("bundle refused: {0}; nothing was changed")]
     Bundle(String),
+    /// The data directory is encrypted and no passphrase was given.
+    #[error(
+        "the data directory {0} is encrypted: give its passphrase (PASSERELLE_PASSPHRASE, or type it when asked)"
+    )]
+    Sealed(PathBuf),
+    /// A passphrase was refused (wrong, or too short for a new one).
+    #[error("{0}")]
+    Passphrase(String),
     /// The node has stopped.
     #[error("the Passerelle node has stopped")]
     Stopped,

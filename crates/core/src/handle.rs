@@ -17,18 +17,34 @@ use passerelle_sync::DeviceSecret;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::datadir::{DataDir, write_atomic};
+use crate::datadir::DataDir;
 use crate::error::CoreError;
 use crate::export::{ExportFormat, export};
 use crate::identity::{self, Identity, RenewedIdentity};
 use crate::node::State;
+use crate::seal::Passphrase;
 use crate::store::{Quarantined, Store};
 
 /// How to start a node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct NodeConfig {
     /// The data directory.
     pub data_dir: PathBuf,
+    /// The passphrase of an encrypted data directory (or of a new one, with
+    /// `encrypt`).
+    pub passphrase: Option<Passphrase>,
+    /// Encrypt the data directory, which must be new, with `passphrase`.
+    pub encrypt: bool,
+}
+
+impl NodeConfig {
+    /// A node on this data directory, unencrypted or unlocked later.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            ..Self::default()
+        }
+    }
 }
 
 /// What the node tells its callers.
@@ -128,16 +144,22 @@ pub(crate) fn new_item_id() -> ItemId {
 
 fn load_profile(dir: &DataDir) -> Result<Option<Profile>, CoreError> {
     let path = dir.profile_path();
-    match std::fs::read(&path) {
-        Ok(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(profile) => Ok(Some(profile)),
-            Err(e) => {
-                let store = Store::new(dir.communities_dir(), dir.quarantine_dir());
-                let q = store.quarantine(&path, &format!("not a profile: {e}"))?;
-                tracing::warn!("{q}");
-                Ok(None)
-            }
-        },
+    let read = dir.read(&path).and_then(|bytes| {
+        serde_json::from_slice::<Profile>(&bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    });
+    match read {
+        Ok(profile) => Ok(Some(profile)),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            let store = Store::new(
+                dir.communities_dir(),
+                dir.quarantine_dir(),
+                dir.seal().clone(),
+            );
+            let q = store.quarantine(&path, &format!("not a profile: {e}"))?;
+            tracing::warn!("{q}");
+            Ok(None)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(CoreError::io("read", &path)(e)),
     }
@@ -150,7 +172,11 @@ impl Node {
     /// another process, identity unreadable). Damaged community files do not
     /// fail the start: they are quarantined and listed by [`Handle::quarantined`].
     pub fn start(config: NodeConfig) -> Result<Node, CoreError> {
-        let dir = DataDir::open(&config.data_dir)?;
+        let mut dir = DataDir::open(&config.data_dir)?;
+        dir.unlock(
+            config.passphrase.as_ref().map(Passphrase::as_str),
+            config.encrypt,
+        )?;
         let Identity {
             secret,
             actor,
@@ -160,7 +186,11 @@ impl Node {
         let device = DeviceKey(secret.public_hex());
         let (events, _) = broadcast::channel(256);
         let (changes, _) = broadcast::channel(256);
-        let store = Store::new(dir.communities_dir(), dir.quarantine_dir());
+        let store = Store::new(
+            dir.communities_dir(),
+            dir.quarantine_dir(),
+            dir.seal().clone(),
+        );
         let data_dir = dir.root().to_owned();
         let mut state = State {
             dir,
@@ -271,7 +301,7 @@ impl Handle {
         self.call(move |s| {
             let profile = Profile { display_name: name };
             let bytes = serde_json::to_vec_pretty(&profile).expect("a profile always serialises");
-            write_atomic(&s.dir.profile_path(), &bytes, false)?;
+            s.dir.write(&s.dir.profile_path(), &bytes, false)?;
             s.profile = Some(profile.clone());
             let _ = s.events.send(Event::ProfileChanged);
             Ok(profile)

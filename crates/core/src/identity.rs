@@ -22,7 +22,7 @@ use passerelle_model::DeviceKey;
 use passerelle_sync::DeviceSecret;
 use serde::{Deserialize, Serialize};
 
-use crate::datadir::{DataDir, write_atomic};
+use crate::datadir::DataDir;
 use crate::error::CoreError;
 
 /// Where an identity was created, as `identity/origin` records it.
@@ -76,20 +76,21 @@ pub(crate) struct Identity {
 pub(crate) fn load(dir: &DataDir) -> Result<Identity, CoreError> {
     let key_path = dir.identity_dir().join("device.key");
     let origin_path = dir.identity_dir().join("origin");
-    let (secret, created) = DeviceSecret::load_or_create(&key_path)?;
+    let (secret, created) = load_or_create_key(dir, &key_path)?;
     if created {
         tracing::info!("created a new device identity {}", secret.public_hex());
     }
     let here = origin(&key_path)?;
-    let recorded: Option<Origin> = match std::fs::read(&origin_path) {
+    let recorded: Option<Origin> = match dir.read(&origin_path) {
         Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => None,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(CoreError::io("read", &origin_path)(e)),
     };
     let copied = !created && recorded.as_ref().is_some_and(|o| *o != here);
     if !copied {
         if recorded.as_ref() != Some(&here) {
-            write_origin(&origin_path, &here)?;
+            write_origin(dir, &origin_path, &here)?;
         }
         let actor = load_or_create_actor(dir)?;
         return Ok(Identity {
@@ -109,8 +110,8 @@ pub(crate) fn load(dir: &DataDir) -> Result<Identity, CoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(CoreError::io("remove", &peers)(e)),
     }
-    let (secret, _) = DeviceSecret::load_or_create(&key_path)?;
-    write_origin(&origin_path, &origin(&key_path)?)?;
+    let (secret, _) = load_or_create_key(dir, &key_path)?;
+    write_origin(dir, &origin_path, &origin(&key_path)?)?;
     let actor = load_or_create_actor(dir)?;
     let renewed = RenewedIdentity {
         previous,
@@ -132,9 +133,37 @@ fn remove_if_present(path: &Path) -> Result<(), CoreError> {
     }
 }
 
-fn write_origin(path: &Path, origin: &Origin) -> Result<(), CoreError> {
+fn write_origin(dir: &DataDir, path: &Path, origin: &Origin) -> Result<(), CoreError> {
     let json = serde_json::to_vec_pretty(origin).expect("an origin serialises");
-    write_atomic(path, &json, true)
+    dir.write(path, &json, true)
+}
+
+/// Reads the device key, creating it (mode 0600) if there is none; says
+/// whether it was created.
+fn load_or_create_key(dir: &DataDir, path: &Path) -> Result<(DeviceSecret, bool), CoreError> {
+    match dir.read(path) {
+        Ok(bytes) => {
+            let secret = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(DeviceSecret::from_hex)
+                .ok_or_else(|| damaged_key(path))?;
+            Ok((secret, false))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(damaged_key(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = DeviceSecret::generate();
+            dir.write(path, secret.to_hex().as_bytes(), true)?;
+            Ok((secret, true))
+        }
+        Err(e) => Err(CoreError::io("read", path)(e)),
+    }
+}
+
+fn damaged_key(path: &Path) -> CoreError {
+    passerelle_sync::IdentityError::Damaged {
+        path: path.to_owned(),
+    }
+    .into()
 }
 
 /// Where the identity whose key is at `key_path` lives now.
@@ -166,8 +195,8 @@ fn file_number(meta: &std::fs::Metadata) -> u64 {
 /// Reads this device's Automerge actor id, creating it on first start.
 fn load_or_create_actor(dir: &DataDir) -> Result<ActorId, CoreError> {
     let path = dir.identity_dir().join("actor");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => match hex::decode(text.trim()) {
+    match dir.read(&path) {
+        Ok(text) => match hex::decode(text.trim_ascii()) {
             Ok(bytes) if bytes.len() == 16 => Ok(ActorId::from(bytes)),
             _ => Err(CoreError::Damaged {
                 reason: "not an actor id".into(),
@@ -177,7 +206,7 @@ fn load_or_create_actor(dir: &DataDir) -> Result<ActorId, CoreError> {
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let bytes: [u8; 16] = rand::random();
-            write_atomic(&path, hex::encode(bytes).as_bytes(), true)?;
+            dir.write(&path, hex::encode(bytes).as_bytes(), true)?;
             Ok(ActorId::from(bytes))
         }
         Err(e) => Err(CoreError::io("read", &path)(e)),

@@ -17,6 +17,7 @@ mod identity;
 mod network;
 mod node;
 mod peers;
+mod seal;
 mod store;
 mod viewstore;
 
@@ -31,6 +32,7 @@ pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{
     EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
 };
+pub use seal::{Passphrase, is_sealed};
 pub use store::Quarantined;
 
 /// The data model, re-exported so callers name one crate.

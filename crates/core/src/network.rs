@@ -322,7 +322,9 @@ impl Handle {
             port,
             mdns: options.mdns,
             relay: settings.relay.clone(),
-            address_book: Some(self.data_dir.join("addresses.json")),
+            // An encrypted data directory keeps no plain list of whom it met.
+            address_book: (!crate::seal::is_sealed(&self.data_dir))
+                .then(|| self.data_dir.join("addresses.json")),
         };
         let secret = self.secret.secret_key().clone();
         let net = match Network::start(secret.clone(), config(settings.port), self.replica()).await

@@ -17,7 +17,6 @@ use passerelle_model::layout::{check_kind, new_doc};
 use passerelle_model::{CommunityId, DeviceKey, DocKind, Member};
 use passerelle_sync::{CommunityDigest, HeadsDigest, SessionId, SyncMessage, heads_digest};
 
-use crate::datadir::write_atomic;
 use crate::error::CoreError;
 use crate::node::State;
 
@@ -123,7 +122,7 @@ impl State {
 
     pub fn open_session(&mut self, session: SessionId, peer: DeviceKey) -> Vec<String> {
         let mut states = BTreeMap::new();
-        if let Ok(bytes) = std::fs::read(self.peer_file(&peer))
+        if let Ok(bytes) = self.dir.read(&self.peer_file(&peer))
             && let Ok(saved) = serde_json::from_slice::<BTreeMap<String, String>>(&bytes)
         {
             for (key, value) in saved {
@@ -222,7 +221,9 @@ impl State {
             return;
         }
         let path = self.peer_file(&s.peer);
-        let mut saved: BTreeMap<String, String> = std::fs::read(&path)
+        let mut saved: BTreeMap<String, String> = self
+            .dir
+            .read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
@@ -235,7 +236,7 @@ impl State {
         let bytes = serde_json::to_vec(&saved).expect("sync states serialise");
         if let Err(e) = std::fs::create_dir_all(self.dir.peers_dir())
             .map_err(CoreError::io("create", self.dir.peers_dir()))
-            .and_then(|()| write_atomic(&path, &bytes, true))
+            .and_then(|()| self.dir.write(&path, &bytes, true))
         {
             // Losing a sync state costs bytes at the next meeting, nothing else.
             tracing::warn!("{e}");

@@ -20,6 +20,7 @@ use passerelle_model::{CommunityId, DocKind};
 
 use crate::datadir::{sync_dir, write_atomic};
 use crate::error::CoreError;
+use crate::seal::Seal;
 
 /// Chunks a document may accumulate before they are compacted.
 pub(crate) const COMPACT_AFTER: usize = 64;
@@ -57,13 +58,16 @@ pub(crate) struct StoredDoc {
 pub(crate) struct Store {
     communities: PathBuf,
     quarantine: PathBuf,
+    /// How chunk files are sealed (see `seal.rs`).
+    seal: Seal,
 }
 
 impl Store {
-    pub fn new(communities: PathBuf, quarantine: PathBuf) -> Self {
+    pub fn new(communities: PathBuf, quarantine: PathBuf, seal: Seal) -> Self {
         Self {
             communities,
             quarantine,
+            seal,
         }
     }
 
@@ -136,25 +140,31 @@ impl Store {
         let mut files = Vec::new();
         for path in paths {
             let bytes = fs::read(&path).map_err(CoreError::io("read", &path))?;
-            let result = if bytes.is_empty() {
+            let opened = if bytes.is_empty() {
                 Err("empty file".to_owned())
             } else {
-                // Parse it alone first, so a chunk failing half-way never
-                // leaves part of itself in the document. The first file
-                // parsed alone is the document: loading it twice would
-                // double the cost of opening a big snapshot.
-                let mut alone = passerelle_model::layout::new_doc();
-                alone
-                    .load_incremental(&bytes)
-                    .and_then(|_| {
-                        if files.is_empty() {
-                            doc = alone;
-                            Ok(0)
-                        } else {
-                            doc.load_incremental(&bytes)
-                        }
-                    })
-                    .map_err(|e| e.to_string())
+                self.seal.open(bytes)
+            };
+            let result = match opened {
+                Err(reason) => Err(reason),
+                Ok(bytes) => {
+                    // Parse it alone first, so a chunk failing half-way never
+                    // leaves part of itself in the document. The first file
+                    // parsed alone is the document: loading it twice would
+                    // double the cost of opening a big snapshot.
+                    let mut alone = passerelle_model::layout::new_doc();
+                    alone
+                        .load_incremental(&bytes)
+                        .and_then(|_| {
+                            if files.is_empty() {
+                                doc = alone;
+                                Ok(0)
+                            } else {
+                                doc.load_incremental(&bytes)
+                            }
+                        })
+                        .map_err(|e| e.to_string())
+                }
             };
             match result {
                 Ok(_) => files.push(path),
@@ -181,14 +191,15 @@ impl Store {
             fs::create_dir_all(&dir).map_err(CoreError::io("create", &dir))?;
             sync_dir(dir.parent().unwrap_or(&dir)).map_err(CoreError::io("create", &dir))?;
         }
-        let hash = blake3::hash(bytes);
+        let bytes = self.seal.seal(bytes);
+        let hash = blake3::hash(&bytes);
         let name = format!(
             "{}.{}",
             &hash.to_hex()[..32],
             if snapshot { "snapshot" } else { "chunk" }
         );
         let path = dir.join(name);
-        write_atomic(&path, bytes, false)?;
+        write_atomic(&path, &bytes, false)?;
         Ok(path)
     }
 

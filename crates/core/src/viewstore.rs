@@ -15,7 +15,7 @@ use passerelle_model::view::Part;
 use passerelle_model::{CommunityId, DocKind};
 use serde::{Deserialize, Serialize};
 
-use crate::datadir::{DataDir, write_atomic};
+use crate::datadir::DataDir;
 use crate::node::{Loaded, State};
 
 /// Bumped whenever the view models change shape.
@@ -40,7 +40,7 @@ pub(crate) fn load(dir: &DataDir, id: &CommunityId, loaded: &mut Loaded) {
         let Some(heads) = loaded.docs.doc_mut(kind).map(|d| d.get_heads()) else {
             continue;
         };
-        let Ok(bytes) = std::fs::read(path(dir, id, kind)) else {
+        let Ok(bytes) = dir.read(&path(dir, id, kind)) else {
             continue;
         };
         let Ok(saved) = postcard::from_bytes::<Saved>(&bytes) else {
@@ -73,7 +73,9 @@ impl State {
                     .and_then(|bytes| {
                         std::fs::create_dir_all(target.parent().expect("a views directory"))
                             .map_err(|e| e.to_string())?;
-                        write_atomic(&target, &bytes, true).map_err(|e| e.to_string())
+                        self.dir
+                            .write(&target, &bytes, true)
+                            .map_err(|e| e.to_string())
                     });
                 match written {
                     Ok(()) => loaded.cache.mark_saved(kind, heads),

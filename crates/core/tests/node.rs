@@ -20,10 +20,7 @@ fn add_need(id: passerelle_core::model::ItemId, title: &str) -> Command {
 #[tokio::test]
 async fn commands_emit_events_and_views_are_rebuilt_only_where_heads_moved() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(NodeConfig {
-        data_dir: dir.path().join("data"),
-    })
-    .unwrap();
+    let node = Node::start(NodeConfig::new(dir.path().join("data"))).unwrap();
     let h = node.handle();
     assert!(matches!(
         h.create_community("Jardins", "").await,
@@ -76,9 +73,7 @@ async fn commands_emit_events_and_views_are_rebuilt_only_where_heads_moved() {
 
     // A second node on the same directory is refused while this one runs.
     assert!(matches!(
-        Node::start(NodeConfig {
-            data_dir: dir.path().join("data")
-        }),
+        Node::start(NodeConfig::new(dir.path().join("data"))),
         Err(CoreError::Locked(_))
     ));
     let key = h.device_key().clone();
@@ -86,10 +81,7 @@ async fn commands_emit_events_and_views_are_rebuilt_only_where_heads_moved() {
     node.shutdown().await;
 
     // Restarted: same identity, same data.
-    let node = Node::start(NodeConfig {
-        data_dir: dir.path().join("data"),
-    })
-    .unwrap();
+    let node = Node::start(NodeConfig::new(dir.path().join("data"))).unwrap();
     let h = node.handle();
     assert_eq!(h.device_key(), &key);
     let view = h.view(&c).await.unwrap();
@@ -104,10 +96,7 @@ async fn commands_emit_events_and_views_are_rebuilt_only_where_heads_moved() {
 async fn many_commands_compact_into_a_snapshot_and_reload_identically() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let node = Node::start(NodeConfig {
-        data_dir: data.clone(),
-    })
-    .unwrap();
+    let node = Node::start(NodeConfig::new(data.clone())).unwrap();
     let h = node.handle();
     h.set_display_name("Moussa").await.unwrap();
     let c = h.create_community("Bricolage", "").await.unwrap();
@@ -131,7 +120,7 @@ async fn many_commands_compact_into_a_snapshot_and_reload_identically() {
     drop(h);
     node.shutdown().await;
 
-    let node = Node::start(NodeConfig { data_dir: data }).unwrap();
+    let node = Node::start(NodeConfig::new(data)).unwrap();
     let reloaded: Vec<String> = node
         .handle()
         .view(&c)
