@@ -46,6 +46,26 @@ pub fn node(dir: &Path, args: &[&str]) -> Output {
     node_cmd(dir, args).output().expect("passerelle-node runs")
 }
 
+/// Posts an offer in the `bricolage` category; the output says whether it
+/// was acknowledged (an id on stdout) or refused (a reason on stderr).
+pub fn add_offer(dir: &Path, community: &str, title: &str) -> Output {
+    node(
+        dir,
+        &[
+            "exchange",
+            "add",
+            "--community",
+            community,
+            "--kind",
+            "offer",
+            "--title",
+            title,
+            "--category",
+            "bricolage",
+        ],
+    )
+}
+
 /// Runs `passerelle-node`, asserts success, returns stdout trimmed.
 pub fn ok(dir: &Path, args: &[&str]) -> String {
     let out = node(dir, args);

@@ -113,21 +113,7 @@ fn sigkill_during_200_adds_loses_nothing_acknowledged() {
 /// Adds an échange; its id when acknowledged (printed), none when refused or
 /// cut short.
 fn try_add(dir: &std::path::Path, c: &str, title: &str) -> Option<String> {
-    let out = passerelle_tests::node(
-        dir,
-        &[
-            "exchange",
-            "add",
-            "--community",
-            c,
-            "--kind",
-            "offer",
-            "--title",
-            title,
-            "--category",
-            "bricolage",
-        ],
-    );
+    let out = passerelle_tests::add_offer(dir, c, title);
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     (out.status.success() && !id.is_empty()).then_some(id)
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use passerelle_tests::{Server, device, fails, list, node, ok, setup, sync_with};
+use passerelle_tests::{Server, add_offer, device, fails, list, node, ok, setup, sync_with};
 
 /// A filesystem mounted for one test, unmounted when dropped.
 struct Mount {
@@ -80,24 +80,6 @@ fn fill(dir: &Path) -> PathBuf {
     filler
 }
 
-fn add(dir: &Path, c: &str, title: &str) -> std::process::Output {
-    node(
-        dir,
-        &[
-            "exchange",
-            "add",
-            "--community",
-            c,
-            "--kind",
-            "offer",
-            "--title",
-            title,
-            "--category",
-            "bricolage",
-        ],
-    )
-}
-
 fn ids(dir: &Path, c: &str) -> std::collections::HashSet<String> {
     list(dir, &["exchange", "list", "--community", c])
         .iter()
@@ -151,7 +133,7 @@ fn a_full_disk_is_said_plainly_acknowledges_nothing_unwritten_and_recovers() {
     // Local writes on the full disk: refused with a plain message, no id.
     let mut refused = 0;
     for n in 0..10 {
-        let out = add(&a, &c, &format!("Disque plein {n}"));
+        let out = add_offer(&a, &c, &format!("Disque plein {n}"));
         let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         if out.status.success() && !id.is_empty() {
             acknowledged.push(id);
@@ -168,7 +150,7 @@ fn a_full_disk_is_said_plainly_acknowledges_nothing_unwritten_and_recovers() {
     // B writes meanwhile; A syncs with the disk full: it fails plainly and
     // takes nothing it could not write.
     for n in 0..5 {
-        let out = add(&b, &c, &format!("Chez B {n}"));
+        let out = add_offer(&b, &c, &format!("Chez B {n}"));
         assert!(out.status.success());
         acknowledged.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
     }
@@ -186,7 +168,7 @@ fn a_full_disk_is_said_plainly_acknowledges_nothing_unwritten_and_recovers() {
 
     // Space again: everything works and nothing acknowledged is missing.
     std::fs::remove_file(filler).unwrap();
-    let out = add(&a, &c, "Après");
+    let out = add_offer(&a, &c, "Après");
     assert!(out.status.success());
     acknowledged.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
     sync_with(&a, &server.ticket());
@@ -217,7 +199,7 @@ fn a_read_only_data_directory_reads_and_refuses_writes_plainly() {
     let err = fails(&ro.path, &["exchange", "list", "--community", &c]);
     println!("read-only data directory: {}", err.trim());
     assert!(err.contains("read-only"), "plain message: {err}");
-    let err = String::from_utf8_lossy(&add(&ro.path, &c, "Jamais").stderr).into_owned();
+    let err = String::from_utf8_lossy(&add_offer(&ro.path, &c, "Jamais").stderr).into_owned();
     assert!(err.contains("read-only"), "plain message: {err}");
     drop(ro);
     // Nothing lost, and the directory works where it is writable.
@@ -225,5 +207,5 @@ fn a_read_only_data_directory_reads_and_refuses_writes_plainly() {
         list(&a, &["exchange", "list", "--community", &c]).len(),
         titles_before
     );
-    assert!(add(&a, &c, "Plus tard").status.success());
+    assert!(add_offer(&a, &c, "Plus tard").status.success());
 }

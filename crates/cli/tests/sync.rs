@@ -29,21 +29,13 @@ fn titles(dir: &Path, c: &str) -> Vec<String> {
 }
 
 fn add(dir: &Path, c: &str, title: &str) -> String {
-    ok(
-        dir,
-        &[
-            "exchange",
-            "add",
-            "--community",
-            c,
-            "--kind",
-            "offer",
-            "--title",
-            title,
-            "--category",
-            "bricolage",
-        ],
-    )
+    let out = passerelle_tests::add_offer(dir, c, title);
+    assert!(
+        out.status.success(),
+        "add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// A holds the example community and serves; B joins with an invite.
@@ -337,21 +329,9 @@ fn a_copied_data_directory_gets_its_own_identity_and_sync_stays_whole() {
     assert_eq!(ok(&b, &["id"]), b_key);
     // The copy holds the community but is not a member: it writes nothing.
     assert_eq!(titles(&copy, &c), titles(&b, &c));
-    let refused = fails(
-        &copy,
-        &[
-            "exchange",
-            "add",
-            "--community",
-            &c,
-            "--kind",
-            "offer",
-            "--title",
-            "x",
-            "--category",
-            "bricolage",
-        ],
-    );
+    let out = passerelle_tests::add_offer(&copy, &c, "x");
+    let refused = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty());
     assert!(refused.contains("not a member"), "{refused}");
     // Invited again, it joins and syncs with everyone, and so does the original.
     let ticket = ok(&a, &["invite", "--community", &c]);
