@@ -159,9 +159,7 @@ impl State {
             let decoded = kind_of(message.doc)
                 .ok_or_else(|| "unknown document number".to_owned())
                 .and_then(|kind| {
-                    Message::decode(&message.data)
-                        .map(|m| (kind, m))
-                        .map_err(|e| format!("malformed sync message: {e}"))
+                    passerelle_model::layout::decode_sync_message(&message.data).map(|m| (kind, m))
                 });
             match decoded {
                 Ok((kind, decoded)) => {
