@@ -30,10 +30,10 @@ use rand_chacha::ChaCha8Rng;
 const PER_INPUT: Duration = Duration::from_secs(10);
 
 /// Inputs per entry point.
-const SYNC_INPUTS: usize = 4_000;
-const DOCUMENT_INPUTS: usize = 3_000;
-const DOCUMENT_STARTS: usize = 40;
-const BUNDLE_INPUTS: usize = 1_000;
+const SYNC_INPUTS: usize = 12_000;
+const DOCUMENT_INPUTS: usize = 8_000;
+const DOCUMENT_STARTS: usize = 60;
+const BUNDLE_INPUTS: usize = 3_000;
 const TICKET_INPUTS: usize = 10_000;
 
 const BUNDLE_MAGIC: &[u8] = b"PASSERELLE-BUNDLE\x01";
@@ -201,7 +201,8 @@ impl Counts {
         self.0.get(what).copied().unwrap_or(0)
     }
 
-    fn report(&self, entry: &str, slowest: Duration) {
+    fn report(&self, entry: &str, watchdog: &mut Watchdog) {
+        let slowest = std::mem::take(&mut watchdog.slowest);
         let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k} {v}")).collect();
         eprintln!("{entry}: {} (slowest input {slowest:?})", parts.join(", "));
     }
@@ -309,61 +310,52 @@ async fn world() -> World {
     for title in ["Du terreau", "Une échelle"] {
         hb.apply(&community, add_need(&hb, title)).await.unwrap();
     }
+    // The target has changes of its own too: answering a peer then looks
+    // each of them up in the peer's Bloom filter.
+    for title in ["Un râteau", "Des bâches"] {
+        ht.apply(&community, add_need(&ht, title)).await.unwrap();
+    }
     // A community B is not a member of: its bundle is refused.
     let other = ha
         .create_community("Atelier vélo", "Réparations")
         .await
         .unwrap();
 
-    let (ra, rb) = (ha.replica(), hb.replica());
-    let (ka, kb) = (ha.device_key().0.clone(), hb.device_key().0.clone());
-    let mine_a = ra.open_session(1, kb).await;
-    let mine_b = rb.open_session(1, ka).await;
-    assert_eq!(mine_a, vec![community.0.clone()]);
-    let mut frames = Vec::new();
-    frames.push(body(&SyncFrame::Hello {
-        version: 2,
-        communities: mine_a.clone(),
-    }));
-    let (sum_a, sum_b) = (
-        ra.summary(1, mine_a.clone()).await,
-        rb.summary(1, mine_b.clone()).await,
-    );
-    frames.push(body(&SyncFrame::Summary {
-        communities: sum_a.clone(),
-    }));
-    frames.push(body(&SyncFrame::Prove {
-        communities: mine_a.clone(),
-    }));
-    frames.push(body(&SyncFrame::Proofs {
-        proofs: ra.proofs(1, mine_a.clone()).await,
-    }));
-    let mut to_b = ra.first_messages(1, mine_a, sum_b).await;
-    let mut to_a = rb.first_messages(1, mine_b, sum_a).await;
-    for _ in 0..30 {
-        if to_a.is_empty() && to_b.is_empty() {
-            break;
-        }
-        frames.extend(
-            to_a.iter()
-                .chain(&to_b)
-                .map(|m| body(&SyncFrame::Sync(m.clone()))),
-        );
-        let (mut next_a, mut next_b) = (Vec::new(), Vec::new());
-        for (replica, incoming, out) in
-            [(&rb, &mut to_b, &mut next_a), (&ra, &mut to_a, &mut next_b)]
-        {
-            if incoming.is_empty() {
-                continue;
+    let ra = ha.replica();
+    let mut frames = sync_pair(&ha, &hb, 1).await;
+    // A second meeting starts from the sync states the first saved: its
+    // messages carry Bloom filters of what changed since.
+    ha.apply(&community, add_need(&ha, "Un sécateur"))
+        .await
+        .unwrap();
+    hb.apply(&community, add_need(&hb, "Des graines"))
+        .await
+        .unwrap();
+    frames.extend(sync_pair(&ha, &hb, 2).await);
+    // A device holding nothing yet (a first sync): its empty documents'
+    // first messages, and A's answers, which carry whole documents.
+    ra.open_session(3, ht.device_key().0.clone()).await;
+    let blank: Vec<passerelle_sync::SyncMessage> = (0..DocKind::ALL.len() as u8)
+        .map(|doc| {
+            let mut empty = passerelle_core::model::layout::new_doc();
+            let mut state = automerge::sync::State::new();
+            passerelle_sync::SyncMessage {
+                community: community.0.clone(),
+                doc,
+                data: automerge::sync::SyncDoc::generate_sync_message(
+                    &mut empty.sync(),
+                    &mut state,
+                )
+                .unwrap()
+                .encode(),
             }
-            let received = replica.receive(1, std::mem::take(incoming)).await.unwrap();
-            for (c, d) in received.touched {
-                out.extend(replica.answer(1, c, d).await);
-            }
-        }
-        (to_a, to_b) = (next_a, next_b);
+        })
+        .collect();
+    frames.extend(blank.iter().map(|m| body(&SyncFrame::Sync(m.clone()))));
+    let received = ra.receive(3, blank).await.unwrap();
+    for (c, d) in received.touched {
+        frames.extend(ra.answer(3, c, d).await.map(|m| body(&SyncFrame::Sync(m))));
     }
-    assert!(to_a.is_empty() && to_b.is_empty(), "the two devices sync");
 
     let mut bundles = vec![std::fs::read(&first).unwrap()];
     for (h, id, name) in [
@@ -385,6 +377,65 @@ async fn world() -> World {
         frames,
         bundles,
     }
+}
+
+/// Two devices meeting: the frames both send, until they are in sync.
+async fn sync_pair(ha: &Handle, hb: &Handle, session: SessionId) -> Vec<Vec<u8>> {
+    let (ra, rb) = (ha.replica(), hb.replica());
+    let (ka, kb) = (ha.device_key().0.clone(), hb.device_key().0.clone());
+    let mine_a = ra.open_session(session, kb).await;
+    let mine_b = rb.open_session(session, ka).await;
+    assert_eq!(mine_a.len(), 1);
+    let mut frames = Vec::new();
+    frames.push(body(&SyncFrame::Hello {
+        version: 2,
+        communities: mine_a.clone(),
+    }));
+    let (sum_a, sum_b) = (
+        ra.summary(session, mine_a.clone()).await,
+        rb.summary(session, mine_b.clone()).await,
+    );
+    frames.push(body(&SyncFrame::Summary {
+        communities: sum_a.clone(),
+    }));
+    frames.push(body(&SyncFrame::Prove {
+        communities: mine_a.clone(),
+    }));
+    frames.push(body(&SyncFrame::Proofs {
+        proofs: ra.proofs(session, mine_a.clone()).await,
+    }));
+    let mut to_b = ra.first_messages(session, mine_a, sum_b).await;
+    let mut to_a = rb.first_messages(session, mine_b, sum_a).await;
+    for _ in 0..30 {
+        if to_a.is_empty() && to_b.is_empty() {
+            break;
+        }
+        frames.extend(
+            to_a.iter()
+                .chain(&to_b)
+                .map(|m| body(&SyncFrame::Sync(m.clone()))),
+        );
+        let (mut next_a, mut next_b) = (Vec::new(), Vec::new());
+        for (replica, incoming, out) in
+            [(&rb, &mut to_b, &mut next_a), (&ra, &mut to_a, &mut next_b)]
+        {
+            if incoming.is_empty() {
+                continue;
+            }
+            let received = replica
+                .receive(session, std::mem::take(incoming))
+                .await
+                .unwrap();
+            for (c, d) in received.touched {
+                out.extend(replica.answer(session, c, d).await);
+            }
+        }
+        (to_a, to_b) = (next_a, next_b);
+    }
+    assert!(to_a.is_empty() && to_b.is_empty(), "the two devices sync");
+    ra.close_session(session, Default::default()).await;
+    rb.close_session(session, Default::default()).await;
+    frames
 }
 
 /// The heads digest of every document of every community a node holds, as
@@ -473,6 +524,81 @@ fn mutate_payload(m: &mut Mutator, seed: &[u8], payloads: &[Vec<u8>]) -> Option<
     }
 }
 
+/// Every change hash named in the seed frames' sync messages.
+fn known_hashes(frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for frame in frames {
+        if let Ok(SyncFrame::Sync(sync)) = decode::<SyncFrame>(frame)
+            && let Ok(message) = automerge::sync::Message::decode(&sync.data)
+        {
+            let lists = [&message.heads, &message.need]
+                .into_iter()
+                .chain(message.have.iter().map(|h| &h.last_sync));
+            out.extend(lists.flatten().map(|h| h.0.to_vec()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A sync message's fields mutated one by one, the message and its frame
+/// kept well formed around them: a head, need or last-sync hash replaced
+/// (by another hash the receiver knows, or a changed one), a Bloom
+/// filter's header and bits changed, one change cut or spliced.
+fn mutate_fields(
+    m: &mut Mutator,
+    seed: &[u8],
+    frames: &[Vec<u8>],
+    known: &[Vec<u8>],
+) -> Option<Vec<u8>> {
+    let SyncFrame::Sync(mut sync) = decode::<SyncFrame>(seed).ok()? else {
+        return None;
+    };
+    let mut message = automerge::sync::Message::decode(&sync.data).ok()?;
+    if m.below(2) == 0 {
+        // Hashes are replaced in the encoded bytes: Automerge writes its
+        // lists sorted, and a peer need not.
+        let lists = [&message.heads, &message.need]
+            .into_iter()
+            .chain(message.have.iter().map(|h| &h.last_sync));
+        let hashes: Vec<[u8; 32]> = lists.flatten().map(|h| h.0).collect();
+        if hashes.is_empty() || known.is_empty() {
+            return None;
+        }
+        let old = hashes[m.below(hashes.len())];
+        let new = if m.below(2) == 0 {
+            known[m.below(known.len())].clone()
+        } else {
+            let mut new = old.to_vec();
+            new[m.below(32)] ^= 1 << m.below(8);
+            new
+        };
+        let at = sync.data.windows(32).position(|w| w == old)?;
+        sync.data[at..at + 32].copy_from_slice(&new);
+        return Some(body(&SyncFrame::Sync(sync)));
+    }
+    if m.below(2) == 0 && !message.have.is_empty() {
+        for have in &mut message.have {
+            let bytes = vec![have.bloom.to_bytes()];
+            if let Ok(bloom) = automerge::sync::BloomFilter::try_from(&m.mutate(&bytes)[..]) {
+                have.bloom = bloom;
+            }
+        }
+    } else {
+        let mut changes: Vec<Vec<u8>> = message.changes.iter().map(<[u8]>::to_vec).collect();
+        if changes.is_empty() {
+            return None;
+        }
+        let i = m.below(changes.len());
+        let other = frames[m.below(frames.len())].clone();
+        changes[i] = m.mutate(&[changes[i].clone(), other]);
+        message.changes = changes.into();
+    }
+    sync.data = message.encode();
+    Some(body(&SyncFrame::Sync(sync)))
+}
+
 async fn sync_frames(world: &World, watchdog: &mut Watchdog) {
     let replica = world.target.handle().replica();
     let peer = world.a.handle().device_key().0.clone();
@@ -486,6 +612,7 @@ async fn sync_frames(world: &World, watchdog: &mut Watchdog) {
         })
         .flatten()
         .collect();
+    let known = known_hashes(&world.frames);
     let mut m = Mutator::new(1);
     let mut counts = Counts::default();
     let mut session = 100;
@@ -499,11 +626,12 @@ async fn sync_frames(world: &World, watchdog: &mut Watchdog) {
             shared = replica.open_session(session, peer.clone()).await;
         }
         let seed = &world.frames[m.below(world.frames.len())];
-        let input = if i % 2 == 0 {
-            mutate_payload(&mut m, seed, &payloads).unwrap_or_else(|| m.mutate(&world.frames))
-        } else {
-            m.mutate(&world.frames)
-        };
+        let input = match i % 3 {
+            0 => mutate_payload(&mut m, seed, &payloads),
+            1 => mutate_fields(&mut m, seed, &world.frames, &known),
+            _ => None,
+        }
+        .unwrap_or_else(|| m.mutate(&world.frames));
         watchdog.begin("sync_message", &input);
         let before = heads(&replica, session, &shared).await;
         let taken = tokio::time::timeout(
@@ -531,7 +659,7 @@ async fn sync_frames(world: &World, watchdog: &mut Watchdog) {
     }
     // The node still works: it answers and syncs.
     assert_eq!(replica.shared(session).await, shared);
-    counts.report("sync_message", watchdog.slowest);
+    counts.report("sync_message", watchdog);
     assert_eq!(counts.get("tried"), SYNC_INPUTS);
 }
 
@@ -612,7 +740,7 @@ fn documents(world: &World, watchdog: &mut Watchdog) {
         watchdog.end();
         counts.add("tried");
     }
-    counts.report("document_load", watchdog.slowest);
+    counts.report("document_load", watchdog);
 }
 
 /// Damaged files in a real data directory: the node starts, quarantines
@@ -679,7 +807,7 @@ async fn documents_through_the_store(world: World, watchdog: &mut Watchdog) {
         watchdog.end();
         counts.add("tried");
     }
-    counts.report("document_load through Node::start", watchdog.slowest);
+    counts.report("document_load through Node::start", watchdog);
 }
 
 /// A bundle's content changed and its checksum made right again, as a
@@ -745,7 +873,7 @@ async fn bundles(world: &World, watchdog: &mut Watchdog) {
         watchdog.end();
         counts.add("tried");
     }
-    counts.report("bundle_import", watchdog.slowest);
+    counts.report("bundle_import", watchdog);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -857,7 +985,7 @@ fn mutated_tickets_are_refused_or_read_consistently() {
         watchdog.end();
         counts.add("tried");
     }
-    counts.report("ticket_parse", watchdog.slowest);
+    counts.report("ticket_parse", &mut watchdog);
     assert!(
         counts.get("accepted") > 0,
         "resealed tickets are sometimes read"
@@ -963,4 +1091,102 @@ fn write_bloom_fixtures() {
         )
         .unwrap();
     }
+}
+
+/// Frames the mutations above found before the fixes, from a run's world
+/// (their hashes are that run's): a sync message whose heads (all known to
+/// the receiver) are out of order, which made Automerge's sorted-list
+/// assertion panic when the node answered or saved the session's sync state
+/// (debug builds); and one whose Bloom filter has entries but no bits.
+#[test]
+fn frames_found_by_mutation_decode_safely() {
+    let frame = |name| match decode::<SyncFrame>(&fixture(name)).unwrap() {
+        SyncFrame::Sync(message) => message.data,
+        other => panic!("{other:?}"),
+    };
+    let data = frame("unsorted-heads-frame.bin");
+    let raw = automerge::sync::Message::decode(&data).unwrap();
+    assert!(
+        !raw.heads.is_sorted(),
+        "the fixture's heads are out of order"
+    );
+    let message = decode_sync_message(&data).unwrap();
+    assert!(message.heads.is_sorted() && message.need.is_sorted());
+    assert!(message.have.iter().all(|h| h.last_sync.is_sorted()));
+    let mut heads = raw.heads.clone();
+    heads.sort();
+    assert_eq!(message.heads, heads);
+    message.encode();
+
+    let data = frame("bloom-without-bits-frame.bin");
+    assert!(automerge::sync::Message::decode(&data).is_ok());
+    assert!(decode_sync_message(&data).is_err());
+}
+
+/// The same out-of-order heads, built afresh against a node: a document
+/// with two heads (two devices' concurrent changes), the node's own sync
+/// message with its two heads swapped, sent back to it by a member.
+#[tokio::test]
+async fn a_node_takes_heads_out_of_order_and_keeps_answering() {
+    watch_panics();
+    let dir = tempfile::tempdir().unwrap();
+    let (n, m) = (start(dir.path(), "n").await, start(dir.path(), "m").await);
+    let (hn, hm) = (n.handle(), m.handle());
+    let community = hn.create_community("Jardins", "").await.unwrap();
+    admit(&hn, &community, &hm, 1).await;
+    let bundle = dir.path().join("c.bundle");
+    hn.export_bundle(&community, &bundle).await.unwrap();
+    hm.import_bundle(&bundle).await.unwrap();
+    hn.apply(&community, add_need(&hn, "Un arrosoir"))
+        .await
+        .unwrap();
+    hm.apply(&community, add_need(&hm, "Des tuteurs"))
+        .await
+        .unwrap();
+    hm.export_bundle(&community, &bundle).await.unwrap();
+    hn.import_bundle(&bundle).await.unwrap();
+
+    let replica = hn.replica();
+    let peer = hm.device_key().0.clone();
+    let shared = replica.open_session(1, peer.clone()).await;
+    let ours = replica.generate(1, shared.clone()).await;
+    let exchanges = ours
+        .iter()
+        .find(|s| s.doc == 1)
+        .expect("a message for the échanges");
+    let message = automerge::sync::Message::decode(&exchanges.data).unwrap();
+    assert_eq!(message.heads.len(), 2, "concurrent changes: two heads");
+    let (a, b) = (message.heads[0].0, message.heads[1].0);
+    let mut data = exchanges.data.clone();
+    let at = data.windows(32).position(|w| w == a).unwrap();
+    assert_eq!(&data[at + 32..at + 64], &b[..]);
+    data[at..at + 32].copy_from_slice(&b);
+    data[at + 32..at + 64].copy_from_slice(&a);
+    assert!(
+        !automerge::sync::Message::decode(&data)
+            .unwrap()
+            .heads
+            .is_sorted()
+    );
+
+    replica.close_session(1, Default::default()).await;
+    replica.open_session(2, peer).await;
+    let swapped = passerelle_sync::SyncMessage {
+        community: community.0.clone(),
+        doc: 1,
+        data,
+    };
+    let received = replica.receive(2, vec![swapped]).await.unwrap();
+    for (c, d) in received.touched {
+        replica.answer(2, c, d).await;
+    }
+    replica.generate(2, shared.clone()).await;
+    replica.close_session(2, Default::default()).await;
+    assert_eq!(replica.shared(2).await, Vec::<String>::new());
+    assert!(!PANICKED.load(Ordering::SeqCst), "the node did not panic");
+    assert_eq!(
+        hn.communities().await.unwrap().len(),
+        1,
+        "the node still runs"
+    );
 }

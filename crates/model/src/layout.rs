@@ -395,14 +395,23 @@ pub fn load_file(doc: &mut Option<AutoCommit>, bytes: &[u8]) -> Result<(), Strin
 /// when the answer is built.
 pub const MAX_BLOOM_PROBES: u32 = 64;
 
-/// Decodes an Automerge sync message received from a peer, refusing what
-/// Automerge would choke on when answering it: a Bloom filter that holds
+/// Decodes an Automerge sync message received from a peer, its lists of
+/// hashes sorted as Automerge writes them, refusing what Automerge would
+/// choke on when answering it: a Bloom filter that holds
 /// entries but no bits (its lookups divide by zero and panic), or that asks
 /// for more than [`MAX_BLOOM_PROBES`] probes (billions of them allocate and
 /// loop for minutes).
 pub fn decode_sync_message(data: &[u8]) -> Result<automerge::sync::Message, String> {
-    let message = automerge::sync::Message::decode(data)
+    let mut message = automerge::sync::Message::decode(data)
         .map_err(|e| format!("malformed sync message: {e}"))?;
+    // Automerge keeps some of these lists as they came (the peer's heads
+    // become the shared heads, then the last sync of our next message) and
+    // asserts they are sorted when it writes them: a panic in debug builds.
+    message.heads.sort_unstable();
+    message.need.sort_unstable();
+    for have in &mut message.have {
+        have.last_sync.sort_unstable();
+    }
     for have in &message.have {
         // The filter's encoding: empty, or three LEB128 numbers (entries,
         // bits per entry, probes) then the bits.
