@@ -30,10 +30,11 @@ use rand_chacha::ChaCha8Rng;
 const PER_INPUT: Duration = Duration::from_secs(10);
 
 /// Inputs per entry point.
-const SYNC_INPUTS: usize = 12_000;
-const DOCUMENT_INPUTS: usize = 8_000;
+const SYNC_INPUTS: usize = 8_000;
+const DOCUMENT_INPUTS: usize = 6_000;
 const DOCUMENT_STARTS: usize = 60;
-const BUNDLE_INPUTS: usize = 3_000;
+const BUNDLE_INPUTS: usize = 2_000;
+const JOIN_INPUTS: usize = 2_000;
 const TICKET_INPUTS: usize = 10_000;
 
 const BUNDLE_MAGIC: &[u8] = b"PASSERELLE-BUNDLE\x01";
@@ -189,8 +190,13 @@ impl Mutator {
     }
 }
 
-#[derive(Default)]
-struct Counts(BTreeMap<&'static str, usize>);
+struct Counts(BTreeMap<&'static str, usize>, Instant);
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts(BTreeMap::new(), Instant::now())
+    }
+}
 
 impl Counts {
     fn add(&mut self, what: &'static str) {
@@ -204,7 +210,11 @@ impl Counts {
     fn report(&self, entry: &str, watchdog: &mut Watchdog) {
         let slowest = std::mem::take(&mut watchdog.slowest);
         let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprintln!("{entry}: {} (slowest input {slowest:?})", parts.join(", "));
+        eprintln!(
+            "{entry}: {} (in {:.1?}, slowest input {slowest:.1?})",
+            parts.join(", "),
+            self.1.elapsed()
+        );
     }
 }
 
@@ -238,8 +248,8 @@ async fn start(dir: &Path, name: &str) -> Node {
     node
 }
 
-/// Makes `joiner` a member, through an invite, as the invite protocol does.
-async fn admit(admin: &Handle, community: &CommunityId, joiner: &Handle, n: u8) {
+/// A new invite of `admin`'s, and the request its ticket lets a joiner send.
+async fn invite(admin: &Handle, community: &CommunityId, n: u8) -> JoinRequest {
     let secret = [n; 16];
     let invite = admin.new_id();
     admin
@@ -253,17 +263,20 @@ async fn admit(admin: &Handle, community: &CommunityId, joiner: &Handle, n: u8) 
         )
         .await
         .unwrap();
+    JoinRequest {
+        community: community.0.clone(),
+        invite: invite.0,
+        secret,
+        display_name: format!("Membre {n}"),
+    }
+}
+
+/// Makes `joiner` a member, through an invite, as the invite protocol does.
+async fn admit(admin: &Handle, community: &CommunityId, joiner: &Handle, n: u8) {
+    let request = invite(admin, community, n).await;
     let reply = admin
         .replica()
-        .admit(
-            joiner.device_key().0.clone(),
-            JoinRequest {
-                community: community.0.clone(),
-                invite: invite.0,
-                secret,
-                display_name: format!("Membre {n}"),
-            },
-        )
+        .admit(joiner.device_key().0.clone(), request)
         .await;
     assert!(matches!(reply, JoinReply::Admitted { .. }), "{reply:?}");
 }
@@ -286,6 +299,8 @@ struct World {
     frames: Vec<Vec<u8>>,
     /// Bundles the node exported.
     bundles: Vec<Vec<u8>>,
+    /// Join requests (frame bodies) for invites of the community.
+    requests: Vec<Vec<u8>>,
 }
 
 async fn world() -> World {
@@ -300,6 +315,12 @@ async fn world() -> World {
     let community = ha.load_example().await.unwrap();
     admit(&ha, &community, &hb, 1).await;
     admit(&ha, &community, &ht, 2).await;
+    // An invite still open, and one used: what a joiner's request is checked against.
+    let requests = vec![
+        passerelle_sync::wire::encode(&invite(&ha, &community, 3).await)[4..].to_vec(),
+        passerelle_sync::wire::encode(&invite(&ha, &community, 4).await)[4..].to_vec(),
+    ];
+    admit_with(&ha, &requests[1], "6b".repeat(32)).await;
     let first = dir.join("first.bundle");
     ha.export_bundle(&community, &first).await.unwrap();
     hb.import_bundle(&first).await.unwrap();
@@ -376,7 +397,15 @@ async fn world() -> World {
         community,
         frames,
         bundles,
+        requests,
     }
+}
+
+/// Admits the device `joiner` with a request already written.
+async fn admit_with(admin: &Handle, request: &[u8], joiner: String) {
+    let request: JoinRequest = decode(request).unwrap();
+    let reply = admin.replica().admit(joiner, request).await;
+    assert!(matches!(reply, JoinReply::Admitted { .. }), "{reply:?}");
 }
 
 /// Two devices meeting: the frames both send, until they are in sync.
@@ -663,6 +692,53 @@ async fn sync_frames(world: &World, watchdog: &mut Watchdog) {
     assert_eq!(counts.get("tried"), SYNC_INPUTS);
 }
 
+/// Join requests (the one frame of `passerelle/invite/1`) from a device
+/// that is no member: refused ones change nothing.
+async fn join_requests(world: &World, watchdog: &mut Watchdog) {
+    let replica = world.target.handle().replica();
+    let me = world.target.handle().device_key().0.clone();
+    replica.open_session(7, me).await;
+    let all = [world.community.0.clone()];
+    let stranger = "5a".repeat(32);
+    let mut m = Mutator::new(6);
+    let mut counts = Counts::default();
+    for _ in 0..JOIN_INPUTS {
+        let input = m.mutate(&world.requests);
+        watchdog.begin("join_request", &input);
+        let before = heads(&replica, 7, &all).await;
+        match decode::<JoinRequest>(&input) {
+            Err(_) => counts.add("rejected: frame does not decode"),
+            Ok(request) => match replica.admit(stranger.clone(), request.clone()).await {
+                JoinReply::Admitted { .. } => {
+                    if counts.get("admitted") == 0 {
+                        // The first admission (later ones find a member):
+                        // only the open invite's own secret admits.
+                        let open: JoinRequest = decode(&world.requests[0]).unwrap();
+                        assert_eq!(
+                            (&request.invite, request.secret),
+                            (&open.invite, open.secret)
+                        );
+                        assert_eq!(request.community, open.community);
+                    }
+                    counts.add("admitted")
+                }
+                JoinReply::Refused { .. } => {
+                    counts.add("refused");
+                    assert_eq!(
+                        before,
+                        heads(&replica, 7, &all).await,
+                        "a refused request changed the documents; kept in {}",
+                        keep("join_request", &input).display()
+                    );
+                }
+            },
+        }
+        watchdog.end();
+        counts.add("tried");
+    }
+    counts.report("join_request", watchdog);
+}
+
 /// The real files of each document of a data directory, by kind.
 fn document_files(data_dir: &Path, community: &CommunityId) -> BTreeMap<DocKind, Vec<Vec<u8>>> {
     let mut out = BTreeMap::new();
@@ -824,6 +900,47 @@ fn reseal(m: &mut Mutator, bundles: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// A bundle's body as the node writes it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BundleBody {
+    community: String,
+    docs: Vec<(String, Vec<u8>)>,
+}
+
+/// One document of a real bundle mutated (or its kind, or the community
+/// named), the bundle written and sealed whole around it.
+fn reseal_document(m: &mut Mutator, bodies: &[BundleBody], saves: &[Vec<u8>]) -> Vec<u8> {
+    let original = &bodies[m.below(bodies.len())];
+    let mut body = BundleBody {
+        community: original.community.clone(),
+        docs: original.docs.clone(),
+    };
+    let i = m.below(body.docs.len());
+    match m.below(8) {
+        0 => {
+            body.docs[i].0 =
+                String::from_utf8_lossy(&m.mutate(&[body.docs[i].0.clone().into_bytes()]))
+                    .into_owned()
+        }
+        1 => {
+            body.community =
+                String::from_utf8_lossy(&m.mutate(&[body.community.clone().into_bytes()]))
+                    .into_owned()
+        }
+        2 => {
+            // A document twice, or one taken from another bundle.
+            let other = saves[m.below(saves.len())].clone();
+            body.docs.push((body.docs[i].0.clone(), other));
+        }
+        _ => body.docs[i].1 = m.mutate(&saves),
+    }
+    let mut out = BUNDLE_MAGIC.to_vec();
+    out.extend(postcard::to_stdvec(&body).unwrap());
+    let hash = blake3::hash(&out);
+    out.extend_from_slice(hash.as_bytes());
+    out
+}
+
 async fn bundles(world: &World, watchdog: &mut Watchdog) {
     let h = world.target.handle();
     let replica = h.replica();
@@ -833,13 +950,22 @@ async fn bundles(world: &World, watchdog: &mut Watchdog) {
         list.into_iter().map(|c| c.id.0).collect()
     };
     let file = world.dir.join("mutated.bundle");
+    let bodies: Vec<BundleBody> = world
+        .bundles
+        .iter()
+        .map(|b| postcard::from_bytes(&b[BUNDLE_MAGIC.len()..b.len() - 32]).unwrap())
+        .collect();
+    let saves: Vec<Vec<u8>> = bodies
+        .iter()
+        .flat_map(|b| b.docs.iter().map(|d| d.1.clone()))
+        .collect();
     let mut m = Mutator::new(4);
     let mut counts = Counts::default();
     for i in 0..BUNDLE_INPUTS {
-        let input = if i % 2 == 0 {
-            reseal(&mut m, &world.bundles)
-        } else {
-            m.mutate(&world.bundles)
+        let input = match i % 3 {
+            0 => reseal(&mut m, &world.bundles),
+            1 => reseal_document(&mut m, &bodies, &saves),
+            _ => m.mutate(&world.bundles),
         };
         std::fs::write(&file, &input).unwrap();
         watchdog.begin("bundle_import", &input);
@@ -886,6 +1012,7 @@ async fn mutated_frames_files_and_bundles_are_refused_without_harm() {
         world.bundles.len()
     );
     sync_frames(&world, &mut watchdog).await;
+    join_requests(&world, &mut watchdog).await;
     bundles(&world, &mut watchdog).await;
     documents(&world, &mut watchdog);
     documents_through_the_store(world, &mut watchdog).await;
