@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use automerge::AutoCommit;
 use passerelle_core::model::layout::{check_kind, decode_sync_message, load_file};
-use passerelle_core::model::{Command, CommunityId, DocKind, ExchangeKind, ExchangeMode, ItemId};
+use passerelle_core::model::{
+    Command, CommunityDocs, CommunityId, DocKind, ExchangeKind, ExchangeMode, ItemId, ViewCache,
+};
 use passerelle_core::{Handle, InviteTicket, Node, NodeConfig, NodeReplica, Ticket};
 use passerelle_sync::wire::{SyncFrame, decode, encode};
 use passerelle_sync::{JoinReply, JoinRequest, Replica, SessionId};
@@ -799,7 +801,18 @@ fn documents(world: &World, watchdog: &mut Watchdog) {
         let before = doc.as_mut().map(|d| d.get_heads());
         match load_file(&mut doc, &input) {
             Ok(()) => match check_kind(doc.as_ref().unwrap(), kind) {
-                Ok(()) => counts.add("accepted"),
+                Ok(()) => {
+                    // The node then reads it into the community's view.
+                    let mut docs = bases.clone();
+                    docs.insert(kind, doc.take().unwrap());
+                    let viewed = CommunityDocs::from_docs(world.community.clone(), docs)
+                        .is_ok_and(|mut docs| ViewCache::default().view(&mut docs).is_ok());
+                    counts.add(if viewed {
+                        "accepted, view built"
+                    } else {
+                        "accepted, view refused"
+                    });
+                }
                 Err(_) => counts.add("loaded, refused by the layout check"),
             },
             Err(_) => {
