@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use automerge::AutoCommit;
+use automerge::sync::SyncDoc;
 use passerelle_core::model::layout::{check_kind, decode_sync_message, load_file};
 use passerelle_core::model::{
     Command, CommunityDocs, CommunityId, DocKind, ExchangeKind, ExchangeMode, ItemId, ViewCache,
@@ -365,12 +366,11 @@ async fn world() -> World {
             passerelle_sync::SyncMessage {
                 community: community.0.clone(),
                 doc,
-                data: automerge::sync::SyncDoc::generate_sync_message(
-                    &mut empty.sync(),
-                    &mut state,
-                )
-                .unwrap()
-                .encode(),
+                data: empty
+                    .sync()
+                    .generate_sync_message(&mut state)
+                    .unwrap()
+                    .encode(),
             }
         })
         .collect();
@@ -945,7 +945,7 @@ fn reseal_document(m: &mut Mutator, bodies: &[BundleBody], saves: &[Vec<u8>]) ->
             let other = saves[m.below(saves.len())].clone();
             body.docs.push((body.docs[i].0.clone(), other));
         }
-        _ => body.docs[i].1 = m.mutate(&saves),
+        _ => body.docs[i].1 = m.mutate(saves),
     }
     let mut out = BUNDLE_MAGIC.to_vec();
     out.extend(postcard::to_stdvec(&body).unwrap());
@@ -1084,7 +1084,7 @@ fn reseal_ticket(m: &mut Mutator, tickets: &[String]) -> String {
         .iter()
         .map(|t| {
             let bytes = BASE32_NOPAD
-                .decode(t["PASSERELLE1".len()..].as_bytes())
+                .decode(&t.as_bytes()["PASSERELLE1".len()..])
                 .unwrap();
             bytes[..bytes.len() - 4].to_vec()
         })
@@ -1204,7 +1204,7 @@ fn fixture(name: &str) -> Vec<u8> {
 #[test]
 #[ignore = "writes the fixtures"]
 fn write_bloom_fixtures() {
-    use automerge::sync::{BloomFilter, SyncDoc};
+    use automerge::sync::BloomFilter;
     use automerge::transaction::Transactable;
     let mut doc = passerelle_core::model::layout::new_doc();
     doc.put(automerge::ROOT, "kind", "community").unwrap();
