@@ -1015,6 +1015,44 @@ async fn bundles(world: &World, watchdog: &mut Watchdog) {
     counts.report("bundle_import", watchdog);
 }
 
+/// Writes inputs into a cargo-fuzz corpus directory, each named by its hash.
+fn write_corpus(dir: &Path, inputs: impl IntoIterator<Item = Vec<u8>>) {
+    std::fs::create_dir_all(dir).unwrap();
+    for input in inputs {
+        let name = blake3::hash(&input).to_hex()[..16].to_owned();
+        std::fs::write(dir.join(name), input).unwrap();
+    }
+}
+
+/// The real seeds, in the input formats of the fuzz targets (fuzz/): with
+/// `PASSERELLE_FUZZ_SEEDS=fuzz/corpus`, this test starts their corpora.
+fn write_seeds(dir: &Path, world: &World) {
+    let mut sync = Vec::new();
+    for frame in &world.frames {
+        sync.push([&[0u8][..], frame].concat());
+        if let Ok(SyncFrame::Sync(m)) = decode::<SyncFrame>(frame) {
+            sync.push([&[m.doc + 1][..], &m.data].concat());
+        }
+    }
+    write_corpus(&dir.join("sync_message"), sync);
+    let files = document_files(&world.dir.join("a"), &world.community);
+    let documents = files.iter().flat_map(|(kind, files)| {
+        let index = DocKind::ALL.iter().position(|k| k == kind).unwrap() as u8;
+        files.iter().flat_map(move |f| {
+            [
+                [&[index][..], f].concat(),
+                [&[index | 0x80][..], f].concat(),
+            ]
+        })
+    });
+    write_corpus(&dir.join("document_load"), documents);
+    let bodies = world
+        .bundles
+        .iter()
+        .map(|b| b[BUNDLE_MAGIC.len()..b.len() - 32].to_vec());
+    write_corpus(&dir.join("bundle_import"), bodies);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutated_frames_files_and_bundles_are_refused_without_harm() {
     let mut watchdog = Watchdog::start();
@@ -1024,6 +1062,9 @@ async fn mutated_frames_files_and_bundles_are_refused_without_harm() {
         world.frames.len(),
         world.bundles.len()
     );
+    if let Some(dir) = std::env::var_os("PASSERELLE_FUZZ_SEEDS") {
+        write_seeds(Path::new(&dir), &world);
+    }
     sync_frames(&world, &mut watchdog).await;
     join_requests(&world, &mut watchdog).await;
     bundles(&world, &mut watchdog).await;
@@ -1099,6 +1140,10 @@ fn reseal_ticket(m: &mut Mutator, tickets: &[String]) -> String {
 fn mutated_tickets_are_refused_or_read_consistently() {
     let mut watchdog = Watchdog::start();
     let tickets = real_tickets();
+    if let Some(dir) = std::env::var_os("PASSERELLE_FUZZ_SEEDS") {
+        let seeds = tickets.iter().map(|t| t.clone().into_bytes());
+        write_corpus(&Path::new(&dir).join("ticket_parse"), seeds);
+    }
     let seeds: Vec<Vec<u8>> = tickets.iter().map(|t| t.clone().into_bytes()).collect();
     let mut m = Mutator::new(5);
     let mut counts = Counts::default();
