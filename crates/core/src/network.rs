@@ -301,7 +301,10 @@ fn read_net_settings(data_dir: &std::path::Path) -> NetSettings {
 }
 
 impl Handle {
-    pub(crate) fn replica(&self) -> NodeReplica {
+    /// The node as the sync layer drives it: sessions, sync messages in and
+    /// out, proofs, admissions. The network uses it; so do tests that feed
+    /// the node what a peer could send, without a network.
+    pub fn replica(&self) -> NodeReplica {
         NodeReplica {
             jobs: self.jobs.downgrade(),
             events: self.events.clone(),

@@ -136,45 +136,25 @@ impl Store {
                 p.clone(),
             )
         });
-        let mut doc = passerelle_model::layout::new_doc();
+        let mut doc = None;
         let mut files = Vec::new();
         for path in paths {
             let bytes = fs::read(&path).map_err(CoreError::io("read", &path))?;
-            let opened = if bytes.is_empty() {
+            let result = if bytes.is_empty() {
                 Err("empty file".to_owned())
             } else {
                 self.seal.open(bytes)
-            };
-            let result = match opened {
-                Err(reason) => Err(reason),
-                Ok(bytes) => {
-                    // Parse it alone first, so a chunk failing half-way never
-                    // leaves part of itself in the document. The first file
-                    // parsed alone is the document: loading it twice would
-                    // double the cost of opening a big snapshot.
-                    let mut alone = passerelle_model::layout::new_doc();
-                    alone
-                        .load_incremental(&bytes)
-                        .and_then(|_| {
-                            if files.is_empty() {
-                                doc = alone;
-                                Ok(0)
-                            } else {
-                                doc.load_incremental(&bytes)
-                            }
-                        })
-                        .map_err(|e| e.to_string())
-                }
-            };
+            }
+            .and_then(|bytes| passerelle_model::layout::load_file(&mut doc, &bytes));
             match result {
-                Ok(_) => files.push(path),
+                Ok(()) => files.push(path),
                 Err(reason) => quarantined
                     .push(self.quarantine(&path, &format!("not an Automerge document: {reason}"))?),
             }
         }
-        if files.is_empty() {
+        let Some(doc) = doc else {
             return Ok(None);
-        }
+        };
         Ok(Some(StoredDoc { doc, files }))
     }
 

@@ -369,6 +369,105 @@ pub fn check_kind(doc: &AutoCommit, expected: DocKind) -> Result<(), LayoutError
     Ok(())
 }
 
+/// Adds one stored file (a whole `save()`, or changes from `save_after()`)
+/// to a document being loaded, as the store reads a document's files. The
+/// file is parsed alone first, so a file failing half-way never leaves part
+/// of itself in the document; the first file (`doc` is `None`) parsed alone
+/// is the document, so a big snapshot is parsed once. The layout is checked
+/// by [`check_kind`] once every file is in.
+pub fn load_file(doc: &mut Option<AutoCommit>, bytes: &[u8]) -> Result<(), String> {
+    if bytes.is_empty() {
+        return Err("empty file".to_owned());
+    }
+    let mut alone = new_doc();
+    alone.load_incremental(bytes).map_err(|e| e.to_string())?;
+    match doc {
+        None => *doc = Some(alone),
+        Some(doc) => {
+            doc.load_incremental(bytes).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Most hash functions a peer's Bloom filter may ask for per change (Automerge
+/// writes 7). Each change of a document is looked up with that many probes
+/// when the answer is built.
+pub const MAX_BLOOM_PROBES: u32 = 64;
+
+/// Most bits per entry a received Bloom filter may have (Automerge uses 10).
+pub const MAX_BLOOM_BITS_PER_ENTRY: u32 = 64;
+
+/// Most `have` entries (Bloom filters) a received sync message may carry
+/// (Automerge sends one).
+pub const MAX_HAVES: usize = 8;
+
+/// Decodes an Automerge sync message received from a peer, its lists of
+/// hashes sorted as Automerge writes them, refusing what Automerge would
+/// choke on when answering it: a Bloom filter that holds
+/// entries but no bits (its lookups divide by zero and panic), or that asks
+/// for more than [`MAX_BLOOM_PROBES`] probes (billions of them allocate and
+/// loop for minutes).
+pub fn decode_sync_message(data: &[u8]) -> Result<automerge::sync::Message, String> {
+    let mut message = automerge::sync::Message::decode(data)
+        .map_err(|e| format!("malformed sync message: {e}"))?;
+    // Automerge keeps some of these lists as they came (the peer's heads
+    // become the shared heads, then the last sync of our next message) and
+    // asserts they are sorted when it writes them: a panic in debug builds.
+    message.heads.sort_unstable();
+    message.need.sort_unstable();
+    for have in &mut message.have {
+        have.last_sync.sort_unstable();
+    }
+    if message.have.len() > MAX_HAVES {
+        return Err(format!(
+            "malformed sync message: {} Bloom filters",
+            message.have.len()
+        ));
+    }
+    for have in &message.have {
+        // The filter's encoding: empty, or three LEB128 numbers (entries,
+        // bits per entry, probes) then the bits.
+        let bytes = have.bloom.to_bytes();
+        let mut fields = leb128_u32s(&bytes);
+        let (Some(entries), Some(bits_per_entry), Some(probes)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if entries != 0 && bits_per_entry == 0 {
+            return Err("malformed sync message: a Bloom filter with no bits".to_owned());
+        }
+        if bits_per_entry > MAX_BLOOM_BITS_PER_ENTRY {
+            return Err(format!(
+                "malformed sync message: a Bloom filter of {bits_per_entry} bits per entry"
+            ));
+        }
+        if probes > MAX_BLOOM_PROBES {
+            return Err(format!(
+                "malformed sync message: a Bloom filter with {probes} probes"
+            ));
+        }
+    }
+    Ok(message)
+}
+
+/// The unsigned LEB128 numbers at the start of `bytes`, as long as they fit a `u32`.
+fn leb128_u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        let mut value: u64 = 0;
+        for (i, byte) in rest.iter().enumerate().take(5) {
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                rest = &rest[i + 1..];
+                return u32::try_from(value).ok();
+            }
+        }
+        None
+    })
+}
+
 /// The object id of one of a document's item maps.
 pub fn map_obj(doc: &AutoCommit, kind: DocKind, key: &'static str) -> Result<ObjId, LayoutError> {
     match doc.get(ROOT, key)? {

@@ -39,61 +39,6 @@ fn apply_messages(
     Ok(doc.get_heads() != before)
 }
 
-/// Most probes per hash a received Bloom filter may ask for (Automerge
-/// makes filters of 7 probes and 10 bits per entry).
-const MAX_BLOOM_PROBES: u64 = 32;
-/// Most bits per entry a received Bloom filter may have.
-const MAX_BLOOM_BITS_PER_ENTRY: u64 = 64;
-
-/// Most `have` entries a received message may carry (Automerge sends one).
-const MAX_HAVES: usize = 8;
-
-/// Refuses what Automerge would choke on before it gets to it.
-fn check_message(message: &Message) -> Result<(), &'static str> {
-    if message.have.len() > MAX_HAVES {
-        return Err("too many Bloom filters");
-    }
-    if !message.have.iter().all(|h| bloom_is_sound(&h.bloom)) {
-        return Err("unsound Bloom filter");
-    }
-    Ok(())
-}
-
-/// Whether a peer's Bloom filter is safe to query. Automerge trusts the
-/// filter's header: with zero bits it divides by zero (a panic that would
-/// stop the node's actor), and each query allocates and computes as many
-/// probes as the header says (up to 2^32). Such filters are refused.
-fn bloom_is_sound(bloom: &automerge::sync::BloomFilter) -> bool {
-    let bytes = bloom.to_bytes();
-    if bytes.is_empty() {
-        // No entries: never queried.
-        return true;
-    }
-    let mut header = [0u64; 3];
-    let mut at = 0;
-    for value in &mut header {
-        let mut shift = 0;
-        loop {
-            let Some(byte) = bytes.get(at) else {
-                return false;
-            };
-            at += 1;
-            if shift > 35 {
-                return false;
-            }
-            *value |= u64::from(byte & 0x7f) << shift;
-            shift += 7;
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
-    }
-    let [_entries, bits_per_entry, probes] = header;
-    (1..=MAX_BLOOM_BITS_PER_ENTRY).contains(&bits_per_entry)
-        && (1..=MAX_BLOOM_PROBES).contains(&probes)
-        && at < bytes.len()
-}
-
 /// Bytes of messages for one document from which merging them gets a
 /// thread of its own (when several documents have that much).
 const PARALLEL_FROM: usize = 16 * 1024;
@@ -220,13 +165,7 @@ impl State {
             let decoded = kind_of(message.doc)
                 .ok_or_else(|| "unknown document number".to_owned())
                 .and_then(|kind| {
-                    Message::decode(&message.data)
-                        .map_err(|e| format!("malformed sync message: {e}"))
-                        .and_then(|m| {
-                            check_message(&m)
-                                .map(|()| (kind, m))
-                                .map_err(|e| format!("malformed sync message: {e}"))
-                        })
+                    passerelle_model::layout::decode_sync_message(&message.data).map(|m| (kind, m))
                 });
             match decoded {
                 Ok((kind, decoded)) => {
@@ -493,28 +432,30 @@ mod tests {
     #[test]
     fn bloom_filters_that_would_crash_or_stall_automerge_are_refused() {
         use automerge::sync::BloomFilter;
-        // Entries, bits per entry, probes (LEB128), then the bits.
-        let filter = |header: &[u8], bits: usize| {
-            let mut bytes = header.to_vec();
-            bytes.extend(std::iter::repeat_n(0xff, bits));
-            BloomFilter::try_from(&bytes[..]).unwrap()
-        };
-        assert!(bloom_is_sound(&BloomFilter::default()));
-        assert!(bloom_is_sound(&filter(&[4, 10, 7], 5)));
-        // Zero bits: Automerge divides by zero.
-        assert!(!bloom_is_sound(&filter(&[1, 0, 7], 0)));
-        // 2^32 - 1 probes: 16 GiB allocated per query.
-        assert!(!bloom_is_sound(&filter(
-            &[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f],
-            1
-        )));
-        assert!(!bloom_is_sound(&filter(&[1, 8, 0], 1)));
+        use passerelle_model::layout::decode_sync_message;
         let (mut c, _) = diverged();
         let mut state = SyncState::new();
-        let mut message = c.sync().generate_sync_message(&mut state).unwrap();
-        assert!(check_message(&message).is_ok());
-        message.have = vec![message.have[0].clone(); MAX_HAVES + 1];
-        assert!(check_message(&message).is_err());
+        let message = c.sync().generate_sync_message(&mut state).unwrap();
+        // A message whose filter has this header (entries, bits per entry,
+        // probes, LEB128) and then these many bytes of bits.
+        let with = |header: &[u8], bits: usize| {
+            let mut bytes = header.to_vec();
+            bytes.extend(std::iter::repeat_n(0xff, bits));
+            let mut m = message.clone();
+            m.have[0].bloom = BloomFilter::try_from(&bytes[..]).unwrap();
+            decode_sync_message(&m.encode())
+        };
+        assert!(decode_sync_message(&message.clone().encode()).is_ok());
+        assert!(with(&[4, 10, 7], 5).is_ok());
+        // Zero bits: Automerge divides by zero.
+        assert!(with(&[1, 0, 7], 0).is_err());
+        // 2^32 - 1 probes: 16 GiB allocated per query.
+        assert!(with(&[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f], 1).is_err());
+        // More bits per entry than any real filter.
+        assert!(with(&[1, 0xc8, 0x01, 7], 25).is_err());
+        let mut many = message.clone();
+        many.have = vec![message.have[0].clone(); 9];
+        assert!(decode_sync_message(&many.encode()).is_err());
     }
 
     #[test]
