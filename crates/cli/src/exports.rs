@@ -55,7 +55,7 @@ pub fn render(
             bail!("markdown and html export --what sheet:ID or --what workshop")
         }
         (Format::Json | Format::Automerge, _) => {
-            unreachable!("json and automerge are written by the node")
+            bail!("json and automerge export the whole community with --out")
         }
     };
     Ok(text)

@@ -152,10 +152,11 @@ pub fn exchanges_csv(view: &CommunityView) -> String {
     write_rows(view.exchanges.iter().map(|e| ExchangeRow::of(e, view)))
 }
 
+/// A row read from a CSV file: its line, and its value or why it is bad.
+pub type Row<T> = (u64, Result<T, String>);
+
 /// Reads CSV rows, naming the line of each bad one.
-pub fn read_rows<T: for<'de> Deserialize<'de>>(
-    bytes: &[u8],
-) -> Result<Vec<(u64, Result<T, String>)>, FileError> {
+pub fn read_rows<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<Row<T>>, FileError> {
     let text = utf8_text(bytes)?;
     let header = text.lines().next().unwrap_or_default();
     let delimiter = if header.matches(';').count() > header.matches(',').count() {
