@@ -9,6 +9,7 @@ pub mod agenda;
 pub mod directory;
 pub mod exchanges;
 pub mod feed;
+pub mod files;
 pub mod groups;
 pub mod knowledge;
 pub mod members;
@@ -259,6 +260,8 @@ screen_strings! {
     members: members::MembersStrings;
     /// The Synchronisation screen's words.
     sync: sync::SyncStrings;
+    /// The words of exports and imports.
+    files: files::FilesStrings;
 }
 
 impl Lang {

@@ -10,8 +10,10 @@ use passerelle_core::model::ics;
 use passerelle_core::model::{Command, CommunityView, Event, ItemId, RsvpAnswer, Timestamp};
 
 use super::Cx;
+use super::files::ImportForm;
 use crate::i18n::Lang;
 use crate::i18n::agenda::AgendaStrings;
+use passerelle_core::ImportKind;
 
 mod form;
 
@@ -70,6 +72,7 @@ pub struct AgendaPanel {
     form: Option<EventForm>,
     confirm_delete: bool,
     pending: Option<Pending>,
+    import: ImportForm,
 }
 
 impl AgendaPanel {
@@ -187,6 +190,15 @@ impl AgendaPanel {
                 cx.save_export("agenda.ics", text.into_bytes());
             }
         });
+        if cx.me.is_some() {
+            let f = lang.files();
+            egui::CollapsingHeader::new(f.import_title)
+                .id_salt("agenda_import")
+                .show(ui, |ui| {
+                    self.import
+                        .ui(ui, cx, ImportKind::Agenda, f.import_ics, f.import_hint_ics)
+                });
+        }
         ui.separator();
         let selected = selected.map(|n| view.events[n].id.clone());
         match self.mode {

@@ -11,7 +11,10 @@ use passerelle_core::model::{
 };
 
 use super::Cx;
+use super::files::{ImportForm, export_button};
 use crate::i18n::directory::DirectoryStrings;
+use passerelle_core::ImportKind;
+use passerelle_core::model::export::csv;
 
 /// Which entries to show.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -151,6 +154,7 @@ pub struct DirectoryPanel {
     link: LinkForm,
     confirm_delete: bool,
     pending: Option<Pending>,
+    import: ImportForm,
 }
 
 fn kind_label(t: &DirectoryStrings, kind: ActorKind) -> &'static str {
@@ -350,7 +354,25 @@ impl DirectoryPanel {
                 self.form = Some(ActorForm::default());
                 self.confirm_delete = false;
             }
+            let f = cx.lang.files();
+            export_button(ui, cx, f.export_csv, "annuaire.csv", || {
+                Ok(csv::annuaire_csv(cx.view))
+            });
         });
+        if cx.me.is_some() {
+            let f = cx.lang.files();
+            egui::CollapsingHeader::new(f.import_title)
+                .id_salt("directory_import")
+                .show(ui, |ui| {
+                    self.import.ui(
+                        ui,
+                        cx,
+                        ImportKind::Annuaire,
+                        f.import_csv,
+                        f.import_hint_csv,
+                    )
+                });
+        }
     }
 
     fn detail_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, a: &Actor) {

@@ -20,7 +20,9 @@ use passerelle_core::model::{
 };
 
 use super::Cx;
+use super::files::export_button;
 use crate::i18n::Lang;
+use passerelle_core::model::export::csv;
 use suggestions::Suggestions;
 
 /// Which échanges to show.
@@ -223,6 +225,11 @@ impl ExchangesPanel {
             if !matches!(self.side, Side::New) && ui.button(x.new_button).clicked() {
                 self.side = Side::New;
                 self.form = Form::default();
+            }
+            if !view.exchanges.is_empty() {
+                export_button(ui, cx, lang.files().export_csv, "echanges.csv", || {
+                    Ok(csv::exchanges_csv(view))
+                });
             }
         });
         ui.separator();

@@ -14,8 +14,11 @@ use egui::RichText;
 use passerelle_core::model::{Command, CommunityView, ItemId, Section, Sheet};
 
 use super::Cx;
+use super::files::export_button;
 use crate::i18n::Lang;
 use crate::i18n::knowledge::KnowledgeStrings;
+use passerelle_core::model::export::markdown;
+use passerelle_core::model::normalize::slug;
 
 /// The form to start a sheet.
 #[derive(Default)]
@@ -262,6 +265,19 @@ impl KnowledgePanel {
         if !active(cx) {
             ui.label(RichText::new(t.read_only).italics());
         }
+        ui.horizontal_wrapped(|ui| {
+            let f = lang.files();
+            let stem = match slug(&sheet.title) {
+                s if s.is_empty() => sheet.id.to_string(),
+                s => s,
+            };
+            export_button(ui, cx, f.export_markdown, &format!("{stem}.md"), || {
+                markdown::sheet_markdown(sheet)
+            });
+            export_button(ui, cx, f.export_html, &format!("{stem}.html"), || {
+                markdown::sheet_html(sheet, &f.document)
+            });
+        });
         ui.separator();
         for section in &sheet.sections {
             let editing = self

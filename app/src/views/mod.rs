@@ -10,6 +10,7 @@ pub mod agenda;
 pub mod directory;
 pub mod exchanges;
 pub mod feed;
+pub mod files;
 pub mod groups;
 pub mod knowledge;
 pub mod members;

@@ -8,8 +8,10 @@ use egui::RichText;
 use passerelle_core::model::{Command, CommunityView, Idea, ItemId};
 
 use super::Cx;
+use super::files::export_button;
 use crate::i18n::Lang;
 use crate::i18n::workshop::WorkshopStrings;
+use passerelle_core::model::export::markdown;
 
 /// How the ideas are gathered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -205,6 +207,16 @@ impl WorkshopPanel {
                 count(lang, view.ideas.len(), t.idea_one, t.idea_many),
                 count(lang, votes, t.vote_one, t.vote_many)
             ));
+            if !view.ideas.is_empty() {
+                ui.separator();
+                let f = lang.files();
+                export_button(ui, cx, f.export_markdown, "synthese-atelier.md", || {
+                    markdown::synthesis_markdown(view, &f.document)
+                });
+                export_button(ui, cx, f.export_html, "synthese-atelier.html", || {
+                    markdown::synthesis_html(view, &f.document)
+                });
+            }
         });
         ui.separator();
         // The grouping may have changed just above.

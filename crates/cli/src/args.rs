@@ -160,15 +160,93 @@ pub enum Sub {
         #[command(subcommand)]
         command: BundleCmd,
     },
-    /// Writes a community to a file (json) or a directory (automerge).
+    /// Writes a community, or part of it, for other tools: json (a file) or
+    /// automerge (a directory) for everything; ics for the agenda or one
+    /// event, csv for the annuaire or the échanges, markdown or html
+    /// (printable) for a savoirs sheet or the workshop synthesis.
     Export {
         #[arg(long)]
         community: String,
         #[arg(long, value_enum)]
         format: Format,
+        /// What to export: agenda, event:ID, annuaire, exchanges, sheet:ID or
+        /// workshop (ics defaults to the agenda).
+        #[arg(long, value_parser = target)]
+        what: Option<Target>,
+        /// The file (a directory for automerge); ics, csv, markdown and html
+        /// go to stdout without it.
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
+        /// The language of document words (markdown, html): fr or en.
+        #[arg(long, default_value = "fr", value_parser = ["fr", "en"])]
+        lang: String,
     },
+    /// Imports a calendar file into the agenda (ics) or a spreadsheet into
+    /// the annuaire (csv); prints what was imported and what was skipped.
+    Import {
+        #[arg(long)]
+        community: String,
+        #[arg(long, value_enum)]
+        format: ImportFormat,
+        /// agenda (with ics) or annuaire (with csv); follows from the format.
+        #[arg(long, value_parser = target)]
+        what: Option<Target>,
+        #[arg(long)]
+        json: bool,
+        /// The file to import.
+        file: PathBuf,
+    },
+}
+
+/// What part of a community to export or import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Every event.
+    Agenda,
+    /// One event.
+    Event(String),
+    /// The annuaire.
+    Annuaire,
+    /// The échanges.
+    Exchanges,
+    /// One savoirs sheet.
+    Sheet(String),
+    /// The workshop synthesis.
+    Workshop,
+}
+
+fn target(s: &str) -> Result<Target, String> {
+    let s = s.trim();
+    let id = |rest: &str| {
+        let rest = rest.trim();
+        if rest.is_empty() {
+            Err(format!("'{s}' needs an id after the colon"))
+        } else {
+            Ok(rest.to_owned())
+        }
+    };
+    match s.split_once(':') {
+        Some(("event", rest)) => id(rest).map(Target::Event),
+        Some(("sheet", rest)) => id(rest).map(Target::Sheet),
+        _ => match s {
+            "agenda" => Ok(Target::Agenda),
+            "annuaire" => Ok(Target::Annuaire),
+            "exchanges" | "echanges" => Ok(Target::Exchanges),
+            "workshop" | "atelier" => Ok(Target::Workshop),
+            _ => Err(format!(
+                "'{s}' is not something to export (expected agenda, event:ID, annuaire, exchanges, sheet:ID or workshop)"
+            )),
+        },
+    }
+}
+
+/// The formats a file can be imported from.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ImportFormat {
+    /// iCalendar, into the agenda.
+    Ics,
+    /// CSV with a header row, into the annuaire.
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -226,10 +304,14 @@ fn duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Json,
     Automerge,
+    Ics,
+    Csv,
+    Markdown,
+    Html,
 }
 
 #[derive(Subcommand, Debug)]
@@ -507,6 +589,15 @@ mod tests {
                 ("Étapes".to_owned(), "1. essayer".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn targets_name_a_part_and_maybe_an_id() {
+        assert_eq!(target("event:01J"), Ok(Target::Event("01J".into())));
+        assert_eq!(target("sheet: 01K "), Ok(Target::Sheet("01K".into())));
+        assert_eq!(target("exchanges"), Ok(Target::Exchanges));
+        assert!(target("sheet:").is_err());
+        assert!(target("everything").is_err());
     }
 
     #[test]

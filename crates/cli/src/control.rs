@@ -153,7 +153,8 @@ fn absolutize(command: &mut Sub, cwd: &Path) {
         }
     };
     match command {
-        Sub::Export { out, .. } => fix(out),
+        Sub::Export { out: Some(out), .. } => fix(out),
+        Sub::Import { file, .. } => fix(file),
         Sub::Invite { qr: Some(qr), .. } => fix(qr),
         Sub::Bundle {
             command: BundleCmd::Export { out, .. },

@@ -6,6 +6,7 @@
 
 mod args;
 pub mod control;
+mod exports;
 mod output;
 mod serve;
 
@@ -640,15 +641,58 @@ pub(crate) async fn dispatch(
         Sub::Export {
             community: c,
             format,
-            out,
+            what,
+            out: file,
+            lang,
         } => {
             let c = community(handle, &c).await?;
-            let format = match format {
-                args::Format::Json => ExportFormat::Json,
-                args::Format::Automerge => ExportFormat::Automerge,
+            let whole = match format {
+                args::Format::Json => Some(ExportFormat::Json),
+                args::Format::Automerge => Some(ExportFormat::Automerge),
+                _ => None,
             };
-            handle.export(&c, format, &out).await?;
-            outln!(err, "exported to {}", out.display());
+            if let Some(whole) = whole {
+                if what.is_some() {
+                    bail!("json and automerge export the whole community; leave out --what");
+                }
+                let Some(file) = file else {
+                    bail!("say where to write it: --out FILE");
+                };
+                handle.export(&c, whole, &file).await?;
+                outln!(err, "exported to {}", file.display());
+                return Ok(());
+            }
+            let view = handle.view(&c).await?;
+            let text = exports::render(&view, format, what, &lang)?;
+            match file {
+                Some(file) => {
+                    std::fs::write(&file, text)
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                    outln!(err, "exported to {}", file.display());
+                }
+                None => out.push_str(&text),
+            }
+        }
+        Sub::Import {
+            community: c,
+            format,
+            what,
+            json,
+            file,
+        } => {
+            let c = community(handle, &c).await?;
+            let kind = exports::import_kind(format, what)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = handle.import(&c, kind, &bytes).await?;
+            output::import_report(out, &report, json);
+            outln!(
+                err,
+                "{} imported, {} skipped from {}",
+                report.imported.len(),
+                report.skipped.len(),
+                file.display()
+            );
         }
     }
     Ok(())

@@ -294,3 +294,25 @@ pub fn hits(out: &mut String, hits: &[Hit], json: bool) {
         outln!(out, "{}  {:<8} {}", h.id, h.kind.as_str(), h.title);
     }
 }
+
+pub fn import_report(out: &mut String, report: &passerelle_core::ImportReport, json: bool) {
+    if json {
+        let imported: Vec<Value> = report
+            .imported
+            .iter()
+            .map(|i| json!({ "at": i.origin.to_string(), "label": i.label, "id": i.id }))
+            .collect();
+        let skipped: Vec<Value> = report
+            .skipped
+            .iter()
+            .map(|s| json!({ "at": s.origin.to_string(), "label": s.label, "reason": s.reason }))
+            .collect();
+        return print_json(out, &json!({ "imported": imported, "skipped": skipped }));
+    }
+    for i in &report.imported {
+        outln!(out, "imported {}: {} ({})", i.origin, i.label, i.id);
+    }
+    for s in &report.skipped {
+        outln!(out, "skipped {s}");
+    }
+}

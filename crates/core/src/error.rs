@@ -73,6 +73,9 @@ pub enum CoreError {
     /// The node has stopped.
     #[error("the Passerelle node has stopped")]
     Stopped,
+    /// A file to import cannot be read at all; nothing was changed.
+    #[error("import refused: {0}; nothing was changed")]
+    Import(#[from] passerelle_model::export::FileError),
 }
 
 impl From<LayoutError> for CoreError {

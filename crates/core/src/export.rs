@@ -1,18 +1,24 @@
-//! Exports a community for use elsewhere.
+//! Exports a community for use elsewhere, and imports what other tools wrote.
 //!
 //! `json` writes the hydrated view (what the app shows), one file. `automerge`
 //! writes a directory with one `<kind>.automerge` file per document (the
 //! output of `save()`, loadable by any Automerge implementation) and a
 //! `manifest.json` naming them; `docs/SCHEMA.md` describes both.
+//!
+//! The files for other tools (ICS, CSV, Markdown, HTML) are pure functions of
+//! the view in `passerelle_model::{ics, export}`. Imports plan typed commands
+//! there; here they are applied one by one ([`ImportReport`]).
 
 use std::path::Path;
 
+use passerelle_model::export::{ImportPlan, Origin, Skipped, csv};
 use passerelle_model::layout::{SCHEMA_VERSION, collection_id};
-use passerelle_model::{CommunityDocs, CommunityView};
+use passerelle_model::{CommunityDocs, CommunityView, ics};
 use serde::Serialize;
 
 use crate::datadir::write_atomic;
 use crate::error::CoreError;
+use crate::handle::new_item_id;
 
 /// The export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +53,57 @@ struct ManifestDoc {
     kind: &'static str,
     id: String,
     file: String,
+}
+
+/// What a file is imported into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    /// An iCalendar (`.ics`) file into the agenda.
+    Agenda,
+    /// A CSV file into the annuaire.
+    Annuaire,
+}
+
+/// One entry added by an import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Imported {
+    /// Where it was in the file.
+    pub origin: Origin,
+    /// Its name or title.
+    pub label: String,
+    /// The id of the new item.
+    pub id: String,
+}
+
+/// What an import did: every entry of the file is either imported or skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Entries added, each by its own validated command.
+    pub imported: Vec<Imported>,
+    /// Entries left out, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Plans an import of `bytes` into `view`'s community. Times without a
+/// time zone are read in this device's.
+pub(crate) fn plan_import(
+    kind: ImportKind,
+    bytes: &[u8],
+    view: &CommunityView,
+) -> Result<ImportPlan, CoreError> {
+    let plan = match kind {
+        ImportKind::Agenda => ics::plan_import(bytes, view, local_millis, new_item_id)?,
+        ImportKind::Annuaire => csv::plan_annuaire_import(bytes, view, new_item_id)?,
+    };
+    Ok(plan)
+}
+
+fn local_millis(naive: chrono::NaiveDateTime) -> Option<passerelle_model::Timestamp> {
+    use chrono::TimeZone;
+    chrono::Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp_millis())
 }
 
 pub(crate) fn export(

@@ -518,4 +518,44 @@ impl Handle {
         let file = file.to_owned();
         self.call(move |s| s.import_bundle(&file)).await?
     }
+
+    /// Imports a file into a community's agenda (ICS) or annuaire (CSV):
+    /// each entry is added by its own validated command, one change each;
+    /// entries already there, unreadable or invalid are skipped and
+    /// reported. A file that cannot be read at all changes nothing.
+    pub async fn import(
+        &self,
+        community: &CommunityId,
+        kind: crate::ImportKind,
+        bytes: &[u8],
+    ) -> Result<crate::ImportReport, CoreError> {
+        let view = self.view(community).await?;
+        let plan = crate::export::plan_import(kind, bytes, &view)?;
+        let mut report = crate::ImportReport {
+            imported: Vec::new(),
+            skipped: plan.skipped,
+        };
+        for planned in plan.commands {
+            match self.apply(community, planned.command).await {
+                Ok(outcome) => report.imported.push(crate::export::Imported {
+                    origin: planned.origin,
+                    label: planned.label,
+                    id: outcome.id,
+                }),
+                Err(CoreError::Command(e)) => {
+                    report.skipped.push(passerelle_model::export::Skipped {
+                        origin: planned.origin,
+                        label: planned.label,
+                        reason: e.to_string(),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        report.skipped.sort_by_key(|s| match s.origin {
+            passerelle_model::export::Origin::Line(n) => n,
+            passerelle_model::export::Origin::Event(n) => n as u64,
+        });
+        Ok(report)
+    }
 }

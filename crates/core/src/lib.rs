@@ -24,7 +24,7 @@ mod viewstore;
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
 pub use error::CoreError;
-pub use export::ExportFormat;
+pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
 pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
 pub use identity::RenewedIdentity;
 pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};

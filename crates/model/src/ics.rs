@@ -5,13 +5,24 @@
 //! same event twice gives the same entry and calendar apps update it
 //! instead of duplicating it. Times are written in UTC; calendar apps show
 //! them in their own time zone.
+//!
+//! Importing reads any calendar app's file with the same crate's parser and
+//! plans one `AddEvent` per event (see [`crate::export`]): an event exported
+//! by Passerelle keeps its id, and an event already in the agenda (same id,
+//! or same title and start) is skipped, so importing a file twice adds
+//! nothing the second time.
 
-use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, EventLike, Property};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use icalendar::{
+    Calendar, CalendarComponent, CalendarDateTime, Component, DatePerhapsTime, EventLike, Property,
+};
 
+use crate::command::Command;
 use crate::entities::Event;
-use crate::ids::Timestamp;
+use crate::export::{FileError, ImportPlan, Origin, Planned, Skipped, same_name, utf8_text};
+use crate::ids::{ItemId, Timestamp};
 use crate::normalize::slug;
+use crate::view::CommunityView;
 
 /// Who produced the file, as calendar apps read it.
 pub const PRODID: &str = "-//Passerelle//Agenda//FR";
@@ -83,11 +94,121 @@ fn vevent(event: &Event, now: Timestamp) -> icalendar::Event {
     out.done()
 }
 
+/// The Passerelle event id an exported `UID` carries, if it is one.
+fn passerelle_id(uid: &str) -> Option<ItemId> {
+    let id = uid.strip_suffix("@passerelle")?;
+    ulid::Ulid::from_string(id).ok().map(|_| ItemId::from(id))
+}
+
+/// Time zones that are UTC under another name.
+fn is_utc(tzid: &str) -> bool {
+    matches!(
+        tzid.trim_start_matches('/').to_ascii_uppercase().as_str(),
+        "UTC" | "GMT" | "ETC/UTC" | "ETC/GMT" | "Z" | "ZULU"
+    )
+}
+
+/// A calendar time in milliseconds. Times not in UTC (floating ones, and
+/// those given with a named time zone) are read with `local`, the importing
+/// device's time zone: events shared within a neighbourhood are in it.
+fn millis(
+    value: DatePerhapsTime,
+    local: &impl Fn(NaiveDateTime) -> Option<Timestamp>,
+) -> Option<Timestamp> {
+    match value {
+        DatePerhapsTime::DateTime(CalendarDateTime::Utc(dt)) => Some(dt.timestamp_millis()),
+        DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid })
+            if is_utc(&tzid) =>
+        {
+            Some(date_time.and_utc().timestamp_millis())
+        }
+        DatePerhapsTime::DateTime(
+            CalendarDateTime::Floating(naive)
+            | CalendarDateTime::WithTimezone {
+                date_time: naive, ..
+            },
+        ) => local(naive),
+        DatePerhapsTime::Date(date) => local(date.and_hms_opt(0, 0, 0)?),
+    }
+}
+
+/// Plans the import of an iCalendar file into `view`'s agenda: one
+/// `AddEvent` per `VEVENT`. Events without a title or a readable start, and
+/// events already in the agenda or earlier in the file, are skipped.
+pub fn plan_import(
+    bytes: &[u8],
+    view: &CommunityView,
+    local: impl Fn(NaiveDateTime) -> Option<Timestamp>,
+    mut new_id: impl FnMut() -> ItemId,
+) -> Result<ImportPlan, FileError> {
+    let text = utf8_text(bytes)?;
+    if !text.trim_start().starts_with("BEGIN:VCALENDAR") {
+        return Err(FileError::Unreadable(
+            "this is not an iCalendar file (it must start with BEGIN:VCALENDAR)".into(),
+        ));
+    }
+    let calendar: Calendar = text
+        .parse()
+        .map_err(|e| FileError::Unreadable(format!("this iCalendar file cannot be read: {e}")))?;
+    let mut plan = ImportPlan::default();
+    let mut known: Vec<(ItemId, String, Timestamp)> = view
+        .events
+        .iter()
+        .map(|e| (e.id.clone(), e.title.clone(), e.start))
+        .collect();
+    let events = calendar
+        .components
+        .iter()
+        .filter_map(CalendarComponent::as_event);
+    for (rank, event) in events.enumerate() {
+        let origin = Origin::Event(rank + 1);
+        let title = event.get_summary().unwrap_or_default().trim().to_owned();
+        let skip = |reason: &str| Skipped {
+            origin,
+            label: title.clone(),
+            reason: reason.to_owned(),
+        };
+        if title.is_empty() {
+            plan.skipped.push(skip("it has no title (SUMMARY)"));
+            continue;
+        }
+        let Some(start) = event.get_start().and_then(|s| millis(s, &local)) else {
+            plan.skipped
+                .push(skip("it has no start date that can be read (DTSTART)"));
+            continue;
+        };
+        let end = event.get_end().and_then(|e| millis(e, &local));
+        let own_id = event.get_uid().and_then(passerelle_id);
+        let already = known
+            .iter()
+            .any(|(id, t, s)| own_id.as_ref() == Some(id) || (*s == start && same_name(t, &title)));
+        if already {
+            plan.skipped.push(skip("already in the agenda"));
+            continue;
+        }
+        let id = own_id.unwrap_or_else(&mut new_id);
+        known.push((id.clone(), title.clone(), start));
+        plan.commands.push(Planned {
+            origin,
+            label: title.clone(),
+            command: Command::AddEvent {
+                id,
+                title,
+                description: event.get_description().unwrap_or_default().to_owned(),
+                start,
+                end,
+                place: event.get_location().map(str::to_owned),
+                capacity: None,
+            },
+        });
+    }
+    Ok(plan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ItemId, MemberId};
-    use icalendar::{CalendarComponent, CalendarDateTime, DatePerhapsTime};
+    use crate::ids::MemberId;
 
     const START: Timestamp = 1_795_000_000_000;
     const HOUR: Timestamp = 3_600_000;
@@ -192,5 +313,208 @@ mod tests {
         assert_eq!(file_name(&e), "grande-rencontre-6-tables.ics");
         let untitled = event("01JY", "!!!", None, None);
         assert_eq!(file_name(&untitled), "01JY.ics");
+    }
+
+    /// Paris in winter, as the importing device's zone in these tests.
+    fn paris(naive: NaiveDateTime) -> Option<Timestamp> {
+        Some(naive.and_utc().timestamp_millis() - HOUR)
+    }
+
+    fn numbered() -> impl FnMut() -> ItemId {
+        let mut n = 0;
+        move || {
+            n += 1;
+            ItemId(format!("01JNEW{n:020}"))
+        }
+    }
+
+    fn added(plan: &ImportPlan) -> Vec<Event> {
+        plan.commands
+            .iter()
+            .map(|p| match &p.command {
+                Command::AddEvent {
+                    id,
+                    title,
+                    description,
+                    start,
+                    end,
+                    place,
+                    ..
+                } => Event {
+                    id: id.clone(),
+                    title: title.clone(),
+                    description: autosurgeon::Text::with_value(description),
+                    start: *start,
+                    end: *end,
+                    place: place.clone(),
+                    capacity: None,
+                    rsvps: Default::default(),
+                    created_by: MemberId::from("m"),
+                    created_at: 0,
+                },
+                other => panic!("not an AddEvent: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_agenda_round_trips_through_import_and_reimport_adds_nothing() {
+        let mut view = crate::export::example_view();
+        let exported: Vec<Event> = view.events.iter().cloned().collect();
+        assert!(exported.len() >= 2);
+        let text = agenda_calendar(exported.iter(), Some("Quartier"), START);
+        // Into an empty agenda: every event comes back with its id and fields.
+        view.events = Default::default();
+        let plan = plan_import(text.as_bytes(), &view, paris, numbered()).unwrap();
+        assert!(plan.skipped.is_empty(), "{:?}", plan.skipped);
+        let back = added(&plan);
+        assert_eq!(back.len(), exported.len());
+        for (b, e) in back.iter().zip(&exported) {
+            assert_eq!(
+                (&b.id, &b.title, b.start, b.end, &b.place),
+                (&e.id, &e.title, e.start, e.end, &e.place)
+            );
+            assert_eq!(b.description.as_str(), e.description.as_str().trim());
+        }
+        // Into the agenda it came from: everything is already there.
+        view.events = std::sync::Arc::new(exported.clone());
+        let again = plan_import(text.as_bytes(), &view, paris, numbered()).unwrap();
+        assert!(again.commands.is_empty());
+        assert_eq!(again.skipped.len(), exported.len());
+        assert!(
+            again
+                .skipped
+                .iter()
+                .all(|s| s.reason == "already in the agenda")
+        );
+    }
+
+    #[test]
+    fn events_from_other_calendar_apps_are_read_and_bad_ones_reported() {
+        let mut view = crate::export::example_view();
+        view.events = Default::default();
+        let file = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//App//EN\r\n\
+            BEGIN:VEVENT\r\nUID:abc@example.org\r\nDTSTAMP:20260101T000000Z\r\n\
+            DTSTART;TZID=Europe/Paris:20260314T183000\r\nDTEND;TZID=Europe/Paris:20260314T203000\r\n\
+            SUMMARY:Info'action\\, au centre\r\nLOCATION:Centre social\\; salle 2\r\n\
+            DESCRIPTION:Ligne 1\\nLigne 2 avec un texte assez long pour être plié par l\r\n \
+            'application de calendrier\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:day@example.org\r\nDTSTART;VALUE=DATE:20260320\r\nSUMMARY:Pik-nik\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:notitle@example.org\r\nDTSTART:20260320T100000Z\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:nostart@example.org\r\nSUMMARY:Quand ?\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:other@example.org\r\nDTSTART:20260314T173000Z\r\nSUMMARY:info'action, au centre\r\nEND:VEVENT\r\n\
+            END:VCALENDAR\r\n";
+        let plan = plan_import(file.as_bytes(), &view, paris, numbered()).unwrap();
+        let events = added(&plan);
+        assert_eq!(events.len(), 2, "{:?}", plan.skipped);
+        let march_14 = chrono::NaiveDate::from_ymd_opt(2026, 3, 14)
+            .unwrap()
+            .and_hms_opt(17, 30, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        assert_eq!(events[0].title, "Info'action, au centre");
+        assert_eq!(events[0].start, march_14);
+        assert_eq!(events[0].end, Some(march_14 + 2 * HOUR));
+        assert_eq!(events[0].place.as_deref(), Some("Centre social; salle 2"));
+        assert_eq!(
+            events[0].description.as_str(),
+            "Ligne 1\nLigne 2 avec un texte assez long pour être plié par l'application de calendrier"
+        );
+        assert_eq!(events[0].id.as_str(), "01JNEW00000000000000000001");
+        assert_eq!(events[1].title, "Pik-nik");
+        assert_eq!(events[1].end, None);
+        let reasons: Vec<_> = plan
+            .skipped
+            .iter()
+            .map(|s| (s.origin, s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (Origin::Event(3), "it has no title (SUMMARY)"),
+                (
+                    Origin::Event(4),
+                    "it has no start date that can be read (DTSTART)"
+                ),
+                (Origin::Event(5), "already in the agenda"),
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_not_an_icalendar_file_is_refused() {
+        let view = crate::export::example_view();
+        for bad in [&b"name,kind\n"[..], b"BEGIN:VCALENDAR\r\nSUMMARY:\xff\r\n"] {
+            assert!(plan_import(bad, &view, paris, numbered()).is_err());
+        }
+    }
+
+    /// The fields RFC 5545 requires, and those calendar apps need, read from
+    /// the raw text rather than through the crate.
+    #[test]
+    fn exports_carry_the_rfc_5545_fields_calendar_apps_need() {
+        let mut long = event(
+            "01JLONG",
+            "Réunion ; virgule, antislash \\ et accents é à ù",
+            Some(START + HOUR),
+            Some("Salle 1, bâtiment B; RDC"),
+        );
+        long.description = autosurgeon::Text::with_value("Un long texte. ".repeat(20));
+        let short = event("01JSHORT", "Pik-nik", None, None);
+        let text = agenda_calendar([&long, &short], Some("Quartier"), START);
+        assert!(text.ends_with("END:VCALENDAR\r\n"));
+        // Content lines end in CRLF and fold at 75 octets.
+        let raw_lines: Vec<&str> = text.split("\r\n").collect();
+        assert!(!text.replace("\r\n", "").contains('\n'));
+        assert!(raw_lines.iter().all(|l| l.len() <= 75), "unfolded line");
+        assert!(
+            raw_lines.iter().any(|l| l.starts_with(' ')),
+            "long lines fold"
+        );
+        let unfolded = text.replace("\r\n ", "");
+        let lines: Vec<&str> = unfolded.split("\r\n").collect();
+        let calendar_part: Vec<&str> = lines
+            .iter()
+            .take_while(|l| **l != "BEGIN:VEVENT")
+            .copied()
+            .collect();
+        assert_eq!(calendar_part[0], "BEGIN:VCALENDAR");
+        assert!(calendar_part.contains(&"VERSION:2.0"));
+        assert!(calendar_part.contains(&"PRODID:-//Passerelle//Agenda//FR"));
+        let blocks: Vec<Vec<&str>> = unfolded
+            .split("BEGIN:VEVENT\r\n")
+            .skip(1)
+            .map(|b| b.split("\r\n").take_while(|l| *l != "END:VEVENT").collect())
+            .collect();
+        assert_eq!(blocks.len(), 2);
+        let utc_stamp = |v: &str| {
+            v.len() == 16
+                && v.ends_with('Z')
+                && &v[8..9] == "T"
+                && v[..8].bytes().all(|b| b.is_ascii_digit())
+        };
+        for block in &blocks {
+            let value = |name: &str| {
+                block
+                    .iter()
+                    .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+            };
+            assert!(value("UID").is_some_and(|u| u.ends_with("@passerelle")));
+            assert!(value("DTSTAMP").is_some_and(utc_stamp), "{block:?}");
+            assert!(value("DTSTART").is_some_and(utc_stamp), "{block:?}");
+            assert!(value("SUMMARY").is_some());
+            assert!(
+                value("DTEND").is_some_and(utc_stamp) ^ value("DURATION").is_some(),
+                "one of DTEND and DURATION: {block:?}"
+            );
+        }
+        let first = &blocks[0];
+        assert!(first.contains(&"SUMMARY:Réunion \\; virgule\\, antislash \\\\ et accents é à ù"));
+        assert!(first.contains(&"LOCATION:Salle 1\\, bâtiment B\\; RDC"));
+        let stamp = |ts| utc(ts).format("%Y%m%dT%H%M%SZ").to_string();
+        assert!(first.contains(&format!("DTSTART:{}", stamp(START)).as_str()));
+        assert!(first.contains(&format!("DTEND:{}", stamp(START + HOUR)).as_str()));
+        assert!(blocks[1].contains(&"DURATION:PT1H"));
     }
 }

@@ -16,6 +16,7 @@
 pub mod command;
 pub mod demo;
 pub mod entities;
+pub mod export;
 pub mod generate;
 pub mod ics;
 pub mod ids;

@@ -1,0 +1,74 @@
+//! `export --format ics|csv|markdown|html` and `import`: which part of a
+//! community goes into which format.
+
+use anyhow::{Result, bail};
+use passerelle_core::ImportKind;
+use passerelle_core::model::export::{csv, markdown};
+use passerelle_core::model::{CommunityView, ics};
+
+use crate::args::{Format, ImportFormat, Target};
+
+/// The text of an export in one of the formats for other tools.
+pub fn render(
+    view: &CommunityView,
+    format: Format,
+    what: Option<Target>,
+    lang: &str,
+) -> Result<String> {
+    let words = if lang == "en" {
+        &markdown::ENGLISH
+    } else {
+        &markdown::FRENCH
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let text = match (format, what) {
+        (Format::Ics, None | Some(Target::Agenda)) => {
+            ics::agenda_calendar(view.events.iter(), Some(&view.community.name), now)
+        }
+        (Format::Ics, Some(Target::Event(id))) => {
+            let Some(event) = view.events.iter().find(|e| e.id.as_str() == id) else {
+                bail!(
+                    "no event with id '{id}' in this community (see: passerelle-node event list)"
+                );
+            };
+            ics::event_calendar(event, now)
+        }
+        (Format::Csv, Some(Target::Annuaire)) => csv::annuaire_csv(view),
+        (Format::Csv, Some(Target::Exchanges)) => csv::exchanges_csv(view),
+        (Format::Markdown | Format::Html, Some(Target::Sheet(id))) => {
+            let Some(sheet) = view.sheets.iter().find(|s| s.id.as_str() == id) else {
+                bail!(
+                    "no sheet with id '{id}' in this community (see: passerelle-node sheet list)"
+                );
+            };
+            if format == Format::Html {
+                markdown::sheet_html(sheet, words)?
+            } else {
+                markdown::sheet_markdown(sheet)?
+            }
+        }
+        (Format::Markdown, Some(Target::Workshop)) => markdown::synthesis_markdown(view, words)?,
+        (Format::Html, Some(Target::Workshop)) => markdown::synthesis_html(view, words)?,
+        (Format::Csv, _) => bail!("csv exports --what annuaire or --what exchanges"),
+        (Format::Ics, _) => bail!("ics exports --what agenda or --what event:ID"),
+        (Format::Markdown | Format::Html, _) => {
+            bail!("markdown and html export --what sheet:ID or --what workshop")
+        }
+        (Format::Json | Format::Automerge, _) => {
+            bail!("json and automerge export the whole community with --out")
+        }
+    };
+    Ok(text)
+}
+
+/// What an `import` reads its file into.
+pub fn import_kind(format: ImportFormat, what: Option<Target>) -> Result<ImportKind> {
+    Ok(match (format, what) {
+        (ImportFormat::Ics, None | Some(Target::Agenda)) => ImportKind::Agenda,
+        (ImportFormat::Csv, None | Some(Target::Annuaire)) => ImportKind::Annuaire,
+        (ImportFormat::Ics, _) => bail!("an ics file is imported into the agenda (--what agenda)"),
+        (ImportFormat::Csv, _) => {
+            bail!("a csv file is imported into the annuaire (--what annuaire)")
+        }
+    })
+}

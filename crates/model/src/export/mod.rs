@@ -1,0 +1,140 @@
+//! Files for the tools people already live with: spreadsheets (CSV),
+//! printed sheets (Markdown and printable HTML), calendars ([`crate::ics`]).
+//!
+//! Every format is written and read by a well-kept crate (`csv`,
+//! `pulldown-cmark`, `icalendar`), never by hand, so quoting and escaping are
+//! theirs. Exports are pure functions of the view. Imports never touch a
+//! document: they turn a file into an [`ImportPlan`], typed commands the
+//! caller applies one by one (each validated, each one change), plus the
+//! entries left out and why.
+
+pub mod csv;
+pub mod markdown;
+
+use crate::command::Command;
+
+/// Where an imported entry was found in its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A line of a CSV file (the header is line 1).
+    Line(u64),
+    /// The rank of an event in an iCalendar file, from 1.
+    Event(usize),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Line(n) => write!(f, "line {n}"),
+            Origin::Event(n) => write!(f, "event {n}"),
+        }
+    }
+}
+
+/// One entry of a file, ready to be applied.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// Where it was in the file.
+    pub origin: Origin,
+    /// Its name or title, to tell the user.
+    pub label: String,
+    /// The command that adds it.
+    pub command: Command,
+}
+
+/// One entry of a file that is not imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// Where it was in the file.
+    pub origin: Origin,
+    /// Its name or title, when it could be read.
+    pub label: String,
+    /// Why it is left out.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.label.is_empty() {
+            write!(f, "{}: {}", self.origin, self.reason)
+        } else {
+            write!(f, "{} ({}): {}", self.origin, self.label, self.reason)
+        }
+    }
+}
+
+/// What importing a file would do.
+#[derive(Clone, Debug, Default)]
+pub struct ImportPlan {
+    /// Commands to apply, in file order.
+    pub commands: Vec<Planned>,
+    /// Entries left out, in file order.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A file that cannot be imported at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FileError {
+    /// Not UTF-8 text.
+    #[error(
+        "the file is not UTF-8 text (first bad byte on line {line}); save it again as UTF-8 (\"CSV UTF-8\" in spreadsheets)"
+    )]
+    NotUtf8 {
+        /// The line holding the first invalid byte, from 1.
+        line: usize,
+    },
+    /// Not a file of the expected kind.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// The text of a file, refusing anything that is not UTF-8. A leading byte
+/// order mark (spreadsheets write one) is dropped.
+pub fn utf8_text(bytes: &[u8]) -> Result<&str, FileError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| FileError::NotUtf8 {
+        line: 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count(),
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// Case- and accent-insensitive form of a name, to recognise an entry
+/// that is already there.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    crate::normalize::slug(a) == crate::normalize::slug(b)
+}
+
+/// The example community's view, for tests.
+#[cfg(test)]
+pub(crate) fn example_view() -> crate::CommunityView {
+    let mut n = 0u128;
+    let mut random = || {
+        n += 1;
+        n
+    };
+    let me = crate::DeviceKey("c".repeat(64));
+    let actor = automerge::ActorId::from(b"cccccccccccccccc".as_slice());
+    let mut docs =
+        crate::demo::example_community(&actor, (&me, "Nadia"), 1_790_000_000_000, &mut random)
+            .expect("the example community builds");
+    let view = crate::ViewCache::default()
+        .view(&mut docs)
+        .expect("the example community has a view");
+    (*view).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_names_its_line_and_a_bom_is_dropped() {
+        assert_eq!(
+            utf8_text(b"name,kind\nCaf\xe9,place\n"),
+            Err(FileError::NotUtf8 { line: 2 })
+        );
+        assert_eq!(utf8_text("\u{feff}a,b".as_bytes()), Ok("a,b"));
+    }
+}
