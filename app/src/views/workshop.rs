@@ -1,6 +1,9 @@
 //! The Atelier screen: ideas from the workshop tables, grouped by table or by
 //! theme, votes, moderation (move to another theme, delete), a live
-//! synthesis of the themes by votes, and a form to note an idea.
+//! synthesis of the themes by votes, and a form to note an idea; with a
+//! workshop chosen, the live session of that workshop (see [`session`]).
+
+mod session;
 
 use std::sync::Arc;
 
@@ -61,6 +64,8 @@ pub struct WorkshopPanel {
     highlighted: Option<ItemId>,
     /// Whether the last command sent was the form's.
     form_pending: bool,
+    /// The workshop chosen, if any, and its session.
+    session: session::Session,
 }
 
 /// Groups the ideas by table (numbered tables first) or by theme (the
@@ -155,6 +160,7 @@ impl WorkshopPanel {
             self.form.error = None;
         }
         self.confirm_delete = None;
+        self.session.applied();
     }
 
     fn send(&mut self, cx: &Cx, command: Command) {
@@ -182,6 +188,17 @@ impl WorkshopPanel {
         let t = lang.workshop();
         self.refresh(view);
         ui.heading(format!("{} — {}", view.community.name, t.nav));
+        self.session.selector_ui(ui, cx);
+        let chosen = self
+            .session
+            .selected
+            .as_ref()
+            .and_then(|id| view.workshop(id));
+        if let Some(workshop) = chosen {
+            let workshop = workshop.clone();
+            self.session.ui(ui, cx, &workshop);
+            return;
+        }
         egui::Panel::right("workshop-form")
             .resizable(true)
             .default_size(300.0)
