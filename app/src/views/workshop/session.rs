@@ -289,20 +289,20 @@ impl Session {
                 })
                 .response
                 .labelled_by(label.id);
-            if ui.button(t.add).clicked() {
-                if self.idea.trim().is_empty() {
-                    self.error = Some(t.err_text);
-                } else {
-                    cx.apply(Command::AddWorkshopIdea {
-                        workshop: workshop.id.clone(),
-                        id: cx.new_id(),
-                        text: self.idea.trim().to_owned(),
-                        theme: self.theme.clone(),
-                    });
-                    self.idea_pending = true;
-                }
-            }
         });
+        if ui.button(t.add).clicked() {
+            if self.idea.trim().is_empty() {
+                self.error = Some(t.err_text);
+            } else {
+                cx.apply(Command::AddWorkshopIdea {
+                    workshop: workshop.id.clone(),
+                    id: cx.new_id(),
+                    text: self.idea.trim().to_owned(),
+                    theme: self.theme.clone(),
+                });
+                self.idea_pending = true;
+            }
+        }
         if let Some(error) = self.error.filter(|_| self.creating.is_none()) {
             ui.label(RichText::new(error).color(ui.visuals().error_fg_color));
         }
@@ -456,7 +456,7 @@ fn themes_editor_ui(ui: &mut egui::Ui, cx: &Cx, salt: &str, themes: &mut Vec<The
     for (n, theme) in themes.iter_mut().enumerate() {
         ui.horizontal(|ui| {
             ui.add(egui::TextEdit::singleline(&mut theme.label).id_salt((salt, n)));
-            if ui.small_button("✕").on_hover_text(t.remove_theme).clicked() {
+            if ui.small_button(t.remove_theme).clicked() {
                 remove = Some(n);
             }
         });
