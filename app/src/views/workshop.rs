@@ -73,6 +73,8 @@ pub struct WorkshopPanel {
 /// votes and each theme's ideas by votes.
 fn group_ideas(view: &CommunityView, grouping: Grouping) -> Vec<IdeaGroup> {
     let ideas = &view.ideas;
+    // A duplicate merged into another idea is shown through the kept one.
+    let listed = || (0..ideas.len()).filter(|&n| ideas[n].merged_into.is_none());
     let votes_of = |n: &usize| ideas[*n].votes.len();
     let make = |key: GroupKey, members: Vec<usize>| IdeaGroup {
         votes: members.iter().map(votes_of).sum(),
@@ -81,13 +83,13 @@ fn group_ideas(view: &CommunityView, grouping: Grouping) -> Vec<IdeaGroup> {
     };
     match grouping {
         Grouping::Table => {
-            let mut tables: Vec<Option<i64>> = ideas.iter().map(|i| i.table).collect();
+            let mut tables: Vec<Option<i64>> = listed().map(|n| ideas[n].table).collect();
             tables.sort_by_key(|t| (t.is_none(), *t));
             tables.dedup();
             tables
                 .into_iter()
                 .map(|table| {
-                    let members = (0..ideas.len()).filter(|&n| ideas[n].table == table);
+                    let members = listed().filter(|&n| ideas[n].table == table);
                     make(GroupKey::Table(table), members.collect())
                 })
                 .collect()
@@ -102,7 +104,7 @@ fn group_ideas(view: &CommunityView, grouping: Grouping) -> Vec<IdeaGroup> {
                 .chain([None]);
             let mut groups: Vec<IdeaGroup> = keys
                 .map(|theme| {
-                    let members = (0..ideas.len())
+                    let members = listed()
                         .filter(|&n| match (&theme, ideas[n].theme.as_deref()) {
                             (Some(t), Some(idea)) => t == idea,
                             // Ideas whose theme is unknown here sit with the unsorted ones.
@@ -320,7 +322,8 @@ impl WorkshopPanel {
                 }
             }
         });
-        if cx.is_moderator() {
+        // A workshop's idea moves within its workshop's typology, in the session.
+        if cx.is_moderator() && idea.workshop.is_none() {
             ui.horizontal_wrapped(|ui| {
                 let mut theme = idea.theme.clone();
                 let label = ui.label(t.move_to);
