@@ -366,3 +366,90 @@ fn concurrent_merges_on_two_devices_converge() {
     assert_eq!(only.merged, vec![y, z]);
     assert_eq!(only.votes.len(), 2, "Ana and Karim, once each");
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One facilitator action on a replica: merge idea `a` into idea `b`, or
+    /// a member votes for an idea.
+    #[derive(Clone, Debug)]
+    enum Act {
+        Merge(usize, usize),
+        Vote(char, usize),
+    }
+
+    fn act() -> impl Strategy<Value = Act> {
+        prop_oneof![
+            (0..5usize, 0..5usize).prop_map(|(a, b)| Act::Merge(a, b)),
+            (prop_oneof![Just('a'), Just('b'), Just('c')], 0..5usize)
+                .prop_map(|(c, i)| Act::Vote(c, i)),
+        ]
+    }
+
+    fn run(docs: &mut CommunityDocs, ideas: &[ItemId], acts: &[Act], now: i64) {
+        for (n, act) in acts.iter().enumerate() {
+            let command = match act {
+                Act::Merge(a, b) => Command::MergeIdeas {
+                    keep: ideas[*b].clone(),
+                    merged: vec![ideas[*a].clone()],
+                },
+                Act::Vote(_, i) => Command::Vote {
+                    idea: ideas[*i].clone(),
+                },
+            };
+            let by = match act {
+                Act::Merge(..) => 'a',
+                Act::Vote(c, _) => *c,
+            };
+            // Merging an idea into itself is refused; that is fine here.
+            let _ = docs.apply(&device(by), command, now + n as i64);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Two devices merge and vote at the same time, in any way: once
+        /// their changes meet, in either order, both show the same
+        /// synthesis, no idea is lost, and no vote is lost (each member
+        /// counts once per kept idea, votes being a set of member ids).
+        #[test]
+        fn concurrent_merges_and_votes_converge(
+            left in proptest::collection::vec(act(), 0..8),
+            right in proptest::collection::vec(act(), 0..8),
+        ) {
+            let mut a = community();
+            let w = create(&mut a, 'a');
+            let ideas: Vec<ItemId> = (0..5)
+                .map(|n| idea(&mut a, 'b', &w, &format!("01I{n}"), "Lieux de rencontre"))
+                .collect();
+            let mut b = a.clone();
+            b.set_actor(&ActorId::from(b"bbbbbbbbbbbbbbbb".as_slice()));
+            run(&mut a, &ideas, &left, 100);
+            run(&mut b, &ideas, &right, 100);
+            let mut ab = a.clone();
+            merge(&mut ab, &mut b);
+            let mut ba = b.clone();
+            merge(&mut ba, &mut a);
+            let (v1, v2) = (view(&mut ab), view(&mut ba));
+            let s1 = synthesis(&v1.ideas, &v1.workshops[0]);
+            let s2 = synthesis(&v2.ideas, &v2.workshops[0]);
+            prop_assert_eq!(&s1, &s2);
+            let listed: Vec<_> = s1.themes.iter().flat_map(|t| &t.ideas).collect();
+            let covered: usize = listed.iter().map(|i| 1 + i.merged.len()).sum();
+            prop_assert_eq!(covered, 5, "every idea is kept or merged into a kept one");
+            // No vote is lost through a merge: every member who voted for an
+            // idea counts, once, for the idea it was merged into.
+            for stored in v1.ideas.iter() {
+                let kept = listed
+                    .iter()
+                    .find(|i| i.id == stored.id || i.merged.contains(&stored.id))
+                    .unwrap();
+                for member in stored.votes.keys() {
+                    prop_assert!(kept.votes.contains(member));
+                }
+            }
+        }
+    }
+}
