@@ -1,6 +1,9 @@
 //! The Atelier screen: ideas from the workshop tables, grouped by table or by
 //! theme, votes, moderation (move to another theme, delete), a live
-//! synthesis of the themes by votes, and a form to note an idea.
+//! synthesis of the themes by votes, and a form to note an idea; with a
+//! workshop chosen, the live session of that workshop (see [`session`]).
+
+mod session;
 
 use std::sync::Arc;
 
@@ -61,6 +64,8 @@ pub struct WorkshopPanel {
     highlighted: Option<ItemId>,
     /// Whether the last command sent was the form's.
     form_pending: bool,
+    /// The workshop chosen, if any, and its session.
+    session: session::Session,
 }
 
 /// Groups the ideas by table (numbered tables first) or by theme (the
@@ -68,6 +73,8 @@ pub struct WorkshopPanel {
 /// votes and each theme's ideas by votes.
 fn group_ideas(view: &CommunityView, grouping: Grouping) -> Vec<IdeaGroup> {
     let ideas = &view.ideas;
+    // A duplicate merged into another idea is shown through the kept one.
+    let listed = || (0..ideas.len()).filter(|&n| ideas[n].merged_into.is_none());
     let votes_of = |n: &usize| ideas[*n].votes.len();
     let make = |key: GroupKey, members: Vec<usize>| IdeaGroup {
         votes: members.iter().map(votes_of).sum(),
@@ -76,13 +83,13 @@ fn group_ideas(view: &CommunityView, grouping: Grouping) -> Vec<IdeaGroup> {
     };
     match grouping {
         Grouping::Table => {
-            let mut tables: Vec<Option<i64>> = ideas.iter().map(|i| i.table).collect();
+            let mut tables: Vec<Option<i64>> = listed().map(|n| ideas[n].table).collect();
             tables.sort_by_key(|t| (t.is_none(), *t));
             tables.dedup();
             tables
                 .into_iter()
                 .map(|table| {
-                    let members = (0..ideas.len()).filter(|&n| ideas[n].table == table);
+                    let members = listed().filter(|&n| ideas[n].table == table);
                     make(GroupKey::Table(table), members.collect())
                 })
                 .collect()
@@ -97,7 +104,7 @@ fn group_ideas(view: &CommunityView, grouping: Grouping) -> Vec<IdeaGroup> {
                 .chain([None]);
             let mut groups: Vec<IdeaGroup> = keys
                 .map(|theme| {
-                    let members = (0..ideas.len())
+                    let members = listed()
                         .filter(|&n| match (&theme, ideas[n].theme.as_deref()) {
                             (Some(t), Some(idea)) => t == idea,
                             // Ideas whose theme is unknown here sit with the unsorted ones.
@@ -155,6 +162,7 @@ impl WorkshopPanel {
             self.form.error = None;
         }
         self.confirm_delete = None;
+        self.session.applied();
     }
 
     fn send(&mut self, cx: &Cx, command: Command) {
@@ -182,6 +190,17 @@ impl WorkshopPanel {
         let t = lang.workshop();
         self.refresh(view);
         ui.heading(format!("{} — {}", view.community.name, t.nav));
+        self.session.selector_ui(ui, cx);
+        let chosen = self
+            .session
+            .selected
+            .as_ref()
+            .and_then(|id| view.workshop(id));
+        if let Some(workshop) = chosen {
+            let workshop = workshop.clone();
+            self.session.ui(ui, cx, &workshop);
+            return;
+        }
         egui::Panel::right("workshop-form")
             .resizable(true)
             .default_size(300.0)
@@ -303,7 +322,8 @@ impl WorkshopPanel {
                 }
             }
         });
-        if cx.is_moderator() {
+        // A workshop's idea moves within its workshop's typology, in the session.
+        if cx.is_moderator() && idea.workshop.is_none() {
             ui.horizontal_wrapped(|ui| {
                 let mut theme = idea.theme.clone();
                 let label = ui.label(t.move_to);

@@ -83,6 +83,11 @@ pub enum Sub {
         #[command(subcommand)]
         command: IdeaCmd,
     },
+    /// Ateliers: workshops at tables, their ideas and synthesis.
+    Workshop {
+        #[command(subcommand)]
+        command: crate::workshop::WorkshopCmd,
+    },
     /// The annuaire: people, organisations, places.
     Actor {
         #[command(subcommand)]

@@ -9,6 +9,7 @@ pub mod control;
 mod exports;
 mod output;
 mod serve;
+mod workshop;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -405,6 +406,7 @@ pub(crate) async fn dispatch(
                 output::ideas(out, &*handle.view(&c).await?, json);
             }
         },
+        Sub::Workshop { command } => workshop::run(handle, command, out).await?,
         Sub::Actor { command } => match command {
             ActorCmd::Add {
                 community: c,

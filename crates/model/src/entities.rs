@@ -488,6 +488,61 @@ pub struct Idea {
     pub author: MemberId,
     /// When.
     pub created_at: Timestamp,
+    /// The workshop it was proposed in, if any.
+    #[serde(default)]
+    pub workshop: Option<ItemId>,
+    /// The idea it was merged into as a duplicate: it stays stored (its
+    /// votes and author count for the kept idea) but is no longer listed.
+    #[serde(default)]
+    pub merged_into: Option<ItemId>,
+}
+
+/// The value of a workshop item's `kind` field, which tells it apart from the
+/// ideas it shares the `ideas` map with.
+pub const WORKSHOP_KIND: &str = "workshop";
+
+/// An atelier: people at tables proposing ideas, sorted into a typology.
+///
+/// Workshops are items of the ideas document's `ideas` map (the document's
+/// only container, created at genesis), told apart by `kind`; see
+/// docs/SCHEMA.md.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Workshop {
+    /// Always [`WORKSHOP_KIND`].
+    pub kind: String,
+    /// Stable id.
+    pub id: ItemId,
+    /// Title ("Grande Rencontre").
+    pub title: String,
+    /// When it takes place.
+    pub date: Timestamp,
+    /// How many tables (numbered from 1).
+    pub tables: i64,
+    /// The workshop's own theme typology, in order.
+    pub themes: Vec<Theme>,
+    /// Each participant's table, keyed by member id.
+    pub seats: BTreeMap<String, i64>,
+    /// Closed workshops take no more ideas nor seats.
+    pub closed: bool,
+    /// Who created it and facilitates it.
+    pub created_by: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+impl Workshop {
+    /// The table a member sits at, if they chose one.
+    pub fn table_of(&self, member: &MemberId) -> Option<i64> {
+        self.seats.get(member.as_str()).copied()
+    }
+
+    /// A theme's label in this workshop's typology, or its id if unknown.
+    pub fn theme_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.themes
+            .iter()
+            .find(|t| t.id == id)
+            .map_or(id, |t| t.label.as_str())
+    }
 }
 
 /// A section of a savoirs sheet.

@@ -25,6 +25,7 @@ pub mod matching;
 pub mod normalize;
 pub mod search;
 pub mod view;
+pub mod workshop;
 
 pub use command::{Author, Command, CommandError, Outcome};
 pub use entities::*;

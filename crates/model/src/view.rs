@@ -13,7 +13,7 @@ use autosurgeon::{Hydrate, Text, hydrate_prop};
 use serde::{Deserialize, Serialize};
 
 use crate::entities::*;
-use crate::ids::{CommunityId, DeviceKey, MemberId, Timestamp};
+use crate::ids::{CommunityId, DeviceKey, ItemId, MemberId, Timestamp};
 use crate::layout::{CommunityDocs, DocKind, LayoutError};
 use crate::matching::{Match, Matcher};
 use crate::search::SearchIndex;
@@ -56,8 +56,10 @@ pub struct CommunityView {
     pub exchanges: Arc<Vec<Exchange>>,
     /// Events, by start time.
     pub events: Arc<Vec<Event>>,
-    /// Ideas, oldest first.
+    /// Ideas, oldest first (merged duplicates included).
     pub ideas: Arc<Vec<Idea>>,
+    /// Workshops, newest date first.
+    pub workshops: Arc<Vec<Workshop>>,
     /// Sheets, by title.
     pub sheets: Arc<Vec<Sheet>>,
     /// Posts, newest first.
@@ -114,6 +116,11 @@ impl CommunityView {
             .map_or(id, |c| c.label.as_str())
     }
 
+    /// A workshop by id.
+    pub fn workshop(&self, id: &ItemId) -> Option<&Workshop> {
+        self.workshops.iter().find(|w| &w.id == id)
+    }
+
     /// A theme's label, or its id if unknown.
     pub fn theme_label<'a>(&'a self, id: &'a str) -> &'a str {
         self.community
@@ -136,6 +143,7 @@ pub struct ViewCache {
     exchanges: Option<Cached<Vec<Exchange>>>,
     events: Option<Cached<Vec<Event>>>,
     ideas: Option<Cached<Vec<Idea>>>,
+    workshops: Option<Cached<Vec<Workshop>>>,
     sheets: Option<Cached<Vec<Sheet>>>,
     posts: Option<Cached<Vec<Post>>>,
     view: Option<Arc<CommunityView>>,
@@ -213,7 +221,7 @@ macro_rules! keyed {
         })+
     };
 }
-keyed!(Exchange, Event, Idea, Sheet, Post);
+keyed!(Exchange, Event, Idea, Workshop, Sheet, Post);
 
 /// Rebuilds a collection part when its document's heads moved: only the
 /// items the new changes touched are hydrated again, the others are kept.
@@ -376,6 +384,17 @@ impl ViewCache {
                 })
             },
         )?;
+        // Workshops share the ideas' map; an idea does not hydrate as a
+        // workshop (it has no `kind`), and the kind is checked besides.
+        let workshops = refresh_items(
+            &mut self.workshops,
+            docs.doc_mut(DocKind::Ideas),
+            "ideas",
+            |v: &mut Vec<Workshop>| {
+                v.retain(|w| w.kind == WORKSHOP_KIND);
+                v.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| b.id.cmp(&a.id)))
+            },
+        )?;
         let sheets = refresh_items(
             &mut self.sheets,
             docs.doc_mut(DocKind::Savoirs),
@@ -401,6 +420,7 @@ impl ViewCache {
             exchanges,
             events,
             ideas,
+            workshops,
             sheets,
             posts,
             heads,

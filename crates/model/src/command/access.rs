@@ -286,22 +286,39 @@ impl Context {
     }
 
     pub fn theme(&self, given: Option<&str>) -> Result<Option<String>> {
-        let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else {
-            return Ok(None);
-        };
-        let wanted = slug(given);
-        self.themes
-            .iter()
-            .find(|t| t.id == given || slug(&t.label) == wanted || t.id == wanted)
-            .map(|t| Some(t.id.clone()))
-            .ok_or_else(|| CommandError::UnknownTheme {
-                given: given.to_owned(),
-                known: self
-                    .themes
-                    .iter()
-                    .map(|t| t.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        find_theme(&self.themes, given)
     }
+
+    /// Whether the author facilitates this workshop: its creator, or any
+    /// animateur or admin.
+    pub fn facilitator(&self, workshop: &crate::entities::Workshop) -> Result<()> {
+        if workshop.created_by == self.member.id || self.member.role != Role::Membre {
+            Ok(())
+        } else {
+            Err(CommandError::NotAllowed(
+                "the workshop's creator, animateurs and admins",
+            ))
+        }
+    }
+}
+
+/// Resolves a theme of a typology by id or by label, accents and case
+/// folded; blank means unsorted.
+pub(super) fn find_theme(themes: &[Theme], given: Option<&str>) -> Result<Option<String>> {
+    let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else {
+        return Ok(None);
+    };
+    let wanted = slug(given);
+    themes
+        .iter()
+        .find(|t| t.id == given || slug(&t.label) == wanted || t.id == wanted)
+        .map(|t| Some(t.id.clone()))
+        .ok_or_else(|| CommandError::UnknownTheme {
+            given: given.to_owned(),
+            known: themes
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }

@@ -512,6 +512,8 @@ pub(super) fn apply_to(
                 votes: Default::default(),
                 author: ctx.me(),
                 created_at: now,
+                workshop: None,
+                merged_into: None,
             };
             put(doc, I, "ideas", id.as_str(), &idea)?;
             Ok(id.0)
@@ -540,6 +542,14 @@ pub(super) fn apply_to(
             remove(doc, I, "ideas", "idea", id.as_str())?;
             Ok(id.0)
         }
+
+        workshop @ (CreateWorkshop { .. }
+        | EditWorkshopThemes { .. }
+        | JoinTable { .. }
+        | AddWorkshopIdea { .. }
+        | MergeIdeas { .. }
+        | MoveIdea { .. }
+        | CloseWorkshop { .. }) => super::workshop::apply_to(doc, ctx, workshop, now),
 
         AddActor {
             id,

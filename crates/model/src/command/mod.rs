@@ -8,6 +8,7 @@
 mod access;
 mod apply;
 mod validate;
+mod workshop;
 
 use crate::entities::*;
 use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
@@ -192,6 +193,40 @@ pub enum Command {
     /// Deletes an idea.
     DeleteIdea { id: ItemId },
 
+    /// Creates a workshop; its creator facilitates it. `themes` is its
+    /// typology (an empty id is made from the label).
+    CreateWorkshop {
+        id: ItemId,
+        title: String,
+        date: Timestamp,
+        tables: i64,
+        themes: Vec<Theme>,
+    },
+    /// Replaces a workshop's typology (its facilitator). Ideas keep their
+    /// theme id; one no longer in the typology shows as unsorted.
+    EditWorkshopThemes {
+        workshop: ItemId,
+        themes: Vec<Theme>,
+    },
+    /// The author's member sits at a table of a workshop.
+    JoinTable { workshop: ItemId, table: i64 },
+    /// Adds an idea to a workshop, at the table the author sits at.
+    AddWorkshopIdea {
+        workshop: ItemId,
+        id: ItemId,
+        text: String,
+        theme: Option<String>,
+    },
+    /// Merges duplicate ideas into `keep` (its workshop's facilitator): their
+    /// votes are added to it, once per member, and they are marked merged
+    /// into it, not deleted.
+    MergeIdeas { keep: ItemId, merged: Vec<ItemId> },
+    /// Moves a workshop idea to another theme of its typology (its
+    /// workshop's facilitator).
+    MoveIdea { idea: ItemId, theme: Option<String> },
+    /// Closes a workshop: no more ideas nor seats (its facilitator).
+    CloseWorkshop { workshop: ItemId },
+
     /// Adds an annuaire entry.
     AddActor {
         id: ItemId,
@@ -319,6 +354,20 @@ pub enum CommandError {
     /// The same category or theme exists already.
     #[error("'{0}' already exists")]
     AlreadyExists(String),
+    /// The workshop is closed.
+    #[error("this workshop is closed")]
+    Closed,
+    /// No such table in the workshop.
+    #[error("there is no table {table} (tables 1 to {tables})")]
+    NoSuchTable {
+        /// The table given.
+        table: i64,
+        /// How many tables the workshop has.
+        tables: i64,
+    },
+    /// Ideas of different workshops cannot be merged.
+    #[error("these ideas are not all from the same workshop")]
+    DifferentWorkshops,
     /// The documents are not shaped as expected (boxed: rare, and large).
     #[error(transparent)]
     Layout(Box<LayoutError>),
@@ -425,6 +474,13 @@ fn target(command: &Command) -> DocKind {
         AddIdea { .. } | SetIdeaTheme { .. } | Vote { .. } | Unvote { .. } | DeleteIdea { .. } => {
             DocKind::Ideas
         }
+        CreateWorkshop { .. }
+        | EditWorkshopThemes { .. }
+        | JoinTable { .. }
+        | AddWorkshopIdea { .. }
+        | MergeIdeas { .. }
+        | MoveIdea { .. }
+        | CloseWorkshop { .. } => DocKind::Ideas,
         AddSheet { .. } | AddSection { .. } | EditSection { .. } | DeleteSheet { .. } => {
             DocKind::Savoirs
         }
@@ -467,6 +523,13 @@ fn command_name(command: &Command) -> &'static str {
         Vote { .. } => "vote",
         Unvote { .. } => "unvote",
         DeleteIdea { .. } => "delete idea",
+        CreateWorkshop { .. } => "create workshop",
+        EditWorkshopThemes { .. } => "edit workshop themes",
+        JoinTable { .. } => "join table",
+        AddWorkshopIdea { .. } => "add workshop idea",
+        MergeIdeas { .. } => "merge ideas",
+        MoveIdea { .. } => "move idea",
+        CloseWorkshop { .. } => "close workshop",
         AddActor { .. } => "add actor",
         UpdateActor { .. } => "update actor",
         DeleteActor { .. } => "delete actor",

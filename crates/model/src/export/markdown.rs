@@ -361,6 +361,8 @@ mod tests {
             votes: (0..votes).map(|n| (format!("m{n}"), 0)).collect(),
             author: author.clone(),
             created_at: 0,
+            workshop: None,
+            merged_into: None,
         };
         view.ideas = std::sync::Arc::new(vec![
             idea("1", "Un potager partagé", Some(&themes[1].id), 2, Some(3)),
