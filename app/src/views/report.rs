@@ -23,7 +23,7 @@ pub enum Period {
     Last12Months,
     /// Since the first of January.
     ThisYear,
-    /// Since the community began.
+    /// Since the community began, events planned included.
     Everything,
 }
 
@@ -83,10 +83,15 @@ impl ReportPanel {
             Some((k, p, b)) if *k == key && *p == self.period => b.clone(),
             _ => {
                 let now = chrono::Utc::now().timestamp_millis();
+                // Since the beginning includes the events planned.
+                let end = match self.period {
+                    Period::Everything => i64::MAX,
+                    Period::Last12Months | Period::ThisYear => now,
+                };
                 let b = Arc::new(Bilan::compute(
                     view,
                     self.period.start(now),
-                    now,
+                    end,
                     &chrono::Local,
                 ));
                 self.cached = Some((key, self.period, b.clone()));
