@@ -83,7 +83,8 @@ fn the_bilan_shows_its_charts_their_numbers_and_exports_them() {
     assert!(!view.events.is_empty());
     for e in view.events.iter() {
         assert!(
-            h.query_by_label_contains(&format!(". {}", e.title)).is_some(),
+            h.query_by_label_contains(&format!(". {}", e.title))
+                .is_some(),
             "the row of {}",
             e.title
         );

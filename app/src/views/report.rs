@@ -98,9 +98,7 @@ impl ReportPanel {
                 b
             }
         };
-        export_button(ui, cx, t.export_csv, "bilan.csv", || {
-            Ok(bilan.to_csv(view))
-        });
+        export_button(ui, cx, t.export_csv, "bilan.csv", || Ok(bilan.to_csv(view)));
         ui.separator();
         egui::ScrollArea::vertical()
             .auto_shrink(false)
@@ -140,40 +138,54 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
     big(ui, b.done_total(), t.exchanges_done);
     big(ui, b.posts, t.posts);
     let month_axis = |i: usize| b.months.get(i).map(Month::to_string);
-    let month_name = |m: &Month| m.start(&chrono::Local).map_or(m.to_string(), |s| lang.month(s));
+    let month_name = |m: &Month| {
+        m.start(&chrono::Local)
+            .map_or(m.to_string(), |s| lang.month(s))
+    };
 
     // Échanges opened and done, per month, stacked by category.
-    section(ui, cx, t.by_category, b.opened.is_empty() && b.done.is_empty(), |ui| {
-        ui.vertical(|ui| {
-            for (series, title) in [(&b.opened, t.chart_opened), (&b.done, t.chart_done)] {
-                ui.label(RichText::new(title).strong());
-                let charts = series
-                    .iter()
-                    .map(|(category, values)| {
-                        (view.category_label(category).to_owned(), values.clone())
-                    })
-                    .collect();
-                chart(ui, cx, title, month_axis, stacked(charts));
-            }
-        });
-        table(ui, "bilan-categories", [t.category, t.opened, t.done], |ui| {
-            let categories: std::collections::BTreeSet<&String> =
-                b.opened.keys().chain(b.done.keys()).collect();
-            let sum = |map: &std::collections::BTreeMap<String, Vec<usize>>, c: &str| {
-                map.get(c).map_or(0, |v| v.iter().sum::<usize>())
-            };
-            for category in categories {
-                ui.label(view.category_label(category));
-                ui.label(lang.number(sum(&b.opened, category)));
-                ui.label(lang.number(sum(&b.done, category)));
-                ui.end_row();
-            }
-            ui.label(RichText::new(t.total).strong());
-            ui.label(RichText::new(lang.number(b.opened_total())).strong());
-            ui.label(RichText::new(lang.number(b.done_total())).strong());
-            ui.end_row();
-        });
-    });
+    section(
+        ui,
+        cx,
+        t.by_category,
+        b.opened.is_empty() && b.done.is_empty(),
+        |ui| {
+            ui.vertical(|ui| {
+                for (series, title) in [(&b.opened, t.chart_opened), (&b.done, t.chart_done)] {
+                    ui.label(RichText::new(title).strong());
+                    let charts = series
+                        .iter()
+                        .map(|(category, values)| {
+                            (view.category_label(category).to_owned(), values.clone())
+                        })
+                        .collect();
+                    chart(ui, cx, title, month_axis, stacked(charts));
+                }
+            });
+            table(
+                ui,
+                "bilan-categories",
+                [t.category, t.opened, t.done],
+                |ui| {
+                    let categories: std::collections::BTreeSet<&String> =
+                        b.opened.keys().chain(b.done.keys()).collect();
+                    let sum = |map: &std::collections::BTreeMap<String, Vec<usize>>, c: &str| {
+                        map.get(c).map_or(0, |v| v.iter().sum::<usize>())
+                    };
+                    for category in categories {
+                        ui.label(view.category_label(category));
+                        ui.label(lang.number(sum(&b.opened, category)));
+                        ui.label(lang.number(sum(&b.done, category)));
+                        ui.end_row();
+                    }
+                    ui.label(RichText::new(t.total).strong());
+                    ui.label(RichText::new(lang.number(b.opened_total())).strong());
+                    ui.label(RichText::new(lang.number(b.done_total())).strong());
+                    ui.end_row();
+                },
+            );
+        },
+    );
 
     // Active members per month.
     section(ui, cx, t.active_by_month, b.months.is_empty(), |ui| {
@@ -216,7 +228,10 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
             for (i, e) in b.events.iter().enumerate() {
                 ui.label(format!("{}. {}", i + 1, e.title));
                 ui.label(lang.number(e.coming));
-                ui.label(e.capacity.map_or(t.unlimited.to_owned(), |c| lang.number(c)));
+                ui.label(
+                    e.capacity
+                        .map_or(t.unlimited.to_owned(), |c| lang.number(c)),
+                );
                 ui.end_row();
             }
         });
@@ -254,13 +269,7 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
 }
 
 /// A titled part of the screen: its chart and, beside it, its numbers.
-fn section(
-    ui: &mut egui::Ui,
-    cx: &Cx,
-    title: &str,
-    empty: bool,
-    body: impl FnOnce(&mut egui::Ui),
-) {
+fn section(ui: &mut egui::Ui, cx: &Cx, title: &str, empty: bool, body: impl FnOnce(&mut egui::Ui)) {
     ui.add_space(16.0);
     ui.heading(title);
     if empty {
@@ -350,4 +359,3 @@ fn table<const N: usize>(
             rows(ui);
         });
 }
-
