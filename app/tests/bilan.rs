@@ -7,7 +7,7 @@ mod common;
 use common::*;
 
 use egui::accesskit::Role;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use passerelle_core::model::ExchangeStatus;
 
 const CHARTS: [&str; 4] = [
@@ -70,6 +70,13 @@ fn the_bilan_shows_its_charts_their_numbers_and_exports_them() {
     h.get_by_label("Depuis le début").click();
     h.step();
     h.step();
+    assert_eq!(
+        h.get_by_role_and_label(Role::ComboBox, "Période")
+            .accesskit_node()
+            .value()
+            .as_deref(),
+        Some("Depuis le début")
+    );
     assert_eq!(
         h.query_all_by_label(&view.exchanges.len().to_string())
             .count()

@@ -162,28 +162,49 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
                     chart(ui, cx, title, month_axis, stacked(charts));
                 }
             });
-            table(
-                ui,
-                "bilan-categories",
-                [t.category, t.opened, t.done],
-                |ui| {
-                    let categories: std::collections::BTreeSet<&String> =
-                        b.opened.keys().chain(b.done.keys()).collect();
-                    let sum = |map: &std::collections::BTreeMap<String, Vec<usize>>, c: &str| {
-                        map.get(c).map_or(0, |v| v.iter().sum::<usize>())
-                    };
-                    for category in categories {
-                        ui.label(view.category_label(category));
-                        ui.label(lang.number(sum(&b.opened, category)));
-                        ui.label(lang.number(sum(&b.done, category)));
+            ui.vertical(|ui| {
+                table(
+                    ui,
+                    "bilan-categories",
+                    [t.category, t.opened, t.done],
+                    |ui| {
+                        let categories: std::collections::BTreeSet<&String> =
+                            b.opened.keys().chain(b.done.keys()).collect();
+                        let sum = |map: &std::collections::BTreeMap<String, Vec<usize>>,
+                                   c: &str| {
+                            map.get(c).map_or(0, |v| v.iter().sum::<usize>())
+                        };
+                        for category in categories {
+                            ui.label(view.category_label(category));
+                            ui.label(lang.number(sum(&b.opened, category)));
+                            ui.label(lang.number(sum(&b.done, category)));
+                            ui.end_row();
+                        }
+                        ui.label(RichText::new(t.total).strong());
+                        ui.label(RichText::new(lang.number(b.opened_total())).strong());
+                        ui.label(RichText::new(lang.number(b.done_total())).strong());
                         ui.end_row();
-                    }
-                    ui.label(RichText::new(t.total).strong());
-                    ui.label(RichText::new(lang.number(b.opened_total())).strong());
-                    ui.label(RichText::new(lang.number(b.done_total())).strong());
-                    ui.end_row();
-                },
-            );
+                    },
+                );
+                ui.add_space(12.0);
+                table(
+                    ui,
+                    "bilan-exchange-months",
+                    [t.month, t.opened, t.done],
+                    |ui| {
+                        let in_month = |map: &std::collections::BTreeMap<String, Vec<usize>>,
+                                        i: usize| {
+                            map.values().map(|v| v[i]).sum::<usize>()
+                        };
+                        for (i, m) in b.months.iter().enumerate() {
+                            ui.label(month_name(m));
+                            ui.label(lang.number(in_month(&b.opened, i)));
+                            ui.label(lang.number(in_month(&b.done, i)));
+                            ui.end_row();
+                        }
+                    },
+                );
+            });
         },
     );
 
