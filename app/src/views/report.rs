@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, TimeZone};
 use egui::RichText;
-use egui_plot::{Bar, BarChart, Legend, Plot};
+use egui_plot::{Bar, BarChart, Corner, Legend, Plot};
 use passerelle_core::model::Timestamp;
 use passerelle_model::bilan::{Bilan, Month};
 
@@ -159,7 +159,7 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
                             (view.category_label(category).to_owned(), values.clone())
                         })
                         .collect();
-                    chart(ui, cx, title, month_axis, stacked(charts));
+                    chart(ui, cx, title, b.months.len(), month_axis, stacked(charts));
                 }
             });
             ui.vertical(|ui| {
@@ -215,6 +215,7 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
             ui,
             cx,
             t.active_by_month,
+            b.months.len(),
             month_axis,
             vec![bars(t.active, &values, 0.0, 0.7)],
         );
@@ -239,6 +240,7 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
             ui,
             cx,
             t.events,
+            b.events.len(),
             |i| Some(lang.number(i + 1)),
             vec![
                 bars(t.capacity, &places, -0.2, 0.4),
@@ -276,6 +278,7 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
             ui,
             cx,
             t.ideas_by_theme,
+            themes.len(),
             move |i| names.get(i).cloned(),
             vec![bars(t.ideas, &counts, 0.0, 0.7)],
         );
@@ -331,20 +334,28 @@ fn chart(
     ui: &mut egui::Ui,
     cx: &Cx,
     title: &str,
+    columns: usize,
     axis: impl Fn(usize) -> Option<String>,
     charts: Vec<BarChart>,
 ) {
     let label = format!("{} {title}", cx.lang.report().chart);
     let response = Plot::new(("bilan-chart", title))
         .width(520.0)
-        .height(200.0)
+        .height(220.0)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .allow_double_click_reset(false)
         .include_y(0.0)
-        .legend(Legend::default())
+        .include_x(-0.6)
+        .include_x(columns as f64 - 0.4)
+        .legend(
+            Legend::default()
+                .position(Corner::LeftTop)
+                .text_style(egui::TextStyle::Small)
+                .background_alpha(0.6),
+        )
         .x_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() > 1e-6 || i < 0.0 {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Months, NaiveDate, TimeZone, Utc};
 use passerelle_model::bilan::{Bilan, BilanRow};
-use passerelle_model::generate::{Plan, generate};
+use passerelle_model::generate::{Plan, Size, generate};
 use passerelle_model::{CommunityView, DeviceKey, ExchangeStatus, RsvpAnswer, ViewCache};
 
 /// 2026-09-21, a date inside a month, so the period's ends are partial.
@@ -16,14 +16,17 @@ const DAY: i64 = 24 * 3600 * 1000;
 /// Twelve months of every kind of activity, small enough for a debug test:
 /// about 1 700 changes instead of the 35 000 of `Size::Year`.
 fn year_view() -> CommunityView {
-    let plan = Plan {
+    view_of(&Plan {
         months: 12,
         launch_changes: 380,
         monthly_changes: 120,
         ..Plan::default()
-    };
+    })
+}
+
+fn view_of(plan: &Plan) -> CommunityView {
     let me = DeviceKey("a".repeat(64));
-    let mut generated = generate(&plan, 11, &[me], NOW, None).unwrap();
+    let mut generated = generate(plan, 11, &[me], NOW, None).unwrap();
     ViewCache::default()
         .view(&mut generated.docs)
         .unwrap()
@@ -179,6 +182,29 @@ fn check(view: &CommunityView, bilan: &Bilan, want: &Expected) {
         .filter(|m| m.removed_at.is_none())
         .count();
     assert_eq!(bilan.members, members);
+}
+
+/// The full `year` community (35 000 changes): too slow for a debug run,
+/// run it in release with
+/// `cargo test --release -p passerelle-model --test bilan -- --ignored`.
+#[test]
+#[ignore = "the full year takes minutes in debug; run in release"]
+fn the_full_year_counts_the_same_both_ways() {
+    let view = view_of(&Size::Year.plan());
+    let from = NOW - 365 * DAY;
+    let bilan = Bilan::compute(&view, from, NOW, &Utc);
+    check(&view, &bilan, &expected(&view, from, NOW));
+    eprintln!(
+        "bilan of the full year: {} opened, {} done, {} events, {} ideas, active per month {:?}",
+        bilan.opened_total(),
+        bilan.done_total(),
+        bilan.events.len(),
+        bilan.ideas.values().flatten().sum::<usize>(),
+        bilan.active
+    );
+    let all = Bilan::compute(&view, i64::MIN, i64::MAX, &Utc);
+    assert_eq!(all.opened_total(), view.exchanges.len());
+    assert_eq!(all.events.len(), view.events.len());
 }
 
 #[test]
