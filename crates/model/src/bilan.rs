@@ -159,7 +159,7 @@ struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    /// `who` did something at `t`, if `t` is in the period.
+    /// `who` did something in `month` (`None`: outside the period).
     fn act(&mut self, month: Option<Month>, who: &'a str) {
         if let Some(m) = month {
             self.active.entry(m).or_default().insert(who);
@@ -167,6 +167,7 @@ impl<'a> Tally<'a> {
     }
 }
 
+/// One more of `key` in `month`.
 fn bump<K: Ord>(map: &mut BTreeMap<K, BTreeMap<Month, usize>>, key: K, month: Month) {
     *map.entry(key).or_default().entry(month).or_default() += 1;
 }
