@@ -1,15 +1,19 @@
-//! The Bilan screen: what the group did over a period, in numbers, for
-//! members and for funders. Figures are computed from the view once per
-//! view and period, never per frame.
+//! The Bilan screen: what the group did over a period, month by month, for
+//! members and for funders. Each chart has its numbers written beside it
+//! (the chart helps to compare, the table is what one reads and quotes).
+//! The figures ([`Bilan`], computed in the model) are computed once per
+//! view and period, never per frame, in the device's time zone.
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Datelike, TimeZone};
 use egui::RichText;
-use passerelle_core::model::{CommunityView, ExchangeStatus, Timestamp};
+use egui_plot::{Bar, BarChart, Corner, Legend, Plot};
+use passerelle_core::model::Timestamp;
+use passerelle_model::bilan::{Bilan, Month};
 
 use super::Cx;
+use super::files::export_button;
 
 /// Which period the figures cover.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,7 +23,7 @@ pub enum Period {
     Last12Months,
     /// Since the first of January.
     ThisYear,
-    /// Since the community began.
+    /// Since the community began, events planned included.
     Everything,
 }
 
@@ -44,82 +48,11 @@ impl Period {
     }
 }
 
-/// The figures of one period.
-#[derive(Debug, Default, PartialEq)]
-pub struct Figures {
-    /// Members who did something in the period.
-    pub active_members: usize,
-    /// Members in all (not removed).
-    pub members: usize,
-    /// Échanges posted in the period, and those of them done, per category id.
-    pub by_category: BTreeMap<String, (usize, usize)>,
-    /// Events in the period: title, people coming, capacity.
-    pub events: Vec<(String, usize, Option<i64>)>,
-    /// Ideas per theme id (`None`: no theme): count and votes.
-    pub ideas: BTreeMap<Option<String>, (usize, usize)>,
-    /// Posts in the period.
-    pub posts: usize,
-}
-
-impl Figures {
-    /// Counts what happened from `since` to `until`.
-    pub fn compute(view: &CommunityView, since: Timestamp, until: Timestamp) -> Figures {
-        let within = |t: Timestamp| t >= since && t <= until;
-        let mut active: HashSet<&str> = HashSet::new();
-        let mut f = Figures {
-            members: view
-                .community
-                .members
-                .iter()
-                .filter(|m| m.is_active())
-                .count(),
-            ..Figures::default()
-        };
-        for e in view.exchanges.iter() {
-            for r in e.replies.values().filter(|r| within(r.at)) {
-                active.insert(r.author.as_str());
-            }
-            if !within(e.created_at) {
-                continue;
-            }
-            active.insert(e.author.as_str());
-            let entry = f.by_category.entry(e.category.clone()).or_default();
-            entry.0 += 1;
-            if e.status == ExchangeStatus::Done {
-                entry.1 += 1;
-            }
-        }
-        let mut events: Vec<_> = view.events.iter().filter(|e| within(e.start)).collect();
-        events.sort_by_key(|e| e.start);
-        for e in events {
-            active.extend(
-                e.rsvps
-                    .iter()
-                    .filter(|(_, r)| r.answer == passerelle_core::model::RsvpAnswer::Yes)
-                    .map(|(member, _)| member.as_str()),
-            );
-            f.events.push((e.title.clone(), e.attending(), e.capacity));
-        }
-        for i in view.ideas.iter().filter(|i| within(i.created_at)) {
-            active.insert(i.author.as_str());
-            let entry = f.ideas.entry(i.theme.clone()).or_default();
-            entry.0 += 1;
-            entry.1 += i.votes.len();
-        }
-        for p in view.posts.iter().filter(|p| within(p.created_at)) {
-            active.insert(p.author.as_str());
-            f.posts += 1;
-        }
-        f.active_members = active.len();
-        f
-    }
-}
-
 /// The Bilan screen's state: the period and its figures, cached by view.
 #[derive(Default)]
 pub struct ReportPanel {
     period: Period,
-    cached: Option<(usize, Period, Arc<Figures>)>,
+    cached: Option<(usize, Period, Arc<Bilan>)>,
 }
 
 impl ReportPanel {
@@ -146,20 +79,31 @@ impl ReportPanel {
                 .labelled_by(label.id);
         });
         let key = Arc::as_ptr(cx.view) as usize;
-        let figures = match &self.cached {
-            Some((k, p, f)) if *k == key && *p == self.period => f.clone(),
+        let bilan = match &self.cached {
+            Some((k, p, b)) if *k == key && *p == self.period => b.clone(),
             _ => {
                 let now = chrono::Utc::now().timestamp_millis();
-                let f = Arc::new(Figures::compute(view, self.period.start(now), now));
-                self.cached = Some((key, self.period, f.clone()));
-                f
+                // Since the beginning includes the events planned.
+                let end = match self.period {
+                    Period::Everything => i64::MAX,
+                    Period::Last12Months | Period::ThisYear => now,
+                };
+                let b = Arc::new(Bilan::compute(
+                    view,
+                    self.period.start(now),
+                    end,
+                    &chrono::Local,
+                ));
+                self.cached = Some((key, self.period, b.clone()));
+                b
             }
         };
+        export_button(ui, cx, t.export_csv, "bilan.csv", || Ok(bilan.to_csv(view)));
         ui.separator();
         egui::ScrollArea::vertical()
             .auto_shrink(false)
             .show(ui, |ui| {
-                figures_ui(ui, cx, &figures);
+                bilan_ui(ui, cx, &bilan);
             });
     }
 
@@ -179,7 +123,7 @@ impl ReportPanel {
     pub fn applied(&mut self) {}
 }
 
-fn figures_ui(ui: &mut egui::Ui, cx: &Cx, f: &Figures) {
+fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
     let (lang, view) = (cx.lang, &**cx.view);
     let t = lang.report();
     let big = |ui: &mut egui::Ui, n: usize, what: &str| {
@@ -188,76 +132,255 @@ fn figures_ui(ui: &mut egui::Ui, cx: &Cx, f: &Figures) {
             ui.label(what);
         });
     };
-    let opened: usize = f.by_category.values().map(|c| c.0).sum();
-    let done: usize = f.by_category.values().map(|c| c.1).sum();
-    big(ui, f.active_members, t.members_active);
-    big(ui, f.members, t.members_total);
-    big(ui, opened, t.exchanges_opened);
-    big(ui, done, t.exchanges_done);
-    big(ui, f.posts, t.posts);
+    big(ui, b.active_in_period, t.members_active);
+    big(ui, b.members, t.members_total);
+    big(ui, b.opened_total(), t.exchanges_opened);
+    big(ui, b.done_total(), t.exchanges_done);
+    big(ui, b.posts, t.posts);
+    let month_axis = |i: usize| b.months.get(i).map(Month::to_string);
+    let month_name = |m: &Month| {
+        m.start(&chrono::Local)
+            .map_or(m.to_string(), |s| lang.month(s))
+    };
 
-    ui.add_space(12.0);
-    ui.heading(t.by_category);
-    if f.by_category.is_empty() {
-        ui.label(t.nothing);
-    } else {
-        let max = f.by_category.values().map(|c| c.0).max().unwrap_or(1);
-        table(
-            ui,
-            "report-categories",
-            [t.category, t.opened, t.done],
-            |ui| {
-                for (category, (opened, done)) in &f.by_category {
-                    ui.label(view.category_label(category));
-                    bar(ui, lang.number(*opened), *opened, max);
-                    bar(ui, lang.number(*done), *done, max);
-                    ui.end_row();
+    // Échanges opened and done, per month, stacked by category.
+    section(
+        ui,
+        cx,
+        t.by_category,
+        b.opened.is_empty() && b.done.is_empty(),
+        |ui| {
+            ui.vertical(|ui| {
+                for (series, title) in [(&b.opened, t.chart_opened), (&b.done, t.chart_done)] {
+                    ui.label(RichText::new(title).strong());
+                    let charts = series
+                        .iter()
+                        .map(|(category, values)| {
+                            (view.category_label(category).to_owned(), values.clone())
+                        })
+                        .collect();
+                    chart(ui, cx, title, b.months.len(), month_axis, stacked(charts));
                 }
-            },
-        );
-    }
-
-    ui.add_space(12.0);
-    ui.heading(t.events);
-    if f.events.is_empty() {
-        ui.label(t.nothing);
-    } else {
-        table(ui, "report-events", [t.event, t.coming, t.capacity], |ui| {
-            for (title, coming, capacity) in &f.events {
-                ui.label(title);
-                let max = capacity.map_or(*coming, |c| c.max(0) as usize).max(1);
-                bar(ui, lang.number(*coming), *coming, max);
-                ui.label(capacity.map_or(t.unlimited.to_owned(), |c| lang.number(c)));
-                ui.end_row();
-            }
-        });
-    }
-
-    ui.add_space(12.0);
-    ui.heading(t.ideas_by_theme);
-    if f.ideas.is_empty() {
-        ui.label(t.nothing);
-    } else {
-        let max = f.ideas.values().map(|c| c.0).max().unwrap_or(1);
-        table(ui, "report-ideas", [t.theme, t.ideas, t.votes], |ui| {
-            for (theme, (ideas, votes)) in &f.ideas {
-                ui.label(
-                    theme
-                        .as_deref()
-                        .map_or(t.no_theme, |th| view.theme_label(th)),
+            });
+            ui.vertical(|ui| {
+                table(
+                    ui,
+                    "bilan-categories",
+                    [t.category, t.opened, t.done],
+                    |ui| {
+                        let categories: std::collections::BTreeSet<&String> =
+                            b.opened.keys().chain(b.done.keys()).collect();
+                        let sum = |map: &std::collections::BTreeMap<String, Vec<usize>>,
+                                   c: &str| {
+                            map.get(c).map_or(0, |v| v.iter().sum::<usize>())
+                        };
+                        for category in categories {
+                            ui.label(view.category_label(category));
+                            ui.label(lang.number(sum(&b.opened, category)));
+                            ui.label(lang.number(sum(&b.done, category)));
+                            ui.end_row();
+                        }
+                        ui.label(RichText::new(t.total).strong());
+                        ui.label(RichText::new(lang.number(b.opened_total())).strong());
+                        ui.label(RichText::new(lang.number(b.done_total())).strong());
+                        ui.end_row();
+                    },
                 );
-                bar(ui, lang.number(*ideas), *ideas, max);
-                ui.label(lang.number(*votes));
+                ui.add_space(12.0);
+                table(
+                    ui,
+                    "bilan-exchange-months",
+                    [t.month, t.opened, t.done],
+                    |ui| {
+                        let in_month = |map: &std::collections::BTreeMap<String, Vec<usize>>,
+                                        i: usize| {
+                            map.values().map(|v| v[i]).sum::<usize>()
+                        };
+                        for (i, m) in b.months.iter().enumerate() {
+                            ui.label(month_name(m));
+                            ui.label(lang.number(in_month(&b.opened, i)));
+                            ui.label(lang.number(in_month(&b.done, i)));
+                            ui.end_row();
+                        }
+                    },
+                );
+            });
+        },
+    );
+
+    // Active members per month.
+    section(ui, cx, t.active_by_month, b.months.is_empty(), |ui| {
+        let values = b.active.clone();
+        chart(
+            ui,
+            cx,
+            t.active_by_month,
+            b.months.len(),
+            month_axis,
+            vec![bars(t.active, &values, 0.0, 0.7)],
+        );
+        table(ui, "bilan-active", [t.month, t.active], |ui| {
+            for (m, n) in b.months.iter().zip(&b.active) {
+                ui.label(month_name(m));
+                ui.label(lang.number(*n));
                 ui.end_row();
             }
         });
+    });
+
+    // Events: who is coming beside the places.
+    section(ui, cx, t.events, b.events.is_empty(), |ui| {
+        let coming: Vec<usize> = b.events.iter().map(|e| e.coming).collect();
+        let places: Vec<usize> = b
+            .events
+            .iter()
+            .map(|e| e.capacity.map_or(0, |c| c.max(0) as usize))
+            .collect();
+        chart(
+            ui,
+            cx,
+            t.events,
+            b.events.len(),
+            |i| Some(lang.number(i + 1)),
+            vec![
+                bars(t.capacity, &places, -0.2, 0.4),
+                bars(t.coming, &coming, 0.2, 0.4),
+            ],
+        );
+        table(ui, "bilan-events", [t.event, t.coming, t.capacity], |ui| {
+            for (i, e) in b.events.iter().enumerate() {
+                ui.label(format!("{}. {}", i + 1, e.title));
+                ui.label(lang.number(e.coming));
+                ui.label(
+                    e.capacity
+                        .map_or(t.unlimited.to_owned(), |c| lang.number(c)),
+                );
+                ui.end_row();
+            }
+        });
+    });
+
+    // Ideas per theme over the period.
+    section(ui, cx, t.ideas_by_theme, b.ideas.is_empty(), |ui| {
+        let themes: Vec<(&str, usize)> = b
+            .ideas
+            .iter()
+            .map(|(theme, values)| {
+                let label = theme
+                    .as_deref()
+                    .map_or(t.no_theme, |th| view.theme_label(th));
+                (label, values.iter().sum())
+            })
+            .collect();
+        let counts: Vec<usize> = themes.iter().map(|(_, n)| *n).collect();
+        let names: Vec<String> = themes.iter().map(|(l, _)| (*l).to_owned()).collect();
+        chart(
+            ui,
+            cx,
+            t.ideas_by_theme,
+            themes.len(),
+            move |i| names.get(i).cloned(),
+            vec![bars(t.ideas, &counts, 0.0, 0.7)],
+        );
+        table(ui, "bilan-ideas", [t.theme, t.ideas], |ui| {
+            for (label, n) in &themes {
+                ui.label(*label);
+                ui.label(lang.number(*n));
+                ui.end_row();
+            }
+        });
+    });
+}
+
+/// A titled part of the screen: its chart and, beside it, its numbers.
+fn section(ui: &mut egui::Ui, cx: &Cx, title: &str, empty: bool, body: impl FnOnce(&mut egui::Ui)) {
+    ui.add_space(16.0);
+    ui.heading(title);
+    if empty {
+        ui.label(cx.lang.report().nothing);
+    } else {
+        ui.horizontal_top(body);
     }
 }
 
+/// One bar a value, at `x = index + offset`.
+fn bars(name: &str, values: &[usize], offset: f64, width: f64) -> BarChart {
+    BarChart::new(
+        name,
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Bar::new(i as f64 + offset, *v as f64).width(width))
+            .collect(),
+    )
+}
+
+/// One bar chart per series, each stacked on the ones before.
+fn stacked(series: Vec<(String, Vec<usize>)>) -> Vec<BarChart> {
+    let mut charts: Vec<BarChart> = Vec::with_capacity(series.len());
+    for (name, values) in series {
+        let chart = bars(&name, &values, 0.0, 0.7);
+        let below: Vec<&BarChart> = charts.iter().collect();
+        let chart = chart.stack_on(&below);
+        charts.push(chart);
+    }
+    charts
+}
+
+/// A still bar chart (no zoom, no drag: the numbers are in the table)
+/// whose x axis names its integer marks with `axis`, announced to screen
+/// readers by its title.
+fn chart(
+    ui: &mut egui::Ui,
+    cx: &Cx,
+    title: &str,
+    columns: usize,
+    axis: impl Fn(usize) -> Option<String>,
+    charts: Vec<BarChart>,
+) {
+    let label = format!("{} {title}", cx.lang.report().chart);
+    let response = Plot::new(("bilan-chart", title))
+        .width(520.0)
+        .height(220.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+        .include_y(0.0)
+        .include_x(-0.6)
+        .include_x(columns as f64 - 0.4)
+        .legend(
+            Legend::default()
+                .position(Corner::LeftTop)
+                .text_style(egui::TextStyle::Small)
+                .background_alpha(0.6),
+        )
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() > 1e-6 || i < 0.0 {
+                return String::new();
+            }
+            axis(i as usize).unwrap_or_default()
+        })
+        .show(ui, |plot| {
+            for chart in charts {
+                plot.bar_chart(chart);
+            }
+        })
+        .response;
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Figure, true, &label));
+}
+
 /// A grid with a header row.
-fn table(ui: &mut egui::Ui, id: &str, header: [&str; 3], rows: impl FnOnce(&mut egui::Ui)) {
+fn table<const N: usize>(
+    ui: &mut egui::Ui,
+    id: &str,
+    header: [&str; N],
+    rows: impl FnOnce(&mut egui::Ui),
+) {
     egui::Grid::new(id)
-        .num_columns(3)
+        .num_columns(N)
         .striped(true)
         .spacing([16.0, 6.0])
         .show(ui, |ui| {
@@ -267,52 +390,4 @@ fn table(ui: &mut egui::Ui, id: &str, header: [&str; 3], rows: impl FnOnce(&mut 
             ui.end_row();
             rows(ui);
         });
-}
-
-/// A number with a bar of its share of `max`: the number is always written,
-/// the bar only helps to compare.
-fn bar(ui: &mut egui::Ui, text: String, value: usize, max: usize) {
-    let fraction = value as f32 / max.max(1) as f32;
-    ui.add(
-        egui::ProgressBar::new(fraction.clamp(0.0, 1.0))
-            .desired_width(160.0)
-            .text(text),
-    );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_example_community_counts_add_up() {
-        use passerelle_core::model::{DeviceKey, ViewCache, demo};
-        let mut n = 0u128;
-        let mut random = || {
-            n += 1;
-            n
-        };
-        let me = DeviceKey("c".repeat(64));
-        let actor = automerge::ActorId::from(b"cccccccccccccccc".as_slice());
-        let mut docs =
-            demo::example_community(&actor, (&me, "Nadia"), 1_790_000_000_000, &mut random)
-                .unwrap();
-        let view = ViewCache::default().view(&mut docs).unwrap();
-        let f = Figures::compute(&view, i64::MIN, i64::MAX);
-        let opened: usize = f.by_category.values().map(|c| c.0).sum();
-        assert_eq!(opened, view.exchanges.len());
-        let done = view
-            .exchanges
-            .iter()
-            .filter(|e| e.status == ExchangeStatus::Done)
-            .count();
-        assert_eq!(f.by_category.values().map(|c| c.1).sum::<usize>(), done);
-        assert_eq!(f.events.len(), view.events.len());
-        assert_eq!(
-            f.ideas.values().map(|c| c.0).sum::<usize>(),
-            view.ideas.len()
-        );
-        assert_eq!(f.posts, view.posts.len());
-        assert!(f.active_members > 0 && f.active_members <= f.members);
-    }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use passerelle_core::model::bilan::Month;
 use passerelle_core::model::{
     ActorKind, ExchangeKind, ExchangeMode, ExchangeStatus, ReplyKind, RsvpAnswer,
 };
@@ -167,17 +168,24 @@ pub enum Sub {
     },
     /// Writes a community, or part of it, for other tools: json (a file) or
     /// automerge (a directory) for everything; ics for the agenda or one
-    /// event, csv for the annuaire or the échanges, markdown or html
+    /// event, csv for the annuaire, the échanges or the bilan, markdown or html
     /// (printable) for a savoirs sheet or the workshop synthesis.
     Export {
         #[arg(long)]
         community: String,
         #[arg(long, value_enum)]
         format: Format,
-        /// What to export: agenda, event:ID, annuaire, exchanges, sheet:ID or
-        /// workshop (ics defaults to the agenda).
+        /// What to export: agenda, event:ID, annuaire, exchanges, bilan,
+        /// sheet:ID or workshop (ics defaults to the agenda).
         #[arg(long, value_parser = target)]
         what: Option<Target>,
+        /// The bilan's first month, YYYY-MM (default: the community's first).
+        #[arg(long, value_parser = month)]
+        from: Option<Month>,
+        /// The bilan's last month, YYYY-MM, included (default: the last
+        /// month holding something, planned events included).
+        #[arg(long, value_parser = month)]
+        to: Option<Month>,
         /// The file (a directory for automerge); ics, csv, markdown and html
         /// go to stdout without it.
         #[arg(long)]
@@ -214,6 +222,8 @@ pub enum Target {
     Annuaire,
     /// The échanges.
     Exchanges,
+    /// The bilan, month by month.
+    Bilan,
     /// One savoirs sheet.
     Sheet(String),
     /// The workshop synthesis.
@@ -237,12 +247,17 @@ fn target(s: &str) -> Result<Target, String> {
             "agenda" => Ok(Target::Agenda),
             "annuaire" => Ok(Target::Annuaire),
             "exchanges" | "echanges" => Ok(Target::Exchanges),
+            "bilan" | "report" => Ok(Target::Bilan),
             "workshop" | "atelier" => Ok(Target::Workshop),
             _ => Err(format!(
-                "'{s}' is not something to export (expected agenda, event:ID, annuaire, exchanges, sheet:ID or workshop)"
+                "'{s}' is not something to export (expected agenda, event:ID, annuaire, exchanges, bilan, sheet:ID or workshop)"
             )),
         },
     }
+}
+
+fn month(s: &str) -> Result<Month, String> {
+    Month::parse(s).ok_or_else(|| format!("'{s}' is not a month like 2026-03"))
 }
 
 /// The formats a file can be imported from.

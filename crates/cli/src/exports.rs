@@ -1,8 +1,11 @@
 //! `export --format ics|csv|markdown|html` and `import`: which part of a
 //! community goes into which format.
+//!
+//! The bilan's months are those of this machine's time zone, as in the app.
 
 use anyhow::{Result, bail};
 use passerelle_core::ImportKind;
+use passerelle_core::model::bilan::{Bilan, Month};
 use passerelle_core::model::export::{csv, markdown};
 use passerelle_core::model::{CommunityView, ics};
 
@@ -13,8 +16,12 @@ pub fn render(
     view: &CommunityView,
     format: Format,
     what: Option<Target>,
+    (from, to): (Option<Month>, Option<Month>),
     lang: &str,
 ) -> Result<String> {
+    if (from.is_some() || to.is_some()) && what != Some(Target::Bilan) {
+        bail!("--from and --to choose the months of --what bilan");
+    }
     let words = if lang == "en" {
         &markdown::ENGLISH
     } else {
@@ -35,6 +42,7 @@ pub fn render(
         }
         (Format::Csv, Some(Target::Annuaire)) => csv::annuaire_csv(view),
         (Format::Csv, Some(Target::Exchanges)) => csv::exchanges_csv(view),
+        (Format::Csv, Some(Target::Bilan)) => bilan_csv(view, from, to)?,
         (Format::Markdown | Format::Html, Some(Target::Sheet(id))) => {
             let Some(sheet) = view.sheets.iter().find(|s| s.id.as_str() == id) else {
                 bail!(
@@ -49,7 +57,7 @@ pub fn render(
         }
         (Format::Markdown, Some(Target::Workshop)) => markdown::synthesis_markdown(view, words)?,
         (Format::Html, Some(Target::Workshop)) => markdown::synthesis_html(view, words)?,
-        (Format::Csv, _) => bail!("csv exports --what annuaire or --what exchanges"),
+        (Format::Csv, _) => bail!("csv exports --what annuaire, --what exchanges or --what bilan"),
         (Format::Ics, _) => bail!("ics exports --what agenda or --what event:ID"),
         (Format::Markdown | Format::Html, _) => {
             bail!("markdown and html export --what sheet:ID or --what workshop")
@@ -59,6 +67,27 @@ pub fn render(
         }
     };
     Ok(text)
+}
+
+/// The bilan from the first instant of `from` to the last of `to`, both
+/// months included; a missing end leaves that side unbounded.
+fn bilan_csv(view: &CommunityView, from: Option<Month>, to: Option<Month>) -> Result<String> {
+    let tz = chrono::Local;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        bail!("--from {from} comes after --to {to}");
+    }
+    let start = |m: Month| {
+        m.start(&tz)
+            .ok_or_else(|| anyhow::anyhow!("{m} has no first instant here"))
+    };
+    let first = from.map(start).transpose()?.unwrap_or(i64::MIN);
+    let last = match to {
+        Some(to) => start(to.next())? - 1,
+        None => i64::MAX,
+    };
+    Ok(Bilan::compute(view, first, last, &tz).to_csv(view))
 }
 
 /// What an `import` reads its file into.

@@ -644,6 +644,8 @@ pub(crate) async fn dispatch(
             community: c,
             format,
             what,
+            from,
+            to,
             out: file,
             lang,
         } => {
@@ -665,7 +667,7 @@ pub(crate) async fn dispatch(
                 return Ok(());
             }
             let view = handle.view(&c).await?;
-            let text = exports::render(&view, format, what, &lang)?;
+            let text = exports::render(&view, format, what, (from, to), &lang)?;
             match file {
                 Some(file) => {
                     std::fs::write(&file, text)

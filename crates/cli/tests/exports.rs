@@ -336,4 +336,63 @@ fn sheets_and_the_synthesis_print_as_markdown_and_escaped_html() {
             .iter()
             .all(|e| csv.contains(e["title"].as_str().unwrap()))
     );
+
+    // The bilan for a spreadsheet: one count a row, every échange opened
+    // counted once since the beginning; an empty year has its twelve
+    // months of zeros; months the wrong way round are refused.
+    let bilan = |range: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--community",
+            &c,
+            "--format",
+            "csv",
+            "--what",
+            "bilan",
+        ];
+        args.extend_from_slice(range);
+        ok(&dir, &args)
+    };
+    let sum = |text: &str, series: &str| -> i64 {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{series},")))
+            .map(|l| l.rsplit(',').next().unwrap().parse::<i64>().unwrap())
+            .sum()
+    };
+    let all = bilan(&[]);
+    assert!(all.starts_with("series,month,key,label,value\n"), "{all}");
+    assert_eq!(sum(&all, "exchanges_opened"), exchanges.len() as i64);
+    let empty = bilan(&["--from", "1990-01", "--to", "1990-12"]);
+    assert_eq!(empty.lines().count(), 1 + 12, "{empty}");
+    assert_eq!(sum(&empty, "active_members"), 0);
+    fails(
+        &dir,
+        &[
+            "export",
+            "--community",
+            &c,
+            "--format",
+            "csv",
+            "--what",
+            "bilan",
+            "--from",
+            "2026-05",
+            "--to",
+            "2026-01",
+        ],
+    );
+    fails(
+        &dir,
+        &[
+            "export",
+            "--community",
+            &c,
+            "--format",
+            "csv",
+            "--what",
+            "exchanges",
+            "--from",
+            "2026-05",
+        ],
+    );
 }
