@@ -226,8 +226,9 @@ pub enum Target {
     Bilan,
     /// One savoirs sheet.
     Sheet(String),
-    /// The workshop synthesis.
-    Workshop,
+    /// A workshop's synthesis (the newest workshop without an id; every
+    /// idea of the community when it has no workshop).
+    Workshop(Option<String>),
 }
 
 fn target(s: &str) -> Result<Target, String> {
@@ -243,14 +244,15 @@ fn target(s: &str) -> Result<Target, String> {
     match s.split_once(':') {
         Some(("event", rest)) => id(rest).map(Target::Event),
         Some(("sheet", rest)) => id(rest).map(Target::Sheet),
+        Some(("workshop" | "atelier", rest)) => id(rest).map(|id| Target::Workshop(Some(id))),
         _ => match s {
             "agenda" => Ok(Target::Agenda),
             "annuaire" => Ok(Target::Annuaire),
             "exchanges" | "echanges" => Ok(Target::Exchanges),
             "bilan" | "report" => Ok(Target::Bilan),
-            "workshop" | "atelier" => Ok(Target::Workshop),
+            "workshop" | "atelier" => Ok(Target::Workshop(None)),
             _ => Err(format!(
-                "'{s}' is not something to export (expected agenda, event:ID, annuaire, exchanges, bilan, sheet:ID or workshop)"
+                "'{s}' is not something to export (expected agenda, event:ID, annuaire, exchanges, bilan, sheet:ID, workshop or workshop:ID)"
             )),
         },
     }

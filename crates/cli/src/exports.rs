@@ -3,7 +3,7 @@
 //!
 //! The bilan's months are those of this machine's time zone, as in the app.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use passerelle_core::ImportKind;
 use passerelle_core::model::bilan::{Bilan, Month};
 use passerelle_core::model::export::{csv, markdown};
@@ -55,12 +55,25 @@ pub fn render(
                 markdown::sheet_markdown(sheet)?
             }
         }
-        (Format::Markdown, Some(Target::Workshop)) => markdown::synthesis_markdown(view, words)?,
-        (Format::Html, Some(Target::Workshop)) => markdown::synthesis_html(view, words)?,
+        (Format::Markdown | Format::Html, Some(Target::Workshop(id))) => {
+            // Workshops are listed newest first.
+            let workshop = match id {
+                Some(id) => Some(view.workshops.iter().find(|w| w.id.as_str() == id).with_context(
+                    || format!("no workshop with id '{id}' in this community (see: passerelle-node workshop list)"),
+                )?),
+                None => view.workshops.first(),
+            };
+            match (workshop, format == Format::Html) {
+                (Some(w), false) => markdown::workshop_markdown(view, w, words)?,
+                (Some(w), true) => markdown::workshop_html(view, w, words)?,
+                (None, false) => markdown::synthesis_markdown(view, words)?,
+                (None, true) => markdown::synthesis_html(view, words)?,
+            }
+        }
         (Format::Csv, _) => bail!("csv exports --what annuaire, --what exchanges or --what bilan"),
         (Format::Ics, _) => bail!("ics exports --what agenda or --what event:ID"),
         (Format::Markdown | Format::Html, _) => {
-            bail!("markdown and html export --what sheet:ID or --what workshop")
+            bail!("markdown and html export --what sheet:ID, --what workshop or --what workshop:ID")
         }
         (Format::Json | Format::Automerge, _) => {
             bail!("json and automerge export the whole community with --out")

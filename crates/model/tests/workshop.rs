@@ -295,6 +295,32 @@ fn merging_keeps_the_duplicates_and_counts_each_voter_once() {
         vec![MemberId("01ANA".into()), MemberId("01KARIM".into())]
     );
 
+    // The synthesis export lists the kept idea once, with both authors and
+    // each voter once; HTML escapes what people typed.
+    let md = passerelle_model::export::markdown::workshop_markdown(
+        &v,
+        &v.workshops[0],
+        &passerelle_model::export::markdown::FRENCH,
+    )
+    .unwrap();
+    assert_eq!(md.matches("Idée 01").count(), 1, "{md}");
+    assert!(md.contains("1 idée, 2 votes"), "{md}");
+    assert!(md.contains("Ana, Karim"), "{md}");
+    assert!(
+        md.contains("## Lieux de rencontre (1 idée, 2 votes)"),
+        "{md}"
+    );
+    let html = passerelle_model::export::markdown::workshop_html(
+        &v,
+        &v.workshops[0],
+        &passerelle_model::export::markdown::FRENCH,
+    )
+    .unwrap();
+    assert!(
+        html.contains("<h2>Lieux de rencontre (1 idée, 2 votes)</h2>"),
+        "{html}"
+    );
+
     // The feuille de route: one section per theme holding ideas.
     let command = roadmap(
         &v,

@@ -12,7 +12,9 @@ use passerelle_core::model::workshop::{Synthesis, preset_themes, roadmap, synthe
 use passerelle_core::model::{Command, CommunityView, ItemId, Theme, Workshop};
 
 use super::super::Cx;
+use super::super::files::export_button;
 use super::count;
+use passerelle_core::model::export::markdown;
 
 /// The workshop creator's fields.
 struct NewWorkshop {
@@ -191,6 +193,15 @@ impl Session {
             ))
             .heading(),
         );
+        ui.horizontal_wrapped(|ui| {
+            let f = lang.files();
+            export_button(ui, cx, f.export_markdown, "synthese-atelier.md", || {
+                markdown::workshop_markdown(view, workshop, &f.document)
+            });
+            export_button(ui, cx, f.export_html, "synthese-atelier.html", || {
+                markdown::workshop_html(view, workshop, &f.document)
+            });
+        });
         if let Some(me) = cx.me
             && !workshop.closed
         {

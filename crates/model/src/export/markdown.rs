@@ -9,7 +9,7 @@
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::entities::{Idea, Sheet};
+use crate::entities::{Idea, Sheet, Workshop};
 use crate::view::CommunityView;
 
 /// The words of an exported document, in the reader's language.
@@ -115,13 +115,15 @@ pub fn synthesis_markdown(view: &CommunityView, words: &Words) -> Result<String,
     let mut events = Vec::new();
     let title = format!("{} — {}", words.synthesis, view.community.name);
     heading(&mut events, HeadingLevel::H1, &title);
-    let votes: usize = view.ideas.iter().map(|i| i.votes.len()).sum();
+    // A duplicate merged into another idea is listed through that idea.
+    let kept = || view.ideas.iter().filter(|i| i.merged_into.is_none());
+    let votes: usize = kept().map(|i| i.votes.len()).sum();
     events.push(Event::Start(Tag::Paragraph));
     lines(
         &mut events,
         &format!(
             "{}, {}",
-            count(view.ideas.len(), words.idea),
+            count(kept().count(), words.idea),
             count(votes, words.vote)
         ),
     );
@@ -145,26 +147,106 @@ pub fn synthesis_markdown(view: &CommunityView, words: &Words) -> Result<String,
         );
         events.push(Event::Start(Tag::List(None)));
         for idea in ideas {
-            events.push(Event::Start(Tag::Item));
-            events.push(Event::Start(Tag::Strong));
-            events.push(Event::Text(count(idea.votes.len(), words.vote).into()));
-            events.push(Event::End(TagEnd::Strong));
-            events.push(Event::Text(" — ".into()));
-            lines(&mut events, idea.text.as_str().trim());
             let mut by = view.member_name(&idea.author).to_owned();
             if let Some(table) = idea.table {
                 by.push_str(&format!(", {} {table}", words.table));
             }
-            events.push(Event::Text(" (".into()));
-            events.push(Event::Start(Tag::Emphasis));
-            events.push(Event::Text(by.into()));
-            events.push(Event::End(TagEnd::Emphasis));
-            events.push(Event::Text(")".into()));
-            events.push(Event::End(TagEnd::Item));
+            item(
+                &mut events,
+                idea.votes.len(),
+                idea.text.as_str(),
+                &by,
+                words,
+            );
         }
         events.push(Event::End(TagEnd::List(false)));
     }
     render(&events)
+}
+
+/// One workshop's synthesis (see [`crate::workshop::synthesis`]): its ideas
+/// under its own themes, duplicates merged into the idea kept, votes counted
+/// once per member, most voted first, each with its authors and table.
+pub fn workshop_markdown(
+    view: &CommunityView,
+    workshop: &Workshop,
+    words: &Words,
+) -> Result<String, MarkdownError> {
+    let synthesis = crate::workshop::synthesis(&view.ideas, workshop);
+    let mut events = Vec::new();
+    heading(
+        &mut events,
+        HeadingLevel::H1,
+        &format!("{} — {}", words.synthesis, workshop.title),
+    );
+    events.push(Event::Start(Tag::Paragraph));
+    lines(
+        &mut events,
+        &format!(
+            "{}, {}",
+            count(synthesis.idea_count(), words.idea),
+            count(synthesis.vote_count(), words.vote)
+        ),
+    );
+    events.push(Event::End(TagEnd::Paragraph));
+    for group in synthesis.themes.iter().filter(|g| !g.ideas.is_empty()) {
+        let label = group
+            .theme
+            .as_ref()
+            .map_or(words.no_theme, |t| t.label.as_str());
+        let votes: usize = group.ideas.iter().map(|i| i.votes.len()).sum();
+        heading(
+            &mut events,
+            HeadingLevel::H2,
+            &format!(
+                "{label} ({}, {})",
+                count(group.ideas.len(), words.idea),
+                count(votes, words.vote)
+            ),
+        );
+        events.push(Event::Start(Tag::List(None)));
+        for idea in &group.ideas {
+            let mut by: Vec<&str> = idea.authors.iter().map(|a| view.member_name(a)).collect();
+            by.dedup();
+            let mut by = by.join(", ");
+            if let Some(table) = idea.table {
+                by.push_str(&format!(", {} {table}", words.table));
+            }
+            item(&mut events, idea.votes.len(), &idea.text, &by, words);
+        }
+        events.push(Event::End(TagEnd::List(false)));
+    }
+    render(&events)
+}
+
+/// One idea of a synthesis: its votes, its text, and who (and where).
+fn item(events: &mut Vec<Event<'static>>, votes: usize, text: &str, by: &str, words: &Words) {
+    events.push(Event::Start(Tag::Item));
+    events.push(Event::Start(Tag::Strong));
+    events.push(Event::Text(count(votes, words.vote).into()));
+    events.push(Event::End(TagEnd::Strong));
+    events.push(Event::Text(" — ".into()));
+    lines(events, text.trim());
+    events.push(Event::Text(" (".into()));
+    events.push(Event::Start(Tag::Emphasis));
+    events.push(Event::Text(by.to_owned().into()));
+    events.push(Event::End(TagEnd::Emphasis));
+    events.push(Event::Text(")".into()));
+    events.push(Event::End(TagEnd::Item));
+}
+
+/// One workshop's synthesis as a printable page.
+pub fn workshop_html(
+    view: &CommunityView,
+    workshop: &Workshop,
+    words: &Words,
+) -> Result<String, MarkdownError> {
+    let title = format!("{} — {}", words.synthesis, workshop.title);
+    Ok(printable_html(
+        &workshop_markdown(view, workshop, words)?,
+        &title,
+        words.lang,
+    ))
 }
 
 /// Ideas grouped under their theme's label, themes in typology order,
@@ -176,7 +258,7 @@ fn by_theme<'a>(view: &'a CommunityView, words: &Words) -> Vec<(String, Vec<&'a 
         .map(|t| (t.label.clone(), Vec::new()))
         .collect();
     let mut loose = Vec::new();
-    for idea in view.ideas.iter() {
+    for idea in view.ideas.iter().filter(|i| i.merged_into.is_none()) {
         match idea
             .theme
             .as_ref()
