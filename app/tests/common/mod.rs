@@ -103,3 +103,59 @@ pub fn member_id(h: &H, name: &str) -> passerelle_core::model::MemberId {
         .id
         .clone()
 }
+
+/// Clicks a button; two frames let panels drawn before it follow.
+pub fn press(h: &mut H, button: &str) {
+    h.get_by_role_and_label(Role::Button, button).scroll_to_me();
+    h.step();
+    h.get_by_role_and_label(Role::Button, button).click();
+    h.step();
+    h.step();
+}
+
+/// A text field by its label, on one line or several.
+pub fn field<'a>(h: &'a H, label: &'a str) -> Option<egui_kittest::Node<'a>> {
+    h.query_by_role_and_label(Role::TextInput, label)
+        .or_else(|| h.query_by_role_and_label(Role::MultilineTextInput, label))
+}
+
+pub fn type_into(h: &mut H, label: &str, text: &str) {
+    field(h, label).expect("the field is shown").scroll_to_me();
+    h.step();
+    field(h, label).expect("the field is shown").click();
+    h.step();
+    field(h, label).expect("the field is shown").type_text(text);
+    h.step();
+}
+
+pub fn shows(h: &H, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+pub fn load_example(h: &mut H) {
+    press(h, "Découvrir avec une communauté exemple");
+    wait_until(h, "the example community", |h| {
+        h.state().view().is_some_and(|v| v.exchanges.len() >= 10)
+    });
+}
+
+pub fn wait_for_network(h: &mut H) {
+    wait_until(h, "the network", |h| h.state().net().info.is_some());
+}
+
+/// Creates an invitation from the Membres screen; returns its ticket text.
+pub fn create_invite(h: &mut H) -> String {
+    go(h, "Membres");
+    press(h, "Inviter quelqu'un");
+    h.get_by_label("1 jour").click();
+    h.step();
+    h.step();
+    press(h, "Créer l'invitation");
+    wait_until(h, "the ticket", |h| {
+        field(h, "Invitation à transmettre").is_some()
+    });
+    field(h, "Invitation à transmettre")
+        .unwrap()
+        .value()
+        .expect("the ticket is shown as text")
+}

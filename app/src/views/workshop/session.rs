@@ -55,6 +55,10 @@ pub struct Session {
     idea_pending: bool,
     /// The id of the workshop being created, selected once it exists.
     created: Option<ItemId>,
+    /// Whether the workshop shown was chosen in the selector. Until then an
+    /// open workshop is shown: a participant arriving at the Grande
+    /// Rencontre lands on it, not on every idea of the community.
+    chosen: bool,
 }
 
 impl Session {
@@ -80,6 +84,14 @@ impl Session {
                     .and_then(|id| view.workshop(id))
                     .map_or(t.all_ideas.to_owned(), |w| w.title.clone())
             };
+            if !self.chosen && self.selected.is_none() {
+                // Workshops are listed newest first.
+                self.selected = view
+                    .workshops
+                    .iter()
+                    .find(|w| !w.closed)
+                    .map(|w| w.id.clone());
+            }
             let mut selected = self.selected.clone();
             egui::ComboBox::from_id_salt("workshop-select")
                 .selected_text(name(&selected))
@@ -92,6 +104,7 @@ impl Session {
                 .response
                 .labelled_by(label.id);
             if selected != self.selected {
+                self.chosen = true;
                 self.selected = selected;
                 self.ticked.clear();
                 self.editing_themes = None;
