@@ -32,9 +32,7 @@ fn world() -> &'static World {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (node, handle, replica) = runtime.block_on(async {
-            let node = Node::start(NodeConfig {
-                data_dir: dir.path().join("node"),
-            })
+            let node = Node::start(NodeConfig::new(dir.path().join("node")))
             .unwrap();
             let h = node.handle();
             h.set_display_name("Fuzz").await.unwrap();
