@@ -362,6 +362,7 @@ impl Handle {
                 devices: [(
                     s.device.0.clone(),
                     passerelle_model::Device {
+                        revoked: None,
                         added_at: at,
                         label: "cet appareil".into(),
                     },

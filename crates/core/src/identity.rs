@@ -92,7 +92,7 @@ pub(crate) fn load(dir: &DataDir) -> Result<Identity, CoreError> {
         if recorded.as_ref() != Some(&here) {
             write_origin(dir, &origin_path, &here)?;
         }
-        let actor = load_or_create_actor(dir)?;
+        let actor = device_actor(dir, &secret)?;
         return Ok(Identity {
             secret,
             actor,
@@ -112,7 +112,7 @@ pub(crate) fn load(dir: &DataDir) -> Result<Identity, CoreError> {
     }
     let (secret, _) = load_or_create_key(dir, &key_path)?;
     write_origin(dir, &origin_path, &origin(&key_path)?)?;
-    let actor = load_or_create_actor(dir)?;
+    let actor = device_actor(dir, &secret)?;
     let renewed = RenewedIdentity {
         previous,
         device: DeviceKey(secret.public_hex()),
@@ -192,25 +192,23 @@ fn file_number(meta: &std::fs::Metadata) -> u64 {
         .unwrap_or(0)
 }
 
-/// Reads this device's Automerge actor id, creating it on first start.
-fn load_or_create_actor(dir: &DataDir) -> Result<ActorId, CoreError> {
+/// This device's Automerge actor id: derived from its key, so every device
+/// can attribute an operation to the device (and member) that wrote it. The
+/// `actor` file records it for inspection; an older device's random actor is
+/// replaced, which Automerge allows (its changes simply carry a new actor).
+fn device_actor(dir: &DataDir, secret: &DeviceSecret) -> Result<ActorId, CoreError> {
+    let actor = DeviceKey(secret.public_hex()).actor();
     let path = dir.identity_dir().join("actor");
-    match dir.read(&path) {
-        Ok(text) => match hex::decode(text.trim_ascii()) {
-            Ok(bytes) if bytes.len() == 16 => Ok(ActorId::from(bytes)),
-            _ => Err(CoreError::Damaged {
-                reason: "not an actor id".into(),
-                quarantine: path.clone(),
-                path,
-            }),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let bytes: [u8; 16] = rand::random();
-            dir.write(&path, hex::encode(bytes).as_bytes(), true)?;
-            Ok(ActorId::from(bytes))
-        }
-        Err(e) => Err(CoreError::io("read", &path)(e)),
+    let recorded = match dir.read(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => None,
+        Err(e) => return Err(CoreError::io("read", &path)(e)),
+    };
+    if recorded.as_deref().map(<[u8]>::trim_ascii) != Some(actor.to_hex_string().as_bytes()) {
+        dir.write(&path, actor.to_hex_string().as_bytes(), true)?;
     }
+    Ok(actor)
 }
 
 #[cfg(test)]

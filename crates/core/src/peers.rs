@@ -68,7 +68,9 @@ fn active_devices(doc: &AutoCommit) -> BTreeSet<String> {
             autosurgeon::hydrate_prop(doc, &members, key.as_str()).ok()
         })
         .filter(Member::is_active)
-        .flat_map(|member| member.devices.into_keys())
+        .flat_map(|member| member.devices.into_iter())
+        .filter(|(_, device)| device.is_active())
+        .map(|(key, _)| key)
         .collect()
 }
 

@@ -75,6 +75,7 @@ pub fn example_community(
         devices: [(
             me.0.0.clone(),
             Device {
+                revoked: None,
                 added_at: now,
                 label: "cet appareil".into(),
             },

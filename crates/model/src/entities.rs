@@ -180,6 +180,66 @@ pub struct Device {
     pub added_at: Timestamp,
     /// A name the member gave it ("portable", "ordinateur du centre").
     pub label: String,
+    /// Set when the device was revoked (lost, stolen, replaced) or its
+    /// member removed: it is no longer served, and what it wrote that the
+    /// revoking device had not seen is ignored by every device.
+    #[serde(default)]
+    pub revoked: Option<Revocation>,
+}
+
+impl Device {
+    /// Whether the device may still sync and act.
+    pub fn is_active(&self) -> bool {
+        self.revoked.is_none()
+    }
+}
+
+/// Why and when a device stopped counting, and what of its writing stays.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Revocation {
+    /// When.
+    pub at: Timestamp,
+    /// The member who revoked it (the device's own member, or a moderator).
+    pub by: MemberId,
+    /// For each document kind (`community`, `exchanges`...), the highest
+    /// Automerge operation counter of this device's actor that the revoking
+    /// device held: operations up to it stay, later ones are ignored.
+    pub seen: BTreeMap<String, i64>,
+}
+
+unit_enum!(
+    /// What a moderator did to an item.
+    ModerationAction "moderation action" {
+        /// Hidden from members; animateurs and admins still see it, with the reason.
+        Hide = "hide",
+        /// Deleted: its content is emptied and it is listed for no one; the
+        /// reason stays, for animateurs and admins.
+        Delete = "delete",
+    }
+);
+
+/// A moderator's decision on an item, with its reason.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Moderation {
+    /// Hidden or deleted.
+    pub action: ModerationAction,
+    /// Why, in the moderator's words (shown to animateurs and admins).
+    pub reason: String,
+    /// The moderator.
+    pub by: MemberId,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A locked thread: no more replies, messages or comments.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Lock {
+    /// Why.
+    pub reason: String,
+    /// The moderator who locked it.
+    pub by: MemberId,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// A person in the community.
@@ -208,6 +268,14 @@ impl Member {
     /// Whether this device key belongs to the member (removed or not).
     pub fn has_device(&self, key: &DeviceKey) -> bool {
         self.devices.contains_key(key.as_str())
+    }
+
+    /// Whether this device key is one of the member's devices that was not
+    /// revoked (the member may have been removed: see [`Member::is_active`]).
+    pub fn has_active_device(&self, key: &DeviceKey) -> bool {
+        self.devices
+            .get(key.as_str())
+            .is_some_and(Device::is_active)
     }
 
     /// Whether the member still belongs to the community.
@@ -330,6 +398,12 @@ pub struct Group {
     pub created_by: MemberId,
     /// When.
     pub created_at: Timestamp,
+    /// A moderator's decision (hidden or deleted), if any.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
+    /// Set when a moderator locked the thread.
+    #[serde(default)]
+    pub locked: Option<Lock>,
 }
 
 /// How to reach an annuaire entry.
@@ -365,6 +439,9 @@ pub struct Actor {
     pub created_by: MemberId,
     /// When.
     pub created_at: Timestamp,
+    /// A moderator's decision (hidden or deleted), if any.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
 }
 
 /// A relation between two annuaire entries ("accueille", "partenaire de").
@@ -423,6 +500,12 @@ pub struct Exchange {
     pub updated_at: Timestamp,
     /// Replies, keyed by reply id.
     pub replies: BTreeMap<String, Reply>,
+    /// A moderator's decision (hidden or deleted), if any.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
+    /// Set when a moderator locked the thread.
+    #[serde(default)]
+    pub locked: Option<Lock>,
 }
 
 /// One member's answer to an event.
@@ -458,6 +541,9 @@ pub struct Event {
     pub created_by: MemberId,
     /// When.
     pub created_at: Timestamp,
+    /// A moderator's decision (hidden or deleted), if any.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
 }
 
 impl Event {
@@ -495,6 +581,9 @@ pub struct Idea {
     /// votes and author count for the kept idea) but is no longer listed.
     #[serde(default)]
     pub merged_into: Option<ItemId>,
+    /// A moderator's decision (hidden or deleted), if any.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
 }
 
 /// The value of a workshop item's `kind` field, which tells it apart from the
@@ -573,6 +662,9 @@ pub struct Sheet {
     pub created_at: Timestamp,
     /// Last edit.
     pub updated_at: Timestamp,
+    /// A moderator's decision (hidden or deleted), if any.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
 }
 
 /// A comment under a post.
@@ -602,6 +694,12 @@ pub struct Post {
     pub created_at: Timestamp,
     /// Comments, keyed by comment id.
     pub comments: BTreeMap<String, Comment>,
+    /// A moderator's decision (hidden or deleted), if any.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
+    /// Set when a moderator locked the thread.
+    #[serde(default)]
+    pub locked: Option<Lock>,
 }
 
 /// The ids of a community's collection documents.

@@ -297,6 +297,7 @@ pub fn generate(
         devices: [(
             people[0].author.device.0.clone(),
             Device {
+                revoked: None,
                 added_at: start,
                 label: "portable".into(),
             },

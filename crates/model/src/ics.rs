@@ -215,6 +215,7 @@ mod tests {
 
     fn event(id: &str, title: &str, end: Option<Timestamp>, place: Option<&str>) -> Event {
         Event {
+            moderation: None,
             id: ItemId::from(id),
             title: title.into(),
             description: autosurgeon::Text::with_value(
@@ -341,6 +342,7 @@ mod tests {
                     place,
                     ..
                 } => Event {
+                    moderation: None,
                     id: id.clone(),
                     title: title.clone(),
                     description: autosurgeon::Text::with_value(description),

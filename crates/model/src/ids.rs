@@ -80,6 +80,17 @@ string_id!(
     DeviceKey
 );
 
+impl DeviceKey {
+    /// The Automerge actor this device writes its changes under, derived from
+    /// its key: every device can tell which device wrote an operation, and so
+    /// which member (see `admission`), without any record to keep in step.
+    pub fn actor(&self) -> automerge::ActorId {
+        let mut hasher = blake3::Hasher::new_derive_key("passerelle 2026 device actor");
+        hasher.update(self.0.as_bytes());
+        automerge::ActorId::from(&hasher.finalize().as_bytes()[..16])
+    }
+}
+
 impl ItemId {
     /// A new ULID from a time and 80 bits of randomness supplied by the caller.
     pub fn from_parts(now: Timestamp, random: u128) -> Self {

@@ -319,6 +319,31 @@ impl CommunityDocs {
         }
     }
 
+    /// For each document, the highest operation counter this copy holds from
+    /// a device's actor: what a revocation keeps of that device's writing
+    /// (a document with nothing from it is left out, which keeps nothing).
+    pub fn seen_ops(
+        &mut self,
+        device: &crate::ids::DeviceKey,
+    ) -> std::collections::BTreeMap<String, i64> {
+        let actor = device.actor();
+        self.docs
+            .iter_mut()
+            .filter_map(|(kind, doc)| {
+                let max = doc
+                    .get_changes_meta(&[])
+                    .into_iter()
+                    .filter(|c| *c.actor == actor)
+                    .map(|c| c.max_op)
+                    .max()?;
+                Some((
+                    kind.as_str().to_owned(),
+                    i64::try_from(max).unwrap_or(i64::MAX),
+                ))
+            })
+            .collect()
+    }
+
     /// The heads of every document, used as the cache key of derived data.
     pub fn heads(&mut self) -> Vec<(DocKind, Vec<automerge::ChangeHash>)> {
         self.docs

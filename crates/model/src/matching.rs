@@ -302,6 +302,8 @@ mod tests {
 
     fn exchange(rng: &mut ChaCha8Rng, n: u128) -> Exchange {
         Exchange {
+            moderation: None,
+            locked: None,
             id: ItemId::from_parts(1_700_000_000_000, n),
             kind: if rng.random_bool(0.5) {
                 ExchangeKind::Offer

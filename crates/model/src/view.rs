@@ -81,7 +81,7 @@ impl CommunityPart {
     /// membership gate of sync.
     pub fn is_active_device(&self, device: &DeviceKey) -> bool {
         self.member_for_device(device)
-            .is_some_and(Member::is_active)
+            .is_some_and(|m| m.is_active() && m.has_active_device(device))
     }
 }
 

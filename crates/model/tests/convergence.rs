@@ -207,6 +207,7 @@ fn two_replicas() -> (Replica, Replica, ItemId, ItemId) {
         devices: [(
             device_a.0.clone(),
             Device {
+                revoked: None,
                 added_at: 0,
                 label: "portable".into(),
             },

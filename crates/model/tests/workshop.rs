@@ -15,6 +15,7 @@ fn member(id: &str, name: &str, role: Role, device: &DeviceKey) -> Member {
         devices: [(
             device.0.clone(),
             Device {
+                revoked: None,
                 added_at: 0,
                 label: String::new(),
             },

@@ -228,7 +228,7 @@ impl Context {
         let member = rules
             .members
             .iter()
-            .find(|m| m.has_device(&author.device) && m.is_active())
+            .find(|m| m.has_active_device(&author.device) && m.is_active())
             .cloned()
             .ok_or(CommandError::NotAMember)?;
         Ok(Self {

@@ -102,6 +102,7 @@ pub(super) fn apply_to(
             devices.insert(
                 device.0.clone(),
                 Device {
+                    revoked: None,
                     added_at: now,
                     label: limit("device name", &device_label, MAX_TITLE)?,
                 },
@@ -214,6 +215,7 @@ pub(super) fn apply_to(
                 devices: [(
                     device.0.clone(),
                     Device {
+                        revoked: None,
                         added_at: now,
                         label: String::new(),
                     },
@@ -249,6 +251,8 @@ pub(super) fn apply_to(
         } => {
             ensure_new(doc, X, "exchanges", id.as_str())?;
             let exchange = Exchange {
+                moderation: None,
+                locked: None,
                 id: id.clone(),
                 kind,
                 title: required("title", &title, MAX_TITLE)?,
@@ -348,6 +352,7 @@ pub(super) fn apply_to(
                 return Err(CommandError::EndBeforeStart);
             }
             let event = Event {
+                moderation: None,
                 id: id.clone(),
                 title: required("title", &title, MAX_TITLE)?,
                 description: text_value(&limit("description", &description, MAX_TEXT)?),
@@ -421,6 +426,8 @@ pub(super) fn apply_to(
             let mut members = std::collections::BTreeMap::new();
             members.insert(ctx.member.id.0.clone(), now);
             let group = Group {
+                moderation: None,
+                locked: None,
                 id: id.clone(),
                 name: required("name", &name, MAX_TITLE)?,
                 theme: ctx.theme(theme.as_deref())?,
@@ -505,6 +512,7 @@ pub(super) fn apply_to(
         } => {
             ensure_new(doc, I, "ideas", id.as_str())?;
             let idea = Idea {
+                moderation: None,
                 id: id.clone(),
                 text: text_value(&required("idea", &text, MAX_TEXT)?),
                 theme: ctx.theme(theme.as_deref())?,
@@ -562,6 +570,7 @@ pub(super) fn apply_to(
         } => {
             ensure_new(doc, C, "actors", id.as_str())?;
             let actor = Actor {
+                moderation: None,
                 id: id.clone(),
                 kind,
                 name: required("name", &name, MAX_TITLE)?,
@@ -655,6 +664,7 @@ pub(super) fn apply_to(
                 })
                 .collect::<Result<Vec<_>>>()?;
             let sheet = Sheet {
+                moderation: None,
                 id: id.clone(),
                 title: required("title", &title, MAX_TITLE)?,
                 sections,
@@ -719,6 +729,8 @@ pub(super) fn apply_to(
         AddPost { id, text } => {
             ensure_new(doc, F, "posts", id.as_str())?;
             let post = Post {
+                moderation: None,
+                locked: None,
                 id: id.clone(),
                 text: text_value(&required("post", &text, MAX_TEXT)?),
                 author: ctx.me(),

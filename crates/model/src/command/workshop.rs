@@ -88,6 +88,7 @@ pub(super) fn apply_to(
             let w = open_workshop(doc, &workshop)?;
             ensure_new(doc, I, "ideas", id.as_str())?;
             let idea = Idea {
+                moderation: None,
                 id: id.clone(),
                 text: text_value(&required("idea", &text, MAX_TEXT)?),
                 theme: find_theme(&w.themes, theme.as_deref())?,
