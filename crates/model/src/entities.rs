@@ -218,6 +218,26 @@ unit_enum!(
     }
 );
 
+unit_enum!(
+    /// The kinds of items a moderator can hide, delete or lock.
+    ItemKind "item kind" {
+        /// An offer or a need.
+        Exchange = "exchange",
+        /// An agenda event.
+        Event = "event",
+        /// A group (its thread can be locked).
+        Group = "group",
+        /// An idea.
+        Idea = "idea",
+        /// A savoirs sheet.
+        Sheet = "sheet",
+        /// A post of the fil (its comments can be locked).
+        Post = "post",
+        /// An annuaire entry.
+        Actor = "actor",
+    }
+);
+
 /// A moderator's decision on an item, with its reason.
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Moderation {

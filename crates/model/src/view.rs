@@ -45,6 +45,92 @@ pub struct CommunityPart {
     pub invites: Vec<Invite>,
     /// The secret LAN discovery tags derive from (hex; empty if absent).
     pub discovery_secret: String,
+    /// Groups and annuaire entries a moderator hid or deleted (left out of
+    /// `groups` and `actors`).
+    pub moderated: Vec<ModeratedItem>,
+}
+
+/// An item a moderator hid or deleted: left out of every list, shown to
+/// animateurs and admins with the reason.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModeratedItem {
+    /// What it is.
+    pub kind: ItemKind,
+    /// Its id.
+    pub id: ItemId,
+    /// Its title or the start of its text (empty once deleted).
+    pub preview: String,
+    /// Who wrote it.
+    pub author: MemberId,
+    /// The decision and its reason.
+    pub moderation: Moderation,
+}
+
+/// An item that can be moderated.
+trait Moderable: Clone {
+    const KIND: ItemKind;
+    fn moderation(&self) -> Option<&Moderation>;
+    fn moderated(&self) -> Option<ModeratedItem>;
+}
+
+macro_rules! moderable {
+    ($($t:ty => $kind:ident, $author:ident, |$x:ident| $preview:expr;)+) => {
+        $(impl Moderable for $t {
+            const KIND: ItemKind = ItemKind::$kind;
+            fn moderation(&self) -> Option<&Moderation> {
+                self.moderation.as_ref()
+            }
+            fn moderated(&self) -> Option<ModeratedItem> {
+                let $x = self;
+                Some(ModeratedItem {
+                    kind: Self::KIND,
+                    id: self.id.clone(),
+                    preview: preview_of($preview),
+                    author: self.$author.clone(),
+                    moderation: self.moderation.clone()?,
+                })
+            }
+        })+
+    };
+}
+
+moderable! {
+    Exchange => Exchange, author, |x| x.title.as_str();
+    Event => Event, created_by, |x| x.title.as_str();
+    Group => Group, created_by, |x| x.name.as_str();
+    Idea => Idea, author, |x| x.text.as_str();
+    Sheet => Sheet, created_by, |x| x.title.as_str();
+    Post => Post, author, |x| x.text.as_str();
+    Actor => Actor, created_by, |x| x.name.as_str();
+}
+
+/// The first 80 characters of a text, on one line.
+fn preview_of(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    let mut preview: String = line.chars().take(80).collect();
+    if preview.len() < text.len() {
+        preview.push('…');
+    }
+    preview
+}
+
+/// Leaves moderated items out of a list, adding them to `moderated`; the
+/// list is shared as it is when nothing in it was moderated.
+fn unmoderated<T: Moderable>(
+    items: Arc<Vec<T>>,
+    moderated: &mut Vec<ModeratedItem>,
+) -> Arc<Vec<T>> {
+    if items.iter().all(|x| x.moderation().is_none()) {
+        return items;
+    }
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        match item.moderated() {
+            Some(m) => moderated.push(m),
+            None => kept.push(item.clone()),
+        }
+    }
+    Arc::new(kept)
 }
 
 /// Everything a screen needs to show one community.
@@ -64,6 +150,8 @@ pub struct CommunityView {
     pub sheets: Arc<Vec<Sheet>>,
     /// Posts, newest first.
     pub posts: Arc<Vec<Post>>,
+    /// Items a moderator hid or deleted, left out of the lists above.
+    pub moderated: Arc<Vec<ModeratedItem>>,
     /// The heads this view was built from.
     pub heads: Heads,
 }
@@ -313,10 +401,13 @@ fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, L
     members.sort_by(|a, b| {
         crate::normalize::fold(&a.display_name).cmp(&crate::normalize::fold(&b.display_name))
     });
+    let mut moderated = Vec::new();
     let mut groups: Vec<Group> = items(doc, "groups");
     groups.sort_by_cached_key(|x| crate::normalize::fold(&x.name));
+    let groups = Arc::unwrap_or_clone(unmoderated(Arc::new(groups), &mut moderated));
     let mut actors: Vec<Actor> = items(doc, "actors");
     actors.sort_by_cached_key(|x| crate::normalize::fold(&x.name));
+    let actors = Arc::unwrap_or_clone(unmoderated(Arc::new(actors), &mut moderated));
     let description: Text = hydrate_prop(doc, ROOT, "description")?;
     Ok(CommunityPart {
         id: id.clone(),
@@ -335,6 +426,7 @@ fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, L
             invites
         },
         discovery_secret: hydrate_prop(doc, ROOT, "discovery_secret").unwrap_or_default(),
+        moderated,
     })
 }
 
@@ -415,6 +507,13 @@ impl ViewCache {
                 })
             },
         )?;
+        let mut moderated = community.moderated.clone();
+        let exchanges = unmoderated(exchanges, &mut moderated);
+        let events = unmoderated(events, &mut moderated);
+        let ideas = unmoderated(ideas, &mut moderated);
+        let sheets = unmoderated(sheets, &mut moderated);
+        let posts = unmoderated(posts, &mut moderated);
+        moderated.sort_by(|a, b| b.moderation.at.cmp(&a.moderation.at));
         let view = Arc::new(CommunityView {
             community,
             exchanges,
@@ -423,6 +522,7 @@ impl ViewCache {
             workshops,
             sheets,
             posts,
+            moderated: Arc::new(moderated),
             heads,
         });
         self.view = Some(view.clone());

@@ -113,6 +113,14 @@ fn entries_obj(
 }
 
 /// The object of an existing item.
+pub(super) fn existing_obj(
+    doc: &AutoCommit,
+    kind: DocKind,
+    item: (&'static str, &'static str, &str),
+) -> Result<automerge::ObjId> {
+    item_obj(doc, kind, item)
+}
+
 fn item_obj(
     doc: &AutoCommit,
     kind: DocKind,
@@ -190,6 +198,9 @@ pub(super) struct Context {
     pub member: Member,
     pub categories: Vec<Category>,
     pub themes: Vec<Theme>,
+    /// For each device a command revokes, what this copy holds of its
+    /// writing (see [`crate::entities::Revocation::seen`]).
+    pub seen: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
 }
 
 /// The parts of the community document every command is checked against,
@@ -235,7 +246,36 @@ impl Context {
             member,
             categories: rules.categories.clone(),
             themes: rules.themes.clone(),
+            seen: Default::default(),
         })
+    }
+
+    /// The devices of a member, as the rules know them.
+    pub fn devices_of(docs: &CommunityDocs, member: &MemberId) -> Vec<crate::ids::DeviceKey> {
+        docs.rules
+            .as_ref()
+            .and_then(|r| r.members.iter().find(|m| &m.id == member))
+            .map(|m| {
+                m.devices
+                    .keys()
+                    .map(|k| crate::ids::DeviceKey(k.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The revocation of a device by the author, keeping what this copy
+    /// holds of its writing.
+    pub fn revocation(
+        &self,
+        device: &str,
+        now: crate::ids::Timestamp,
+    ) -> crate::entities::Revocation {
+        crate::entities::Revocation {
+            at: now,
+            by: self.me(),
+            seen: self.seen.get(device).cloned().unwrap_or_default(),
+        }
     }
 
     pub fn me(&self) -> MemberId {

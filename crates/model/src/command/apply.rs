@@ -145,6 +145,11 @@ pub(super) fn apply_to(
             let mut m: Member = existing(doc, C, "members", "member", member.as_str())?;
             if m.removed_at.is_none() {
                 m.removed_at = Some(now);
+                for (key, device) in m.devices.iter_mut() {
+                    if device.revoked.is_none() {
+                        device.revoked = Some(ctx.revocation(key, now));
+                    }
+                }
                 put(doc, C, "members", member.as_str(), &m)?;
             }
             Ok(member.0)
@@ -317,6 +322,7 @@ pub(super) fn apply_to(
             kind,
             text,
         } => {
+            super::moderation::ensure_unlocked(doc, ItemKind::Exchange, exchange.as_str())?;
             let reply = Reply {
                 id: id.clone(),
                 author: ctx.me(),
@@ -472,6 +478,7 @@ pub(super) fn apply_to(
             Ok(group.0)
         }
         PostInGroup { group, id, text } => {
+            super::moderation::ensure_unlocked(doc, ItemKind::Group, group.as_str())?;
             let message = Message {
                 id: id.clone(),
                 author: ctx.me(),
@@ -558,6 +565,9 @@ pub(super) fn apply_to(
         | MergeIdeas { .. }
         | MoveIdea { .. }
         | CloseWorkshop { .. }) => super::workshop::apply_to(doc, ctx, workshop, now),
+        moderation @ (Moderate { .. } | LockThread { .. }) => {
+            super::moderation::apply_to(doc, ctx, moderation, now)
+        }
 
         AddActor {
             id,
@@ -741,6 +751,7 @@ pub(super) fn apply_to(
             Ok(id.0)
         }
         AddComment { post, id, text } => {
+            super::moderation::ensure_unlocked(doc, ItemKind::Post, post.as_str())?;
             let comment = Comment {
                 id: id.clone(),
                 author: ctx.me(),

@@ -7,6 +7,7 @@
 
 mod access;
 mod apply;
+pub mod moderation;
 mod validate;
 mod workshop;
 
@@ -291,6 +292,24 @@ pub enum Command {
     },
     /// Deletes a post.
     DeletePost { id: ItemId },
+
+    /// Hides or deletes an item, with a reason, or shows a hidden one again
+    /// (`action: None`); animateurs and admins. A deletion empties the
+    /// item's content and cannot be undone.
+    Moderate {
+        kind: ItemKind,
+        id: ItemId,
+        action: Option<ModerationAction>,
+        reason: String,
+    },
+    /// Locks (or unlocks) the thread of an échange, a group or a post:
+    /// animateurs and admins.
+    LockThread {
+        kind: ItemKind,
+        id: ItemId,
+        locked: bool,
+        reason: String,
+    },
 }
 
 /// Why a command was refused. Nothing was written.
@@ -365,6 +384,15 @@ pub enum CommandError {
         /// How many tables the workshop has.
         tables: i64,
     },
+    /// The item was deleted by a moderator.
+    #[error("this item was deleted by a moderator and cannot be changed")]
+    Deleted,
+    /// The thread is locked.
+    #[error("this thread is locked by a moderator")]
+    Locked,
+    /// This kind of item has no thread to lock.
+    #[error("a {0} has no thread to lock (échanges, groups and posts do)")]
+    NotLockable(ItemKind),
     /// Ideas of different workshops cannot be merged.
     #[error("these ideas are not all from the same workshop")]
     DifferentWorkshops,
@@ -394,7 +422,11 @@ impl CommunityDocs {
     /// Validates and applies a command as one change. On error nothing is written.
     pub fn apply(&mut self, author: &Author, command: Command, now: Timestamp) -> Result<Outcome> {
         let message = command_name(&command);
-        let ctx = Context::read(self, author)?;
+        let mut ctx = Context::read(self, author)?;
+        for device in revoked_devices(self, &command) {
+            let seen = self.seen_ops(&device);
+            ctx.seen.insert(device.0, seen);
+        }
         let kind = target(&command);
         let keeps_rules = !changes_rules(&command);
         let doc = self.doc_mut(kind).ok_or(LayoutError::Missing {
@@ -419,6 +451,15 @@ impl CommunityDocs {
                 Err(e)
             }
         }
+    }
+}
+
+/// The devices a command revokes: what this copy holds of their writing is
+/// recorded with the revocation, the rest will be ignored everywhere.
+fn revoked_devices(docs: &CommunityDocs, command: &Command) -> Vec<DeviceKey> {
+    match command {
+        Command::RemoveMember { member } => Context::devices_of(docs, member),
+        _ => Vec::new(),
     }
 }
 
@@ -485,6 +526,7 @@ fn target(command: &Command) -> DocKind {
             DocKind::Savoirs
         }
         AddPost { .. } | AddComment { .. } | DeletePost { .. } => DocKind::Fil,
+        Moderate { kind, .. } | LockThread { kind, .. } => moderation::home(*kind).0,
     }
 }
 
@@ -542,5 +584,7 @@ fn command_name(command: &Command) -> &'static str {
         AddPost { .. } => "add post",
         AddComment { .. } => "add comment",
         DeletePost { .. } => "delete post",
+        Moderate { .. } => "moderate",
+        LockThread { .. } => "lock thread",
     }
 }
