@@ -12,9 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::sync::{State as SyncState, SyncDoc};
-use automerge::{AutoCommit, ChangeHash, ReadDoc};
+use automerge::{AutoCommit, ChangeHash};
 use passerelle_model::layout::{check_kind, new_doc};
-use passerelle_model::{CommunityId, DeviceKey, DocKind, Member};
+use passerelle_model::{CommunityId, DeviceKey, DocKind};
 use passerelle_sync::{CommunityDigest, HeadsDigest, SessionId, SyncMessage, heads_digest};
 
 use crate::error::CoreError;
@@ -57,21 +57,11 @@ struct Gate {
     devices: BTreeSet<String>,
 }
 
-/// The device keys of the active members listed in a community document.
-/// A member entry that does not match the schema is skipped, as the views do.
-fn active_devices(doc: &AutoCommit) -> BTreeSet<String> {
-    let Ok(Some((_, members))) = doc.get(automerge::ROOT, "members") else {
-        return BTreeSet::new();
-    };
-    doc.keys(&members)
-        .filter_map(|key| -> Option<Member> {
-            autosurgeon::hydrate_prop(doc, &members, key.as_str()).ok()
-        })
-        .filter(Member::is_active)
-        .flat_map(|member| member.devices.into_iter())
-        .filter(|(_, device)| device.is_active())
-        .map(|(key, _)| key)
-        .collect()
+/// The device keys of the active members listed in a community document,
+/// as its rules admit them (a removal or revocation counts only if its
+/// writer was allowed to make it).
+fn active_devices(doc: &mut AutoCommit) -> BTreeSet<String> {
+    passerelle_model::admission::active_devices(doc)
 }
 
 /// One document of one community.
@@ -197,7 +187,7 @@ impl State {
         {
             return false;
         }
-        if !active_devices(&scratch).contains(peer.as_str()) {
+        if !active_devices(&mut scratch).contains(peer.as_str()) {
             return false;
         }
         if doc.load_incremental(&data).is_err() {

@@ -184,6 +184,7 @@ pub struct Device {
     /// member removed: it is no longer served, and what it wrote that the
     /// revoking device had not seen is ignored by every device.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub revoked: Option<Revocation>,
 }
 
@@ -420,9 +421,11 @@ pub struct Group {
     pub created_at: Timestamp,
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
     /// Set when a moderator locked the thread.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub locked: Option<Lock>,
 }
 
@@ -461,6 +464,7 @@ pub struct Actor {
     pub created_at: Timestamp,
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
 }
 
@@ -522,9 +526,11 @@ pub struct Exchange {
     pub replies: BTreeMap<String, Reply>,
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
     /// Set when a moderator locked the thread.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub locked: Option<Lock>,
 }
 
@@ -563,6 +569,7 @@ pub struct Event {
     pub created_at: Timestamp,
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
 }
 
@@ -596,13 +603,16 @@ pub struct Idea {
     pub created_at: Timestamp,
     /// The workshop it was proposed in, if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub workshop: Option<ItemId>,
     /// The idea it was merged into as a duplicate: it stays stored (its
     /// votes and author count for the kept idea) but is no longer listed.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub merged_into: Option<ItemId>,
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
 }
 
@@ -684,6 +694,7 @@ pub struct Sheet {
     pub updated_at: Timestamp,
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
 }
 
@@ -716,9 +727,11 @@ pub struct Post {
     pub comments: BTreeMap<String, Comment>,
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
     /// Set when a moderator locked the thread.
     #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
     pub locked: Option<Lock>,
 }
 

@@ -13,6 +13,7 @@
 //! caller, so every test here is deterministic.
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod bilan;
 pub mod command;
 pub mod demo;

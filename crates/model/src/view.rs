@@ -12,6 +12,7 @@ use automerge::{AutoCommit, ChangeHash, ROOT};
 use autosurgeon::{Hydrate, Text, hydrate_prop};
 use serde::{Deserialize, Serialize};
 
+use crate::admission;
 use crate::entities::*;
 use crate::ids::{CommunityId, DeviceKey, ItemId, MemberId, Timestamp};
 use crate::layout::{CommunityDocs, DocKind, LayoutError};
@@ -150,6 +151,10 @@ pub struct CommunityView {
     pub sheets: Arc<Vec<Sheet>>,
     /// Posts, newest first.
     pub posts: Arc<Vec<Post>>,
+    /// What the community's rules left out, by document: values written by
+    /// revoked devices after their revocation, or by members not allowed
+    /// to write them (see [`admission`]).
+    pub ignored: Arc<BTreeMap<DocKind, admission::Ignored>>,
     /// Items a moderator hid or deleted, left out of the lists above.
     pub moderated: Arc<Vec<ModeratedItem>>,
     /// The heads this view was built from.
@@ -238,6 +243,12 @@ pub struct ViewCache {
     search: Option<(Heads, Arc<SearchIndex>)>,
     matches: Option<(Heads, Arc<Vec<Match>>)>,
     matcher: Matcher,
+    /// The community's rules, with the community heads they were read at.
+    authority: Option<(Vec<ChangeHash>, Arc<admission::Authority>)>,
+    /// What the rules left out, by document.
+    ignored: BTreeMap<DocKind, admission::Ignored>,
+    /// Each document's changes, by actor: who wrote what.
+    indexes: BTreeMap<DocKind, DocIndex>,
     /// Heads of the parts kept on disk by the node (see [`ViewCache::unsaved`]).
     saved: BTreeMap<DocKind, Vec<ChangeHash>>,
 }
@@ -270,29 +281,44 @@ impl Part {
 }
 
 /// Returns the cached value if the heads are unchanged, otherwise rebuilds
-/// it (`build` gets the previous value and its heads, if any).
+/// it (`build` gets the previous value and its heads, if any). `marker`,
+/// when given, is part of the cache key besides the heads: the digest of
+/// the community's rules, which decide what of the document is admitted; a
+/// value built under other rules is not reused, even in part.
 fn refresh<T>(
     slot: &mut Option<Cached<T>>,
     doc: Option<&mut AutoCommit>,
+    marker: Option<ChangeHash>,
     build: impl FnOnce(&mut AutoCommit, Option<(&[ChangeHash], &T)>) -> Result<T, LayoutError>,
     empty: impl FnOnce() -> T,
 ) -> Result<Arc<T>, LayoutError> {
     let Some(doc) = doc else {
         return Ok(Arc::new(empty()));
     };
-    let heads = doc.get_heads();
-    if let Some(cached) = slot.as_ref().filter(|c| c.heads == heads) {
+    let mut key = doc.get_heads();
+    key.extend(marker);
+    if let Some(cached) = slot.as_ref().filter(|c| c.heads == key) {
         return Ok(cached.value.clone());
     }
-    let previous = slot
-        .as_ref()
-        .map(|c| (c.heads.as_slice(), c.value.as_ref()));
+    let previous = slot.as_ref().and_then(|c| {
+        let heads = match marker {
+            Some(m) => c.heads.strip_suffix(&[m])?,
+            None => c.heads.as_slice(),
+        };
+        Some((heads, c.value.as_ref()))
+    });
     let value = Arc::new(build(doc, previous)?);
     *slot = Some(Cached {
-        heads,
+        heads: key,
         value: value.clone(),
     });
     Ok(value)
+}
+
+/// A document's change index, with the heads it was built at.
+struct DocIndex {
+    heads: Vec<ChangeHash>,
+    index: admission::ChangeIndex,
 }
 
 /// An item of a collection, known by its key in the collection's map.
@@ -315,42 +341,104 @@ keyed!(Exchange, Event, Idea, Workshop, Sheet, Post);
 /// items the new changes touched are hydrated again, the others are kept.
 /// A change to a big collection (one reply among thousands of échanges)
 /// then costs what it touched, not the whole collection.
+///
+/// The part is read through the community's rules ([`admission`]): when
+/// the document holds operations of a revoked device, or a guarded field,
+/// and the rules do not admit all of it, the whole part is hydrated from
+/// the admitted copy of the document instead.
 fn refresh_items<T: Hydrate + Keyed + Clone>(
     slot: &mut Option<Cached<Vec<T>>>,
     doc: Option<&mut AutoCommit>,
-    key: &'static str,
+    (kind, key): (DocKind, &'static str),
+    (rules, indexes): (&Rules, &BTreeMap<DocKind, DocIndex>),
     sort: fn(&mut Vec<T>),
 ) -> Result<Arc<Vec<T>>, LayoutError> {
+    let empty_index = admission::ChangeIndex::default();
+    let index = indexes.get(&kind).map_or(&empty_index, |i| &i.index);
     refresh(
         slot,
         doc,
+        Some(rules.marker),
         |doc, previous| {
-            if let Some((heads, items)) = previous
-                && let Some(touched) = touched_items(doc, heads, key)
-            {
-                let mut kept: Vec<T> = items
-                    .iter()
-                    .filter(|item| !touched.contains(item.key()))
-                    .cloned()
-                    .collect();
-                if let Ok(Some((_, obj))) = automerge::ReadDoc::get(doc, ROOT, key) {
-                    for id in &touched {
-                        if let Ok(Some(item)) =
-                            hydrate_prop::<_, Option<T>, _, _>(doc, &obj, id.as_str())
-                        {
-                            kept.push(item);
+            let mut read: Option<Vec<String>> = None;
+            let mut all = match previous.and_then(|(heads, items)| {
+                touched_items(doc, heads, key).map(|touched| (touched, items))
+            }) {
+                Some((touched, items)) => {
+                    read = Some(touched.iter().cloned().collect());
+                    let mut kept: Vec<T> = items
+                        .iter()
+                        .filter(|item| !touched.contains(item.key()))
+                        .cloned()
+                        .collect();
+                    if let Ok(Some((_, obj))) = automerge::ReadDoc::get(doc, ROOT, key) {
+                        for id in &touched {
+                            if let Ok(Some(item)) =
+                                hydrate_prop::<_, Option<T>, _, _>(doc, &obj, id.as_str())
+                            {
+                                kept.push(item);
+                            }
                         }
                     }
+                    kept
                 }
-                sort(&mut kept);
-                return Ok(kept);
+                None => items(doc, key),
+            };
+            let auth = &rules.authority;
+            let holds = match &read {
+                Some(keys) => admission::guards_hold(
+                    doc,
+                    kind,
+                    auth,
+                    index,
+                    key,
+                    keys.iter().map(String::as_str),
+                ),
+                None => {
+                    let keys: Vec<String> = match automerge::ReadDoc::get(doc, ROOT, key) {
+                        Ok(Some((_, obj))) => automerge::ReadDoc::keys(doc, &obj).collect(),
+                        _ => Vec::new(),
+                    };
+                    admission::guards_hold(
+                        doc,
+                        kind,
+                        auth,
+                        index,
+                        key,
+                        keys.iter().map(String::as_str),
+                    )
+                }
+            };
+            let suspect = !holds || admission::has_late(index, kind, auth);
+            if suspect && let Some((clean, ignored)) = admission::sanitize(doc, kind, auth, index) {
+                rules.note(kind, ignored);
+                all = items(&clean, key);
+            } else {
+                rules.note(kind, admission::Ignored::default());
             }
-            let mut all = items(doc, key);
             sort(&mut all);
             Ok(all)
         },
         Vec::new,
     )
+}
+
+/// The community's rules while a view is built, and what they left out.
+struct Rules {
+    authority: Arc<admission::Authority>,
+    marker: ChangeHash,
+    ignored: std::cell::RefCell<BTreeMap<DocKind, admission::Ignored>>,
+}
+
+impl Rules {
+    fn note(&self, kind: DocKind, ignored: admission::Ignored) {
+        let mut all = self.ignored.borrow_mut();
+        if ignored.total() == 0 {
+            all.remove(&kind);
+        } else {
+            all.insert(kind, ignored);
+        }
+    }
 }
 
 /// The keys of the items of collection `key` changed between `before` and
@@ -437,17 +525,13 @@ impl ViewCache {
         if let Some(view) = self.view.as_ref().filter(|v| v.heads == heads) {
             return Ok(view.clone());
         }
-        let id = docs.id().clone();
-        let community = refresh(
-            &mut self.community,
-            docs.doc_mut(DocKind::Community),
-            |d, _| community_part(d, &id),
-            || unreachable!("the community document is always present"),
-        )?;
+        let rules = self.rules(docs);
+        let community = self.community_part(docs, &rules)?;
         let exchanges = refresh_items(
             &mut self.exchanges,
             docs.doc_mut(DocKind::Exchanges),
-            "exchanges",
+            (DocKind::Exchanges, "exchanges"),
+            (&rules, &self.indexes),
             |v: &mut Vec<Exchange>| {
                 v.sort_by(|a, b| {
                     b.created_at
@@ -459,7 +543,8 @@ impl ViewCache {
         let events = refresh_items(
             &mut self.events,
             docs.doc_mut(DocKind::Agenda),
-            "events",
+            (DocKind::Agenda, "events"),
+            (&rules, &self.indexes),
             |v: &mut Vec<Event>| {
                 v.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)))
             },
@@ -467,7 +552,8 @@ impl ViewCache {
         let ideas = refresh_items(
             &mut self.ideas,
             docs.doc_mut(DocKind::Ideas),
-            "ideas",
+            (DocKind::Ideas, "ideas"),
+            (&rules, &self.indexes),
             |v: &mut Vec<Idea>| {
                 v.sort_by(|a, b| {
                     a.created_at
@@ -481,7 +567,8 @@ impl ViewCache {
         let workshops = refresh_items(
             &mut self.workshops,
             docs.doc_mut(DocKind::Ideas),
-            "ideas",
+            (DocKind::Ideas, "ideas"),
+            (&rules, &self.indexes),
             |v: &mut Vec<Workshop>| {
                 v.retain(|w| w.kind == WORKSHOP_KIND);
                 v.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| b.id.cmp(&a.id)))
@@ -490,7 +577,8 @@ impl ViewCache {
         let sheets = refresh_items(
             &mut self.sheets,
             docs.doc_mut(DocKind::Savoirs),
-            "sheets",
+            (DocKind::Savoirs, "sheets"),
+            (&rules, &self.indexes),
             |v: &mut Vec<Sheet>| {
                 v.sort_by_cached_key(|s| (crate::normalize::fold(&s.title), s.id.clone()))
             },
@@ -498,7 +586,8 @@ impl ViewCache {
         let posts = refresh_items(
             &mut self.posts,
             docs.doc_mut(DocKind::Fil),
-            "posts",
+            (DocKind::Fil, "posts"),
+            (&rules, &self.indexes),
             |v: &mut Vec<Post>| {
                 v.sort_by(|a, b| {
                     b.created_at
@@ -513,8 +602,10 @@ impl ViewCache {
         let ideas = unmoderated(ideas, &mut moderated);
         let sheets = unmoderated(sheets, &mut moderated);
         let posts = unmoderated(posts, &mut moderated);
-        moderated.sort_by(|a, b| b.moderation.at.cmp(&a.moderation.at));
+        moderated.sort_by_key(|m| std::cmp::Reverse(m.moderation.at));
+        self.ignored = rules.ignored.into_inner();
         let view = Arc::new(CommunityView {
+            ignored: Arc::new(self.ignored.clone()),
             community,
             exchanges,
             events,
@@ -581,11 +672,74 @@ impl ViewCache {
         &mut self,
         docs: &mut CommunityDocs,
     ) -> Result<Arc<CommunityPart>, LayoutError> {
+        let rules = self.rules(docs);
+        let part = self.community_part(docs, &rules);
+        self.ignored = rules.ignored.into_inner();
+        part
+    }
+
+    /// The community's rules, computed again only when its document moved.
+    fn rules(&mut self, docs: &mut CommunityDocs) -> Rules {
+        for (kind, doc) in docs.docs_mut() {
+            let heads = doc.get_heads();
+            match self.indexes.get_mut(&kind) {
+                Some(i) if i.heads == heads => {}
+                Some(i) => {
+                    i.index.update(doc, &i.heads);
+                    i.heads = heads;
+                }
+                None => {
+                    let index = admission::ChangeIndex::of(doc);
+                    self.indexes.insert(kind, DocIndex { heads, index });
+                }
+            }
+        }
+        let doc = docs
+            .doc_mut(DocKind::Community)
+            .expect("the community document is always present");
+        let heads = doc.get_heads();
+        let authority = match self.authority.as_ref().filter(|(h, _)| *h == heads) {
+            Some((_, a)) => a.clone(),
+            None => {
+                let index = &self.indexes[&DocKind::Community].index;
+                let a = Arc::new(admission::Authority::read_indexed(doc, index));
+                self.authority = Some((heads, a.clone()));
+                a
+            }
+        };
+        Rules {
+            marker: ChangeHash(authority.digest()),
+            authority,
+            ignored: std::cell::RefCell::new(self.ignored.clone()),
+        }
+    }
+
+    /// The community document's part, read through the rules.
+    fn community_part(
+        &mut self,
+        docs: &mut CommunityDocs,
+        rules: &Rules,
+    ) -> Result<Arc<CommunityPart>, LayoutError> {
         let id = docs.id().clone();
+        let index = &self.indexes[&DocKind::Community].index;
         refresh(
             &mut self.community,
             docs.doc_mut(DocKind::Community),
-            |d, _| community_part(d, &id),
+            None,
+            |d, _| match (admission::has_late(index, DocKind::Community, &rules.authority)
+                || !admission::community_holds(d, &rules.authority, index))
+            .then(|| admission::sanitize(d, DocKind::Community, &rules.authority, index))
+            .flatten()
+            {
+                Some((clean, ignored)) => {
+                    rules.note(DocKind::Community, ignored);
+                    community_part(&clean, &id)
+                }
+                None => {
+                    rules.note(DocKind::Community, admission::Ignored::default());
+                    community_part(d, &id)
+                }
+            },
             || unreachable!("the community document is always present"),
         )
     }

@@ -217,11 +217,12 @@ pub(crate) struct Rules {
 
 impl Rules {
     fn read(doc: &mut AutoCommit) -> Result<Self> {
-        let members: std::collections::BTreeMap<String, Member> =
-            hydrate_prop(&*doc, automerge::ROOT, "members")?;
+        // Members as every device admits them: a role or removal written
+        // by someone not allowed to does not count here either.
+        let members = crate::admission::members(doc);
         Ok(Self {
             heads: doc.get_heads(),
-            members: members.into_values().collect(),
+            members,
             categories: hydrate_prop(&*doc, automerge::ROOT, "categories")?,
             themes: hydrate_prop(&*doc, automerge::ROOT, "themes")?,
         })
