@@ -108,7 +108,10 @@ pub(crate) async fn run(handle: &Handle, command: ModerateCmd, out: &mut String)
             kind,
             id,
             reason,
-        } => (community, moderate(kind, id, Some(ModerationAction::Hide), reason)),
+        } => (
+            community,
+            moderate(kind, id, Some(ModerationAction::Hide), reason),
+        ),
         ModerateCmd::Delete {
             community,
             kind,
