@@ -42,7 +42,7 @@ pub struct ModerationStrings {
 pub const FR: ModerationStrings = ModerationStrings {
     moderate: "Modérer",
     hide: "Masquer",
-    delete: "Supprimer",
+    delete: "Supprimer définitivement",
     lock: "Verrouiller la discussion",
     unlock: "Déverrouiller la discussion",
     reason: "Raison",
@@ -76,7 +76,7 @@ pub const FR: ModerationStrings = ModerationStrings {
 pub const EN: ModerationStrings = ModerationStrings {
     moderate: "Moderate",
     hide: "Hide",
-    delete: "Delete",
+    delete: "Delete for good",
     lock: "Lock the discussion",
     unlock: "Unlock the discussion",
     reason: "Reason",
