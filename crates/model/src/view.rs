@@ -513,7 +513,7 @@ impl ViewCache {
         let ideas = unmoderated(ideas, &mut moderated);
         let sheets = unmoderated(sheets, &mut moderated);
         let posts = unmoderated(posts, &mut moderated);
-        moderated.sort_by(|a, b| b.moderation.at.cmp(&a.moderation.at));
+        moderated.sort_by_key(|m| std::cmp::Reverse(m.moderation.at));
         let view = Arc::new(CommunityView {
             community,
             exchanges,
