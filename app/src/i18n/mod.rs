@@ -13,6 +13,7 @@ pub mod files;
 pub mod groups;
 pub mod knowledge;
 pub mod members;
+pub mod moderation;
 pub mod report;
 pub mod sync;
 pub mod workshop;
@@ -262,6 +263,8 @@ screen_strings! {
     sync: sync::SyncStrings;
     /// The words of exports and imports.
     files: files::FilesStrings;
+    /// The words of moderation (the "Modérer" menu, the Modération section).
+    moderation: moderation::ModerationStrings;
 }
 
 impl Lang {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use chrono::{Datelike, Local, NaiveDate, NaiveTime, TimeZone};
 use egui::RichText;
 use passerelle_core::model::ics;
-use passerelle_core::model::{Command, CommunityView, Event, ItemId, RsvpAnswer, Timestamp};
+use passerelle_core::model::{
+    Command, CommunityView, Event, ItemId, ItemKind, RsvpAnswer, Timestamp,
+};
 
 use super::Cx;
 use super::files::ImportForm;
@@ -73,6 +75,7 @@ pub struct AgendaPanel {
     confirm_delete: bool,
     pending: Option<Pending>,
     import: ImportForm,
+    moderate: super::moderation::ModerateMenu,
 }
 
 impl AgendaPanel {
@@ -428,6 +431,7 @@ impl AgendaPanel {
                 });
             }
         }
+        self.moderate.ui(ui, cx, ItemKind::Event, &e.id, None);
     }
 
     fn rsvp_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, e: &Event, full: bool) {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use egui::RichText;
 use passerelle_core::model::normalize::fold;
 use passerelle_core::model::{
-    Actor, ActorKind, Command, CommunityView, Contact, ItemId, command::MAX_TAGS,
+    Actor, ActorKind, Command, CommunityView, Contact, ItemId, ItemKind, command::MAX_TAGS,
 };
 
 use super::Cx;
@@ -155,6 +155,7 @@ pub struct DirectoryPanel {
     confirm_delete: bool,
     pending: Option<Pending>,
     import: ImportForm,
+    moderate: super::moderation::ModerateMenu,
 }
 
 fn kind_label(t: &DirectoryStrings, kind: ActorKind) -> &'static str {
@@ -442,6 +443,7 @@ impl DirectoryPanel {
                 });
             }
         }
+        self.moderate.ui(ui, cx, ItemKind::Actor, &a.id, None);
     }
 
     /// Links in both directions, as sentences: "Authenti'Cité gère [Cuisine]".

@@ -16,7 +16,8 @@ use egui::RichText;
 use passerelle_core::model::matching::Match;
 use passerelle_core::model::view::Heads;
 use passerelle_core::model::{
-    Command, CommunityView, Exchange, ExchangeKind, ExchangeMode, ExchangeStatus, ItemId, ReplyKind,
+    Command, CommunityView, Exchange, ExchangeKind, ExchangeMode, ExchangeStatus, ItemId, ItemKind,
+    ReplyKind,
 };
 
 use super::Cx;
@@ -142,6 +143,7 @@ pub struct ExchangesPanel {
     matches: Suggestions,
     reply: String,
     confirm_delete: bool,
+    moderate: super::moderation::ModerateMenu,
     /// Scroll to the selected row on the next frame.
     scroll_to: bool,
 }
@@ -334,8 +336,9 @@ impl ExchangesPanel {
             ui.label(x.not_member);
             return;
         }
+        let locked = super::moderation::locked_ui(ui, cx, e.locked.as_ref());
         let mine = cx.my_id() == Some(&e.author);
-        if !mine {
+        if !mine && !locked {
             ui.add_space(6.0);
             let label = ui.label(x.your_words);
             ui.text_edit_multiline(&mut self.reply)
@@ -362,6 +365,8 @@ impl ExchangesPanel {
                 }
             });
         }
+        self.moderate
+            .ui(ui, cx, ItemKind::Exchange, &e.id, e.locked.as_ref());
         if !cx.may_edit(&e.author) {
             return;
         }

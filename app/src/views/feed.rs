@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use egui::RichText;
-use passerelle_core::model::{Command, CommunityView, ItemId, MemberId, Post};
+use passerelle_core::model::{Command, CommunityView, ItemId, ItemKind, MemberId, Post};
 
 use super::Cx;
 use crate::bridge::Msg;
@@ -85,6 +85,7 @@ pub struct FeedPanel {
     /// Some unseen items are no longer in the view (deleted since).
     fresh_missing: bool,
     fresh_key: Option<(usize, usize)>,
+    moderate: super::moderation::ModerateMenu,
 }
 
 impl FeedPanel {
@@ -299,7 +300,8 @@ impl FeedPanel {
 
     fn post_actions_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, post: &Post) {
         let t = cx.lang.feed();
-        let active = cx.me.is_some_and(|m| m.is_active());
+        let locked = super::moderation::locked_ui(ui, cx, post.locked.as_ref());
+        let active = cx.me.is_some_and(|m| m.is_active()) && !locked;
         if self.confirm_delete.as_ref() == Some(&post.id) {
             ui.label(RichText::new(t.delete_question).strong());
             ui.horizontal(|ui| {
@@ -355,6 +357,8 @@ impl FeedPanel {
                 self.confirm_delete = Some(post.id.clone());
             }
         });
+        self.moderate
+            .ui(ui, cx, ItemKind::Post, &post.id, post.locked.as_ref());
     }
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, TimeZone, Timelike};
 use egui::RichText;
-use passerelle_core::model::{Command, Group, ItemId, Meeting, MemberId, Timestamp};
+use passerelle_core::model::{Command, Group, ItemId, ItemKind, Meeting, MemberId, Timestamp};
 
 use super::Cx;
 use crate::i18n::Lang;
@@ -135,6 +135,7 @@ pub struct GroupsPanel {
     confirm_delete: bool,
     pending: Option<Pending>,
     scroll_to_selected: bool,
+    moderate: super::moderation::ModerateMenu,
 }
 
 impl GroupsPanel {
@@ -297,6 +298,8 @@ impl GroupsPanel {
             ui.separator();
             self.delete_ui(ui, cx, group);
         }
+        let lock = group.locked.as_ref();
+        self.moderate.ui(ui, cx, ItemKind::Group, &group.id, lock);
     }
 
     fn membership_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
@@ -364,7 +367,8 @@ impl GroupsPanel {
                     }
                 });
         }
-        if !active(cx) {
+        let locked = super::moderation::locked_ui(ui, cx, group.locked.as_ref());
+        if !active(cx) || locked {
             return;
         }
         let label = ui.label(t.message);

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use egui::RichText;
-use passerelle_core::model::{Command, CommunityView, ItemId, Section, Sheet};
+use passerelle_core::model::{Command, CommunityView, ItemId, ItemKind, Section, Sheet};
 
 use super::Cx;
 use super::files::export_button;
@@ -118,6 +118,7 @@ pub struct KnowledgePanel {
     confirm_delete: bool,
     pending: Option<Pending>,
     scroll_to_selected: bool,
+    moderate: super::moderation::ModerateMenu,
 }
 
 impl KnowledgePanel {
@@ -299,6 +300,7 @@ impl KnowledgePanel {
             ui.separator();
             self.delete_ui(ui, cx, sheet);
         }
+        self.moderate.ui(ui, cx, ItemKind::Sheet, &sheet.id, None);
     }
 
     fn section_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, sheet: &Sheet, section: &Section) {

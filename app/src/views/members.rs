@@ -337,6 +337,7 @@ impl MembersPanel {
                 self.pane = Pane::Invite;
             }
         });
+        super::moderation::moderated_ui(ui, cx);
         self.refresh_rows(&view.community);
         let active = view.community.members.iter().filter(|m| m.is_active());
         ui.label(format!(

@@ -14,6 +14,7 @@ pub mod files;
 pub mod groups;
 pub mod knowledge;
 pub mod members;
+pub mod moderation;
 pub mod report;
 pub mod sync;
 pub mod workshop;

@@ -8,7 +8,7 @@ mod session;
 use std::sync::Arc;
 
 use egui::RichText;
-use passerelle_core::model::{Command, CommunityView, Idea, ItemId};
+use passerelle_core::model::{Command, CommunityView, Idea, ItemId, ItemKind};
 
 use super::Cx;
 use super::files::export_button;
@@ -66,6 +66,7 @@ pub struct WorkshopPanel {
     form_pending: bool,
     /// The workshop chosen, if any, and its session.
     session: session::Session,
+    moderate: super::moderation::ModerateMenu,
 }
 
 /// Groups the ideas by table (numbered tables first) or by theme (the
@@ -371,6 +372,7 @@ impl WorkshopPanel {
                 }
             });
         }
+        self.moderate.ui(ui, cx, ItemKind::Idea, &idea.id, None);
     }
 
     fn form_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use passerelle_core::model::bilan::Month;
 use passerelle_core::model::{
-    ActorKind, ExchangeKind, ExchangeMode, ExchangeStatus, ReplyKind, RsvpAnswer,
+    ActorKind, ExchangeKind, ExchangeMode, ExchangeStatus, ReplyKind, Role, RsvpAnswer,
 };
 
 /// passerelle-node: a Passerelle community node, without a window.
@@ -88,6 +88,12 @@ pub enum Sub {
     Workshop {
         #[command(subcommand)]
         command: crate::workshop::WorkshopCmd,
+    },
+    /// Moderation (animateurs and admins): hide, delete or lock items, with
+    /// a reason, and list what was moderated.
+    Moderate {
+        #[command(subcommand)]
+        command: crate::moderate::ModerateCmd,
     },
     /// The annuaire: people, organisations, places.
     Actor {
@@ -286,6 +292,16 @@ pub enum MembersCmd {
         community: String,
         #[arg(long)]
         key: String,
+    },
+    /// Changes a member's role (admins); prints the member id.
+    Role {
+        #[arg(long)]
+        community: String,
+        /// A member id or one of their device keys.
+        member: String,
+        /// membre, animateur or admin
+        #[arg(value_parser = parse::<Role>)]
+        role: Role,
     },
 }
 
@@ -567,6 +583,15 @@ pub enum PostCmd {
         community: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Comments a post; prints the comment's id.
+    Comment {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        post: String,
+        #[arg(long)]
+        text: String,
     },
 }
 

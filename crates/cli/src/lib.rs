@@ -7,6 +7,7 @@
 mod args;
 pub mod control;
 mod exports;
+mod moderate;
 mod output;
 mod serve;
 mod workshop;
@@ -407,6 +408,7 @@ pub(crate) async fn dispatch(
             }
         },
         Sub::Workshop { command } => workshop::run(handle, command, out).await?,
+        Sub::Moderate { command } => moderate::run(handle, command, out).await?,
         Sub::Actor { command } => match command {
             ActorCmd::Add {
                 community: c,
@@ -523,6 +525,16 @@ pub(crate) async fn dispatch(
                 let c = community(handle, &c).await?;
                 output::posts(out, &*handle.view(&c).await?, json);
             }
+            PostCmd::Comment {
+                community: c,
+                post,
+                text,
+            } => {
+                let c = community(handle, &c).await?;
+                let id = handle.new_id();
+                let post = ItemId(post);
+                apply(out, handle, &c, Command::AddComment { post, id, text }).await?;
+            }
         },
         Sub::Members { command } => match command {
             MembersCmd::List { community: c, json } => {
@@ -534,6 +546,11 @@ pub(crate) async fn dispatch(
                 let member = handle.remove_member_by_key(&c, &key).await?;
                 outln!(out, "{member}");
             }
+            MembersCmd::Role {
+                community: c,
+                member,
+                role,
+            } => moderate::set_role(handle, &c, &member, role, out).await?,
         },
         Sub::Bundle { command } => match command {
             BundleCmd::Export {

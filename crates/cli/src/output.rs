@@ -20,7 +20,7 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
-fn print_json(out: &mut String, value: &impl Serialize) {
+pub(crate) fn print_json(out: &mut String, value: &impl Serialize) {
     // Serialising plain data into a string cannot fail.
     outln!(
         out,
@@ -30,7 +30,7 @@ fn print_json(out: &mut String, value: &impl Serialize) {
 }
 
 /// An item as JSON with extra derived fields.
-fn with(item: &impl Serialize, extra: Value) -> Value {
+pub(crate) fn with(item: &impl Serialize, extra: Value) -> Value {
     let mut value = serde_json::to_value(item).expect("items always serialise");
     if let (Value::Object(map), Value::Object(extra)) = (&mut value, extra) {
         map.extend(extra);
@@ -38,11 +38,18 @@ fn with(item: &impl Serialize, extra: Value) -> Value {
     value
 }
 
-fn date(ms: Timestamp) -> String {
+pub(crate) fn date(ms: Timestamp) -> String {
     Local
         .timestamp_millis_opt(ms)
         .single()
         .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// "  [locked: reason]" after a thread a moderator locked.
+fn locked(lock: &Option<passerelle_core::model::Lock>) -> String {
+    lock.as_ref()
+        .map(|l| format!("  [locked: {}]", l.reason))
         .unwrap_or_default()
 }
 
@@ -74,14 +81,15 @@ pub fn exchanges(out: &mut String, view: &CommunityView, json: bool) {
     for e in view.exchanges.iter() {
         outln!(
             out,
-            "{}  {:<5} {:<12} {:<11} {}  ({}, {})",
+            "{}  {:<5} {:<12} {:<11} {}  ({}, {}){}",
             e.id,
             e.kind,
             e.category,
             e.status,
             e.title,
             view.member_name(&e.author),
-            e.mode
+            e.mode,
+            locked(&e.locked)
         );
     }
 }
@@ -179,11 +187,12 @@ pub fn groups(out: &mut String, view: &CommunityView, json: bool) {
             .unwrap_or("-");
         outln!(
             out,
-            "{}  {}  ({} members, facilitator: {})",
+            "{}  {}  ({} members, facilitator: {}){}",
             g.id,
             g.name,
             g.members.len(),
-            facilitator
+            facilitator,
+            locked(&g.locked)
         );
     }
 }
@@ -215,11 +224,12 @@ pub fn posts(out: &mut String, view: &CommunityView, json: bool) {
     for p in view.posts.iter() {
         outln!(
             out,
-            "{}  {}  {}: {}",
+            "{}  {}  {}: {}{}",
             p.id,
             date(p.created_at),
             view.member_name(&p.author),
-            p.text.as_str()
+            p.text.as_str(),
+            locked(&p.locked)
         );
     }
 }

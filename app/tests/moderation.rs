@@ -1,0 +1,161 @@
+//! Moderation in the app, driven through its accessibility tree: an admin
+//! hides an échange with a reason and finds it in Membres › Modération,
+//! brings it back with "Rétablir", deletes another for good after a
+//! confirmation, and locks a post whose comment box then disappears.
+
+mod common;
+
+use common::*;
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use passerelle_core::model::ModerationAction;
+
+/// Opens an échange's details from its row in the list (a moderator's
+/// details end with the "Modérer" button).
+fn open_exchange(h: &mut H, title: &str) {
+    wait_until(h, "the échange in the list", |h| {
+        h.query_by_label(title).is_some()
+    });
+    h.get_by_label(title).click();
+    wait_until(h, "the échange's details and its Modérer button", |h| {
+        h.query_by_role_and_label(Role::Button, "Modérer").is_some()
+    });
+}
+
+fn listed(h: &H, title: &str) -> bool {
+    view(h).exchanges.iter().any(|e| e.title == title)
+}
+
+#[test]
+fn an_admin_hides_restores_and_deletes_an_echange() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = example_on(dir.path(), "Nadia", "Échanges");
+    let velo = "Réparer mon vélo";
+    let reason = "Annonce en double";
+
+    open_exchange(&mut h, velo);
+    press(&mut h, "Modérer");
+    press(&mut h, "Masquer");
+    // No reason, no hiding: the button waits for one.
+    press(&mut h, "Masquer");
+    assert!(listed(&h, velo), "hiding asks for a reason first");
+    type_into(&mut h, "Raison", reason);
+    press(&mut h, "Masquer");
+    wait_until(&mut h, "the échange hidden", |h| !listed(h, velo));
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(
+        h.query_by_label(velo).is_none(),
+        "a hidden échange leaves the list"
+    );
+    let moderated = view(&h).moderated.clone();
+    assert_eq!(moderated.len(), 1);
+    assert_eq!(moderated[0].preview, velo);
+    assert_eq!(moderated[0].moderation.reason, reason);
+    assert_eq!(moderated[0].moderation.action, ModerationAction::Hide);
+    assert_eq!(moderated[0].moderation.by, member_id(&h, "Nadia"));
+
+    go(&mut h, "Membres");
+    wait_until(&mut h, "the Modération section", |h| {
+        h.query_by_label("Modération").is_some()
+    });
+    assert!(shows(&h, velo), "the section names the hidden item");
+    assert!(shows(&h, reason), "and says why");
+    assert!(shows(&h, "Masqué par Nadia"), "and who hid it");
+    press(&mut h, "Rétablir");
+    wait_until(&mut h, "the échange back", |h| listed(h, velo));
+    assert!(view(&h).moderated.is_empty());
+    h.step();
+    assert!(shows(&h, "Aucun élément masqué ni supprimé."));
+    go(&mut h, "Échanges");
+    wait_until(&mut h, "the échange listed again", |h| {
+        h.query_by_label(velo).is_some()
+    });
+
+    // Deleting asks a reason, then a confirmation; it cannot be restored.
+    let cv = "Relire mon CV";
+    open_exchange(&mut h, cv);
+    press(&mut h, "Modérer");
+    press(&mut h, "Supprimer définitivement");
+    type_into(&mut h, "Raison", "Données personnelles");
+    press(&mut h, "Continuer");
+    assert!(listed(&h, cv), "nothing is deleted before the confirmation");
+    assert!(shows(
+        &h,
+        "Supprimer définitivement ? Le contenu ne pourra pas être rétabli."
+    ));
+    press(&mut h, "Confirmer la suppression");
+    wait_until(&mut h, "the échange deleted", |h| !listed(h, cv));
+    let moderated = view(&h).moderated.clone();
+    assert_eq!(moderated[0].moderation.action, ModerationAction::Delete);
+    assert_eq!(moderated[0].preview, "", "its content is emptied");
+    go(&mut h, "Membres");
+    wait_until(&mut h, "the deleted item listed", |h| {
+        shows(h, "Données personnelles")
+    });
+    assert!(shows(&h, "(contenu effacé)"));
+    assert!(
+        h.query_by_role_and_label(Role::Button, "Rétablir")
+            .is_none(),
+        "a deleted item cannot be restored"
+    );
+    h.run();
+}
+
+#[test]
+fn a_locked_post_loses_its_comment_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = example_on(dir.path(), "Nadia", "Fil");
+    wait_until(&mut h, "the example posts", |h| {
+        h.query_by_label_contains("Il reste 9 places").is_some()
+    });
+    let comment_buttons = |h: &H| {
+        h.query_all_by_role_and_label(Role::Button, "Commenter")
+            .count()
+    };
+    let before = comment_buttons(&h);
+    assert!(before >= 2);
+    // Posts are newest first: the first "Modérer" is the newest post's.
+    let post = view(&h).posts[0].id.clone();
+    h.get_all_by_role_and_label(Role::Button, "Modérer")
+        .next()
+        .unwrap()
+        .click();
+    h.step();
+    h.step();
+    press(&mut h, "Verrouiller la discussion");
+    type_into(&mut h, "Raison", "Le débat continue en réunion");
+    press(&mut h, "Verrouiller");
+    wait_until(&mut h, "the post locked", |h| {
+        view(h)
+            .posts
+            .iter()
+            .any(|p| p.id == post && p.locked.is_some())
+    });
+    h.step();
+    assert!(shows(&h, "Discussion verrouillée"));
+    assert!(shows(&h, "Le débat continue en réunion"));
+    assert_eq!(
+        comment_buttons(&h),
+        before - 1,
+        "the locked post has no comment box"
+    );
+
+    h.get_all_by_role_and_label(Role::Button, "Modérer")
+        .next()
+        .unwrap()
+        .click();
+    h.step();
+    h.step();
+    press(&mut h, "Déverrouiller la discussion");
+    wait_until(&mut h, "the post unlocked", |h| {
+        view(h)
+            .posts
+            .iter()
+            .any(|p| p.id == post && p.locked.is_none())
+    });
+    h.step();
+    assert_eq!(comment_buttons(&h), before);
+    h.run();
+}
