@@ -7,6 +7,7 @@
 
 mod access;
 mod apply;
+mod devices;
 mod validate;
 mod workshop;
 
@@ -78,11 +79,16 @@ pub enum Command {
         id: ItemId,
         secret_hash: String,
         expires_at: Timestamp,
+        /// A pairing ticket: the device it admits is added to this member
+        /// (the member themself, or a moderator for recovery).
+        member: Option<MemberId>,
     },
     /// Withdraws an invite (its creator, animateurs and admins).
     RevokeInvite { id: ItemId },
-    /// Admits the holder of an invite's secret as a new member, and marks the
-    /// invite used. Any member device can do it.
+    /// Admits the holder of an invite's secret as a new member (or, for a
+    /// pairing ticket, adds the device to the invite's member, with
+    /// `display_name` as its label), and marks the invite used. Any member
+    /// device can do it.
     AdmitMember {
         invite: ItemId,
         secret_hash: String,
@@ -291,6 +297,11 @@ pub enum Command {
     },
     /// Deletes a post.
     DeletePost { id: ItemId },
+
+    /// Revokes one of a member's devices (lost, stolen, replaced): the
+    /// member from another active device, or a moderator. What the revoking
+    /// device held of the revoked one's writing is recorded (`seen`).
+    RevokeDevice { member: MemberId, device: DeviceKey },
 }
 
 /// Why a command was refused. Nothing was written.
@@ -365,6 +376,11 @@ pub enum CommandError {
         /// How many tables the workshop has.
         tables: i64,
     },
+    /// A member revoking their own last active device.
+    #[error(
+        "this is your last active device: link another device first (or ask an animateur to revoke it)"
+    )]
+    LastDevice,
     /// Ideas of different workshops cannot be merged.
     #[error("these ideas are not all from the same workshop")]
     DifferentWorkshops,
@@ -395,13 +411,25 @@ impl CommunityDocs {
     pub fn apply(&mut self, author: &Author, command: Command, now: Timestamp) -> Result<Outcome> {
         let message = command_name(&command);
         let ctx = Context::read(self, author)?;
+        // What this device holds of a revoked device's writing, read before
+        // the change (its own operations are never the revoked device's).
+        let seen = match &command {
+            Command::RevokeDevice { device, .. } => self.seen_ops(device),
+            _ => Default::default(),
+        };
         let kind = target(&command);
         let keeps_rules = !changes_rules(&command);
         let doc = self.doc_mut(kind).ok_or(LayoutError::Missing {
             doc: kind.as_str(),
             field: "kind",
         })?;
-        match apply::apply_to(doc, &ctx, command, now) {
+        let applied = match command {
+            Command::RevokeDevice { member, device } => {
+                devices::revoke(doc, &ctx, (member, device), seen, now)
+            }
+            command => apply::apply_to(doc, &ctx, command, now),
+        };
+        match applied {
             Ok(id) => {
                 commit(doc, message, now);
                 if kind == DocKind::Community && keeps_rules {
@@ -436,6 +464,7 @@ fn changes_rules(command: &Command) -> bool {
             | SetRole { .. }
             | RemoveMember { .. }
             | AdmitMember { .. }
+            | RevokeDevice { .. }
     )
 }
 
@@ -453,6 +482,7 @@ fn target(command: &Command) -> DocKind {
         | CreateInvite { .. }
         | RevokeInvite { .. }
         | AdmitMember { .. } => DocKind::Community,
+        RevokeDevice { .. } => DocKind::Community,
         AddGroup { .. }
         | JoinGroup { .. }
         | LeaveGroup { .. }
@@ -502,6 +532,7 @@ fn command_name(command: &Command) -> &'static str {
         CreateInvite { .. } => "create invite",
         RevokeInvite { .. } => "revoke invite",
         AdmitMember { .. } => "admit member",
+        RevokeDevice { .. } => "revoke device",
         AddExchange { .. } => "add exchange",
         UpdateExchange { .. } => "update exchange",
         SetExchangeStatus { .. } => "set exchange status",
