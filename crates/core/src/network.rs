@@ -416,7 +416,11 @@ impl Handle {
     /// `label` names the device (the admitting device reads the invite and
     /// adds this device to its member). A device without a profile takes
     /// the member's name. Returns the community's id.
-    pub async fn link_device(&self, ticket: &Ticket, label: &str) -> Result<CommunityId, CoreError> {
+    pub async fn link_device(
+        &self,
+        ticket: &Ticket,
+        label: &str,
+    ) -> Result<CommunityId, CoreError> {
         let id = self.join_as(ticket, label).await?;
         let me = self.device_key().clone();
         let view = self.view(&id).await?;
