@@ -293,7 +293,7 @@ impl NetOptions {
 }
 
 /// Reads `network.json`; defaults when absent or unreadable.
-fn read_net_settings(data_dir: &std::path::Path) -> NetSettings {
+pub(crate) fn read_net_settings(data_dir: &std::path::Path) -> NetSettings {
     std::fs::read(data_dir.join("network.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -486,6 +486,9 @@ impl Handle {
     ) -> Result<SessionStats, CoreError> {
         let net = self.net()?.clone();
         net.remember(&peer);
+        let via = DeviceKey(hex::encode(peer.id.as_bytes()));
+        self.call(move |s| crate::backup::expect_restored(s, &via))
+            .await?;
         net.sync_once(peer, timeout)
             .await
             .map_err(|e| CoreError::Net(e.to_string()))
