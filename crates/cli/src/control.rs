@@ -156,6 +156,12 @@ fn absolutize(command: &mut Sub, cwd: &Path) {
         Sub::Export { out: Some(out), .. } => fix(out),
         Sub::Import { file, .. } => fix(file),
         Sub::Invite { qr: Some(qr), .. } => fix(qr),
+        Sub::Device {
+            command: crate::device::DeviceCmd::Add { qr: Some(qr), .. },
+        } => fix(qr),
+        Sub::Backup {
+            command: crate::device::BackupCmd::Create { out },
+        } => fix(out),
         Sub::Bundle {
             command: BundleCmd::Export { out, .. },
         } => fix(out),

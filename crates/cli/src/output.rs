@@ -20,7 +20,7 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
-fn print_json(out: &mut String, value: &impl Serialize) {
+pub(crate) fn print_json(out: &mut String, value: &impl Serialize) {
     // Serialising plain data into a string cannot fail.
     outln!(
         out,
