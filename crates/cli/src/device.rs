@@ -78,6 +78,9 @@ pub enum BackupCmd {
     Create {
         #[arg(long)]
         out: PathBuf,
+        /// Read by the process that forwards the command to a serving one.
+        #[arg(skip)]
+        passphrase: Option<Passphrase>,
     },
     /// Restores a backup into a new, empty data directory, when the old
     /// device is gone for good. Then sync once with a member.
@@ -286,8 +289,16 @@ fn default_label() -> String {
 }
 
 /// Writes a backup of this device.
-pub async fn create_backup(handle: &Handle, file: &Path, err: &mut String) -> Result<()> {
-    let passphrase = backup_passphrase(true)?;
+pub async fn create_backup(
+    handle: &Handle,
+    file: &Path,
+    passphrase: Option<Passphrase>,
+    err: &mut String,
+) -> Result<()> {
+    let passphrase = match passphrase {
+        Some(p) => p,
+        None => backup_passphrase(true)?,
+    };
     let communities = handle.create_backup(file, &passphrase).await?;
     outln!(
         err,
@@ -316,7 +327,7 @@ pub fn restore_backup(dir: &Path, file: &Path) -> Result<()> {
 }
 
 /// The backup's passphrase: PASSERELLE_PASSPHRASE, or asked (twice for a new one).
-fn backup_passphrase(new: bool) -> Result<Passphrase> {
+pub fn backup_passphrase(new: bool) -> Result<Passphrase> {
     if let Ok(p) = std::env::var("PASSERELLE_PASSPHRASE") {
         return Ok(Passphrase::from(p));
     }

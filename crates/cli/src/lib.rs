@@ -427,9 +427,10 @@ pub(crate) async fn dispatch(
         Sub::Workshop { command } => workshop::run(handle, command, out).await?,
         Sub::Device { command } => device::run(handle, command, out, err).await?,
         Sub::Backup { command } => match command {
-            device::BackupCmd::Create { out: file } => {
-                device::create_backup(handle, &file, err).await?
-            }
+            device::BackupCmd::Create {
+                out: file,
+                passphrase,
+            } => device::create_backup(handle, &file, passphrase, err).await?,
             device::BackupCmd::Restore { .. } => {
                 bail!(
                     "this data directory already holds a device; restore into a new one (--data-dir)"

@@ -149,7 +149,9 @@ impl Handle {
         passphrase: &Passphrase,
     ) -> Result<Vec<RestoredCommunity>, CoreError> {
         let (vault, seal) = new_key(passphrase.as_str())?;
-        let out = out.to_owned();
+        // Absolute, so the directory to flush after the rename is known
+        // (a bare file name has an empty parent).
+        let out = std::path::absolute(out).map_err(CoreError::io("write", out))?;
         self.call(move |s| {
             let key_path = s.dir.identity_dir().join("device.key");
             let key = s
