@@ -237,16 +237,24 @@ fn a_backup_restored_on_a_new_machine_is_the_same_device() {
     let key = ok(&b, &["id"]);
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("bruno.passerelle-backup");
-    let made = with_passphrase(
+    // Made while Bruno's device serves (the command is carried out by the
+    // serving process), with a file name relative to where it is typed.
+    let server_b = Server::start(&b);
+    let made = node_cmd(
         &b,
-        &["backup", "create", "--out", file.to_str().unwrap()],
-        "phrase de passe de Bruno",
-    );
+        &["backup", "create", "--out", "bruno.passerelle-backup"],
+    )
+    .env("PASSERELLE_PASSPHRASE", "phrase de passe de Bruno")
+    .current_dir(tmp.path())
+    .output()
+    .unwrap();
     assert!(
         made.status.success(),
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
+    assert!(String::from_utf8_lossy(&made.stderr).contains("1 communities"));
+    server_b.stop();
     let bytes = std::fs::read(&file).unwrap();
     assert!(
         !bytes.windows(5).any(|w| w == b"Bruno"),
