@@ -67,6 +67,11 @@ fn a_second_app_paired_from_mes_appareils_is_the_same_member() {
         .expect("a member with two devices");
     assert_eq!(me.id, amina);
     assert_eq!(me.display_name, "Amina");
+    // The second app takes the member's name (it was onboarded as "portable").
+    let profile = dir_b.path().join("profile.json");
+    wait_until(&mut b, "the member's name on the second app", |_| {
+        std::fs::read_to_string(&profile).is_ok_and(|p| p.contains("Amina"))
+    });
     go(&mut b, "Membres");
     wait_until(&mut b, "Amina is me on the second app", |b| {
         shows(b, "Amina (vous)")
