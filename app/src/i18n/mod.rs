@@ -6,6 +6,7 @@
 //! are written the way the language writes them.
 
 pub mod agenda;
+pub mod devices;
 pub mod directory;
 pub mod exchanges;
 pub mod feed;
@@ -265,6 +266,8 @@ screen_strings! {
     files: files::FilesStrings;
     /// The words of moderation (the "Modérer" menu, the Modération section).
     moderation: moderation::ModerationStrings;
+    /// The words of the devices section (Membres).
+    devices: devices::DevicesStrings;
 }
 
 impl Lang {

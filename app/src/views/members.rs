@@ -13,6 +13,8 @@ use super::sync::{Inbox, qr_png, qr_ui, run};
 use crate::i18n::Lang;
 use crate::net::now_ms;
 
+mod devices;
+
 /// One line of the member list.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Row {
@@ -261,6 +263,8 @@ pub struct MembersPanel {
     /// The removal of the selected member awaits confirmation.
     confirm_remove: bool,
     invite: InviteForm,
+    /// The selected member's devices (pairing, revoking, backup).
+    devices: devices::DevicesSection,
 }
 
 impl MembersPanel {
@@ -408,20 +412,7 @@ impl MembersPanel {
         ui.label(list_or(&member.skills, t.nothing_yet));
         ui.label(RichText::new(t.languages).strong());
         ui.label(list_or(&member.languages, t.nothing_yet));
-        ui.label(RichText::new(t.devices).strong());
-        for (key, device) in &member.devices {
-            let name = if device.label.is_empty() {
-                t.device_unnamed
-            } else {
-                &device.label
-            };
-            let short = key.get(..8).unwrap_or(key);
-            ui.label(format!(
-                "{name} · {} {} · {short}…",
-                t.added_on,
-                lang.short_date(device.added_at)
-            ));
-        }
+        self.devices.ui(ui, cx, member);
         if mine || !member.is_active() {
             return;
         }

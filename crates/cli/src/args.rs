@@ -167,6 +167,16 @@ pub enum Sub {
         #[command(subcommand)]
         command: MembersCmd,
     },
+    /// Your devices: pairing another one, listing, revoking a lost one.
+    Device {
+        #[command(subcommand)]
+        command: crate::device::DeviceCmd,
+    },
+    /// A personal backup of this device's identity and settings.
+    Backup {
+        #[command(subcommand)]
+        command: crate::device::BackupCmd,
+    },
     /// Offline bundles (USB stick, messaging app).
     Bundle {
         #[command(subcommand)]
@@ -322,7 +332,7 @@ pub enum BundleCmd {
 }
 
 /// A duration like `90s`, `30m`, `24h`, `7d`.
-fn duration(s: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);

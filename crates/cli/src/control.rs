@@ -25,6 +25,10 @@ const MAX_REQUEST: usize = 1024 * 1024;
 struct Request {
     args: Vec<String>,
     cwd: PathBuf,
+    /// The backup's passphrase, read here for `backup create`: the serving
+    /// process has no terminal and not this process's environment.
+    #[serde(default)]
+    passphrase: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -48,9 +52,17 @@ pub async fn forward(dir: &Path) -> Result<ExitCode> {
             dir.display()
         )
     })?;
+    let args: Vec<String> = std::env::args().collect();
+    let passphrase = match Cli::try_parse_from(&args).map(|c| c.command) {
+        Ok(Sub::Backup {
+            command: crate::device::BackupCmd::Create { .. },
+        }) => Some(crate::device::backup_passphrase(true)?.as_str().to_owned()),
+        _ => None,
+    };
     let request = Request {
-        args: std::env::args().collect(),
+        args,
         cwd: std::env::current_dir().unwrap_or_default(),
+        passphrase,
     };
     let mut line = serde_json::to_vec(&request)?;
     line.push(b'\n');
@@ -120,6 +132,12 @@ async fn execute(handle: &Handle, request: Request) -> Reply {
     };
     let mut command = cli.command;
     absolutize(&mut command, &request.cwd);
+    if let Sub::Backup {
+        command: crate::device::BackupCmd::Create { passphrase, .. },
+    } = &mut command
+    {
+        *passphrase = request.passphrase.map(passerelle_core::Passphrase::from);
+    }
     let (mut out, mut err) = (String::new(), String::new());
     let result = async {
         if let Sub::Serve = command {
@@ -156,6 +174,12 @@ fn absolutize(command: &mut Sub, cwd: &Path) {
         Sub::Export { out: Some(out), .. } => fix(out),
         Sub::Import { file, .. } => fix(file),
         Sub::Invite { qr: Some(qr), .. } => fix(qr),
+        Sub::Device {
+            command: crate::device::DeviceCmd::Add { qr: Some(qr), .. },
+        } => fix(qr),
+        Sub::Backup {
+            command: crate::device::BackupCmd::Create { out, .. },
+        } => fix(out),
         Sub::Bundle {
             command: BundleCmd::Export { out, .. },
         } => fix(out),

@@ -6,6 +6,7 @@
 
 mod args;
 pub mod control;
+mod device;
 mod exports;
 mod moderate;
 mod output;
@@ -106,7 +107,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             | Sub::Community {
                 command: CommunityCmd::Create { .. }
             }
+            | Sub::Device {
+                command: device::DeviceCmd::Link { .. }
+            }
     );
+    // A restore writes the identity itself, before any node starts there.
+    if let Sub::Backup {
+        command: device::BackupCmd::Restore { file },
+    } = &cli.command
+    {
+        device::restore_backup(&dir, file)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if !creates && !dir.exists() {
         bail!(
             "no Passerelle data at {}; start with: passerelle-node init --name NAME",
@@ -144,7 +156,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let networked = matches!(
         cli.command,
-        Sub::Invite { .. } | Sub::Join { .. } | Sub::Serve | Sub::Sync { .. }
+        Sub::Invite { .. }
+            | Sub::Join { .. }
+            | Sub::Serve
+            | Sub::Sync { .. }
+            | Sub::Device {
+                command: device::DeviceCmd::Add { .. } | device::DeviceCmd::Link { .. }
+            }
     );
     let result = async {
         if networked {
@@ -409,6 +427,18 @@ pub(crate) async fn dispatch(
         },
         Sub::Workshop { command } => workshop::run(handle, command, out).await?,
         Sub::Moderate { command } => moderate::run(handle, command, out).await?,
+        Sub::Device { command } => device::run(handle, command, out, err).await?,
+        Sub::Backup { command } => match command {
+            device::BackupCmd::Create {
+                out: file,
+                passphrase,
+            } => device::create_backup(handle, &file, passphrase, err).await?,
+            device::BackupCmd::Restore { .. } => {
+                bail!(
+                    "this data directory already holds a device; restore into a new one (--data-dir)"
+                )
+            }
+        },
         Sub::Actor { command } => match command {
             ActorCmd::Add {
                 community: c,

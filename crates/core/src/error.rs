@@ -70,6 +70,9 @@ pub enum CoreError {
     /// A passphrase was refused (wrong, or too short for a new one).
     #[error("{0}")]
     Passphrase(String),
+    /// A personal backup cannot be made or restored; nothing was written.
+    #[error("{0}")]
+    Backup(String),
     /// The node has stopped.
     #[error("the Passerelle node has stopped")]
     Stopped,

@@ -125,6 +125,17 @@ pub(crate) fn load(dir: &DataDir) -> Result<Identity, CoreError> {
     })
 }
 
+/// Installs a device key restored from a personal backup in a data
+/// directory without identity, with an origin of this machine (so it is not
+/// taken for a copy) and its actor. Returns the device key.
+pub(crate) fn adopt(dir: &DataDir, secret: &DeviceSecret) -> Result<DeviceKey, CoreError> {
+    let key_path = dir.identity_dir().join("device.key");
+    dir.write(&key_path, secret.to_hex().as_bytes(), true)?;
+    write_origin(dir, &dir.identity_dir().join("origin"), &origin(&key_path)?)?;
+    device_actor(dir, secret)?;
+    Ok(DeviceKey(secret.public_hex()))
+}
+
 fn remove_if_present(path: &Path) -> Result<(), CoreError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),

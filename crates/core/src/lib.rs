@@ -8,6 +8,7 @@
 //! stream of [`Event`]s out. A command returns only once its change is on disk.
 #![warn(missing_docs)]
 
+mod backup;
 mod bundle;
 mod datadir;
 mod error;
@@ -21,6 +22,7 @@ mod seal;
 mod store;
 mod viewstore;
 
+pub use backup::{Restored, RestoredCommunity, restore_backup};
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
 pub use error::CoreError;

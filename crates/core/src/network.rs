@@ -293,7 +293,7 @@ impl NetOptions {
 }
 
 /// Reads `network.json`; defaults when absent or unreadable.
-fn read_net_settings(data_dir: &std::path::Path) -> NetSettings {
+pub(crate) fn read_net_settings(data_dir: &std::path::Path) -> NetSettings {
     std::fs::read(data_dir.join("network.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -373,6 +373,17 @@ impl Handle {
         community: &CommunityId,
         valid_for: Duration,
     ) -> Result<Ticket, CoreError> {
+        self.invite_for(community, None, valid_for).await
+    }
+
+    /// Creates an invite, or with `member` a pairing ticket: the device
+    /// that uses it is added to that member instead of becoming a new one.
+    pub async fn invite_for(
+        &self,
+        community: &CommunityId,
+        member: Option<MemberId>,
+        valid_for: Duration,
+    ) -> Result<Ticket, CoreError> {
         let net = self.net()?.clone();
         let secret: [u8; 16] = rand::random();
         let id = self.new_id();
@@ -380,6 +391,7 @@ impl Handle {
             id: id.clone(),
             secret_hash: secret_hash(&secret),
             expires_at: now() + valid_for.as_millis() as i64,
+            member,
         };
         self.apply(community, command).await?;
         Ok(net.ticket(Some(InviteTicket {
@@ -392,17 +404,44 @@ impl Handle {
     /// Joins a community with an invite ticket: admitted by the device at
     /// the ticket's address, then synced. Returns the community's id.
     pub async fn join(&self, ticket: &Ticket) -> Result<CommunityId, CoreError> {
+        let name = self
+            .profile()
+            .await?
+            .ok_or(CoreError::NoProfile)?
+            .display_name;
+        self.join_as(ticket, &name).await
+    }
+
+    /// Links this device to an existing member with a pairing ticket:
+    /// `label` names the device (the admitting device reads the invite and
+    /// adds this device to its member). A device without a profile takes
+    /// the member's name. Returns the community's id.
+    pub async fn link_device(
+        &self,
+        ticket: &Ticket,
+        label: &str,
+    ) -> Result<CommunityId, CoreError> {
+        let id = self.join_as(ticket, label).await?;
+        let me = self.device_key().clone();
+        let view = self.view(&id).await?;
+        let Some(member) = view.member_for_device(&me) else {
+            return Err(CoreError::Net(
+                "this ticket was an invite for a new member, not a pairing ticket; this device joined as a new member".into(),
+            ));
+        };
+        if self.profile().await?.is_none() {
+            self.set_display_name(&member.display_name).await?;
+        }
+        Ok(id)
+    }
+
+    async fn join_as(&self, ticket: &Ticket, name: &str) -> Result<CommunityId, CoreError> {
         let net = self.net()?.clone();
         let invite = ticket
             .invite
             .clone()
             .ok_or_else(|| CoreError::Net("this ticket is not an invite".into()))?;
         let id = CommunityId(invite.community.clone());
-        let name = self
-            .profile()
-            .await?
-            .ok_or(CoreError::NoProfile)?
-            .display_name;
         // A community held without being a member (a copied data directory
         // given its own identity, a member removed and invited back) can be
         // joined again: the inviter admits this device and the two copies merge.
@@ -414,7 +453,7 @@ impl Handle {
         {
             return Err(CoreError::AlreadyMember(id));
         }
-        net.join(ticket, &name)
+        net.join(ticket, name)
             .await
             .map_err(|e| CoreError::Net(e.to_string()))?;
         let via = DeviceKey(hex::encode(ticket.addr.id.as_bytes()));
@@ -447,6 +486,9 @@ impl Handle {
     ) -> Result<SessionStats, CoreError> {
         let net = self.net()?.clone();
         net.remember(&peer);
+        let via = DeviceKey(hex::encode(peer.id.as_bytes()));
+        self.call(move |s| crate::backup::expect_restored(s, &via))
+            .await?;
         net.sync_once(peer, timeout)
             .await
             .map_err(|e| CoreError::Net(e.to_string()))

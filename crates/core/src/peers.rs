@@ -424,3 +424,44 @@ impl State {
         true
     }
 }
+
+#[cfg(test)]
+mod gate_tests {
+    use passerelle_model::{Device, MemberId, Revocation, Role};
+
+    use super::*;
+
+    #[test]
+    fn a_revoked_device_is_not_served_while_its_members_other_devices_are() {
+        let device = |revoked: Option<Revocation>| Device {
+            added_at: 0,
+            label: String::new(),
+            revoked,
+        };
+        let revocation = Revocation {
+            at: 5,
+            by: MemberId("01ANA".into()),
+            seen: [("fil".to_owned(), 3)].into(),
+        };
+        let ana = passerelle_model::Member {
+            id: MemberId("01ANA".into()),
+            display_name: "Ana".into(),
+            role: Role::Membre,
+            devices: [
+                ("aa".to_owned(), device(Some(revocation))),
+                ("bb".to_owned(), device(None)),
+            ]
+            .into(),
+            skills: vec![],
+            languages: vec![],
+            joined_at: 0,
+            removed_at: None,
+        };
+        let mut doc = AutoCommit::new();
+        let members: BTreeMap<String, passerelle_model::Member> = [("01ANA".to_owned(), ana)].into();
+        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "members", &members).unwrap();
+        let served = active_devices(&mut doc);
+        assert!(served.contains("bb"));
+        assert!(!served.contains("aa"), "the revoked device is filtered out");
+    }
+}

@@ -37,9 +37,11 @@ const CHECK: &[u8] = b"passerelle vault";
 const MEMORY_KIB: u32 = 64 * 1024;
 const PASSES: u32 = 3;
 
-/// `vault.json`.
+/// `vault.json`: how a key is derived from a passphrase, and a check value
+/// telling a wrong passphrase from a damaged file (also the head of a
+/// personal backup, see `backup.rs`).
 #[derive(Debug, Serialize, Deserialize)]
-struct Vault {
+pub(crate) struct Vault {
     version: u32,
     kdf: String,
     memory_kib: u32,
@@ -138,6 +140,14 @@ pub fn is_sealed(root: &Path) -> bool {
 
 /// Seals a new data directory with `passphrase`: writes `vault.json`.
 pub(crate) fn create(root: &Path, passphrase: &str) -> Result<Seal, CoreError> {
+    let (vault, seal) = new_key(passphrase)?;
+    let json = serde_json::to_vec_pretty(&vault).expect("a vault serialises");
+    crate::datadir::write_atomic(&root.join(VAULT_FILE), &json, true)?;
+    Ok(seal)
+}
+
+/// A new key from `passphrase` (a fresh salt), with its parameters and check value.
+pub(crate) fn new_key(passphrase: &str) -> Result<(Vault, Seal), CoreError> {
     if passphrase.chars().count() < 8 {
         return Err(CoreError::Passphrase(
             "choose a passphrase of at least 8 characters".into(),
@@ -155,9 +165,7 @@ pub(crate) fn create(root: &Path, passphrase: &str) -> Result<Seal, CoreError> {
     };
     let seal = derive(&vault, passphrase)?;
     vault.check = hex::encode(seal.seal(CHECK));
-    let json = serde_json::to_vec_pretty(&vault).expect("a vault serialises");
-    crate::datadir::write_atomic(&root.join(VAULT_FILE), &json, true)?;
-    Ok(seal)
+    Ok((vault, seal))
 }
 
 /// Opens a sealed data directory with `passphrase`.
@@ -170,14 +178,33 @@ pub(crate) fn unlock(root: &Path, passphrase: &str) -> Result<Seal, CoreError> {
         path: path.clone(),
     };
     let vault: Vault = serde_json::from_slice(&bytes).map_err(|e| damaged(&e.to_string()))?;
+    open_key(&vault, passphrase).map_err(|e| match e {
+        KeyError::Damaged(reason) => damaged(reason),
+        KeyError::Wrong => CoreError::Passphrase("wrong passphrase".into()),
+        KeyError::Derive(e) => e,
+    })
+}
+
+/// Why a key could not be derived from recorded parameters.
+pub(crate) enum KeyError {
+    /// The parameters are not ours or are damaged.
+    Damaged(&'static str),
+    /// The passphrase does not open the check value.
+    Wrong,
+    /// The key derivation itself failed.
+    Derive(CoreError),
+}
+
+/// The key recorded by `vault`, derived from `passphrase`.
+pub(crate) fn open_key(vault: &Vault, passphrase: &str) -> Result<Seal, KeyError> {
     if vault.version != 1 || vault.kdf != "argon2id" {
-        return Err(damaged("unknown version or key derivation"));
+        return Err(KeyError::Damaged("unknown version or key derivation"));
     }
-    let seal = derive(&vault, passphrase)?;
-    let check = hex::decode(&vault.check).map_err(|e| damaged(&e.to_string()))?;
+    let check = hex::decode(&vault.check).map_err(|_| KeyError::Damaged("bad check value"))?;
+    let seal = derive(vault, passphrase).map_err(KeyError::Derive)?;
     match seal.open(check) {
         Ok(value) if value == CHECK => Ok(seal),
-        _ => Err(CoreError::Passphrase("wrong passphrase".into())),
+        _ => Err(KeyError::Wrong),
     }
 }
 

@@ -259,6 +259,7 @@ async fn invite(admin: &Handle, community: &CommunityId, n: u8) -> JoinRequest {
                 id: invite.clone(),
                 secret_hash: passerelle_sync::ticket::secret_hash(&secret),
                 expires_at: now() + 3_600_000,
+                member: None,
             },
         )
         .await

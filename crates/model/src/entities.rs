@@ -327,6 +327,11 @@ pub struct Invite {
     pub used_by: Option<String>,
     /// When it was used.
     pub used_at: Option<Timestamp>,
+    /// Set for a pairing ticket: the member the admitted device is added to
+    /// (a second device of theirs, or a new one a moderator links after a
+    /// loss), instead of a new member.
+    #[serde(default)]
+    pub member: Option<MemberId>,
 }
 
 /// Why an invite does not admit anyone (any more).

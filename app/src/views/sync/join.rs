@@ -116,6 +116,15 @@ impl JoinForm {
         bridge.request(move |h| async move {
             match h.join(&ticket).await {
                 Ok(id) => {
+                    // A pairing ticket made this device one of an existing
+                    // member's: it takes that member's name.
+                    if let Ok(view) = h.view(&id).await
+                        && let Some(m) = view.member_for_device(h.device_key())
+                        && h.profile().await.ok().flatten().map(|p| p.display_name)
+                            != Some(m.display_name.clone())
+                    {
+                        let _ = h.set_display_name(&m.display_name).await;
+                    }
                     // Stay connected to the inviter: what either side
                     // writes next reaches the other at once.
                     let _ = h.connect(ticket.addr.clone());

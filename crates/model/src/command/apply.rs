@@ -158,10 +158,14 @@ pub(super) fn apply_to(
             id,
             secret_hash,
             expires_at,
+            member,
         } => {
             ensure_new(doc, C, "invites", id.as_str())?;
             if expires_at <= now {
                 return Err(CommandError::Invite(InviteRefusal::Expired));
+            }
+            if let Some(member) = &member {
+                super::devices::may_pair(doc, ctx, member)?;
             }
             let invite = Invite {
                 id: id.clone(),
@@ -172,6 +176,7 @@ pub(super) fn apply_to(
                 revoked: false,
                 used_by: None,
                 used_at: None,
+                member,
             };
             put(doc, C, "invites", id.as_str(), &invite)?;
             Ok(id.0)
@@ -207,12 +212,20 @@ pub(super) fn apply_to(
             if found.expires_at <= now {
                 return Err(CommandError::Invite(InviteRefusal::Expired));
             }
-            ensure_new(doc, C, "members", member.as_str())?;
             let members: std::collections::BTreeMap<String, Member> =
                 hydrate_prop(doc, automerge::ROOT, "members")?;
             if members.values().any(|m| m.has_device(&device)) {
                 return Err(CommandError::Duplicate(device.0));
             }
+            if let Some(existing) = found.member.clone() {
+                // A pairing ticket: the name sent is the new device's label.
+                super::devices::link(doc, &existing, &device, &display_name, now)?;
+                found.used_by = Some(device.0);
+                found.used_at = Some(now);
+                put(doc, C, "invites", invite.as_str(), &found)?;
+                return Ok(existing.0);
+            }
+            ensure_new(doc, C, "members", member.as_str())?;
             let new = Member {
                 id: member.clone(),
                 display_name: required("display name", &display_name, MAX_TITLE)?,
@@ -771,5 +784,8 @@ pub(super) fn apply_to(
             remove(doc, F, "posts", "post", id.as_str())?;
             Ok(id.0)
         }
+        // Written by `devices::revoke`, with what this device saw of the
+        // revoked one: `CommunityDocs::apply` never sends it here.
+        RevokeDevice { .. } => unreachable!("RevokeDevice is applied in devices.rs"),
     }
 }

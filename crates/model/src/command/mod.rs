@@ -7,6 +7,7 @@
 
 mod access;
 mod apply;
+mod devices;
 pub mod moderation;
 mod validate;
 mod workshop;
@@ -79,11 +80,16 @@ pub enum Command {
         id: ItemId,
         secret_hash: String,
         expires_at: Timestamp,
+        /// A pairing ticket: the device it admits is added to this member
+        /// (the member themself, or a moderator for recovery).
+        member: Option<MemberId>,
     },
     /// Withdraws an invite (its creator, animateurs and admins).
     RevokeInvite { id: ItemId },
-    /// Admits the holder of an invite's secret as a new member, and marks the
-    /// invite used. Any member device can do it.
+    /// Admits the holder of an invite's secret as a new member (or, for a
+    /// pairing ticket, adds the device to the invite's member, with
+    /// `display_name` as its label), and marks the invite used. Any member
+    /// device can do it.
     AdmitMember {
         invite: ItemId,
         secret_hash: String,
@@ -310,6 +316,10 @@ pub enum Command {
         locked: bool,
         reason: String,
     },
+    /// Revokes one of a member's devices (lost, stolen, replaced): the
+    /// member from another active device, or a moderator. What the revoking
+    /// device held of the revoked one's writing is recorded (`seen`).
+    RevokeDevice { member: MemberId, device: DeviceKey },
 }
 
 /// Why a command was refused. Nothing was written.
@@ -393,6 +403,11 @@ pub enum CommandError {
     /// This kind of item has no thread to lock.
     #[error("a {0} has no thread to lock (échanges, groups and posts do)")]
     NotLockable(ItemKind),
+    /// A member revoking their own last active device.
+    #[error(
+        "this is your last active device: link another device first (or ask an animateur to revoke it)"
+    )]
+    LastDevice,
     /// Ideas of different workshops cannot be merged.
     #[error("these ideas are not all from the same workshop")]
     DifferentWorkshops,
@@ -427,13 +442,25 @@ impl CommunityDocs {
             let seen = self.seen_ops(&device);
             ctx.seen.insert(device.0, seen);
         }
+        let seen = match &command {
+            Command::RevokeDevice { device, .. } => {
+                ctx.seen.get(device.as_str()).cloned().unwrap_or_default()
+            }
+            _ => Default::default(),
+        };
         let kind = target(&command);
         let keeps_rules = !changes_rules(&command);
         let doc = self.doc_mut(kind).ok_or(LayoutError::Missing {
             doc: kind.as_str(),
             field: "kind",
         })?;
-        match apply::apply_to(doc, &ctx, command, now) {
+        let applied = match command {
+            Command::RevokeDevice { member, device } => {
+                devices::revoke(doc, &ctx, (member, device), seen, now)
+            }
+            command => apply::apply_to(doc, &ctx, command, now),
+        };
+        match applied {
             Ok(id) => {
                 commit(doc, message, now);
                 if kind == DocKind::Community && keeps_rules {
@@ -459,6 +486,7 @@ impl CommunityDocs {
 fn revoked_devices(docs: &CommunityDocs, command: &Command) -> Vec<DeviceKey> {
     match command {
         Command::RemoveMember { member } => Context::devices_of(docs, member),
+        Command::RevokeDevice { device, .. } => vec![device.clone()],
         _ => Vec::new(),
     }
 }
@@ -477,6 +505,7 @@ fn changes_rules(command: &Command) -> bool {
             | SetRole { .. }
             | RemoveMember { .. }
             | AdmitMember { .. }
+            | RevokeDevice { .. }
     )
 }
 
@@ -494,6 +523,7 @@ fn target(command: &Command) -> DocKind {
         | CreateInvite { .. }
         | RevokeInvite { .. }
         | AdmitMember { .. } => DocKind::Community,
+        RevokeDevice { .. } => DocKind::Community,
         AddGroup { .. }
         | JoinGroup { .. }
         | LeaveGroup { .. }
@@ -544,6 +574,7 @@ fn command_name(command: &Command) -> &'static str {
         CreateInvite { .. } => "create invite",
         RevokeInvite { .. } => "revoke invite",
         AdmitMember { .. } => "admit member",
+        RevokeDevice { .. } => "revoke device",
         AddExchange { .. } => "add exchange",
         UpdateExchange { .. } => "update exchange",
         SetExchangeStatus { .. } => "set exchange status",

@@ -1,0 +1,181 @@
+//! The devices of a member, in the Membres screen: "Mes appareils" (add a
+//! device with a one-time pairing ticket, revoke one, make a personal
+//! backup) and, for animateurs and admins looking at another member,
+//! "Relier un nouvel appareil" (the recovery of a lost device) and revoke.
+
+use std::time::Duration;
+
+use egui::RichText;
+use passerelle_core::Passphrase;
+use passerelle_core::model::{Command, DeviceKey, Member, MemberId};
+
+use super::super::Cx;
+use super::super::sync::{Inbox, run};
+use super::ticket_ui;
+use crate::net::now_ms;
+
+/// How long a pairing ticket stays valid: whoever holds it acts as the member.
+const PAIRING_VALIDITY: Duration = Duration::from_secs(15 * 60);
+
+/// The devices section's state.
+#[derive(Default)]
+pub struct DevicesSection {
+    /// The pairing ticket shown, and the member it is for.
+    ticket: Option<(MemberId, String)>,
+    busy: bool,
+    results: Inbox<Result<(MemberId, String), String>>,
+    /// The device whose revocation awaits confirmation.
+    confirm: Option<String>,
+    passphrase: String,
+    backups: Inbox<Result<String, String>>,
+}
+
+impl DevicesSection {
+    /// Draws `member`'s devices and what this device may do with them.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx, member: &Member) {
+        let t = cx.lang.devices();
+        let lang = cx.lang;
+        for result in self.results.drain() {
+            self.busy = false;
+            if let Ok(ticket) = result {
+                self.ticket = Some(ticket);
+            }
+        }
+        for _ in self.backups.drain() {
+            self.passphrase.clear();
+        }
+        let mine = Some(&member.id) == cx.my_id();
+        ui.label(RichText::new(if mine { t.my_devices } else { t.their_devices }).strong());
+        let active = member.devices.values().filter(|d| d.is_active()).count();
+        let may_revoke_theirs = !mine && cx.is_moderator();
+        for (key, device) in &member.devices {
+            let name = if device.label.is_empty() {
+                cx.lang.members().device_unnamed
+            } else {
+                &device.label
+            };
+            let short = key.get(..8).unwrap_or(key);
+            let state = match &device.revoked {
+                None => t.active.to_owned(),
+                Some(r) => format!("{} {}", t.revoked_on, lang.short_date(r.at)),
+            };
+            let this = if key == cx.device.as_str() {
+                format!(" ({})", t.this_device)
+            } else {
+                String::new()
+            };
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!(
+                    "{name}{this} · {state} · {} {} · {short}…",
+                    lang.members().added_on,
+                    lang.short_date(device.added_at)
+                ));
+                let may = device.is_active() && (may_revoke_theirs || mine);
+                if may && self.confirm.as_deref() != Some(key) && ui.button(t.revoke).clicked() {
+                    self.confirm = Some(key.clone());
+                }
+            });
+            if self.confirm.as_deref() == Some(key) {
+                ui.label(RichText::new(t.revoke_title).strong());
+                if mine && active <= 1 {
+                    ui.label(t.last_device);
+                } else {
+                    ui.label(t.revoke_explained);
+                }
+                ui.horizontal(|ui| {
+                    if !(mine && active <= 1) && ui.button(t.confirm_revoke).clicked() {
+                        cx.apply(Command::RevokeDevice {
+                            member: member.id.clone(),
+                            device: DeviceKey(key.clone()),
+                        });
+                        self.confirm = None;
+                    }
+                    if ui.button(lang.t().cancel).clicked() {
+                        self.confirm = None;
+                    }
+                });
+            }
+        }
+        let may_pair = (mine && member.is_active()) || may_revoke_theirs;
+        if may_pair {
+            ui.add_space(6.0);
+            let (button, help) = if mine {
+                (t.add_device, t.add_help)
+            } else {
+                (t.relink, t.relink_help)
+            };
+            ui.label(help);
+            let ready = !self.busy && cx.net.info.is_some();
+            if ui.add_enabled(ready, egui::Button::new(button)).clicked() {
+                self.pair(cx, member.id.clone());
+            }
+            if self.busy {
+                ui.label(t.creating);
+            }
+            if let Some((_, ticket)) = self.ticket.as_ref().filter(|(m, _)| *m == member.id) {
+                let ticket = ticket.clone();
+                ui.label(RichText::new(t.ticket_label).small());
+                ticket_ui(ui, cx, &ticket);
+            }
+        }
+        if mine {
+            self.backup_ui(ui, cx);
+        }
+    }
+
+    fn pair(&mut self, cx: &Cx, member: MemberId) {
+        self.busy = true;
+        let community = cx.community.clone();
+        let t = cx.lang.devices();
+        run(
+            cx.bridge,
+            self.results.sender(),
+            |_| t.ticket_ready.to_owned(),
+            t.ticket_failed,
+            move |h| async move {
+                let ticket = h
+                    .invite_for(&community, Some(member.clone()), PAIRING_VALIDITY)
+                    .await?;
+                Ok((member, ticket.encode()))
+            },
+        );
+    }
+
+    fn backup_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.devices();
+        ui.add_space(10.0);
+        ui.label(RichText::new(t.backup_title).strong());
+        ui.label(t.backup_help);
+        let label = ui.label(t.passphrase);
+        ui.add(egui::TextEdit::singleline(&mut self.passphrase).password(true))
+            .labelled_by(label.id);
+        let ready = self.passphrase.chars().count() >= 8;
+        if ui
+            .add_enabled(ready, egui::Button::new(t.make_backup))
+            .clicked()
+        {
+            let passphrase = Passphrase::from(std::mem::take(&mut self.passphrase));
+            let path = crate::settings::exports_dir()
+                .join(format!("sauvegarde-passerelle-{}.backup", now_ms() / 1000));
+            run(
+                cx.bridge,
+                self.backups.sender(),
+                move |p: &String| format!("{} {p}", t.backup_saved),
+                t.backup_failed,
+                move |h| async move {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir).map_err(|cause| {
+                            passerelle_core::CoreError::Io {
+                                action: "create",
+                                path: dir.to_owned(),
+                                cause,
+                            }
+                        })?;
+                    }
+                    h.create_backup(&path, &passphrase).await?;
+                    Ok(path.display().to_string())
+                },
+            );
+        }
+    }
+}

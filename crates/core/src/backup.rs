@@ -1,0 +1,217 @@
+//! A personal backup: this device's identity and settings in one file
+//! sealed with a passphrase, to bring the device back on a new machine when
+//! the old one is gone for good.
+//!
+//! The file holds the device key, the profile (display name), the relay
+//! setting and the list of communities (id and name). It does not hold the
+//! community documents: the other members' devices hold them, and a restored
+//! device gets them back at its first sync. The passphrase derives the key
+//! as an encrypted data directory does (Argon2id, `seal.rs`); the content is
+//! sealed with XChaCha20-Poly1305, so a changed file fails to open.
+//!
+//! A restored key IS the old device for everyone: the same key, the same
+//! Automerge actor. So the backup must never be restored while the old
+//! device is still in use (two devices writing as one actor break sync);
+//! to add a second device, link it with a pairing ticket instead.
+//!
+//! ```text
+//! {"format": "passerelle-backup", "version": 1,
+//!  "key": {vault parameters and check value}, "data": hex(sealed JSON)}
+//! ```
+
+use std::path::Path;
+
+use passerelle_model::{CommunityId, DeviceKey};
+use passerelle_sync::DeviceSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::datadir::{DataDir, write_atomic};
+use crate::error::CoreError;
+use crate::handle::{Handle, Profile};
+use crate::node::State;
+use crate::peers::Joining;
+use crate::seal::{KeyError, Passphrase, Vault, new_key, open_key};
+
+const FORMAT: &str = "passerelle-backup";
+/// Communities restored from a backup that have not arrived yet.
+const RESTORED_FILE: &str = "restored.json";
+
+/// The backup file.
+#[derive(Serialize, Deserialize)]
+struct BackupFile {
+    format: String,
+    version: u32,
+    key: Vault,
+    /// Hex of the sealed [`Content`].
+    data: String,
+}
+
+/// What a backup holds.
+#[derive(Serialize, Deserialize)]
+struct Content {
+    /// The device's secret key (hex).
+    device_key: String,
+    profile: Option<Profile>,
+    relay: Option<String>,
+    communities: Vec<RestoredCommunity>,
+    /// When it was made (ms since the epoch).
+    created_at: i64,
+}
+
+/// A community listed in a backup.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RestoredCommunity {
+    /// Its id.
+    pub id: CommunityId,
+    /// Its name when the backup was made.
+    pub name: String,
+}
+
+/// What a restore put in place.
+#[derive(Clone, Debug)]
+pub struct Restored {
+    /// The device key, the same as the backed-up device's.
+    pub device: DeviceKey,
+    /// The display name, if the backup had one.
+    pub display_name: Option<String>,
+    /// The communities to get back at the first sync.
+    pub communities: Vec<RestoredCommunity>,
+}
+
+fn damaged(why: &str) -> CoreError {
+    CoreError::Backup(format!(
+        "this file is not a Passerelle backup or is damaged ({why}); nothing was restored"
+    ))
+}
+
+/// Restores a personal backup into the data directory at `root`, which must
+/// hold no identity yet. Nothing is written when the passphrase is wrong,
+/// the file damaged or the directory already in use by a device.
+pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Restored, CoreError> {
+    let bytes = std::fs::read(file).map_err(CoreError::io("read", file))?;
+    let backup: BackupFile = serde_json::from_slice(&bytes).map_err(|e| damaged(&e.to_string()))?;
+    if backup.format != FORMAT || backup.version != 1 {
+        return Err(damaged("unknown format or version"));
+    }
+    let seal = open_key(&backup.key, passphrase).map_err(|e| match e {
+        KeyError::Damaged(why) => damaged(why),
+        KeyError::Wrong => {
+            CoreError::Passphrase("wrong passphrase for this backup; nothing was restored".into())
+        }
+        KeyError::Derive(e) => e,
+    })?;
+    let sealed = hex::decode(&backup.data).map_err(|e| damaged(&e.to_string()))?;
+    let plain = seal.open(sealed).map_err(|e| damaged(&e))?;
+    let content: Content = serde_json::from_slice(&plain).map_err(|e| damaged(&e.to_string()))?;
+    let secret = DeviceSecret::from_hex(&content.device_key).ok_or_else(|| damaged("bad key"))?;
+
+    if crate::seal::is_sealed(root) {
+        return Err(CoreError::Backup(format!(
+            "{} is an encrypted data directory; restore into a new, empty one",
+            root.display()
+        )));
+    }
+    let dir = DataDir::open(root)?;
+    let holds = |p: &Path| p.exists();
+    if holds(&dir.identity_dir().join("device.key"))
+        || std::fs::read_dir(dir.communities_dir()).is_ok_and(|mut d| d.next().is_some())
+    {
+        return Err(CoreError::Backup(format!(
+            "{} already holds a device identity; restore into a new, empty data directory (--data-dir)",
+            root.display()
+        )));
+    }
+    let device = crate::identity::adopt(&dir, &secret)?;
+    if let Some(profile) = &content.profile {
+        let json = serde_json::to_vec_pretty(profile).expect("a profile serialises");
+        dir.write(&dir.profile_path(), &json, false)?;
+    }
+    if let Some(relay) = &content.relay {
+        let json = serde_json::json!({ "relay": relay });
+        let bytes = serde_json::to_vec_pretty(&json).expect("settings serialise");
+        write_atomic(&dir.net_settings_path(), &bytes, false)?;
+    }
+    let json = serde_json::to_vec_pretty(&content.communities).expect("a list serialises");
+    dir.write(&dir.root().join(RESTORED_FILE), &json, false)?;
+    Ok(Restored {
+        device,
+        display_name: content.profile.map(|p| p.display_name),
+        communities: content.communities,
+    })
+}
+
+impl Handle {
+    /// Writes a personal backup of this device to `out`, sealed with
+    /// `passphrase`. Returns the communities listed in it.
+    pub async fn create_backup(
+        &self,
+        out: &Path,
+        passphrase: &Passphrase,
+    ) -> Result<Vec<RestoredCommunity>, CoreError> {
+        let (vault, seal) = new_key(passphrase.as_str())?;
+        // Absolute, so the directory to flush after the rename is known
+        // (a bare file name has an empty parent).
+        let out = std::path::absolute(out).map_err(CoreError::io("write", out))?;
+        self.call(move |s| {
+            let key_path = s.dir.identity_dir().join("device.key");
+            let key = s
+                .dir
+                .read(&key_path)
+                .map_err(CoreError::io("read", &key_path))?;
+            let ids: Vec<CommunityId> = s.communities.keys().cloned().collect();
+            let communities: Vec<RestoredCommunity> = ids
+                .into_iter()
+                .map(|id| RestoredCommunity {
+                    name: s
+                        .view(&id)
+                        .map(|v| v.community.name.clone())
+                        .unwrap_or_default(),
+                    id,
+                })
+                .collect();
+            let content = Content {
+                device_key: String::from_utf8_lossy(&key).trim().to_owned(),
+                profile: s.profile.clone(),
+                relay: crate::network::read_net_settings(s.dir.root()).relay,
+                communities: communities.clone(),
+                created_at: crate::handle::now(),
+            };
+            let plain =
+                zeroize::Zeroizing::new(serde_json::to_vec(&content).expect("a backup serialises"));
+            let file = BackupFile {
+                format: FORMAT.into(),
+                version: 1,
+                key: vault,
+                data: hex::encode(seal.seal(&plain)),
+            };
+            let json = serde_json::to_vec_pretty(&file).expect("a backup serialises");
+            write_atomic(&out, &json, true)?;
+            Ok(communities)
+        })
+        .await?
+    }
+}
+
+/// Communities restored from a backup and not held yet are fetched from
+/// `via` during the next session with it (as when joining).
+pub(crate) fn expect_restored(s: &mut State, via: &DeviceKey) {
+    let path = s.dir.root().join(RESTORED_FILE);
+    let Ok(bytes) = s.dir.read(&path) else {
+        return;
+    };
+    let listed: Vec<RestoredCommunity> = serde_json::from_slice(&bytes).unwrap_or_default();
+    let missing: Vec<RestoredCommunity> = listed
+        .into_iter()
+        .filter(|c| !s.communities.contains_key(&c.id))
+        .collect();
+    if missing.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
+    for c in missing {
+        s.peers.joining.entry(c.id).or_insert(Joining {
+            via: via.clone(),
+            docs: Default::default(),
+        });
+    }
+}
