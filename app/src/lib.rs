@@ -304,6 +304,7 @@ impl PasserelleApp {
                 }
                 Msg::View(id, view) => {
                     self.fresh.on_view(&id, &view);
+                    self.net.on_ignored(&id, &view);
                     if self.selected.as_ref() == Some(&id) {
                         self.view = Some(view);
                     }

@@ -62,6 +62,16 @@ pub enum ActivityKind {
         /// The peer's device key.
         peer: String,
     },
+    /// The community's rules left out values a device wrote (revoked, its
+    /// member removed, or without the right role).
+    Ignored {
+        /// The community's name.
+        community: String,
+        /// The writing device's key.
+        device: String,
+        /// How many values.
+        count: usize,
+    },
 }
 
 /// What the Synchronisation and Membres screens show of the network.
@@ -81,6 +91,8 @@ pub struct NetState {
     pub peers: BTreeMap<String, PeerRecord>,
     /// The latest events, oldest first.
     pub log: VecDeque<Activity>,
+    /// What the rules left out, per community and device, as last logged.
+    ignored: BTreeMap<(String, String), usize>,
 }
 
 /// The current time, in milliseconds since the epoch.
@@ -107,6 +119,40 @@ impl NetState {
                 peer: peer.to_owned(),
             },
         );
+    }
+
+    /// Logs what a community's rules newly left out (values written by a
+    /// revoked device, or without the right role).
+    pub fn on_ignored(
+        &mut self,
+        community: &passerelle_model::CommunityId,
+        view: &passerelle_model::CommunityView,
+    ) {
+        let mut now: BTreeMap<String, usize> = BTreeMap::new();
+        for ignored in view.ignored.values() {
+            for (device, n) in &ignored.by_device {
+                *now.entry(device.clone()).or_default() += n;
+            }
+        }
+        for (device, count) in now {
+            let key = (community.0.clone(), device.clone());
+            if self
+                .ignored
+                .get(&key)
+                .is_some_and(|&before| before >= count)
+            {
+                continue;
+            }
+            self.ignored.insert(key, count);
+            self.push(
+                now_ms(),
+                ActivityKind::Ignored {
+                    community: view.community.name.clone(),
+                    device,
+                    count,
+                },
+            );
+        }
     }
 
     /// Takes an event into account as if it happened at `at`.

@@ -115,6 +115,8 @@ pub struct SyncStrings {
     pub log_connected: &'static str,
     pub log_ended: &'static str,
     pub log_received: &'static str,
+    /// After a count: values ignored, then the device's name.
+    pub log_ignored: &'static str,
     pub log_refused: &'static str,
 }
 
@@ -231,6 +233,7 @@ pub const FR: SyncStrings = SyncStrings {
     log_connected: "Connecté à",
     log_ended: "Fin de la session avec",
     log_received: "Nouveautés reçues de",
+    log_ignored: "modification(s) ignorée(s) (appareil révoqué, membre retiré ou droits insuffisants) :",
     log_refused: "Connexion refusée avec",
 };
 
@@ -347,5 +350,6 @@ pub const EN: SyncStrings = SyncStrings {
     log_connected: "Connected to",
     log_ended: "Session ended with",
     log_received: "News received from",
+    log_ignored: "change(s) ignored (revoked device, removed member or missing rights):",
     log_refused: "Connection refused with",
 };

@@ -669,6 +669,11 @@ pub fn describe(view: &CommunityView, lang: Lang, activity: &Activity) -> String
     let name = |peer: &str| peer_name(view, lang, peer);
     match &activity.what {
         ActivityKind::Received { peer } => format!("{} {}", t.log_received, name(peer)),
+        ActivityKind::Ignored {
+            community,
+            device,
+            count,
+        } => format!("{community} : {count} {} {}", t.log_ignored, name(device)),
         ActivityKind::Net(event) => match event {
             NetEvent::Listening { .. } => t.log_listening.to_owned(),
             NetEvent::PeerDiscovered { peer } => format!("{} {}", name(peer), t.log_discovered),

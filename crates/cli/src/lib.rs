@@ -657,6 +657,9 @@ pub(crate) async fn dispatch(
                 None => handle.sync_all(Duration::from_secs(3), timeout).await?,
             };
             output::sync_summary(out, &summary, json);
+            for c in handle.communities().await? {
+                output::ignored(err, &c.name, &*handle.view(&c.id).await?);
+            }
             if summary.peers == 0 {
                 let reasons: Vec<String> = summary
                     .failed

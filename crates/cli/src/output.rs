@@ -253,6 +253,29 @@ pub fn members(out: &mut String, view: &CommunityView, json: bool) {
     }
 }
 
+/// Says what the community's rules left out of what this device holds: the
+/// note of the sync log (on stderr, so `--json` output stays parseable).
+pub fn ignored(err: &mut String, community: &str, view: &CommunityView) {
+    let mut by_device: std::collections::BTreeMap<&str, usize> = Default::default();
+    for ignored in view.ignored.values() {
+        for (device, n) in &ignored.by_device {
+            *by_device.entry(device.as_str()).or_default() += n;
+        }
+    }
+    for (device, n) in by_device {
+        let who = view
+            .member_for_device(&passerelle_model::DeviceKey(device.to_owned()))
+            .map_or("an unknown device", |m| m.display_name.as_str());
+        outln!(
+            err,
+            "note: {community}: ignoring {n} value{} written by device {}… ({who}): \
+             written after the device was revoked or its member removed, or without the right role",
+            if n == 1 { "" } else { "s" },
+            &device[..8.min(device.len())]
+        );
+    }
+}
+
 pub fn sync_summary(out: &mut String, summary: &passerelle_core::SyncSummary, json: bool) {
     if json {
         return print_json(out, summary);

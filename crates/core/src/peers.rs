@@ -458,7 +458,8 @@ mod gate_tests {
             removed_at: None,
         };
         let mut doc = AutoCommit::new();
-        let members: BTreeMap<String, passerelle_model::Member> = [("01ANA".to_owned(), ana)].into();
+        let members: BTreeMap<String, passerelle_model::Member> =
+            [("01ANA".to_owned(), ana)].into();
         autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "members", &members).unwrap();
         let served = active_devices(&mut doc);
         assert!(served.contains("bb"));

@@ -54,13 +54,13 @@ fn community() -> CommunityDocs {
         now: 0,
         discovery_secret: "00".repeat(32),
     };
-    let mut docs =
-        CommunityDocs::create(genesis, &ActorId::from(b"aaaaaaaaaaaaaaaa".as_slice())).unwrap();
+    let mut docs = CommunityDocs::create(genesis, &author('a').device.actor()).unwrap();
     for (id, name, role, c) in [
         ("01ANA", "Ana", Role::Membre, 'b'),
         ("01KARIM", "Karim", Role::Animateur, 'c'),
     ] {
-        docs.apply(
+        apply_as(
+            &mut docs,
             &author('a'),
             Command::AddMember {
                 id: MemberId(id.into()),
@@ -76,6 +76,18 @@ fn community() -> CommunityDocs {
     docs
 }
 
+/// Applies a command from a device, under that device's own actor, as the
+/// device itself would.
+fn apply_as(
+    docs: &mut CommunityDocs,
+    author: &Author,
+    command: Command,
+    now: i64,
+) -> Result<Outcome, CommandError> {
+    docs.set_actor(&author.device.actor());
+    docs.apply(author, command, now)
+}
+
 fn view(docs: &mut CommunityDocs) -> std::sync::Arc<CommunityView> {
     ViewCache::default().view(docs).unwrap()
 }
@@ -89,7 +101,8 @@ fn pair(
     label: &str,
 ) -> Result<(), CommandError> {
     let invite = ItemId(format!("inv-{new}"));
-    docs.apply(
+    apply_as(
+        docs,
         &author(by),
         Command::CreateInvite {
             id: invite.clone(),
@@ -99,7 +112,8 @@ fn pair(
         },
         10,
     )?;
-    docs.apply(
+    apply_as(
+        docs,
         &author(by),
         Command::AdmitMember {
             invite,
@@ -128,7 +142,8 @@ fn a_paired_device_acts_as_its_member_and_votes_count_once() {
     assert_eq!(invite.used_by.as_deref(), Some(author('d').device.as_str()));
 
     let idea = ItemId("idea".into());
-    docs.apply(
+    apply_as(
+        &mut docs,
         &author('a'),
         Command::AddIdea {
             id: idea.clone(),
@@ -140,24 +155,29 @@ fn a_paired_device_acts_as_its_member_and_votes_count_once() {
     )
     .unwrap();
     for device in ['b', 'd'] {
-        docs.apply(&author(device), Command::Vote { idea: idea.clone() }, 40)
-            .unwrap();
+        apply_as(
+            &mut docs,
+            &author(device),
+            Command::Vote { idea: idea.clone() },
+            40,
+        )
+        .unwrap();
     }
     let v = view(&mut docs);
     let votes = &v.ideas.iter().find(|i| i.id == idea).unwrap().votes;
     assert_eq!(votes.keys().collect::<Vec<_>>(), ["01ANA"]);
 
     // A post from the new device is Ana's.
-    let post = docs
-        .apply(
-            &author('d'),
-            Command::AddPost {
-                id: ItemId("post".into()),
-                text: "Bonjour depuis le portable".into(),
-            },
-            50,
-        )
-        .unwrap();
+    let post = apply_as(
+        &mut docs,
+        &author('d'),
+        Command::AddPost {
+            id: ItemId("post".into()),
+            text: "Bonjour depuis le portable".into(),
+        },
+        50,
+    )
+    .unwrap();
     let v = view(&mut docs);
     let p = v.posts.iter().find(|p| p.id.as_str() == post.id).unwrap();
     assert_eq!(p.author.as_str(), "01ANA");
@@ -182,7 +202,8 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
     // The new device writes something (with its own actor, as on its own
     // machine); this replica holds it.
     docs.set_actor(&author('d').device.actor());
-    docs.apply(
+    apply_as(
+        &mut docs,
         &author('d'),
         Command::AddPost {
             id: ItemId("p1".into()),
@@ -197,18 +218,19 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
 
     // Karim cannot be revoked by Ana; Ana cannot revoke her last device
     // before she has another one, but can revoke one of two.
-    let e = docs
-        .apply(
-            &author('b'),
-            Command::RevokeDevice {
-                member: MemberId("01KARIM".into()),
-                device: author('c').device,
-            },
-            40,
-        )
-        .unwrap_err();
+    let e = apply_as(
+        &mut docs,
+        &author('b'),
+        Command::RevokeDevice {
+            member: MemberId("01KARIM".into()),
+            device: author('c').device,
+        },
+        40,
+    )
+    .unwrap_err();
     assert!(matches!(e, CommandError::NotAllowed(_)), "{e}");
-    docs.apply(
+    apply_as(
+        &mut docs,
         &author('b'),
         Command::RevokeDevice {
             member: MemberId("01ANA".into()),
@@ -230,16 +252,16 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
     assert!(v.is_active_device(&author('b').device));
 
     // The revoked device can no longer act.
-    let e = docs
-        .apply(
-            &author('d'),
-            Command::AddPost {
-                id: ItemId("p2".into()),
-                text: "après".into(),
-            },
-            50,
-        )
-        .unwrap_err();
+    let e = apply_as(
+        &mut docs,
+        &author('d'),
+        Command::AddPost {
+            id: ItemId("p2".into()),
+            text: "après".into(),
+        },
+        50,
+    )
+    .unwrap_err();
     assert!(matches!(e, CommandError::NotAMember), "{e}");
 
     // Her last device: refused to her, allowed to an animateur (recovery).
@@ -247,9 +269,9 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
         member: MemberId("01ANA".into()),
         device: author('b').device,
     };
-    let e = docs.apply(&author('b'), last.clone(), 60).unwrap_err();
+    let e = apply_as(&mut docs, &author('b'), last.clone(), 60).unwrap_err();
     assert!(matches!(e, CommandError::LastDevice), "{e}");
-    docs.apply(&author('c'), last, 60).unwrap();
+    apply_as(&mut docs, &author('c'), last, 60).unwrap();
     let v = view(&mut docs);
     let ana = v.member(&MemberId("01ANA".into())).unwrap();
     assert!(ana.devices.values().all(|d| d.revoked.is_some()));
