@@ -442,6 +442,9 @@ pub struct Actor {
     /// A moderator's decision (hidden or deleted), if any.
     #[serde(default)]
     pub moderation: Option<Moderation>,
+    /// For a place: set when it can be booked (hours, capacity, referent).
+    #[serde(default)]
+    pub booking: Option<crate::booking::Bookable>,
 }
 
 /// A relation between two annuaire entries ("accueille", "partenaire de").

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod bilan;
+pub mod booking;
 pub mod command;
 pub mod demo;
 pub mod entities;

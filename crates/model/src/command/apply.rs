@@ -558,6 +558,12 @@ pub(super) fn apply_to(
         | MergeIdeas { .. }
         | MoveIdea { .. }
         | CloseWorkshop { .. }) => super::workshop::apply_to(doc, ctx, workshop, now),
+        booking @ (SetBookable { .. }
+        | BookPlace { .. }
+        | CancelBooking { .. }
+        | DecideBooking { .. }) => {
+            unreachable!("booking commands are applied by command::booking: {booking:?}")
+        }
 
         AddActor {
             id,
@@ -570,6 +576,7 @@ pub(super) fn apply_to(
         } => {
             ensure_new(doc, C, "actors", id.as_str())?;
             let actor = Actor {
+                booking: None,
                 moderation: None,
                 id: id.clone(),
                 kind,

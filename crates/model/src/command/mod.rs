@@ -7,6 +7,7 @@
 
 mod access;
 mod apply;
+mod booking;
 mod validate;
 mod workshop;
 
@@ -291,6 +292,29 @@ pub enum Command {
     },
     /// Deletes a post.
     DeletePost { id: ItemId },
+
+    /// Makes an annuaire place bookable, or no longer (`None`): its
+    /// creator, its referent, animateurs and admins.
+    SetBookable {
+        place: ItemId,
+        bookable: Option<crate::booking::Bookable>,
+    },
+    /// Books a bookable place: inside its hours, on its slot grid. Other
+    /// bookings are not checked (a device offline cannot know them all):
+    /// overlaps become conflicts, see [`crate::booking::schedule`].
+    BookPlace {
+        id: ItemId,
+        place: ItemId,
+        start: Timestamp,
+        end: Timestamp,
+        note: String,
+    },
+    /// Cancels a booking (the member who booked, the place's referent,
+    /// animateurs and admins).
+    CancelBooking { booking: ItemId },
+    /// Keeps or drops a booking, settling its conflict (the place's
+    /// referent, animateurs and admins).
+    DecideBooking { booking: ItemId, keep: bool },
 }
 
 /// Why a command was refused. Nothing was written.
@@ -368,6 +392,12 @@ pub enum CommandError {
     /// Ideas of different workshops cannot be merged.
     #[error("these ideas are not all from the same workshop")]
     DifferentWorkshops,
+    /// The place is not bookable.
+    #[error("this place is not bookable (make it bookable first)")]
+    NotBookable,
+    /// A booking or opening hours do not fit.
+    #[error("{0}")]
+    Hours(String),
     /// The documents are not shaped as expected (boxed: rare, and large).
     #[error(transparent)]
     Layout(Box<LayoutError>),
@@ -397,11 +427,20 @@ impl CommunityDocs {
         let ctx = Context::read(self, author)?;
         let kind = target(&command);
         let keeps_rules = !changes_rules(&command);
+        let places = if booking::is_booking(&command) {
+            Some(booking::places(self.community_mut())?)
+        } else {
+            None
+        };
         let doc = self.doc_mut(kind).ok_or(LayoutError::Missing {
             doc: kind.as_str(),
             field: "kind",
         })?;
-        match apply::apply_to(doc, &ctx, command, now) {
+        let applied = match &places {
+            Some(places) => booking::apply_to(doc, &ctx, places, command, now),
+            None => apply::apply_to(doc, &ctx, command, now),
+        };
+        match applied {
             Ok(id) => {
                 commit(doc, message, now);
                 if kind == DocKind::Community && keeps_rules {
@@ -485,6 +524,8 @@ fn target(command: &Command) -> DocKind {
             DocKind::Savoirs
         }
         AddPost { .. } | AddComment { .. } | DeletePost { .. } => DocKind::Fil,
+        SetBookable { .. } => DocKind::Community,
+        BookPlace { .. } | CancelBooking { .. } | DecideBooking { .. } => DocKind::Agenda,
     }
 }
 
@@ -542,5 +583,9 @@ fn command_name(command: &Command) -> &'static str {
         AddPost { .. } => "add post",
         AddComment { .. } => "add comment",
         DeletePost { .. } => "delete post",
+        SetBookable { .. } => "set bookable",
+        BookPlace { .. } => "book place",
+        CancelBooking { .. } => "cancel booking",
+        DecideBooking { .. } => "decide booking",
     }
 }
