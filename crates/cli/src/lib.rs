@@ -8,6 +8,7 @@ mod args;
 pub mod control;
 mod exports;
 mod output;
+mod place;
 mod serve;
 mod workshop;
 
@@ -407,6 +408,7 @@ pub(crate) async fn dispatch(
             }
         },
         Sub::Workshop { command } => workshop::run(handle, command, out).await?,
+        Sub::Place { command } => place::run(handle, command, out).await?,
         Sub::Actor { command } => match command {
             ActorCmd::Add {
                 community: c,
