@@ -6,6 +6,7 @@
 //! are written the way the language writes them.
 
 pub mod agenda;
+pub mod bookings;
 pub mod directory;
 pub mod exchanges;
 pub mod feed;
@@ -262,6 +263,8 @@ screen_strings! {
     sync: sync::SyncStrings;
     /// The words of exports and imports.
     files: files::FilesStrings;
+    /// The words of bookings of shared places.
+    bookings: bookings::BookingsStrings;
 }
 
 impl Lang {

@@ -15,6 +15,7 @@ use crate::i18n::Lang;
 use crate::i18n::agenda::AgendaStrings;
 use passerelle_core::ImportKind;
 
+mod bookings;
 mod form;
 
 use form::{EventForm, local_millis};
@@ -25,6 +26,8 @@ enum Mode {
     #[default]
     List,
     Month,
+    /// Bookings of shared places.
+    Bookings,
 }
 
 /// One line of the list.
@@ -73,6 +76,7 @@ pub struct AgendaPanel {
     confirm_delete: bool,
     pending: Option<Pending>,
     import: ImportForm,
+    bookings: bookings::BookingsPanel,
 }
 
 impl AgendaPanel {
@@ -86,6 +90,7 @@ impl AgendaPanel {
 
     /// A command sent from this screen was saved.
     pub fn applied(&mut self) {
+        self.bookings.applied();
         match self.pending.take() {
             Some(Pending::Saved(id)) => {
                 self.form = None;
@@ -159,6 +164,18 @@ impl AgendaPanel {
             self.month = Some(first_of_month(local_date(view.events[n].start)));
         }
         ui.heading(format!("{} — {}", view.community.name, t.nav));
+        if self.mode == Mode::Bookings {
+            ui.horizontal_wrapped(|ui| {
+                ui.selectable_value(&mut self.mode, Mode::List, t.list);
+                ui.selectable_value(&mut self.mode, Mode::Month, t.month);
+                ui.selectable_value(&mut self.mode, Mode::Bookings, lang.bookings().tab);
+            });
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .id_salt("agenda-bookings")
+                .show(ui, |ui| self.bookings.ui(ui, cx));
+            return;
+        }
         egui::Panel::right("agenda-side")
             .resizable(true)
             .default_size(340.0)
@@ -176,6 +193,7 @@ impl AgendaPanel {
         ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.mode, Mode::List, t.list);
             ui.selectable_value(&mut self.mode, Mode::Month, t.month);
+            ui.selectable_value(&mut self.mode, Mode::Bookings, lang.bookings().tab);
             ui.separator();
             if cx.me.is_some() && ui.button(t.new_event).clicked() {
                 self.form = Some(EventForm::default());
@@ -204,6 +222,7 @@ impl AgendaPanel {
         match self.mode {
             Mode::List => self.list_ui(ui, lang, view, selected.as_ref()),
             Mode::Month => self.month_ui(ui, lang, view, selected.as_ref()),
+            Mode::Bookings => {}
         }
         self.reveal = false;
     }
