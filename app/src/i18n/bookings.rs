@@ -54,14 +54,15 @@ pub struct BookingsStrings {
     pub slots_of: &'static str,
     pub at_once: &'static str,
     pub export: &'static str,
+    pub settings: &'static str,
 }
 
 pub const FR: BookingsStrings = BookingsStrings {
     tab: "Réservations",
     no_bookable: "Aucun lieu réservable. Rendez un lieu réservable depuis l'Annuaire.",
     place: "Lieu",
-    previous_week: "◀ Semaine précédente",
-    next_week: "Semaine suivante ▶",
+    previous_week: "< Semaine précédente",
+    next_week: "Semaine suivante >",
     week_of: "Semaine du",
     days: ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"],
     new_booking: "Réserver un créneau",
@@ -76,7 +77,7 @@ pub const FR: BookingsStrings = BookingsStrings {
     err_date: "Le jour n'est pas compris : écrivez-le comme 01/12/2026.",
     err_time: "Une heure n'est pas comprise : écrivez-la comme 10:00.",
     offline_note: "Vous pouvez réserver hors ligne : si quelqu'un a pris le même créneau, le conflit s'affichera après la synchronisation.",
-    bookings: "Réservations",
+    bookings: "Toutes les réservations",
     no_booking: "Aucune réservation.",
     conflicts: "Conflits à résoudre",
     conflict_explained: "Ces réservations se chevauchent. La première faite est retenue en attendant la décision du référent.",
@@ -105,14 +106,15 @@ pub const FR: BookingsStrings = BookingsStrings {
     slots_of: "créneaux de",
     at_once: "à la fois",
     export: "Exporter les réservations (.ics)",
+    settings: "Horaires et réservation",
 };
 
 pub const EN: BookingsStrings = BookingsStrings {
     tab: "Bookings",
     no_bookable: "No bookable place yet. Make a place bookable from the Directory.",
     place: "Place",
-    previous_week: "◀ Previous week",
-    next_week: "Next week ▶",
+    previous_week: "< Previous week",
+    next_week: "Next week >",
     week_of: "Week of",
     days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
     new_booking: "Book a slot",
@@ -127,7 +129,7 @@ pub const EN: BookingsStrings = BookingsStrings {
     err_date: "The day is not understood: write it like 01/12/2026.",
     err_time: "A time is not understood: write it like 10:00.",
     offline_note: "You can book offline: if someone took the same slot, the conflict shows after syncing.",
-    bookings: "Bookings",
+    bookings: "All bookings",
     no_booking: "No bookings.",
     conflicts: "Conflicts to settle",
     conflict_explained: "These bookings overlap. The one made first is kept until the referent decides.",
@@ -156,4 +158,5 @@ pub const EN: BookingsStrings = BookingsStrings {
     slots_of: "slots of",
     at_once: "at a time",
     export: "Export the bookings (.ics)",
+    settings: "Hours and booking",
 };

@@ -16,6 +16,7 @@ use crate::i18n::agenda::AgendaStrings;
 use passerelle_core::ImportKind;
 
 mod bookings;
+pub(crate) use bookings::schedule_ui;
 mod form;
 
 use form::{EventForm, local_millis};

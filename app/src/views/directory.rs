@@ -16,6 +16,8 @@ use crate::i18n::directory::DirectoryStrings;
 use passerelle_core::ImportKind;
 use passerelle_core::model::export::csv;
 
+mod bookable;
+
 /// Which entries to show.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Filter {
@@ -155,6 +157,7 @@ pub struct DirectoryPanel {
     confirm_delete: bool,
     pending: Option<Pending>,
     import: ImportForm,
+    bookable: bookable::BookableForm,
 }
 
 fn kind_label(t: &DirectoryStrings, kind: ActorKind) -> &'static str {
@@ -408,6 +411,7 @@ impl DirectoryPanel {
                 }
             });
         }
+        self.bookable.ui(ui, cx, a);
         ui.separator();
         self.links_ui(ui, cx, a);
         if cx.me.is_some() {
