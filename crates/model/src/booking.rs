@@ -361,18 +361,41 @@ pub fn parse_hhmm(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
 }
 
-/// The opening hours as one line: `lun 09:00-18:00, mar 09:00-18:00`.
+/// The opening hours as [`parse_hours`] reads them, consecutive days with
+/// the same hours grouped: `lun-ven 09:00-12:00 14:00-18:00; sam 10:00-12:00`.
 pub fn describe_hours(openings: &[Opening]) -> String {
-    if openings.is_empty() {
+    let day_hours = |weekday: i64| {
+        let mut ranges: Vec<String> = openings
+            .iter()
+            .filter(|o| o.weekday == weekday)
+            .map(|o| format!("{}-{}", o.from, o.to))
+            .collect();
+        ranges.sort();
+        ranges.dedup();
+        ranges.join(" ")
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut weekday = 1;
+    while weekday <= 7 {
+        let hours = day_hours(weekday);
+        let mut last = weekday;
+        while last < 7 && day_hours(last + 1) == hours {
+            last += 1;
+        }
+        if !hours.is_empty() {
+            let days = if last == weekday {
+                weekday_name(weekday).to_owned()
+            } else {
+                format!("{}-{}", weekday_name(weekday), weekday_name(last))
+            };
+            parts.push(format!("{days} {hours}"));
+        }
+        weekday = last + 1;
+    }
+    if parts.is_empty() {
         return "never".to_owned();
     }
-    let mut sorted: Vec<&Opening> = openings.iter().collect();
-    sorted.sort_by(|a, b| a.weekday.cmp(&b.weekday).then(a.from.cmp(&b.from)));
-    sorted
-        .iter()
-        .map(|o| format!("{} {}-{}", weekday_name(o.weekday), o.from, o.to))
-        .collect::<Vec<_>>()
-        .join(", ")
+    parts.join("; ")
 }
 
 /// French short name of an ISO weekday (1 = lun).
@@ -476,6 +499,19 @@ mod tests {
         assert!(parse_hours("lun 18:00-09:00").is_err());
         assert!(parse_hours("xyz 09:00-10:00").is_err());
         assert!(parse_hours("lun").is_err());
+        // Described as it is read back, consecutive days grouped.
+        let text = describe_hours(&o);
+        assert_eq!(text, "lun-ven 09:00-12:00 14:00-18:00; sam 10:00-12:00");
+        let mut again = parse_hours(&text).unwrap();
+        let mut o = o;
+        let key = |x: &Opening| (x.weekday, x.from.clone());
+        again.sort_by_key(key);
+        o.sort_by_key(key);
+        assert_eq!(again, o);
+        assert_eq!(
+            describe_hours(&parse_hours("lun,mer,ven 09:00-10:00").unwrap()),
+            "lun 09:00-10:00; mer 09:00-10:00; ven 09:00-10:00"
+        );
     }
 
     #[test]
