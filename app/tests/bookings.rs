@@ -278,7 +278,10 @@ fn the_referent_sees_two_members_conflict_and_settles_it_from_the_annuaire() {
     let kitchen = ItemId("01KKITCHEN".into());
     let schedule = view(&h).place_schedule(&kitchen);
     assert_eq!(schedule.conflicts.len(), 1);
-    assert_eq!(schedule.conflicts[0].winners, [by_karim.clone()]);
+    assert_eq!(
+        schedule.conflicts[0].winners,
+        std::slice::from_ref(&by_karim)
+    );
 
     // In the Agenda's Réservations: the week and the conflict, in words.
     go(&mut h, "Agenda");
