@@ -40,10 +40,14 @@ pub(super) fn is_booking(command: &Command) -> bool {
 /// The annuaire's places, read from the community document: booking
 /// commands write to the agenda but are checked against the place.
 pub(super) fn places(community: &AutoCommit) -> Result<BTreeMap<String, Actor>> {
-    let actors: BTreeMap<String, Actor> = hydrate_prop(community, automerge::ROOT, "actors")?;
-    Ok(actors
-        .into_iter()
-        .filter(|(_, a)| a.kind == ActorKind::Place && a.moderation.is_none())
+    let obj = crate::layout::map_obj(community, C, "actors")?;
+    // One by one: an entry this version cannot read does not stop bookings
+    // of the others.
+    Ok(automerge::ReadDoc::keys(community, &obj)
+        .filter_map(|id| {
+            let actor: Actor = hydrate_prop(community, &obj, id.as_str()).ok()?;
+            (actor.kind == ActorKind::Place && actor.moderation.is_none()).then_some((id, actor))
+        })
         .collect())
 }
 
