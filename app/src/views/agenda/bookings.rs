@@ -65,7 +65,7 @@ pub struct BookingsPanel {
     form: BookingForm,
     /// The day just booked: the week follows it once saved.
     booked_day: Option<NaiveDate>,
-    schedule: Option<(usize, ItemId, Arc<Schedule>)>,
+    schedule: Option<((usize, usize), ItemId, Arc<Schedule>)>,
 }
 
 impl BookingsPanel {
@@ -78,7 +78,11 @@ impl BookingsPanel {
     }
 
     fn schedule(&mut self, view: &CommunityView, place: &ItemId) -> Arc<Schedule> {
-        let key = Arc::as_ptr(&view.bookings) as usize;
+        // Bookings, or the place's capacity, changed.
+        let key = (
+            Arc::as_ptr(&view.bookings) as usize,
+            Arc::as_ptr(&view.community) as usize,
+        );
         match &self.schedule {
             Some((k, p, s)) if *k == key && p == place => s.clone(),
             _ => {
