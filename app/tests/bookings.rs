@@ -89,6 +89,34 @@ fn a_place_is_made_bookable_booked_and_a_conflict_is_settled() {
         type_into(h, "Pour quoi faire (facultatif)", note);
         press(h, "Réserver");
     };
+    // At night the room is closed: explained in French, nothing saved.
+    wait_until(&mut h, "the booking form", |h| {
+        field(h, "Jour de la réservation").is_some()
+    });
+    type_into(
+        &mut h,
+        "Jour de la réservation",
+        &day.format("%d/%m/%Y").to_string(),
+    );
+    type_into(&mut h, "De", "21:00");
+    type_into(&mut h, "À", "22:00");
+    press(&mut h, "Réserver");
+    wait_until(&mut h, "the hours explained", |h| {
+        shows(
+            h,
+            "Le lieu est fermé à ce moment-là. Horaires : lun-dim 08:00-20:00",
+        )
+    });
+    assert!(view(&h).bookings.is_empty());
+    for label in ["Jour de la réservation", "De", "À"] {
+        field(&h, label).unwrap().click();
+        h.step();
+        h.key_press(egui::Key::End);
+        for _ in 0..12 {
+            h.key_press(egui::Key::Backspace);
+        }
+        h.step();
+    }
     book(&mut h, "Club informatique");
     wait_until(&mut h, "the booking", |h| view(h).bookings.len() == 1);
     wait_until(&mut h, "the booking in the week", |h| {

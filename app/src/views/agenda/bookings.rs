@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, TimeZone};
 use egui::{Color32, RichText};
-use passerelle_core::model::booking::{Booking, Schedule, Status};
+use passerelle_core::model::booking::{Booking, HoursError, Schedule, Status, check_hours};
 use passerelle_core::model::{Actor, Command, CommunityView, ItemId, ics};
 
 use super::Cx;
@@ -53,7 +53,7 @@ struct BookingForm {
     start: String,
     end: String,
     note: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 /// The tab's state.
@@ -164,12 +164,12 @@ impl BookingsPanel {
                 }
             });
         ui.label(RichText::new(t.offline_note).small());
-        if let Some(error) = f.error {
+        if let Some(error) = &f.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
         if ui.button(t.book).clicked() {
             let Some(day) = parse_date(&f.date) else {
-                f.error = Some(t.err_date);
+                f.error = Some(t.err_date.to_owned());
                 return;
             };
             let at = |text: &str| {
@@ -180,9 +180,20 @@ impl BookingsPanel {
                     .map(|d| d.timestamp_millis())
             };
             let (Some(start), Some(end)) = (at(&f.start), at(&f.end)) else {
-                f.error = Some(t.err_time);
+                f.error = Some(t.err_time.to_owned());
                 return;
             };
+            // Checked here too, to explain in the user's language.
+            if let Some(b) = &place.booking
+                && let Err(e) = check_hours(b, start, end)
+            {
+                f.error = Some(match e {
+                    HoursError::EndBeforeStart => t.err_end_before.to_owned(),
+                    HoursError::Closed(hours) => format!("{} {hours}", t.err_closed),
+                    HoursError::NotAligned(slot) => format!("{} {slot}", t.err_slot),
+                });
+                return;
+            }
             f.error = None;
             self.booked_day = Some(day);
             cx.apply(Command::BookPlace {
