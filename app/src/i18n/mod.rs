@@ -6,6 +6,7 @@
 //! are written the way the language writes them.
 
 pub mod agenda;
+pub mod bookings;
 pub mod devices;
 pub mod directory;
 pub mod exchanges;
@@ -268,6 +269,8 @@ screen_strings! {
     moderation: moderation::ModerationStrings;
     /// The words of the devices section (Membres).
     devices: devices::DevicesStrings;
+    /// The words of bookings of shared places.
+    bookings: bookings::BookingsStrings;
 }
 
 impl Lang {

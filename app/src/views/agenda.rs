@@ -17,6 +17,8 @@ use crate::i18n::Lang;
 use crate::i18n::agenda::AgendaStrings;
 use passerelle_core::ImportKind;
 
+mod bookings;
+pub(crate) use bookings::schedule_ui;
 mod form;
 
 use form::{EventForm, local_millis};
@@ -27,6 +29,8 @@ enum Mode {
     #[default]
     List,
     Month,
+    /// Bookings of shared places.
+    Bookings,
 }
 
 /// One line of the list.
@@ -76,6 +80,7 @@ pub struct AgendaPanel {
     pending: Option<Pending>,
     import: ImportForm,
     moderate: super::moderation::ModerateMenu,
+    bookings: bookings::BookingsPanel,
 }
 
 impl AgendaPanel {
@@ -89,6 +94,7 @@ impl AgendaPanel {
 
     /// A command sent from this screen was saved.
     pub fn applied(&mut self) {
+        self.bookings.applied();
         match self.pending.take() {
             Some(Pending::Saved(id)) => {
                 self.form = None;
@@ -162,6 +168,18 @@ impl AgendaPanel {
             self.month = Some(first_of_month(local_date(view.events[n].start)));
         }
         ui.heading(format!("{} — {}", view.community.name, t.nav));
+        if self.mode == Mode::Bookings {
+            ui.horizontal_wrapped(|ui| {
+                ui.selectable_value(&mut self.mode, Mode::List, t.list);
+                ui.selectable_value(&mut self.mode, Mode::Month, t.month);
+                ui.selectable_value(&mut self.mode, Mode::Bookings, lang.bookings().tab);
+            });
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .id_salt("agenda-bookings")
+                .show(ui, |ui| self.bookings.ui(ui, cx));
+            return;
+        }
         egui::Panel::right("agenda-side")
             .resizable(true)
             .default_size(340.0)
@@ -179,6 +197,7 @@ impl AgendaPanel {
         ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.mode, Mode::List, t.list);
             ui.selectable_value(&mut self.mode, Mode::Month, t.month);
+            ui.selectable_value(&mut self.mode, Mode::Bookings, lang.bookings().tab);
             ui.separator();
             if cx.me.is_some() && ui.button(t.new_event).clicked() {
                 self.form = Some(EventForm::default());
@@ -207,6 +226,7 @@ impl AgendaPanel {
         match self.mode {
             Mode::List => self.list_ui(ui, lang, view, selected.as_ref()),
             Mode::Month => self.month_ui(ui, lang, view, selected.as_ref()),
+            Mode::Bookings => {}
         }
         self.reveal = false;
     }

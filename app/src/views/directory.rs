@@ -16,6 +16,8 @@ use crate::i18n::directory::DirectoryStrings;
 use passerelle_core::ImportKind;
 use passerelle_core::model::export::csv;
 
+mod bookable;
+
 /// Which entries to show.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Filter {
@@ -156,6 +158,7 @@ pub struct DirectoryPanel {
     pending: Option<Pending>,
     import: ImportForm,
     moderate: super::moderation::ModerateMenu,
+    bookable: bookable::BookableForm,
 }
 
 fn kind_label(t: &DirectoryStrings, kind: ActorKind) -> &'static str {
@@ -409,6 +412,7 @@ impl DirectoryPanel {
                 }
             });
         }
+        self.bookable.ui(ui, cx, a);
         ui.separator();
         self.links_ui(ui, cx, a);
         if cx.me.is_some() {

@@ -95,6 +95,11 @@ pub enum Sub {
         #[command(subcommand)]
         command: crate::moderate::ModerateCmd,
     },
+    /// Shared places: make them bookable, book them, settle conflicts.
+    Place {
+        #[command(subcommand)]
+        command: crate::place::PlaceCmd,
+    },
     /// The annuaire: people, organisations, places.
     Actor {
         #[command(subcommand)]
@@ -192,7 +197,8 @@ pub enum Sub {
         #[arg(long, value_enum)]
         format: Format,
         /// What to export: agenda, event:ID, annuaire, exchanges, bilan,
-        /// sheet:ID or workshop (ics defaults to the agenda).
+        /// sheet:ID, workshop or place:ID (a place's bookings, ics; ics
+        /// defaults to the agenda).
         #[arg(long, value_parser = target)]
         what: Option<Target>,
         /// The bilan's first month, YYYY-MM (default: the community's first).
@@ -245,6 +251,8 @@ pub enum Target {
     /// A workshop's synthesis (the newest workshop without an id; every
     /// idea of the community when it has no workshop).
     Workshop(Option<String>),
+    /// One bookable place's bookings.
+    Place(String),
 }
 
 fn target(s: &str) -> Result<Target, String> {
@@ -261,6 +269,7 @@ fn target(s: &str) -> Result<Target, String> {
         Some(("event", rest)) => id(rest).map(Target::Event),
         Some(("sheet", rest)) => id(rest).map(Target::Sheet),
         Some(("workshop" | "atelier", rest)) => id(rest).map(|id| Target::Workshop(Some(id))),
+        Some(("place" | "lieu", rest)) => id(rest).map(Target::Place),
         _ => match s {
             "agenda" => Ok(Target::Agenda),
             "annuaire" => Ok(Target::Annuaire),
@@ -268,7 +277,7 @@ fn target(s: &str) -> Result<Target, String> {
             "bilan" | "report" => Ok(Target::Bilan),
             "workshop" | "atelier" => Ok(Target::Workshop(None)),
             _ => Err(format!(
-                "'{s}' is not something to export (expected agenda, event:ID, annuaire, exchanges, bilan, sheet:ID, workshop or workshop:ID)"
+                "'{s}' is not something to export (expected agenda, event:ID, annuaire, exchanges, bilan, sheet:ID, workshop, workshop:ID or place:ID)"
             )),
         },
     }

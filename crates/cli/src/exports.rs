@@ -40,6 +40,14 @@ pub fn render(
             };
             ics::event_calendar(event, now)
         }
+        (Format::Ics, Some(Target::Place(id))) => {
+            let Some(place) = view.community.actors.iter().find(|a| a.id.as_str() == id) else {
+                bail!(
+                    "no place with id '{id}' in this community (see: passerelle-node place list)"
+                );
+            };
+            ics::place_calendar(view, place, now)
+        }
         (Format::Csv, Some(Target::Annuaire)) => csv::annuaire_csv(view),
         (Format::Csv, Some(Target::Exchanges)) => csv::exchanges_csv(view),
         (Format::Csv, Some(Target::Bilan)) => bilan_csv(view, from, to)?,
@@ -71,7 +79,7 @@ pub fn render(
             }
         }
         (Format::Csv, _) => bail!("csv exports --what annuaire, --what exchanges or --what bilan"),
-        (Format::Ics, _) => bail!("ics exports --what agenda or --what event:ID"),
+        (Format::Ics, _) => bail!("ics exports --what agenda, --what event:ID or --what place:ID"),
         (Format::Markdown | Format::Html, _) => {
             bail!("markdown and html export --what sheet:ID, --what workshop or --what workshop:ID")
         }

@@ -10,6 +10,7 @@ mod device;
 mod exports;
 mod moderate;
 mod output;
+mod place;
 mod serve;
 mod workshop;
 
@@ -439,6 +440,7 @@ pub(crate) async fn dispatch(
                 )
             }
         },
+        Sub::Place { command } => place::run(handle, command, out).await?,
         Sub::Actor { command } => match command {
             ActorCmd::Add {
                 community: c,

@@ -471,6 +471,9 @@ pub struct Actor {
     #[serde(default)]
     #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
+    /// For a place: set when it can be booked (hours, capacity, referent).
+    #[serde(default)]
+    pub booking: Option<crate::booking::Bookable>,
 }
 
 /// A relation between two annuaire entries ("accueille", "partenaire de").

@@ -70,6 +70,54 @@ pub fn agenda_calendar<'a>(
     calendar.to_string()
 }
 
+/// A bookable place's bookings as one calendar file named after the place.
+/// A confirmed booking is `CONFIRMED`; one in a conflict `TENTATIVE`, with
+/// "en conflit" in its title when it is not the one kept for now; a refused
+/// or cancelled one `CANCELLED`, so a calendar app that had it updates it.
+pub fn place_calendar(
+    view: &CommunityView,
+    place: &crate::entities::Actor,
+    now: Timestamp,
+) -> String {
+    use crate::booking::Status;
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("PRODID", PRODID))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"));
+    calendar.name(&place.name);
+    for (booking, status) in view.place_schedule(&place.id).bookings {
+        let who = view.member_name(&booking.member);
+        let mut summary = if booking.note.trim().is_empty() {
+            format!("{} — {who}", place.name)
+        } else {
+            format!("{} — {} ({who})", place.name, booking.note.trim())
+        };
+        if status == Status::Conflicting {
+            summary.push_str(" — en conflit");
+        }
+        let ical_status = match status {
+            Status::Confirmed => icalendar::EventStatus::Confirmed,
+            Status::Provisional | Status::Conflicting => icalendar::EventStatus::Tentative,
+            Status::Refused | Status::Cancelled => icalendar::EventStatus::Cancelled,
+        };
+        let mut out = icalendar::Event::new();
+        out.uid(&format!("{}@passerelle", booking.id))
+            .timestamp(utc(now))
+            .starts(utc(booking.start))
+            .ends(utc(booking.end))
+            .summary(&summary)
+            .status(ical_status);
+        if let Some(address) = &place.address {
+            out.location(address);
+        } else {
+            out.location(&place.name);
+        }
+        calendar.push(out.done());
+    }
+    calendar.to_string()
+}
+
 fn utc(ts: Timestamp) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ts).unwrap_or_default()
 }

@@ -15,6 +15,7 @@
 
 pub mod admission;
 pub mod bilan;
+pub mod booking;
 pub mod command;
 pub mod demo;
 pub mod entities;

@@ -147,6 +147,8 @@ pub struct CommunityView {
     pub ideas: Arc<Vec<Idea>>,
     /// Workshops, newest date first.
     pub workshops: Arc<Vec<Workshop>>,
+    /// Bookings of places, by start (cancelled and refused included).
+    pub bookings: Arc<Vec<crate::booking::Booking>>,
     /// Sheets, by title.
     pub sheets: Arc<Vec<Sheet>>,
     /// Posts, newest first.
@@ -209,6 +211,23 @@ impl CommunityView {
             .map_or(id, |c| c.label.as_str())
     }
 
+    /// A place's schedule: its bookings with their status, and conflicts.
+    pub fn place_schedule(&self, place: &ItemId) -> crate::booking::Schedule {
+        let capacity = self
+            .community
+            .actors
+            .iter()
+            .find(|a| &a.id == place)
+            .and_then(|a| a.booking.as_ref())
+            .map_or(1, |b| b.capacity);
+        crate::booking::schedule(place, capacity, &self.bookings)
+    }
+
+    /// Every unsettled booking conflict of the community.
+    pub fn booking_conflicts(&self) -> Vec<crate::booking::Conflict> {
+        crate::booking::conflicts(&self.community.actors, &self.bookings)
+    }
+
     /// A workshop by id.
     pub fn workshop(&self, id: &ItemId) -> Option<&Workshop> {
         self.workshops.iter().find(|w| &w.id == id)
@@ -237,6 +256,7 @@ pub struct ViewCache {
     events: Option<Cached<Vec<Event>>>,
     ideas: Option<Cached<Vec<Idea>>>,
     workshops: Option<Cached<Vec<Workshop>>>,
+    bookings: Option<Cached<Vec<crate::booking::Booking>>>,
     sheets: Option<Cached<Vec<Sheet>>>,
     posts: Option<Cached<Vec<Post>>>,
     view: Option<Arc<CommunityView>>,
@@ -336,6 +356,7 @@ macro_rules! keyed {
     };
 }
 keyed!(Exchange, Event, Idea, Workshop, Sheet, Post);
+keyed!(crate::booking::Booking);
 
 /// Rebuilds a collection part when its document's heads moved: only the
 /// items the new changes touched are hydrated again, the others are kept.
@@ -574,6 +595,19 @@ impl ViewCache {
                 v.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| b.id.cmp(&a.id)))
             },
         )?;
+        // Bookings share the events' map; an event does not hydrate as a
+        // booking (it has no `kind`) nor a booking as an event (it has no
+        // title), and the kind is checked besides.
+        let bookings = refresh_items(
+            &mut self.bookings,
+            docs.doc_mut(DocKind::Agenda),
+            (DocKind::Agenda, "events"),
+            (&rules, &self.indexes),
+            |v: &mut Vec<crate::booking::Booking>| {
+                v.retain(|b| b.kind == crate::booking::BOOKING_KIND);
+                v.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)))
+            },
+        )?;
         let sheets = refresh_items(
             &mut self.sheets,
             docs.doc_mut(DocKind::Savoirs),
@@ -611,6 +645,7 @@ impl ViewCache {
             events,
             ideas,
             workshops,
+            bookings,
             sheets,
             posts,
             moderated: Arc::new(moderated),

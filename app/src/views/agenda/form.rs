@@ -91,7 +91,7 @@ impl EventForm {
 }
 
 /// "23/11/2026", "23/11/26", "2026-11-23", "23.11.2026".
-fn parse_date(text: &str) -> Option<NaiveDate> {
+pub(super) fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     // Two-digit years first: "%Y" would read "26" as the year 26.
     ["%d/%m/%y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
@@ -100,7 +100,7 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 }
 
 /// "14:30", "14h30", "14h", "9.15", "14".
-fn parse_time(text: &str) -> Option<NaiveTime> {
+pub(super) fn parse_time(text: &str) -> Option<NaiveTime> {
     let text = text.trim().to_lowercase();
     let (hours, minutes) = match text.split_once([':', 'h', '.']) {
         Some((h, m)) => (h.trim(), m.trim()),

@@ -581,6 +581,12 @@ pub(super) fn apply_to(
         moderation @ (Moderate { .. } | LockThread { .. }) => {
             super::moderation::apply_to(doc, ctx, moderation, now)
         }
+        booking @ (SetBookable { .. }
+        | BookPlace { .. }
+        | CancelBooking { .. }
+        | DecideBooking { .. }) => {
+            unreachable!("booking commands are applied by command::booking: {booking:?}")
+        }
 
         AddActor {
             id,
@@ -593,6 +599,7 @@ pub(super) fn apply_to(
         } => {
             ensure_new(doc, C, "actors", id.as_str())?;
             let actor = Actor {
+                booking: None,
                 moderation: None,
                 id: id.clone(),
                 kind,

@@ -7,6 +7,7 @@
 
 mod access;
 mod apply;
+mod booking;
 mod devices;
 pub mod moderation;
 mod validate;
@@ -320,6 +321,28 @@ pub enum Command {
     /// member from another active device, or a moderator. What the revoking
     /// device held of the revoked one's writing is recorded (`seen`).
     RevokeDevice { member: MemberId, device: DeviceKey },
+    /// Makes an annuaire place bookable, or no longer (`None`): its
+    /// creator, its referent, animateurs and admins.
+    SetBookable {
+        place: ItemId,
+        bookable: Option<crate::booking::Bookable>,
+    },
+    /// Books a bookable place: inside its hours, on its slot grid. Other
+    /// bookings are not checked (a device offline cannot know them all):
+    /// overlaps become conflicts, see [`crate::booking::schedule`].
+    BookPlace {
+        id: ItemId,
+        place: ItemId,
+        start: Timestamp,
+        end: Timestamp,
+        note: String,
+    },
+    /// Cancels a booking (the member who booked, the place's referent,
+    /// animateurs and admins).
+    CancelBooking { booking: ItemId },
+    /// Keeps or drops a booking, settling its conflict (the place's
+    /// referent, animateurs and admins).
+    DecideBooking { booking: ItemId, keep: bool },
 }
 
 /// Why a command was refused. Nothing was written.
@@ -411,6 +434,12 @@ pub enum CommandError {
     /// Ideas of different workshops cannot be merged.
     #[error("these ideas are not all from the same workshop")]
     DifferentWorkshops,
+    /// The place is not bookable.
+    #[error("this place is not bookable (make it bookable first)")]
+    NotBookable,
+    /// A booking or opening hours do not fit.
+    #[error("{0}")]
+    Hours(String),
     /// The documents are not shaped as expected (boxed: rare, and large).
     #[error(transparent)]
     Layout(Box<LayoutError>),
@@ -450,6 +479,11 @@ impl CommunityDocs {
         };
         let kind = target(&command);
         let keeps_rules = !changes_rules(&command);
+        let places = if booking::is_booking(&command) {
+            Some(booking::places(self.community_mut())?)
+        } else {
+            None
+        };
         let doc = self.doc_mut(kind).ok_or(LayoutError::Missing {
             doc: kind.as_str(),
             field: "kind",
@@ -458,7 +492,10 @@ impl CommunityDocs {
             Command::RevokeDevice { member, device } => {
                 devices::revoke(doc, &ctx, (member, device), seen, now)
             }
-            command => apply::apply_to(doc, &ctx, command, now),
+            command => match &places {
+                Some(places) => booking::apply_to(doc, &ctx, places, command, now),
+                None => apply::apply_to(doc, &ctx, command, now),
+            },
         };
         match applied {
             Ok(id) => {
@@ -557,6 +594,8 @@ fn target(command: &Command) -> DocKind {
         }
         AddPost { .. } | AddComment { .. } | DeletePost { .. } => DocKind::Fil,
         Moderate { kind, .. } | LockThread { kind, .. } => moderation::home(*kind).0,
+        SetBookable { .. } => DocKind::Community,
+        BookPlace { .. } | CancelBooking { .. } | DecideBooking { .. } => DocKind::Agenda,
     }
 }
 
@@ -617,5 +656,9 @@ fn command_name(command: &Command) -> &'static str {
         DeletePost { .. } => "delete post",
         Moderate { .. } => "moderate",
         LockThread { .. } => "lock thread",
+        SetBookable { .. } => "set bookable",
+        BookPlace { .. } => "book place",
+        CancelBooking { .. } => "cancel booking",
+        DecideBooking { .. } => "decide booking",
     }
 }
