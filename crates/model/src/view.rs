@@ -341,6 +341,30 @@ struct DocIndex {
     index: admission::ChangeIndex,
 }
 
+/// The change index of a document at its current heads, built when first
+/// needed and then brought up to date with the new changes only: opening a
+/// community from kept views builds none but the community document's.
+fn doc_index<'a>(
+    indexes: &'a mut BTreeMap<DocKind, DocIndex>,
+    kind: DocKind,
+    doc: &mut AutoCommit,
+) -> &'a admission::ChangeIndex {
+    let heads = doc.get_heads();
+    let entry = indexes.entry(kind).or_insert_with(|| DocIndex {
+        heads: Vec::new(),
+        index: admission::ChangeIndex::default(),
+    });
+    if entry.heads != heads {
+        if entry.heads.is_empty() {
+            entry.index = admission::ChangeIndex::of(doc);
+        } else {
+            entry.index.update(doc, &entry.heads);
+        }
+        entry.heads = heads;
+    }
+    &entry.index
+}
+
 /// An item of a collection, known by its key in the collection's map.
 trait Keyed {
     fn key(&self) -> &str;
@@ -371,11 +395,9 @@ fn refresh_items<T: Hydrate + Keyed + Clone>(
     slot: &mut Option<Cached<Vec<T>>>,
     doc: Option<&mut AutoCommit>,
     (kind, key): (DocKind, &'static str),
-    (rules, indexes): (&Rules, &BTreeMap<DocKind, DocIndex>),
+    (rules, indexes): (&Rules, &mut BTreeMap<DocKind, DocIndex>),
     sort: fn(&mut Vec<T>),
 ) -> Result<Arc<Vec<T>>, LayoutError> {
-    let empty_index = admission::ChangeIndex::default();
-    let index = indexes.get(&kind).map_or(&empty_index, |i| &i.index);
     refresh(
         slot,
         doc,
@@ -406,6 +428,7 @@ fn refresh_items<T: Hydrate + Keyed + Clone>(
                 None => items(doc, key),
             };
             let auth = &rules.authority;
+            let index = doc_index(indexes, kind, doc);
             let holds = match &read {
                 Some(keys) => admission::guards_hold(
                     doc,
@@ -552,7 +575,7 @@ impl ViewCache {
             &mut self.exchanges,
             docs.doc_mut(DocKind::Exchanges),
             (DocKind::Exchanges, "exchanges"),
-            (&rules, &self.indexes),
+            (&rules, &mut self.indexes),
             |v: &mut Vec<Exchange>| {
                 v.sort_by(|a, b| {
                     b.created_at
@@ -565,7 +588,7 @@ impl ViewCache {
             &mut self.events,
             docs.doc_mut(DocKind::Agenda),
             (DocKind::Agenda, "events"),
-            (&rules, &self.indexes),
+            (&rules, &mut self.indexes),
             |v: &mut Vec<Event>| {
                 v.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)))
             },
@@ -574,7 +597,7 @@ impl ViewCache {
             &mut self.ideas,
             docs.doc_mut(DocKind::Ideas),
             (DocKind::Ideas, "ideas"),
-            (&rules, &self.indexes),
+            (&rules, &mut self.indexes),
             |v: &mut Vec<Idea>| {
                 v.sort_by(|a, b| {
                     a.created_at
@@ -589,7 +612,7 @@ impl ViewCache {
             &mut self.workshops,
             docs.doc_mut(DocKind::Ideas),
             (DocKind::Ideas, "ideas"),
-            (&rules, &self.indexes),
+            (&rules, &mut self.indexes),
             |v: &mut Vec<Workshop>| {
                 v.retain(|w| w.kind == WORKSHOP_KIND);
                 v.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| b.id.cmp(&a.id)))
@@ -602,7 +625,7 @@ impl ViewCache {
             &mut self.bookings,
             docs.doc_mut(DocKind::Agenda),
             (DocKind::Agenda, "events"),
-            (&rules, &self.indexes),
+            (&rules, &mut self.indexes),
             |v: &mut Vec<crate::booking::Booking>| {
                 v.retain(|b| b.kind == crate::booking::BOOKING_KIND);
                 v.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)))
@@ -612,7 +635,7 @@ impl ViewCache {
             &mut self.sheets,
             docs.doc_mut(DocKind::Savoirs),
             (DocKind::Savoirs, "sheets"),
-            (&rules, &self.indexes),
+            (&rules, &mut self.indexes),
             |v: &mut Vec<Sheet>| {
                 v.sort_by_cached_key(|s| (crate::normalize::fold(&s.title), s.id.clone()))
             },
@@ -621,7 +644,7 @@ impl ViewCache {
             &mut self.posts,
             docs.doc_mut(DocKind::Fil),
             (DocKind::Fil, "posts"),
-            (&rules, &self.indexes),
+            (&rules, &mut self.indexes),
             |v: &mut Vec<Post>| {
                 v.sort_by(|a, b| {
                     b.created_at
@@ -715,20 +738,6 @@ impl ViewCache {
 
     /// The community's rules, computed again only when its document moved.
     fn rules(&mut self, docs: &mut CommunityDocs) -> Rules {
-        for (kind, doc) in docs.docs_mut() {
-            let heads = doc.get_heads();
-            match self.indexes.get_mut(&kind) {
-                Some(i) if i.heads == heads => {}
-                Some(i) => {
-                    i.index.update(doc, &i.heads);
-                    i.heads = heads;
-                }
-                None => {
-                    let index = admission::ChangeIndex::of(doc);
-                    self.indexes.insert(kind, DocIndex { heads, index });
-                }
-            }
-        }
         let doc = docs
             .doc_mut(DocKind::Community)
             .expect("the community document is always present");
@@ -736,7 +745,7 @@ impl ViewCache {
         let authority = match self.authority.as_ref().filter(|(h, _)| *h == heads) {
             Some((_, a)) => a.clone(),
             None => {
-                let index = &self.indexes[&DocKind::Community].index;
+                let index = doc_index(&mut self.indexes, DocKind::Community, doc);
                 let a = Arc::new(admission::Authority::read_indexed(doc, index));
                 self.authority = Some((heads, a.clone()));
                 a
@@ -756,23 +765,27 @@ impl ViewCache {
         rules: &Rules,
     ) -> Result<Arc<CommunityPart>, LayoutError> {
         let id = docs.id().clone();
-        let index = &self.indexes[&DocKind::Community].index;
+        let indexes = &mut self.indexes;
         refresh(
             &mut self.community,
             docs.doc_mut(DocKind::Community),
             None,
-            |d, _| match (admission::has_late(index, DocKind::Community, &rules.authority)
-                || !admission::community_holds(d, &rules.authority, index))
-            .then(|| admission::sanitize(d, DocKind::Community, &rules.authority, index))
-            .flatten()
-            {
-                Some((clean, ignored)) => {
-                    rules.note(DocKind::Community, ignored);
-                    community_part(&clean, &id)
-                }
-                None => {
-                    rules.note(DocKind::Community, admission::Ignored::default());
-                    community_part(d, &id)
+            |d, _| {
+                let index = doc_index(indexes, DocKind::Community, d);
+                let auth = &rules.authority;
+                let clean = (admission::has_late(index, DocKind::Community, auth)
+                    || !admission::community_holds(d, auth, index))
+                .then(|| admission::sanitize(d, DocKind::Community, auth, index))
+                .flatten();
+                match clean {
+                    Some((clean, ignored)) => {
+                        rules.note(DocKind::Community, ignored);
+                        community_part(&clean, &id)
+                    }
+                    None => {
+                        rules.note(DocKind::Community, admission::Ignored::default());
+                        community_part(d, &id)
+                    }
                 }
             },
             || unreachable!("the community document is always present"),
