@@ -48,7 +48,16 @@ fn a_removed_members_offline_edits_are_ignored_by_every_device() {
     // Ana, offline, keeps writing; meanwhile Nadia removes her.
     ok(
         &ana,
-        &["exchange", "status", "--community", &c, &velo, "done"],
+        &[
+            "exchange",
+            "status",
+            "--community",
+            &c,
+            "--exchange",
+            &velo,
+            "--status",
+            "done",
+        ],
     );
     add_offer(&ana, &c, "Annonce tardive");
     let ana_key = ok(&ana, &["id"]);
