@@ -258,8 +258,6 @@ pub struct Authority {
     removed: BTreeSet<MemberId>,
     /// For each revoked device's actor, its cut-off per document kind.
     cutoffs: BTreeMap<ActorId, BTreeMap<String, u64>>,
-    /// The community document's first change: its creator is admitted as is.
-    genesis_actor: Option<ActorId>,
 }
 
 /// Members as the rules see them: id and object of each member entry.
@@ -311,13 +309,6 @@ impl Authority {
         }
         let mut auth = Authority {
             devices,
-            genesis_actor: index.genesis.and_then(|g| {
-                index
-                    .by_actor
-                    .iter()
-                    .find(|(_, spans)| spans.iter().any(|s| s.hash == g))
-                    .map(|(a, _)| a.clone())
-            }),
             ..Default::default()
         };
         // Start from no one allowed anything but the community's first
@@ -345,18 +336,11 @@ impl Authority {
     fn round(&self, doc: &AutoCommit, index: &ChangeIndex, members: &[(MemberId, ObjId)]) -> Self {
         let mut next = Authority {
             devices: self.devices.clone(),
-            genesis_actor: self.genesis_actor.clone(),
             ..Default::default()
         };
         for (member, obj) in members {
-            let admin =
-                |id: &ObjId| self.writer_is(index, DocKind::Community, id, |w| self.is_admin(w));
-            let from_entry = |id: &ObjId| {
-                index.same_change(obj, id)
-                    && (read_role_value(doc, obj, id) == Some(Role::Membre)
-                        || self.writer_is(index, DocKind::Community, id, |w| self.is_moderator(w)))
-            };
-            let role = match admitted(doc, index, obj, "role", &|id| admin(id) || from_entry(id)) {
+            let ok = |id: &ObjId| self.admits_role(doc, index, obj, id);
+            let role = match admitted(doc, index, obj, "role", &ok) {
                 Admitted::Current => read_role(doc, obj, None),
                 Admitted::Earlier { value, .. } => role_of(&value),
                 Admitted::Absent => None,
@@ -414,6 +398,23 @@ impl Authority {
             }
         }
         next
+    }
+
+    /// Whether operation `id` may have written the role of the member entry
+    /// `member`: an admin, or the change that added the member (`membre`,
+    /// or any role from an animateur or admin).
+    fn admits_role(
+        &self,
+        doc: &AutoCommit,
+        index: &ChangeIndex,
+        member: &ObjId,
+        id: &ObjId,
+    ) -> bool {
+        let c = DocKind::Community;
+        self.writer_is(index, c, id, |w| self.is_admin(w))
+            || index.same_change(member, id)
+                && (read_role_value(doc, member, id) == Some(Role::Membre)
+                    || self.writer_is(index, c, id, |w| self.is_moderator(w)))
     }
 
     /// Whether operation `id`, in a document of kind `kind`, comes from a
@@ -730,13 +731,8 @@ impl Walker<'_> {
         let (index, kind) = (self.index, self.kind);
         let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
         match (kind, path.as_slice(), key) {
-            (DocKind::Community, ["members", member], "role") => {
-                let member = MemberId((*member).to_owned());
-                let _ = member;
-                auth.writer_is(index, kind, id, |w| auth.is_admin(w))
-                    || index.same_change(obj, id)
-                        && (read_role_value(self.doc, obj, id) == Some(Role::Membre)
-                            || auth.writer_is(index, kind, id, |w| auth.is_moderator(w)))
+            (DocKind::Community, ["members", _], "role") => {
+                auth.admits_role(self.doc, index, obj, id)
             }
             (DocKind::Community, ["members", member], "removed_at")
             | (DocKind::Community, ["members", member, "devices", _], "revoked") => {
