@@ -286,7 +286,12 @@ pub fn generate(
         people.push(Person {
             id: MemberId::from_parts(start, rng.random()),
             name,
-            actor: ActorId::from(rng.random::<[u8; 16]>().as_slice()),
+            // Each device writes under the actor derived from its key, as a
+            // real device does (the draw keeps the generated history stable).
+            actor: {
+                let _ = rng.random::<[u8; 16]>();
+                device.actor()
+            },
             author: Author { device },
         });
     }
