@@ -46,9 +46,13 @@ pub(crate) fn load(dir: &DataDir, id: &CommunityId, loaded: &mut Loaded) {
         let Ok(saved) = postcard::from_bytes::<Saved>(&bytes) else {
             continue;
         };
-        let saved_heads: Vec<ChangeHash> = saved.heads.into_iter().map(ChangeHash).collect();
-        if saved.version == VERSION && saved_heads == heads && saved.part.kind() == kind {
-            loaded.cache.seed(heads, saved.part);
+        // The saved key is the document's heads, followed for collections
+        // by the digest of the community's rules they were read under; the
+        // cache uses the part only while both still hold.
+        let key: Vec<ChangeHash> = saved.heads.into_iter().map(ChangeHash).collect();
+        let for_these_heads = key.len() - heads.len().min(key.len()) <= 1 && key.starts_with(&heads);
+        if saved.version == VERSION && for_these_heads && saved.part.kind() == kind {
+            loaded.cache.seed(key, saved.part);
         }
     }
 }

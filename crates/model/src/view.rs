@@ -706,8 +706,10 @@ impl ViewCache {
         self.saved.insert(kind, heads);
     }
 
-    /// Takes a part hydrated earlier (kept on disk). It is used only while
-    /// its document's heads are exactly `heads`, like any cached part.
+    /// Takes a part hydrated earlier (kept on disk), with the key
+    /// [`ViewCache::unsaved`] gave for it (its document's heads, and for a
+    /// collection the digest of the rules it was read under). It is used
+    /// only while that key still holds, like any cached part.
     pub fn seed(&mut self, heads: Vec<ChangeHash>, part: Part) {
         self.saved.insert(part.kind(), heads.clone());
         fn put<T>(slot: &mut Option<Cached<T>>, heads: Vec<ChangeHash>, value: Arc<T>) {
