@@ -50,7 +50,8 @@ pub(crate) fn load(dir: &DataDir, id: &CommunityId, loaded: &mut Loaded) {
         // by the digest of the community's rules they were read under; the
         // cache uses the part only while both still hold.
         let key: Vec<ChangeHash> = saved.heads.into_iter().map(ChangeHash).collect();
-        let for_these_heads = key.len() - heads.len().min(key.len()) <= 1 && key.starts_with(&heads);
+        let for_these_heads =
+            key.len() - heads.len().min(key.len()) <= 1 && key.starts_with(&heads);
         if saved.version == VERSION && for_these_heads && saved.part.kind() == kind {
             loaded.cache.seed(key, saved.part);
         }
