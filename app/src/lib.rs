@@ -363,6 +363,10 @@ impl PasserelleApp {
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
                 Msg::Core(Event::Network(event)) => self.net.on_event(&event),
                 Msg::Core(Event::ProfileChanged) => {}
+                Msg::Core(Event::Refused { peer, count, .. }) => {
+                    self.net
+                        .on_refused(peer.as_ref().map(|p| p.as_str()), count);
+                }
             }
         }
     }

@@ -62,6 +62,14 @@ pub enum ActivityKind {
         /// The peer's device key.
         peer: String,
     },
+    /// Changes a peer sent were refused (not signed by their device, or
+    /// written by a device that is not a member): they were not kept.
+    Refused {
+        /// The peer's device key, if known.
+        peer: String,
+        /// How many changes.
+        count: usize,
+    },
     /// The community's rules left out values a device wrote (revoked, its
     /// member removed, or without the right role).
     Ignored {
@@ -196,6 +204,17 @@ impl NetState {
             NetEvent::Refused { .. } => {}
         }
         self.push(at, ActivityKind::Net(event.clone()));
+    }
+
+    /// Changes from `peer` were refused by the gate.
+    pub fn on_refused(&mut self, peer: Option<&str>, count: usize) {
+        self.push(
+            now_ms(),
+            ActivityKind::Refused {
+                peer: peer.unwrap_or_default().to_owned(),
+                count,
+            },
+        );
     }
 
     fn push(&mut self, at: i64, what: ActivityKind) {

@@ -89,6 +89,16 @@ impl DeviceSecret {
         hex::encode(self.0.public().as_bytes())
     }
 
+    /// The public key's 32 bytes.
+    pub fn public_bytes(&self) -> [u8; 32] {
+        *self.0.public().as_bytes()
+    }
+
+    /// Signs `message` with the device key (Ed25519).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message).to_bytes()
+    }
+
     /// The iroh secret key, for the endpoint.
     pub fn secret_key(&self) -> &SecretKey {
         &self.0

@@ -16,7 +16,12 @@ use crate::wire::{self, FrameError, MAX_FRAME, MAX_HELLO_FRAME, SyncFrame, code}
 use crate::{Replica, SessionId, SessionStats};
 
 /// Protocol revision sent in `Hello`.
-const VERSION: u16 = 2;
+const VERSION: u16 = 3;
+
+/// The first revision whose changes carry their devices' signatures
+/// (`docs/PROTOCOL.md`): older peers are refused, since they would neither
+/// send signatures nor read them.
+const SIGNED_SINCE: u16 = 3;
 
 /// The first revision that exchanges a `Summary` after `Hello`.
 const SUMMARY_SINCE: u16 = 2;
@@ -64,6 +69,11 @@ pub enum SessionError {
     /// The peer went silent.
     #[error("the peer stopped answering")]
     Timeout,
+    /// One side runs a Passerelle too old to sync with the other.
+    #[error(
+        "the other device runs an older version of Passerelle, which does not sign its changes: update Passerelle on that device, then sync again"
+    )]
+    Outdated,
 }
 
 pub struct Session<'a, R: Replica> {
@@ -164,6 +174,11 @@ impl<R: Replica> Session<'_, R> {
             } => (version, communities.into_iter().collect()),
             _ => return Err(self.out_of_order("hello")),
         };
+        if their_version < SIGNED_SINCE {
+            // Not one byte of a community to a peer that cannot check them.
+            self.conn.close(code::OUTDATED, b"update Passerelle");
+            return Err(SessionError::Outdated);
+        }
         // Both sides know both revisions now, so both know whether
         // summaries are exchanged.
         let summaries = their_version >= SUMMARY_SINCE;
@@ -531,6 +546,8 @@ impl<R: Replica> Session<'_, R> {
                     SessionError::NotAMember
                 } else if close.error_code == code::NOTHING_SHARED {
                     SessionError::NothingShared
+                } else if close.error_code == code::OUTDATED {
+                    SessionError::Outdated
                 } else {
                     SessionError::Closed(String::from_utf8_lossy(&close.reason).into_owned())
                 }

@@ -88,7 +88,9 @@ pub struct SyncMessage {
     /// Which document of the community (0 community, 1 échanges, 2 agenda,
     /// 3 ideas, 4 savoirs, 5 fil).
     pub doc: u8,
-    /// The encoded `automerge::sync::Message`.
+    /// The encoded `automerge::sync::Message`; since revision 3, preceded
+    /// by the signatures of the changes it carries when it carries some
+    /// (`PSIGN1`, see docs/PROTOCOL.md).
     pub data: Vec<u8>,
 }
 
@@ -144,6 +146,8 @@ pub mod code {
     pub const SHUTDOWN: VarInt = VarInt::from_u32(7);
     /// Both sides are members but share no community.
     pub const NOTHING_SHARED: VarInt = VarInt::from_u32(8);
+    /// The peer's protocol revision is too old (changes without signatures).
+    pub const OUTDATED: VarInt = VarInt::from_u32(9);
 }
 
 /// Why a frame could not be read or written.

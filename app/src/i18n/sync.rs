@@ -118,6 +118,8 @@ pub struct SyncStrings {
     /// After a count: values ignored, then the device's name.
     pub log_ignored: &'static str,
     pub log_refused: &'static str,
+    /// After a count: changes refused, then the sender's name.
+    pub log_refused_changes: &'static str,
 }
 
 pub const FR: SyncStrings = SyncStrings {
@@ -235,6 +237,7 @@ pub const FR: SyncStrings = SyncStrings {
     log_received: "Nouveautés reçues de",
     log_ignored: "modification(s) ignorée(s) (appareil révoqué, membre retiré ou droits insuffisants) :",
     log_refused: "Connexion refusée avec",
+    log_refused_changes: "modification(s) refusée(s), non gardée(s) (pas signée(s) par leur appareil, ou d'un appareil qui n'est pas membre) ; envoyée(s) par",
 };
 
 pub const EN: SyncStrings = SyncStrings {
@@ -352,4 +355,5 @@ pub const EN: SyncStrings = SyncStrings {
     log_received: "News received from",
     log_ignored: "change(s) ignored (revoked device, removed member or missing rights):",
     log_refused: "Connection refused with",
+    log_refused_changes: "change(s) refused and not kept (not signed by their device, or from a device that is not a member); sent by",
 };

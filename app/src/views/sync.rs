@@ -674,6 +674,9 @@ pub fn describe(view: &CommunityView, lang: Lang, activity: &Activity) -> String
             device,
             count,
         } => format!("{community} : {count} {} {}", t.log_ignored, name(device)),
+        ActivityKind::Refused { peer, count } => {
+            format!("{count} {} {}", t.log_refused_changes, name(peer))
+        }
         ActivityKind::Net(event) => match event {
             NetEvent::Listening { .. } => t.log_listening.to_owned(),
             NetEvent::PeerDiscovered { peer } => format!("{} {}", name(peer), t.log_discovered),

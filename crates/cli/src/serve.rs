@@ -58,6 +58,18 @@ fn describe(event: &Event) -> Option<Value> {
             json!({"event": "community_added", "community": community})
         }
         Event::ProfileChanged => json!({"event": "profile_changed"}),
+        Event::Refused {
+            community,
+            peer,
+            count,
+            reason,
+        } => json!({
+            "event": "changes_refused",
+            "community": community,
+            "peer": peer,
+            "count": count,
+            "reason": reason,
+        }),
         Event::Network(net) => match net {
             NetEvent::Listening { .. } => return None,
             NetEvent::PeerDiscovered { peer } => json!({"event": "peer_discovered", "peer": peer}),

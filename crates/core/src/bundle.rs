@@ -1,24 +1,31 @@
 //! Offline bundles: a community's documents in one file, for a USB stick or
 //! a messaging app, merged on import like any sync.
 //!
-//! Layout: the magic `PASSERELLE-BUNDLE` and a version byte, a postcard body
-//! (community id; each document's kind and Automerge `save()`), then the
-//! BLAKE3 hash of everything before it. Import checks the hash, loads every
-//! document apart, checks kinds, community and membership, and only then
-//! merges: a damaged or foreign bundle leaves the store untouched.
+//! Layout: the magic `PASSERELLE-BUNDLE` and a version byte (2), a postcard
+//! body (community id; each document's kind and its signatures followed by
+//! its Automerge `save()`, as `signing::wrap_file` writes them), then the
+//! BLAKE3 hash of everything before it. Import checks the hash, reads every
+//! document apart, passes every change through the gate as if it came from
+//! a peer, checks kinds and membership, and only then replaces the
+//! documents: a damaged or foreign bundle leaves the store untouched.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use automerge::AutoCommit;
+use passerelle_model::gate::{self, Authority, Incoming, Ledger, Writers};
 use passerelle_model::layout::{check_kind, new_doc};
+use passerelle_model::signing::{Signed, unwrap_file, wrap_file};
 use passerelle_model::{CommunityDocs, CommunityId, DocKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::node::{Loaded, State};
 
-const MAGIC: &[u8] = b"PASSERELLE-BUNDLE\x01";
+const MAGIC: &[u8] = b"PASSERELLE-BUNDLE\x02";
+/// Bundles of earlier versions: documents without signatures (accepted
+/// where a community does not require them).
+const MAGIC_V1: &[u8] = b"PASSERELLE-BUNDLE\x01";
 const HASH: usize = 32;
 
 #[derive(Serialize, Deserialize)]
@@ -36,6 +43,8 @@ pub struct BundleImport {
     pub added: bool,
     /// Whether anything changed.
     pub changed: bool,
+    /// Changes the gate refused (not signed, not by a member...).
+    pub refused: usize,
 }
 
 fn refuse(reason: impl Into<String>) -> CoreError {
@@ -43,13 +52,21 @@ fn refuse(reason: impl Into<String>) -> CoreError {
 }
 
 impl State {
-    /// Writes a community's documents to `out` (atomically).
+    /// Writes a community's documents to `out` (atomically), each with the
+    /// signatures that vouch for its changes.
     pub fn export_bundle(&mut self, id: &CommunityId, out: &Path) -> Result<u64, CoreError> {
         let loaded = self.loaded(id)?;
+        let ledgers = loaded.ledgers.clone();
         let docs = loaded
             .docs
             .docs_mut()
-            .map(|(kind, doc)| (kind.as_str().to_owned(), doc.save()))
+            .map(|(kind, doc)| {
+                let signatures = ledgers
+                    .get(&kind)
+                    .map(|l| l.signatures.clone())
+                    .unwrap_or_default();
+                (kind.as_str().to_owned(), wrap_file(&signatures, &doc.save()))
+            })
             .collect();
         let body = Body {
             community: id.0.clone(),
@@ -63,43 +80,78 @@ impl State {
         Ok(bytes.len() as u64)
     }
 
-    /// Verifies and merges a bundle.
+    /// Verifies and merges a bundle: every change passes the gate, as if it
+    /// came from a peer; the documents change only if every document of
+    /// the bundle could be read.
     pub fn import_bundle(&mut self, path: &Path) -> Result<BundleImport, CoreError> {
         let bytes = std::fs::read(path).map_err(CoreError::io("read", path))?;
         let (id, incoming) = parse(&bytes)?;
         let device = self.device.clone();
-        if let Some(loaded) = self.communities.get_mut(&id) {
-            // Merge into copies first: the real documents change only if all merge.
-            let mut merged = BTreeMap::new();
-            for (kind, mut doc) in incoming {
-                let mut copy = match loaded.docs.doc(kind) {
-                    Some(existing) => existing.clone(),
-                    None => new_doc(),
-                };
-                copy.merge(&mut doc).map_err(|e| {
-                    refuse(format!(
-                        "its {} document does not merge: {e}",
-                        kind.as_str()
-                    ))
-                })?;
-                check_kind(&copy, kind).map_err(|e| refuse(e.to_string()))?;
-                merged.insert(kind, copy);
+        let held = self.communities.get(&id);
+        // Merged into copies first: the community document, then the
+        // collections, judged by the members it lists.
+        let mut merged: BTreeMap<DocKind, (AutoCommit, Ledger)> = BTreeMap::new();
+        let mut refused = 0;
+        let mut writers = Writers::default();
+        for (kind, (signatures, changes)) in incoming {
+            let mut copy = held
+                .and_then(|l| l.docs.doc(kind).cloned())
+                .unwrap_or_else(new_doc);
+            let mut ledger = held
+                .and_then(|l| l.ledgers.get(&kind).cloned())
+                .unwrap_or_default();
+            let authority = if kind == DocKind::Community {
+                Authority::Community
+            } else {
+                Authority::Collection(&writers)
+            };
+            let result = gate::merge(&mut copy, &mut ledger, authority, changes, &signatures)
+                .map_err(|e| refuse(e.to_string()))?;
+            refused += result.refused.len();
+            for r in &result.refused {
+                tracing::warn!(
+                    "bundle for {id}, {}: refused change {} by {}: {}",
+                    kind.as_str(),
+                    r.hash,
+                    r.writer,
+                    r.reason
+                );
             }
+            if copy.get_heads().is_empty() {
+                continue;
+            }
+            check_kind(&copy, kind).map_err(|e| refuse(e.to_string()))?;
+            let owner: Option<String> =
+                autosurgeon::hydrate_prop(&copy, automerge::ROOT, "community").ok();
+            if owner.as_deref() != Some(id.as_str()) {
+                return Err(refuse(format!(
+                    "its {} document belongs to another community",
+                    kind.as_str()
+                )));
+            }
+            if kind == DocKind::Community {
+                writers = Writers::of(&copy);
+            }
+            merged.insert(kind, (copy, ledger));
+        }
+        if !merged.contains_key(&DocKind::Community) {
+            return Err(refuse(
+                "none of its community document's changes could be accepted",
+            ));
+        }
+        if let Some(loaded) = self.communities.get_mut(&id) {
             let mut changed_kinds = Vec::new();
-            for (kind, mut doc) in merged {
+            for (kind, (mut doc, ledger)) in merged {
                 let before = loaded.docs.doc_mut(kind).map(|d| d.get_heads());
                 if before.as_ref() == Some(&doc.get_heads()) {
                     continue;
                 }
                 doc.set_actor(self.actor.clone());
                 match loaded.docs.doc_mut(kind) {
-                    Some(existing) => {
-                        existing
-                            .merge(&mut doc)
-                            .map_err(|e| refuse(e.to_string()))?;
-                    }
+                    Some(existing) => *existing = doc,
                     None => loaded.docs.insert_doc(kind, doc)?,
                 }
+                loaded.ledgers.insert(kind, ledger);
                 changed_kinds.push(kind);
             }
             for kind in &changed_kinds {
@@ -112,9 +164,16 @@ impl State {
                 community: id,
                 added: false,
                 changed: !changed_kinds.is_empty(),
+                refused,
             });
         }
-        let mut docs = CommunityDocs::from_docs(id.clone(), incoming)?;
+        let mut ledgers = BTreeMap::new();
+        let mut docs = BTreeMap::new();
+        for (kind, (doc, ledger)) in merged {
+            docs.insert(kind, doc);
+            ledgers.insert(kind, ledger);
+        }
+        let mut docs = CommunityDocs::from_docs(id.clone(), docs)?;
         let view = passerelle_model::ViewCache::default().view(&mut docs)?;
         if !view.is_active_device(&device) {
             return Err(refuse(
@@ -129,6 +188,7 @@ impl State {
                 saved: BTreeMap::new(),
                 files: BTreeMap::new(),
                 partial: BTreeMap::new(),
+                ledgers,
                 cache: Default::default(),
             },
         )?;
@@ -137,13 +197,19 @@ impl State {
             community: id,
             added: true,
             changed: true,
+            refused,
         })
     }
 }
 
-/// Checks a bundle's integrity and loads its documents, touching nothing.
-fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, AutoCommit>), CoreError> {
-    if !bytes.starts_with(MAGIC) {
+/// A document of a bundle, read but not merged: its signatures and changes.
+type BundleDoc = (Vec<Signed>, Incoming);
+
+/// Checks a bundle's integrity and reads its documents, touching nothing.
+/// The community document comes first.
+fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, BundleDoc>), CoreError> {
+    let signed = bytes.starts_with(MAGIC);
+    if !signed && !bytes.starts_with(MAGIC_V1) {
         return Err(refuse("this file is not a Passerelle bundle"));
     }
     if bytes.len() < MAGIC.len() + HASH {
@@ -165,19 +231,14 @@ fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, AutoCommit>), C
             .into_iter()
             .find(|k| k.as_str() == kind)
             .ok_or_else(|| refuse(format!("unknown document kind '{kind}'")))?;
-        let mut doc = new_doc();
-        doc.load_incremental(&saved)
-            .map_err(|e| refuse(format!("its {} document is damaged: {e}", kind.as_str())))?;
-        check_kind(&doc, kind).map_err(|e| refuse(e.to_string()))?;
-        let owner: Option<String> =
-            autosurgeon::hydrate_prop(&doc, automerge::ROOT, "community").ok();
-        if owner.as_deref() != Some(id.as_str()) {
-            return Err(refuse(format!(
-                "its {} document belongs to another community",
-                kind.as_str()
-            )));
-        }
-        docs.insert(kind, doc);
+        let damaged = |e: String| refuse(format!("its {} document is damaged: {e}", kind.as_str()));
+        let (signatures, changes) = if signed {
+            unwrap_file(&saved).map_err(damaged)?
+        } else {
+            (Default::default(), saved.as_slice())
+        };
+        let incoming = Incoming::read([changes]).map_err(damaged)?;
+        docs.insert(kind, (signatures.iter().copied().collect(), incoming));
     }
     if !docs.contains_key(&DocKind::Community) {
         return Err(refuse("it has no community document"));

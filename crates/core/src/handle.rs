@@ -69,6 +69,19 @@ pub enum Event {
         /// The peer that sent them.
         peer: DeviceKey,
     },
+    /// Changes received from a peer were refused by the gate (not signed
+    /// by their device, written by a device that is not a member, a second
+    /// change under one number...): they are not kept.
+    Refused {
+        /// Which community.
+        community: CommunityId,
+        /// The peer that sent them.
+        peer: Option<DeviceKey>,
+        /// How many.
+        count: usize,
+        /// The first one's reason, in words.
+        reason: String,
+    },
     /// Something happened on the network.
     Network(passerelle_sync::NetEvent),
 }
@@ -192,11 +205,13 @@ impl Node {
             dir.seal().clone(),
         );
         let data_dir = dir.root().to_owned();
+        let secret = Arc::new(secret);
         let mut state = State {
             dir,
             store,
             actor,
             device: device.clone(),
+            secret: secret.clone(),
             profile,
             communities: BTreeMap::new(),
             quarantined: Vec::new(),
@@ -223,7 +238,7 @@ impl Node {
                 jobs,
                 events,
                 changes,
-                secret: Arc::new(secret),
+                secret,
                 net: Default::default(),
                 device,
                 data_dir,
@@ -374,7 +389,7 @@ impl Handle {
                 removed_at: None,
             };
             let genesis = Genesis::new(&name, &description, creator, at, &mut random)?;
-            let docs = CommunityDocs::create(genesis, &s.actor)?;
+            let docs = CommunityDocs::create_signed(genesis, &s.actor)?;
             s.add_community(docs)
         })
         .await?

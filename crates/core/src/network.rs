@@ -463,6 +463,7 @@ impl Handle {
                 s.peers.joining.entry(joining_id).or_insert(Joining {
                     via,
                     docs: Default::default(),
+                    ledgers: Default::default(),
                 });
             }
         })

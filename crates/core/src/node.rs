@@ -14,6 +14,9 @@ use passerelle_model::{
     Author, Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, DocKind, LayoutError,
     Outcome, ViewCache, layout::check_kind,
 };
+use passerelle_model::gate::Ledger;
+use passerelle_model::signing::{Signed, message, wrap_file};
+use passerelle_sync::DeviceSecret;
 use tokio::sync::broadcast;
 
 use crate::datadir::DataDir;
@@ -31,6 +34,8 @@ pub(crate) struct Loaded {
     pub files: BTreeMap<DocKind, Vec<PathBuf>>,
     /// Collections being received that are not whole yet (memory only).
     pub partial: BTreeMap<DocKind, AutoCommit>,
+    /// Signatures and sequence numbers of each document (and partial one).
+    pub ledgers: BTreeMap<DocKind, Ledger>,
     pub cache: ViewCache,
 }
 
@@ -40,6 +45,8 @@ pub(crate) struct State {
     pub store: Store,
     pub actor: ActorId,
     pub device: DeviceKey,
+    /// The device key, to sign this device's changes.
+    pub secret: Arc<DeviceSecret>,
     pub profile: Option<Profile>,
     pub communities: BTreeMap<CommunityId, Loaded>,
     pub quarantined: Vec<Quarantined>,
@@ -47,6 +54,15 @@ pub(crate) struct State {
     /// Ids of communities as they change, for live sync sessions.
     pub changes: broadcast::Sender<String>,
     pub peers: Peers,
+}
+
+/// This device's signature over one of its changes.
+pub(crate) fn sign(secret: &DeviceSecret, hash: &ChangeHash) -> Signed {
+    Signed {
+        hash: *hash,
+        key: secret.public_bytes(),
+        sig: secret.sign(&message(hash)),
+    }
 }
 
 impl State {
@@ -76,6 +92,7 @@ impl State {
     ) -> Result<Loaded, String> {
         let mut docs = BTreeMap::new();
         let mut files = BTreeMap::new();
+        let mut ledgers = BTreeMap::new();
         // Documents load independently: on several cores at once.
         let results = std::thread::scope(|scope| {
             let loads: Vec<_> = DocKind::ALL
@@ -112,6 +129,7 @@ impl State {
             }
             docs.insert(kind, stored.doc);
             files.insert(kind, stored.files);
+            ledgers.insert(kind, Ledger::with(stored.signatures));
         }
         if !docs.contains_key(&DocKind::Community) {
             return Err("its community document is missing or unreadable".to_owned());
@@ -124,6 +142,7 @@ impl State {
             saved,
             files,
             partial: BTreeMap::new(),
+            ledgers,
             cache: ViewCache::default(),
         };
         crate::viewstore::load(&self.dir, id, &mut loaded);
@@ -134,10 +153,15 @@ impl State {
     pub fn add_community(&mut self, mut docs: CommunityDocs) -> Result<CommunityId, CoreError> {
         let id = docs.id().clone();
         let mut files = BTreeMap::new();
+        let mut ledgers = BTreeMap::new();
         let result = (|| {
             for (kind, doc) in docs.docs_mut() {
-                let path = self.store.write_chunk(&id, kind, &doc.save(), true)?;
+                let mut ledger = Ledger::default();
+                ledger.sign_own(doc, &[], &self.actor, |h| sign(&self.secret, h));
+                let bytes = wrap_file(&ledger.signatures, &doc.save());
+                let path = self.store.write_chunk(&id, kind, &bytes, true)?;
                 files.insert(kind, vec![path]);
+                ledgers.insert(kind, ledger);
             }
             Ok::<_, CoreError>(())
         })();
@@ -154,6 +178,7 @@ impl State {
                 saved,
                 files,
                 partial: BTreeMap::new(),
+                ledgers,
                 cache: ViewCache::default(),
             },
         );
@@ -261,7 +286,11 @@ impl State {
             let saved = loaded.saved.get(kind).cloned().unwrap_or_default();
             let heads = doc.get_heads();
             if saved != heads {
-                chunks.push((id.clone(), *kind, heads, doc.save_after(&saved)));
+                let ledger = loaded.ledgers.entry(*kind).or_default();
+                ledger.sign_own(doc, &saved, &self.actor, |h| sign(&self.secret, h));
+                let changes = doc.save_after(&saved);
+                let signatures = ledger.for_chunks([changes.as_slice()]);
+                chunks.push((id.clone(), *kind, heads, wrap_file(&signatures, &changes)));
             }
         }
         let store = &self.store;
@@ -304,7 +333,8 @@ impl State {
             if files.len() > COMPACT_AFTER
                 && let Some(doc) = loaded.docs.doc_mut(kind)
             {
-                result = result.and(store.compact(&id, kind, doc, files));
+                let ledger = loaded.ledgers.entry(kind).or_default();
+                result = result.and(store.compact(&id, kind, doc, &ledger.signatures, files));
             }
         }
         result

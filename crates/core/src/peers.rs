@@ -9,6 +9,8 @@
 //! session ends. Received changes are written to disk before any reply is
 //! generated, so a peer is never told we hold what we could lose.
 
+use passerelle_model::gate::{self, Authority, Incoming, Ledger};
+use passerelle_model::signing::{unwrap_file, wrap_file};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::sync::{State as SyncState, SyncDoc};
@@ -26,6 +28,8 @@ mod receive;
 pub(crate) struct Session {
     pub peer: DeviceKey,
     states: BTreeMap<DocRef, SyncState>,
+    /// Changes from this peer the gate refused in this session.
+    pub refused: usize,
 }
 
 /// A community this device is joining: documents received so far, before
@@ -34,6 +38,7 @@ pub(crate) struct Joining {
     /// The member device admitting us.
     pub via: DeviceKey,
     pub docs: BTreeMap<DocKind, AutoCommit>,
+    pub ledgers: BTreeMap<DocKind, passerelle_model::gate::Ledger>,
 }
 
 /// Sync bookkeeping held by the actor.
@@ -135,7 +140,14 @@ impl State {
         let shared = self.shared_with(&peer);
         self.peers
             .sessions
-            .insert(session, Session { peer, states });
+            .insert(
+                session,
+                Session {
+                    peer,
+                    states,
+                    refused: 0,
+                },
+            );
         shared
     }
 
@@ -162,8 +174,10 @@ impl State {
             .filter(|c| shared.contains(c))
             .filter_map(|c| {
                 let loaded = self.communities.get_mut(&CommunityId(c.clone()))?;
+                let ledger = loaded.ledgers.get(&DocKind::Community).cloned();
                 let doc = loaded.docs.doc_mut(DocKind::Community)?;
-                Some((c, doc.save()))
+                let signatures = ledger.map(|l| l.signatures).unwrap_or_default();
+                Some((c, wrap_file(&signatures, &doc.save())))
             })
             .collect()
     }
@@ -181,18 +195,32 @@ impl State {
         let Some(doc) = loaded.docs.doc_mut(DocKind::Community) else {
             return false;
         };
-        let mut scratch = doc.fork();
-        if scratch.load_incremental(&data).is_err()
+        // The proof's changes pass the gate on a copy, and are kept only if
+        // the copy then lists the peer as an active member.
+        let Ok((signatures, bytes)) = unwrap_file(&data) else {
+            return false;
+        };
+        let Ok(incoming) = Incoming::read([bytes]) else {
+            return false;
+        };
+        let mut scratch = doc.clone();
+        let mut ledger = loaded.ledgers.get(&DocKind::Community).cloned().unwrap_or_default();
+        let signatures: Vec<_> = signatures.iter().copied().collect();
+        let merged = gate::merge(
+            &mut scratch,
+            &mut ledger,
+            Authority::Community,
+            incoming,
+            &signatures,
+        );
+        if merged.is_err()
             || check_kind(&scratch, DocKind::Community).is_err()
+            || !active_devices(&mut scratch).contains(peer.as_str())
         {
             return false;
         }
-        if !active_devices(&mut scratch).contains(peer.as_str()) {
-            return false;
-        }
-        if doc.load_incremental(&data).is_err() {
-            return false;
-        }
+        *doc = scratch;
+        loaded.ledgers.insert(DocKind::Community, ledger);
         if let Err(e) = self.persist(&id, DocKind::Community) {
             tracing::warn!("{e}");
             return false;
@@ -356,11 +384,31 @@ impl State {
             .sync_doc(id, kind)
             .and_then(|doc| doc.sync().generate_sync_message(&mut state));
         self.put_state(session, id, kind, state);
-        message.map(|m| SyncMessage {
+        let message = message?;
+        let signatures = if message.changes.is_empty() {
+            Default::default()
+        } else {
+            self.ledger(id, kind)
+                .map(|l| l.for_chunks(message.changes.iter()))
+                .unwrap_or_default()
+        };
+        Some(SyncMessage {
             community: id.0.clone(),
             doc: doc_index(kind),
-            data: m.encode(),
+            data: if signatures.is_empty() {
+                message.encode()
+            } else {
+                wrap_file(&signatures, &message.encode())
+            },
         })
+    }
+
+    /// The ledger of a document (held, partial or being joined).
+    fn ledger(&self, id: &CommunityId, kind: DocKind) -> Option<&Ledger> {
+        match self.communities.get(id) {
+            Some(loaded) => loaded.ledgers.get(&kind),
+            None => self.peers.joining.get(id)?.ledgers.get(&kind),
+        }
     }
 
     fn take_state(

@@ -12,6 +12,7 @@
 //! A file that does not parse is moved to `quarantine/` with the reason; the
 //! rest of the document, and every other community, still opens.
 
+use passerelle_model::signing::{Signatures, wrap_file};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -52,6 +53,8 @@ impl std::fmt::Display for Quarantined {
 pub(crate) struct StoredDoc {
     pub doc: AutoCommit,
     pub files: Vec<PathBuf>,
+    /// The signatures the files carried.
+    pub signatures: Signatures,
 }
 
 /// The `communities/` directory and the quarantine beside it.
@@ -138,6 +141,7 @@ impl Store {
         });
         let mut doc = None;
         let mut files = Vec::new();
+        let mut signatures = Signatures::default();
         for path in paths {
             let bytes = fs::read(&path).map_err(CoreError::io("read", &path))?;
             let result = if bytes.is_empty() {
@@ -145,9 +149,12 @@ impl Store {
             } else {
                 self.seal.open(bytes)
             }
-            .and_then(|bytes| passerelle_model::layout::load_file(&mut doc, &bytes));
+            .and_then(|bytes| passerelle_model::layout::load_signed_file(&mut doc, &bytes));
             match result {
-                Ok(()) => files.push(path),
+                Ok(sigs) => {
+                    signatures.extend(&sigs);
+                    files.push(path);
+                }
                 Err(reason) => quarantined
                     .push(self.quarantine(&path, &format!("not an Automerge document: {reason}"))?),
             }
@@ -155,7 +162,11 @@ impl Store {
         let Some(doc) = doc else {
             return Ok(None);
         };
-        Ok(Some(StoredDoc { doc, files }))
+        Ok(Some(StoredDoc {
+            doc,
+            files,
+            signatures,
+        }))
     }
 
     /// Writes a chunk of a document durably; returns its path.
@@ -189,9 +200,10 @@ impl Store {
         id: &CommunityId,
         kind: DocKind,
         doc: &mut AutoCommit,
+        signatures: &Signatures,
         files: &mut Vec<PathBuf>,
     ) -> Result<(), CoreError> {
-        let snapshot = self.write_chunk(id, kind, &doc.save(), true)?;
+        let snapshot = self.write_chunk(id, kind, &wrap_file(signatures, &doc.save()), true)?;
         for old in files.drain(..).filter(|p| *p != snapshot) {
             fs::remove_file(&old).map_err(CoreError::io("remove", &old))?;
         }

@@ -95,7 +95,7 @@ pub fn example_community(
         now - 60 * DAY,
         random,
     )?;
-    let mut docs = CommunityDocs::create(genesis, actor)?;
+    let mut docs = CommunityDocs::create_signed(genesis, actor)?;
     let mut b = Builder {
         docs: &mut docs,
         random,

@@ -185,11 +185,27 @@ pub struct CommunityDocs {
 }
 
 impl CommunityDocs {
-    /// Creates the genesis of every document of a new community.
+    /// Creates the genesis of every document of a new community whose
+    /// changes need not be signed (histories made up by tests and the
+    /// generator; communities of earlier versions were made so).
     pub fn create(genesis: Genesis, actor: &ActorId) -> Result<Self, LayoutError> {
+        Self::create_with(genesis, actor, false)
+    }
+
+    /// Creates the genesis of every document of a new community in which
+    /// every change must be signed by its device ([`crate::gate`]): each
+    /// document's first operation writes `signed: true`.
+    pub fn create_signed(genesis: Genesis, actor: &ActorId) -> Result<Self, LayoutError> {
+        Self::create_with(genesis, actor, true)
+    }
+
+    fn create_with(genesis: Genesis, actor: &ActorId, signed: bool) -> Result<Self, LayoutError> {
         let mut docs = BTreeMap::new();
         let mut community = new_doc().with_actor(actor.clone());
         let root_fields = |doc: &mut AutoCommit, kind: DocKind| -> Result<(), LayoutError> {
+            if signed {
+                doc.put(ROOT, "signed", true)?;
+            }
             doc.put(ROOT, "schema", SCHEMA_VERSION)?;
             doc.put(ROOT, "kind", kind.as_str())?;
             doc.put(ROOT, "community", genesis.id.as_str())?;
@@ -401,18 +417,34 @@ pub fn check_kind(doc: &AutoCommit, expected: DocKind) -> Result<(), LayoutError
 /// is the document, so a big snapshot is parsed once. The layout is checked
 /// by [`check_kind`] once every file is in.
 pub fn load_file(doc: &mut Option<AutoCommit>, bytes: &[u8]) -> Result<(), String> {
+    load_signed_file(doc, bytes).map(|_| ())
+}
+
+/// [`load_file`] for a stored file that may carry the signatures of its
+/// changes before its Automerge bytes ([`crate::signing::wrap_file`]);
+/// returns them. The bytes are checked by [`crate::bounds`] before
+/// Automerge reads them, and a panic inside Automerge refuses the file.
+pub fn load_signed_file(
+    doc: &mut Option<AutoCommit>,
+    bytes: &[u8],
+) -> Result<crate::signing::Signatures, String> {
+    let (signatures, bytes) = crate::signing::unwrap_file(bytes)?;
     if bytes.is_empty() {
         return Err("empty file".to_owned());
     }
+    crate::bounds::check_chunks(bytes, crate::bounds::MAX_INFLATED).map_err(|e| e.to_string())?;
+    let guarded = |f: &mut dyn FnMut() -> Result<(), automerge::AutomergeError>| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map_err(|_| "Automerge failed on this file".to_owned())?
+            .map_err(|e| e.to_string())
+    };
     let mut alone = new_doc();
-    alone.load_incremental(bytes).map_err(|e| e.to_string())?;
+    guarded(&mut || alone.load_incremental(bytes).map(|_| ()))?;
     match doc {
         None => *doc = Some(alone),
-        Some(doc) => {
-            doc.load_incremental(bytes).map_err(|e| e.to_string())?;
-        }
+        Some(doc) => guarded(&mut || doc.load_incremental(bytes).map(|_| ()))?,
     }
-    Ok(())
+    Ok(signatures)
 }
 
 /// Most hash functions a peer's Bloom filter may ask for per change (Automerge

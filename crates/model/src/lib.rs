@@ -16,10 +16,12 @@
 pub mod admission;
 pub mod bilan;
 pub mod booking;
+pub mod bounds;
 pub mod command;
 pub mod demo;
 pub mod entities;
 pub mod export;
+pub mod gate;
 pub mod generate;
 pub mod ics;
 pub mod ids;
@@ -27,6 +29,7 @@ pub mod layout;
 pub mod matching;
 pub mod normalize;
 pub mod search;
+pub mod signing;
 pub mod view;
 pub mod workshop;
 

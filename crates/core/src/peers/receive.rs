@@ -5,8 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use automerge::AutoCommit;
-use automerge::sync::{Message, State as SyncState, SyncDoc};
+use automerge::sync::{ChunkList, Message, State as SyncState, SyncDoc};
+use passerelle_model::gate::{self, Authority, Incoming, Ledger, Refused, Writers};
 use passerelle_model::layout::{check_kind, new_doc};
+use passerelle_model::signing::Signed;
 use passerelle_model::{CommunityDocs, CommunityId, DeviceKey, DocKind};
 use passerelle_sync::{Received, SessionId, SyncMessage};
 
@@ -14,19 +16,52 @@ use super::{DocRef, doc_index, kind_of};
 use crate::error::CoreError;
 use crate::node::{Loaded, State};
 
-/// Applies received messages to a document; returns whether its heads moved.
+/// A received message and the signatures that came with it.
+type Signed_ = (Message, Vec<Signed>);
+
+/// What merging one document's messages did: whether its heads moved, and
+/// the changes the gate refused.
+#[derive(Default)]
+struct DocMerge {
+    moved: bool,
+    refused: Vec<Refused>,
+}
+
+/// Why a document's messages could not be merged.
+enum MergeError {
+    /// A bad message: the session ends.
+    Refused(String),
+    /// Automerge failed half-way: the document must be read again from disk.
+    Poisoned(String),
+}
+
+/// Applies received messages to a document: their changes through the
+/// gate ([`gate::merge`]), then the rest of the message (heads, needs,
+/// Bloom filters) through Automerge's sync protocol.
 fn apply_messages(
     doc: &mut AutoCommit,
+    ledger: &mut Ledger,
+    authority: Authority<'_>,
     state: &mut SyncState,
-    messages: Vec<Message>,
-) -> Result<bool, String> {
+    messages: Vec<Signed_>,
+) -> Result<DocMerge, MergeError> {
     let before = doc.get_heads();
-    for message in messages {
+    let mut out = DocMerge::default();
+    for (mut message, signatures) in messages {
+        if !message.changes.is_empty() {
+            let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
+            let incoming = Incoming::read(chunks.iter()).map_err(MergeError::Refused)?;
+            let merged = gate::merge(doc, ledger, authority, incoming, &signatures)
+                .map_err(|e| MergeError::Poisoned(e.to_string()))?;
+            out.refused.extend(merged.refused);
+        }
         let sent = state.last_sent_heads.clone();
         let their_heads = message.heads.clone();
-        doc.sync()
-            .receive_sync_message(state, message)
-            .map_err(|e| format!("bad sync message: {e}"))?;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            doc.sync().receive_sync_message(state, message)
+        }))
+        .map_err(|_| MergeError::Poisoned("Automerge failed on a sync message".into()))?
+        .map_err(|e| MergeError::Refused(format!("bad sync message: {e}")))?;
         // When the peer's heads equal ours, Automerge records them as sent,
         // as if we had announced them. But the peer ends a one-off sync only
         // once it has heard our heads (see `in_sync`): after a batch that
@@ -36,8 +71,24 @@ fn apply_messages(
             state.last_sent_heads = sent;
         }
     }
-    Ok(doc.get_heads() != before)
+    out.moved = doc.get_heads() != before;
+    Ok(out)
 }
+
+/// How a document's changes are judged: the community document at each
+/// change's causal past, a collection by the devices its community lists.
+fn authority(kind: DocKind, writers: &Writers) -> Authority<'_> {
+    if kind == DocKind::Community {
+        Authority::Community
+    } else {
+        Authority::Collection(writers)
+    }
+}
+
+/// Refused changes after which a session is closed: a peer whose app is
+/// honest sends none (a change refused for a reason that can pass later,
+/// an author not listed yet, is sent again at most once per meeting).
+const MAX_REFUSED: usize = 1_000;
 
 /// Bytes of messages for one document from which merging them gets a
 /// thread of its own (when several documents have that much).
@@ -45,8 +96,8 @@ const PARALLEL_FROM: usize = 16 * 1024;
 
 /// The messages of a batch for one document.
 #[derive(Default)]
-struct Incoming {
-    messages: Vec<Message>,
+struct Batch {
+    messages: Vec<Signed_>,
     /// Their encoded size: about the work of merging them.
     bytes: usize,
 }
@@ -57,9 +108,11 @@ impl State {
     /// with [`State::answer`], so the first answer leaves while the next is
     /// being built).
     ///
-    /// Every document changed by the batch is written (its chunks at once,
-    /// see [`State::persist_docs`]) before this returns, so before any reply
-    /// is generated: a peer is never told this device holds what it could
+    /// Every change passes the gate ([`gate::merge`]) before it is merged;
+    /// refused changes are logged and never stored. Every document changed
+    /// by the batch is written (its chunks at once, see
+    /// [`State::persist_docs`]) before this returns, so before any reply is
+    /// generated: a peer is never told this device holds what it could
     /// lose. A bad message ends the batch: what came before it is still
     /// written.
     pub fn receive(
@@ -70,10 +123,10 @@ impl State {
         let Some(peer) = self.peers.sessions.get(&session).map(|s| s.peer.clone()) else {
             return Err("unknown session".into());
         };
-        let (merged, failure) = self.merge_all(session, messages);
+        let (merged, failure, poisoned) = self.merge_all(session, messages);
         let changed: Vec<DocRef> = merged
             .iter()
-            .filter(|(_, moved)| *moved)
+            .filter(|(doc, moved)| *moved && !poisoned.contains(&doc.0))
             .map(|(doc, _)| doc.clone())
             .collect();
         let touched = merged.into_iter().map(|(doc, _)| doc);
@@ -84,8 +137,21 @@ impl State {
                 return Err(e.to_string());
             }
         };
+        if !poisoned.is_empty() {
+            let docs: Vec<DocRef> = poisoned
+                .iter()
+                .flat_map(|id| DocKind::ALL.map(|k| (id.clone(), k)))
+                .collect();
+            self.forget_unwritten(session, &docs);
+        }
         if let Some(e) = failure {
             return Err(e);
+        }
+        let refused = self.peers.sessions.get(&session).map_or(0, |s| s.refused);
+        if refused > MAX_REFUSED {
+            return Err(format!(
+                "{refused} changes from this device were refused; the session is closed"
+            ));
         }
         Ok(Received {
             touched: touched.map(|(id, kind)| (id.0, doc_index(kind))).collect(),
@@ -99,14 +165,16 @@ impl State {
     /// its own thread (documents are independent, and a first sync brings
     /// changes to all of them).
     /// Returns each document touched, in the order first received, with
-    /// whether its heads moved; and the first error met, if any (the other
-    /// documents are merged all the same).
+    /// whether its heads moved; the first error met, if any (the other
+    /// documents are merged all the same); and the communities where
+    /// Automerge failed half-way (to be read again from disk).
     fn merge_all(
         &mut self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> (Vec<(DocRef, bool)>, Option<String>) {
+    ) -> (Vec<(DocRef, bool)>, Option<String>, Vec<CommunityId>) {
         let mut failure = None;
+        let mut poisoned = Vec::new();
         let mut order: Vec<DocRef> = Vec::new();
         let mut moved: HashMap<DocRef, bool> = HashMap::new();
         let (community_docs, collections): (Vec<_>, Vec<_>) = messages
@@ -114,26 +182,37 @@ impl State {
             .partition(|m| kind_of(m.doc) == Some(DocKind::Community));
         for messages in [community_docs, collections] {
             let work = self.admit(session, messages, &mut order, &mut failure);
+            let writers = self.writers(work.keys().map(|(id, _)| id));
             // Only documents receiving many changes are worth a thread: a
             // message of heads and a Bloom filter takes microseconds.
             let (heavy, light): (HashMap<_, _>, HashMap<_, _>) = work
                 .into_iter()
-                .partition(|(_, incoming)| incoming.bytes >= PARALLEL_FROM);
+                .partition(|(_, batch)| batch.bytes >= PARALLEL_FROM);
             let mut results = Vec::new();
-            for (doc, incoming) in light {
-                let result = self.merge_doc(session, &doc, incoming.messages);
+            for (doc, batch) in light {
+                let result = self.merge_doc(session, &doc, &writers, batch.messages);
                 results.push((doc, result));
             }
             let heavy = heavy
                 .into_iter()
-                .map(|(doc, i)| (doc, i.messages))
+                .map(|(doc, b)| (doc, b.messages))
                 .collect();
-            results.extend(self.merge_docs(session, heavy));
+            results.extend(self.merge_docs(session, &writers, heavy));
             for (doc, result) in results {
                 match result {
-                    Ok(m) => *moved.entry(doc).or_default() |= m,
-                    Err(e) => {
+                    Ok(m) => {
+                        *moved.entry(doc.clone()).or_default() |= m.moved;
+                        self.note_refused(session, &doc, m.refused);
+                    }
+                    Err(MergeError::Refused(e)) => {
                         failure.get_or_insert(e);
+                    }
+                    Err(MergeError::Poisoned(e)) => {
+                        tracing::error!("community {}: {e}; it is read again from disk", doc.0);
+                        failure.get_or_insert(e);
+                        if !poisoned.contains(&doc.0) {
+                            poisoned.push(doc.0.clone());
+                        }
                     }
                 }
             }
@@ -142,7 +221,61 @@ impl State {
             .into_iter()
             .filter_map(|doc| moved.get(&doc).map(|m| (doc.clone(), *m)))
             .collect();
-        (merged, failure)
+        (merged, failure, poisoned)
+    }
+
+    /// Who may write the collections of these communities, as their
+    /// community documents (held or being joined) list them now.
+    fn writers<'a>(
+        &mut self,
+        ids: impl Iterator<Item = &'a CommunityId>,
+    ) -> HashMap<CommunityId, Writers> {
+        let mut out = HashMap::new();
+        for id in ids {
+            if out.contains_key(id) {
+                continue;
+            }
+            let community = match self.communities.get(id) {
+                Some(loaded) => loaded.docs.doc(DocKind::Community),
+                None => self
+                    .peers
+                    .joining
+                    .get(id)
+                    .and_then(|j| j.docs.get(&DocKind::Community)),
+            };
+            out.insert(id.clone(), community.map(Writers::of).unwrap_or_default());
+        }
+        out
+    }
+
+    /// Says what the gate refused, in plain words: in the log, and to the
+    /// app as an event.
+    fn note_refused(&mut self, session: SessionId, (id, kind): &DocRef, refused: Vec<Refused>) {
+        if refused.is_empty() {
+            return;
+        }
+        let peer = self.peers.sessions.get(&session).map(|s| s.peer.clone());
+        let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
+        for r in &refused {
+            *by_reason.entry(r.reason.to_string()).or_default() += 1;
+        }
+        for (reason, count) in by_reason {
+            tracing::warn!(
+                "community {id}, {}: refused {count} change(s) from {}: {reason}",
+                kind.as_str(),
+                peer.as_ref().map_or("?", |p| p.as_str()),
+            );
+        }
+        if let Some(s) = self.peers.sessions.get_mut(&session) {
+            s.refused += refused.len();
+        }
+        tracing::debug!("refused: {refused:?}");
+        let _ = self.events.send(crate::handle::Event::Refused {
+            community: id.clone(),
+            peer,
+            count: refused.len(),
+            reason: refused[0].reason.to_string(),
+        });
     }
 
     /// The messages of communities shared with the session's peer, decoded
@@ -154,8 +287,8 @@ impl State {
         messages: Vec<SyncMessage>,
         order: &mut Vec<DocRef>,
         failure: &mut Option<String>,
-    ) -> HashMap<DocRef, Incoming> {
-        let mut work: HashMap<DocRef, Incoming> = HashMap::new();
+    ) -> HashMap<DocRef, Batch> {
+        let mut work: HashMap<DocRef, Batch> = HashMap::new();
         for message in messages {
             if !self.shared_in_session(session, &message.community) {
                 // The gate holds both ways: nothing is taken from a non-member.
@@ -165,7 +298,9 @@ impl State {
             let decoded = kind_of(message.doc)
                 .ok_or_else(|| "unknown document number".to_owned())
                 .and_then(|kind| {
-                    passerelle_model::layout::decode_sync_message(&message.data).map(|m| (kind, m))
+                    let (signatures, data) = passerelle_model::signing::unwrap_file(&message.data)?;
+                    let decoded = passerelle_model::layout::decode_sync_message(data)?;
+                    Ok((kind, (decoded, signatures.iter().copied().collect())))
                 });
             match decoded {
                 Ok((kind, decoded)) => {
@@ -173,9 +308,9 @@ impl State {
                     if !order.contains(&doc) {
                         order.push(doc.clone());
                     }
-                    let incoming = work.entry(doc).or_default();
-                    incoming.messages.push(decoded);
-                    incoming.bytes += bytes;
+                    let batch = work.entry(doc).or_default();
+                    batch.messages.push(decoded);
+                    batch.bytes += bytes;
                 }
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -185,46 +320,81 @@ impl State {
         work
     }
 
-    /// Merges messages into one document; returns whether its heads moved.
+    /// Merges messages into one document.
     fn merge_doc(
         &mut self,
         session: SessionId,
         (id, kind): &DocRef,
-        messages: Vec<Message>,
-    ) -> Result<bool, String> {
+        writers: &HashMap<CommunityId, Writers>,
+        messages: Vec<Signed_>,
+    ) -> Result<DocMerge, MergeError> {
         let mut state = self
             .take_state(session, id, *kind)
-            .ok_or("unknown session")?;
+            .ok_or(MergeError::Refused("unknown session".into()))?;
+        let mut ledger = self.take_ledger(id, *kind);
+        let none = Writers::default();
+        let authority = authority(*kind, writers.get(id).unwrap_or(&none));
         let result = match self.sync_doc(id, *kind) {
-            Some(doc) => apply_messages(doc, &mut state, messages),
-            None => Ok(false),
+            Some(doc) => apply_messages(doc, &mut ledger, authority, &mut state, messages),
+            None => Ok(DocMerge::default()),
         };
+        self.put_ledger(id, *kind, ledger);
         self.put_state(session, id, *kind, state);
         result
+    }
+
+    /// The ledger of a document (held, partial or being joined), taken out
+    /// while its document is merged.
+    fn take_ledger(&mut self, id: &CommunityId, kind: DocKind) -> Ledger {
+        if let Some(loaded) = self.communities.get_mut(id) {
+            return loaded.ledgers.remove(&kind).unwrap_or_default();
+        }
+        self.peers
+            .joining
+            .get_mut(id)
+            .and_then(|j| j.ledgers.remove(&kind))
+            .unwrap_or_default()
+    }
+
+    fn put_ledger(&mut self, id: &CommunityId, kind: DocKind, ledger: Ledger) {
+        if let Some(loaded) = self.communities.get_mut(id) {
+            loaded.ledgers.insert(kind, ledger);
+        } else if let Some(j) = self.peers.joining.get_mut(id) {
+            j.ledgers.insert(kind, ledger);
+        }
     }
 
     /// Merges messages into several documents at once, one thread each.
     fn merge_docs(
         &mut self,
         session: SessionId,
-        mut work: HashMap<DocRef, Vec<Message>>,
-    ) -> Vec<(DocRef, Result<bool, String>)> {
+        writers: &HashMap<CommunityId, Writers>,
+        mut work: HashMap<DocRef, Vec<Signed_>>,
+    ) -> Vec<(DocRef, Result<DocMerge, MergeError>)> {
         if work.len() <= 1 {
             return work
                 .into_iter()
                 .map(|(doc, messages)| {
-                    let result = self.merge_doc(session, &doc, messages);
+                    let result = self.merge_doc(session, &doc, writers, messages);
                     (doc, result)
                 })
                 .collect();
         }
         let mut states = HashMap::new();
+        let mut ledgers = HashMap::new();
         for doc in work.keys() {
             match self.take_state(session, &doc.0, doc.1) {
                 Some(state) => states.insert(doc.clone(), state),
-                None => return vec![(doc.clone(), Err("unknown session".into()))],
+                None => {
+                    return vec![(
+                        doc.clone(),
+                        Err(MergeError::Refused("unknown session".into())),
+                    )];
+                }
             };
+            ledgers.insert(doc.clone(), self.take_ledger(&doc.0, doc.1));
         }
+        let none = Writers::default();
         // Every document a message is for, as a distinct mutable borrow.
         let mut jobs = Vec::new();
         for (id, loaded) in self.communities.iter_mut() {
@@ -240,7 +410,9 @@ impl State {
                 let key = (id.clone(), kind);
                 if let Some(messages) = work.remove(&key) {
                     let state = states.remove(&key).unwrap_or_default();
-                    jobs.push((key, doc, state, messages));
+                    let ledger = ledgers.remove(&key).unwrap_or_default();
+                    let w = writers.get(id).unwrap_or(&none);
+                    jobs.push((key, doc, state, ledger, authority(kind, w), messages));
                 }
             }
         }
@@ -254,17 +426,20 @@ impl State {
                 let key = (id.clone(), *kind);
                 if let Some(messages) = work.remove(&key) {
                     let state = states.remove(&key).unwrap_or_default();
-                    jobs.push((key, doc, state, messages));
+                    let ledger = ledgers.remove(&key).unwrap_or_default();
+                    let w = writers.get(id).unwrap_or(&none);
+                    jobs.push((key, doc, state, ledger, authority(*kind, w), messages));
                 }
             }
         }
         let done: Vec<_> = std::thread::scope(|scope| {
             let threads: Vec<_> = jobs
                 .into_iter()
-                .map(|(key, doc, mut state, messages)| {
+                .map(|(key, doc, mut state, mut ledger, authority, messages)| {
                     scope.spawn(move || {
-                        let result = apply_messages(doc, &mut state, messages);
-                        (key, state, result)
+                        let result =
+                            apply_messages(doc, &mut ledger, authority, &mut state, messages);
+                        (key, state, ledger, result)
                     })
                 })
                 .collect();
@@ -274,8 +449,9 @@ impl State {
                 .collect()
         });
         let mut out = Vec::new();
-        for (key, state, result) in done {
+        for (key, state, ledger, result) in done {
             self.put_state(session, &key.0, key.1, state);
+            self.put_ledger(&key.0, key.1, ledger);
             out.push((key, result));
         }
         // Documents of a community no longer here: nothing to merge into.
@@ -283,7 +459,7 @@ impl State {
             if let Some(state) = states.remove(&key) {
                 self.put_state(session, &key.0, key.1, state);
             }
-            out.push((key, Ok(false)));
+            out.push((key, Ok(DocMerge::default())));
         }
         out
     }
@@ -383,6 +559,7 @@ impl State {
                 saved: BTreeMap::new(),
                 files: BTreeMap::new(),
                 partial,
+                ledgers: joining.ledgers,
                 cache: Default::default(),
             },
         )?;
@@ -396,14 +573,37 @@ mod tests {
 
     use super::*;
 
-    /// Two copies of one document, each with a change the other lacks.
+    fn key(c: char) -> DeviceKey {
+        DeviceKey(c.to_string().repeat(64))
+    }
+
+    /// Two copies of one document, each with a change the other lacks,
+    /// written by devices `b`, `c` and `d`.
     fn diverged() -> (AutoCommit, AutoCommit) {
-        let mut base = new_doc();
+        let mut base = new_doc().with_actor(key('b').actor());
         base.put(automerge::ROOT, "start", 0).unwrap();
         let (mut c, mut d) = (base.fork(), base.fork());
+        c.set_actor(key('c').actor());
+        d.set_actor(key('d').actor());
         c.put(automerge::ROOT, "c", 1).unwrap();
         d.put(automerge::ROOT, "d", 1).unwrap();
         (c, d)
+    }
+
+    /// Applies messages as a collection of a community listing b, c and d.
+    fn apply(doc: &mut AutoCommit, state: &mut SyncState, messages: Vec<Message>) -> bool {
+        let writers = Writers::listing([key('b'), key('c'), key('d')], false);
+        let messages = messages.into_iter().map(|m| (m, Vec::new())).collect();
+        match apply_messages(
+            doc,
+            &mut Ledger::default(),
+            Authority::Collection(&writers),
+            state,
+            messages,
+        ) {
+            Ok(m) => m.moved,
+            Err(_) => panic!("the messages merge"),
+        }
     }
 
     #[test]
@@ -420,7 +620,7 @@ mod tests {
         d.sync().receive_sync_message(&mut sd, c1).unwrap();
         let d2 = d.sync().generate_sync_message(&mut sd).unwrap();
         // ...and C reads D's changes and that message in one batch.
-        assert!(apply_messages(&mut c, &mut sc, vec![d1, d2]).unwrap());
+        assert!(apply(&mut c, &mut sc, vec![d1, d2]));
         assert_eq!(c.get_heads(), d.get_heads());
         // D ends a one-off sync only once it hears C's heads: C must say them.
         let answer = c.sync().generate_sync_message(&mut sc).expect("an answer");
@@ -463,6 +663,6 @@ mod tests {
         let (mut c, mut d) = diverged();
         let (mut sc, mut sd) = (SyncState::new(), SyncState::new());
         let d0 = d.sync().generate_sync_message(&mut sd).unwrap();
-        assert!(!apply_messages(&mut c, &mut sc, vec![d0]).unwrap());
+        assert!(!apply(&mut c, &mut sc, vec![d0]));
     }
 }

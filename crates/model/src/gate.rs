@@ -1,0 +1,772 @@
+//! The gate every foreign change passes before it is merged: from a peer's
+//! sync message, a proof, an offline bundle, a stored file.
+//!
+//! A received change is applied only if:
+//! - its place in its actor's history is sound: sequence numbers follow
+//!   each other with no gap, and a second change under an actor and
+//!   sequence already held (*equivocation*: proof that a device misbehaves)
+//!   is refused, the first one kept;
+//! - it comes from a device: in a community whose genesis says
+//!   `signed`, every change is vouched by its own device's signature
+//!   ([`crate::signing`]), directly or through a later signed change of the
+//!   same device that depends on it; the actor must be the one derived from
+//!   the signing key;
+//! - that device was listed in the community when it wrote: for the
+//!   community document, in the document *at the change's own
+//!   dependencies* (its causal past), so the outcome is the same on every
+//!   device whatever order they met in and a stranger can never list
+//!   themselves; for a collection document, in the community document as
+//!   held (merged first);
+//! - it is no second genesis: only the first change of an empty document
+//!   may have no dependencies, and a collection's genesis comes from the
+//!   community's creator.
+//!
+//! What depends on a refused change is refused too. Changes whose
+//! dependencies are not here (neither held nor in the batch) are not
+//! applied (Automerge would keep them aside and apply them later, unjudged):
+//! the peer sends them again with what they need.
+//!
+//! What each member may write (roles, removals, moderation...) is then
+//! judged where the documents are read, by [`crate::admission`].
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+
+use crate::ids::DeviceKey;
+use crate::signing::{Signatures, Signed};
+
+/// Why a change was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// No valid signature of its device vouches for it.
+    Unsigned,
+    /// Its device is not listed in the community (at its causal past).
+    NotListed,
+    /// Another change of the same device and sequence is held.
+    Equivocation {
+        /// The change held under that actor and sequence.
+        held_seq: u64,
+    },
+    /// Its sequence number skips some.
+    SequenceGap,
+    /// A change with no dependencies where the document already has its genesis.
+    SecondGenesis,
+    /// It depends on a refused change.
+    AfterRefused,
+    /// Automerge refused or could not apply it.
+    Malformed(String),
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Unsigned => write!(f, "not signed by its device"),
+            Reason::NotListed => write!(f, "written by a device that is not a member"),
+            Reason::Equivocation { held_seq } => write!(
+                f,
+                "a second change numbered {held_seq} by the same device (the device misbehaves)"
+            ),
+            Reason::SequenceGap => write!(f, "a change numbered out of its device's order"),
+            Reason::SecondGenesis => write!(f, "a second start of the document"),
+            Reason::AfterRefused => write!(f, "it builds on a refused change"),
+            Reason::Malformed(e) => write!(f, "not a valid change: {e}"),
+        }
+    }
+}
+
+/// One refused change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The change.
+    pub hash: ChangeHash,
+    /// Who wrote it: the signing device's key, or the actor's hex.
+    pub writer: String,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// What a merge did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Merged {
+    /// Changes applied.
+    pub applied: usize,
+    /// Changes refused, with the reason.
+    pub refused: Vec<Refused>,
+    /// Changes left for later: their dependencies are not here yet.
+    pub deferred: usize,
+}
+
+/// Automerge panicked on foreign input: the document may be damaged and
+/// must be read again from disk.
+#[derive(Debug, thiserror::Error)]
+#[error("Automerge failed on received data: {0}")]
+pub struct Poisoned(pub String);
+
+/// What a device knows of one document beyond its changes: the latest
+/// signature of each writer, and the last sequence number of each actor
+/// (read from the document the first time it is needed).
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    /// The latest verified signature per actor.
+    pub signatures: Signatures,
+    seqs: Option<HashMap<ActorId, u64>>,
+}
+
+impl Ledger {
+    /// A ledger holding these signatures.
+    pub fn with(signatures: Signatures) -> Self {
+        Ledger {
+            signatures,
+            seqs: None,
+        }
+    }
+
+    fn seqs(&mut self, doc: &mut AutoCommit) -> &mut HashMap<ActorId, u64> {
+        self.seqs.get_or_insert_with(|| {
+            let mut seqs = HashMap::new();
+            for meta in doc.get_changes_meta(&[]) {
+                let seq = seqs.entry(meta.actor.into_owned()).or_insert(0);
+                *seq = (*seq).max(meta.seq);
+            }
+            seqs
+        })
+    }
+
+    /// Signs the latest change of `actor` made since `since` (this
+    /// device's own writing), with `sign` (the device key over
+    /// [`crate::signing::message`]); returns whether one was signed.
+    pub fn sign_own(
+        &mut self,
+        doc: &mut AutoCommit,
+        since: &[ChangeHash],
+        actor: &ActorId,
+        sign: impl Fn(&ChangeHash) -> Signed,
+    ) -> bool {
+        let latest = doc
+            .get_changes_meta(since)
+            .into_iter()
+            .filter(|m| m.actor.as_ref() == actor)
+            .map(|m| (m.seq, m.hash))
+            .max_by_key(|(seq, _)| *seq);
+        let Some((seq, hash)) = latest else {
+            return false;
+        };
+        if let Some(seqs) = &mut self.seqs {
+            seqs.insert(actor.clone(), seq);
+        }
+        self.signatures.keep(seq, sign(&hash))
+    }
+
+    /// The signatures to send along with `chunks` (Automerge bytes going
+    /// to a peer or a file): the latest of each actor whose changes they
+    /// carry (all of them for a whole document).
+    pub fn for_chunks<'a>(&self, chunks: impl IntoIterator<Item = &'a [u8]>) -> Signatures {
+        let mut actors = HashSet::new();
+        for bytes in chunks {
+            for chunk in split_chunks(bytes) {
+                match chunk {
+                    Chunk::Document(_) => return self.signatures.clone(),
+                    Chunk::Change(raw) => {
+                        if let Ok(change) = Change::try_from(raw) {
+                            actors.insert(change.actor_id().clone());
+                        }
+                    }
+                }
+            }
+        }
+        self.signatures.only(&actors)
+    }
+}
+
+/// Whether a document's genesis asks for signed changes: its root `signed`
+/// is `true`, written by the very first operation of the document (only a
+/// change with no dependencies can have operation counter 1).
+pub fn requires_signatures(doc: &AutoCommit) -> bool {
+    doc.get_all(ROOT, "signed").unwrap_or_default().iter().any(|(v, id)| {
+        matches!(id, ObjId::Id(1, _, _))
+            && matches!(v, Value::Scalar(s) if matches!(s.as_ref(), automerge::ScalarValue::Boolean(true)))
+    })
+}
+
+/// Who may write the collection documents of a community: every device
+/// its community document lists (the community document's own changes are
+/// judged at their causal past instead).
+#[derive(Clone, Debug, Default)]
+pub struct Writers {
+    listed: HashMap<ActorId, DeviceKey>,
+    signed: bool,
+    creator: Option<ActorId>,
+}
+
+impl Writers {
+    /// Writers listing exactly these devices (the first one the creator).
+    pub fn listing(devices: impl IntoIterator<Item = DeviceKey>, signed: bool) -> Self {
+        let listed: HashMap<ActorId, DeviceKey> =
+            devices.into_iter().map(|k| (k.actor(), k)).collect();
+        Writers {
+            creator: None,
+            listed,
+            signed,
+        }
+    }
+
+    /// Reads the listed devices of a community document.
+    pub fn of(community: &AutoCommit) -> Self {
+        let mut listed = HashMap::new();
+        for (_, _, key) in devices(community, None) {
+            let key = DeviceKey(key);
+            listed.insert(key.actor(), key);
+        }
+        let creator = match community.get(ROOT, "schema") {
+            Ok(Some((_, ObjId::Id(_, actor, _)))) => Some(actor),
+            _ => None,
+        };
+        Writers {
+            listed,
+            signed: requires_signatures(community),
+            creator,
+        }
+    }
+}
+
+/// Every listed device of a community document, at `heads` (or now): the
+/// member, its entry, the device key.
+fn devices(doc: &AutoCommit, heads: Option<&[ChangeHash]>) -> Vec<(String, ObjId, String)> {
+    let get = |obj: &ObjId, key: &str| match heads {
+        Some(h) => doc.get_at(obj, key, h),
+        None => doc.get(obj, key),
+    };
+    let keys = |obj: &ObjId| -> Vec<String> {
+        match heads {
+            Some(h) => doc.keys_at(obj, h).collect(),
+            None => doc.keys(obj).collect(),
+        }
+    };
+    let Ok(Some((Value::Object(ObjType::Map), members))) = get(&ROOT, "members") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for member in keys(&members) {
+        let Ok(Some((Value::Object(ObjType::Map), entry))) = get(&members, &member) else {
+            continue;
+        };
+        let Ok(Some((Value::Object(ObjType::Map), devs))) = get(&entry, "devices") else {
+            continue;
+        };
+        for key in keys(&devs) {
+            out.push((member.clone(), entry.clone(), key));
+        }
+    }
+    out
+}
+
+/// Whether device `key` of `member` is listed in the community document at `heads`.
+fn listed_at(doc: &AutoCommit, member: &str, key: &str, heads: &[ChangeHash]) -> bool {
+    let map = |obj: &ObjId, k: &str| match doc.get_at(obj, k, heads) {
+        Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+        _ => None,
+    };
+    map(&ROOT, "members")
+        .and_then(|m| map(&m, member))
+        .and_then(|e| map(&e, "devices"))
+        .and_then(|d| map(&d, key))
+        .is_some()
+}
+
+/// Received changes, read from Automerge bytes.
+pub struct Incoming {
+    metas: Vec<Meta>,
+    changes: HashMap<ChangeHash, Change>,
+    /// A whole document (a `save()`), when that is what came.
+    whole: Option<AutoCommit>,
+}
+
+#[derive(Clone, Debug)]
+struct Meta {
+    hash: ChangeHash,
+    actor: ActorId,
+    seq: u64,
+    deps: Vec<ChangeHash>,
+}
+
+enum Chunk<'a> {
+    Document(&'a [u8]),
+    Change(&'a [u8]),
+}
+
+/// Splits Automerge bytes into their chunks (magic, checksum, type, LEB128
+/// length, body). Stops at the first thing that is not a chunk.
+fn split_chunks(mut bytes: &[u8]) -> Vec<Chunk<'_>> {
+    let mut out = Vec::new();
+    while bytes.len() > 9 && bytes[..4] == [0x85, 0x6f, 0x4a, 0x83] {
+        let kind = bytes[8];
+        let mut len: u64 = 0;
+        let mut at = 9;
+        let mut ok = false;
+        for shift in 0..10 {
+            let Some(b) = bytes.get(at) else { break };
+            at += 1;
+            len |= u64::from(b & 0x7f) << (7 * shift);
+            if b & 0x80 == 0 {
+                ok = true;
+                break;
+            }
+        }
+        let end = usize::try_from(len).ok().and_then(|l| at.checked_add(l));
+        let (true, Some(end)) = (ok, end) else { break };
+        if end > bytes.len() {
+            break;
+        }
+        let chunk = &bytes[..end];
+        out.push(if kind == 0 {
+            Chunk::Document(chunk)
+        } else {
+            Chunk::Change(chunk)
+        });
+        bytes = &bytes[end..];
+    }
+    out
+}
+
+impl Incoming {
+    /// Reads received Automerge bytes (change chunks, or a whole saved
+    /// document), each piece checked by [`crate::bounds`] first.
+    pub fn read<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, String> {
+        let mut incoming = Incoming {
+            metas: Vec::new(),
+            changes: HashMap::new(),
+            whole: None,
+        };
+        let mut wholes = Vec::new();
+        for bytes in pieces {
+            crate::bounds::check_chunks(bytes, crate::bounds::MAX_INFLATED)
+                .map_err(|e| e.to_string())?;
+            let chunks = split_chunks(bytes);
+            let parsed: usize = chunks
+                .iter()
+                .map(|c| match c {
+                    Chunk::Document(b) | Chunk::Change(b) => b.len(),
+                })
+                .sum();
+            if parsed != bytes.len() {
+                return Err("received bytes that are not Automerge changes".to_owned());
+            }
+            for chunk in chunks {
+                match chunk {
+                    Chunk::Document(b) => {
+                        let doc = catch_unwind(|| AutoCommit::load(b))
+                            .map_err(|_| "a document Automerge cannot read".to_owned())?
+                            .map_err(|e| format!("a document Automerge cannot read: {e}"))?;
+                        wholes.push(doc);
+                    }
+                    Chunk::Change(b) => {
+                        let change = catch_unwind(|| Change::try_from(b))
+                            .map_err(|_| "a change Automerge cannot read".to_owned())?
+                            .map_err(|e| format!("a change Automerge cannot read: {e}"))?;
+                        incoming.push(change);
+                    }
+                }
+            }
+        }
+        if wholes.len() == 1 && incoming.metas.is_empty() {
+            let mut whole = wholes.pop().expect("one");
+            for m in whole.get_changes_meta(&[]) {
+                incoming.metas.push(Meta {
+                    hash: m.hash,
+                    actor: m.actor.into_owned(),
+                    seq: m.seq,
+                    deps: m.deps,
+                });
+            }
+            incoming.whole = Some(whole);
+        } else {
+            for mut whole in wholes {
+                for change in whole.get_changes(&[]) {
+                    incoming.push(change);
+                }
+            }
+        }
+        Ok(incoming)
+    }
+
+    /// Changes already parsed.
+    pub fn from_changes(changes: impl IntoIterator<Item = Change>) -> Self {
+        let mut incoming = Incoming {
+            metas: Vec::new(),
+            changes: HashMap::new(),
+            whole: None,
+        };
+        for c in changes {
+            incoming.push(c);
+        }
+        incoming
+    }
+
+    fn push(&mut self, change: Change) {
+        let hash = change.hash();
+        if self.changes.contains_key(&hash) {
+            return;
+        }
+        self.metas.push(Meta {
+            hash,
+            actor: change.actor_id().clone(),
+            seq: change.seq(),
+            deps: change.deps().to_vec(),
+        });
+        self.changes.insert(hash, change);
+    }
+
+    /// How many changes came.
+    pub fn len(&self) -> usize {
+        self.metas.len()
+    }
+
+    /// Whether no change came.
+    pub fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+
+    fn change(&mut self, hash: &ChangeHash) -> Option<Change> {
+        if let Some(c) = self.changes.remove(hash) {
+            return Some(c);
+        }
+        self.whole.as_mut()?.get_change_by_hash(hash)
+    }
+}
+
+/// What the community document says about who may write, for the gate.
+#[derive(Clone, Copy)]
+pub enum Authority<'a> {
+    /// Judging the community document itself: at each change's causal past.
+    Community,
+    /// Judging a collection: the devices its community document lists.
+    Collection(&'a Writers),
+}
+
+/// Judges received changes and applies those that pass to `doc`,
+/// keeping their signatures in `ledger`.
+pub fn merge(
+    doc: &mut AutoCommit,
+    ledger: &mut Ledger,
+    authority: Authority<'_>,
+    mut incoming: Incoming,
+    signatures: &[Signed],
+) -> Result<Merged, Poisoned> {
+    let mut merged = Merged::default();
+    // New changes only, once each.
+    let mut seen = HashSet::new();
+    let metas: Vec<Meta> = std::mem::take(&mut incoming.metas)
+        .into_iter()
+        .filter(|m| seen.insert(m.hash) && doc.get_change_by_hash(&m.hash).is_none())
+        .collect();
+    if metas.is_empty() {
+        return Ok(merged);
+    }
+    let doc_empty = doc.get_heads().is_empty();
+    let (order, deferred) = causal_order(doc, &metas);
+    merged.deferred = deferred;
+    let by_hash: HashMap<ChangeHash, &Meta> = metas.iter().map(|m| (m.hash, m)).collect();
+
+    // Signatures: valid, of a change in the batch, by the key its actor comes from.
+    let mut direct: HashMap<ChangeHash, Signed> = HashMap::new();
+    for s in signatures {
+        if let Some(m) = by_hash.get(&s.hash)
+            && s.actor() == m.actor
+            && !direct.contains_key(&s.hash)
+            && s.verify()
+        {
+            direct.insert(s.hash, *s);
+        }
+    }
+    let vouched = vouch(&by_hash, &direct);
+
+    let signed = match &authority {
+        Authority::Collection(w) => w.signed,
+        Authority::Community => {
+            if doc_empty {
+                // The genesis in the batch says.
+                incoming.whole.as_ref().is_some_and(requires_signatures)
+                    || order.iter().any(|h| {
+                        by_hash[h].deps.is_empty()
+                            && incoming.changes.get(h).is_some_and(genesis_requires_signatures)
+                    })
+            } else {
+                requires_signatures(doc)
+            }
+        }
+    };
+
+    // First pass: what each change's metadata allows.
+    let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
+    let mut verdict: BTreeMap<usize, Option<Reason>> = BTreeMap::new();
+    let mut refused: HashSet<ChangeHash> = HashSet::new();
+    let mut genesis_taken = !doc_empty;
+    {
+        let held_seqs = ledger.seqs(doc);
+        for (i, hash) in order.iter().enumerate() {
+            let m = by_hash[hash];
+            let reason = if m.deps.iter().any(|d| refused.contains(d)) {
+                Some(Reason::AfterRefused)
+            } else if m.deps.is_empty() && genesis_taken {
+                Some(Reason::SecondGenesis)
+            } else {
+                let before = last_seq
+                    .get(&m.actor)
+                    .copied()
+                    .or_else(|| held_seqs.get(&m.actor).copied())
+                    .unwrap_or(0);
+                if m.seq <= before {
+                    Some(Reason::Equivocation { held_seq: m.seq })
+                } else if m.seq != before + 1 {
+                    Some(Reason::SequenceGap)
+                } else if signed && !vouched.contains_key(hash) {
+                    Some(Reason::Unsigned)
+                } else {
+                    None
+                }
+            };
+            match reason {
+                Some(r) => {
+                    refused.insert(*hash);
+                    verdict.insert(i, Some(r));
+                }
+                None => {
+                    if m.deps.is_empty() {
+                        genesis_taken = true;
+                    }
+                    last_seq.insert(m.actor.clone(), m.seq);
+                    verdict.insert(i, None);
+                }
+            }
+        }
+    }
+
+    // Second pass: was the writer listed?
+    let passed: Vec<ChangeHash> = order
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| verdict[i].is_none())
+        .map(|(_, h)| *h)
+        .collect();
+    match &authority {
+        Authority::Collection(writers) => {
+            for (i, hash) in order.iter().enumerate() {
+                if verdict[&i].is_some() {
+                    continue;
+                }
+                let m = by_hash[hash];
+                let reason = if m.deps.iter().any(|d| refused.contains(d)) {
+                    Some(Reason::AfterRefused)
+                } else if m.deps.is_empty() {
+                    // A collection starts with its community's creator.
+                    (writers.creator.as_ref() != Some(&m.actor)).then_some(Reason::NotListed)
+                } else {
+                    (!writers.listed.contains_key(&m.actor)).then_some(Reason::NotListed)
+                };
+                if let Some(r) = reason {
+                    refused.insert(*hash);
+                    verdict.insert(i, Some(r));
+                }
+            }
+        }
+        Authority::Community => {
+            // A copy holding every candidate, to read the document at each
+            // change's dependencies.
+            let from_whole = doc_empty && incoming.whole.is_some();
+            let copy = if from_whole {
+                incoming.whole.take().expect("checked")
+            } else {
+                let mut copy = doc.clone();
+                let changes: Vec<Change> = passed.iter().filter_map(|h| incoming.change(h)).collect();
+                for c in &changes {
+                    incoming.changes.insert(c.hash(), c.clone());
+                }
+                match catch_unwind(AssertUnwindSafe(|| copy.apply_changes(changes))) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        for hash in &passed {
+                            merged.refused.push(Refused {
+                                hash: *hash,
+                                writer: by_hash[hash].actor.to_hex_string(),
+                                reason: Reason::Malformed(e.to_string()),
+                            });
+                        }
+                        return Ok(merged);
+                    }
+                    Err(_) => return Err(Poisoned("applying received changes".into())),
+                }
+                copy
+            };
+            let owners: HashMap<ActorId, (String, String)> = devices(&copy, None)
+                .into_iter()
+                .map(|(member, _, key)| (DeviceKey(key.clone()).actor(), (member, key)))
+                .collect();
+            for (i, hash) in order.iter().enumerate() {
+                if verdict[&i].is_some() {
+                    continue;
+                }
+                let m = by_hash[hash];
+                let reason = if m.deps.iter().any(|d| refused.contains(d)) {
+                    Some(Reason::AfterRefused)
+                } else if m.deps.is_empty() {
+                    // The genesis lists its creator itself.
+                    (!owners.contains_key(&m.actor)).then_some(Reason::NotListed)
+                } else {
+                    let listed = owners
+                        .get(&m.actor)
+                        .is_some_and(|(member, key)| listed_at(&copy, member, key, &m.deps));
+                    (!listed).then_some(Reason::NotListed)
+                };
+                if let Some(r) = reason {
+                    refused.insert(*hash);
+                    verdict.insert(i, Some(r));
+                }
+            }
+            if refused.is_empty() && merged.deferred == 0 {
+                // Everything passed: the copy is the document.
+                for hash in &order {
+                    if let Some(s) = direct.get(hash) {
+                        ledger.signatures.keep(by_hash[hash].seq, *s);
+                    }
+                }
+                if let Some(seqs) = &mut ledger.seqs {
+                    seqs.extend(last_seq);
+                }
+                *doc = copy;
+                merged.applied = order.len();
+                return Ok(merged);
+            }
+            if from_whole {
+                // The changes that passed are read from it.
+                incoming.whole = Some(copy);
+            }
+        }
+    }
+
+    let mut accepted = Vec::new();
+    for (i, hash) in order.iter().enumerate() {
+        let m = by_hash[hash];
+        match &verdict[&i] {
+            Some(reason) => merged.refused.push(Refused {
+                hash: *hash,
+                writer: vouched
+                    .get(hash)
+                    .and_then(|s| direct.get(s))
+                    .map_or_else(|| m.actor.to_hex_string(), |s| s.device().0),
+                reason: reason.clone(),
+            }),
+            None => accepted.push(*hash),
+        }
+    }
+    if accepted.is_empty() {
+        return Ok(merged);
+    }
+    let all = accepted.len() == metas.len();
+    if all && doc_empty && incoming.whole.is_some() {
+        *doc = incoming.whole.take().expect("checked");
+    } else {
+        let changes: Vec<Change> = accepted.iter().filter_map(|h| incoming.change(h)).collect();
+        let applied = catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)));
+        match applied {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(Poisoned(format!("Automerge refused checked changes: {e}")));
+            }
+            Err(_) => return Err(Poisoned("applying received changes".into())),
+        }
+    }
+    let seqs = ledger.seqs(doc);
+    for hash in &accepted {
+        let m = by_hash[hash];
+        let seq = seqs.entry(m.actor.clone()).or_insert(0);
+        *seq = (*seq).max(m.seq);
+    }
+    for hash in &accepted {
+        if let Some(s) = direct.get(hash) {
+            ledger.signatures.keep(by_hash[hash].seq, *s);
+        }
+    }
+    merged.applied = accepted.len();
+    Ok(merged)
+}
+
+/// Whether a genesis change sets `signed` with its first operation.
+fn genesis_requires_signatures(change: &Change) -> bool {
+    let mut doc = AutoCommit::new();
+    doc.apply_changes([change.clone()]).is_ok() && requires_signatures(&doc)
+}
+
+/// The batch in an order where every change follows its dependencies,
+/// keeping only changes whose dependencies are held or in the batch; and
+/// how many were left out.
+fn causal_order(doc: &mut AutoCommit, metas: &[Meta]) -> (Vec<ChangeHash>, usize) {
+    let in_batch: HashMap<ChangeHash, &Meta> = metas.iter().map(|m| (m.hash, m)).collect();
+    let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
+    let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+    let mut ready = Vec::new();
+    let mut missing = HashSet::new();
+    for m in metas {
+        let mut n = 0;
+        for d in &m.deps {
+            if in_batch.contains_key(d) {
+                n += 1;
+                dependents.entry(*d).or_default().push(m.hash);
+            } else if doc.get_change_by_hash(d).is_none() {
+                missing.insert(m.hash);
+            }
+        }
+        if n == 0 && !missing.contains(&m.hash) {
+            ready.push(m.hash);
+        }
+        waiting.insert(m.hash, n);
+    }
+    // Stable: the batch's own order among ready changes.
+    ready.reverse();
+    let mut order = Vec::with_capacity(metas.len());
+    while let Some(h) = ready.pop() {
+        order.push(h);
+        if let Some(ds) = dependents.get(&h) {
+            for d in ds.iter().rev() {
+                let n = waiting.get_mut(d).expect("indexed");
+                *n -= 1;
+                if *n == 0 && !missing.contains(d) {
+                    ready.push(*d);
+                }
+            }
+        }
+    }
+    let left = metas.len() - order.len();
+    (order, left)
+}
+
+/// For each change of the batch vouched by a signature, the hash of the
+/// signed change that vouches for it: itself, or a later change of the same
+/// actor that depends on it.
+fn vouch(
+    by_hash: &HashMap<ChangeHash, &Meta>,
+    direct: &HashMap<ChangeHash, Signed>,
+) -> HashMap<ChangeHash, ChangeHash> {
+    let mut vouched: HashMap<ChangeHash, ChangeHash> = HashMap::new();
+    for signed in direct.keys() {
+        let actor = &by_hash[signed].actor;
+        let mut stack = vec![*signed];
+        let mut seen = HashSet::new();
+        while let Some(h) = stack.pop() {
+            if !seen.insert(h) {
+                continue;
+            }
+            let Some(m) = by_hash.get(&h) else { continue };
+            if &m.actor == actor {
+                if vouched.contains_key(&h) && h != *signed {
+                    // Already vouched, and so is everything of this actor below it.
+                    continue;
+                }
+                vouched.insert(h, *signed);
+            }
+            stack.extend(m.deps.iter().copied());
+        }
+    }
+    vouched
+}
