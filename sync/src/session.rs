@@ -12,7 +12,9 @@ use iroh::endpoint::{Connection, RecvStream, SendStream};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::limits::{HELLO_TIMEOUT, IDLE_TIMEOUT, LINGER};
-use crate::wire::{self, FrameError, MAX_FRAME, MAX_HELLO_FRAME, SyncFrame, code};
+use crate::wire::{
+    self, FrameError, MAX_FRAME, MAX_HELLO_FRAME, MAX_PROOFS_FRAME, SyncFrame, code,
+};
 use crate::{Replica, SessionId, SessionStats};
 
 /// Protocol revision sent in `Hello`.
@@ -111,20 +113,34 @@ impl<R: Replica> Session<'_, R> {
         changes: &mut broadcast::Receiver<String>,
     ) -> Result<(), SessionError> {
         let (frames_tx, mut frames) = mpsc::channel(8);
+        let (admitted_tx, admitted) = tokio::sync::oneshot::channel::<()>();
         let reader = tokio::spawn(async move {
-            // The first frame is a Hello, read before the membership gate:
-            // a stranger may not make the node buffer more than a Hello.
-            let mut max = MAX_HELLO_FRAME;
-            loop {
+            // The handshake (Hello, Summary, Prove) is read before the peer
+            // is known to be a member: a stranger may not make the node
+            // buffer more than 64 KiB per frame, nor more than one proof of
+            // at most `MAX_PROOFS_FRAME`. Sync messages are read only once
+            // the session has found a community shared with the peer.
+            let mut admitted = Some(admitted);
+            for index in 0usize.. {
+                let max = match index {
+                    0..=2 => MAX_HELLO_FRAME,
+                    3 => MAX_PROOFS_FRAME,
+                    _ => MAX_FRAME,
+                };
+                if index == 4
+                    && let Some(admitted) = admitted.take()
+                    && admitted.await.is_err()
+                {
+                    break;
+                }
                 let frame = wire::read::<SyncFrame>(&mut recv, max).await;
-                max = MAX_FRAME;
                 let end = frame.is_err();
                 if frames_tx.send(frame).await.is_err() || end {
                     break;
                 }
             }
         });
-        let result = self.converse(send, &mut frames, changes).await;
+        let result = self.converse(send, &mut frames, changes, admitted_tx).await;
         reader.abort();
         result
     }
@@ -156,6 +172,7 @@ impl<R: Replica> Session<'_, R> {
         send: &mut SendStream,
         frames: &mut mpsc::Receiver<Frame>,
         changes: &mut broadcast::Receiver<String>,
+        admitted: tokio::sync::oneshot::Sender<()>,
     ) -> Result<(), SessionError> {
         let mine: BTreeSet<String> = std::mem::take(&mut self.mine).into_iter().collect();
         let hello = |communities: &BTreeSet<String>| SyncFrame::Hello {
@@ -219,6 +236,7 @@ impl<R: Replica> Session<'_, R> {
         } else {
             Vec::new()
         };
+        let wanted: BTreeSet<String> = unknown.iter().cloned().collect();
         let asked = match self.next(frames).await? {
             SyncFrame::Prove { communities } => communities,
             _ => return Err(self.out_of_order("prove")),
@@ -229,8 +247,11 @@ impl<R: Replica> Session<'_, R> {
         self.write(send, &SyncFrame::Proofs { proofs }).await?;
         match self.next(frames).await? {
             SyncFrame::Proofs { proofs } => {
+                // One proof per community this side asked about, no more:
+                // each costs a pass of the gate.
+                let mut wanted = wanted;
                 for (community, data) in proofs {
-                    if held.contains(&community) {
+                    if wanted.remove(&community) && held.contains(&community) {
                         self.replica.accept_proof(self.id, community, data).await;
                     }
                 }
@@ -246,6 +267,7 @@ impl<R: Replica> Session<'_, R> {
             self.conn.close(code::NOTHING_SHARED, b"nothing shared");
             return Err(SessionError::NothingShared);
         }
+        let _ = admitted.send(());
         self.replica.event(crate::NetEvent::PeerConnected {
             peer: self.peer.clone(),
             incoming: !self.initiator,

@@ -12,6 +12,11 @@ pub const MAX_FRAME: usize = 32 * 1024 * 1024;
 /// about 2,000 community ids.
 pub const MAX_HELLO_FRAME: usize = 64 * 1024;
 
+/// The largest `Proofs` frame, read before the peer is known to be a
+/// member: the community document of a large community (a five-year one's
+/// is about 1 MiB, see docs/PERFORMANCE.md) fits.
+pub const MAX_PROOFS_FRAME: usize = 4 * 1024 * 1024;
+
 /// The largest invite frame (a join request is a few hundred bytes).
 pub const MAX_INVITE_FRAME: usize = 4 * 1024;
 

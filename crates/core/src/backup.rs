@@ -212,7 +212,7 @@ pub(crate) fn expect_restored(s: &mut State, via: &DeviceKey) {
         s.peers.joining.entry(c.id).or_insert(Joining {
             via: via.clone(),
             docs: Default::default(),
-                    ledgers: Default::default(),
+            ledgers: Default::default(),
         });
     }
 }

@@ -65,7 +65,10 @@ impl State {
                     .get(&kind)
                     .map(|l| l.signatures.clone())
                     .unwrap_or_default();
-                (kind.as_str().to_owned(), wrap_file(&signatures, &doc.save()))
+                (
+                    kind.as_str().to_owned(),
+                    wrap_file(&signatures, &doc.save()),
+                )
             })
             .collect();
         let body = Body {
@@ -130,7 +133,7 @@ impl State {
                 )));
             }
             if kind == DocKind::Community {
-                writers = Writers::of(&copy);
+                writers = Writers::of(&mut copy, &mut ledger);
             }
             merged.insert(kind, (copy, ledger));
         }

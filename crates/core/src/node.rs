@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
+use passerelle_model::gate::Ledger;
+use passerelle_model::signing::{Signed, message, wrap_file};
 use passerelle_model::{
     Author, Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, DocKind, LayoutError,
     Outcome, ViewCache, layout::check_kind,
 };
-use passerelle_model::gate::Ledger;
-use passerelle_model::signing::{Signed, message, wrap_file};
 use passerelle_sync::DeviceSecret;
 use tokio::sync::broadcast;
 

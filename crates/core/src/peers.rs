@@ -138,16 +138,14 @@ impl State {
             }
         }
         let shared = self.shared_with(&peer);
-        self.peers
-            .sessions
-            .insert(
-                session,
-                Session {
-                    peer,
-                    states,
-                    refused: 0,
-                },
-            );
+        self.peers.sessions.insert(
+            session,
+            Session {
+                peer,
+                states,
+                refused: 0,
+            },
+        );
         shared
     }
 
@@ -204,7 +202,11 @@ impl State {
             return false;
         };
         let mut scratch = doc.clone();
-        let mut ledger = loaded.ledgers.get(&DocKind::Community).cloned().unwrap_or_default();
+        let mut ledger = loaded
+            .ledgers
+            .get(&DocKind::Community)
+            .cloned()
+            .unwrap_or_default();
         let signatures: Vec<_> = signatures.iter().copied().collect();
         let merged = gate::merge(
             &mut scratch,

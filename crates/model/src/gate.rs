@@ -105,13 +105,15 @@ pub struct Merged {
 pub struct Poisoned(pub String);
 
 /// What a device knows of one document beyond its changes: the latest
-/// signature of each writer, and the last sequence number of each actor
-/// (read from the document the first time it is needed).
+/// signature of each writer, and (read from the document the first time
+/// they are needed) the last sequence number of each actor and the
+/// document's genesis.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     /// The latest verified signature per actor.
     pub signatures: Signatures,
     seqs: Option<HashMap<ActorId, u64>>,
+    genesis: Option<(ChangeHash, ActorId)>,
 }
 
 impl Ledger {
@@ -119,19 +121,39 @@ impl Ledger {
     pub fn with(signatures: Signatures) -> Self {
         Ledger {
             signatures,
-            seqs: None,
+            ..Default::default()
         }
     }
 
-    fn seqs(&mut self, doc: &mut AutoCommit) -> &mut HashMap<ActorId, u64> {
-        self.seqs.get_or_insert_with(|| {
-            let mut seqs = HashMap::new();
-            for meta in doc.get_changes_meta(&[]) {
-                let seq = seqs.entry(meta.actor.into_owned()).or_insert(0);
-                *seq = (*seq).max(meta.seq);
+    fn scan(&mut self, doc: &mut AutoCommit) {
+        if self.seqs.is_some() {
+            return;
+        }
+        let mut seqs = HashMap::new();
+        for meta in doc.get_changes_meta(&[]) {
+            if meta.deps.is_empty() && self.genesis.is_none() {
+                self.genesis = Some((meta.hash, meta.actor.clone().into_owned()));
             }
-            seqs
-        })
+            let seq = seqs.entry(meta.actor.into_owned()).or_insert(0);
+            *seq = (*seq).max(meta.seq);
+        }
+        self.seqs = Some(seqs);
+    }
+
+    fn seqs(&mut self, doc: &mut AutoCommit) -> &mut HashMap<ActorId, u64> {
+        self.scan(doc);
+        self.seqs.get_or_insert_with(HashMap::new)
+    }
+
+    /// The document's first change (no dependencies) and its actor.
+    pub fn genesis(&mut self, doc: &mut AutoCommit) -> Option<(ChangeHash, ActorId)> {
+        self.scan(doc);
+        self.genesis.clone()
+    }
+
+    /// Whether the document's genesis asks for signed changes.
+    pub fn requires_signatures(&mut self, doc: &mut AutoCommit) -> bool {
+        self.genesis(doc).is_some_and(|(g, _)| signed_at(doc, &g))
     }
 
     /// Signs the latest change of `actor` made since `since` (this
@@ -180,14 +202,23 @@ impl Ledger {
     }
 }
 
-/// Whether a document's genesis asks for signed changes: its root `signed`
-/// is `true`, written by the very first operation of the document (only a
-/// change with no dependencies can have operation counter 1).
-pub fn requires_signatures(doc: &AutoCommit) -> bool {
-    doc.get_all(ROOT, "signed").unwrap_or_default().iter().any(|(v, id)| {
-        matches!(id, ObjId::Id(1, _, _))
-            && matches!(v, Value::Scalar(s) if matches!(s.as_ref(), automerge::ScalarValue::Boolean(true)))
-    })
+/// Whether a document's genesis (`genesis`, its change with no
+/// dependencies) asks for signed changes: its root `signed` is `true`,
+/// written by the document's very first operation, read as it stood at the
+/// genesis (a later change deleting or overwriting it changes nothing).
+pub fn signed_at(doc: &AutoCommit, genesis: &ChangeHash) -> bool {
+    doc.get_all_at(ROOT, "signed", std::slice::from_ref(genesis))
+        .unwrap_or_default()
+        .iter()
+        .any(|(v, id)| {
+            matches!(id, ObjId::Id(1, _, _))
+                && matches!(v, Value::Scalar(s) if matches!(s.as_ref(), automerge::ScalarValue::Boolean(true)))
+        })
+}
+
+/// Whether a document's genesis asks for signed changes.
+pub fn requires_signatures(doc: &mut AutoCommit) -> bool {
+    Ledger::default().requires_signatures(doc)
 }
 
 /// Who may write the collection documents of a community: every device
@@ -212,21 +243,21 @@ impl Writers {
         }
     }
 
-    /// Reads the listed devices of a community document.
-    pub fn of(community: &AutoCommit) -> Self {
+    /// Reads the listed devices of a community document (and, from its
+    /// ledger, its genesis: its creator and whether it is signed).
+    pub fn of(community: &mut AutoCommit, ledger: &mut Ledger) -> Self {
         let mut listed = HashMap::new();
         for (_, _, key) in devices(community, None) {
             let key = DeviceKey(key);
             listed.insert(key.actor(), key);
         }
-        let creator = match community.get(ROOT, "schema") {
-            Ok(Some((_, ObjId::Id(_, actor, _)))) => Some(actor),
-            _ => None,
-        };
+        let genesis = ledger.genesis(community);
         Writers {
             listed,
-            signed: requires_signatures(community),
-            creator,
+            signed: genesis
+                .as_ref()
+                .is_some_and(|(g, _)| signed_at(community, g)),
+            creator: genesis.map(|(_, actor)| actor),
         }
     }
 }
@@ -487,13 +518,17 @@ pub fn merge(
         Authority::Community => {
             if doc_empty {
                 // The genesis in the batch says.
-                incoming.whole.as_ref().is_some_and(requires_signatures)
-                    || order.iter().any(|h| {
-                        by_hash[h].deps.is_empty()
-                            && incoming.changes.get(h).is_some_and(genesis_requires_signatures)
-                    })
+                let genesis = order.iter().find(|h| by_hash[*h].deps.is_empty());
+                match (genesis, &incoming.whole) {
+                    (Some(g), Some(whole)) => signed_at(whole, g),
+                    (Some(g), None) => incoming
+                        .changes
+                        .get(g)
+                        .is_some_and(genesis_requires_signatures),
+                    (None, _) => false,
+                }
             } else {
-                requires_signatures(doc)
+                ledger.requires_signatures(doc)
             }
         }
     };
@@ -579,7 +614,8 @@ pub fn merge(
                 incoming.whole.take().expect("checked")
             } else {
                 let mut copy = doc.clone();
-                let changes: Vec<Change> = passed.iter().filter_map(|h| incoming.change(h)).collect();
+                let changes: Vec<Change> =
+                    passed.iter().filter_map(|h| incoming.change(h)).collect();
                 for c in &changes {
                     incoming.changes.insert(c.hash(), c.clone());
                 }
@@ -599,10 +635,21 @@ pub fn merge(
                 }
                 copy
             };
+            // Where each device is listed now: the place to look first at a
+            // change's dependencies. A device listed there under no member
+            // now (its key deleted since) is looked for everywhere.
             let owners: HashMap<ActorId, (String, String)> = devices(&copy, None)
                 .into_iter()
                 .map(|(member, _, key)| (DeviceKey(key.clone()).actor(), (member, key)))
                 .collect();
+            let listed_then = |actor: &ActorId, heads: &[ChangeHash]| {
+                owners
+                    .get(actor)
+                    .is_some_and(|(member, key)| listed_at(&copy, member, key, heads))
+                    || devices(&copy, Some(heads))
+                        .into_iter()
+                        .any(|(_, _, key)| &DeviceKey(key).actor() == actor)
+            };
             for (i, hash) in order.iter().enumerate() {
                 if verdict[&i].is_some() {
                     continue;
@@ -612,12 +659,9 @@ pub fn merge(
                     Some(Reason::AfterRefused)
                 } else if m.deps.is_empty() {
                     // The genesis lists its creator itself.
-                    (!owners.contains_key(&m.actor)).then_some(Reason::NotListed)
+                    (!listed_then(&m.actor, &[m.hash])).then_some(Reason::NotListed)
                 } else {
-                    let listed = owners
-                        .get(&m.actor)
-                        .is_some_and(|(member, key)| listed_at(&copy, member, key, &m.deps));
-                    (!listed).then_some(Reason::NotListed)
+                    (!listed_then(&m.actor, &m.deps)).then_some(Reason::NotListed)
                 };
                 if let Some(r) = reason {
                     refused.insert(*hash);
@@ -633,6 +677,12 @@ pub fn merge(
                 }
                 if let Some(seqs) = &mut ledger.seqs {
                     seqs.extend(last_seq);
+                }
+                if ledger.genesis.is_none() {
+                    ledger.genesis = order
+                        .iter()
+                        .find(|h| by_hash[*h].deps.is_empty())
+                        .map(|h| (*h, by_hash[h].actor.clone()));
                 }
                 *doc = copy;
                 merged.applied = order.len();
@@ -683,6 +733,12 @@ pub fn merge(
         let seq = seqs.entry(m.actor.clone()).or_insert(0);
         *seq = (*seq).max(m.seq);
     }
+    if ledger.genesis.is_none() {
+        ledger.genesis = accepted
+            .iter()
+            .find(|h| by_hash[*h].deps.is_empty())
+            .map(|h| (*h, by_hash[h].actor.clone()));
+    }
     for hash in &accepted {
         if let Some(s) = direct.get(hash) {
             ledger.signatures.keep(by_hash[hash].seq, *s);
@@ -695,7 +751,8 @@ pub fn merge(
 /// Whether a genesis change sets `signed` with its first operation.
 fn genesis_requires_signatures(change: &Change) -> bool {
     let mut doc = AutoCommit::new();
-    doc.apply_changes([change.clone()]).is_ok() && requires_signatures(&doc)
+    catch_unwind(AssertUnwindSafe(|| doc.apply_changes([change.clone()]))).is_ok_and(|r| r.is_ok())
+        && signed_at(&doc, &change.hash())
 }
 
 /// The batch in an order where every change follows its dependencies,

@@ -235,15 +235,17 @@ impl State {
             if out.contains_key(id) {
                 continue;
             }
-            let community = match self.communities.get(id) {
-                Some(loaded) => loaded.docs.doc(DocKind::Community),
-                None => self
-                    .peers
-                    .joining
-                    .get(id)
-                    .and_then(|j| j.docs.get(&DocKind::Community)),
+            let (community, ledgers) = match self.communities.get_mut(id) {
+                Some(loaded) => (loaded.docs.doc_mut(DocKind::Community), &mut loaded.ledgers),
+                None => match self.peers.joining.get_mut(id) {
+                    Some(j) => (j.docs.get_mut(&DocKind::Community), &mut j.ledgers),
+                    None => continue,
+                },
             };
-            out.insert(id.clone(), community.map(Writers::of).unwrap_or_default());
+            let writers = community
+                .map(|doc| Writers::of(doc, ledgers.entry(DocKind::Community).or_default()))
+                .unwrap_or_default();
+            out.insert(id.clone(), writers);
         }
         out
     }
