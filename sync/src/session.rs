@@ -206,6 +206,8 @@ impl<R: Replica> Session<'_, R> {
             .into_iter()
             .collect();
         let unknown: Vec<String> = held.difference(&mine).cloned().collect();
+        // The communities this side asks the peer to prove.
+        let wanted: BTreeSet<String> = unknown.iter().cloned().collect();
         if !self.initiator {
             if mine.is_empty() && unknown.is_empty() {
                 // The membership gate: not one byte of any community.
@@ -236,7 +238,6 @@ impl<R: Replica> Session<'_, R> {
         } else {
             Vec::new()
         };
-        let wanted: BTreeSet<String> = unknown.iter().cloned().collect();
         let asked = match self.next(frames).await? {
             SyncFrame::Prove { communities } => communities,
             _ => return Err(self.out_of_order("prove")),

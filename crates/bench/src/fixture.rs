@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use automerge::AutoCommit;
 use passerelle_core::model::generate::{self, Plan, Size};
-use passerelle_core::model::{CommunityId, DeviceKey};
+use passerelle_core::model::layout::new_doc;
+use passerelle_core::model::signing::{Signatures, unwrap_file};
+use passerelle_core::model::{CommunityId, DeviceKey, DocKind};
 use passerelle_core::{Handle, NetOptions, Node, NodeConfig};
 
 /// The seed of every generated community.
@@ -39,6 +42,8 @@ fn version() -> String {
         include_str!("../../model/src/command/access.rs"),
         include_str!("../../model/src/layout.rs"),
         include_str!("../../model/src/entities.rs"),
+        // Signatures are stored in the fixtures' files.
+        include_str!("../../model/src/signing.rs"),
     ] {
         hasher.update(source.as_bytes());
     }
@@ -93,6 +98,48 @@ pub fn dir_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
+/// The directory of the only community a device holds.
+pub fn community_dir(device: &Path) -> Result<PathBuf> {
+    let communities = device.join("communities");
+    Ok(std::fs::read_dir(&communities)
+        .with_context(|| format!("reading {}", communities.display()))?
+        .next()
+        .context("no community")??
+        .path())
+}
+
+/// One document of a device's only community, from its files (chunks and
+/// snapshots, each a signed file: `PSIGN1` signatures, then Automerge
+/// bytes), with the signatures they carry; `None` if it has no file.
+pub fn load_doc(device: &Path, kind: DocKind) -> Result<Option<(AutoCommit, Signatures)>> {
+    let dir = community_dir(device)?.join(kind.as_str());
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(None);
+    };
+    let mut doc = None::<AutoCommit>;
+    let mut signatures = Signatures::default();
+    for file in entries {
+        let path = file?.path();
+        let bytes = std::fs::read(&path)?;
+        let (sigs, automerge) =
+            unwrap_file(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        signatures.extend(&sigs);
+        // Automerge ignores what it cannot read in `load_incremental`:
+        // count the changes to be sure something was read.
+        doc.get_or_insert_with(new_doc)
+            .load_incremental(automerge)
+            .with_context(|| format!("loading {}", path.display()))?;
+    }
+    if let Some(doc) = &mut doc {
+        anyhow::ensure!(
+            !doc.get_heads().is_empty(),
+            "{}: no change read",
+            dir.display()
+        );
+    }
+    Ok(doc.map(|d| (d, signatures)))
+}
+
 /// A cached data directory, built by `build` the first time.
 async fn cached<F, Fut>(name: &str, build: F) -> Result<PathBuf>
 where
@@ -124,18 +171,29 @@ async fn new_device(dir: &Path, name: &str) -> Result<(Node, DeviceKey)> {
 
 /// Generates `plan` with `devices` as its first members (up to
 /// `stop_after` changes) and adds it to `handle`.
+/// Every device in `signers` signs its own writing in it, as it would have
+/// when it wrote.
 async fn add_generated(
     handle: &Handle,
     plan: Plan,
     devices: Vec<DeviceKey>,
     stop_after: Option<usize>,
+    signers: &[Handle],
 ) -> Result<(CommunityId, usize)> {
-    let generated = tokio::task::spawn_blocking(move || {
+    let mut generated = tokio::task::spawn_blocking(move || {
         generate::generate(&plan, SEED, &devices, NOW, stop_after)
     })
     .await??;
     let changes = generated.changes;
-    let id = handle.add_community_docs(generated.docs).await?;
+    let mut signatures = generated.signatures();
+    for signer in signers {
+        for (kind, sigs) in signer.sign_own_writing(&mut generated.docs) {
+            signatures.entry(kind).or_default().extend(&sigs);
+        }
+    }
+    let id = handle
+        .add_signed_community_docs(generated.docs, signatures)
+        .await?;
     Ok((id, changes))
 }
 
@@ -149,7 +207,7 @@ pub async fn plan_fixture(name: &str, plan: Plan) -> Result<PathBuf> {
     cached(name, |dir| async move {
         let device = dir.join("device");
         let (node, key) = new_device(&device, "Nadia").await?;
-        add_generated(&node.handle(), plan, vec![key], None).await?;
+        add_generated(&node.handle(), plan, vec![key], None, &[]).await?;
         node.shutdown().await;
         Ok(())
     })
@@ -166,9 +224,17 @@ pub async fn pair(percent: usize) -> Result<(PathBuf, PathBuf, usize)> {
         let (b, key_b) = new_device(&dir.join("b"), "Karim").await?;
         let devices = vec![key_a, key_b];
         let plan = Size::Month.plan();
-        let (_, total) = add_generated(&a.handle(), plan.clone(), devices.clone(), None).await?;
-        let (_, part) =
-            add_generated(&b.handle(), plan, devices, Some(total * percent / 100)).await?;
+        let signers = [a.handle(), b.handle()];
+        let (_, total) =
+            add_generated(&a.handle(), plan.clone(), devices.clone(), None, &signers).await?;
+        let (_, part) = add_generated(
+            &b.handle(),
+            plan,
+            devices,
+            Some(total * percent / 100),
+            &signers,
+        )
+        .await?;
         std::fs::write(dir.join("missing"), (total - part).to_string())?;
         a.shutdown().await;
         b.shutdown().await;

@@ -106,6 +106,13 @@ async fn gather(handles: &[Handle]) -> Result<CommunityId> {
     };
     let mut generated = generate::generate(&plan, SEED, &devices, NOW, None)?;
     let id = generated.docs.id().clone();
+    // Each device signs its own writing, as it would have when it wrote.
+    let mut signatures = generated.signatures();
+    for handle in handles {
+        for (kind, sigs) in handle.sign_own_writing(&mut generated.docs) {
+            signatures.entry(kind).or_default().extend(&sigs);
+        }
+    }
     for handle in handles {
         let copies = generated
             .docs
@@ -113,7 +120,10 @@ async fn gather(handles: &[Handle]) -> Result<CommunityId> {
             .map(|(kind, doc)| (kind, doc.fork()))
             .collect::<std::collections::BTreeMap<DocKind, _>>();
         handle
-            .add_community_docs(CommunityDocs::from_docs(id.clone(), copies)?)
+            .add_signed_community_docs(
+                CommunityDocs::from_docs(id.clone(), copies)?,
+                signatures.clone(),
+            )
             .await?;
     }
     Ok(id)

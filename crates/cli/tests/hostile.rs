@@ -213,7 +213,7 @@ async fn handshake(
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     for frame in [
         SyncFrame::Hello {
-            version: 2,
+            version: 3,
             communities: vec![scene.community.clone()],
         },
         SyncFrame::Summary {
@@ -313,7 +313,7 @@ fn oversized_and_malformed_frames_close_the_connection_and_the_node_keeps_servin
     rt.block_on(async {
         let c = scene.community.clone();
         let hello = frame(&SyncFrame::Hello {
-            version: 2,
+            version: 3,
             communities: vec![c.clone()],
         });
         let after_handshake = |extra: Vec<u8>| {
@@ -765,7 +765,7 @@ fn a_connection_flood_is_refused_beyond_the_caps_and_members_still_get_through()
         let mut codes = Vec::new();
         for endpoint in many.iter().take(5) {
             let hello = frame(&SyncFrame::Hello {
-                version: 2,
+                version: 3,
                 communities: vec!["01JDEVINETTE".into()],
             });
             let (code, _, received) = send_raw(endpoint, &scene.addr, hello).await;
@@ -830,7 +830,7 @@ fn silent_and_stalled_peers_are_dropped_by_the_timeouts_without_blocking_members
         let conn = mallory.connect(addr.clone(), SYNC_ALPN).await.unwrap();
         let (mut send, recv) = conn.open_bi().await.unwrap();
         let hello = SyncFrame::Hello {
-            version: 2,
+            version: 3,
             communities: vec![c.clone()],
         };
         send.write_all(&wire::encode(&hello)).await.unwrap();

@@ -421,7 +421,7 @@ impl Handle {
     ) -> Result<(CommunityId, usize), CoreError> {
         let profile = self.profile().await?.ok_or(CoreError::NoProfile)?;
         let device = self.device.clone();
-        let generated = tokio::task::spawn_blocking(move || {
+        let mut generated = tokio::task::spawn_blocking(move || {
             let mut generated =
                 generate::generate(&plan, seed, std::slice::from_ref(&device), now(), None)?;
             // The admin is this device's owner, under their own name.
@@ -439,22 +439,56 @@ impl Handle {
         .await
         .map_err(|_| CoreError::Stopped)??;
         let changes = generated.changes + 1;
-        let id = self.add_community_docs(generated.docs).await?;
+        let signatures = generated.signatures();
+        let id = self
+            .add_signed_community_docs(generated.docs, signatures)
+            .await?;
         Ok((id, changes))
     }
 
     /// Keeps a community built elsewhere (a generated one), written as one
     /// snapshot per document. Its documents take this device's actor.
-    pub async fn add_community_docs(
+    pub async fn add_community_docs(&self, docs: CommunityDocs) -> Result<CommunityId, CoreError> {
+        self.add_signed_community_docs(docs, Default::default())
+            .await
+    }
+
+    /// This device's signatures over its own writing in `docs` (a history
+    /// made up elsewhere that names this device, such as a generated one),
+    /// so that the devices that keep it can accept that writing. The key
+    /// never leaves the node.
+    pub fn sign_own_writing(
+        &self,
+        docs: &mut CommunityDocs,
+    ) -> std::collections::BTreeMap<passerelle_model::DocKind, passerelle_model::signing::Signatures>
+    {
+        let actor = self.device.actor();
+        docs.docs_mut()
+            .map(|(kind, doc)| {
+                let mut ledger = passerelle_model::gate::Ledger::default();
+                ledger.sign_own(doc, &[], &actor, |h| crate::node::sign(&self.secret, h));
+                (kind, ledger.signatures)
+            })
+            .collect()
+    }
+
+    /// [`Handle::add_community_docs`] with the signatures of what other
+    /// devices wrote in them (see `passerelle_model::generate::Generated`);
+    /// this device signs its own writing.
+    pub async fn add_signed_community_docs(
         &self,
         mut docs: CommunityDocs,
+        signatures: std::collections::BTreeMap<
+            passerelle_model::DocKind,
+            passerelle_model::signing::Signatures,
+        >,
     ) -> Result<CommunityId, CoreError> {
         self.call(move |s| {
             if s.communities.contains_key(docs.id()) {
                 return Err(CoreError::AlreadyMember(docs.id().clone()));
             }
             docs.set_actor(&s.actor);
-            s.add_community(docs)
+            s.add_signed_community(docs, signatures)
         })
         .await?
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use passerelle_model::gate::Ledger;
-use passerelle_model::signing::{Signed, message, wrap_file};
+use passerelle_model::signing::{Signatures, Signed, message, wrap_file};
 use passerelle_model::{
     Author, Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, DocKind, LayoutError,
     Outcome, ViewCache, layout::check_kind,
@@ -150,13 +150,23 @@ impl State {
     }
 
     /// Writes a whole new community to disk and keeps it loaded.
-    pub fn add_community(&mut self, mut docs: CommunityDocs) -> Result<CommunityId, CoreError> {
+    pub fn add_community(&mut self, docs: CommunityDocs) -> Result<CommunityId, CoreError> {
+        self.add_signed_community(docs, BTreeMap::new())
+    }
+
+    /// [`State::add_community`] for documents partly written by other
+    /// devices (a generated history), with the signatures of their writing.
+    pub fn add_signed_community(
+        &mut self,
+        mut docs: CommunityDocs,
+        mut signatures: BTreeMap<DocKind, Signatures>,
+    ) -> Result<CommunityId, CoreError> {
         let id = docs.id().clone();
         let mut files = BTreeMap::new();
         let mut ledgers = BTreeMap::new();
         let result = (|| {
             for (kind, doc) in docs.docs_mut() {
-                let mut ledger = Ledger::default();
+                let mut ledger = Ledger::with(signatures.remove(&kind).unwrap_or_default());
                 ledger.sign_own(doc, &[], &self.actor, |h| sign(&self.secret, h));
                 let bytes = wrap_file(&ledger.signatures, &doc.save());
                 let path = self.store.write_chunk(&id, kind, &bytes, true)?;

@@ -417,7 +417,7 @@ async fn sync_pair(ha: &Handle, hb: &Handle, session: SessionId) -> Vec<Vec<u8>>
     assert_eq!(mine_a.len(), 1);
     let mut frames = Vec::new();
     frames.push(body(&SyncFrame::Hello {
-        version: 2,
+        version: 3,
         communities: mine_a.clone(),
     }));
     let (sum_a, sum_b) = (

@@ -20,7 +20,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::command::{Author, Command, CommandError};
 use crate::entities::*;
 use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
-use crate::layout::{CommunityDocs, Genesis};
+use crate::layout::{CommunityDocs, DocKind, Genesis};
+use crate::signing::{Signatures, Signed};
 
 const DAY: Timestamp = 24 * 60 * 60 * 1000;
 const MONTH: Timestamp = 30 * DAY;
@@ -251,6 +252,51 @@ pub struct Generated {
     /// Each member's device, in the order of the member list (the devices
     /// passed in come first).
     pub devices: Vec<DeviceKey>,
+    /// The made-up devices' secret keys, to sign their writing.
+    secrets: Vec<(DeviceKey, [u8; 32])>,
+}
+
+impl Generated {
+    /// The signatures that vouch for the made-up members' writing: for each
+    /// document, the latest change of each of their devices, signed. The
+    /// devices passed in sign their own (a node signs its own changes when
+    /// it keeps the community, [`Generated::sign_as`] signs for others).
+    pub fn signatures(&mut self) -> BTreeMap<DocKind, Signatures> {
+        let secrets = self.secrets.clone();
+        self.sign_with(&secrets)
+    }
+
+    /// The signatures of a device passed in, given its secret key.
+    pub fn sign_as(&mut self, secret: &[u8; 32]) -> BTreeMap<DocKind, Signatures> {
+        let key = Signed::with_secret(secret, automerge::ChangeHash([0; 32])).device();
+        self.sign_with(&[(key, *secret)])
+    }
+
+    fn sign_with(&mut self, secrets: &[(DeviceKey, [u8; 32])]) -> BTreeMap<DocKind, Signatures> {
+        let by_actor: BTreeMap<ActorId, [u8; 32]> =
+            secrets.iter().map(|(k, s)| (k.actor(), *s)).collect();
+        let mut out = BTreeMap::new();
+        for (kind, doc) in self.docs.docs_mut() {
+            let mut latest: BTreeMap<ActorId, (u64, automerge::ChangeHash)> = BTreeMap::new();
+            for meta in doc.get_changes_meta(&[]) {
+                if !by_actor.contains_key(meta.actor.as_ref()) {
+                    continue;
+                }
+                let entry = latest
+                    .entry(meta.actor.into_owned())
+                    .or_insert((0, meta.hash));
+                if meta.seq >= entry.0 {
+                    *entry = (meta.seq, meta.hash);
+                }
+            }
+            let mut signatures = Signatures::default();
+            for (actor, (seq, hash)) in latest {
+                signatures.keep(seq, Signed::with_secret(&by_actor[&actor], hash));
+            }
+            out.insert(kind, signatures);
+        }
+        out
+    }
 }
 
 /// Generates a community's history, ending at `now`.
@@ -270,13 +316,16 @@ pub fn generate(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let start = now - plan.months as Timestamp * MONTH;
     let mut people: Vec<Person> = Vec::with_capacity(MEMBERS);
+    let mut secrets = Vec::new();
     for i in 0..MEMBERS.max(devices.len()) {
         let device = devices.get(i).cloned().unwrap_or_else(|| {
-            DeviceKey(format!(
-                "{:032x}{:032x}",
-                rng.random::<u128>(),
-                rng.random::<u128>()
-            ))
+            // A real key pair, so that its writing can be signed.
+            let mut secret = [0u8; 32];
+            secret[..16].copy_from_slice(&rng.random::<u128>().to_le_bytes());
+            secret[16..].copy_from_slice(&rng.random::<u128>().to_le_bytes());
+            let key = Signed::with_secret(&secret, automerge::ChangeHash([0; 32])).device();
+            secrets.push((key.clone(), secret));
+            key
         });
         let name = format!(
             "{} {}",
@@ -322,7 +371,7 @@ pub fn generate(
         start,
         &mut random,
     )?;
-    let docs = CommunityDocs::create(genesis, &people[0].actor)?;
+    let docs = CommunityDocs::create_signed(genesis, &people[0].actor)?;
     let mut world = World {
         docs,
         rng,
@@ -352,6 +401,7 @@ pub fn generate(
         docs: world.docs,
         changes: world.changes,
         devices,
+        secrets,
     })
 }
 
