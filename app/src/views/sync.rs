@@ -512,6 +512,12 @@ impl SyncPanel {
         match &self.imported {
             Some(Ok(done)) => {
                 ui.label(import_text(t, done));
+                if done.refused > 0 {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!("{} {}", done.refused, t.import_refused),
+                    );
+                }
             }
             Some(Err(e)) => {
                 ui.colored_label(ui.visuals().error_fg_color, import_refusal(t, e));

@@ -605,6 +605,13 @@ pub(crate) async fn dispatch(
                         (false, false) => "nothing new in the bundle",
                     }
                 );
+                if import.refused > 0 {
+                    outln!(
+                        err,
+                        "refused {} change(s) of the bundle: not signed by their device, or written by a device that is not a member; they were not kept",
+                        import.refused
+                    );
+                }
             }
         },
         Sub::Invite {

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use automerge::AutoCommit;
+use passerelle_model::bounds::{Budget, MAX_INFLATED};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Writers};
 use passerelle_model::layout::{check_kind, new_doc};
 use passerelle_model::signing::{Signed, unwrap_file, wrap_file};
@@ -229,6 +230,8 @@ fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, BundleDoc>), Co
     }
     let id = CommunityId(body.community);
     let mut docs = BTreeMap::new();
+    // Every document of the bundle is held at once: one bound for all.
+    let mut budget = Budget::new(MAX_INFLATED);
     for (kind, saved) in body.docs {
         let kind = DocKind::ALL
             .into_iter()
@@ -240,7 +243,7 @@ fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, BundleDoc>), Co
         } else {
             (Default::default(), saved.as_slice())
         };
-        let incoming = Incoming::read([changes]).map_err(damaged)?;
+        let incoming = Incoming::read_within([changes], &mut budget).map_err(damaged)?;
         docs.insert(kind, (signatures.iter().copied().collect(), incoming));
     }
     if !docs.contains_key(&DocKind::Community) {

@@ -363,8 +363,21 @@ fn split_chunks(mut bytes: &[u8]) -> Vec<Chunk<'_>> {
 
 impl Incoming {
     /// Reads received Automerge bytes (change chunks, or a whole saved
-    /// document), each piece checked by [`crate::bounds`] first.
+    /// document), all the pieces together inflating to at most
+    /// [`crate::bounds::MAX_INFLATED`], checked before Automerge reads them.
     pub fn read<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, String> {
+        Self::read_within(
+            pieces,
+            &mut crate::bounds::Budget::new(crate::bounds::MAX_INFLATED),
+        )
+    }
+
+    /// [`Incoming::read`] within a budget shared with other inputs held at
+    /// the same time (the documents of one bundle).
+    pub fn read_within<'a>(
+        pieces: impl IntoIterator<Item = &'a [u8]>,
+        budget: &mut crate::bounds::Budget,
+    ) -> Result<Self, String> {
         let mut incoming = Incoming {
             metas: Vec::new(),
             changes: HashMap::new(),
@@ -372,8 +385,7 @@ impl Incoming {
         };
         let mut wholes = Vec::new();
         for bytes in pieces {
-            crate::bounds::check_chunks(bytes, crate::bounds::MAX_INFLATED)
-                .map_err(|e| e.to_string())?;
+            budget.check_chunks(bytes).map_err(|e| e.to_string())?;
             let chunks = split_chunks(bytes);
             let parsed: usize = chunks
                 .iter()
