@@ -37,8 +37,9 @@
 //! columns counted at their inflated size (see [`Inflated::inflated`]). Chunks
 //! add up: Automerge keeps every change of a file until it has read the last
 //! chunk. Automerge holds a few copies while it inflates (the growing
-//! `read_to_end` buffer, then the chunk rebuilt around it), so its peak is a
-//! small multiple of this figure, never of the compression ratio.
+//! `read_to_end` buffer, then the chunk rebuilt around it): its peak is
+//! about three times this figure, no longer a multiple of the compression
+//! ratio.
 //!
 //! The walk is lenient where Automerge refuses bytes anyway (it does not
 //! check checksums, column order, or the document's trailing head indices),
@@ -47,9 +48,21 @@
 //! size (bad magic, unknown chunk type, a length past the end, a corrupt
 //! DEFLATE stream) is refused.
 //!
-//! Not covered: the run-length encoding inside columns, which Automerge
-//! expands while it loads operations, is not DEFLATE and is not measured
-//! here.
+//! Run-length encoding is not DEFLATE but bombs the same way: a column is a
+//! list of runs, and one run of a few bytes claims millions of rows (a
+//! 108-byte document chunk whose columns are single runs claims ten million
+//! operations, and Automerge builds them all, 756 MB, before it notices the
+//! heads do not match). So the walk also counts, in every chunk, the rows
+//! each column decodes to (`columnar/encoding/`: runs, literal runs and null
+//! runs of RLE and delta columns, the counts of boolean columns), streaming
+//! over the column bytes (the inflated stream for a compressed column or
+//! change) without decoding a value. A chunk's operations are the most rows
+//! any of its op columns holds, its changes the most any of its change
+//! columns holds (one for a change chunk); their sum, over all the chunks
+//! checked together, must stay within [`MAX_OPS`]. Column contents that do
+//! not decode as their type says are refused, as are lists of more than
+//! [`MAX_COLUMNS`] columns and compressed columns inside a change (Automerge
+//! refuses those too).
 
 use std::io::{ErrorKind, Read};
 use std::ops::Range;
@@ -58,14 +71,35 @@ use flate2::bufread::DeflateDecoder;
 
 /// The most an input may inflate to, in bytes: 64 MiB.
 ///
-/// The biggest legitimate input is one document of a generated five-year
-/// community (`generate` at `Size::FiveYears`, 155,501 changes): its largest
-/// `save()` is the échanges document, and the whole community's saves
-/// inflate to far less than this (see `docs/PERFORMANCE.md`). A sync message
-/// is at most one 32 MiB frame of uncompressed changes. 64 MiB leaves room
-/// for communities several times bigger, while a crafted input costs at most
-/// that much (a few times that in Automerge's copies) instead of gigabytes.
+/// The biggest legitimate inputs come from a generated five-year community
+/// (`generate` at `Size::FiveYears`, seed 2026, 155,500 changes): its
+/// biggest document, the échanges, saves to 4.2 MB and inflates to 13.3 MB
+/// (12.7 MiB); its six documents together (an offline bundle) save to
+/// 9.3 MB and inflate to 29.2 MB (27.9 MiB). A sync message is at most one
+/// 32 MiB frame of changes, which Automerge sends uncompressed. 64 MiB is
+/// five times the biggest document and over twice a whole five-year
+/// community, while a crafted input now costs at most that (Automerge holds
+/// about three times what it inflates) instead of gigabytes: a 1 MiB
+/// compressed change that inflates to 1 GiB took Automerge to 3 GiB.
 pub const MAX_INFLATED: usize = 64 * 1024 * 1024;
+
+/// The most operations an input may hold, changes counted as operations:
+/// 4 million.
+///
+/// The biggest legitimate input is a generated five-year community
+/// (`generate` at `Size::FiveYears`, seed 2026): its six documents hold
+/// OPS_FIGURES. Automerge builds about 76 bytes per operation (a
+/// crafted document chunk of one change and 1 million operations took
+/// `load_incremental` to 80 MB, 10 million to 756 MB), so an input at the
+/// cap costs it about 300 MB, within a 512 MB budget, where the ten-million
+/// operation chunk of 108 bytes cost 756 MB.
+pub const MAX_OPS: usize = 4_000_000;
+
+/// The most columns in one list of column metadata: 256. Automerge 0.12
+/// writes at most 16 (a document's op columns), but reads any number of
+/// them, holding about 40 bytes for each while it parses: a file of
+/// 2-byte column entries would cost it twenty times its size.
+pub const MAX_COLUMNS: usize = 256;
 
 /// Automerge's chunk magic bytes.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
@@ -93,6 +127,10 @@ pub struct Inflated {
     pub inflated: usize,
     /// DEFLATE streams inflated (compressed bodies and columns).
     pub streams: usize,
+    /// Operations and changes Automerge builds from the input: for each
+    /// chunk, the most rows any of its op columns decodes to, plus the most
+    /// any of its change columns decodes to (one for a change chunk).
+    pub ops: usize,
 }
 
 /// Why an input was refused.
@@ -118,6 +156,12 @@ pub enum BoundError {
         /// Where the stream starts.
         offset: usize,
     },
+    /// It holds more operations than the limit.
+    #[error("the data holds more than {limit} operations")]
+    TooManyOps {
+        /// The limit it was checked against.
+        limit: usize,
+    },
     /// [`check_change`] was given something else than one change chunk.
     #[error("not a single Automerge change")]
     NotAChange,
@@ -126,23 +170,79 @@ pub enum BoundError {
 /// Measures what `bytes` (a file: one or more chunks, as `save()`,
 /// `save_after()`, `save_incremental()` or `bundle()` write them) inflates to
 /// in Automerge's `load`/`load_incremental`, refusing it if that is more than
-/// `limit` bytes or if it cannot be sized.
+/// `limit` bytes, if it holds more than [`MAX_OPS`] operations, or if it
+/// cannot be sized.
 ///
 /// Costs a 32 KiB buffer and one decoder, whatever the input; time is linear
 /// in the input plus at most `limit` inflated bytes. Empty input is fine
-/// (Automerge reads it as nothing). To bound several inputs held at once (the
-/// documents of an offline bundle), pass what is left of the limit:
-/// `check_chunks(next, limit - used.inflated)`.
+/// (Automerge reads it as nothing). Several inputs held at once (the pieces
+/// of a sync message, the documents of an offline bundle) share one
+/// [`Budget`].
 pub fn check_chunks(bytes: &[u8], limit: usize) -> Result<Inflated, BoundError> {
     let mut walk = Walk::new(limit);
     walk.file(bytes)?;
     Ok(walk.done)
 }
 
+/// One limit for several inputs held at once: the pieces of a sync message
+/// read one by one, the documents of an offline bundle. Automerge keeps what
+/// each of them inflates to until all are merged, so they share the limit
+/// rather than each having its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    limit: usize,
+    max_ops: usize,
+    used: usize,
+    ops: usize,
+}
+
+impl Budget {
+    /// A budget of `limit` inflated bytes and [`MAX_OPS`] operations, none
+    /// used.
+    pub fn new(limit: usize) -> Self {
+        Budget::with_max_ops(limit, MAX_OPS)
+    }
+
+    fn with_max_ops(limit: usize, max_ops: usize) -> Self {
+        Budget {
+            limit,
+            max_ops,
+            used: 0,
+            ops: 0,
+        }
+    }
+
+    /// [`check_chunks`] against what is left of the budget, which it then
+    /// uses up. A refused input uses nothing.
+    pub fn check_chunks(&mut self, bytes: &[u8]) -> Result<Inflated, BoundError> {
+        let mut walk = Walk::with_max_ops(self.limit, self.max_ops);
+        walk.done.inflated = self.used;
+        walk.done.ops = self.ops;
+        walk.file(bytes)?;
+        let mut done = walk.done;
+        done.inflated -= self.used;
+        done.ops -= self.ops;
+        self.used += done.inflated;
+        self.ops += done.ops;
+        Ok(done)
+    }
+
+    /// Inflated bytes of the inputs accepted so far.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Operations (and changes) of the inputs accepted so far.
+    pub fn ops(&self) -> usize {
+        self.ops
+    }
+}
+
 /// Measures one change as `automerge::Change::try_from` reads it (a change
 /// chunk, or a compressed change chunk as `Change::bytes()` writes it),
 /// refusing anything else (another chunk type, bytes after the chunk), what
-/// cannot be sized, and what inflates to more than `limit` bytes.
+/// cannot be sized, what inflates to more than `limit` bytes, and what holds
+/// more than [`MAX_OPS`] operations.
 ///
 /// The changes of a sync message are not single changes (a version 2
 /// message carries all of them in one part): check them with
@@ -160,7 +260,8 @@ pub fn check_change(bytes: &[u8], limit: usize) -> Result<Inflated, BoundError> 
 
 /// Measures the changes of a decoded sync message (`Message::changes`, which
 /// `receive_sync_message` joins and reads with `load_incremental`), refusing
-/// them if they inflate to more than `limit` bytes or cannot be sized.
+/// them if they inflate to more than `limit` bytes, hold more than
+/// [`MAX_OPS`] operations, or cannot be sized.
 /// Offsets in errors are within the part that holds them.
 pub fn check_sync_message(
     message: &automerge::sync::Message,
@@ -203,9 +304,10 @@ struct ColumnList {
 }
 
 /// A walk over one input (or the parts of one sync message), with its
-/// running total.
+/// running totals.
 struct Walk<'a> {
     limit: usize,
+    max_ops: usize,
     done: Inflated,
     decoder: Option<DeflateDecoder<&'a [u8]>>,
     scratch: Vec<u8>,
@@ -213,8 +315,13 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn new(limit: usize) -> Self {
+        Walk::with_max_ops(limit, MAX_OPS)
+    }
+
+    fn with_max_ops(limit: usize, max_ops: usize) -> Self {
         Walk {
             limit,
+            max_ops,
             done: Inflated::default(),
             decoder: None,
             scratch: Vec::new(),
@@ -244,6 +351,25 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Rows a column may still hold: what is left of the operation limit.
+    fn rows_left(&self) -> Rows {
+        Rows {
+            left: (self.max_ops - self.done.ops) as u64,
+            limit: self.max_ops,
+        }
+    }
+
+    /// Adds `n` operations (or changes) to the total, refusing past the
+    /// limit.
+    fn count(&mut self, n: u64) -> Result<(), BoundError> {
+        let left = self.rows_left();
+        if n > left.left {
+            return Err(left.refused());
+        }
+        self.done.ops += n as usize;
+        Ok(())
+    }
+
     /// The header of the chunk at `start` (`Header::parse` in `chunk.rs`).
     fn header(&mut self, bytes: &'a [u8], start: usize) -> Result<Header, BoundError> {
         let mut r = Reader { bytes, pos: start };
@@ -268,7 +394,8 @@ impl<'a> Walk<'a> {
         })
     }
 
-    /// Sizes one chunk's body, inflating what Automerge inflates.
+    /// Sizes one chunk's body, inflating what Automerge inflates, and counts
+    /// its operations.
     fn body(&mut self, bytes: &'a [u8], header: &Header) -> Result<(), BoundError> {
         self.done.chunks += 1;
         let chunk_len = header.end - header.start;
@@ -279,12 +406,29 @@ impl<'a> Walk<'a> {
         };
         match header.kind {
             // Copied as it is; a compressed column in it is refused.
-            Kind::Change => self.charge(chunk_len),
+            Kind::Change => {
+                self.charge(chunk_len)?;
+                let rows = self.rows_left();
+                let mut source = Plain {
+                    bytes: &bytes[header.body.clone()],
+                    pos: 0,
+                    offset: header.body.start,
+                };
+                let ops = change_ops(&mut source, rows)?;
+                self.count(ops)?;
+                self.count(1)
+            }
             // Inflated whole, then a change chunk header is put before it.
             Kind::Compressed => {
-                let n = self.inflate(&bytes[header.body.clone()], header.body.start)?;
+                let rows = self.rows_left();
+                let mut source = self.inflating(&bytes[header.body.clone()], header.body.start);
+                let ops = change_ops(&mut source, rows)?;
+                let n = source.finish()?;
+                self.done.streams += 1;
                 self.charge(n)?;
-                self.charge(MAGIC.len() + 4 + 1 + uleb_len(n as u64))
+                self.charge(MAGIC.len() + 4 + 1 + uleb_len(n as u64))?;
+                self.count(ops)?;
+                self.count(1)
             }
             // Actors, heads, change column metadata, op column metadata,
             // change data, op data, head indices (`document.rs`).
@@ -317,7 +461,8 @@ impl<'a> Walk<'a> {
 
     /// Sizes a document or bundle chunk from its column lists and their data:
     /// the chunk as it is when nothing is compressed (Automerge borrows it),
-    /// else the chunk with every compressed column inflated.
+    /// else the chunk with every compressed column inflated. Counts the rows
+    /// of each list: its changes, then its operations.
     fn columns(
         &mut self,
         bytes: &'a [u8],
@@ -326,9 +471,6 @@ impl<'a> Walk<'a> {
     ) -> Result<(), BoundError> {
         let deflated: usize = lists.iter().map(|(list, _)| list.deflated).sum();
         self.charge(chunk_len - deflated)?;
-        if deflated == 0 {
-            return Ok(());
-        }
         for (list, data) in lists {
             let mut meta = Reader {
                 bytes: &bytes[..list.meta.end],
@@ -336,51 +478,371 @@ impl<'a> Walk<'a> {
             };
             let count = meta.uleb()?;
             let mut offset = data.start;
+            let mut most = 0;
             for _ in 0..count {
                 let spec = meta.uleb()?;
                 let len = meta.uleb()? as usize; // checked by `columns()`
                 let column = offset..offset + len;
                 offset = column.end;
-                if spec & DEFLATE_BIT != 0 {
-                    let n = self.inflate(&bytes[column.clone()], column.start)?;
-                    self.charge(n)?;
-                }
+                let rows = self.rows_left();
+                let n = if spec & DEFLATE_BIT != 0 {
+                    let mut source = self.inflating(&bytes[column.clone()], column.start);
+                    let n = column_rows(&mut source, spec, rows)?;
+                    let inflated = source.finish()?;
+                    self.done.streams += 1;
+                    self.charge(inflated)?;
+                    n
+                } else {
+                    let mut source = Plain {
+                        bytes: &bytes[column.clone()],
+                        pos: 0,
+                        offset: column.start,
+                    };
+                    column_rows(&mut source, spec, rows)?
+                };
+                most = most.max(n);
             }
+            self.count(most)?;
         }
         Ok(())
     }
 
-    /// The length `data` inflates to, as Automerge's `read_to_end` would
-    /// see it, refusing it if that passes what is left of the limit.
-    fn inflate(&mut self, data: &'a [u8], offset: usize) -> Result<usize, BoundError> {
+    /// The bytes `data` inflates to, as Automerge's `read_to_end` would see
+    /// them, refused once they pass what is left of the limit.
+    fn inflating(&mut self, data: &'a [u8], offset: usize) -> Inflating<'_, 'a> {
         let budget = self.limit - self.done.inflated;
-        let decoder = match &mut self.decoder {
-            Some(decoder) => {
-                decoder.reset(data);
-                decoder
-            }
-            None => self.decoder.insert(DeflateDecoder::new(data)),
-        };
+        let decoder = self
+            .decoder
+            .get_or_insert_with(|| DeflateDecoder::new(data));
+        decoder.reset(data);
         if self.scratch.is_empty() {
             self.scratch = vec![0; SCRATCH];
         }
-        let mut out = 0usize;
+        Inflating {
+            decoder,
+            scratch: &mut self.scratch,
+            filled: 0,
+            pos: 0,
+            out: 0,
+            budget,
+            limit: self.limit,
+            offset,
+        }
+    }
+}
+
+/// What is left of the operation limit, for a column being counted.
+#[derive(Clone, Copy)]
+struct Rows {
+    left: u64,
+    limit: usize,
+}
+
+impl Rows {
+    fn refused(self) -> BoundError {
+        BoundError::TooManyOps { limit: self.limit }
+    }
+}
+
+/// The bytes of a column or of a change's body, one at a time: from the
+/// input, or from a DEFLATE stream as it inflates.
+trait Source {
+    /// The next byte, `None` at the end.
+    fn byte(&mut self) -> Result<Option<u8>, BoundError>;
+
+    /// Skips up to `n` bytes, telling how many there were.
+    fn skip(&mut self, n: u64) -> Result<u64, BoundError>;
+
+    /// Where the bytes start in the input, for errors.
+    fn offset(&self) -> usize;
+
+    fn bad(&self) -> BoundError {
+        malformed(self.offset(), "bad column data")
+    }
+
+    fn truncated(&self) -> BoundError {
+        malformed(self.offset(), "truncated")
+    }
+
+    /// Skips exactly `n` bytes.
+    fn skip_exactly(&mut self, n: u64) -> Result<(), BoundError> {
+        if self.skip(n)? == n {
+            Ok(())
+        } else {
+            Err(self.truncated())
+        }
+    }
+
+    /// A LEB128 number as its 64 bits (sign-extended if `signed`), `None`
+    /// if the bytes end before it. Refused past 64 bits; overlong forms
+    /// are read as they are (hexane reads them).
+    fn leb(&mut self, signed: bool) -> Result<Option<u64>, BoundError> {
+        let mut value = 0u64;
+        let mut shift = 0u32;
         loop {
-            match decoder.read(&mut self.scratch) {
-                Ok(0) => break,
-                Ok(n) => {
-                    out += n;
-                    if out > budget {
-                        return Err(BoundError::TooLarge { limit: self.limit });
-                    }
+            let byte = match self.byte()? {
+                Some(byte) => byte,
+                None if shift == 0 => return Ok(None),
+                None => return Err(self.truncated()),
+            };
+            let bits = byte & 0x7f;
+            if shift == 63 && !(bits == 0 || bits == if signed { 0x7f } else { 1 }) {
+                return Err(self.bad());
+            }
+            value |= u64::from(bits) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                if signed && shift < 64 && byte & 0x40 != 0 {
+                    value |= !0 << shift;
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Err(BoundError::Corrupt { offset }),
+                return Ok(Some(value));
+            }
+            if shift > 63 {
+                return Err(self.bad());
             }
         }
-        self.done.streams += 1;
-        Ok(out)
     }
+
+    /// A LEB128 number that must be there.
+    fn number(&mut self, signed: bool) -> Result<u64, BoundError> {
+        self.leb(signed)?.ok_or_else(|| self.truncated())
+    }
+}
+
+/// Bytes of the input.
+struct Plain<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    offset: usize,
+}
+
+impl Source for Plain<'_> {
+    fn byte(&mut self) -> Result<Option<u8>, BoundError> {
+        let byte = self.bytes.get(self.pos).copied();
+        self.pos += usize::from(byte.is_some());
+        Ok(byte)
+    }
+
+    fn skip(&mut self, n: u64) -> Result<u64, BoundError> {
+        let n = n.min((self.bytes.len() - self.pos) as u64);
+        self.pos += n as usize;
+        Ok(n)
+    }
+
+    fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// Bytes of a DEFLATE stream, inflated 32 KiB at a time into one buffer
+/// (the same decoder as Automerge's, so the same bytes), refused once they
+/// pass `budget`.
+struct Inflating<'w, 'a> {
+    decoder: &'w mut DeflateDecoder<&'a [u8]>,
+    scratch: &'w mut [u8],
+    filled: usize,
+    pos: usize,
+    out: usize,
+    budget: usize,
+    limit: usize,
+    offset: usize,
+}
+
+impl Inflating<'_, '_> {
+    /// Inflates more into the buffer; false at the end of the stream.
+    fn fill(&mut self) -> Result<bool, BoundError> {
+        loop {
+            match self.decoder.read(self.scratch) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.out += n;
+                    if self.out > self.budget {
+                        return Err(BoundError::TooLarge { limit: self.limit });
+                    }
+                    self.filled = n;
+                    self.pos = 0;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    return Err(BoundError::Corrupt {
+                        offset: self.offset,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Inflates the rest of the stream, telling its whole length.
+    fn finish(mut self) -> Result<usize, BoundError> {
+        while self.fill()? {}
+        Ok(self.out)
+    }
+}
+
+impl Source for Inflating<'_, '_> {
+    fn byte(&mut self) -> Result<Option<u8>, BoundError> {
+        if self.pos == self.filled && !self.fill()? {
+            return Ok(None);
+        }
+        self.pos += 1;
+        Ok(Some(self.scratch[self.pos - 1]))
+    }
+
+    fn skip(&mut self, n: u64) -> Result<u64, BoundError> {
+        let mut skipped = 0;
+        while skipped < n {
+            if self.pos == self.filled && !self.fill()? {
+                break;
+            }
+            let step = ((self.filled - self.pos) as u64).min(n - skipped);
+            self.pos += step as usize;
+            skipped += step;
+        }
+        Ok(skipped)
+    }
+
+    fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// The next `len` bytes of a source: one column of a change's body.
+struct Take<'s, S> {
+    source: &'s mut S,
+    left: u64,
+}
+
+impl<S: Source> Source for Take<'_, S> {
+    fn byte(&mut self) -> Result<Option<u8>, BoundError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        let byte = self.source.byte()?.ok_or_else(|| self.source.truncated())?;
+        self.left -= 1;
+        Ok(Some(byte))
+    }
+
+    fn skip(&mut self, n: u64) -> Result<u64, BoundError> {
+        let n = n.min(self.left);
+        self.source.skip_exactly(n)?;
+        self.left -= n;
+        Ok(n)
+    }
+
+    fn offset(&self) -> usize {
+        self.source.offset()
+    }
+}
+
+/// Column types (the low three bits of a specification), `columnar/`.
+const BOOLEAN: u64 = 4;
+const STRING: u64 = 5;
+const VALUE: u64 = 7;
+
+/// The rows a column of specification `spec` decodes to, read to its end
+/// without decoding a value, refused as soon as they pass `rows.left`.
+///
+/// A boolean column is a list of counts (false, true, false...); a raw
+/// value column has no rows of its own (its value metadata column has
+/// them); every other type is run-length encoded (`rle.rs`), a delta column
+/// too: a signed count, then one value (a run), or minus that many values
+/// (a literal run), or, for a count of zero, an unsigned number of nulls.
+/// Values are LEB128 numbers, strings are a length and that many bytes.
+fn column_rows<S: Source>(source: &mut S, spec: u64, rows: Rows) -> Result<u64, BoundError> {
+    let kind = spec & 0b111;
+    let mut total = 0u64;
+    let mut add = |n: u64| match total.checked_add(n) {
+        Some(sum) if sum <= rows.left => {
+            total = sum;
+            Ok(())
+        }
+        _ => Err(rows.refused()),
+    };
+    match kind {
+        VALUE => {
+            source.skip(u64::MAX)?;
+        }
+        BOOLEAN => {
+            while let Some(count) = source.leb(false)? {
+                add(count)?;
+            }
+        }
+        _ => {
+            let value = |source: &mut S| -> Result<(), BoundError> {
+                let n = source.number(false)?;
+                if kind == STRING {
+                    source.skip_exactly(n)?;
+                }
+                Ok(())
+            };
+            while let Some(count) = source.leb(true)? {
+                let count = count as i64;
+                if count > 0 {
+                    add(count as u64)?;
+                    value(source)?;
+                } else if count < 0 {
+                    // Each value takes a byte: the loop ends with the bytes.
+                    add(count.unsigned_abs())?;
+                    for _ in 0..count.unsigned_abs() {
+                        value(source)?;
+                    }
+                } else {
+                    add(source.number(false)?)?;
+                }
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// The operations of a change chunk's body (`storage/change.rs`): the most
+/// rows any of its op columns decodes to. Refuses compressed columns, as
+/// Automerge does.
+fn change_ops<S: Source>(source: &mut S, rows: Rows) -> Result<u64, BoundError> {
+    let deps = source.number(false)?;
+    source.skip_exactly(
+        deps.checked_mul(HASH_LEN)
+            .ok_or_else(|| source.truncated())?,
+    )?;
+    let actor = source.number(false)?;
+    source.skip_exactly(actor)?;
+    source.number(false)?; // seq
+    source.number(false)?; // start op
+    source.number(true)?; // time
+    let message = source.number(false)?;
+    source.skip_exactly(message)?;
+    let actors = source.number(false)?;
+    // Each actor takes at least a byte: the loop ends with the bytes.
+    for _ in 0..actors {
+        let len = source.number(false)?;
+        source.skip_exactly(len)?;
+    }
+    let count = source.number(false)?;
+    if count > MAX_COLUMNS as u64 {
+        return Err(malformed(source.offset(), "too many columns"));
+    }
+    let mut columns = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let spec = source.number(false)?;
+        let len = source.number(false)?;
+        if spec > u64::from(u32::MAX) || spec & DEFLATE_BIT != 0 {
+            return Err(malformed(source.offset(), "bad column in a change"));
+        }
+        columns.push((spec, len));
+    }
+    let mut most = 0;
+    for (spec, len) in columns {
+        let mut column = Take {
+            source: &mut *source,
+            left: len,
+        };
+        most = most.max(column_rows(&mut column, spec, rows)?);
+        column.skip_exactly(column.left)?;
+    }
+    // The extra bytes, to the end.
+    source.skip(u64::MAX)?;
+    Ok(most)
 }
 
 fn malformed(offset: usize, reason: &'static str) -> BoundError {
@@ -477,9 +939,11 @@ impl<'a> Reader<'a> {
     fn columns(&mut self) -> Result<ColumnList, BoundError> {
         let start = self.pos;
         let count = self.uleb()?;
+        if count > MAX_COLUMNS as u64 {
+            return Err(malformed(start, "too many columns"));
+        }
         let mut total = 0usize;
         let mut deflated = 0usize;
-        // Each column takes at least two bytes: the loop ends with the input.
         for _ in 0..count {
             let at = self.pos;
             let spec = self.uleb()?;
@@ -792,6 +1256,23 @@ mod tests {
         message.changes = vec![chunk(2, &stream)].into();
         let message = automerge::sync::Message::decode(&message.encode()).expect("decodes");
         too_large(check_sync_message(&message, MAX_INFLATED), MAX_INFLATED);
+    }
+
+    #[test]
+    fn a_budget_is_shared() {
+        let stream = zeros(40 * MIB);
+        let piece = chunk(2, &stream);
+        // Each piece alone passes; two of them do not.
+        check_chunks(&piece, MAX_INFLATED).expect("40 MiB");
+        let mut budget = Budget::new(MAX_INFLATED);
+        let first = budget.check_chunks(&piece).expect("40 MiB");
+        assert_eq!(budget.used(), first.inflated);
+        too_large(budget.check_chunks(&piece), MAX_INFLATED);
+        assert_eq!(budget.used(), first.inflated);
+        let saved = repetitive_doc(2).save();
+        let more = budget.check_chunks(&saved).expect("small");
+        assert_eq!(more, check_chunks(&saved, MAX_INFLATED).expect("small"));
+        assert_eq!(budget.used(), first.inflated + more.inflated);
     }
 
     #[test]

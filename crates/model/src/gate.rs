@@ -114,7 +114,16 @@ pub struct Ledger {
     pub signatures: Signatures,
     seqs: Option<HashMap<ActorId, u64>>,
     genesis: Option<(ChangeHash, ActorId)>,
+    /// Changes that could not be judged yet, kept in memory (never
+    /// applied, never served): their dependencies are missing, or they wait
+    /// for the later change of their device whose signature came with them.
+    /// Automerge's sync does not send a change twice in a session, so they
+    /// are judged again with the next changes that come.
+    pending: HashMap<ChangeHash, Change>,
 }
+
+/// Most changes a document keeps pending.
+const MAX_PENDING: usize = 20_000;
 
 impl Ledger {
     /// A ledger holding these signatures.
@@ -498,6 +507,11 @@ pub fn merge(
     signatures: &[Signed],
 ) -> Result<Merged, Poisoned> {
     let mut merged = Merged::default();
+    if incoming.whole.is_none() {
+        for (_, change) in ledger.pending.drain() {
+            incoming.push(change);
+        }
+    }
     // New changes only, once each.
     let mut seen = HashSet::new();
     let metas: Vec<Meta> = std::mem::take(&mut incoming.metas)
@@ -524,6 +538,16 @@ pub fn merge(
         }
     }
     let vouched = vouch(&by_hash, &direct);
+    // Devices that signed a change not here yet: their earlier changes
+    // wait for it instead of being refused (a relay sends a device's
+    // changes in several messages, with its latest signature).
+    let later: HashSet<ActorId> = signatures
+        .iter()
+        .filter(|s| !by_hash.contains_key(&s.hash) && doc.get_change_by_hash(&s.hash).is_none())
+        .filter(|s| s.verify())
+        .map(Signed::actor)
+        .collect();
+    let mut waiting: HashSet<ChangeHash> = HashSet::new();
 
     let signed = match &authority {
         Authority::Collection(w) => w.signed,
@@ -556,6 +580,9 @@ pub fn merge(
             let m = by_hash[hash];
             let reason = if m.deps.iter().any(|d| refused.contains(d)) {
                 Some(Reason::AfterRefused)
+            } else if m.deps.iter().any(|d| waiting.contains(d)) {
+                waiting.insert(*hash);
+                Some(Reason::Unsigned)
             } else if m.deps.is_empty() && genesis_taken {
                 Some(Reason::SecondGenesis)
             } else {
@@ -569,6 +596,9 @@ pub fn merge(
                 } else if m.seq != before + 1 {
                     Some(Reason::SequenceGap)
                 } else if signed && !vouched.contains_key(hash) {
+                    if later.contains(&m.actor) {
+                        waiting.insert(*hash);
+                    }
                     Some(Reason::Unsigned)
                 } else {
                     None
@@ -576,7 +606,9 @@ pub fn merge(
             };
             match reason {
                 Some(r) => {
-                    refused.insert(*hash);
+                    if !waiting.contains(hash) {
+                        refused.insert(*hash);
+                    }
                     verdict.insert(i, Some(r));
                 }
                 None => {
@@ -680,7 +712,7 @@ pub fn merge(
                     verdict.insert(i, Some(r));
                 }
             }
-            if refused.is_empty() && merged.deferred == 0 {
+            if refused.is_empty() && waiting.is_empty() && merged.deferred == 0 {
                 // Everything passed: the copy is the document.
                 for hash in &order {
                     if let Some(s) = direct.get(hash) {
@@ -708,8 +740,19 @@ pub fn merge(
     }
 
     let mut accepted = Vec::new();
+    let placed: HashSet<&ChangeHash> = order.iter().collect();
+    let mut keep: Vec<ChangeHash> = metas
+        .iter()
+        .map(|m| m.hash)
+        .filter(|h| !placed.contains(h))
+        .collect();
     for (i, hash) in order.iter().enumerate() {
         let m = by_hash[hash];
+        if waiting.contains(hash) && !refused.contains(hash) {
+            keep.push(*hash);
+            merged.deferred += 1;
+            continue;
+        }
         match &verdict[&i] {
             Some(reason) => merged.refused.push(Refused {
                 hash: *hash,
@@ -720,6 +763,14 @@ pub fn merge(
                 reason: reason.clone(),
             }),
             None => accepted.push(*hash),
+        }
+    }
+    for hash in keep {
+        if ledger.pending.len() >= MAX_PENDING {
+            break;
+        }
+        if let Some(change) = incoming.change(&hash) {
+            ledger.pending.insert(hash, change);
         }
     }
     if accepted.is_empty() {

@@ -355,3 +355,31 @@ fn a_collection_takes_only_listed_devices() {
     .unwrap();
     assert!(merged.refused.is_empty(), "{:?}", merged.refused);
 }
+
+/// A relay holding only a device's latest signature sends that device's
+/// changes in two messages, the signature with each: the first changes wait
+/// (they are not refused), and pass with the second message.
+#[test]
+fn changes_sent_before_their_signed_descendant_wait_for_it() {
+    let (mut docs, _) = community();
+    let ana = dev(2);
+    let doc = docs.doc_mut(DocKind::Community).unwrap();
+    let mut honest = doc.clone();
+    let mut hers = doc.fork();
+    hers.set_actor(ana.key.actor());
+    let mut made = Vec::new();
+    for i in 0..4 {
+        hers.put(ROOT, "description", i).unwrap();
+        made.push(hers.get_last_local_change().unwrap());
+    }
+    let latest = ana.sign(made[3].hash());
+    let mut ledger = Ledger::default();
+    let first = receive(&mut honest, &mut ledger, made[..2].to_vec(), &[latest]);
+    assert_eq!(
+        (first.applied, first.refused.len(), first.deferred),
+        (0, 0, 2)
+    );
+    let second = receive(&mut honest, &mut ledger, made[2..].to_vec(), &[latest]);
+    assert_eq!(second.applied, 4, "{:?}", second.refused);
+    assert_eq!(honest.get_heads(), vec![made[3].hash()]);
+}

@@ -158,16 +158,25 @@ fn stray_signatures_vouch_for_nothing() {
     bad.sig[0] ^= 1; // a broken signature of the right key
     let mut all = sigs.to_vec();
     all.push(bad);
-    let merged = receive(
-        &mut honest,
-        &mut Ledger::default(),
-        vec![forged, mine],
-        &all,
+    let mut ledger = Ledger::default();
+    let merged = receive(&mut honest, &mut ledger, vec![forged.clone()], &all);
+    assert_eq!(merged.applied, 0);
+    // A valid signature of Marion's over a change not here makes the
+    // forgery wait for that change (it may be Marion's later one, sent in
+    // the next message); it is never applied without it.
+    assert_eq!(merged.refused.len() + merged.deferred, 1);
+    let merged = receive(&mut honest, &mut ledger, vec![mine], &sigs[..2]);
+    assert_eq!(
+        merged.applied, 0,
+        "Ana's own change came without her signature"
     );
-    assert_eq!(merged.applied, 1);
-    assert_eq!(merged.refused.len(), 1);
-    assert_eq!(merged.refused[0].reason, Reason::Unsigned);
+    let merged = receive(&mut honest, &mut ledger, Vec::new(), &[]);
+    assert_eq!(merged.applied, 0);
     assert_eq!(name(&honest), "Quartier");
+    // Without the stray signature, the forgery is refused outright.
+    let mut other = doc.clone();
+    let merged = receive(&mut other, &mut Ledger::default(), vec![forged], &[bad]);
+    assert_eq!(merged.refused[0].reason, Reason::Unsigned);
 }
 
 /// A refused change's descendants are refused, whoever wrote them, even
