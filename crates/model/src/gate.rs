@@ -200,8 +200,8 @@ impl Ledger {
                 match chunk {
                     Chunk::Document(_) => return self.signatures.clone(),
                     Chunk::Change(raw) => {
-                        if let Ok(change) = Change::try_from(raw) {
-                            actors.insert(change.actor_id().clone());
+                        if let Some(actor) = change_actor(raw) {
+                            actors.insert(actor);
                         }
                     }
                 }
@@ -209,6 +209,34 @@ impl Ledger {
         }
         self.signatures.only(&actors)
     }
+}
+
+/// The actor of a change chunk, read from its header (dependencies, then
+/// the actor) without decoding its operations; a compressed change is
+/// decoded whole.
+fn change_actor(chunk: &[u8]) -> Option<ActorId> {
+    fn uleb(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let mut value: u64 = 0;
+        for shift in 0..10 {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            value |= u64::from(b & 0x7f) << (7 * shift);
+            if b & 0x80 == 0 {
+                return usize::try_from(value).ok();
+            }
+        }
+        None
+    }
+    if chunk.get(8) != Some(&1) {
+        return Change::try_from(chunk).ok().map(|c| c.actor_id().clone());
+    }
+    let mut at = 9;
+    uleb(chunk, &mut at)?; // body length
+    let deps = uleb(chunk, &mut at)?;
+    at = at.checked_add(deps.checked_mul(32)?)?;
+    let len = uleb(chunk, &mut at)?;
+    let actor = chunk.get(at..at.checked_add(len)?)?;
+    Some(ActorId::from(actor))
 }
 
 /// Whether a document's genesis (`genesis`, its change with no
@@ -889,4 +917,25 @@ fn vouch(
         }
     }
     vouched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+
+    #[test]
+    fn the_actor_of_a_change_is_read_from_its_header() {
+        let actor = ActorId::from(b"0123456789abcdef".as_slice());
+        let mut doc = AutoCommit::new().with_actor(actor.clone());
+        doc.put(ROOT, "a", 1).unwrap();
+        doc.put(ROOT, "b", "x".repeat(2_000)).unwrap();
+        let first = doc.get_last_local_change().unwrap();
+        doc.put(ROOT, "c", 2).unwrap();
+        let second = doc.get_last_local_change().unwrap();
+        for change in [first, second] {
+            assert_eq!(change_actor(change.raw_bytes()), Some(actor.clone()));
+        }
+        assert_eq!(change_actor(b"short"), None);
+    }
 }

@@ -134,7 +134,10 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Signed>, String> {
         ));
     }
     if bytes.len() / RECORD > MAX_RECORDS {
-        return Err(format!("{} signatures, more than allowed", bytes.len() / RECORD));
+        return Err(format!(
+            "{} signatures, more than allowed",
+            bytes.len() / RECORD
+        ));
     }
     Ok(bytes.chunks_exact(RECORD).map(Signed::read).collect())
 }
@@ -278,7 +281,10 @@ mod tests {
         assert_eq!(s.actor(), s.device().actor());
         let mut other = s;
         other.hash = hash(2);
-        assert!(!other.verify(), "a signature does not move to another change");
+        assert!(
+            !other.verify(),
+            "a signature does not move to another change"
+        );
         let mut flipped = s;
         flipped.sig[5] ^= 1;
         assert!(!flipped.verify());
@@ -296,7 +302,10 @@ mod tests {
 
         let mut sigs = Signatures::default();
         assert!(sigs.keep(3, a));
-        assert!(!sigs.keep(2, Signed::with_secret(&[1; 32], hash(9))), "older");
+        assert!(
+            !sigs.keep(2, Signed::with_secret(&[1; 32], hash(9))),
+            "older"
+        );
         assert!(sigs.keep(1, b));
         let file = wrap_file(&sigs, b"automerge");
         let (back, rest) = unwrap_file(&file).unwrap();
