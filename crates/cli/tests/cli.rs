@@ -300,6 +300,13 @@ fn every_command_works_and_everything_is_listed_after_restart() {
             .unwrap()
             .to_owned();
         assert_eq!(kind, d["kind"].as_str().unwrap());
+        // Beside it, the signatures that vouch for its changes: the one
+        // device that wrote them signed its latest change.
+        let sigs = std::fs::read(out.join(format!("{kind}.signatures"))).unwrap();
+        let records = passerelle_core::model::signing::decode(&sigs).unwrap();
+        assert_eq!(records.len(), 1, "{kind}");
+        assert!(records[0].verify());
+        assert_eq!(records[0].hash, doc.get_heads()[0]);
     }
 }
 

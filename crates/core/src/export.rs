@@ -3,7 +3,11 @@
 //! `json` writes the hydrated view (what the app shows), one file. `automerge`
 //! writes a directory with one `<kind>.automerge` file per document (the
 //! output of `save()`, loadable by any Automerge implementation) and a
-//! `manifest.json` naming them; `docs/SCHEMA.md` describes both.
+//! `manifest.json` naming them; `docs/SCHEMA.md` describes both. Beside each
+//! document, `<kind>.signatures` holds the signatures that vouch for its
+//! changes (128-byte records: change hash, device key, Ed25519 signature;
+//! docs/PROTOCOL.md, *Signed changes*), so the plain Automerge files stay
+//! plain.
 //!
 //! The files for other tools (ICS, CSV, Markdown, HTML) are pure functions of
 //! the view in `passerelle_model::{ics, export}`. Imports plan typed commands
@@ -108,6 +112,7 @@ fn local_millis(naive: chrono::NaiveDateTime) -> Option<passerelle_model::Timest
 
 pub(crate) fn export(
     docs: &mut CommunityDocs,
+    ledgers: &std::collections::BTreeMap<passerelle_model::DocKind, passerelle_model::gate::Ledger>,
     view: &CommunityView,
     format: ExportFormat,
     out: &Path,
@@ -136,6 +141,12 @@ pub(crate) fn export(
             for (kind, doc) in docs.docs_mut() {
                 let file = format!("{}.automerge", kind.as_str());
                 write_atomic(&out.join(&file), &doc.save(), false)?;
+                let signatures = ledgers
+                    .get(&kind)
+                    .map(|l| passerelle_model::signing::encode(l.signatures.iter()))
+                    .unwrap_or_default();
+                let sig_file = out.join(format!("{}.signatures", kind.as_str()));
+                write_atomic(&sig_file, &signatures, false)?;
                 let id = collection_id(&ids, kind).unwrap_or(&community_doc);
                 documents.push(ManifestDoc {
                     kind: kind.as_str(),

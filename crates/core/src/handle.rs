@@ -547,7 +547,7 @@ impl Handle {
         self.call(move |s| {
             let view = s.view(&id)?;
             let loaded = s.loaded(&id)?;
-            export(&mut loaded.docs, &view, format, &out)
+            export(&mut loaded.docs, &loaded.ledgers, &view, format, &out)
         })
         .await?
     }
