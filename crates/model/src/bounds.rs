@@ -50,17 +50,19 @@
 //!
 //! Run-length encoding is not DEFLATE but bombs the same way: a column is a
 //! list of runs, and one run of a few bytes claims millions of rows (a
-//! 108-byte document chunk whose columns are single runs claims ten million
-//! operations, and Automerge builds them all, 756 MB, before it notices the
-//! heads do not match). So the walk also counts, in every chunk, the rows
-//! each column decodes to (`columnar/encoding/`: runs, literal runs and null
-//! runs of RLE and delta columns, the counts of boolean columns), streaming
-//! over the column bytes (the inflated stream for a compressed column or
-//! change) without decoding a value. A chunk's operations are the most rows
-//! any of its op columns holds, its changes the most any of its change
-//! columns holds (one for a change chunk); their sum, over all the chunks
-//! checked together, must stay within [`MAX_OPS`]. Column contents that do
-//! not decode as their type says are refused, as are lists of more than
+//! 139-byte document chunk whose columns are single runs claims ten million
+//! operations, and `load_incremental` builds them all: 883 MB, 7.4 s). So
+//! the walk also counts, in every chunk, the rows each column decodes to
+//! (`columnar/encoding/`: runs, literal runs and null runs of RLE and delta
+//! columns, the counts of boolean columns), streaming over the column bytes
+//! (the inflated stream for a compressed column or change) without decoding
+//! a value. A chunk's operations are the most rows any of its op columns
+//! holds, its changes the most any of its change columns holds (one for a
+//! change chunk), leaving out the columns of a group (successors,
+//! predecessors, dependencies), which are only held within the limit one by
+//! one. Over all the chunks checked together, operations and changes must
+//! stay within [`MAX_OPS`] and [`MAX_CHANGES`]. Column contents that do not
+//! decode as their type says are refused, as are lists of more than
 //! [`MAX_COLUMNS`] columns and compressed columns inside a change (Automerge
 //! refuses those too).
 
@@ -83,17 +85,49 @@ use flate2::bufread::DeflateDecoder;
 /// compressed change that inflates to 1 GiB took Automerge to 3 GiB.
 pub const MAX_INFLATED: usize = 64 * 1024 * 1024;
 
-/// The most operations an input may hold, changes counted as operations:
-/// 4 million.
+/// The most operations an input may hold (all its chunks, or all the inputs
+/// of a [`Budget`]): 5 million.
 ///
 /// The biggest legitimate input is a generated five-year community
-/// (`generate` at `Size::FiveYears`, seed 2026): its six documents hold
-/// OPS_FIGURES. Automerge builds about 76 bytes per operation (a
-/// crafted document chunk of one change and 1 million operations took
-/// `load_incremental` to 80 MB, 10 million to 756 MB), so an input at the
-/// cap costs it about 300 MB, within a 512 MB budget, where the ten-million
-/// operation chunk of 108 bytes cost 756 MB.
-pub const MAX_OPS: usize = 4_000_000;
+/// (`generate` at `Size::FiveYears`, seed 2026): its biggest document, the
+/// échanges, holds 1.82 million operations (rows of its op columns; 50,732
+/// changes), its six documents together (an offline bundle, one budget)
+/// 3.49 million (155,300 changes); Automerge takes 358 MB to load the
+/// échanges, 390 MB to hold all six. A crafted document chunk whose columns
+/// are single runs costs it about 88 bytes an operation (1 million
+/// operations: 92 MB; 10 million, 139 bytes of input: 883 MB and 7.4 s), so
+/// one at the cap costs it about 440 MB, no longer whatever the runs claim.
+/// The cap is 2.7 times the biggest document and 1.4 times a whole five-year
+/// community. Operations Automerge applies one by one (a change chunk, or a
+/// document loaded into a non-empty document) cost it more, about 390 bytes
+/// each (a change chunk of 1 million operations: 394 MB, 10 million: 3.9 GB;
+/// the échanges' own 50,732 changes: 1.05 GB): at the cap, about 2 GB.
+pub const MAX_OPS: usize = 5_000_000;
+
+/// How many operations each operation of a change chunk weighs against
+/// [`MAX_OPS`]: Automerge builds a change chunk's operations one by one, at
+/// about 390 bytes each, against about 88 for a document chunk's. So an
+/// input of change chunks holds at most 1,000,000 operations (about 390 MB
+/// at the cap). Peers send a whole document (a document chunk) when they
+/// send more than a third of it, so a legitimate list of changes stays well
+/// below (a third of a five-year échanges document: about 600,000).
+const CHANGE_OP_WEIGHT: u64 = 5;
+
+/// The most operations one change may hold: 200,000. A command writes one
+/// change, and the largest (replacing a 20,000-character text) about 40,000
+/// operations.
+pub const MAX_CHANGE_OPS: u64 = 200_000;
+
+/// How many operations a change weighs against [`MAX_OPS`]: Automerge
+/// builds about 1.2 KB for each change of a document chunk (a crafted
+/// document chunk of 1 million empty changes took it to 1.24 GB before it
+/// refused the heads), fourteen times an operation.
+const OPS_PER_CHANGE: usize = 14;
+
+/// The most changes an input may hold: [`MAX_OPS`] / 14, 357,142, costing
+/// Automerge about 440 MB. A five-year community holds 155,300 changes (2.3
+/// times fewer), its biggest document 50,732 (7 times fewer).
+pub const MAX_CHANGES: usize = MAX_OPS / OPS_PER_CHANGE;
 
 /// The most columns in one list of column metadata: 256. Automerge 0.12
 /// writes at most 16 (a document's op columns), but reads any number of
@@ -127,10 +161,13 @@ pub struct Inflated {
     pub inflated: usize,
     /// DEFLATE streams inflated (compressed bodies and columns).
     pub streams: usize,
-    /// Operations and changes Automerge builds from the input: for each
-    /// chunk, the most rows any of its op columns decodes to, plus the most
-    /// any of its change columns decodes to (one for a change chunk).
+    /// Operations Automerge builds from the input: for each chunk, the most
+    /// rows any of its op columns decodes to (the columns of a group, an
+    /// operation's successors or predecessors, left out).
     pub ops: usize,
+    /// Changes Automerge builds from the input: for each chunk, the most
+    /// rows any of its change columns decodes to (one for a change chunk).
+    pub changes: usize,
 }
 
 /// Why an input was refused.
@@ -162,6 +199,12 @@ pub enum BoundError {
         /// The limit it was checked against.
         limit: usize,
     },
+    /// It holds more changes than the limit.
+    #[error("the data holds more than {limit} changes")]
+    TooManyChanges {
+        /// The limit it was checked against.
+        limit: usize,
+    },
     /// [`check_change`] was given something else than one change chunk.
     #[error("not a single Automerge change")]
     NotAChange,
@@ -170,8 +213,8 @@ pub enum BoundError {
 /// Measures what `bytes` (a file: one or more chunks, as `save()`,
 /// `save_after()`, `save_incremental()` or `bundle()` write them) inflates to
 /// in Automerge's `load`/`load_incremental`, refusing it if that is more than
-/// `limit` bytes, if it holds more than [`MAX_OPS`] operations, or if it
-/// cannot be sized.
+/// `limit` bytes, if it holds more than [`MAX_OPS`] operations or
+/// [`MAX_CHANGES`] changes, or if it cannot be sized.
 ///
 /// Costs a 32 KiB buffer and one decoder, whatever the input; time is linear
 /// in the input plus at most `limit` inflated bytes. Empty input is fine
@@ -194,11 +237,12 @@ pub struct Budget {
     max_ops: usize,
     used: usize,
     ops: usize,
+    changes: usize,
 }
 
 impl Budget {
-    /// A budget of `limit` inflated bytes and [`MAX_OPS`] operations, none
-    /// used.
+    /// A budget of `limit` inflated bytes, [`MAX_OPS`] operations and
+    /// [`MAX_CHANGES`] changes, none used.
     pub fn new(limit: usize) -> Self {
         Budget::with_max_ops(limit, MAX_OPS)
     }
@@ -209,6 +253,7 @@ impl Budget {
             max_ops,
             used: 0,
             ops: 0,
+            changes: 0,
         }
     }
 
@@ -218,12 +263,15 @@ impl Budget {
         let mut walk = Walk::with_max_ops(self.limit, self.max_ops);
         walk.done.inflated = self.used;
         walk.done.ops = self.ops;
+        walk.done.changes = self.changes;
         walk.file(bytes)?;
         let mut done = walk.done;
         done.inflated -= self.used;
         done.ops -= self.ops;
+        done.changes -= self.changes;
         self.used += done.inflated;
         self.ops += done.ops;
+        self.changes += done.changes;
         Ok(done)
     }
 
@@ -232,9 +280,14 @@ impl Budget {
         self.used
     }
 
-    /// Operations (and changes) of the inputs accepted so far.
+    /// Operations of the inputs accepted so far.
     pub fn ops(&self) -> usize {
         self.ops
+    }
+
+    /// Changes of the inputs accepted so far.
+    pub fn changes(&self) -> usize {
+        self.changes
     }
 }
 
@@ -351,22 +404,33 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Rows a column may still hold: what is left of the operation limit.
-    fn rows_left(&self) -> Rows {
+    /// Rows a column may still hold: what is left of the operation limit,
+    /// or of the change limit for a change column.
+    fn rows_left(&self, changes: bool) -> Rows {
+        let (limit, done) = if changes {
+            (self.max_ops / OPS_PER_CHANGE, self.done.changes)
+        } else {
+            (self.max_ops, self.done.ops)
+        };
         Rows {
-            left: (self.max_ops - self.done.ops) as u64,
-            limit: self.max_ops,
+            left: (limit - done) as u64,
+            limit,
+            changes,
         }
     }
 
     /// Adds `n` operations (or changes) to the total, refusing past the
     /// limit.
-    fn count(&mut self, n: u64) -> Result<(), BoundError> {
-        let left = self.rows_left();
+    fn count(&mut self, n: u64, changes: bool) -> Result<(), BoundError> {
+        let left = self.rows_left(changes);
         if n > left.left {
             return Err(left.refused());
         }
-        self.done.ops += n as usize;
+        if changes {
+            self.done.changes += n as usize;
+        } else {
+            self.done.ops += n as usize;
+        }
         Ok(())
     }
 
@@ -408,27 +472,27 @@ impl<'a> Walk<'a> {
             // Copied as it is; a compressed column in it is refused.
             Kind::Change => {
                 self.charge(chunk_len)?;
-                let rows = self.rows_left();
+                let rows = self.rows_left(false).per_change_op();
                 let mut source = Plain {
                     bytes: &bytes[header.body.clone()],
                     pos: 0,
                     offset: header.body.start,
                 };
                 let ops = change_ops(&mut source, rows)?;
-                self.count(ops)?;
-                self.count(1)
+                self.count(ops * CHANGE_OP_WEIGHT, false)?;
+                self.count(1, true)
             }
             // Inflated whole, then a change chunk header is put before it.
             Kind::Compressed => {
-                let rows = self.rows_left();
+                let rows = self.rows_left(false).per_change_op();
                 let mut source = self.inflating(&bytes[header.body.clone()], header.body.start);
                 let ops = change_ops(&mut source, rows)?;
                 let n = source.finish()?;
                 self.done.streams += 1;
                 self.charge(n)?;
                 self.charge(MAGIC.len() + 4 + 1 + uleb_len(n as u64))?;
-                self.count(ops)?;
-                self.count(1)
+                self.count(ops * CHANGE_OP_WEIGHT, false)?;
+                self.count(1, true)
             }
             // Actors, heads, change column metadata, op column metadata,
             // change data, op data, head indices (`document.rs`).
@@ -471,20 +535,22 @@ impl<'a> Walk<'a> {
     ) -> Result<(), BoundError> {
         let deflated: usize = lists.iter().map(|(list, _)| list.deflated).sum();
         self.charge(chunk_len - deflated)?;
-        for (list, data) in lists {
+        for (i, (list, data)) in lists.iter().enumerate() {
+            // The change columns come first.
+            let changes = i == 0;
             let mut meta = Reader {
                 bytes: &bytes[..list.meta.end],
                 pos: list.meta.start,
             };
             let count = meta.uleb()?;
             let mut offset = data.start;
-            let mut most = 0;
+            let mut rows_of = ListRows::default();
             for _ in 0..count {
                 let spec = meta.uleb()?;
                 let len = meta.uleb()? as usize; // checked by `columns()`
                 let column = offset..offset + len;
                 offset = column.end;
-                let rows = self.rows_left();
+                let rows = self.rows_left(changes);
                 let n = if spec & DEFLATE_BIT != 0 {
                     let mut source = self.inflating(&bytes[column.clone()], column.start);
                     let n = column_rows(&mut source, spec, rows)?;
@@ -500,9 +566,9 @@ impl<'a> Walk<'a> {
                     };
                     column_rows(&mut source, spec, rows)?
                 };
-                most = most.max(n);
+                rows_of.add(spec, n);
             }
-            self.count(most)?;
+            self.count(rows_of.most, changes)?;
         }
         Ok(())
     }
@@ -536,11 +602,28 @@ impl<'a> Walk<'a> {
 struct Rows {
     left: u64,
     limit: usize,
+    changes: bool,
 }
 
 impl Rows {
+    /// The rows one change chunk may still hold: each of its operations
+    /// weighs [`CHANGE_OP_WEIGHT`], and one change holds at most
+    /// [`MAX_CHANGE_OPS`].
+    fn per_change_op(self) -> Rows {
+        Rows {
+            left: (self.left / CHANGE_OP_WEIGHT).min(MAX_CHANGE_OPS),
+            limit: self.limit,
+            changes: self.changes,
+        }
+    }
+
     fn refused(self) -> BoundError {
-        BoundError::TooManyOps { limit: self.limit }
+        let limit = self.limit;
+        if self.changes {
+            BoundError::TooManyChanges { limit }
+        } else {
+            BoundError::TooManyOps { limit }
+        }
     }
 }
 
@@ -736,9 +819,33 @@ impl<S: Source> Source for Take<'_, S> {
 }
 
 /// Column types (the low three bits of a specification), `columnar/`.
+const GROUP: u64 = 0;
 const BOOLEAN: u64 = 4;
 const STRING: u64 = 5;
 const VALUE: u64 = 7;
+
+/// The rows of a list of columns: the most rows of any column, leaving out
+/// the columns of a group (the values of a list per row: a change's
+/// dependencies, an operation's predecessors or successors), which hold as
+/// many rows as the group's numbers add up to. Those are only held, one by
+/// one, within what is left of the limit.
+#[derive(Default)]
+struct ListRows {
+    most: u64,
+    group: Option<u64>,
+}
+
+impl ListRows {
+    fn add(&mut self, spec: u64, rows: u64) {
+        let id = spec >> 4;
+        if spec & 0b111 == GROUP {
+            self.group = Some(id);
+        } else if self.group == Some(id) {
+            return;
+        }
+        self.most = self.most.max(rows);
+    }
+}
 
 /// The rows a column of specification `spec` decodes to, read to its end
 /// without decoding a value, refused as soon as they pass `rows.left`.
@@ -831,18 +938,18 @@ fn change_ops<S: Source>(source: &mut S, rows: Rows) -> Result<u64, BoundError> 
         }
         columns.push((spec, len));
     }
-    let mut most = 0;
+    let mut rows_of = ListRows::default();
     for (spec, len) in columns {
         let mut column = Take {
             source: &mut *source,
             left: len,
         };
-        most = most.max(column_rows(&mut column, spec, rows)?);
+        rows_of.add(spec, column_rows(&mut column, spec, rows)?);
         column.skip_exactly(column.left)?;
     }
     // The extra bytes, to the end.
     source.skip(u64::MAX)?;
-    Ok(most)
+    Ok(rows_of.most)
 }
 
 fn malformed(offset: usize, reason: &'static str) -> BoundError {
@@ -1358,6 +1465,279 @@ mod tests {
             let _ = check_chunks(&damaged, 4 * MIB);
             let _ = check_change(&damaged, 4 * MIB);
         }
+    }
+
+    fn sleb(out: &mut Vec<u8>, mut n: i64) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if (n == 0 && byte & 0x40 == 0) || (n == -1 && byte & 0x40 != 0) {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    /// Column data holding one run of `n` rows of `value`, as a column of
+    /// type `spec & 7` writes it.
+    fn run(spec: u32, n: u64, value: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        if spec & 7 == 4 {
+            uleb(&mut data, n); // n times false
+        } else {
+            sleb(&mut data, n as i64);
+            data.extend(value);
+        }
+        data
+    }
+
+    fn columns(out: &mut Vec<u8>, columns: &[(u32, Vec<u8>)]) {
+        column_meta(
+            out,
+            &columns
+                .iter()
+                .map(|(s, d)| (*s, d.len()))
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    /// A document chunk of one actor whose change columns hold `changes`
+    /// rows and op columns `ops` rows, every column one run (the probe's
+    /// `rleall`): about a hundred bytes. Checksum left wrong.
+    fn rle_document(changes: u64, ops: u64) -> Vec<u8> {
+        let mut body = vec![1, 16];
+        body.extend([7; 16]);
+        body.push(0); // heads
+        let change_cols: Vec<(u32, Vec<u8>)> = vec![
+            (0x01, run(0x01, changes, &[0])), // actor
+            (0x03, run(0x03, changes, &[1])), // seq
+            (0x13, run(0x13, changes, &[0])), // max op
+            (0x23, run(0x23, changes, &[0])), // time
+            (0x40, run(0x40, changes, &[0])), // deps count
+            (0x56, run(0x56, changes, &[0])), // extra metadata
+        ];
+        let op_cols: Vec<(u32, Vec<u8>)> = vec![
+            (0x15, run(0x15, ops, &[1, b'a'])), // key string
+            (0x21, run(0x21, ops, &[0])),       // id actor
+            (0x23, run(0x23, ops, &[1])),       // id counter
+            (0x34, run(0x34, ops, &[])),        // insert
+            (0x42, run(0x42, ops, &[1])),       // action
+            (0x56, run(0x56, ops, &[2])),       // value metadata (true)
+            (0x80, run(0x80, ops, &[0])),       // successor count
+        ];
+        columns(&mut body, &change_cols);
+        columns(&mut body, &op_cols);
+        for (_, data) in change_cols.iter().chain(&op_cols) {
+            body.extend(data);
+        }
+        chunk(0, &body)
+    }
+
+    /// A change chunk's body whose op columns each hold one run of `ops`
+    /// rows: one `put(ROOT, "a", true)` repeated.
+    fn rle_change_body(ops: u64) -> Vec<u8> {
+        let mut body = vec![0, 16]; // no deps, an actor
+        body.extend([7; 16]);
+        body.extend([1, 1, 0, 0, 0]); // seq, start op, time, message, actors
+        let cols: Vec<(u32, Vec<u8>)> = vec![
+            (0x15, run(0x15, ops, &[1, b'a'])), // key string
+            (0x34, run(0x34, ops, &[])),        // insert
+            (0x42, run(0x42, ops, &[1])),       // action
+            (0x56, run(0x56, ops, &[2])),       // value metadata
+            (0x70, run(0x70, ops, &[0])),       // predecessor count
+        ];
+        columns(&mut body, &cols);
+        for (_, data) in &cols {
+            body.extend(data);
+        }
+        body
+    }
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        let mut compress = Compress::new(Compression::best(), false);
+        let mut out = Vec::with_capacity(data.len() + 64);
+        compress
+            .compress_vec(data, &mut out, FlushCompress::Finish)
+            .expect("deflate");
+        out
+    }
+
+    fn too_many_ops(result: Result<Inflated, BoundError>) {
+        assert_eq!(result, Err(BoundError::TooManyOps { limit: MAX_OPS }));
+    }
+
+    #[test]
+    fn run_length_bombs_are_refused() {
+        let started = std::time::Instant::now();
+        // Ten million operations in about a hundred bytes, in a document,
+        // a change, a compressed change, a compressed document column.
+        let document = rle_document(1, 10_000_000);
+        assert!(document.len() < 128, "{} bytes", document.len());
+        too_many_ops(check_chunks(&document, MAX_INFLATED));
+        let change = chunk(1, &rle_change_body(10_000_000));
+        too_many_ops(check_chunks(&change, MAX_INFLATED));
+        too_many_ops(check_change(&change, MAX_INFLATED));
+        let compressed = chunk(2, &deflate(&rle_change_body(10_000_000)));
+        too_many_ops(check_chunks(&compressed, MAX_INFLATED));
+        too_many_ops(check_change(&compressed, MAX_INFLATED));
+        let mut body = vec![0, 0, 0]; // no actors, heads or change columns
+        let ids = run(0x21, 10_000_000, &[0]);
+        column_meta(&mut body, &[(0x21 | 8, deflate(&ids).len())]);
+        body.extend(deflate(&ids));
+        too_many_ops(check_chunks(&chunk(0, &body), MAX_INFLATED));
+        // Ten million changes.
+        assert_eq!(
+            check_chunks(&rle_document(10_000_000, 1), MAX_INFLATED),
+            Err(BoundError::TooManyChanges { limit: MAX_CHANGES })
+        );
+        // In a sync message, after a real save.
+        let mut doc = repetitive_doc(1);
+        let mut message = doc
+            .sync()
+            .generate_sync_message(&mut automerge::sync::State::new())
+            .expect("a message");
+        message.changes = vec![doc.save(), change.clone()].into();
+        let message = automerge::sync::Message::decode(&message.encode()).expect("decodes");
+        too_many_ops(check_sync_message(&message, MAX_INFLATED));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        // Below the cap, the same shapes pass and are counted.
+        let checked = check_chunks(&rle_document(3, 1_000_000), MAX_INFLATED).expect("passes");
+        assert_eq!((checked.ops, checked.changes), (1_000_000, 3));
+        // A change chunk's operations weigh five each, and one change holds
+        // at most `MAX_CHANGE_OPS`.
+        let checked = check_change(&compressed_change(150_000), MAX_INFLATED).expect("passes");
+        assert_eq!((checked.ops, checked.changes), (750_000, 1));
+        too_many_ops(check_change(
+            &compressed_change(MAX_CHANGE_OPS + 1),
+            MAX_INFLATED,
+        ));
+    }
+
+    fn compressed_change(ops: u64) -> Vec<u8> {
+        chunk(2, &deflate(&rle_change_body(ops)))
+    }
+
+    #[test]
+    fn operations_add_up_across_chunks_and_a_budget() {
+        let piece = rle_document(1, 3_000_000);
+        check_chunks(&piece, MAX_INFLATED).expect("3 million");
+        let two = [piece.clone(), piece.clone()].concat();
+        too_many_ops(check_chunks(&two, MAX_INFLATED));
+        let mut budget = Budget::new(MAX_INFLATED);
+        budget.check_chunks(&piece).expect("3 million");
+        too_many_ops(budget.check_chunks(&piece));
+        assert_eq!((budget.ops(), budget.changes()), (3_000_000, 1));
+        // The limit is exact.
+        let mut walk = Walk::with_max_ops(MAX_INFLATED, 3_000_000);
+        walk.file(&piece).expect("exactly at the limit");
+        let mut walk = Walk::with_max_ops(MAX_INFLATED, 2_999_999);
+        assert_eq!(
+            walk.file(&piece),
+            Err(BoundError::TooManyOps { limit: 2_999_999 })
+        );
+    }
+
+    #[test]
+    fn odd_columns_are_refused() {
+        // A literal run cut short, a string longer than its column.
+        let mut body = vec![0, 0, 0];
+        column_meta(&mut body, &[(0x21, 2)]);
+        body.extend([0x7d, 1]); // three literal values, one there
+        assert!(matches!(
+            check_chunks(&chunk(0, &body), MAX_INFLATED),
+            Err(BoundError::Malformed { .. })
+        ));
+        let mut body = rle_change_body(1);
+        let at = body.len() - 1; // the last column: predecessor count
+        body[at - 2] = 0x7f; // key string: a literal run of one...
+        let _ = check_chunks(&chunk(1, &body), MAX_INFLATED); // never panics
+        // A compressed column in a change, as Automerge refuses it.
+        let mut body = vec![0, 16];
+        body.extend([7; 16]);
+        body.extend([1, 1, 0, 0, 0]);
+        let ids = deflate(&run(0x42, 3, &[1]));
+        column_meta(&mut body, &[(0x42 | 8, ids.len())]);
+        body.extend(&ids);
+        assert!(matches!(
+            check_chunks(&chunk(1, &body), MAX_INFLATED),
+            Err(BoundError::Malformed { .. })
+        ));
+        // Too many columns.
+        let mut body = vec![0, 0, 0];
+        column_meta(&mut body, &vec![(0x21, 0); MAX_COLUMNS + 1]);
+        assert!(matches!(
+            check_chunks(&chunk(0, &body), MAX_INFLATED),
+            Err(BoundError::Malformed { .. })
+        ));
+    }
+
+    /// A generated community: its saves, changes and sync messages pass, and
+    /// their operations are counted as Automerge counts them.
+    #[test]
+    fn a_generated_community_passes() {
+        use crate::generate::{Size, generate};
+        let mut generated = generate(
+            &Size::Month.plan(),
+            2026,
+            &[crate::DeviceKey("a".repeat(64))],
+            1_780_272_000_000,
+            Some(1_500),
+        )
+        .expect("generates");
+        let mut budget = Budget::new(MAX_INFLATED);
+        for (kind, doc) in generated.docs.docs_mut() {
+            let saved = doc.save();
+            let changes = doc.get_changes(&[]);
+            let ops: usize = changes.iter().map(|c| c.len()).sum();
+            let checked = budget.check_chunks(&saved).expect("a real save passes");
+            assert_eq!(checked.changes, changes.len(), "{kind:?}");
+            // Deletions are not rows of a document's op columns.
+            assert!(checked.ops <= ops && checked.ops > 0, "{kind:?}");
+            let plain = check_chunks(&doc.save_nocompress(), MAX_INFLATED).expect("passes");
+            assert_eq!((plain.ops, plain.changes), (checked.ops, checked.changes));
+            let mut file = Vec::new();
+            for mut change in changes {
+                let c = check_change(&change.bytes(), MAX_INFLATED).expect("a change passes");
+                let weighed = change.len() * CHANGE_OP_WEIGHT as usize;
+                assert_eq!((c.ops, c.changes), (weighed, 1));
+                file.extend(change.raw_bytes());
+            }
+            let all = check_chunks(&file, MAX_INFLATED).expect("passes");
+            assert_eq!(all.ops, ops * CHANGE_OP_WEIGHT as usize);
+            // A sync from nothing.
+            let mut other = new_doc();
+            let (mut sa, mut sb) = (automerge::sync::State::new(), automerge::sync::State::new());
+            for _ in 0..20 {
+                let mut quiet = true;
+                if let Some(m) = doc.sync().generate_sync_message(&mut sa) {
+                    let m = automerge::sync::Message::decode(&m.encode()).expect("decodes");
+                    check_sync_message(&m, MAX_INFLATED).expect("passes");
+                    other
+                        .sync()
+                        .receive_sync_message(&mut sb, m)
+                        .expect("receives");
+                    quiet = false;
+                }
+                if let Some(m) = other.sync().generate_sync_message(&mut sb) {
+                    let m = automerge::sync::Message::decode(&m.encode()).expect("decodes");
+                    check_sync_message(&m, MAX_INFLATED).expect("passes");
+                    doc.sync()
+                        .receive_sync_message(&mut sa, m)
+                        .expect("receives");
+                    quiet = false;
+                }
+                if quiet {
+                    break;
+                }
+            }
+            assert_eq!(other.get_heads(), doc.get_heads(), "{kind:?}");
+        }
+        assert!(budget.ops() > 0);
     }
 
     #[test]
