@@ -139,25 +139,61 @@ impl Store {
                 p.clone(),
             )
         });
-        let mut doc = None;
-        let mut files = Vec::new();
-        let mut signatures = Signatures::default();
-        for path in paths {
-            let bytes = fs::read(&path).map_err(CoreError::io("read", &path))?;
-            let result = if bytes.is_empty() {
-                Err("empty file".to_owned())
-            } else {
-                self.seal.open(bytes)
-            }
-            .and_then(|bytes| passerelle_model::layout::load_signed_file(&mut doc, &bytes));
-            match result {
-                Ok(sigs) => {
-                    signatures.extend(&sigs);
-                    files.push(path);
+        // A file that fails once the document holds others may have left
+        // part of itself in it (Automerge failed half-way): the document is
+        // then read again without it. So is one after which the document no
+        // longer has its kind's layout (the newest files are set aside first).
+        let (mut doc, mut files, mut signatures);
+        'load: loop {
+            doc = None;
+            files = Vec::new();
+            signatures = Signatures::default();
+            for path in paths.clone() {
+                let path = &path;
+                let bytes = fs::read(path).map_err(CoreError::io("read", path))?;
+                let had = doc.is_some();
+                let result = if bytes.is_empty() {
+                    Err("empty file".to_owned())
+                } else {
+                    self.seal.open(bytes)
                 }
-                Err(reason) => quarantined
-                    .push(self.quarantine(&path, &format!("not an Automerge document: {reason}"))?),
+                .and_then(|bytes| passerelle_model::layout::load_signed_file(&mut doc, &bytes));
+                match result {
+                    Ok(sigs) => {
+                        signatures.extend(&sigs);
+                        files.push(path.clone());
+                    }
+                    Err(reason) => {
+                        quarantined.push(
+                            self.quarantine(path, &format!("not an Automerge document: {reason}"))?,
+                        );
+                        paths.retain(|p| p != path);
+                        if had {
+                            continue 'load;
+                        }
+                    }
+                }
             }
+            if files.len() > 1
+                && doc
+                    .as_ref()
+                    .is_some_and(|d| passerelle_model::layout::check_kind(d, kind).is_err())
+            {
+                // The most recently written file (the first one, the bulk
+                // of the document, stays).
+                let newest = files[1..]
+                    .iter()
+                    .max_by_key(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
+                    .expect("several")
+                    .clone();
+                quarantined.push(self.quarantine(
+                    &newest,
+                    "with this file the document no longer reads as its kind",
+                )?);
+                paths.retain(|p| *p != newest);
+                continue 'load;
+            }
+            break;
         }
         let Some(doc) = doc else {
             return Ok(None);
