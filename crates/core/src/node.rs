@@ -298,7 +298,16 @@ impl State {
             if saved != heads {
                 let ledger = loaded.ledgers.entry(*kind).or_default();
                 ledger.sign_own(doc, &saved, &self.actor, |h| sign(&self.secret, h));
-                let changes = doc.save_after(&saved);
+                // Automerge can fail on changes it accepted: the write fails,
+                // and the community is read again from disk.
+                let changes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    doc.save_after(&saved)
+                }))
+                .map_err(|_| {
+                    CoreError::io("write", self.store.doc_dir(id, *kind))(std::io::Error::other(
+                        "Automerge could not write this document",
+                    ))
+                })?;
                 let signatures = ledger.for_chunks([changes.as_slice()]);
                 chunks.push((id.clone(), *kind, heads, wrap_file(&signatures, &changes)));
             }

@@ -239,7 +239,18 @@ impl Store {
         signatures: &Signatures,
         files: &mut Vec<PathBuf>,
     ) -> Result<(), CoreError> {
-        let snapshot = self.write_chunk(id, kind, &wrap_file(signatures, &doc.save()), true)?;
+        let saved = doc.save();
+        // The chunks are removed only once the snapshot is known to load
+        // again: else they stay, and the next compaction tries again.
+        let loads = std::panic::catch_unwind(|| AutoCommit::load(&saved).is_ok()).unwrap_or(false);
+        if !loads {
+            tracing::error!(
+                "{}: a snapshot of this document would not load again; its chunks are kept",
+                self.doc_dir(id, kind).display()
+            );
+            return Ok(());
+        }
+        let snapshot = self.write_chunk(id, kind, &wrap_file(signatures, &saved), true)?;
         for old in files.drain(..).filter(|p| *p != snapshot) {
             fs::remove_file(&old).map_err(CoreError::io("remove", &old))?;
         }

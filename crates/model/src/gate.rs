@@ -357,6 +357,7 @@ struct Meta {
     actor: ActorId,
     seq: u64,
     deps: Vec<ChangeHash>,
+    max_op: u64,
 }
 
 enum Chunk<'a> {
@@ -458,6 +459,7 @@ impl Incoming {
                     actor: m.actor.into_owned(),
                     seq: m.seq,
                     deps: m.deps,
+                    max_op: m.max_op,
                 });
             }
             incoming.whole = Some(whole);
@@ -494,6 +496,7 @@ impl Incoming {
             actor: change.actor_id().clone(),
             seq: change.seq(),
             deps: change.deps().to_vec(),
+            max_op: change.max_op(),
         });
         self.changes.insert(hash, change);
     }
@@ -619,7 +622,11 @@ pub fn merge(
                     .copied()
                     .or_else(|| held_seqs.get(&m.actor).copied())
                     .unwrap_or(0);
-                if m.seq <= before {
+                if m.max_op > u64::from(u32::MAX) {
+                    // Automerge 0.12 accepts such a change, then panics
+                    // writing it (docs/SECURITY.md).
+                    Some(Reason::Malformed("operation numbers out of range".into()))
+                } else if m.seq <= before {
                     Some(Reason::Equivocation { held_seq: m.seq })
                 } else if m.seq != before + 1 {
                     Some(Reason::SequenceGap)
