@@ -127,7 +127,7 @@ pub fn encode<'a>(records: impl IntoIterator<Item = &'a Signed>) -> Vec<u8> {
 
 /// Decodes signature records (not verified: [`Signed::verify`]).
 pub fn decode(bytes: &[u8]) -> Result<Vec<Signed>, String> {
-    if bytes.len() % RECORD != 0 {
+    if !bytes.len().is_multiple_of(RECORD) {
         return Err(format!(
             "signatures of {} bytes, not a multiple of {RECORD}",
             bytes.len()
@@ -218,7 +218,7 @@ impl Signatures {
     /// (a stored file is foreign input too).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         const STORED: usize = 8 + RECORD;
-        if bytes.len() % STORED != 0 || bytes.len() / STORED > MAX_RECORDS {
+        if !bytes.len().is_multiple_of(STORED) || bytes.len() / STORED > MAX_RECORDS {
             return Err("damaged signatures".to_owned());
         }
         let mut out = Signatures::default();
