@@ -28,6 +28,8 @@ use passerelle_sync::{EndpointAddr, INVITE_ALPN, JoinReply, JoinRequest, SYNC_AL
 use passerelle_tests::{Server, device, list, node, ok, setup, sync_with};
 use serde_json::Value;
 
+/// The entries of a `Proofs` frame: (community id, signed community document).
+type Proofs = Vec<(String, Vec<u8>)>;
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -832,7 +834,7 @@ fn a_stranger_cannot_prove_itself_a_member() {
     let (proof, forged) = stranger_lists_itself(&scene, &sigs, &save, &secret);
     let genesis = stranger_genesis(&c, &secret);
 
-    let mut cases: Vec<(&str, Vec<(String, Vec<u8>)>)> = vec![
+    let mut cases: Vec<(&str, Proofs)> = vec![
         (
             "the real document plus a change listing the stranger",
             vec![(c.clone(), proof.clone())],
