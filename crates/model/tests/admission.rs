@@ -91,7 +91,7 @@ fn community() -> [Copy; 3] {
         now: 0,
         discovery_secret: "00".repeat(32),
     };
-    let mut docs = CommunityDocs::create(genesis, &admin.actor()).unwrap();
+    let mut docs = CommunityDocs::create_signed(genesis, &admin.actor()).unwrap();
     let mut marion = Copy {
         docs: docs.clone(),
         author: Author { device: admin },
@@ -329,13 +329,24 @@ fn a_revoked_device_keeps_what_was_seen_and_loses_the_rest() {
     assert_eq!(titles(&marion.view()), ["Avant"]);
 }
 
-/// What every device must agree on: lists, roles, removals, moderation.
+/// What every device must agree on: members and their devices, lists,
+/// roles, removals, moderation.
 fn outcome(copy: &mut Copy) -> String {
     let view = copy.view();
     let mut out = String::new();
     for m in &view.community.members {
-        out += &format!("{} {} {}\n", m.id, m.role, m.removed_at.is_some());
+        out += &format!("{} {} {}", m.id, m.role, m.removed_at.is_some());
+        for (k, d) in &m.devices {
+            out += &format!(" {}:{}", &k[..1], d.is_active());
+        }
+        out += "\n";
     }
+    let mut active: Vec<String> =
+        passerelle_model::admission::active_devices(copy.docs.doc_mut(DocKind::Community).unwrap())
+            .into_iter()
+            .collect();
+    active.sort();
+    out += &format!("{active:?}\n");
     for e in view.exchanges.iter() {
         out += &format!("{} {} {}\n", e.id, e.title, e.status);
     }
@@ -359,6 +370,12 @@ enum Step {
     WriteRole(usize),
     Remove(usize),
     Meet(usize),
+    /// A modified app adds a device of its own to a member's entry.
+    ForgeDevice(usize),
+    /// A modified app clears a member's removal and revocations.
+    Unremove(usize),
+    /// A pairing ticket for the author, used for a new device of theirs.
+    Pair,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -371,7 +388,51 @@ fn step() -> impl Strategy<Value = Step> {
         (0..3usize).prop_map(Step::WriteRole),
         (1..3usize).prop_map(Step::Remove),
         (0..3usize).prop_map(Step::Meet),
+        (0..3usize).prop_map(Step::ForgeDevice),
+        (0..3usize).prop_map(Step::Unremove),
+        Just(Step::Pair),
     ]
+}
+
+/// Writes a device entry for `device` in `member`'s entry, as a modified
+/// app would.
+fn forge_device(copy: &mut Copy, member: &str, device: &DeviceKey) {
+    let doc = copy.docs.doc_mut(DocKind::Community).unwrap();
+    let (_, members) = doc.get(automerge::ROOT, "members").unwrap().unwrap();
+    let (_, entry) = doc.get(&members, member).unwrap().unwrap();
+    let (_, devices) = doc.get(&entry, "devices").unwrap().unwrap();
+    let d = doc
+        .put_object(&devices, device.as_str(), automerge::ObjType::Map)
+        .unwrap();
+    doc.put(&d, "added_at", ScalarValue::Int(1)).unwrap();
+    doc.put(&d, "label", "").unwrap();
+    doc.put(&d, "revoked", ScalarValue::Null).unwrap();
+    doc.commit();
+}
+
+/// Clears a member's removal and their devices' revocations, as a modified
+/// app (or an admin's) would: a new null operation on each.
+fn unremove(copy: &mut Copy, member: &str) {
+    let doc = copy.docs.doc_mut(DocKind::Community).unwrap();
+    let (_, members) = doc.get(automerge::ROOT, "members").unwrap().unwrap();
+    let (_, entry) = doc.get(&members, member).unwrap().unwrap();
+    let mut clear = |obj: &automerge::ObjId, key: &str| {
+        doc.delete(obj, key).unwrap();
+        doc.put(obj, key, ScalarValue::Null).unwrap();
+    };
+    clear(&entry, "removed_at");
+    let (_, devices) = doc.get(&entry, "devices").unwrap().unwrap();
+    let keys: Vec<String> = doc.keys(&devices).collect();
+    for k in keys {
+        if let Ok(Some((automerge::Value::Object(_), d))) = doc.get(&devices, k.as_str()) {
+            let mut clear = |obj: &automerge::ObjId, key: &str| {
+                doc.delete(obj, key).unwrap();
+                doc.put(obj, key, ScalarValue::Null).unwrap();
+            };
+            clear(&d, "revoked");
+        }
+    }
+    doc.commit();
 }
 
 const MEMBERS: [&str; 3] = [ADMIN, ANA, BASILE];
@@ -429,6 +490,28 @@ proptest! {
                         copies[who].merge_from(&theirs);
                     }
                     Ok(())
+                }
+                Step::ForgeDevice(m) => {
+                    // One forged key per author and target.
+                    let forged = key(['s', 't', 'u', 'v', 'w', 'x', 'y', 'z', 'q'][who * 3 + m]);
+                    forge_device(copy, MEMBERS[m], &forged);
+                    Ok(())
+                }
+                Step::Unremove(m) => {
+                    unremove(copy, MEMBERS[m]);
+                    Ok(())
+                }
+                Step::Pair => {
+                    let invite = copy.id();
+                    let me = MemberId(MEMBERS[who].into());
+                    copy.run(Command::CreateInvite {
+                        id: invite.clone(), secret_hash: "h".repeat(64),
+                        expires_at: copy.now + 1_000_000, member: Some(me),
+                    }).and_then(|_| copy.run(Command::AdmitMember {
+                        invite, secret_hash: "h".repeat(64),
+                        member: MemberId("01UNUSED".into()), display_name: "tablette".into(),
+                        device: key(['d', 'e', 'f'][who]),
+                    })).map(|_| ())
                 }
             };
         }
