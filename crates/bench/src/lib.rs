@@ -9,6 +9,7 @@ pub mod local;
 pub mod rencontre;
 pub mod sync;
 pub mod ui_frame;
+pub mod verify;
 
 /// How many repetitions each scenario makes.
 #[derive(Clone, Copy, Debug)]
@@ -81,6 +82,32 @@ pub struct Disk {
     pub automerge_save_bytes: u64,
 }
 
+/// A fresh device checks the signatures of a `year` community's documents.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Verify {
+    /// Changes of the six documents, each passed through the gate.
+    pub changes: u64,
+    /// Signatures verified (the latest of each writer, per document).
+    pub signatures: u64,
+    /// Every document's `save()` through `gate::merge` into an empty
+    /// document, median (ms).
+    pub ms: f64,
+    /// Plain `AutoCommit::load` of the same bytes, median (ms).
+    pub load_ms: f64,
+}
+
+/// A fresh device joins a `year` community with an invite, over loopback.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Join {
+    /// Dialling the inviter to holding the same heads for every document,
+    /// median (ms).
+    pub ms: f64,
+    /// Bytes sent both ways: the invite exchange and the sync session.
+    pub bytes: u64,
+    /// Bytes of Automerge `save()` of the same documents.
+    pub save_bytes: u64,
+}
+
 /// Every figure of one run, in the shape `--json` prints.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
@@ -88,6 +115,10 @@ pub struct Report {
     pub meeting: Meeting,
     /// They meet again, in sync.
     pub reconnect_in_sync: Reconnect,
+    /// Signatures checked on joining, against a plain load.
+    pub verify: Verify,
+    /// A fresh device joins a `year` community.
+    pub join: Join,
     /// Cold starts.
     pub open: Open,
     /// One search query on a `year` community, median (ms).
@@ -162,6 +193,33 @@ impl Report {
                 r.bytes.to_string(),
                 "< 1,024",
                 r.bytes < 1024,
+            ),
+            line("verify.changes", self.verify.changes.to_string(), "", true),
+            line(
+                "verify.signatures",
+                self.verify.signatures.to_string(),
+                "",
+                true,
+            ),
+            line("verify.ms", ms(self.verify.ms), "", true),
+            line("verify.load_ms", ms(self.verify.load_ms), "", true),
+            line(
+                "join.ms",
+                ms(self.join.ms),
+                "< 3,000 ms",
+                self.join.ms < 3000.0,
+            ),
+            line(
+                "join.bytes",
+                self.join.bytes.to_string(),
+                "<= 1.2 x save bytes",
+                self.join.bytes as f64 <= 1.2 * self.join.save_bytes as f64,
+            ),
+            line(
+                "join.save_bytes",
+                self.join.save_bytes.to_string(),
+                "",
+                true,
             ),
             line("open.month_ms", ms(self.open.month_ms), "", true),
             line(
@@ -265,6 +323,8 @@ impl Report {
 pub fn scenario(figure: &str) -> &'static str {
     match figure.split(['.', '_']).next() {
         Some("meeting" | "reconnect") => "meeting",
+        Some("verify") => "verify",
+        Some("join") => "join",
         Some("open") => "open",
         Some("search" | "match") => "search",
         Some("ui") => "ui_frame",
@@ -306,6 +366,8 @@ mod tests {
     fn every_figure_belongs_to_a_scenario_and_only_ran_ones_are_shown() {
         let scenarios = [
             "meeting",
+            "verify",
+            "join",
             "open",
             "search",
             "ui_frame",
@@ -318,6 +380,8 @@ mod tests {
         }
         assert_eq!(scenario("reconnect_in_sync.bytes"), "meeting");
         assert_eq!(scenario("disk.automerge_save_bytes"), "disk");
+        assert_eq!(scenario("verify.load_ms"), "verify");
+        assert_eq!(scenario("join.save_bytes"), "join");
         let table = Report::default().table(|s| s == "open");
         assert!(table.contains("open.year_ms") && !table.contains("meeting"));
     }
@@ -341,6 +405,13 @@ mod tests {
             "meeting.baseline_bytes",
             "reconnect_in_sync.ms_p50",
             "reconnect_in_sync.bytes",
+            "verify.changes",
+            "verify.signatures",
+            "verify.ms",
+            "verify.load_ms",
+            "join.ms",
+            "join.bytes",
+            "join.save_bytes",
             "open.month_ms",
             "open.year_ms",
             "open.five_years_ms",

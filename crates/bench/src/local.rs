@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use passerelle_core::Handle;
 use passerelle_core::model::generate::Size;
-use passerelle_core::model::{Command, CommunityId, ExchangeKind, ExchangeMode, matching};
+use passerelle_core::model::{Command, CommunityId, DocKind, ExchangeKind, ExchangeMode, matching};
 
 use crate::fixture::{self, copy_dir, dir_bytes, start};
 use crate::{Disk, Effort, Open, ms_since, percentile};
@@ -206,13 +206,10 @@ pub async fn disk() -> Result<Disk> {
     let community = dir.join("communities").join(id.as_str());
     let bytes = dir_bytes(&community);
     let mut save = 0;
-    for entry in std::fs::read_dir(&community)? {
-        let doc_dir = entry?.path();
-        let mut doc = automerge::AutoCommit::new();
-        for file in std::fs::read_dir(&doc_dir)? {
-            doc.load_incremental(&std::fs::read(file?.path())?)?;
+    for kind in DocKind::ALL {
+        if let Some((mut doc, _)) = fixture::load_doc(&dir, kind)? {
+            save += doc.save().len() as u64;
         }
-        save += doc.save().len() as u64;
     }
     Ok(Disk {
         bytes,

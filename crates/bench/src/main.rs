@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::Parser;
-use passerelle_bench::{Effort, Report, local, rencontre, sync, ui_frame};
+use passerelle_bench::{Effort, Report, local, rencontre, sync, ui_frame, verify};
 
 /// Runs Passerelle's performance scenarios (release build recommended:
 /// `cargo run --release -p passerelle-bench`).
@@ -17,7 +17,8 @@ struct Args {
     /// Fewer repetitions: the whole report in under three minutes.
     #[arg(long)]
     quick: bool,
-    /// Run only these scenarios (comma-separated): meeting, open, search,
+    /// Run only these scenarios (comma-separated): meeting (with
+    /// reconnect_in_sync), verify, join, open, search (with match),
     /// ui_frame, rss, rencontre, disk. The others are left at zero.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -34,6 +35,27 @@ fn main() -> Result<()> {
         println!("{mb}");
         return Ok(());
     }
+    const SCENARIOS: [&str; 9] = [
+        "meeting",
+        "verify",
+        "join",
+        "open",
+        "search",
+        "ui_frame",
+        "rss",
+        "rencontre",
+        "disk",
+    ];
+    for name in args
+        .only
+        .iter()
+        .filter(|o| !SCENARIOS.contains(&o.as_str()))
+    {
+        eprintln!(
+            "--only {name}: no such scenario, ignored (scenarios: {}; reconnect_in_sync comes with meeting, match with search)",
+            SCENARIOS.join(", ")
+        );
+    }
     let effort = Effort { quick: args.quick };
     let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
     let started = std::time::Instant::now();
@@ -43,6 +65,14 @@ fn main() -> Result<()> {
         if wanted("meeting") {
             step("meeting");
             (report.meeting, report.reconnect_in_sync) = sync::meeting(effort).await?;
+        }
+        if wanted("verify") {
+            step("verify");
+            report.verify = verify::verify(effort).await?;
+        }
+        if wanted("join") {
+            step("join");
+            report.join = sync::join(effort).await?;
         }
         if wanted("open") {
             step("open");
