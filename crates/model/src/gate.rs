@@ -357,7 +357,10 @@ struct Meta {
     actor: ActorId,
     seq: u64,
     deps: Vec<ChangeHash>,
+    start_op: u64,
     max_op: u64,
+    /// What is wrong with its shape alone ([`crate::wellformed::intrinsic`]).
+    malformed: Option<String>,
 }
 
 enum Chunk<'a> {
@@ -454,12 +457,16 @@ impl Incoming {
         if wholes.len() == 1 && incoming.metas.is_empty() {
             let mut whole = wholes.pop().expect("one");
             for m in whole.get_changes_meta(&[]) {
+                let malformed = (m.author.is_some() && m.seq != 1)
+                    .then(|| "an author on a change that is not its device's first".to_owned());
                 incoming.metas.push(Meta {
                     hash: m.hash,
                     actor: m.actor.into_owned(),
                     seq: m.seq,
                     deps: m.deps,
+                    start_op: m.start_op,
                     max_op: m.max_op,
+                    malformed,
                 });
             }
             incoming.whole = Some(whole);
@@ -496,7 +503,9 @@ impl Incoming {
             actor: change.actor_id().clone(),
             seq: change.seq(),
             deps: change.deps().to_vec(),
+            start_op: change.start_op().get(),
             max_op: change.max_op(),
+            malformed: crate::wellformed::intrinsic(&change).err(),
         });
         self.changes.insert(hash, change);
     }
@@ -605,6 +614,7 @@ pub fn merge(
     let mut verdict: BTreeMap<usize, Option<Reason>> = BTreeMap::new();
     let mut refused: HashSet<ChangeHash> = HashSet::new();
     let mut genesis_taken = !doc_empty;
+    let mut held_max_op: HashMap<ChangeHash, u64> = HashMap::new();
     {
         let held_seqs = ledger.seqs(doc);
         for (i, hash) in order.iter().enumerate() {
@@ -622,10 +632,25 @@ pub fn merge(
                     .copied()
                     .or_else(|| held_seqs.get(&m.actor).copied())
                     .unwrap_or(0);
-                if m.max_op > u64::from(u32::MAX) {
-                    // Automerge 0.12 accepts such a change, then panics
-                    // writing it (docs/SECURITY.md).
-                    Some(Reason::Malformed("operation numbers out of range".into()))
+                // Automerge 0.12 trusts a change's shape, and can panic on
+                // one no honest device writes (crate::wellformed).
+                let deps_max_op = m
+                    .deps
+                    .iter()
+                    .map(|d| match by_hash.get(d) {
+                        Some(dep) => dep.max_op,
+                        None => *held_max_op.entry(*d).or_insert_with(|| {
+                            doc.get_change_meta_by_hash(d).map_or(0, |meta| meta.max_op)
+                        }),
+                    })
+                    .max()
+                    .unwrap_or(0);
+                let shape = match &m.malformed {
+                    Some(e) => Err(e.clone()),
+                    None => crate::wellformed::follows(m.start_op, m.max_op, deps_max_op),
+                };
+                if let Err(e) = shape {
+                    Some(Reason::Malformed(e))
                 } else if m.seq <= before {
                     Some(Reason::Equivocation { held_seq: m.seq })
                 } else if m.seq != before + 1 {

@@ -31,6 +31,7 @@ pub mod normalize;
 pub mod search;
 pub mod signing;
 pub mod view;
+pub mod wellformed;
 pub mod workshop;
 
 pub use command::{Author, Command, CommandError, Outcome};
