@@ -172,6 +172,12 @@ pub enum Sub {
         #[command(subcommand)]
         command: MembersCmd,
     },
+    /// Changes the gate refused (from peers and bundles), kept aside with
+    /// their reason; never part of the documents, never sent on.
+    Refused {
+        #[command(subcommand)]
+        command: RefusedCmd,
+    },
     /// Your devices: pairing another one, listing, revoking a lost one.
     Device {
         #[command(subcommand)]
@@ -294,6 +300,18 @@ pub enum ImportFormat {
     Ics,
     /// CSV with a header row, into the annuaire.
     Csv,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RefusedCmd {
+    /// Lists refused changes, oldest first; a device that signed two
+    /// versions of one change (equivocation) is marked `EQUIVOCATION`.
+    List {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

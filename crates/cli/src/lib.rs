@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use args::{
     ActorCmd, BundleCmd, Cli, CommunityCmd, EventCmd, ExchangeCmd, GroupCmd, IdeaCmd, MembersCmd,
-    PostCmd, SheetCmd, Sub,
+    PostCmd, RefusedCmd, SheetCmd, Sub,
 };
 use output::outln;
 
@@ -566,6 +566,13 @@ pub(crate) async fn dispatch(
                 let id = handle.new_id();
                 let post = ItemId(post);
                 apply(out, handle, &c, Command::AddComment { post, id, text }).await?;
+            }
+        },
+        Sub::Refused { command } => match command {
+            RefusedCmd::List { community: c, json } => {
+                let c = community(handle, &c).await?;
+                let refused = handle.refused_changes(&c).await?;
+                output::refused(out, &*handle.view(&c).await?, &refused, json);
             }
         },
         Sub::Members { command } => match command {

@@ -349,3 +349,63 @@ pub fn import_report(out: &mut String, report: &passerelle_core::ImportReport, j
         outln!(out, "skipped {s}");
     }
 }
+
+/// Refused changes, oldest first: one line each, equivocations marked and
+/// followed by their evidence.
+pub fn refused(
+    out: &mut String,
+    view: &CommunityView,
+    refused: &[passerelle_core::RefusedChange],
+    json: bool,
+) {
+    if json {
+        return print_json(out, &refused);
+    }
+    if refused.is_empty() {
+        outln!(out, "no refused change");
+        return;
+    }
+    let short = |s: &str| s[..12.min(s.len())].to_owned();
+    for r in refused {
+        let who = view
+            .member_for_device(&passerelle_core::model::DeviceKey(r.writer.clone()))
+            .map(|m| format!(" ({})", m.display_name))
+            .unwrap_or_default();
+        let mark = if r.code == "equivocation" {
+            "EQUIVOCATION "
+        } else {
+            ""
+        };
+        outln!(
+            out,
+            "{}  {mark}{:<9} {}  by {}{who}  from {}  {}: {}",
+            r.time,
+            r.doc,
+            short(&r.hash),
+            short(&r.writer),
+            short(&r.from),
+            r.code,
+            r.reason
+        );
+        if let Some(e) = &r.evidence {
+            outln!(
+                out,
+                "    evidence: number {} of actor {}: held {}, refused {}{}{}",
+                e.seq,
+                short(&e.actor),
+                e.held.as_deref().map_or("?".to_owned(), short),
+                short(&r.hash),
+                if e.change.is_some() {
+                    ", its bytes kept"
+                } else {
+                    ""
+                },
+                match &e.signature {
+                    Some(s) if s.hash == r.hash => ", signed".to_owned(),
+                    Some(s) => format!(", signed through {}", short(&s.hash)),
+                    None => String::new(),
+                }
+            );
+        }
+    }
+}

@@ -613,6 +613,122 @@ fn a_member_cannot_write_under_the_admins_actor() {
 }
 
 // ---------------------------------------------------------------------------
+// 1b. A member's device signs two versions of one change (equivocation).
+
+/// A change by `secret`'s device on top of `doc`, setting a root key of the
+/// community document (content the rules ignore; only the gate matters).
+fn own_change(doc: &AutoCommit, secret: &SecretKey, value: &str) -> automerge::Change {
+    use automerge::transaction::Transactable;
+    let mut copy = doc.clone();
+    copy.set_actor(DeviceKey(key_hex(secret)).actor());
+    copy.put(automerge::ROOT, "note", value).unwrap();
+    copy.get_last_local_change().unwrap()
+}
+
+/// A sync message carrying `change`, signed by `secret`.
+fn signed_message(secret: &SecretKey, change: &automerge::Change) -> Vec<u8> {
+    let mut signatures = Signatures::default();
+    signatures.keep(
+        change.seq(),
+        Signed::with_secret(&secret.to_bytes(), change.hash()),
+    );
+    wrap_file(
+        &signatures,
+        &message(vec![change.hash()], vec![change.raw_bytes().to_vec()]),
+    )
+}
+
+#[test]
+fn an_equivocation_is_kept_as_evidence_and_never_served() {
+    setup!();
+    let mut scene = Scene::new();
+    let rt = runtime();
+    let (mallory, secret) = rt.block_on(member(&scene));
+    let c = scene.community.clone();
+    let real = scene.community_doc(&scene.a);
+    // Two versions of Mallory's first change: one number, two contents.
+    let first = own_change(&real, &secret, "version 1");
+    let second = own_change(&real, &secret, "version 2");
+    assert_eq!((first.seq(), second.seq()), (1, 1));
+    assert_ne!(first.hash(), second.hash());
+    // And a forgery under the admin's actor, unsigned.
+    let admin_actor = DeviceKey(scene.admin.clone()).actor();
+    let mut forged_doc = real.clone();
+    forged_doc.set_actor(admin_actor);
+    automerge::transaction::Transactable::put(&mut forged_doc, automerge::ROOT, "note", "x")
+        .unwrap();
+    let forged = forged_doc.get_last_local_change().unwrap();
+
+    rt.block_on(async {
+        let (conn, mut send, mut frames) = handshake(&mallory, &scene).await;
+        past_handshake(&mut frames).await;
+        let data = signed_message(&secret, &first);
+        send.write_all(&wire::encode(&sync_frame(&c, 0, data)))
+            .await
+            .unwrap();
+        scene
+            .server
+            .wait_for("received", Duration::from_secs(15), |e| {
+                e["community"] == c.as_str()
+            });
+        for data in [
+            signed_message(&secret, &second),
+            message(vec![forged.hash()], vec![forged.raw_bytes().to_vec()]),
+        ] {
+            send.write_all(&wire::encode(&sync_frame(&c, 0, data)))
+                .await
+                .unwrap();
+        }
+        let events = refused_events(&mut scene.server, &c, 2, Duration::from_secs(15));
+        let count: u64 = events.iter().map(|e| e["count"].as_u64().unwrap()).sum();
+        assert_eq!(count, 2, "{events:?}");
+        conn.close(code::DONE, b"bye");
+    });
+
+    // Kept aside, with its reason; the equivocation with its evidence.
+    let kept = list(&scene.a, &["refused", "list", "--community", &c]);
+    eprintln!("equivocation: refused list: {kept:#?}");
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let equivocation = kept
+        .iter()
+        .find(|r| r["code"] == "equivocation")
+        .expect("the equivocation is listed");
+    assert_eq!(equivocation["hash"], second.hash().to_string());
+    assert_eq!(equivocation["writer"], key_hex(&secret));
+    assert_eq!(equivocation["from"], key_hex(&secret));
+    assert_eq!(equivocation["doc"], "community");
+    let evidence = &equivocation["evidence"];
+    assert_eq!(evidence["held"], first.hash().to_string());
+    assert_eq!(evidence["seq"], 1);
+    assert_eq!(evidence["change"], hex::encode(second.raw_bytes()));
+    assert_eq!(evidence["signature"]["hash"], second.hash().to_string());
+    assert_eq!(evidence["signature"]["key"], key_hex(&secret));
+    let unsigned = kept.iter().find(|r| r["code"] == "unsigned").unwrap();
+    assert_eq!(unsigned["hash"], forged.hash().to_string());
+    assert!(unsigned.get("evidence").is_none());
+    let text = ok(&scene.a, &["refused", "list", "--community", &c]);
+    assert!(text.contains("EQUIVOCATION"), "{text}");
+    assert_eq!(text.matches("EQUIVOCATION").count(), 1, "{text}");
+
+    // Never stored, never served: a third device gets the first version only.
+    let mut held = scene.community_doc(&scene.a);
+    assert!(held.get_change_by_hash(&first.hash()).is_some());
+    assert!(held.get_change_by_hash(&second.hash()).is_none());
+    assert!(held.get_change_by_hash(&forged.hash()).is_none());
+    let summary = sync_with(&scene.b, &scene.server.ticket());
+    assert_eq!(summary["peers"], 1, "{summary}");
+    let mut at_b = scene.community_doc(&scene.b);
+    assert!(at_b.get_change_by_hash(&first.hash()).is_some());
+    assert!(at_b.get_change_by_hash(&second.hash()).is_none());
+    assert!(at_b.get_change_by_hash(&forged.hash()).is_none());
+    assert_eq!(heads(&scene.a), heads(&scene.b));
+    // The other device keeps no refused change: it was sent none.
+    let at_b_refused = list(&scene.b, &["refused", "list", "--community", &c]);
+    assert!(at_b_refused.is_empty(), "{at_b_refused:?}");
+    drop(rt);
+}
+
+// ---------------------------------------------------------------------------
 // Bundles, as crates/core/src/bundle.rs writes them.
 
 const BUNDLE_MAGIC: &[u8] = b"PASSERELLE-BUNDLE\x02";

@@ -96,6 +96,7 @@ impl State {
         // collections, judged by the members it lists.
         let mut merged: BTreeMap<DocKind, (AutoCommit, Ledger)> = BTreeMap::new();
         let mut refused = 0;
+        let mut kept_aside = Vec::new();
         let mut writers = Writers::default();
         for (kind, (signatures, changes)) in incoming {
             let mut copy = held
@@ -112,6 +113,12 @@ impl State {
             let result = gate::merge(&mut copy, &mut ledger, authority, changes, &signatures)
                 .map_err(|e| refuse(e.to_string()))?;
             refused += result.refused.len();
+            kept_aside.extend(crate::refused::entries(
+                kind.as_str(),
+                crate::refused::FROM_BUNDLE,
+                &result.refused,
+                &mut Default::default(),
+            ));
             for r in &result.refused {
                 tracing::warn!(
                     "bundle for {id}, {}: refused change {} by {}: {}",
@@ -143,6 +150,8 @@ impl State {
                 "none of its community document's changes could be accepted",
             ));
         }
+        // Kept aside even if the bundle is refused as a whole below.
+        self.keep_refused(&id, &kept_aside);
         if let Some(loaded) = self.communities.get_mut(&id) {
             let mut changed_kinds = Vec::new();
             for (kind, (mut doc, ledger)) in merged {

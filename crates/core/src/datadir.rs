@@ -8,6 +8,7 @@
 //! <data>/identity/origin             where the identity was created (machine, file number)
 //! <data>/profile.json                display name and preferences
 //! <data>/communities/<id>/<kind>/    one directory per document: chunk files
+//! <data>/communities/<id>/refused/   changes the gate refused, kept aside (`refused.rs`)
 //! <data>/peers/<key>.json            per-peer Automerge sync states
 //! <data>/addresses.json              remembered addresses of peers
 //! <data>/network.json                port to reuse, relay setting

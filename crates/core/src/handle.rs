@@ -563,6 +563,17 @@ impl Handle {
         self.call(move |s| s.export_bundle(&id, &out)).await?
     }
 
+    /// The changes the gate refused for a community (from peers and
+    /// bundles), kept aside with their reason, oldest first; the
+    /// equivocations carry their evidence. Never part of the documents.
+    pub async fn refused_changes(
+        &self,
+        community: &CommunityId,
+    ) -> Result<Vec<crate::RefusedChange>, CoreError> {
+        let id = community.clone();
+        self.call(move |s| s.refused_changes(&id)).await?
+    }
+
     /// Verifies and merges a bundle file; refused bundles change nothing.
     pub async fn import_bundle(&self, file: &Path) -> Result<crate::BundleImport, CoreError> {
         let file = file.to_owned();

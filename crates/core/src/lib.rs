@@ -18,6 +18,7 @@ mod identity;
 mod network;
 mod node;
 mod peers;
+mod refused;
 mod seal;
 mod store;
 mod viewstore;
@@ -34,6 +35,7 @@ pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{
     EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
 };
+pub use refused::{Evidence, RefusedChange, SignatureRecord};
 pub use seal::{Passphrase, is_sealed};
 pub use store::Quarantined;
 

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use automerge::AutoCommit;
 use automerge::sync::{ChunkList, Message, State as SyncState, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Refused, Writers};
 use passerelle_model::layout::{check_kind, new_doc};
 use passerelle_model::signing::Signed;
@@ -15,6 +15,7 @@ use passerelle_sync::{Received, SessionId, SyncMessage};
 use super::{DocRef, doc_index, kind_of};
 use crate::error::CoreError;
 use crate::node::{Loaded, State};
+use crate::refused::{self, Evidence};
 
 /// A received message and the signatures that came with it.
 type Signed_ = (Message, Vec<Signed>);
@@ -25,6 +26,8 @@ type Signed_ = (Message, Vec<Signed>);
 struct DocMerge {
     moved: bool,
     refused: Vec<Refused>,
+    /// Proof of the equivocations among them.
+    evidence: HashMap<ChangeHash, Evidence>,
 }
 
 /// Why a document's messages could not be merged.
@@ -53,6 +56,12 @@ fn apply_messages(
             let incoming = Incoming::read(chunks.iter()).map_err(MergeError::Refused)?;
             let merged = gate::merge(doc, ledger, authority, incoming, &signatures)
                 .map_err(|e| MergeError::Poisoned(e.to_string()))?;
+            out.evidence.extend(refused::evidence(
+                doc,
+                chunks.iter(),
+                &signatures,
+                &merged.refused,
+            ));
             out.refused.extend(merged.refused);
         }
         let sent = state.last_sent_heads.clone();
@@ -202,7 +211,7 @@ impl State {
                 match result {
                     Ok(m) => {
                         *moved.entry(doc.clone()).or_default() |= m.moved;
-                        self.note_refused(session, &doc, m.refused);
+                        self.note_refused(session, &doc, m.refused, m.evidence);
                     }
                     Err(MergeError::Refused(e)) => {
                         failure.get_or_insert(e);
@@ -251,12 +260,21 @@ impl State {
     }
 
     /// Says what the gate refused, in plain words: in the log, and to the
-    /// app as an event.
-    fn note_refused(&mut self, session: SessionId, (id, kind): &DocRef, refused: Vec<Refused>) {
+    /// app as an event; and keeps it aside in the community's refused log.
+    fn note_refused(
+        &mut self,
+        session: SessionId,
+        (id, kind): &DocRef,
+        refused: Vec<Refused>,
+        mut evidence: HashMap<ChangeHash, Evidence>,
+    ) {
         if refused.is_empty() {
             return;
         }
         let peer = self.peers.sessions.get(&session).map(|s| s.peer.clone());
+        let from = peer.as_ref().map_or("?", |p| p.as_str());
+        let entries = refused::entries(kind.as_str(), from, &refused, &mut evidence);
+        self.keep_refused(id, &entries);
         let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
         for r in &refused {
             *by_reason.entry(r.reason.to_string()).or_default() += 1;
