@@ -62,6 +62,8 @@ pub enum Msg {
     Hits(String, Vec<Hit>),
     /// The user saw what arrived in a community: stop highlighting it.
     MarkSeen(CommunityId),
+    /// Work whose result went to a screen's own channel.
+    Nothing,
 }
 
 /// Owns the runtime the node runs on, and the channel back to the UI.
@@ -193,6 +195,21 @@ impl Bridge {
                 .unwrap_or_else(|e| Msg::Error(e.to_string()));
             let _ = tx.send(msg);
             repaint();
+        });
+    }
+
+    /// Runs `work` with the node's handle and sends its result to a
+    /// screen's own channel (`tx`), waking the UI; an error is shown.
+    pub fn fetch<T, F, Fut>(&self, tx: mpsc::Sender<T>, work: F)
+    where
+        T: Send + 'static,
+        F: FnOnce(Handle) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, CoreError>> + Send + 'static,
+    {
+        self.request(move |h| async move {
+            let value = work(h).await?;
+            let _ = tx.send(value);
+            Ok(Msg::Nothing)
         });
     }
 

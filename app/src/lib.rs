@@ -350,6 +350,7 @@ impl PasserelleApp {
                 Msg::MarkSeen(id) => {
                     self.fresh.unseen.remove(&id);
                 }
+                Msg::Nothing => {}
                 Msg::Core(Event::Changed { community }) => {
                     if self.selected.as_ref() == Some(&community) {
                         self.bridge.refresh_view(&community);

@@ -101,6 +101,9 @@ pub struct NetState {
     pub log: VecDeque<Activity>,
     /// What the rules left out, per community and device, as last logged.
     ignored: BTreeMap<(String, String), usize>,
+    /// Refusals reported by the node in this run: what is kept aside
+    /// changed when it moves.
+    pub refusals: u64,
 }
 
 /// The current time, in milliseconds since the epoch.
@@ -208,6 +211,7 @@ impl NetState {
 
     /// Changes from `peer` were refused by the gate.
     pub fn on_refused(&mut self, peer: Option<&str>, count: usize) {
+        self.refusals += 1;
         self.push(
             now_ms(),
             ActivityKind::Refused {

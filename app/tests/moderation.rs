@@ -159,3 +159,102 @@ fn a_locked_post_loses_its_comment_box() {
     assert_eq!(comment_buttons(&h), before);
     h.run();
 }
+
+/// Keeps an equivocation aside in `dir`'s refused log of the community, as
+/// the node does when a device signs two versions of one change
+/// (`crates/core/src/refused.rs`).
+fn equivocation_kept(dir: &std::path::Path, community: &str, device: &str, times: usize) {
+    let log = dir.join("communities").join(community).join("refused");
+    std::fs::create_dir_all(&log).unwrap();
+    let mut text = String::new();
+    for i in 0..times {
+        let entry = passerelle_core::RefusedChange {
+            time: format!("2026-12-0{}T18:30:00Z", i + 1),
+            doc: "exchanges".into(),
+            hash: format!("{i:064x}"),
+            writer: device.into(),
+            reason: "a second change numbered 7 by the same device (the device misbehaves)".into(),
+            code: "equivocation".into(),
+            from: device.into(),
+            evidence: None,
+        };
+        text.push_str(&serde_json::to_string(&entry).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(log.join("log.jsonl"), text).unwrap();
+}
+
+#[test]
+fn devices_that_contradict_themselves_are_shown_to_an_admin_not_to_a_member() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = harness(dir_a.path());
+    onboard(&mut a, "Nadia");
+    load_example(&mut a);
+    wait_for_network(&mut a);
+    let community = view(&a).community.id.0.clone();
+    // A member of the example with a device: the one that contradicts itself.
+    let (name, key) = view(&a)
+        .community
+        .members
+        .iter()
+        .filter(|m| m.display_name != "Nadia" && m.is_active())
+        .find_map(|m| {
+            let key = m.devices.keys().next()?.clone();
+            Some((m.display_name.clone(), key))
+        })
+        .expect("a member of the example has a device");
+    equivocation_kept(dir_a.path(), &community, &key, 3);
+    let ticket = create_invite(&mut a);
+
+    // The admin sees the device, who it is, how often, and may revoke it.
+    go(&mut a, "Membres");
+    wait_until(&mut a, "the device in the section", |a| {
+        shows(a, &format!("de {name}"))
+    });
+    assert!(shows(&a, "Appareils qui se contredisent"));
+    assert!(shows(&a, "3 fois"), "how many times");
+    assert!(shows(
+        &a,
+        "Cet appareil a envoyé deux versions différentes de la même modification : \
+         il a peut-être été copié ou modifié. Vous pouvez le révoquer."
+    ));
+    press(&mut a, "Révoquer cet appareil");
+    press(&mut a, "Confirmer la révocation");
+    wait_until(&mut a, "the device revoked", |a| {
+        view(a)
+            .community
+            .members
+            .iter()
+            .any(|m| m.devices.get(&key).is_some_and(|d| d.revoked.is_some()))
+    });
+    wait_until(&mut a, "the section says it is revoked", |a| {
+        shows(a, "déjà révoqué")
+    });
+    assert!(
+        a.query_by_role_and_label(Role::Button, "Révoquer cet appareil")
+            .is_none()
+    );
+
+    // A plain member does not see the section, even with such a record.
+    let mut b = harness(dir_b.path());
+    onboard(&mut b, "Bruno");
+    wait_for_network(&mut b);
+    press(&mut b, "Rejoindre une communauté");
+    type_into(&mut b, "Invitation", &ticket);
+    press(&mut b, "Rejoindre");
+    wait_until(&mut b, "the community on B", |b| {
+        b.state().view().is_some_and(|v| v.exchanges.len() >= 10)
+            && b.query_by_role_and_label(Role::Button, "Rejoindre")
+                .is_none()
+    });
+    equivocation_kept(dir_b.path(), &community, &key, 1);
+    go(&mut b, "Membres");
+    wait_until(&mut b, "the Membres screen", |b| {
+        shows(b, "Inviter quelqu'un")
+    });
+    for _ in 0..5 {
+        b.step();
+    }
+    assert!(!shows(&b, "Appareils qui se contredisent"));
+    assert!(!shows(&b, "Cet appareil a envoyé deux versions"));
+}

@@ -37,6 +37,21 @@ pub struct ModerationStrings {
     pub kind_sheet: &'static str,
     pub kind_post: &'static str,
     pub kind_actor: &'static str,
+    /// The section of devices that signed two versions of one change.
+    pub contradictions: &'static str,
+    pub no_contradiction: &'static str,
+    pub contradiction_explained: &'static str,
+    /// Before a device key, when the device has no label.
+    pub device: &'static str,
+    /// Before a member's name ("de Nadia").
+    pub of: &'static str,
+    pub unknown_member: &'static str,
+    /// After a count ("3 fois").
+    pub times: &'static str,
+    pub last_time: &'static str,
+    pub already_revoked: &'static str,
+    pub revoke_device: &'static str,
+    pub confirm_revoke: &'static str,
 }
 
 pub const FR: ModerationStrings = ModerationStrings {
@@ -71,6 +86,17 @@ pub const FR: ModerationStrings = ModerationStrings {
     kind_sheet: "Savoir",
     kind_post: "Annonce",
     kind_actor: "Annuaire",
+    contradictions: "Appareils qui se contredisent",
+    no_contradiction: "Aucun appareil ne s'est contredit.",
+    contradiction_explained: "Cet appareil a envoyé deux versions différentes de la même modification : il a peut-être été copié ou modifié. Vous pouvez le révoquer.",
+    device: "Appareil",
+    of: "de",
+    unknown_member: "(membre inconnu)",
+    times: "fois",
+    last_time: "dernière fois le",
+    already_revoked: " · déjà révoqué",
+    revoke_device: "Révoquer cet appareil",
+    confirm_revoke: "Confirmer la révocation",
 };
 
 pub const EN: ModerationStrings = ModerationStrings {
@@ -105,4 +131,15 @@ pub const EN: ModerationStrings = ModerationStrings {
     kind_sheet: "Knowledge",
     kind_post: "Announcement",
     kind_actor: "Directory",
+    contradictions: "Devices that contradict themselves",
+    no_contradiction: "No device has contradicted itself.",
+    contradiction_explained: "This device sent two different versions of the same change: it may have been copied or modified. You can revoke it.",
+    device: "Device",
+    of: "of",
+    unknown_member: "(unknown member)",
+    times: "times",
+    last_time: "last on",
+    already_revoked: " · already revoked",
+    revoke_device: "Revoke this device",
+    confirm_revoke: "Confirm the revocation",
 };

@@ -265,6 +265,8 @@ pub struct MembersPanel {
     invite: InviteForm,
     /// The selected member's devices (pairing, revoking, backup).
     devices: devices::DevicesSection,
+    /// Devices that signed two versions of one change (moderators).
+    contradictions: super::moderation::ContradictionsSection,
 }
 
 impl MembersPanel {
@@ -342,6 +344,7 @@ impl MembersPanel {
             }
         });
         super::moderation::moderated_ui(ui, cx);
+        self.contradictions.ui(ui, cx);
         self.refresh_rows(&view.community);
         let active = view.community.members.iter().filter(|m| m.is_active());
         ui.label(format!(

@@ -1,12 +1,16 @@
 //! Moderation in the app: the "Modérer" menu animateurs and admins find on
 //! an item (hide or delete it with a reason, lock or unlock its thread), the
 //! "Discussion verrouillée" notice that replaces a locked thread's reply
-//! box, and the Modération section of the Membres screen.
+//! box, and the Modération section of the Membres screen (with, in
+//! [`contradictions`], the devices that contradict themselves).
 //!
 //! A screen keeps one [`ModerateMenu`] and calls [`ModerateMenu::ui`] where
 //! it draws an item; the model checks the role again when the command is
 //! applied.
 
+mod contradictions;
+
+pub use contradictions::ContradictionsSection;
 use egui::RichText;
 use passerelle_core::model::view::ModeratedItem;
 use passerelle_core::model::{Command, ItemId, ItemKind, Lock, ModerationAction};
