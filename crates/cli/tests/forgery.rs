@@ -841,7 +841,8 @@ fn stranger_genesis(community: &str, stranger: &SecretKey) -> Vec<u8> {
         joined_at: now,
         removed_at: None,
     };
-    let mut genesis = Genesis::new("Fausse communauté", "", creator, now, &mut || {
+    let device = DeviceKey(key.clone());
+    let mut genesis = Genesis::new("Fausse communauté", "", creator, &device, now, &mut || {
         rand::random()
     })
     .unwrap();

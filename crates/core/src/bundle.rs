@@ -15,7 +15,7 @@ use std::path::Path;
 use automerge::AutoCommit;
 use passerelle_model::bounds::{Budget, MAX_INFLATED};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Writers};
-use passerelle_model::layout::{check_kind, new_doc};
+use passerelle_model::layout::{check_genesis, check_kind, new_doc};
 use passerelle_model::signing::{Signed, unwrap_file, wrap_file};
 use passerelle_model::{CommunityDocs, CommunityId, DocKind};
 use serde::{Deserialize, Serialize};
@@ -130,6 +130,15 @@ impl State {
             }
             if copy.get_heads().is_empty() {
                 continue;
+            }
+            if kind == DocKind::Community
+                && held.is_none_or(|l| l.docs.doc(kind).is_none())
+                && let Err(reason) = check_genesis(&mut copy, &id)
+            {
+                tracing::warn!("bundle for {id}: refused its community document: {reason}");
+                return Err(refuse(format!(
+                    "its community document is not the community {id}'s own ({reason})"
+                )));
             }
             check_kind(&copy, kind).map_err(|e| refuse(e.to_string()))?;
             let owner: Option<String> =

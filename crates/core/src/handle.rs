@@ -388,7 +388,7 @@ impl Handle {
                 joined_at: at,
                 removed_at: None,
             };
-            let genesis = Genesis::new(&name, &description, creator, at, &mut random)?;
+            let genesis = Genesis::new(&name, &description, creator, &s.device, at, &mut random)?;
             let docs = CommunityDocs::create_signed(genesis, &s.actor)?;
             s.add_community(docs)
         })

@@ -15,6 +15,7 @@ mod error;
 mod export;
 mod handle;
 mod identity;
+mod migrate;
 mod network;
 mod node;
 mod peers;

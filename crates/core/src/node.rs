@@ -81,7 +81,18 @@ impl State {
             }
         }
         self.quarantined.extend(quarantined);
+        let ids: Vec<CommunityId> = self.communities.keys().cloned().collect();
+        for id in ids {
+            self.migrate_or_warn(&id);
+        }
         Ok(())
+    }
+
+    /// [`State::migrate`]; a failure is logged (the community still opens).
+    fn migrate_or_warn(&mut self, id: &CommunityId) {
+        if let Err(e) = self.migrate(id) {
+            tracing::warn!("community {id}: could not bring it under signed changes: {e}");
+        }
     }
 
     /// Loads one community; `Err(reason)` when its community document is unusable.
@@ -196,6 +207,7 @@ impl State {
             community: id.clone(),
         });
         let _ = self.changes.send(id.0.clone());
+        self.migrate_or_warn(&id);
         Ok(id)
     }
 
@@ -211,6 +223,7 @@ impl State {
         let _ = self.events.send(Event::CommunityAdded {
             community: id.clone(),
         });
+        self.migrate_or_warn(&id);
         Ok(())
     }
 
@@ -237,6 +250,9 @@ impl State {
             return Err(e);
         }
         self.changed(id, None);
+        if let Err(e) = self.write_epoch(id) {
+            tracing::warn!("community {id}: could not write its signed epoch: {e}");
+        }
         Ok(outcome)
     }
 

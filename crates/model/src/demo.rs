@@ -68,6 +68,28 @@ pub fn example_community(
     now: Timestamp,
     random: &mut dyn FnMut() -> u128,
 ) -> Result<CommunityDocs, CommandError> {
+    build(actor, me, now, random, true)
+}
+
+/// The example community as versions before signed changes made it: its
+/// genesis does not ask for signatures (see [`crate::epoch`] for how such a
+/// community starts requiring them).
+pub fn example_community_legacy(
+    actor: &automerge::ActorId,
+    me: (&DeviceKey, &str),
+    now: Timestamp,
+    random: &mut dyn FnMut() -> u128,
+) -> Result<CommunityDocs, CommandError> {
+    build(actor, me, now, random, false)
+}
+
+fn build(
+    actor: &automerge::ActorId,
+    me: (&DeviceKey, &str),
+    now: Timestamp,
+    random: &mut dyn FnMut() -> u128,
+    signed: bool,
+) -> Result<CommunityDocs, CommandError> {
     let creator = Member {
         id: MemberId::from_parts(now, random()),
         display_name: me.1.to_owned(),
@@ -92,10 +114,15 @@ pub fn example_community(
          permet de les partager tout en créant du lien entre nous : réparer un vélo, danser, garder \
          des enfants pendant un entretien, se former ensemble.",
         creator,
+        me.0,
         now - 60 * DAY,
         random,
     )?;
-    let mut docs = CommunityDocs::create_signed(genesis, actor)?;
+    let mut docs = if signed {
+        CommunityDocs::create_signed(genesis, actor)?
+    } else {
+        CommunityDocs::create(genesis, actor)?
+    };
     let mut b = Builder {
         docs: &mut docs,
         random,

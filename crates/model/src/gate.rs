@@ -7,7 +7,8 @@
 //!   sequence already held (*equivocation*: proof that a device misbehaves)
 //!   is refused, the first one kept;
 //! - it comes from a device: in a community whose genesis says
-//!   `signed`, every change is vouched by its own device's signature
+//!   `signed` (or, for a document whose signed epoch is held,
+//!   [`crate::epoch`]), every change is vouched by its own device's signature
 //!   ([`crate::signing`]), directly or through a later signed change of the
 //!   same device that depends on it; the actor must be the one derived from
 //!   the signing key;
@@ -57,6 +58,8 @@ pub enum Reason {
     AfterRefused,
     /// Automerge refused or could not apply it.
     Malformed(String),
+    /// A genesis that is not the named community's ([`crate::layout::check_genesis`]).
+    ForgedGenesis,
 }
 
 impl std::fmt::Display for Reason {
@@ -72,6 +75,7 @@ impl std::fmt::Display for Reason {
             Reason::SecondGenesis => write!(f, "a second start of the document"),
             Reason::AfterRefused => write!(f, "it builds on a refused change"),
             Reason::Malformed(e) => write!(f, "not a valid change: {e}"),
+            Reason::ForgedGenesis => write!(f, "the start of another community under its id"),
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct Ledger {
     /// Automerge's sync does not send a change twice in a session, so they
     /// are judged again with the next changes that come.
     pending: HashMap<ChangeHash, Change>,
+    /// The community's signed epoch is held ([`crate::epoch`]): for good.
+    epoch: bool,
 }
 
 /// Most changes a document keeps pending.
@@ -160,9 +166,14 @@ impl Ledger {
         self.genesis.clone()
     }
 
-    /// Whether the document's genesis asks for signed changes.
+    /// Whether the document's genesis asks for signed changes, or (a
+    /// community document) it holds its signed epoch ([`crate::epoch`]).
     pub fn requires_signatures(&mut self, doc: &mut AutoCommit) -> bool {
-        self.genesis(doc).is_some_and(|(g, _)| signed_at(doc, &g))
+        if self.genesis(doc).is_some_and(|(g, _)| signed_at(doc, &g)) {
+            return true;
+        }
+        self.epoch = self.epoch || crate::epoch::community_holds(doc);
+        self.epoch
     }
 
     /// Signs the latest change of `actor` made since `since` (this
@@ -266,6 +277,8 @@ pub struct Writers {
     listed: HashMap<ActorId, DeviceKey>,
     signed: bool,
     creator: Option<ActorId>,
+    /// The heads the community's signed epoch lists for its collections.
+    epochs: Vec<Vec<ChangeHash>>,
 }
 
 impl Writers {
@@ -277,6 +290,7 @@ impl Writers {
             creator: None,
             listed,
             signed,
+            epochs: Vec::new(),
         }
     }
 
@@ -295,7 +309,18 @@ impl Writers {
                 .as_ref()
                 .is_some_and(|(g, _)| signed_at(community, g)),
             creator: genesis.map(|(_, actor)| actor),
+            epochs: crate::epoch::read(community)
+                .into_iter()
+                .filter(|(kind, _)| *kind != crate::layout::DocKind::Community)
+                .map(|(_, heads)| heads)
+                .collect(),
         }
+    }
+
+    /// Whether changes of `collection` must be signed: the community's
+    /// genesis says so, or `collection` holds the heads its epoch lists.
+    pub fn requires_signatures(&self, collection: &mut AutoCommit) -> bool {
+        self.signed || crate::epoch::holds(collection, &self.epochs)
     }
 }
 
@@ -590,7 +615,7 @@ pub fn merge(
     let mut waiting: HashSet<ChangeHash> = HashSet::new();
 
     let signed = match &authority {
-        Authority::Collection(w) => w.signed,
+        Authority::Collection(w) => w.requires_signatures(doc),
         Authority::Community => {
             if doc_empty {
                 // The genesis in the batch says.

@@ -313,6 +313,30 @@ pub fn generate(
     now: Timestamp,
     stop_after: Option<usize>,
 ) -> Result<Generated, CommandError> {
+    generate_with(plan, seed, devices, now, stop_after, true)
+}
+
+/// [`generate`] as versions before signed changes made communities: the
+/// genesis does not ask for signatures (see [`crate::epoch`] for how such a
+/// community starts requiring them). The same seed gives the same history.
+pub fn generate_legacy(
+    plan: &Plan,
+    seed: u64,
+    devices: &[DeviceKey],
+    now: Timestamp,
+    stop_after: Option<usize>,
+) -> Result<Generated, CommandError> {
+    generate_with(plan, seed, devices, now, stop_after, false)
+}
+
+fn generate_with(
+    plan: &Plan,
+    seed: u64,
+    devices: &[DeviceKey],
+    now: Timestamp,
+    stop_after: Option<usize>,
+    signed: bool,
+) -> Result<Generated, CommandError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let start = now - plan.months as Timestamp * MONTH;
     let mut people: Vec<Person> = Vec::with_capacity(MEMBERS);
@@ -368,10 +392,15 @@ pub fn generate(
         "Un cercle d'échange de savoirs et de coups de main entre habitants, au centre social : \
          chacun sait quelque chose, chacun a besoin de quelqu'un.",
         creator,
+        &people[0].author.device,
         start,
         &mut random,
     )?;
-    let docs = CommunityDocs::create_signed(genesis, &people[0].actor)?;
+    let docs = if signed {
+        CommunityDocs::create_signed(genesis, &people[0].actor)?
+    } else {
+        CommunityDocs::create(genesis, &people[0].actor)?
+    };
     let mut world = World {
         docs,
         rng,

@@ -89,6 +89,20 @@ impl DeviceKey {
         hasher.update(self.0.as_bytes());
         automerge::ActorId::from(&hasher.finalize().as_bytes()[..16])
     }
+
+    /// The key's 32 bytes; `None` unless it is 64 hex characters.
+    pub fn bytes(&self) -> Option<[u8; 32]> {
+        let hex = self.0.as_bytes();
+        if hex.len() != 64 {
+            return None;
+        }
+        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        let mut out = [0u8; 32];
+        for (i, pair) in hex.chunks_exact(2).enumerate() {
+            out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(out)
+    }
 }
 
 impl ItemId {
@@ -112,10 +126,46 @@ impl CommunityId {
         Self(ItemId::from_parts(now, random).0)
     }
 
+    /// The id of a community created by device `creator` at `now`: a ULID
+    /// whose 80 random bits are the first 80 bits of BLAKE3 over
+    /// [`COMMUNITY_ID_DOMAIN`], the creator's 32 key bytes and the
+    /// millisecond time (8 bytes, big-endian). The id proves which device
+    /// key created the community ([`crate::layout::check_genesis`]); `None`
+    /// if the key is not 64 hex characters.
+    pub fn bound(now: Timestamp, creator: &DeviceKey) -> Option<Self> {
+        let ms = u64::try_from(now).unwrap_or(0);
+        Some(Self(
+            ulid::Ulid::from_parts(ms, bound_bits(creator, ms)?).to_string(),
+        ))
+    }
+
+    /// Whether this id is the one device `creator` makes ([`CommunityId::bound`]).
+    pub fn is_bound_to(&self, creator: &DeviceKey) -> bool {
+        let Ok(ulid) = ulid::Ulid::from_string(&self.0) else {
+            return false;
+        };
+        bound_bits(creator, ulid.timestamp_ms()) == Some(ulid.random())
+    }
+
     /// Whether this string could be a community id (and is safe as a directory name).
     pub fn is_well_formed(s: &str) -> bool {
         ulid::Ulid::from_string(s).is_ok()
     }
+}
+
+/// The prefix of what a bound community id hashes.
+pub const COMMUNITY_ID_DOMAIN: &[u8; 28] = b"passerelle/community-id/v1:\0";
+
+/// The 80 bits of a community id bound to `creator` at `ms`.
+fn bound_bits(creator: &DeviceKey, ms: u64) -> Option<u128> {
+    let key = creator.bytes()?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(COMMUNITY_ID_DOMAIN);
+    hasher.update(&key);
+    hasher.update(&ms.to_be_bytes());
+    let mut bits = [0u8; 16];
+    bits[6..].copy_from_slice(&hasher.finalize().as_bytes()[..10]);
+    Some(u128::from_be_bytes(bits))
 }
 
 impl DocumentId {

@@ -15,7 +15,7 @@ use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, transaction:
 use autosurgeon::{Text, reconcile_prop};
 
 use crate::entities::{Category, DocumentIds, Member, Theme};
-use crate::ids::{CommunityId, DocumentId, Timestamp};
+use crate::ids::{CommunityId, DeviceKey, DocumentId, Timestamp};
 
 /// The schema version written in every document's `schema` field.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -146,16 +146,22 @@ pub struct Genesis {
 
 impl Genesis {
     /// A new community's genesis with fresh ids, the default categories and
-    /// the seven-theme typology; the name and description are checked.
+    /// the seven-theme typology; the name and description are checked. The
+    /// community's id is bound to `device`, the creator's device
+    /// ([`CommunityId::bound`]).
     pub fn new(
         name: &str,
         description: &str,
         creator: Member,
+        device: &DeviceKey,
         now: Timestamp,
         random: &mut dyn FnMut() -> u128,
     ) -> Result<Self, crate::CommandError> {
+        // Drawn all the same, so the other ids stay those of a given seed.
+        let drawn = random();
         Ok(Genesis {
-            id: CommunityId::from_parts(now, random()),
+            id: CommunityId::bound(now, device)
+                .unwrap_or_else(|| CommunityId::from_parts(now, drawn)),
             community_doc: DocumentId::from_random(random()),
             collections: DocumentIds {
                 exchanges: DocumentId::from_random(random()),
@@ -408,6 +414,55 @@ pub fn check_kind(doc: &AutoCommit, expected: DocKind) -> Result<(), LayoutError
         return Err(LayoutError::TooNew(schema));
     }
     Ok(())
+}
+
+/// Checks that a community document received into an empty one (joining,
+/// importing a bundle of a community not held) is the start of community
+/// `expected`: where its genesis asks for signed changes, that genesis must
+/// name `expected` as its `community` and list, among its devices, the key
+/// whose actor wrote it, to which `expected` is bound
+/// ([`CommunityId::bound`]). Nobody else can then make a genesis for that
+/// id: the gate has checked the genesis is signed by that key. A genesis
+/// without `signed` (communities of earlier versions, random ids) is not
+/// checked; an empty document passes.
+pub fn check_genesis(
+    doc: &mut AutoCommit,
+    expected: &CommunityId,
+) -> Result<(), crate::gate::Reason> {
+    let Some((genesis, creator)) = crate::gate::Ledger::default().genesis(doc) else {
+        return Ok(());
+    };
+    if !crate::gate::signed_at(doc, &genesis) {
+        return Ok(());
+    }
+    let at = [genesis];
+    let map = |obj: &ObjId, key: &str| match doc.get_at(obj, key, &at) {
+        Ok(Some((automerge::Value::Object(ObjType::Map), id))) => Some(id),
+        _ => None,
+    };
+    let named = match doc.get_at(ROOT, "community", &at) {
+        Ok(Some((value, _))) => value.as_str().map(str::to_owned),
+        _ => None,
+    };
+    let members = map(&ROOT, "members");
+    let bound = named.as_deref() == Some(expected.as_str())
+        && members.iter().any(|members| {
+            doc.keys_at(members, &at).any(|member| {
+                map(members, &member)
+                    .and_then(|entry| map(&entry, "devices"))
+                    .is_some_and(|devices| {
+                        doc.keys_at(&devices, &at).any(|key| {
+                            let key = DeviceKey(key);
+                            key.actor() == creator && expected.is_bound_to(&key)
+                        })
+                    })
+            })
+        });
+    if bound {
+        Ok(())
+    } else {
+        Err(crate::gate::Reason::ForgedGenesis)
+    }
 }
 
 /// Adds one stored file (a whole `save()`, or changes from `save_after()`)

@@ -20,6 +20,7 @@ pub mod bounds;
 pub mod command;
 pub mod demo;
 pub mod entities;
+pub mod epoch;
 pub mod export;
 pub mod gate;
 pub mod generate;

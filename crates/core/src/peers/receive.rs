@@ -565,7 +565,17 @@ impl State {
         if !ready {
             return Ok(false);
         }
-        let joining = self.peers.joining.remove(id).expect("checked above");
+        let mut joining = self.peers.joining.remove(id).expect("checked above");
+        if let Some(doc) = joining.docs.get_mut(&DocKind::Community)
+            && let Err(reason) = passerelle_model::layout::check_genesis(doc, id)
+        {
+            // A look-alike under the id of the community being joined.
+            tracing::warn!(
+                "community {id}: refused what {} sent: {reason}",
+                joining.via
+            );
+            return Ok(false);
+        }
         let (whole, partial): (BTreeMap<_, _>, BTreeMap<_, _>) = joining
             .docs
             .into_iter()

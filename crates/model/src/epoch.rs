@@ -1,0 +1,157 @@
+//! The signed epoch: how a community created before signed changes starts
+//! requiring them.
+//!
+//! A community whose genesis does not say `signed` (made by an earlier
+//! version) holds unsigned history that no device can sign any more. An
+//! admin's device writes, once, the *epoch*: the root field
+//! [`FIELD`] of the community document, a map from each document's kind
+//! name (`"community"`, `"exchanges"`...) to the list of that document's
+//! heads (hex) when the epoch was written. A device that holds every head an
+//! epoch lists for a document holds all the unsigned history before it:
+//! from then on that document requires signatures exactly like a signed
+//! community's ([`crate::gate`]). While the heads are not all held, unsigned
+//! changes still pass (they may be what leads to them).
+//!
+//! Only values (the map, each list, each listed head) written by a device
+//! listed under a member whose role is `admin` in the community document,
+//! read as it stands, count; among concurrent values, any one held counts.
+//! A forged epoch can only make the rules stricter.
+
+use std::collections::HashSet;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+
+use crate::ids::{DeviceKey, Timestamp};
+use crate::layout::{CommunityDocs, DocKind, LayoutError};
+
+/// The community document's root field holding the epoch.
+pub const FIELD: &str = "signed_since";
+
+/// The actor of the device that wrote a value (its operation's actor).
+fn writer(id: &ObjId) -> Option<&ActorId> {
+    match id {
+        ObjId::Id(_, actor, _) => Some(actor),
+        ObjId::Root => None,
+    }
+}
+
+/// The actors of every device listed under a member whose role is
+/// `admin`, in the community document as it stands.
+fn admin_actors(community: &AutoCommit) -> HashSet<ActorId> {
+    let map = |obj: &ObjId, key: &str| match community.get(obj, key) {
+        Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+        _ => None,
+    };
+    let mut out = HashSet::new();
+    let Some(members) = map(&ROOT, "members") else {
+        return out;
+    };
+    for member in community.keys(&members) {
+        let Some(entry) = map(&members, &member) else {
+            continue;
+        };
+        let admin = matches!(
+            community.get(&entry, "role"),
+            Ok(Some((value, _))) if value.as_str() == Some("admin")
+        );
+        if let (true, Some(devices)) = (admin, map(&entry, "devices")) {
+            out.extend(community.keys(&devices).map(|k| DeviceKey(k).actor()));
+        }
+    }
+    out
+}
+
+/// Every epoch value of the community document an admin's device wrote:
+/// for each, a document kind and the heads it lists for that document.
+/// Heads written by others, unreadable ones, and empty lists are left out.
+pub fn read(community: &AutoCommit) -> Vec<(DocKind, Vec<ChangeHash>)> {
+    let values = community.get_all(ROOT, FIELD).unwrap_or_default();
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let admins = admin_actors(community);
+    let by_admin = |id: &ObjId| writer(id).is_some_and(|a| admins.contains(a));
+    let mut out = Vec::new();
+    for (value, map) in values {
+        if !matches!(value, Value::Object(ObjType::Map)) || !by_admin(&map) {
+            continue;
+        }
+        for kind in DocKind::ALL {
+            for (value, list) in community.get_all(&map, kind.as_str()).unwrap_or_default() {
+                if !matches!(value, Value::Object(ObjType::List)) || !by_admin(&list) {
+                    continue;
+                }
+                let heads: Vec<ChangeHash> = (0..community.length(&list))
+                    .filter_map(|i| {
+                        community
+                            .get_all(&list, i)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|(_, id)| by_admin(id))
+                            .find_map(|(v, _)| v.as_str()?.parse().ok())
+                    })
+                    .collect();
+                if !heads.is_empty() {
+                    out.push((kind, heads));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The lists of heads the community document's epoch values give for
+/// documents of `kind` (see [`read`]).
+pub fn heads(community: &AutoCommit, kind: DocKind) -> Vec<Vec<ChangeHash>> {
+    read(community)
+        .into_iter()
+        .filter(|(k, _)| *k == kind)
+        .map(|(_, heads)| heads)
+        .collect()
+}
+
+/// Whether `doc` holds every head of one of `lists` (some epoch for it has
+/// been reached: its changes now require signatures). A collection never
+/// holds another document's heads, so the lists of every kind can be
+/// passed.
+pub fn holds(doc: &mut AutoCommit, lists: &[Vec<ChangeHash>]) -> bool {
+    lists.iter().any(|heads| {
+        heads
+            .iter()
+            .all(|h| doc.get_change_meta_by_hash(h).is_some())
+    })
+}
+
+/// Whether the community document requires signed changes since its
+/// epoch: an epoch value lists heads of it that it holds.
+pub fn community_holds(community: &mut AutoCommit) -> bool {
+    let lists = heads(community, DocKind::Community);
+    holds(community, &lists)
+}
+
+/// Whether `device` may write the epoch: it is listed under a member whose
+/// role is `admin` in the community document.
+pub fn may_write(community: &AutoCommit, device: &DeviceKey) -> bool {
+    admin_actors(community).contains(&device.actor())
+}
+
+/// Writes the epoch into the community document, listing the heads of
+/// every document held (the community document's as they were before this
+/// change), as one change at `now`; the caller signs it as its own.
+pub fn write(docs: &mut CommunityDocs, now: Timestamp) -> Result<(), LayoutError> {
+    let heads: Vec<(DocKind, Vec<ChangeHash>)> = docs
+        .docs_mut()
+        .map(|(kind, doc)| (kind, doc.get_heads()))
+        .collect();
+    let community = docs.community_mut();
+    let map = community.put_object(ROOT, FIELD, ObjType::Map)?;
+    for (kind, heads) in heads {
+        let list = community.put_object(&map, kind.as_str(), ObjType::List)?;
+        for (i, head) in heads.iter().enumerate() {
+            community.insert(&list, i, head.to_string())?;
+        }
+    }
+    crate::layout::commit(community, "signed epoch", now);
+    Ok(())
+}
