@@ -36,16 +36,19 @@ impl State {
     }
 
     /// Writes the signed epoch of a community made before signed changes,
-    /// if this device is an admin's and no admin wrote one yet (the
-    /// community document then requires signatures here already).
+    /// if this device is an admin's, holds every document (so the epoch
+    /// lists them all) and no admin wrote one yet (the community document
+    /// then requires signatures here already).
     pub fn write_epoch(&mut self, id: &CommunityId) -> Result<(), CoreError> {
         let device = self.device.clone();
         let loaded = self.loaded(id)?;
+        let whole = loaded.docs.docs().count() == DocKind::ALL.len();
         let ledger = loaded.ledgers.entry(DocKind::Community).or_default();
         let Some(community) = loaded.docs.doc_mut(DocKind::Community) else {
             return Ok(());
         };
-        if ledger.requires_signatures(community)
+        if !whole
+            || ledger.requires_signatures(community)
             || !epoch::read(community).is_empty()
             || !epoch::may_write(community, &device)
         {
