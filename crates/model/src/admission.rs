@@ -146,7 +146,7 @@ impl ChangeIndex {
     /// Adds the changes made since `heads` (all of them if `heads` is not
     /// known to the document).
     pub fn update(&mut self, doc: &mut AutoCommit, heads: &[ChangeHash]) {
-        if heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+        if !crate::gate::holds(doc, heads) {
             *self = Self::of(doc);
         } else {
             self.add(doc, heads);

@@ -126,7 +126,13 @@ pub struct Ledger {
     pending: HashMap<ChangeHash, Change>,
     /// The community's signed epoch is held ([`crate::epoch`]): for good.
     epoch: bool,
+    /// Signatures already verified: a device's latest signature comes with
+    /// every message carrying its changes, and is checked once.
+    verified: HashSet<Signed>,
 }
+
+/// Most verified signatures a ledger remembers (then it starts again).
+const MAX_VERIFIED: usize = 10_000;
 
 /// Most changes a document keeps pending.
 const MAX_PENDING: usize = 20_000;
@@ -164,6 +170,21 @@ impl Ledger {
     pub fn genesis(&mut self, doc: &mut AutoCommit) -> Option<(ChangeHash, ActorId)> {
         self.scan(doc);
         self.genesis.clone()
+    }
+
+    /// Whether a signature is valid, verified once per ledger.
+    fn verify(&mut self, signed: &Signed) -> bool {
+        if self.verified.contains(signed) {
+            return true;
+        }
+        if !signed.verify() {
+            return false;
+        }
+        if self.verified.len() >= MAX_VERIFIED {
+            self.verified.clear();
+        }
+        self.verified.insert(*signed);
+        true
     }
 
     /// Whether the document's genesis asks for signed changes, or (a
@@ -238,16 +259,47 @@ fn change_actor(chunk: &[u8]) -> Option<ActorId> {
         }
         None
     }
-    if chunk.get(8) != Some(&1) {
-        return Change::try_from(chunk).ok().map(|c| c.actor_id().clone());
+    /// The actor, from a change's body (its dependencies, then the actor).
+    fn actor(body: &[u8]) -> Option<ActorId> {
+        let mut at = 0;
+        let deps = uleb(body, &mut at)?;
+        at = at.checked_add(deps.checked_mul(32)?)?;
+        let len = uleb(body, &mut at)?;
+        Some(ActorId::from(body.get(at..at.checked_add(len)?)?))
     }
     let mut at = 9;
     uleb(chunk, &mut at)?; // body length
-    let deps = uleb(chunk, &mut at)?;
-    at = at.checked_add(deps.checked_mul(32)?)?;
-    let len = uleb(chunk, &mut at)?;
-    let actor = chunk.get(at..at.checked_add(len)?)?;
-    Some(ActorId::from(actor))
+    let body = chunk.get(at..)?;
+    match chunk.get(8) {
+        Some(1) => actor(body),
+        Some(2) => {
+            // A compressed change: only the beginning of its body is
+            // inflated, as far as the actor.
+            use std::io::Read;
+            let mut decoder = flate2::read::DeflateDecoder::new(body);
+            let mut inflated = Vec::new();
+            let mut buffer = [0; 1024];
+            while inflated.len() < 64 * 1024 {
+                let n = decoder.read(&mut buffer).ok()?;
+                if n == 0 {
+                    break;
+                }
+                inflated.extend_from_slice(&buffer[..n]);
+                if let Some(actor) = actor(&inflated) {
+                    return Some(actor);
+                }
+            }
+            actor(&inflated)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `doc` holds every change of `hashes`: a lookup in its change
+/// graph (`get_change_by_hash` would rebuild each change from the
+/// operations, a pass over the whole document).
+pub fn holds(doc: &mut AutoCommit, hashes: &[ChangeHash]) -> bool {
+    hashes.is_empty() || doc.get_missing_deps(hashes).is_empty()
 }
 
 /// Whether a document's genesis (`genesis`, its change with no
@@ -581,7 +633,7 @@ pub fn merge(
     let mut seen = HashSet::new();
     let metas: Vec<Meta> = std::mem::take(&mut incoming.metas)
         .into_iter()
-        .filter(|m| seen.insert(m.hash) && doc.get_change_by_hash(&m.hash).is_none())
+        .filter(|m| seen.insert(m.hash) && !holds(doc, &[m.hash]))
         .collect();
     if metas.is_empty() {
         return Ok(merged);
@@ -597,7 +649,7 @@ pub fn merge(
         if let Some(m) = by_hash.get(&s.hash)
             && s.actor() == m.actor
             && !direct.contains_key(&s.hash)
-            && s.verify()
+            && ledger.verify(s)
         {
             direct.insert(s.hash, *s);
         }
@@ -608,8 +660,8 @@ pub fn merge(
     // changes in several messages, with its latest signature).
     let later: HashSet<ActorId> = signatures
         .iter()
-        .filter(|s| !by_hash.contains_key(&s.hash) && doc.get_change_by_hash(&s.hash).is_none())
-        .filter(|s| s.verify())
+        .filter(|s| !by_hash.contains_key(&s.hash) && !holds(doc, &[s.hash]))
+        .filter(|s| ledger.verify(s))
         .map(Signed::actor)
         .collect();
     let mut waiting: HashSet<ChangeHash> = HashSet::new();
@@ -714,6 +766,8 @@ pub fn merge(
         .filter(|(i, _)| verdict[i].is_none())
         .map(|(_, h)| *h)
         .collect();
+    // Whether `doc` already holds exactly the changes accepted.
+    let mut applied_already = false;
     match &authority {
         Authority::Collection(writers) => {
             for (i, hash) in order.iter().enumerate() {
@@ -736,21 +790,27 @@ pub fn merge(
             }
         }
         Authority::Community => {
-            // A copy holding every candidate, to read the document at each
-            // change's dependencies.
+            // The document holding every candidate, to read it at each
+            // change's dependencies: the whole document that came, or this
+            // one with the candidates applied (set back below if one of them
+            // is refused).
             let from_whole = doc_empty && incoming.whole.is_some();
-            let copy = if from_whole {
-                incoming.whole.take().expect("checked")
+            let whole = if from_whole {
+                incoming.whole.take()
             } else {
-                let mut copy = doc.clone();
+                None
+            };
+            let before = doc.get_heads();
+            if whole.is_none() {
                 let changes: Vec<Change> =
                     passed.iter().filter_map(|h| incoming.change(h)).collect();
                 for c in &changes {
                     incoming.changes.insert(c.hash(), c.clone());
                 }
-                match catch_unwind(AssertUnwindSafe(|| copy.apply_changes(changes))) {
+                match catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes))) {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
+                        set_back(doc, &before)?;
                         for hash in &passed {
                             merged.refused.push(Refused {
                                 hash: *hash,
@@ -762,43 +822,46 @@ pub fn merge(
                     }
                     Err(_) => return Err(Poisoned("applying received changes".into())),
                 }
-                copy
-            };
-            // Where each device is listed now: the place to look first at a
-            // change's dependencies. A device listed there under no member
-            // now (its key deleted since) is looked for everywhere.
-            let owners: HashMap<ActorId, (String, String)> = devices(&copy, None)
-                .into_iter()
-                .map(|(member, _, key)| (DeviceKey(key.clone()).actor(), (member, key)))
-                .collect();
-            let listed_then = |actor: &ActorId, heads: &[ChangeHash]| {
-                owners
-                    .get(actor)
-                    .is_some_and(|(member, key)| listed_at(&copy, member, key, heads))
-                    || devices(&copy, Some(heads))
-                        .into_iter()
-                        .any(|(_, _, key)| &DeviceKey(key).actor() == actor)
-            };
-            for (i, hash) in order.iter().enumerate() {
-                if verdict[&i].is_some() {
-                    continue;
-                }
-                let m = by_hash[hash];
-                let reason = if m.deps.iter().any(|d| refused.contains(d)) {
-                    Some(Reason::AfterRefused)
-                } else if m.deps.is_empty() {
-                    // The genesis lists its creator itself.
-                    (!listed_then(&m.actor, &[m.hash])).then_some(Reason::NotListed)
-                } else {
-                    (!listed_then(&m.actor, &m.deps)).then_some(Reason::NotListed)
+            }
+            let refused_before = refused.len();
+            {
+                let copy: &AutoCommit = whole.as_ref().unwrap_or(doc);
+                // Where each device is listed now: the place to look first at
+                // a change's dependencies. A device listed there under no
+                // member now (its key deleted since) is looked for everywhere.
+                let owners: HashMap<ActorId, (String, String)> = devices(copy, None)
+                    .into_iter()
+                    .map(|(member, _, key)| (DeviceKey(key.clone()).actor(), (member, key)))
+                    .collect();
+                let listed_then = |actor: &ActorId, heads: &[ChangeHash]| {
+                    owners
+                        .get(actor)
+                        .is_some_and(|(member, key)| listed_at(copy, member, key, heads))
+                        || devices(copy, Some(heads))
+                            .into_iter()
+                            .any(|(_, _, key)| &DeviceKey(key).actor() == actor)
                 };
-                if let Some(r) = reason {
-                    refused.insert(*hash);
-                    verdict.insert(i, Some(r));
+                for (i, hash) in order.iter().enumerate() {
+                    if verdict[&i].is_some() {
+                        continue;
+                    }
+                    let m = by_hash[hash];
+                    let reason = if m.deps.iter().any(|d| refused.contains(d)) {
+                        Some(Reason::AfterRefused)
+                    } else if m.deps.is_empty() {
+                        // The genesis lists its creator itself.
+                        (!listed_then(&m.actor, &[m.hash])).then_some(Reason::NotListed)
+                    } else {
+                        (!listed_then(&m.actor, &m.deps)).then_some(Reason::NotListed)
+                    };
+                    if let Some(r) = reason {
+                        refused.insert(*hash);
+                        verdict.insert(i, Some(r));
+                    }
                 }
             }
             if refused.is_empty() && waiting.is_empty() && merged.deferred == 0 {
-                // Everything passed: the copy is the document.
+                // Everything passed: the document holds it.
                 for hash in &order {
                     if let Some(s) = direct.get(hash) {
                         ledger.signatures.keep(by_hash[hash].seq, *s);
@@ -813,13 +876,18 @@ pub fn merge(
                         .find(|h| by_hash[*h].deps.is_empty())
                         .map(|h| (*h, by_hash[h].actor.clone()));
                 }
-                *doc = copy;
+                if let Some(whole) = whole {
+                    *doc = whole;
+                }
                 merged.applied = order.len();
                 return Ok(merged);
             }
-            if from_whole {
+            match whole {
                 // The changes that passed are read from it.
-                incoming.whole = Some(copy);
+                Some(whole) => incoming.whole = Some(whole),
+                // The candidates are what passed: they stay applied.
+                None if refused.len() == refused_before => applied_already = true,
+                None => set_back(doc, &before)?,
             }
         }
     }
@@ -862,7 +930,9 @@ pub fn merge(
         return Ok(merged);
     }
     let all = accepted.len() == metas.len();
-    if all && doc_empty && incoming.whole.is_some() {
+    if applied_already {
+        // The community document's candidates, applied to read it.
+    } else if all && doc_empty && incoming.whole.is_some() {
         *doc = incoming.whole.take().expect("checked");
     } else {
         let changes: Vec<Change> = accepted.iter().filter_map(|h| incoming.change(h)).collect();
@@ -896,6 +966,17 @@ pub fn merge(
     Ok(merged)
 }
 
+/// Sets a document back to `heads`, after changes applied to read it were
+/// refused (its actor kept).
+fn set_back(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Result<(), Poisoned> {
+    let actor = doc.get_actor().clone();
+    let back = catch_unwind(AssertUnwindSafe(|| doc.fork_at(heads)))
+        .map_err(|_| Poisoned("setting the document back".into()))?
+        .map_err(|e| Poisoned(format!("setting the document back: {e}")))?;
+    *doc = back.with_actor(actor);
+    Ok(())
+}
+
 /// Whether a genesis change sets `signed` with its first operation.
 fn genesis_requires_signatures(change: &Change) -> bool {
     let mut doc = AutoCommit::new();
@@ -918,7 +999,7 @@ fn causal_order(doc: &mut AutoCommit, metas: &[Meta]) -> (Vec<ChangeHash>, usize
             if in_batch.contains_key(d) {
                 n += 1;
                 dependents.entry(*d).or_default().push(m.hash);
-            } else if doc.get_change_by_hash(d).is_none() {
+            } else if !holds(doc, &[*d]) {
                 missing.insert(m.hash);
             }
         }
@@ -990,9 +1071,16 @@ mod tests {
         let first = doc.get_last_local_change().unwrap();
         doc.put(ROOT, "c", 2).unwrap();
         let second = doc.get_last_local_change().unwrap();
-        for change in [first, second] {
+        for mut change in [first, second] {
             assert_eq!(change_actor(change.raw_bytes()), Some(actor.clone()));
+            assert_eq!(change_actor(&change.bytes()), Some(actor.clone()));
         }
+        let mut big = doc.get_last_local_change().unwrap();
+        doc.put(ROOT, "d", "y".repeat(5_000)).unwrap();
+        big = doc.get_last_local_change().unwrap_or(big);
+        let compressed = big.bytes().into_owned();
+        assert_eq!(compressed[8], 2, "a compressed change chunk");
+        assert_eq!(change_actor(&compressed), Some(actor.clone()));
         assert_eq!(change_actor(b"short"), None);
     }
 }

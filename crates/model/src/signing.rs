@@ -31,7 +31,7 @@ pub const RECORD: usize = 32 + 32 + 64;
 pub const MAX_RECORDS: usize = 100_000;
 
 /// A device's signature over one change.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Signed {
     /// The change signed.
     pub hash: ChangeHash,

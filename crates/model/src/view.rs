@@ -492,7 +492,7 @@ fn touched_items(
     before: &[ChangeHash],
     key: &str,
 ) -> Option<std::collections::HashSet<String>> {
-    if before.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+    if !crate::gate::holds(doc, before) {
         return None;
     }
     let after = doc.get_heads();
