@@ -110,8 +110,17 @@ impl State {
                 .map(|kind| {
                     scope.spawn(move || {
                         let mut quarantined = Vec::new();
-                        let stored = self.store.load_doc(id, kind, &mut quarantined);
-                        (kind, stored, quarantined)
+                        let mut stored = self.store.load_doc(id, kind, &mut quarantined);
+                        let ledger = match &mut stored {
+                            Ok(Some(stored)) => {
+                                let signatures = std::mem::take(&mut stored.signatures);
+                                let mut ledger = Ledger::with(signatures);
+                                ledger.prepare(&mut stored.doc);
+                                ledger
+                            }
+                            _ => Ledger::default(),
+                        };
+                        (kind, stored, ledger, quarantined)
                     })
                 })
                 .into_iter()
@@ -121,7 +130,7 @@ impl State {
                 .map(|load| load.join().expect("loading a document does not panic"))
                 .collect::<Vec<_>>()
         });
-        for (kind, stored, moved) in results {
+        for (kind, stored, ledger, moved) in results {
             quarantined.extend(moved);
             let stored = stored.map_err(|e| e.to_string())?;
             let Some(stored) = stored else { continue };
@@ -140,7 +149,7 @@ impl State {
             }
             docs.insert(kind, stored.doc);
             files.insert(kind, stored.files);
-            ledgers.insert(kind, Ledger::with(stored.signatures));
+            ledgers.insert(kind, ledger);
         }
         if !docs.contains_key(&DocKind::Community) {
             return Err("its community document is missing or unreadable".to_owned());

@@ -146,6 +146,13 @@ impl Ledger {
         }
     }
 
+    /// Reads what the ledger needs from the document (each actor's last
+    /// sequence number, the genesis) now rather than at the first merge:
+    /// for a document just loaded, on the thread that loaded it.
+    pub fn prepare(&mut self, doc: &mut AutoCommit) {
+        self.scan(doc);
+    }
+
     fn scan(&mut self, doc: &mut AutoCommit) {
         if self.seqs.is_some() {
             return;
