@@ -325,8 +325,15 @@ impl State {
                 ledger.sign_own(doc, &saved, &self.actor, |h| sign(&self.secret, h));
                 // Automerge can fail on changes it accepted: the write fails,
                 // and the community is read again from disk.
+                // A document never written here (received whole when
+                // joining) is written as one snapshot, not a chunk per change.
+                let snapshot = saved.is_empty();
                 let changes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    doc.save_after(&saved)
+                    if snapshot {
+                        doc.save()
+                    } else {
+                        doc.save_after(&saved)
+                    }
                 }))
                 .map_err(|_| {
                     CoreError::io("write", self.store.doc_dir(id, *kind))(std::io::Error::other(
@@ -334,18 +341,26 @@ impl State {
                     ))
                 })?;
                 let signatures = ledger.for_chunks([changes.as_slice()]);
-                chunks.push((id.clone(), *kind, heads, wrap_file(&signatures, &changes)));
+                chunks.push((
+                    id.clone(),
+                    *kind,
+                    heads,
+                    wrap_file(&signatures, &changes),
+                    snapshot,
+                ));
             }
         }
         let store = &self.store;
         let written: Vec<Result<PathBuf, CoreError>> = match chunks.as_slice() {
             [] => return Ok(()),
-            [(id, kind, _, bytes)] => vec![store.write_chunk(id, *kind, bytes, false)],
+            [(id, kind, _, bytes, snapshot)] => {
+                vec![store.write_chunk(id, *kind, bytes, *snapshot)]
+            }
             many => std::thread::scope(|scope| {
                 let writers: Vec<_> = many
                     .iter()
-                    .map(|(id, kind, _, bytes)| {
-                        scope.spawn(move || store.write_chunk(id, *kind, bytes, false))
+                    .map(|(id, kind, _, bytes, snapshot)| {
+                        scope.spawn(move || store.write_chunk(id, *kind, bytes, *snapshot))
                     })
                     .collect();
                 writers
@@ -359,7 +374,7 @@ impl State {
             }),
         };
         let mut result = Ok(());
-        for ((id, kind, heads, _), path) in chunks.into_iter().zip(written) {
+        for ((id, kind, heads, _, _), path) in chunks.into_iter().zip(written) {
             let path = match path {
                 Ok(path) => path,
                 Err(e) => {
