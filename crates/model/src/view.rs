@@ -528,6 +528,19 @@ fn items<T: Hydrate>(doc: &AutoCommit, key: &'static str) -> Vec<T> {
         .collect()
 }
 
+/// Hydrates one list of the community document's root, skipping (not
+/// failing on) entries that do not match the schema.
+fn list_items<T: Hydrate>(doc: &AutoCommit, key: &'static str) -> Vec<T> {
+    let Ok(Some((automerge::Value::Object(automerge::ObjType::List), obj))) =
+        automerge::ReadDoc::get(doc, ROOT, key)
+    else {
+        return Vec::new();
+    };
+    (0..automerge::ReadDoc::length(doc, &obj))
+        .filter_map(|i| hydrate_prop(doc, &obj, i).ok())
+        .collect()
+}
+
 fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, LayoutError> {
     let mut members: Vec<Member> = items(doc, "members");
     members.sort_by(|a, b| {
@@ -540,14 +553,19 @@ fn community_part(doc: &AutoCommit, id: &CommunityId) -> Result<CommunityPart, L
     let mut actors: Vec<Actor> = items(doc, "actors");
     actors.sort_by_cached_key(|x| crate::normalize::fold(&x.name));
     let actors = Arc::unwrap_or_clone(unmoderated(Arc::new(actors), &mut moderated));
-    let description: Text = hydrate_prop(doc, ROOT, "description")?;
+    // A community's settings written in a shape the schema does not have
+    // (by a modified app) read as empty, never hide the community: its
+    // name, if unreadable, is its id.
+    let description = hydrate_prop::<_, Text, _, _>(doc, ROOT, "description")
+        .map(|d| d.as_str().to_owned())
+        .unwrap_or_default();
     Ok(CommunityPart {
         id: id.clone(),
-        name: hydrate_prop(doc, ROOT, "name")?,
-        description: description.as_str().to_owned(),
-        created_at: hydrate_prop(doc, ROOT, "created_at")?,
-        categories: hydrate_prop(doc, ROOT, "categories")?,
-        themes: hydrate_prop(doc, ROOT, "themes")?,
+        name: hydrate_prop(doc, ROOT, "name").unwrap_or_else(|_| id.0.clone()),
+        description,
+        created_at: hydrate_prop(doc, ROOT, "created_at").unwrap_or_default(),
+        categories: list_items(doc, "categories"),
+        themes: list_items(doc, "themes"),
         members,
         groups,
         actors,

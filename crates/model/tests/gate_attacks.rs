@@ -593,3 +593,33 @@ fn odd_input_does_not_panic() {
     let merged = receive(&mut fresh, &mut Ledger::default(), vec![], &sigs);
     assert_eq!(merged.applied, 0);
 }
+
+/// A member whose modified app writes the community's settings in shapes
+/// the schema does not have (a number for its name, a string for its
+/// categories, a map for its themes) hides nothing: the community still
+/// reads, its bad settings as empty.
+#[test]
+fn settings_in_the_wrong_shape_do_not_hide_the_community() {
+    let (mut docs, _) = community();
+    let ana = dev(2);
+    let doc = docs.doc_mut(DocKind::Community).unwrap();
+    let change = write(doc, &ana, |d| {
+        d.put(ROOT, "name", 7).unwrap();
+        d.put(ROOT, "description", 8).unwrap();
+        d.put(ROOT, "created_at", "hier").unwrap();
+        d.put(ROOT, "categories", "vélo").unwrap();
+        let themes = d.put_object(ROOT, "themes", ObjType::Map).unwrap();
+        d.put(&themes, "x", 1).unwrap();
+    });
+    let sig = ana.sign(change.hash());
+    let mut ledger = Ledger::default();
+    let merged = receive(doc, &mut ledger, vec![change], &[sig]);
+    assert_eq!(merged.applied, 1, "{merged:?}");
+    let view = ViewCache::default()
+        .view(&mut docs)
+        .expect("the community still reads");
+    assert_eq!(view.community.name, "01GENESIS");
+    assert!(view.community.categories.is_empty());
+    assert!(view.community.themes.is_empty());
+    assert_eq!(view.community.members.len(), 2);
+}
