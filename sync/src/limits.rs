@@ -16,6 +16,25 @@ pub const MAX_STRANGER_SESSIONS: usize = 32;
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// In a session that should end once in sync, the longest silence allowed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+/// In a live session, the longest time with no change exchanged either way
+/// (no received batch that brought changes, no local change sent) before
+/// it is closed with `IDLE`, freeing its slot: a peer that keeps the
+/// connection alive with empty messages does not hold it for ever. Ten
+/// minutes: two members at the same table who stop typing for a while lose
+/// nothing, since either side dials again as soon as it has something new
+/// (`net.rs`, `keep` and `redial_on_change`), and a reconnection costs
+/// about 350 bytes when nothing changed.
+pub const LIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// [`LIVE_IDLE_TIMEOUT`], or the number of seconds in
+/// `PASSERELLE_LIVE_IDLE_SECS` (for tests, so that they run in seconds).
+pub fn live_idle_timeout() -> Duration {
+    std::env::var("PASSERELLE_LIVE_IDLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(LIVE_IDLE_TIMEOUT, Duration::from_secs)
+}
+
 /// Time given to the other side to read our last frames before closing.
 pub const LINGER: Duration = Duration::from_secs(2);
 /// Failed invite attempts allowed per peer within [`WINDOW`].

@@ -11,7 +11,7 @@ use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, SecretKey};
 use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
 use n0_future::StreamExt;
-use tokio::sync::{Semaphore, SemaphorePermit, watch};
+use tokio::sync::{Semaphore, SemaphorePermit, broadcast, watch};
 
 use crate::limits::{
     HELLO_TIMEOUT, InviteLimiter, LINGER, MAX_SESSIONS, MAX_SESSIONS_PER_PEER,
@@ -402,6 +402,8 @@ async fn run_session<R: Replica>(
         mode,
         initiator,
         stats: SessionStats::default(),
+        last_change: Instant::now(),
+        enough: false,
     };
     let mut stop = inner.stop.subscribe();
     let result = tokio::select! {
@@ -473,6 +475,19 @@ fn keep<R: Replica>(inner: &Arc<Inner<R>>, addr: EndpointAddr) {
                         inner.kept.lock().expect("kept lock").remove(&addr.id);
                         return;
                     }
+                    Err(NetError::Session {
+                        source: SessionError::Idle,
+                        ..
+                    }) => {
+                        // Nothing was exchanged for a while: dial again once
+                        // there is something new here (the peer dials us
+                        // when it has something new, see `redial_on_change`).
+                        if !next_change(&inner).await {
+                            return;
+                        }
+                        backoff = MIN_BACKOFF;
+                        continue;
+                    }
                     Err(e) => {
                         tracing::debug!("{e}");
                         started.elapsed() > Duration::from_secs(30)
@@ -489,6 +504,53 @@ fn keep<R: Replica>(inner: &Arc<Inner<R>>, addr: EndpointAddr) {
                 _ = tokio::time::sleep(backoff) => {}
                 _ = stop.wait_for(|s| *s) => return,
             }
+        }
+    });
+}
+
+/// Waits for a local change; `false` if the node stops first.
+async fn next_change<R: Replica>(inner: &Arc<Inner<R>>) -> bool {
+    let mut changes = inner.replica.changes();
+    let mut stop = inner.stop.subscribe();
+    tokio::select! {
+        changed = changes.recv() => !matches!(changed, Err(broadcast::error::RecvError::Closed)),
+        _ = stop.wait_for(|s| *s) => false,
+    }
+}
+
+/// After an accepted live session ended for idleness: on the next local
+/// change, dials the peer (if its address is known: remembered, or found
+/// on the LAN) so that what is new reaches it without waiting for it to
+/// dial.
+fn redial_on_change<R: Replica>(inner: &Arc<Inner<R>>, peer: EndpointId) {
+    if inner.kept.lock().expect("kept lock").contains(&peer) {
+        // Already kept connected: that loop dials on the next change.
+        return;
+    }
+    let inner = inner.clone();
+    tokio::spawn(async move {
+        if !next_change(&inner).await {
+            return;
+        }
+        let connected = inner
+            .connected
+            .lock()
+            .expect("connected lock")
+            .contains_key(&peer);
+        let addr = {
+            let discovered = inner.discovered.lock().expect("lock").get(&peer).cloned();
+            discovered.or_else(|| {
+                inner
+                    .book
+                    .lock()
+                    .expect("book lock")
+                    .addrs()
+                    .into_iter()
+                    .find(|a| a.id == peer)
+            })
+        };
+        if let (false, Some(addr)) = (connected, addr) {
+            keep(&inner, addr);
         }
     });
 }
@@ -583,7 +645,14 @@ impl<R: Replica> ProtocolHandler for SyncHandler<R> {
                 return Ok(());
             }
         };
-        let _ = run_session(&self.inner, &conn, send, recv, Mode::Live, false, opened).await;
+        let ended = run_session(&self.inner, &conn, send, recv, Mode::Live, false, opened).await;
+        if let Err(NetError::Session {
+            source: SessionError::Idle,
+            ..
+        }) = ended
+        {
+            redial_on_change(&self.inner, conn.remote_id());
+        }
         // Let the peer read our last frames before the connection drops.
         let _ = tokio::time::timeout(LINGER, conn.closed()).await;
         Ok(())

@@ -11,7 +11,7 @@ use std::time::Instant;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::limits::{HELLO_TIMEOUT, IDLE_TIMEOUT, LINGER};
+use crate::limits::{HELLO_TIMEOUT, IDLE_TIMEOUT, LINGER, live_idle_timeout};
 use crate::wire::{
     self, FrameError, MAX_FRAME, MAX_HELLO_FRAME, MAX_PROOFS_FRAME, SyncFrame, code,
 };
@@ -27,6 +27,10 @@ const SIGNED_SINCE: u16 = 3;
 
 /// The first revision that exchanges a `Summary` after `Hello`.
 const SUMMARY_SINCE: u16 = 2;
+
+/// How the data of a sync message carrying signed changes starts
+/// (docs/PROTOCOL.md, *Signed changes*).
+const SIGNED_FILE: &[u8] = b"PSIGN1";
 
 /// Most sync messages handed to the node at once.
 const MAX_BATCH: usize = 64;
@@ -71,6 +75,14 @@ pub enum SessionError {
     /// The peer went silent.
     #[error("the peer stopped answering")]
     Timeout,
+    /// A live session exchanged no change for a while; it ended to free
+    /// its slot (either side dials again when it has something new).
+    #[error("no change to exchange for a while")]
+    Idle,
+    /// The peer's device brought as much as one meeting may; the rest
+    /// comes at the next one.
+    #[error("enough for this meeting: the rest comes at the next one")]
+    Enough,
     /// One side runs a Passerelle too old to sync with the other.
     #[error(
         "the other device runs an older version of Passerelle, which does not sign its changes: update Passerelle on that device, then sync again"
@@ -90,6 +102,10 @@ pub struct Session<'a, R: Replica> {
     /// The side that opened the stream and speaks first.
     pub initiator: bool,
     pub stats: SessionStats,
+    /// When a change last went one way or the other (live idle limit).
+    pub last_change: Instant,
+    /// The node said the peer brought as much as one session may.
+    pub enough: bool,
 }
 
 impl<R: Replica> Session<'_, R> {
@@ -294,11 +310,14 @@ impl<R: Replica> Session<'_, R> {
         let mut own: HashMap<String, usize> = HashMap::new();
         // A frame read while gathering a batch, handled next.
         let mut ahead: Option<Frame> = None;
+        // A live session lasts while changes flow one way or the other
+        // (QUIC's own idle timeout notices a vanished peer sooner).
+        let live_idle = live_idle_timeout();
+        self.last_change = Instant::now();
         loop {
             let idle = match self.mode {
                 Mode::UntilSynced => IDLE_TIMEOUT,
-                // QUIC's own idle timeout notices a vanished peer.
-                Mode::Live => std::time::Duration::from_secs(24 * 3600),
+                Mode::Live => live_idle.saturating_sub(self.last_change.elapsed()),
             };
             let input = match ahead.take() {
                 Some(frame) => Input::Frame(Some(frame)),
@@ -313,6 +332,9 @@ impl<R: Replica> Session<'_, R> {
                 },
             };
             match input {
+                Input::Idle if self.mode == Mode::Live => {
+                    return Err(self.fail(code::IDLE, SessionError::Idle));
+                }
                 Input::Idle => return Err(self.fail(code::TIMEOUT, SessionError::Timeout)),
                 Input::Frame(None) => return Err(self.closed()),
                 Input::Frame(Some(Err(FrameError::End))) => {
@@ -416,6 +438,22 @@ impl<R: Replica> Session<'_, R> {
                 self.send_all(send, vec![answer]).await?;
             }
         }
+        if self.enough {
+            // What was kept is answered (the peer knows we hold it); the
+            // rest waits for the next meeting.
+            let _ = send.finish();
+            let _ = tokio::time::timeout(LINGER, async {
+                while let Some(Ok((_, n))) = frames.recv().await {
+                    self.stats.bytes_received += n as u64;
+                }
+            })
+            .await;
+            self.conn.close(
+                code::ENOUGH,
+                b"enough for this meeting: the rest comes at the next one",
+            );
+            return Err(SessionError::Enough);
+        }
         Ok(())
     }
 
@@ -438,9 +476,11 @@ impl<R: Replica> Session<'_, R> {
             Err(e) => return Err(self.fail(code::PROTOCOL, SessionError::Protocol(e))),
         };
         if !received.announced.is_empty() {
+            self.last_change = Instant::now();
             // The batch may have changed who is a member.
             self.refresh(active).await?;
         }
+        self.enough |= received.enough;
         for community in received.announced {
             *own.entry(community).or_default() += 1;
         }
@@ -487,6 +527,9 @@ impl<R: Replica> Session<'_, R> {
             _ => active.iter().cloned().collect(),
         };
         let messages = self.replica.generate(self.id, which).await;
+        if !messages.is_empty() {
+            self.last_change = Instant::now();
+        }
         self.send_all(send, messages).await
     }
 
@@ -526,6 +569,10 @@ impl<R: Replica> Session<'_, R> {
         messages: Vec<crate::SyncMessage>,
     ) -> Result<(), SessionError> {
         for message in messages {
+            if message.data.starts_with(SIGNED_FILE) {
+                // It carries changes (with their signatures).
+                self.last_change = Instant::now();
+            }
             self.write(send, &SyncFrame::Sync(message)).await?;
             self.stats.messages_sent += 1;
         }
@@ -571,6 +618,10 @@ impl<R: Replica> Session<'_, R> {
                     SessionError::NothingShared
                 } else if close.error_code == code::OUTDATED {
                     SessionError::Outdated
+                } else if close.error_code == code::IDLE {
+                    SessionError::Idle
+                } else if close.error_code == code::ENOUGH {
+                    SessionError::Enough
                 } else {
                     SessionError::Closed(String::from_utf8_lossy(&close.reason).into_owned())
                 }

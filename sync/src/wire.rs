@@ -153,6 +153,13 @@ pub mod code {
     pub const NOTHING_SHARED: VarInt = VarInt::from_u32(8);
     /// The peer's protocol revision is too old (changes without signatures).
     pub const OUTDATED: VarInt = VarInt::from_u32(9);
+    /// A live session exchanged no change for [`crate::limits`]'s live idle
+    /// time: ended to free its slot; either side dials again when it has
+    /// something new.
+    pub const IDLE: VarInt = VarInt::from_u32(10);
+    /// The peer's own device brought as much as one meeting may: the rest
+    /// comes at the next one.
+    pub const ENOUGH: VarInt = VarInt::from_u32(11);
 }
 
 /// Why a frame could not be read or written.

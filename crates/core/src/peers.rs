@@ -22,6 +22,7 @@ use passerelle_sync::{CommunityDigest, HeadsDigest, SessionId, SyncMessage, head
 use crate::error::CoreError;
 use crate::node::State;
 
+mod growth;
 mod receive;
 
 /// One live session's sync states.
@@ -30,6 +31,8 @@ pub(crate) struct Session {
     states: BTreeMap<DocRef, SyncState>,
     /// Changes from this peer the gate refused in this session.
     pub refused: usize,
+    /// How much more the peer's own device may write in this session.
+    pub allowance: std::sync::Arc<growth::Allowance>,
 }
 
 /// A community this device is joining: documents received so far, before
@@ -141,6 +144,7 @@ impl State {
         self.peers.sessions.insert(
             session,
             Session {
+                allowance: std::sync::Arc::new(growth::Allowance::new(peer.actor())),
                 peer,
                 states,
                 refused: 0,

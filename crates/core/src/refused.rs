@@ -63,7 +63,7 @@ pub struct RefusedChange {
     pub reason: String,
     /// Why, for scripts: `unsigned`, `not_listed`, `equivocation`,
     /// `sequence_gap`, `second_genesis`, `after_refused`, `malformed`,
-    /// `other` (a reason this version does not name).
+    /// `growth_limit`, `other` (a reason this version does not name).
     pub code: String,
     /// The device key of the peer that sent it, or `bundle`.
     pub from: String,
@@ -150,6 +150,34 @@ pub fn entries(
             code: reason_code(&r.reason).to_owned(),
             from: from.to_owned(),
             evidence: evidence.remove(&r.hash),
+        })
+        .collect()
+}
+
+/// Code of a change refused for this meeting: its device, the peer,
+/// brought as much as one session allows (`peers/growth.rs`). It comes
+/// again at the next meeting.
+pub const GROWTH_LIMIT: &str = "growth_limit";
+
+/// The reason said for [`GROWTH_LIMIT`].
+pub const GROWTH_REASON: &str =
+    "its device brought as much as one meeting allows; it comes at the next meeting";
+
+/// Entries for the peer's own changes held back for the next meeting.
+pub fn held_back(doc: &str, from: &str, hashes: &[ChangeHash]) -> Vec<RefusedChange> {
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    hashes
+        .iter()
+        .take(MAX_ENTRIES_PER_BATCH)
+        .map(|h| RefusedChange {
+            time: time.clone(),
+            doc: doc.to_owned(),
+            hash: h.to_string(),
+            writer: from.to_owned(),
+            reason: GROWTH_REASON.to_owned(),
+            code: GROWTH_LIMIT.to_owned(),
+            from: from.to_owned(),
+            evidence: None,
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 //! answered.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use automerge::sync::{ChunkList, Message, State as SyncState, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
@@ -12,6 +13,7 @@ use passerelle_model::signing::Signed;
 use passerelle_model::{CommunityDocs, CommunityId, DeviceKey, DocKind};
 use passerelle_sync::{Received, SessionId, SyncMessage};
 
+use super::growth::Allowance;
 use super::{DocRef, doc_index, kind_of};
 use crate::error::CoreError;
 use crate::node::{Loaded, State};
@@ -28,6 +30,8 @@ struct DocMerge {
     refused: Vec<Refused>,
     /// Proof of the equivocations among them.
     evidence: HashMap<ChangeHash, Evidence>,
+    /// The peer's own changes past its allowance for this session.
+    over: Vec<ChangeHash>,
 }
 
 /// Why a document's messages could not be merged.
@@ -47,12 +51,18 @@ fn apply_messages(
     authority: Authority<'_>,
     state: &mut SyncState,
     messages: Vec<Signed_>,
+    allowance: Option<&Allowance>,
 ) -> Result<DocMerge, MergeError> {
     let before = doc.get_heads();
     let mut out = DocMerge::default();
     for (mut message, signatures) in messages {
-        if !message.changes.is_empty() {
-            let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
+        let mut chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
+        if let Some(allowance) = allowance {
+            let (kept, over) = allowance.take(doc, chunks);
+            chunks = kept;
+            out.over.extend(over);
+        }
+        if !chunks.is_empty() {
             let incoming = Incoming::read(chunks.iter()).map_err(MergeError::Refused)?;
             let merged = gate::merge(doc, ledger, authority, incoming, &signatures)
                 .map_err(|e| MergeError::Poisoned(e.to_string()))?;
@@ -162,9 +172,15 @@ impl State {
                 "{refused} changes from this device were refused; the session is closed"
             ));
         }
+        let enough = self
+            .peers
+            .sessions
+            .get(&session)
+            .is_some_and(|s| s.allowance.spent());
         Ok(Received {
             touched: touched.map(|(id, kind)| (id.0, doc_index(kind))).collect(),
             announced: notified,
+            enough,
         })
     }
 
@@ -212,6 +228,7 @@ impl State {
                     Ok(m) => {
                         *moved.entry(doc.clone()).or_default() |= m.moved;
                         self.note_refused(session, &doc, m.refused, m.evidence);
+                        self.note_held_back(session, &doc, m.over);
                     }
                     Err(MergeError::Refused(e)) => {
                         failure.get_or_insert(e);
@@ -298,6 +315,48 @@ impl State {
         });
     }
 
+    /// Says which of the peer's own changes wait for the next meeting
+    /// (past its allowance for this session), and keeps them aside.
+    fn note_held_back(&mut self, session: SessionId, (id, kind): &DocRef, over: Vec<ChangeHash>) {
+        if over.is_empty() {
+            return;
+        }
+        let peer = self.peers.sessions.get(&session).map(|s| s.peer.clone());
+        let from = peer.as_ref().map_or("?", |p| p.as_str());
+        tracing::warn!(
+            "community {id}, {}: refused {} change(s) from {from} for this meeting: {}",
+            kind.as_str(),
+            over.len(),
+            refused::GROWTH_REASON,
+        );
+        let entries = refused::held_back(kind.as_str(), from, &over);
+        self.keep_refused(id, &entries);
+        let _ = self.events.send(crate::handle::Event::Refused {
+            community: id.clone(),
+            peer,
+            count: over.len(),
+            reason: refused::GROWTH_REASON.to_owned(),
+        });
+    }
+
+    /// The allowance of the session's peer for a document: none for a
+    /// document arriving for the first time (a community being joined, a
+    /// collection not held yet), which this device takes whole from the
+    /// peer, whoever wrote it.
+    fn allowance(&self, session: SessionId, (id, kind): &DocRef) -> Option<Arc<Allowance>> {
+        let held = self
+            .communities
+            .get(id)
+            .is_some_and(|l| l.docs.doc(*kind).is_some());
+        if !held {
+            return None;
+        }
+        self.peers
+            .sessions
+            .get(&session)
+            .map(|s| s.allowance.clone())
+    }
+
     /// The messages of communities shared with the session's peer, decoded
     /// and grouped by document; each new document is added to `order`, and
     /// the first message that does not decode to `failure`.
@@ -354,8 +413,16 @@ impl State {
         let mut ledger = self.take_ledger(id, *kind);
         let none = Writers::default();
         let authority = authority(*kind, writers.get(id).unwrap_or(&none));
+        let allowance = self.allowance(session, &(id.clone(), *kind));
         let result = match self.sync_doc(id, *kind) {
-            Some(doc) => apply_messages(doc, &mut ledger, authority, &mut state, messages),
+            Some(doc) => apply_messages(
+                doc,
+                &mut ledger,
+                authority,
+                &mut state,
+                messages,
+                allowance.as_deref(),
+            ),
             None => Ok(DocMerge::default()),
         };
         self.put_ledger(id, *kind, ledger);
@@ -415,6 +482,11 @@ impl State {
             ledgers.insert(doc.clone(), self.take_ledger(&doc.0, doc.1));
         }
         let none = Writers::default();
+        let allowance = self
+            .peers
+            .sessions
+            .get(&session)
+            .map(|s| s.allowance.clone());
         // Every document a message is for, as a distinct mutable borrow.
         let mut jobs = Vec::new();
         for (id, loaded) in self.communities.iter_mut() {
@@ -424,15 +496,20 @@ impl State {
                     loaded.partial.entry(kind).or_insert_with(new_doc);
                 }
             }
-            let held = loaded.docs.docs_mut();
-            let partial = loaded.partial.iter_mut().map(|(kind, doc)| (*kind, doc));
-            for (kind, doc) in held.chain(partial) {
+            let held = loaded.docs.docs_mut().map(|(kind, doc)| (kind, doc, true));
+            let partial = loaded
+                .partial
+                .iter_mut()
+                .map(|(kind, doc)| (*kind, doc, false));
+            for (kind, doc, whole) in held.chain(partial) {
                 let key = (id.clone(), kind);
                 if let Some(messages) = work.remove(&key) {
                     let state = states.remove(&key).unwrap_or_default();
                     let ledger = ledgers.remove(&key).unwrap_or_default();
                     let w = writers.get(id).unwrap_or(&none);
-                    jobs.push((key, doc, state, ledger, authority(kind, w), messages));
+                    // A collection arriving for the first time: not limited.
+                    let limit = allowance.as_deref().filter(|_| whole);
+                    jobs.push((key, doc, state, ledger, authority(kind, w), messages, limit));
                 }
             }
         }
@@ -448,20 +525,29 @@ impl State {
                     let state = states.remove(&key).unwrap_or_default();
                     let ledger = ledgers.remove(&key).unwrap_or_default();
                     let w = writers.get(id).unwrap_or(&none);
-                    jobs.push((key, doc, state, ledger, authority(*kind, w), messages));
+                    // Being joined: not limited.
+                    jobs.push((key, doc, state, ledger, authority(*kind, w), messages, None));
                 }
             }
         }
         let done: Vec<_> = std::thread::scope(|scope| {
             let threads: Vec<_> = jobs
                 .into_iter()
-                .map(|(key, doc, mut state, mut ledger, authority, messages)| {
-                    scope.spawn(move || {
-                        let result =
-                            apply_messages(doc, &mut ledger, authority, &mut state, messages);
-                        (key, state, ledger, result)
-                    })
-                })
+                .map(
+                    |(key, doc, mut state, mut ledger, authority, messages, limit)| {
+                        scope.spawn(move || {
+                            let result = apply_messages(
+                                doc,
+                                &mut ledger,
+                                authority,
+                                &mut state,
+                                messages,
+                                limit,
+                            );
+                            (key, state, ledger, result)
+                        })
+                    },
+                )
                 .collect();
             threads
                 .into_iter()
@@ -630,6 +716,7 @@ mod tests {
             Authority::Collection(&writers),
             state,
             messages,
+            None,
         ) {
             Ok(m) => m.moved,
             Err(_) => panic!("the messages merge"),

@@ -1,0 +1,191 @@
+//! How much one peer's own device may grow the documents in one session.
+//!
+//! A member's device may write anything its member may, but one meeting
+//! should not let it make every other device merge, store and serve an
+//! unbounded amount of new writing (a modified app writing millions of
+//! operations). Each session gives the peer's device an allowance of
+//! operations ([`MAX_GROWTH_OPS`]) for the changes *it wrote*, counted as
+//! they come (before the gate; changes already held count nothing). What
+//! comes from other writers is not counted: a member relaying the
+//! community's history to a newcomer, or others' changes to a device that
+//! was away, keeps working. Past the allowance, that device's further
+//! changes are refused for this meeting (kept aside with the code
+//! `growth_limit`, never merged), the batch is answered and the session is
+//! closed politely with `ENOUGH`: the peer sends them again at the next
+//! meeting, from a fresh allowance. Documents arriving for the first time
+//! (a community being joined, a collection not held yet) are not limited:
+//! the device takes the peer's copy whole, whoever wrote it, so a newcomer
+//! joining through a long-time member gets everything in one meeting.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use automerge::sync::ChunkList;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use passerelle_model::bounds::{MAX_INFLATED, check_chunks};
+
+/// Operations the peer's own device may add to the documents in one
+/// session: as many as the largest single change the bounds allow
+/// (`bounds.rs`, 200,000), so any one legitimate change fits; about
+/// 100 pages of typed text, where a busy member writes a few thousand
+/// operations in a week. A backlog past it arrives over several meetings.
+pub const MAX_GROWTH_OPS: u64 = 200_000;
+
+/// [`MAX_GROWTH_OPS`], or `PASSERELLE_MAX_GROWTH_OPS` (for tests).
+pub fn max_growth_ops() -> u64 {
+    std::env::var("PASSERELLE_MAX_GROWTH_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(MAX_GROWTH_OPS)
+}
+
+/// One session's allowance for the peer's own device, shared by the
+/// documents merged at once (each on its own thread).
+pub(crate) struct Allowance {
+    actor: ActorId,
+    left: AtomicU64,
+    spent: AtomicBool,
+}
+
+impl Allowance {
+    /// The allowance of the device that writes under `actor`.
+    pub fn new(actor: ActorId) -> Self {
+        Allowance {
+            actor,
+            left: AtomicU64::new(max_growth_ops()),
+            spent: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the device brought as much as the session allows.
+    pub fn spent(&self) -> bool {
+        self.spent.load(Ordering::Relaxed)
+    }
+
+    /// Splits a message's changes into those kept for the gate and the
+    /// device's own new changes past the allowance (refused for this
+    /// meeting, with their hashes). Once past, every further change of the
+    /// device in this session is refused (later ones build on it anyway).
+    pub fn take(&self, doc: &mut AutoCommit, chunks: ChunkList) -> (ChunkList, Vec<ChangeHash>) {
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        let mut over = Vec::new();
+        for bytes in chunks.iter() {
+            let Some(change) = self.own_change(bytes) else {
+                kept.push(bytes.to_vec());
+                continue;
+            };
+            let hash = change.hash();
+            if doc.get_change_by_hash(&hash).is_some() {
+                kept.push(bytes.to_vec());
+                continue;
+            }
+            let ops = change.len() as u64;
+            let taken = !self.spent()
+                && self
+                    .left
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                        left.checked_sub(ops)
+                    })
+                    .is_ok();
+            if taken {
+                kept.push(bytes.to_vec());
+            } else {
+                self.spent.store(true, Ordering::Relaxed);
+                over.push(hash);
+            }
+        }
+        (kept.into(), over)
+    }
+
+    /// The change in `bytes` if the device wrote it. Bytes that are not one
+    /// readable change are left to the gate, which refuses them.
+    fn own_change(&self, bytes: &[u8]) -> Option<Change> {
+        match change_actor(bytes) {
+            Some(actor) if actor != self.actor => return None,
+            // A compressed change (or a malformed one): read it whole,
+            // its inflated size bounded first.
+            None if bytes.get(8) != Some(&2) => return None,
+            _ => {}
+        }
+        check_chunks(bytes, MAX_INFLATED).ok()?;
+        let change = catch_unwind(AssertUnwindSafe(|| Change::try_from(bytes)))
+            .ok()?
+            .ok()?;
+        (change.actor_id() == &self.actor).then_some(change)
+    }
+}
+
+/// The actor of an uncompressed change chunk (type 1), read from its
+/// header (magic, checksum, type, length, then the dependencies and the
+/// actor), as `gate.rs` reads it for signatures.
+fn change_actor(chunk: &[u8]) -> Option<ActorId> {
+    fn uleb(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let mut value: u64 = 0;
+        for shift in 0..10 {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            value |= u64::from(b & 0x7f) << (7 * shift);
+            if b & 0x80 == 0 {
+                return usize::try_from(value).ok();
+            }
+        }
+        None
+    }
+    if chunk.len() < 9 || chunk[..4] != [0x85, 0x6f, 0x4a, 0x83] || chunk[8] != 1 {
+        return None;
+    }
+    let mut at = 9;
+    uleb(chunk, &mut at)?;
+    let deps = uleb(chunk, &mut at)?;
+    at = at.checked_add(deps.checked_mul(32)?)?;
+    let len = uleb(chunk, &mut at)?;
+    let actor = chunk.get(at..at.checked_add(len)?)?;
+    Some(ActorId::from(actor))
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ROOT;
+    use automerge::transaction::Transactable;
+
+    use super::*;
+
+    #[test]
+    fn only_the_devices_own_new_changes_count_and_past_the_allowance_are_refused() {
+        let own = ActorId::from(b"own-device-actor".as_slice());
+        let other = ActorId::from(b"relayed-writer!!".as_slice());
+        let mut theirs = AutoCommit::new().with_actor(other.clone());
+        let mut changes = Vec::new();
+        for i in 0..3 {
+            theirs.put(ROOT, format!("o{i}"), "x".repeat(400)).unwrap();
+            changes.push(theirs.get_last_local_change().unwrap().raw_bytes().to_vec());
+        }
+        theirs.set_actor(own.clone());
+        for i in 0..5 {
+            for k in 0..10 {
+                theirs.put(ROOT, format!("k{i}-{k}"), i).unwrap();
+            }
+            changes.push(theirs.get_last_local_change().unwrap().raw_bytes().to_vec());
+        }
+        let allowance = Allowance {
+            actor: own,
+            left: AtomicU64::new(25),
+            spent: AtomicBool::new(false),
+        };
+        let mut doc = AutoCommit::new();
+        let (kept, over) = allowance.take(&mut doc, changes.clone().into());
+        // The 3 relayed changes and 2 of 10 operations each; then refused.
+        assert_eq!(kept.iter().count(), 5);
+        assert_eq!(over.len(), 3);
+        assert!(allowance.spent());
+        // Changes held already count nothing.
+        let fresh = Allowance::new(ActorId::from(b"own-device-actor".as_slice()));
+        fresh.left.store(0, Ordering::Relaxed);
+        let (kept, over) = fresh.take(&mut theirs, changes.into());
+        assert_eq!((kept.iter().count(), over.len()), (8, 0));
+        assert_eq!(
+            change_actor(theirs.get_last_local_change().unwrap().raw_bytes()),
+            Some(ActorId::from(b"own-device-actor".as_slice()))
+        );
+    }
+}
