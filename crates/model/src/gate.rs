@@ -126,6 +126,9 @@ pub struct Ledger {
     pending: HashMap<ChangeHash, Change>,
     /// The community's signed epoch is held ([`crate::epoch`]): for good.
     epoch: bool,
+    /// Whether this document was set back after a refused change: its
+    /// next candidates are applied to a copy.
+    cautious: bool,
     /// Signatures already verified: a device's latest signature comes with
     /// every message carrying its changes, and is checked once.
     verified: HashSet<Signed>,
@@ -802,22 +805,40 @@ pub fn merge(
             // one with the candidates applied (set back below if one of them
             // is refused).
             let from_whole = doc_empty && incoming.whole.is_some();
-            let whole = if from_whole {
+            // Candidates all written by devices listed now are applied to the
+            // document itself, set back if one is refused (a modified app);
+            // others, and all of them once a document had to be set back, to
+            // a copy (a set-back reads the whole document again: a peer
+            // must not make this device pay it at every message).
+            let optimistic = !from_whole && !ledger.cautious && {
+                let now: HashSet<ActorId> = devices(doc, None)
+                    .into_iter()
+                    .map(|(_, _, key)| DeviceKey(key).actor())
+                    .collect();
+                passed.iter().all(|h| now.contains(&by_hash[h].actor))
+            };
+            let mut holder = if from_whole {
                 incoming.whole.take()
-            } else {
+            } else if optimistic {
                 None
+            } else {
+                Some(doc.clone())
             };
             let before = doc.get_heads();
-            if whole.is_none() {
+            if !from_whole {
                 let changes: Vec<Change> =
                     passed.iter().filter_map(|h| incoming.change(h)).collect();
                 for c in &changes {
                     incoming.changes.insert(c.hash(), c.clone());
                 }
-                match catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes))) {
+                let target: &mut AutoCommit = holder.as_mut().unwrap_or(doc);
+                match catch_unwind(AssertUnwindSafe(|| target.apply_changes(changes))) {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
-                        set_back(doc, &before)?;
+                        if optimistic {
+                            ledger.cautious = true;
+                            set_back(doc, &before)?;
+                        }
                         for hash in &passed {
                             merged.refused.push(Refused {
                                 hash: *hash,
@@ -830,6 +851,7 @@ pub fn merge(
                     Err(_) => return Err(Poisoned("applying received changes".into())),
                 }
             }
+            let whole = holder;
             let refused_before = refused.len();
             {
                 let copy: &AutoCommit = whole.as_ref().unwrap_or(doc);
@@ -891,10 +913,15 @@ pub fn merge(
             }
             match whole {
                 // The changes that passed are read from it.
-                Some(whole) => incoming.whole = Some(whole),
+                Some(whole) if from_whole => incoming.whole = Some(whole),
+                // A copy: the document is as it was.
+                Some(_) => {}
                 // The candidates are what passed: they stay applied.
                 None if refused.len() == refused_before => applied_already = true,
-                None => set_back(doc, &before)?,
+                None => {
+                    ledger.cautious = true;
+                    set_back(doc, &before)?;
+                }
             }
         }
     }

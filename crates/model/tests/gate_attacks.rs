@@ -623,3 +623,77 @@ fn settings_in_the_wrong_shape_do_not_hide_the_community() {
     assert!(view.community.themes.is_empty());
     assert_eq!(view.community.members.len(), 2);
 }
+
+/// A device listed now writes on a past where it was not listed yet (a
+/// modified app): the change is refused while an honest one of the same
+/// batch is applied, the document is set back to exactly what it held plus
+/// the honest change (its actor kept), and later batches still merge.
+#[test]
+fn a_change_written_before_its_device_was_listed_is_refused_and_leaves_nothing() {
+    let (mut docs, _) = community();
+    let (marion, third) = (dev(1), dev(3));
+    let doc = docs.doc_mut(DocKind::Community).unwrap();
+    let before_addition = doc.fork();
+    let members = map(doc, &ROOT, "members");
+    let entry = map(doc, &members, "01ANA");
+    let devices = map(doc, &entry, "devices");
+    let addition = write(doc, &marion, |d| {
+        let dev = d
+            .put_object(&devices, third.key.as_str(), ObjType::Map)
+            .unwrap();
+        d.put(&dev, "added_at", 1).unwrap();
+        d.put(&dev, "label", "tablette").unwrap();
+    });
+    let mut receiver = doc.clone();
+    receiver.set_actor(automerge::ActorId::from(b"receiver".as_slice()));
+    let mut ledger = Ledger::default();
+    assert_eq!(
+        receive(
+            &mut receiver,
+            &mut ledger,
+            vec![addition.clone()],
+            &[marion.sign(addition.hash())]
+        )
+        .applied,
+        1
+    );
+    let mut past = before_addition;
+    let early = write(&mut past, &third, |d| {
+        d.put(ROOT, "description", "avant").unwrap()
+    });
+    let mut current = receiver.fork();
+    let honest = write(&mut current, &marion, |d| {
+        d.put(ROOT, "name", "Quartier Nord").unwrap()
+    });
+    let sigs = [third.sign(early.hash()), marion.sign(honest.hash())];
+    let merged = receive(
+        &mut receiver,
+        &mut ledger,
+        vec![early, honest.clone()],
+        &sigs,
+    );
+    assert_eq!(merged.applied, 1, "{merged:?}");
+    assert_eq!(merged.refused.len(), 1);
+    assert_eq!(merged.refused[0].reason, Reason::NotListed);
+    assert_eq!(receiver.get_heads(), vec![honest.hash()]);
+    assert_eq!(name(&receiver), "Quartier Nord");
+    let description: autosurgeon::Text =
+        autosurgeon::hydrate_prop(&receiver, ROOT, "description").unwrap();
+    assert_eq!(description.as_str(), "");
+    assert_eq!(
+        receiver.get_actor(),
+        &automerge::ActorId::from(b"receiver".as_slice())
+    );
+
+    let next = write(&mut receiver, &marion, |d| {
+        d.put(ROOT, "description", "après").unwrap()
+    });
+    let merged = receive(
+        &mut receiver,
+        &mut ledger,
+        vec![next.clone()],
+        &[marion.sign(next.hash())],
+    );
+    assert_eq!(merged.applied, 1, "{merged:?}");
+    assert_eq!(receiver.get_heads(), vec![next.hash()]);
+}
