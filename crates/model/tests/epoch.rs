@@ -247,6 +247,23 @@ fn a_generated_year_migrates_and_then_refuses_unsigned_changes() {
     migration_story(generated.docs, &admin);
 }
 
+/// The whole `year` history (35,500 changes): minutes in a debug build.
+#[test]
+#[ignore = "minutes in a debug build; run with --ignored"]
+fn the_whole_generated_year_migrates_and_then_refuses_unsigned_changes() {
+    let admin = dev(1);
+    let mut generated = generate::generate_legacy(
+        &Size::Year.plan(),
+        7,
+        std::slice::from_ref(&admin.key),
+        NOW,
+        None,
+    )
+    .unwrap();
+    generated.docs.set_actor(&admin.key.actor());
+    migration_story(generated.docs, &admin);
+}
+
 #[test]
 fn only_an_admins_epoch_counts() {
     let admin = dev(1);
