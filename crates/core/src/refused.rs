@@ -42,6 +42,10 @@ pub const MAX_LOG_BYTES: u64 = 2 * 1024 * 1024;
 pub const MAX_ENTRIES_PER_BATCH: usize = 1_000;
 /// Largest refused change whose bytes are kept as evidence.
 pub const MAX_EVIDENCE_BYTES: usize = 64 * 1024;
+/// Most equivocations of one batch whose evidence is gathered (each
+/// looks for the held change in the document); the others are kept with
+/// their reason only.
+pub const MAX_EVIDENCE_PER_BATCH: usize = 16;
 /// Most entries `read` returns (the newest).
 pub const MAX_LISTED: usize = 10_000;
 
@@ -63,7 +67,8 @@ pub struct RefusedChange {
     pub reason: String,
     /// Why, for scripts: `unsigned`, `not_listed`, `equivocation`,
     /// `sequence_gap`, `second_genesis`, `after_refused`, `malformed`,
-    /// `growth_limit`, `other` (a reason this version does not name).
+    /// `forged_genesis`, `growth_limit`, `other` (a reason this version
+    /// does not name).
     pub code: String,
     /// The device key of the peer that sent it, or `bundle`.
     pub from: String,
@@ -126,6 +131,7 @@ pub fn reason_code(reason: &Reason) -> &'static str {
         Reason::SecondGenesis => "second_genesis",
         Reason::AfterRefused => "after_refused",
         Reason::Malformed(_) => "malformed",
+        Reason::ForgedGenesis => "forged_genesis",
         _ => "other",
     }
 }
@@ -225,24 +231,24 @@ pub fn evidence<'a>(
         })
         .map(|c| (c.hash(), c))
         .collect();
-    let held: HashMap<(automerge::ActorId, u64), ChangeHash> = doc
-        .get_changes_meta(&[])
-        .into_iter()
-        .map(|m| ((m.actor.into_owned(), m.seq), m.hash))
-        .collect();
-    for (hash, seq) in wanted {
+    for (hash, seq) in wanted.into_iter().take(MAX_EVIDENCE_PER_BATCH) {
         let Some(change) = changes.get(&hash) else {
             out.insert(hash, Evidence::default());
             continue;
         };
         let actor = change.actor_id().clone();
+        // The held change under that number is no ancestor of the refused
+        // one: it is among the changes the refused one's dependencies lack
+        // (a few, for a device that forked recently).
+        let held = doc
+            .get_changes_meta(change.deps())
+            .into_iter()
+            .find(|m| m.actor.as_ref() == &actor && m.seq == seq && m.hash != hash)
+            .map(|m| m.hash.to_string());
         let mut evidence = Evidence {
             actor: actor.to_hex_string(),
             seq,
-            held: held
-                .get(&(actor.clone(), seq))
-                .filter(|h| **h != hash)
-                .map(|h| h.to_string()),
+            held,
             change: (change.raw_bytes().len() <= MAX_EVIDENCE_BYTES)
                 .then(|| hex::encode(change.raw_bytes())),
             signature: None,

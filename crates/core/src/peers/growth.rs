@@ -67,16 +67,14 @@ impl Allowance {
     /// meeting, with their hashes). Once past, every further change of the
     /// device in this session is refused (later ones build on it anyway).
     pub fn take(&self, doc: &mut AutoCommit, chunks: ChunkList) -> (ChunkList, Vec<ChangeHash>) {
-        let mut kept: Vec<Vec<u8>> = Vec::new();
         let mut over = Vec::new();
-        for bytes in chunks.iter() {
+        let mut refused = Vec::new();
+        for (i, bytes) in chunks.iter().enumerate() {
             let Some(change) = self.own_change(bytes) else {
-                kept.push(bytes.to_vec());
                 continue;
             };
             let hash = change.hash();
             if doc.get_change_by_hash(&hash).is_some() {
-                kept.push(bytes.to_vec());
                 continue;
             }
             let ops = change.len() as u64;
@@ -87,13 +85,21 @@ impl Allowance {
                         left.checked_sub(ops)
                     })
                     .is_ok();
-            if taken {
-                kept.push(bytes.to_vec());
-            } else {
+            if !taken {
                 self.spent.store(true, Ordering::Relaxed);
                 over.push(hash);
+                refused.push(i);
             }
         }
+        if refused.is_empty() {
+            return (chunks, over);
+        }
+        let kept: Vec<Vec<u8>> = chunks
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| refused.binary_search(i).is_err())
+            .map(|(_, bytes)| bytes.to_vec())
+            .collect();
         (kept.into(), over)
     }
 
