@@ -653,12 +653,23 @@ pub fn merge(
     merged.deferred = deferred;
     let by_hash: HashMap<ChangeHash, &Meta> = metas.iter().map(|m| (m.hash, m)).collect();
 
-    // Signatures: valid, of a change in the batch, by the key its actor comes from.
+    // Signatures: valid, of a change in the batch, by the key its actor
+    // comes from. Each is verified at most once per ledger, and a peer
+    // sending many bad ones for the same change or device costs at most
+    // `TRIES` verifications each: a frame can carry thousands of records.
+    const TRIES: u8 = 2;
+    let mut tries: HashMap<ActorId, u8> = HashMap::new();
+    let mut worth_trying = |actor: &ActorId| {
+        let n = tries.entry(actor.clone()).or_insert(0);
+        *n += 1;
+        *n <= TRIES
+    };
     let mut direct: HashMap<ChangeHash, Signed> = HashMap::new();
     for s in signatures {
         if let Some(m) = by_hash.get(&s.hash)
-            && s.actor() == m.actor
             && !direct.contains_key(&s.hash)
+            && s.actor() == m.actor
+            && worth_trying(&m.actor)
             && ledger.verify(s)
         {
             direct.insert(s.hash, *s);
@@ -667,13 +678,26 @@ pub fn merge(
     let vouched = vouch(&by_hash, &direct);
     // Devices that signed a change not here yet: their earlier changes
     // wait for it instead of being refused (a relay sends a device's
-    // changes in several messages, with its latest signature).
-    let later: HashSet<ActorId> = signatures
-        .iter()
-        .filter(|s| !by_hash.contains_key(&s.hash) && !holds(doc, &[s.hash]))
-        .filter(|s| ledger.verify(s))
-        .map(Signed::actor)
-        .collect();
+    // changes in several messages, with its latest signature). Only
+    // devices with changes in the batch matter.
+    let writers: HashSet<&ActorId> = metas.iter().map(|m| &m.actor).collect();
+    let mut later: HashSet<ActorId> = HashSet::new();
+    for s in signatures {
+        if by_hash.contains_key(&s.hash) {
+            continue;
+        }
+        let actor = s.actor();
+        if later.contains(&actor)
+            || !writers.contains(&actor)
+            || holds(doc, &[s.hash])
+            || !worth_trying(&actor)
+        {
+            continue;
+        }
+        if ledger.verify(s) {
+            later.insert(actor);
+        }
+    }
     let mut waiting: HashSet<ChangeHash> = HashSet::new();
 
     let signed = match &authority {
