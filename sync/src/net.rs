@@ -424,7 +424,11 @@ async fn run_session<R: Replica>(
             }
         }
     }
-    let error = result.as_ref().err().map(|e| e.to_string());
+    let error = match &result {
+        // A live session that had nothing more to exchange ended normally.
+        Err(SessionError::Idle) => None,
+        r => r.as_ref().err().map(|e| e.to_string()),
+    };
     match &result {
         Err(SessionError::NotAMember) | Err(SessionError::NothingShared) => {
             inner.replica.event(NetEvent::Refused {

@@ -252,10 +252,10 @@ fn an_idle_live_session_is_closed_and_devices_meet_again_when_something_is_new()
         "idle: B's live session with A ended after {:?}: {ended}",
         at - connected
     );
-    assert_eq!(
-        ended["error"], "no change to exchange for a while",
-        "{ended}"
-    );
+    // A normal end (no error), after the idle time.
+    assert!(ended["error"].is_null(), "{ended}");
+    let lasted = ended["duration_ms"].as_u64().unwrap();
+    assert!((1_900..8_000).contains(&lasted), "{ended}");
     // Nothing new: B does not dial again.
     let quiet = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         b_server.wait_for("peer_connected", Duration::from_secs(3), |_| true)
