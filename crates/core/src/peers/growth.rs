@@ -18,11 +18,16 @@
 //! joining through a long-time member gets everything in one meeting.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use automerge::sync::ChunkList;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use passerelle_model::bounds::{MAX_INFLATED, check_chunks};
+use passerelle_sync::SessionId;
+
+use super::DocRef;
+use crate::refused;
 
 /// Operations the peer's own device may add to the documents in one
 /// session: as many as the largest single change the bounds allow
@@ -147,6 +152,59 @@ fn change_actor(chunk: &[u8]) -> Option<ActorId> {
     let len = uleb(chunk, &mut at)?;
     let actor = chunk.get(at..at.checked_add(len)?)?;
     Some(ActorId::from(actor))
+}
+
+impl crate::node::State {
+    /// Says which of the peer's own changes wait for the next meeting
+    /// (past its allowance for this session), and keeps them aside.
+    pub(super) fn note_held_back(
+        &mut self,
+        session: SessionId,
+        (id, kind): &DocRef,
+        over: Vec<ChangeHash>,
+    ) {
+        if over.is_empty() {
+            return;
+        }
+        let peer = self.peers.sessions.get(&session).map(|s| s.peer.clone());
+        let from = peer.as_ref().map_or("?", |p| p.as_str());
+        tracing::warn!(
+            "community {id}, {}: refused {} change(s) from {from} for this meeting: {}",
+            kind.as_str(),
+            over.len(),
+            refused::GROWTH_REASON,
+        );
+        let entries = refused::held_back(kind.as_str(), from, &over);
+        self.keep_refused(id, &entries);
+        let _ = self.events.send(crate::handle::Event::Refused {
+            community: id.clone(),
+            peer,
+            count: over.len(),
+            reason: refused::GROWTH_REASON.to_owned(),
+        });
+    }
+
+    /// The allowance of the session's peer for a document: none for a
+    /// document arriving for the first time (a community being joined, a
+    /// collection not held yet), which this device takes whole from the
+    /// peer, whoever wrote it.
+    pub(super) fn allowance(
+        &self,
+        session: SessionId,
+        (id, kind): &DocRef,
+    ) -> Option<Arc<Allowance>> {
+        let held = self
+            .communities
+            .get(id)
+            .is_some_and(|l| l.docs.doc(*kind).is_some());
+        if !held {
+            return None;
+        }
+        self.peers
+            .sessions
+            .get(&session)
+            .map(|s| s.allowance.clone())
+    }
 }
 
 #[cfg(test)]

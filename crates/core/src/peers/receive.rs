@@ -3,7 +3,6 @@
 //! answered.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use automerge::sync::{ChunkList, Message, State as SyncState, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
@@ -313,48 +312,6 @@ impl State {
             count: refused.len(),
             reason: refused[0].reason.to_string(),
         });
-    }
-
-    /// Says which of the peer's own changes wait for the next meeting
-    /// (past its allowance for this session), and keeps them aside.
-    fn note_held_back(&mut self, session: SessionId, (id, kind): &DocRef, over: Vec<ChangeHash>) {
-        if over.is_empty() {
-            return;
-        }
-        let peer = self.peers.sessions.get(&session).map(|s| s.peer.clone());
-        let from = peer.as_ref().map_or("?", |p| p.as_str());
-        tracing::warn!(
-            "community {id}, {}: refused {} change(s) from {from} for this meeting: {}",
-            kind.as_str(),
-            over.len(),
-            refused::GROWTH_REASON,
-        );
-        let entries = refused::held_back(kind.as_str(), from, &over);
-        self.keep_refused(id, &entries);
-        let _ = self.events.send(crate::handle::Event::Refused {
-            community: id.clone(),
-            peer,
-            count: over.len(),
-            reason: refused::GROWTH_REASON.to_owned(),
-        });
-    }
-
-    /// The allowance of the session's peer for a document: none for a
-    /// document arriving for the first time (a community being joined, a
-    /// collection not held yet), which this device takes whole from the
-    /// peer, whoever wrote it.
-    fn allowance(&self, session: SessionId, (id, kind): &DocRef) -> Option<Arc<Allowance>> {
-        let held = self
-            .communities
-            .get(id)
-            .is_some_and(|l| l.docs.doc(*kind).is_some());
-        if !held {
-            return None;
-        }
-        self.peers
-            .sessions
-            .get(&session)
-            .map(|s| s.allowance.clone())
     }
 
     /// The messages of communities shared with the session's peer, decoded
