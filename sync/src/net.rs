@@ -523,27 +523,34 @@ async fn next_change<R: Replica>(inner: &Arc<Inner<R>>) -> bool {
 }
 
 /// After an accepted live session ended for idleness: on the next local
-/// change, dials the peer (if its address is known: remembered, or found
-/// on the LAN) so that what is new reaches it without waiting for it to
-/// dial.
-fn redial_on_change<R: Replica>(inner: &Arc<Inner<R>>, peer: EndpointId) {
+/// change, dials the peer once (at its address found on the LAN,
+/// remembered, or else where its connection came from, `seen_at`) so that
+/// what is new reaches it without waiting for it to dial; again after that
+/// session ends idle. Stops when the peer cannot be reached (it dials when
+/// it has something new) or is already connected (that session carries
+/// the change).
+fn redial_on_change<R: Replica>(inner: &Arc<Inner<R>>, seen_at: EndpointAddr) {
+    let peer = seen_at.id;
     if inner.kept.lock().expect("kept lock").contains(&peer) {
         // Already kept connected: that loop dials on the next change.
         return;
     }
     let inner = inner.clone();
     tokio::spawn(async move {
-        if !next_change(&inner).await {
-            return;
-        }
-        let connected = inner
-            .connected
-            .lock()
-            .expect("connected lock")
-            .contains_key(&peer);
-        let addr = {
-            let discovered = inner.discovered.lock().expect("lock").get(&peer).cloned();
-            discovered.or_else(|| {
+        loop {
+            if !next_change(&inner).await {
+                return;
+            }
+            let connected = inner
+                .connected
+                .lock()
+                .expect("connected lock")
+                .contains_key(&peer);
+            if connected {
+                return;
+            }
+            let known = inner.discovered.lock().expect("lock").get(&peer).cloned();
+            let known = known.or_else(|| {
                 inner
                     .book
                     .lock()
@@ -551,10 +558,18 @@ fn redial_on_change<R: Replica>(inner: &Arc<Inner<R>>, peer: EndpointId) {
                     .addrs()
                     .into_iter()
                     .find(|a| a.id == peer)
-            })
-        };
-        if let (false, Some(addr)) = (connected, addr) {
-            keep(&inner, addr);
+            });
+            let addr = known.unwrap_or_else(|| seen_at.clone());
+            let Ok(conn) = connect(&inner.endpoint, addr, SYNC_ALPN).await else {
+                return;
+            };
+            match run_dialled(&inner, &conn, Mode::Live).await {
+                Err(NetError::Session {
+                    source: SessionError::Idle,
+                    ..
+                }) => continue,
+                _ => return,
+            }
         }
     });
 }
@@ -649,13 +664,21 @@ impl<R: Replica> ProtocolHandler for SyncHandler<R> {
                 return Ok(());
             }
         };
+        // Where the peer is seen from (its endpoint's own socket), to dial
+        // it back after an idle end when its address is known nowhere else.
+        let seen_at = EndpointAddr::new(conn.remote_id()).with_addrs(
+            conn.paths()
+                .iter()
+                .map(|p| p.remote_addr().clone())
+                .filter(|a| matches!(a, iroh::TransportAddr::Ip(_))),
+        );
         let ended = run_session(&self.inner, &conn, send, recv, Mode::Live, false, opened).await;
         if let Err(NetError::Session {
             source: SessionError::Idle,
             ..
         }) = ended
         {
-            redial_on_change(&self.inner, conn.remote_id());
+            redial_on_change(&self.inner, seen_at);
         }
         // Let the peer read our last frames before the connection drops.
         let _ = tokio::time::timeout(LINGER, conn.closed()).await;

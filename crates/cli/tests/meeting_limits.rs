@@ -290,6 +290,49 @@ fn an_idle_live_session_is_closed_and_devices_meet_again_when_something_is_new()
         .map(|e| e["title"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert!(titles.iter().any(|t| t == "Cours de guitare"), "{titles:?}");
+
+    // (c) That session ends idle too; now the accepting side has something
+    // new: A dials B (where B's connection came from) and B receives it.
+    let a_key = ok(&a, &["id"]);
+    let started = Instant::now();
+    server.wait_for("peer_disconnected", Duration::from_secs(15), |e| {
+        e["peer"] == b_key.as_str()
+    });
+    eprintln!(
+        "idle: the second session ended after {:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    ok(
+        &a,
+        &[
+            "exchange",
+            "add",
+            "--community",
+            &community,
+            "--kind",
+            "need",
+            "--title",
+            "Aide pour un dossier CAF",
+            "--category",
+            "demarches",
+        ],
+    );
+    b_server.wait_for("received", Duration::from_secs(15), |e| {
+        e["peer"] == a_key.as_str()
+    });
+    eprintln!(
+        "idle: A's new échange reached B {:?} after it was written",
+        started.elapsed()
+    );
+    let titles: Vec<String> = list(&b, &["exchange", "list", "--community", &community])
+        .iter()
+        .map(|e| e["title"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t == "Aide pour un dossier CAF"),
+        "{titles:?}"
+    );
     drop(rt);
     b_server.stop();
     server.stop();
