@@ -1074,6 +1074,14 @@ fn a_crafted_bundle_does_not_list_a_stranger() {
         results.push((name, out.status.code(), refused_lines));
     }
     eprintln!("bundle: {results:?}");
+    // Kept aside with their reason, as coming from a bundle.
+    let kept = list(&scene.b, &["refused", "list", "--community", &c]);
+    eprintln!("bundle: {} refused changes kept aside", kept.len());
+    assert!(
+        kept.iter()
+            .any(|r| r["from"] == "bundle" && r["hash"] == forged.to_string().as_str()),
+        "{kept:?}"
+    );
     let took = scene.member_still_syncs("après le paquet forgé");
     eprintln!("bundle: a member synced right after, in {took:?}");
 }
