@@ -1,18 +1,21 @@
-//! Automerge changes crafted from libFuzzer's bytes, through a stored file,
-//! a sync message and the gate, saved and loaded again: the generator and the
-//! pipeline of `crates/core/tests/crafted_changes.rs` (which CI runs from a
-//! seeded ChaCha), here drawing every choice from the input: the document,
-//! the actor, the operations on the example community's real objects, the
-//! header rewritten (sequence number, start op, dependencies, author,
-//! actors, value types), the changes around it, deflated or not.
+//! Automerge changes crafted from libFuzzer's bytes, through the node's
+//! entry points: a stored file (`load_signed_file`) and a peer's sync
+//! message (the gate, then written as the node writes it and read back):
+//! the generator and the pipeline of `crates/core/tests/crafted_changes.rs`
+//! (which CI runs from a seeded ChaCha), here drawing every choice from the
+//! input: the document, the actor, the operations on the example
+//! community's real objects, the header rewritten (sequence number, start
+//! op, dependencies, author, actors, value types), the changes around it,
+//! deflated or not. With `PASSERELLE_FUZZ_AUTOMERGE=1`, Automerge's own
+//! paths too (its sync, its save and load), which the node does not use on
+//! received changes: a study of Automerge.
 //!
 //! By default any panic aborts, those Passerelle catches itself included
 //! (libFuzzer's hook): each is an Automerge panic a crafted change reaches.
 //! With `PASSERELLE_FUZZ_ESCAPES_ONLY=1`, panics are let through to the
 //! entry points and only one that escapes them aborts, as the stable test
-//! fails: what is left once the entry points are hardened. Either way an
-//! input that is refused but changes the document, or accepted but does
-//! not load again once saved, aborts.
+//! fails. Either way an input that is refused but changes the document, or
+//! accepted by the gate but does not load again once written, aborts.
 #![no_main]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -48,6 +51,11 @@ fn escapes_only() -> bool {
     })
 }
 
+fn automerge_paths() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("PASSERELLE_FUZZ_AUTOMERGE").is_some_and(|v| v != "0"))
+}
+
 /// Runs each step; a panic aborts, right away (libFuzzer's hook) or, with
 /// `PASSERELLE_FUZZ_ESCAPES_ONLY`, when it escapes the step.
 struct Abort;
@@ -77,11 +85,19 @@ fuzz_target!(|data: &[u8]| {
     let index = DocKind::ALL.iter().position(|k| *k == input.kind).unwrap();
     let doc = &base.docs[index];
     let file = input.file();
-    let outcomes = [
-        crafted::through_file(&mut Abort, doc, &file, &mut Memo::default()),
-        crafted::through_sync(&mut Abort, doc, &input.message, &mut Memo::default()),
+    let mut outcomes = vec![
+        crafted::through_stored_file(&mut Abort, doc, &file),
         crafted::through_gate(&mut Abort, base, doc, &input.message, &mut Memo::default()),
     ];
+    if automerge_paths() {
+        outcomes.push(crafted::through_file(&mut Abort, doc, &file, &mut Memo::default()));
+        outcomes.push(crafted::through_sync(
+            &mut Abort,
+            doc,
+            &input.message,
+            &mut Memo::default(),
+        ));
+    }
     for outcome in outcomes {
         if let Outcome::Bug(what) = outcome {
             eprintln!("{what}: {}", input.shape.label());

@@ -239,17 +239,21 @@ impl Store {
         signatures: &Signatures,
         files: &mut Vec<PathBuf>,
     ) -> Result<(), CoreError> {
-        let saved = doc.save();
+        // Automerge can panic writing a document it accepted (one read
+        // from a file it should have refused): the chunks then stay.
+        let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.save())).ok();
         // The chunks are removed only once the snapshot is known to load
         // again: else they stay, and the next compaction tries again.
-        let loads = std::panic::catch_unwind(|| AutoCommit::load(&saved).is_ok()).unwrap_or(false);
-        if !loads {
+        let loads = |saved: &[u8]| {
+            std::panic::catch_unwind(|| AutoCommit::load(saved).is_ok()).unwrap_or(false)
+        };
+        let Some(saved) = saved.filter(|saved| loads(saved)) else {
             tracing::error!(
                 "{}: a snapshot of this document would not load again; its chunks are kept",
                 self.doc_dir(id, kind).display()
             );
             return Ok(());
-        }
+        };
         let snapshot = self.write_chunk(id, kind, &wrap_file(signatures, &saved), true)?;
         for old in files.drain(..).filter(|p| *p != snapshot) {
             fs::remove_file(&old).map_err(CoreError::io("remove", &old))?;

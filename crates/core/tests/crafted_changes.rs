@@ -24,31 +24,43 @@
 //! - files of several changes: a chain, two concurrent writers of the same
 //!   keys, one change twice with other content, an existing change beside.
 //!
-//! Each input goes through the real entry points: (1) as a stored file,
-//! `layout::load_file` into a copy of its document; (2) in an Automerge
-//! sync message, `layout::decode_sync_message`, `receive_sync_message` and
-//! the answer; (2b, one input in three) the same message as the node now
-//! receives it, its changes through `gate::merge` (signed by the member
-//! device that wrote them, when its key is known here); (3) a sample of a
-//! hundred as a `.chunk` file in a real data directory and a node started
-//! on it: it must start and still list the community (a bad file is
-//! quarantined, never a dead node). Whatever took an input is saved and
-//! loaded again, whole (as a compaction writes it) and as the chunk of what
-//! is new (as a command or a sync writes it): a document Automerge accepted
-//! in memory must load again.
+//! `crafted_changes_through_the_real_entry_points` (CI, stable toolchain)
+//! feeds 10,000 crafted changes through the node's entry points: (1) every
+//! input as a stored file, `layout::load_signed_file` into a copy of its
+//! document as the store reads one (a panic inside is caught there and the
+//! file refused: none may escape); (2) one input in two in a sync message
+//! from a peer, its changes through `gate::merge` as the node receives
+//! them (signed by the member device that wrote them, when its key is known
+//! here), then written as `persist_docs` writes (the chunk of what is new,
+//! with its signatures) and as a compaction writes (the whole snapshot),
+//! each read back: whatever the gate accepts must load again with the same
+//! heads, whatever it refuses must leave the document as it was; (3) a
+//! dozen as a `.chunk` file in a real data directory a node starts on: it
+//! must start and still list the community (a bad file is quarantined,
+//! never a dead node). `crafted_fixtures_replay` replays the fixtures the
+//! same way.
+//!
+//! `crafted_changes_through_files_and_sync_messages` and
+//! `crafted_changes_through_a_starting_node` (ignored, on demand) are the
+//! longer study of Automerge itself: the input through Automerge's own
+//! `receive_sync_message` (which the node no longer uses for changes) and
+//! through `load_file` then `save()`/`save_after()` straight through
+//! Automerge, a hundred through a starting node:
+//! `cargo test -p passerelle-core --test crafted_changes -- --ignored --nocapture`.
 //!
 //! Every panic is recorded with where it happened (the panic hook sees
-//! panics Passerelle catches itself, too). The test fails when a panic
+//! panics Passerelle catches itself, too). A test fails when a panic
 //! escapes an entry point, when a refused input changed the document, when
 //! an accepted one leaves a document that does not load again, or when a
 //! node does not list the community. The tables say, for each shape, what
 //! became of the inputs; then each distinct panic (where, how often, how
 //! many escaped, the smallest input, Automerge's frames) and each other
 //! failure, whose smallest input is kept in `tests/fixtures/crafted/`
-//! (see its `INDEX.md`) and replayed by `crafted_fixtures_replay`.
+//! (see its `INDEX.md`; the study keeps one for every panic, caught or not).
 //!
+//! `PASSERELLE_CRAFTED_CI_CHANGES` (10,000) sizes the CI run;
 //! `PASSERELLE_CRAFTED_CHANGES` (10,000) and `PASSERELLE_CRAFTED_NODE_INPUTS`
-//! (100) make a run longer or shorter; the seed is fixed.
+//! (100) the study; the seed is fixed.
 //!
 //! The generator and the pipeline above the `harness` module are shared
 //! with the cargo-fuzz target `fuzz/fuzz_targets/crafted_changes.rs`, which
@@ -66,8 +78,10 @@ use automerge::{
     Value,
 };
 use passerelle_core::model::gate::{self, Authority, Incoming, Ledger, Writers};
-use passerelle_core::model::layout::{check_kind, decode_sync_message, load_file};
-use passerelle_core::model::signing::Signed;
+use passerelle_core::model::layout::{
+    check_kind, decode_sync_message, load_file, load_signed_file,
+};
+use passerelle_core::model::signing::{Signed, wrap_file};
 use passerelle_core::model::{
     Author as CommandAuthor, Command, CommunityDocs, DeviceKey, DocKind, ExchangeKind,
     ExchangeMode, ItemId, MemberId, Role, RsvpAnswer, ViewCache,
@@ -1625,16 +1639,25 @@ pub fn through_sync<G: Guard>(g: &mut G, bd: &BaseDoc, message: &[u8], memo: &mu
     saved_and_reloaded(g, bd, &mut doc, memo)
 }
 
+/// Changes the gate refused, by reason, every input together.
+pub static REFUSALS: std::sync::Mutex<BTreeMap<String, usize>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
 /// (2b) The input in a sync message, received as the node receives one
-/// since the gate (`peers/receive.rs`): its changes judged and merged by
-/// `gate::merge` (sequence numbers, equivocation, devices listed, Automerge
-/// under `catch_unwind`), the rest of the message by Automerge's sync.
+/// (`peers/receive.rs`): its changes judged and merged by `gate::merge`
+/// (sequence numbers, equivocation, devices listed, shapes, Automerge under
+/// `catch_unwind`), the rest of the message by Automerge's sync; then
+/// written as `State::persist_docs` writes it: the chunk of what is new
+/// (`save_after` the heads on disk) with its signatures (`wrap_file`), read
+/// back onto the document as it was on disk by `load_signed_file`, as the
+/// next start reads it; and the whole document as a compaction writes its
+/// snapshot, read back alone. Both must give the heads held in memory.
 pub fn through_gate<G: Guard>(
     g: &mut G,
     base: &Base,
     bd: &BaseDoc,
     message: &[u8],
-    memo: &mut Memo,
+    _memo: &mut Memo,
 ) -> Outcome {
     let decoded = step!(g, "layout::decode_sync_message", || decode_sync_message(
         message
@@ -1671,8 +1694,15 @@ pub fn through_gate<G: Guard>(
         &signatures
     ));
     let Ok(merged) = merged else {
+        // The node reads the community again from disk.
         return Outcome::Poisoned;
     };
+    {
+        let mut reasons = REFUSALS.lock().unwrap_or_else(|e| e.into_inner());
+        for refused in &merged.refused {
+            *reasons.entry(refused.reason.to_string()).or_default() += 1;
+        }
+    }
     let mut state = automerge::sync::State::new();
     // Its changes are gone: only heads, needs and filters are left.
     let _ = step!(g, "sync receive_sync_message (after the gate)", || doc
@@ -1681,13 +1711,78 @@ pub fn through_gate<G: Guard>(
     step!(g, "sync generate_sync_message", || doc
         .sync()
         .generate_sync_message(&mut state));
-    if merged.applied == 0 {
-        return match refused(g, bd, &mut doc, memo) {
-            Outcome::Refused if merged.refused.is_empty() => Outcome::Unchanged,
-            other => other,
+    let heads = step!(g, "get_heads", || doc.get_heads());
+    if merged.applied == 0 || heads == bd.heads {
+        if heads != bd.heads {
+            return Outcome::Bug("a refused input changed the document's heads".into());
+        }
+        return if merged.refused.is_empty() {
+            Outcome::Unchanged
+        } else {
+            Outcome::Refused
         };
     }
-    saved_and_reloaded(g, bd, &mut doc, memo)
+    // The chunk `persist_docs` writes, read back as the next start reads it.
+    let chunk = step!(g, "save_after", || doc.save_after(&bd.heads));
+    let file = wrap_file(&ledger.for_chunks([chunk.as_slice()]), &chunk);
+    let mut again = Some(bd.doc.clone());
+    let reloaded = step!(g, "load_signed_file of the chunk written", || {
+        load_signed_file(&mut again, &file)
+    });
+    if let Err(e) = reloaded {
+        return Outcome::Bug(format!("accepted by the gate, its chunk is refused: {e}"));
+    }
+    let mut again = again.expect("a loaded document");
+    if step!(g, "get_heads of the chunk written", || again.get_heads()) != heads {
+        return Outcome::Bug("accepted by the gate, its chunk loads with other heads".into());
+    }
+    // The snapshot a compaction writes, read back alone.
+    let snapshot = step!(g, "save", || doc.save());
+    let file = wrap_file(&ledger.signatures, &snapshot);
+    let mut again = None;
+    let reloaded = step!(g, "load_signed_file of the snapshot", || {
+        load_signed_file(&mut again, &file)
+    });
+    if let Err(e) = reloaded {
+        return Outcome::Bug(format!(
+            "accepted by the gate, its snapshot is refused: {e}"
+        ));
+    }
+    let mut again = again.expect("a loaded document");
+    if step!(g, "get_heads of the snapshot", || again.get_heads()) != heads {
+        return Outcome::Bug("accepted by the gate, its snapshot loads with other heads".into());
+    }
+    if !step!(g, "layout::check_kind", || check_kind(&doc, bd.kind)
+        .is_ok())
+    {
+        return Outcome::AppliedLayoutRefused;
+    }
+    Outcome::Applied
+}
+
+/// (1b) The input as a stored file, read as the store reads one
+/// (`store.rs` `load_doc`): `load_signed_file` into a copy of its
+/// document. Automerge panicking inside is caught there and the file
+/// refused (the store quarantines it, and reads the document again without
+/// it if it had others): what may not happen is a panic escaping. Whether
+/// what a stored file holds saves again is the starting node's concern
+/// (below): such a file is one this node wrote, or a hostile hand did.
+pub fn through_stored_file<G: Guard>(g: &mut G, bd: &BaseDoc, file: &[u8]) -> Outcome {
+    let mut doc = Some(bd.doc.clone());
+    let loaded = step!(g, "layout::load_signed_file", || load_signed_file(
+        &mut doc, file
+    ));
+    if loaded.is_err() {
+        return Outcome::Refused;
+    }
+    let Some(mut doc) = doc else {
+        return Outcome::Bug("load_signed_file dropped the document".into());
+    };
+    if step!(g, "get_heads", || doc.get_heads()) == bd.heads {
+        Outcome::Unchanged
+    } else {
+        Outcome::Applied
+    }
 }
 
 fn refused<G: Guard>(g: &mut G, bd: &BaseDoc, doc: &mut AutoCommit, memo: &mut Memo) -> Outcome {
@@ -2201,9 +2296,10 @@ mod harness {
         shapes: BTreeMap<String, usize>,
     }
 
-    /// Prints each distinct panic once, writes a fixture for each (its
-    /// smallest input) and an index of them; returns what fails the test.
-    fn summarise(kept: &[Kept]) -> Vec<String> {
+    /// Prints each distinct panic once, writes a fixture for each failure
+    /// and, with `every_panic`, for each panic caught too (its smallest
+    /// input), and an index of them; returns what fails the test.
+    fn summarise(kept: &[Kept], every_panic: bool) -> Vec<String> {
         let mut groups: BTreeMap<(&'static str, &'static str, String), Group> = BTreeMap::new();
         let mut failures = Vec::new();
         let mut bugs: BTreeMap<String, (usize, &Kept)> = BTreeMap::new();
@@ -2299,7 +2395,7 @@ mod harness {
                     eprintln!("    {frame}");
                 }
             }
-            let name = if *path == "craft" {
+            let name = if *path == "craft" || !(every_panic || g.escaped > 0) {
                 None
             } else {
                 Some(write_fixture(path, k, &place_slug(&g.location)))
@@ -2422,7 +2518,8 @@ mod harness {
         let mut out = String::from(
             "# Crafted changes that made Automerge panic, or a document fail to load again\n\n\
              Written by `crates/core/tests/crafted_changes.rs`: one input per place of panic\n\
-             and path, the smallest; replayed by its `crafted_fixtures_replay` test. The\n\
+             and path, the smallest; replayed through the node's real entry points by its\n\
+             `crafted_fixtures_replay` test (each must be refused, or saved and loaded again). The\n\
              name says the path (`file`: a stored file through `layout::load_file`; `sync`:\n\
              an encoded sync message through `decode_sync_message`, `receive_sync_message`\n\
              and the answer; `node`: a `.chunk` file in a data directory a node starts on),\n\
@@ -2434,7 +2531,9 @@ mod harness {
              inputs that did not panic but left a document that does not load again (or\n\
              changed one while refused, or hid the community from a node), the smallest\n\
              of each kind. `gate`: the sync message through `gate::merge`, the node's\n\
-             receive path, its changes signed by the member device that wrote them.\n\n\
+             receive path, its changes signed by the member device that wrote them, then\n\
+             written and read back as the node writes. Fixtures of earlier bases whose\n\
+             dependencies no longer exist replay as changes waiting for them.\n\n\
              | fixture | path | step | where | message | escaped, of panics |\n\
              |---|---|---|---|---|---|\n",
         );
@@ -2500,10 +2599,24 @@ mod harness {
         gates: Report,
         crafting: Report,
         changes: usize,
+        /// Of which through the gate.
+        gate_changes: usize,
         bytes: usize,
     }
 
-    fn run_share(base: &Base, share: u64, changes: usize) -> Share {
+    /// Which entry points a run feeds.
+    #[derive(Clone, Copy)]
+    enum Mode {
+        /// Every entry point, Automerge's own sync included, one input in
+        /// [`GATE_EVERY`] through the gate: a study of Automerge.
+        Explore,
+        /// The node's entry points only (the CI run): every input as a
+        /// stored file, one in `gate_every` received through the gate and
+        /// written as the node writes it.
+        Node { gate_every: usize },
+    }
+
+    fn run_share(base: &Base, share: u64, changes: usize, mode: Mode) -> Share {
         let watchdog = Watchdog::start();
         let mut d = ChaCha8Rng::seed_from_u64(SEED ^ share);
         let mut out = Share {
@@ -2512,6 +2625,7 @@ mod harness {
             gates: Report::new("gate"),
             crafting: Report::new("craft"),
             changes: 0,
+            gate_changes: 0,
             bytes: 0,
         };
         let mut body_ = None;
@@ -2551,23 +2665,35 @@ mod harness {
             out.changes += crafted.crafted;
             out.bytes += file.len();
 
-            watchdog.begin(format!("file, input {i} of share {share}"), &file);
-            let mut catch = Catch::default();
-            let outcome = through_file(&mut catch, bd, &file, &mut memo);
-            let took = watchdog.end();
-            out.files.add(&crafted, &file, outcome, catch, took);
+            let gate_every = match mode {
+                Mode::Explore => {
+                    watchdog.begin(format!("file, input {i} of share {share}"), &file);
+                    let mut catch = Catch::default();
+                    let outcome = through_file(&mut catch, bd, &file, &mut memo);
+                    let took = watchdog.end();
+                    out.files.add(&crafted, &file, outcome, catch, took);
 
-            watchdog.begin(
-                format!("sync, input {i} of share {share}"),
-                &crafted.message,
-            );
-            let mut catch = Catch::default();
-            let outcome = through_sync(&mut catch, bd, &crafted.message, &mut memo);
-            let took = watchdog.end();
-            out.syncs
-                .add(&crafted, &crafted.message, outcome, catch, took);
-
-            if i % GATE_EVERY == 0 {
+                    watchdog.begin(
+                        format!("sync, input {i} of share {share}"),
+                        &crafted.message,
+                    );
+                    let mut catch = Catch::default();
+                    let outcome = through_sync(&mut catch, bd, &crafted.message, &mut memo);
+                    let took = watchdog.end();
+                    out.syncs
+                        .add(&crafted, &crafted.message, outcome, catch, took);
+                    GATE_EVERY
+                }
+                Mode::Node { gate_every } => {
+                    watchdog.begin(format!("stored file, input {i} of share {share}"), &file);
+                    let mut catch = Catch::default();
+                    let outcome = through_stored_file(&mut catch, bd, &file);
+                    let took = watchdog.end();
+                    out.files.add(&crafted, &file, outcome, catch, took);
+                    gate_every
+                }
+            };
+            if i % gate_every == 0 {
                 watchdog.begin(
                     format!("gate, input {i} of share {share}"),
                     &crafted.message,
@@ -2575,6 +2701,7 @@ mod harness {
                 let mut catch = Catch::default();
                 let outcome = through_gate(&mut catch, base, bd, &crafted.message, &mut memo);
                 let took = watchdog.end();
+                out.gate_changes += crafted.crafted;
                 out.gates
                     .add(&crafted, &crafted.message, outcome, catch, took);
             }
@@ -2582,14 +2709,50 @@ mod harness {
         out
     }
 
-    /// Every crafted change, through a stored file and a sync message; the
-    /// inputs in two shares, one per core.
-    #[test]
-    #[ignore = "open: Automerge 0.12 panics on crafted changes outside the gate, and some accepted changes save documents that do not load again (crates/core/tests/fixtures/crafted/INDEX.md, docs/SECURITY.md)"]
-    fn crafted_changes_through_files_and_sync_messages() {
-        watch_panics();
-        let started = Instant::now();
-        let base = shared_base();
+    /// Runs `changes` crafted changes in two shares, one per core, and
+    /// prints what became of them; returns the shares put together.
+    fn run_shares(base: &'static Base, changes: usize, mode: Mode) -> Share {
+        let shares: Vec<Share> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..SHARES)
+                .map(|share| {
+                    let n = changes / SHARES + usize::from(share < changes % SHARES);
+                    std::thread::Builder::new()
+                        .name(format!("crafted share {share}"))
+                        .spawn_scoped(scope, move || run_share(base, share as u64, n, mode))
+                        .unwrap()
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let mut all = shares.into_iter();
+        let mut total = all.next().unwrap();
+        for share in all {
+            total.files.merge(share.files);
+            total.syncs.merge(share.syncs);
+            total.gates.merge(share.gates);
+            total.crafting.merge(share.crafting);
+            total.changes += share.changes;
+            total.gate_changes += share.gate_changes;
+            total.bytes += share.bytes;
+        }
+        total.files.print();
+        if matches!(mode, Mode::Explore) {
+            total.syncs.print();
+        }
+        total.gates.print();
+        eprintln!(
+            "\n{} inputs holding {} changes ({} bytes of files), each through a stored file, {} inputs ({} changes) through the gate; {} times Automerge's API panicked while making one",
+            total.files.total(),
+            total.changes,
+            total.bytes,
+            total.gates.total(),
+            total.gate_changes,
+            total.crafting.total()
+        );
+        total
+    }
+
+    fn print_base(base: &Base, started: Instant) {
         eprintln!(
             "base community ({:.1?}): {}",
             started.elapsed(),
@@ -2604,49 +2767,94 @@ mod harness {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        let changes = changes();
-        let shares: Vec<Share> = std::thread::scope(|scope| {
-            let threads: Vec<_> = (0..SHARES)
-                .map(|share| {
-                    let n = changes / SHARES + usize::from(share < changes % SHARES);
-                    std::thread::Builder::new()
-                        .name(format!("crafted share {share}"))
-                        .spawn_scoped(scope, move || run_share(base, share as u64, n))
-                        .unwrap()
-                })
-                .collect();
-            threads.into_iter().map(|t| t.join().unwrap()).collect()
-        });
-        let mut all = shares.into_iter();
-        let mut total = all.next().unwrap();
-        for share in all {
-            total.files.merge(share.files);
-            total.syncs.merge(share.syncs);
-            total.gates.merge(share.gates);
-            total.crafting.merge(share.crafting);
-            total.changes += share.changes;
-            total.bytes += share.bytes;
-        }
-        total.files.print();
-        total.syncs.print();
-        total.gates.print();
-        eprintln!(
-            "\n{} inputs holding {} changes ({} bytes of files), each through a file and a sync message, {} through the gate; {} times Automerge's API panicked while making one",
-            total.files.total(),
-            total.changes,
-            total.bytes,
-            total.gates.total(),
-            total.crafting.total()
-        );
-        let mut kept: Vec<Kept> = total.files.kept;
-        kept.extend(total.syncs.kept);
-        kept.extend(total.gates.kept);
-        kept.extend(total.crafting.kept);
-        let failures = summarise(&kept);
+    }
+
+    fn print_times() {
         eprintln!("\ntime by step (both shares, every test of the file running):");
         for (stage, time) in lock(&TIMES).iter() {
             eprintln!("  {stage}: {time:.1?}");
         }
+    }
+
+    /// Changes the CI run crafts (`PASSERELLE_CRAFTED_CI_CHANGES`).
+    const CI_CHANGES: usize = 10_000;
+    /// One input in this many of the CI run is also received through the
+    /// gate and written as the node writes (the costly path in debug).
+    const CI_GATE_EVERY: usize = 2;
+    /// Inputs of the CI run put in a data directory a node starts on.
+    const CI_NODE_INPUTS: usize = 12;
+
+    /// The acceptance run, in CI on the stable toolchain: crafted changes
+    /// through the node's real entry points. Every input as a stored file
+    /// (`load_signed_file`: a panic inside is caught and the file refused,
+    /// none may escape); one in [`CI_GATE_EVERY`] received as a peer's sync
+    /// message (`gate::merge`, then written as `persist_docs` writes it and
+    /// read back, chunk and snapshot: whatever the gate accepts must save
+    /// and load again with the same heads, and a refused input must leave
+    /// the document as it was); a sample as a `.chunk` file in a data
+    /// directory a node starts on (it starts, and lists the community).
+    /// Panics caught inside (Automerge's, turned into a refusal or a
+    /// quarantine) are counted and printed, not failures. Automerge's own
+    /// sync on crafted changes, which the node no longer uses for changes,
+    /// is the ignored `crafted_changes_through_files_and_sync_messages`.
+    #[test]
+    fn crafted_changes_through_the_real_entry_points() {
+        watch_panics();
+        let started = Instant::now();
+        let base = shared_base();
+        print_base(base, started);
+        let changes = std::env::var("PASSERELLE_CRAFTED_CI_CHANGES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(CI_CHANGES);
+        let total = run_shares(
+            base,
+            changes,
+            Mode::Node {
+                gate_every: CI_GATE_EVERY,
+            },
+        );
+        eprintln!("\nchanges the gate refused, by reason:");
+        for (reason, n) in lock(&REFUSALS).iter() {
+            eprintln!("  {n:>6}  {reason}");
+        }
+        let node = node_sample(base, CI_NODE_INPUTS);
+        node.print();
+        let mut kept: Vec<Kept> = total.files.kept;
+        kept.extend(total.gates.kept);
+        kept.extend(node.kept);
+        let failures = summarise(&kept, false);
+        print_times();
+        eprintln!("\nwhole test: {:.1?}", started.elapsed());
+        assert!(total.changes >= changes);
+        assert!(
+            failures.is_empty(),
+            "{} failures (see above):\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    /// Every crafted change, through a stored file and a sync message
+    /// (Automerge's own `receive_sync_message`), saved and loaded again
+    /// straight through Automerge; one in three through the gate. A study
+    /// of what Automerge 0.12 does with crafted changes, which writes the
+    /// fixtures of what it finds:
+    /// `cargo test -p passerelle-core --test crafted_changes -- --ignored crafted_changes_through_files_and_sync_messages --nocapture`.
+    #[test]
+    #[ignore = "a study of Automerge outside the node's paths: Automerge 0.12 panics on crafted changes in its own sync and in save(), and loads files whose documents do not save again (docs/SECURITY.md, Fuzzing); the node's paths are crafted_changes_through_the_real_entry_points"]
+    fn crafted_changes_through_files_and_sync_messages() {
+        watch_panics();
+        let started = Instant::now();
+        let base = shared_base();
+        print_base(base, started);
+        let total = run_shares(base, changes(), Mode::Explore);
+        let mut kept: Vec<Kept> = total.files.kept;
+        kept.extend(total.syncs.kept);
+        kept.extend(total.gates.kept);
+        kept.extend(total.crafting.kept);
+        let failures = summarise(&kept, true);
+        print_times();
         eprintln!("\nwhole test: {:.1?}", started.elapsed());
         assert!(
             failures.is_empty(),
@@ -2705,6 +2913,71 @@ mod harness {
     fn crafted_changes_through_a_starting_node() {
         watch_panics();
         let started = Instant::now();
+        let report = node_sample(shared_base(), node_inputs());
+        report.print();
+        let failures = summarise(&report.kept, true);
+        eprintln!("\nwhole test: {:.1?}", started.elapsed());
+        assert!(
+            failures.is_empty(),
+            "{} failures (see above):\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    /// `wanted` crafted inputs, each as a `.chunk` file in a data directory
+    /// a node starts on: what became of each.
+    fn node_sample(base: &Base, wanted: usize) -> Report {
+        let started = Instant::now();
+        // Inputs picked from a stream of crafted ones: those that made
+        // Automerge panic when loaded as a file, those it applied, others.
+        let mut d = ChaCha8Rng::seed_from_u64(SEED ^ 0x40DE);
+        let mut picked: Vec<(Vec<u8>, Crafted)> = Vec::new();
+        let (mut panicking, mut applied, mut others) = (0, 0, 0);
+        let mut tried = 0;
+        while picked.len() < wanted && tried < 40 * wanted {
+            tried += 1;
+            let mut catch = Catch::default();
+            let Some(crafted) = catch.run("craft", || craft(base, &mut d)) else {
+                continue;
+            };
+            let bd = &base.docs[DocKind::ALL
+                .iter()
+                .position(|k| *k == crafted.kind)
+                .unwrap()];
+            let outcome = through_stored_file(&mut catch, bd, &crafted.file());
+            let take = if !catch.panics.is_empty() {
+                panicking < wanted * 2 / 5 && {
+                    panicking += 1;
+                    true
+                }
+            } else if matches!(outcome, Outcome::Applied | Outcome::AppliedLayoutRefused) {
+                applied < wanted * 2 / 5 && {
+                    applied += 1;
+                    true
+                }
+            } else {
+                others < wanted - wanted * 4 / 5 && {
+                    others += 1;
+                    true
+                }
+            };
+            if take {
+                picked.push((crafted.file(), crafted));
+            }
+        }
+        eprintln!(
+            "node inputs: {panicking} that panic as a file, {applied} applied, {others} others, from {tried} crafted ({:.1?})",
+            started.elapsed()
+        );
+
+        through_nodes(&picked)
+    }
+
+    /// Each file as a `.chunk` of its document in a data directory holding
+    /// the base community, a node started on it: it must start and list
+    /// the community, a file it quarantines having changed nothing.
+    fn through_nodes(inputs: &[(Vec<u8>, Crafted)]) -> Report {
         let base = shared_base();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -2729,60 +3002,16 @@ mod harness {
             copy_tree(&data.join("views"), &pristine.join("views"));
         }
 
-        // Inputs picked from a stream of crafted ones: those that made
-        // Automerge panic when loaded as a file, those it applied, others.
-        let mut d = ChaCha8Rng::seed_from_u64(SEED ^ 0x40DE);
-        let mut picked: Vec<Crafted> = Vec::new();
-        let (mut panicking, mut applied, mut others) = (0, 0, 0);
-        let mut tried = 0;
-        let wanted = node_inputs();
-        while picked.len() < wanted && tried < 40 * wanted {
-            tried += 1;
-            let mut catch = Catch::default();
-            let Some(crafted) = catch.run("craft", || craft(base, &mut d)) else {
-                continue;
-            };
-            let bd = &base.docs[DocKind::ALL
-                .iter()
-                .position(|k| *k == crafted.kind)
-                .unwrap()];
-            let outcome = through_file(&mut catch, bd, &crafted.file(), &mut Memo::default());
-            let take = if !catch.panics.is_empty() {
-                panicking < wanted * 2 / 5 && {
-                    panicking += 1;
-                    true
-                }
-            } else if matches!(outcome, Outcome::Applied | Outcome::AppliedLayoutRefused) {
-                applied < wanted * 2 / 5 && {
-                    applied += 1;
-                    true
-                }
-            } else {
-                others < wanted - wanted * 4 / 5 && {
-                    others += 1;
-                    true
-                }
-            };
-            if take {
-                picked.push(crafted);
-            }
-        }
-        eprintln!(
-            "node inputs: {panicking} that panic as a file, {applied} applied, {others} others, from {tried} crafted ({:.1?})",
-            started.elapsed()
-        );
-
         let watchdog = Watchdog::start();
         let mut report = Report::new("node");
-        for (i, crafted) in picked.iter().enumerate() {
-            let file = crafted.file();
+        for (i, (file, crafted)) in inputs.iter().enumerate() {
             let path = data
                 .join("communities")
                 .join(community.as_str())
                 .join(crafted.kind.as_str())
-                .join(format!("{}.chunk", &blake3::hash(&file).to_hex()[..32]));
-            std::fs::write(&path, &file).unwrap();
-            watchdog.begin(format!("node {i}"), &file);
+                .join(format!("{}.chunk", &blake3::hash(file).to_hex()[..32]));
+            std::fs::write(&path, file).unwrap();
+            watchdog.begin(format!("node {i}"), file);
             let mut catch = Catch {
                 node: true,
                 ..Catch::default()
@@ -2836,18 +3065,10 @@ mod harness {
                 other => other,
             };
             let took = watchdog.end();
-            report.add(crafted, &file, outcome, catch, took);
+            report.add(crafted, file, outcome, catch, took);
             restore(&data, &pristine);
         }
-        report.print();
-        let failures = summarise(&report.kept);
-        eprintln!("\nwhole test: {:.1?}", started.elapsed());
-        assert!(
-            failures.is_empty(),
-            "{} failures (see above):\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        report
     }
 
     /// A node's view of the community once `file` is in its document: a
@@ -2871,11 +3092,26 @@ mod harness {
         }
     }
 
-    /// The fixtures of earlier runs, through the path they were found on:
-    /// nothing escapes, nothing refused changes the document, nothing
-    /// accepted fails to load again.
+    /// A crafted input read from a fixture: its document and bytes.
+    fn fixture_input(kind: DocKind) -> Crafted {
+        Crafted {
+            kind,
+            shape: Shape::default(),
+            chunks: vec![],
+            hashes: vec![],
+            message: vec![],
+            crafted: 0,
+        }
+    }
+
+    /// The fixtures of earlier runs (Automerge's panics and the documents
+    /// it could not load again), through the node's real entry points: a
+    /// stored file (`file`) through `load_signed_file`, a sync message
+    /// (`sync`, `gate`) through the gate and written as the node writes,
+    /// a `.chunk` (`node`) in a data directory a node starts on. Each is
+    /// refused, or accepted and saved and loaded again: no panic escapes,
+    /// no refused input changes the document, the node lists the community.
     #[test]
-    #[ignore = "open: replays the crafted fixtures, several of which still fail (see fixtures/crafted/INDEX.md)"]
     fn crafted_fixtures_replay() {
         watch_panics();
         let base = shared_base();
@@ -2888,6 +3124,8 @@ mod harness {
             .collect();
         names.sort();
         let mut failures = Vec::new();
+        let mut for_nodes = Vec::new();
+        let mut replayed = 0;
         for name in &names {
             let input = std::fs::read(fixtures().join(name)).unwrap();
             let mut parts = name.splitn(3, '-');
@@ -2897,16 +3135,16 @@ mod harness {
             let Some(bd) = base.docs.iter().find(|d| d.kind.as_str() == kind) else {
                 continue;
             };
+            if path == "node" {
+                for_nodes.push((input, fixture_input(bd.kind)));
+                continue;
+            }
             let mut catch = Catch::default();
             let outcome = match path {
-                "sync" => through_sync(&mut catch, bd, &input, &mut Memo::default()),
-                "gate" => through_gate(&mut catch, base, bd, &input, &mut Memo::default()),
-                // A node's chunk is a stored file, then the view is built.
-                _ => match through_file(&mut catch, bd, &input, &mut Memo::default()) {
-                    Outcome::Applied if path == "node" => viewed(&mut catch, base, bd, &input),
-                    other => other,
-                },
+                "sync" | "gate" => through_gate(&mut catch, base, bd, &input, &mut Memo::default()),
+                _ => through_stored_file(&mut catch, bd, &input),
             };
+            replayed += 1;
             let caught = catch.panics.iter().filter(|p| !p.1).count();
             eprintln!(
                 "{name}: {} ({caught} panics caught inside)",
@@ -2928,6 +3166,20 @@ mod harness {
                 failures.push(format!("{name}: {why}"));
             }
         }
+        let nodes = through_nodes(&for_nodes);
+        nodes.print();
+        replayed += nodes.total();
+        for k in &nodes.kept {
+            if k.outcome.fails() {
+                let name = names
+                    .iter()
+                    .find(|n| std::fs::read(fixtures().join(n)).ok().as_ref() == Some(&k.input))
+                    .cloned()
+                    .unwrap_or_default();
+                failures.push(format!("{name}: {:?}", k.outcome));
+            }
+        }
+        assert_eq!(replayed, names.len());
         assert!(
             failures.is_empty(),
             "{} of {} fixtures fail:\n{}",

@@ -758,7 +758,21 @@ pub fn merge(
                     .unwrap_or(0);
                 let shape = match &m.malformed {
                     Some(e) => Err(e.clone()),
-                    None => crate::wellformed::follows(m.start_op, m.max_op, deps_max_op),
+                    None => crate::wellformed::follows(m.start_op, m.max_op, deps_max_op).and_then(
+                        |()| {
+                            let batch = |h: &ChangeHash| {
+                                by_hash.get(h).map(|p| crate::wellformed::Past {
+                                    actor: p.actor.clone(),
+                                    seq: p.seq,
+                                    max_op: p.max_op,
+                                    deps: p.deps.clone(),
+                                })
+                            };
+                            crate::wellformed::after_own(
+                                &m.actor, m.seq, before, &m.deps, doc, batch,
+                            )
+                        },
+                    ),
                 };
                 if let Err(e) = shape {
                     Some(Reason::Malformed(e))

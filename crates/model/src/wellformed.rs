@@ -7,23 +7,43 @@
 //! merging, or merge in memory and then write a document that no longer
 //! loads (docs/SECURITY.md, crates/core/tests/fixtures/crafted/INDEX.md).
 //! An honest change never has these shapes, so the gate refuses them:
-//! - its operations are numbered after every operation of its
+//! - its operations are numbered right after the highest operation of its
 //!   dependencies (Automerge numbers a new change from the document's
 //!   highest operation, and its dependencies are the document's heads), and
 //!   stay within `u32`, the range Automerge writes;
 //! - an author footer comes only with an actor's first change;
-//! - the other actors it lists are distinct, and none is its own actor.
+//! - its dependencies are listed once each;
+//! - the other actors it lists are distinct, none is its own actor, and
+//!   each is named by one of its operations;
+//! - each operation refers (by its object, its list position, the values it
+//!   replaces) only to operations before it: of its past, numbered below
+//!   the change's first, or earlier in the change itself;
+//! - it is written as Automerge writes it: decoded and encoded again, it
+//!   has the same hash (a value's type changed under its bytes has not);
+//! - its device's previous change is in its past (Automerge made it from a
+//!   document holding that change): else a causal order of the document
+//!   may put a device's changes out of sequence, which Automerge writes
+//!   and then cannot read.
 
-use automerge::{ActorId, Change};
+use std::collections::{BinaryHeap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::legacy::{ElementId, Key, ObjectId, OpId};
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 
 /// Checks what a change says of itself, without the document: the range
-/// of its operation numbers, its author footer, its list of actors.
+/// of its operation numbers, its author footer, its dependencies, its list
+/// of actors and what its operations refer to.
 pub fn intrinsic(change: &Change) -> Result<(), String> {
     if change.max_op() > u64::from(u32::MAX) {
         return Err("operation numbers out of range".into());
     }
     if change.author().is_some() && change.seq() != 1 {
         return Err("an author on a change that is not its device's first".into());
+    }
+    let deps = change.deps();
+    if deps.len() > 1 && deps.iter().collect::<HashSet<_>>().len() != deps.len() {
+        return Err("a dependency listed twice".into());
     }
     let others = change.other_actor_ids();
     let mut seen: Vec<&ActorId> = Vec::with_capacity(others.len() + 1);
@@ -34,15 +54,68 @@ pub fn intrinsic(change: &Change) -> Result<(), String> {
         }
         seen.push(actor);
     }
+    operations(change)
+}
+
+/// What the operations of a change refer to: each reference to an earlier
+/// operation, by its object, list position or the values it replaces.
+fn operations(change: &Change) -> Result<(), String> {
+    // Automerge's own decoding unwraps an operation's actor index.
+    let expanded = catch_unwind(AssertUnwindSafe(|| change.decode()))
+        .map_err(|_| "operations Automerge cannot read".to_owned())?;
+    let own = change.actor_id();
+    let start = change.start_op().get();
+    let others = change.other_actor_ids();
+    let mut unused: Vec<&ActorId> = others.iter().collect();
+    let earlier = |id: &OpId, counter: u64| id.0 < start || (&id.1 == own && id.0 < counter);
+    for (i, op) in expanded.operations.iter().enumerate() {
+        let counter = start + i as u64;
+        let obj = match &op.obj {
+            ObjectId::Id(id) => Some(id),
+            ObjectId::Root => None,
+        };
+        let elem = match &op.key {
+            Key::Seq(ElementId::Id(id)) => Some(id),
+            Key::Seq(ElementId::Head) | Key::Map(_) => None,
+        };
+        for id in obj.into_iter().chain(elem).chain(op.pred.iter()) {
+            if !earlier(id, counter) {
+                return Err("an operation that refers to a later one".into());
+            }
+            if !unused.is_empty() {
+                unused.retain(|a| **a != id.1);
+            }
+        }
+    }
+    if !unused.is_empty() {
+        return Err("an actor listed that no operation names".into());
+    }
+    // Automerge writes a document's changes again from its operations
+    // (`save_after`, `save`): one that does not encode back to itself (a
+    // value whose type was changed under its bytes...) gets another hash
+    // there, and the changes after it lose their dependency. Automerge's
+    // re-encoding leaves the author footer out, so a first change that
+    // carries one is taken as it is.
+    if change.author().is_none() {
+        let again = catch_unwind(AssertUnwindSafe(|| Change::from(expanded).hash()))
+            .map_err(|_| "operations Automerge cannot write".to_owned())?;
+        if again != change.hash() {
+            return Err("operations that Automerge would write otherwise".into());
+        }
+    }
     Ok(())
 }
 
-/// Checks that a change's operations are numbered after all those of its
-/// dependencies: `start_op` is its first operation number, `deps_max_op`
-/// the highest operation number among its dependencies (0 for none).
+/// Checks that a change's operations are numbered right after all those of
+/// its dependencies, as Automerge numbers them: `start_op` is its first
+/// operation number, `deps_max_op` the highest operation number among its
+/// dependencies (0 for none).
 pub fn follows(start_op: u64, max_op: u64, deps_max_op: u64) -> Result<(), String> {
     if start_op <= deps_max_op {
         return Err("operation numbers that overlap those of its past".into());
+    }
+    if start_op != deps_max_op + 1 {
+        return Err("operation numbers that skip ahead of its past".into());
     }
     if max_op > u64::from(u32::MAX) {
         return Err("operation numbers out of range".into());
@@ -50,10 +123,87 @@ pub fn follows(start_op: u64, max_op: u64, deps_max_op: u64) -> Result<(), Strin
     Ok(())
 }
 
+/// A change already judged, as [`after_own`] walks the past.
+pub struct Past {
+    /// Its device's actor.
+    pub actor: ActorId,
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its highest operation number.
+    pub max_op: u64,
+    /// Its dependencies.
+    pub deps: Vec<ChangeHash>,
+}
+
+/// Checks that change `seq` of `actor`, depending on `deps`, has the
+/// device's previous change, number `before` (the latest held or accepted
+/// before it), in its past: a change of the batch being judged (`batch`)
+/// or of the document. Only for a change numbered `before + 1`: the
+/// gate judges other numbers as equivocations or gaps.
+///
+/// The past is walked from the highest operation number down, and ends at
+/// the first change of `actor` met, which must be `before`: operation
+/// numbers grow along dependencies ([`follows`]), and a device's changes
+/// along its sequence, so the first met is its latest in the past. An
+/// honest change usually has that change close (a dependency, or behind the
+/// few changes merged since).
+pub fn after_own(
+    actor: &ActorId,
+    seq: u64,
+    before: u64,
+    deps: &[ChangeHash],
+    doc: &mut AutoCommit,
+    batch: impl Fn(&ChangeHash) -> Option<Past>,
+) -> Result<(), String> {
+    let mut past = |hash: &ChangeHash| {
+        batch(hash).or_else(|| {
+            doc.get_change_meta_by_hash(hash).map(|c| Past {
+                actor: c.actor.into_owned(),
+                seq: c.seq,
+                max_op: c.max_op,
+                deps: c.deps,
+            })
+        })
+    };
+    if before == 0 || seq != before + 1 {
+        return Ok(());
+    }
+    let mut known: Vec<Past> = Vec::new();
+    // (highest operation, sequence number, index in `known`): ties go to
+    // the later change of a device (an empty change shares its number).
+    let mut queue: BinaryHeap<(u64, u64, usize)> = BinaryHeap::new();
+    let mut seen: HashSet<ChangeHash> = HashSet::new();
+    let mut reach = |hash: &ChangeHash, known: &mut Vec<Past>, queue: &mut BinaryHeap<_>| {
+        if seen.insert(*hash)
+            && let Some(p) = past(hash)
+        {
+            queue.push((p.max_op, p.seq, known.len()));
+            known.push(p);
+        }
+    };
+    for dep in deps {
+        reach(dep, &mut known, &mut queue);
+    }
+    while let Some((_, _, at)) = queue.pop() {
+        if known[at].actor == *actor {
+            return if known[at].seq == before {
+                Ok(())
+            } else {
+                Err("its device's previous change is not in its past".into())
+            };
+        }
+        let deps = std::mem::take(&mut known[at].deps);
+        for dep in &deps {
+            reach(dep, &mut known, &mut queue);
+        }
+    }
+    Err("its device's previous change is not in its past".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use automerge::{AutoCommit, ROOT, transaction::Transactable};
+    use automerge::{AutoCommit, ObjType, ROOT, transaction::Transactable};
 
     #[test]
     fn an_honest_change_follows_its_past() {
@@ -69,5 +219,64 @@ mod tests {
         follows(first.start_op().get(), first.max_op(), 0).unwrap();
         follows(second.start_op().get(), second.max_op(), first.max_op()).unwrap();
         assert!(follows(first.start_op().get(), first.max_op(), second.max_op()).is_err());
+        assert!(follows(second.start_op().get() + 1, second.max_op(), first.max_op()).is_err());
+    }
+
+    /// Changes of several writers on lists, texts, maps and counters, each
+    /// merged from the others: every one passes.
+    #[test]
+    fn honest_changes_of_several_writers_pass() {
+        let mut a = AutoCommit::new().with_actor(ActorId::from([1u8; 16]));
+        let list = a.put_object(ROOT, "list", ObjType::List).unwrap();
+        let text = a.put_object(ROOT, "text", ObjType::Text).unwrap();
+        a.insert(&list, 0, "x").unwrap();
+        a.splice_text(&text, 0, 0, "bonjour").unwrap();
+        a.put(ROOT, "n", automerge::ScalarValue::counter(1))
+            .unwrap();
+        a.commit();
+        let mut b = a.fork().with_actor(ActorId::from([2u8; 16]));
+        b.insert(&list, 1, "y").unwrap();
+        b.splice_text(&text, 3, 2, "SO").unwrap();
+        b.increment(ROOT, "n", 2).unwrap();
+        b.delete(&list, 0).unwrap();
+        b.commit();
+        a.put(ROOT, "k", "a").unwrap();
+        a.commit();
+        a.merge(&mut b).unwrap();
+        a.put(&list, 0, "z").unwrap();
+        a.splice_text(&text, 0, 1, "B").unwrap();
+        a.commit();
+        let changes = a.get_changes(&[]);
+        assert!(changes.len() >= 4);
+        for change in &changes {
+            intrinsic(change).unwrap_or_else(|e| panic!("{e}: {:?}", change.decode()));
+        }
+    }
+
+    /// A device's change on a state without its previous change is refused;
+    /// on its own past, or behind changes merged since, it passes.
+    #[test]
+    fn a_change_has_its_devices_previous_one_in_its_past() {
+        let mut a = AutoCommit::new().with_actor(ActorId::from([1u8; 16]));
+        a.put(ROOT, "x", 1).unwrap();
+        a.commit();
+        let early = a.get_heads();
+        let mut b = a.fork().with_actor(ActorId::from([2u8; 16]));
+        a.put(ROOT, "y", 2).unwrap();
+        a.commit();
+        b.put(ROOT, "z", 3).unwrap();
+        b.commit();
+        a.merge(&mut b).unwrap();
+        a.put(ROOT, "w", 4).unwrap();
+        let last = a.commit().unwrap();
+        let actor = ActorId::from([1u8; 16]);
+        let none = |_: &ChangeHash| None;
+        let change = a.get_change_by_hash(&last).unwrap();
+        // Seq 3 of actor 1, behind actor 2's change: seq 2 is in its past.
+        after_own(&actor, 3, 2, change.deps(), &mut a, none).unwrap();
+        // The same number on the early state: seq 2 is not.
+        assert!(after_own(&actor, 3, 2, &early, &mut a, none).is_err());
+        // Other numbers are the gate's (equivocation, gap).
+        after_own(&actor, 5, 2, &early, &mut a, none).unwrap();
     }
 }
