@@ -134,7 +134,7 @@ pub struct Received {
     /// because of this batch (once each): the session that received it has
     /// already answered, and skips these announcements.
     pub announced: Vec<String>,
-    /// The peer's own device brought as much as one session may: once
+    /// The peer's member brought as much as one session may: once
     /// the batch is answered, the session ends with `ENOUGH`.
     pub enough: bool,
 }

@@ -157,7 +157,7 @@ pub mod code {
     /// time: ended to free its slot; either side dials again when it has
     /// something new.
     pub const IDLE: VarInt = VarInt::from_u32(10);
-    /// The peer's own device brought as much as one meeting may: the rest
+    /// The peer's member brought as much as one meeting may: the rest
     /// comes at the next one.
     pub const ENOUGH: VarInt = VarInt::from_u32(11);
 }

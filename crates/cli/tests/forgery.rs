@@ -654,10 +654,29 @@ fn an_equivocation_is_kept_as_evidence_and_never_served() {
     // And a forgery under the admin's actor, unsigned.
     let admin_actor = DeviceKey(scene.admin.clone()).actor();
     let mut forged_doc = real.clone();
-    forged_doc.set_actor(admin_actor);
+    forged_doc.set_actor(admin_actor.clone());
     automerge::transaction::Transactable::put(&mut forged_doc, automerge::ROOT, "note", "x")
         .unwrap();
     let forged = forged_doc.get_last_local_change().unwrap();
+    // An unsigned change under a number the admin's device already used:
+    // refused as a second version, but no proof against the admin.
+    let mut whole = real.clone();
+    let admin_last = whole
+        .get_changes(&[])
+        .into_iter()
+        .filter(|ch| ch.actor_id() == &admin_actor)
+        .max_by_key(|ch| ch.seq())
+        .expect("the admin wrote the example");
+    assert!(
+        admin_last.seq() >= 2,
+        "the admin's device wrote more than once"
+    );
+    let mut framing_doc = whole.fork_at(admin_last.deps()).unwrap();
+    framing_doc.set_actor(admin_actor.clone());
+    automerge::transaction::Transactable::put(&mut framing_doc, automerge::ROOT, "note", "y")
+        .unwrap();
+    let framing = framing_doc.get_last_local_change().unwrap();
+    assert_eq!(framing.seq(), admin_last.seq());
 
     rt.block_on(async {
         let (conn, mut send, mut frames) = handshake(&mallory, &scene).await;
@@ -674,21 +693,22 @@ fn an_equivocation_is_kept_as_evidence_and_never_served() {
         for data in [
             signed_message(&secret, &second),
             message(vec![forged.hash()], vec![forged.raw_bytes().to_vec()]),
+            message(vec![framing.hash()], vec![framing.raw_bytes().to_vec()]),
         ] {
             send.write_all(&wire::encode(&sync_frame(&c, 0, data)))
                 .await
                 .unwrap();
         }
-        let events = refused_events(&mut scene.server, &c, 2, Duration::from_secs(15));
+        let events = refused_events(&mut scene.server, &c, 3, Duration::from_secs(15));
         let count: u64 = events.iter().map(|e| e["count"].as_u64().unwrap()).sum();
-        assert_eq!(count, 2, "{events:?}");
+        assert_eq!(count, 3, "{events:?}");
         conn.close(code::DONE, b"bye");
     });
 
     // Kept aside, with its reason; the equivocation with its evidence.
     let kept = list(&scene.a, &["refused", "list", "--community", &c]);
     eprintln!("equivocation: refused list: {kept:#?}");
-    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept.len(), 3, "{kept:?}");
     let equivocation = kept
         .iter()
         .find(|r| r["code"] == "equivocation")
@@ -706,6 +726,15 @@ fn an_equivocation_is_kept_as_evidence_and_never_served() {
     let unsigned = kept.iter().find(|r| r["code"] == "unsigned").unwrap();
     assert_eq!(unsigned["hash"], forged.hash().to_string());
     assert!(unsigned.get("evidence").is_none());
+    // The unsigned second version under the admin's number frames no one.
+    let reused = kept.iter().find(|r| r["code"] == "reused_number").unwrap();
+    assert_eq!(reused["hash"], framing.hash().to_string());
+    assert!(reused.get("evidence").is_none());
+    assert_eq!(
+        kept.iter().filter(|r| r["code"] == "equivocation").count(),
+        1,
+        "{kept:?}"
+    );
     let text = ok(&scene.a, &["refused", "list", "--community", &c]);
     assert!(text.contains("EQUIVOCATION"), "{text}");
     assert_eq!(text.matches("EQUIVOCATION").count(), 1, "{text}");
@@ -721,6 +750,7 @@ fn an_equivocation_is_kept_as_evidence_and_never_served() {
     assert!(at_b.get_change_by_hash(&first.hash()).is_some());
     assert!(at_b.get_change_by_hash(&second.hash()).is_none());
     assert!(at_b.get_change_by_hash(&forged.hash()).is_none());
+    assert!(at_b.get_change_by_hash(&framing.hash()).is_none());
     assert_eq!(heads(&scene.a), heads(&scene.b));
     // The other device keeps no refused change: it was sent none.
     let at_b_refused = list(&scene.b, &["refused", "list", "--community", &c]);

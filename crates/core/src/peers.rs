@@ -31,7 +31,7 @@ pub(crate) struct Session {
     states: BTreeMap<DocRef, SyncState>,
     /// Changes from this peer the gate refused in this session.
     pub refused: usize,
-    /// How much more the peer's own device may write in this session.
+    /// How much more the peer's member may write in this session.
     pub allowance: std::sync::Arc<growth::Allowance>,
 }
 
@@ -63,13 +63,39 @@ pub(crate) struct Peers {
 struct Gate {
     heads: Vec<ChangeHash>,
     devices: BTreeSet<String>,
+    /// The member each admitted device belongs to, by the device's actor
+    /// (whose writing is whose, for the growth allowance).
+    owners: HashMap<automerge::ActorId, String>,
 }
 
-/// The device keys of the active members listed in a community document,
-/// as its rules admit them (a removal or revocation counts only if its
-/// writer was allowed to make it).
-fn active_devices(doc: &mut AutoCommit) -> BTreeSet<String> {
-    passerelle_model::admission::active_devices(doc)
+impl Gate {
+    /// Reads the members of a community document as its rules admit them
+    /// (a removal or revocation counts only if its writer was allowed to
+    /// make it): the device keys of the active members, and every admitted
+    /// device's member.
+    fn read(doc: &mut AutoCommit) -> Gate {
+        let members = passerelle_model::admission::members(doc);
+        let devices = members
+            .iter()
+            .filter(|m| m.is_active())
+            .flat_map(|m| m.devices.iter())
+            .filter(|(_, d)| d.is_active())
+            .map(|(key, _)| key.clone())
+            .collect();
+        let owners = members
+            .iter()
+            .flat_map(|m| {
+                m.devices
+                    .keys()
+                    .map(|key| (DeviceKey(key.clone()).actor(), m.id.0.clone()))
+            })
+            .collect();
+        Gate {
+            heads: doc.get_heads(),
+            devices,
+            owners,
+        }
+    }
 }
 
 /// One document of one community.
@@ -84,6 +110,33 @@ fn kind_of(index: u8) -> Option<DocKind> {
 }
 
 impl State {
+    /// The actors of the devices that belong to members other than
+    /// `peer`'s, in a held community as its rules admit them now: their
+    /// writing is relayed by `peer`, not its own.
+    pub(crate) fn others_than(
+        &mut self,
+        id: &CommunityId,
+        peer: &DeviceKey,
+    ) -> std::collections::HashSet<automerge::ActorId> {
+        let Some(doc) = self
+            .communities
+            .get_mut(id)
+            .and_then(|l| l.docs.doc_mut(DocKind::Community))
+        else {
+            return Default::default();
+        };
+        let gate = self.peers.gates.entry(id.clone()).or_default();
+        if gate.heads != doc.get_heads() {
+            *gate = Gate::read(doc);
+        }
+        let mine = gate.owners.get(&peer.actor());
+        gate.owners
+            .iter()
+            .filter(|(_, member)| Some(*member) != mine)
+            .map(|(actor, _)| actor.clone())
+            .collect()
+    }
+
     /// Communities shared with `peer`: it is an active member in our copy,
     /// or we are joining through it.
     ///
@@ -96,13 +149,9 @@ impl State {
             let Some(doc) = loaded.docs.doc_mut(DocKind::Community) else {
                 continue;
             };
-            let heads = doc.get_heads();
             let gate = self.peers.gates.entry(id.clone()).or_default();
-            if gate.heads != heads {
-                *gate = Gate {
-                    devices: active_devices(doc),
-                    heads,
-                };
+            if gate.heads != doc.get_heads() {
+                *gate = Gate::read(doc);
             }
             if gate.devices.contains(peer.as_str()) {
                 out.push(id.0.clone());
@@ -144,7 +193,7 @@ impl State {
         self.peers.sessions.insert(
             session,
             Session {
-                allowance: std::sync::Arc::new(growth::Allowance::new(peer.actor())),
+                allowance: Default::default(),
                 peer,
                 states,
                 refused: 0,
@@ -221,7 +270,7 @@ impl State {
         );
         if merged.is_err()
             || check_kind(&scratch, DocKind::Community).is_err()
-            || !active_devices(&mut scratch).contains(peer.as_str())
+            || !passerelle_model::admission::active_devices(&mut scratch).contains(peer.as_str())
         {
             return false;
         }
@@ -515,7 +564,7 @@ mod gate_tests {
         let members: BTreeMap<String, passerelle_model::Member> =
             [("01ANA".to_owned(), ana)].into();
         autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "members", &members).unwrap();
-        let served = active_devices(&mut doc);
+        let served = passerelle_model::admission::active_devices(&mut doc);
         assert!(served.contains("bb"));
         assert!(!served.contains("aa"), "the revoked device is filtered out");
     }

@@ -42,9 +42,9 @@ pub const MAX_LOG_BYTES: u64 = 2 * 1024 * 1024;
 pub const MAX_ENTRIES_PER_BATCH: usize = 1_000;
 /// Largest refused change whose bytes are kept as evidence.
 pub const MAX_EVIDENCE_BYTES: usize = 64 * 1024;
-/// Most equivocations of one batch whose evidence is gathered (each
-/// looks for the held change in the document); the others are kept with
-/// their reason only.
+/// Most equivocations of one batch whose held change is looked for in the
+/// document (the others are kept with the refused change and its
+/// signature only).
 pub const MAX_EVIDENCE_PER_BATCH: usize = 16;
 /// Most entries `read` returns (the newest).
 pub const MAX_LISTED: usize = 10_000;
@@ -67,8 +67,9 @@ pub struct RefusedChange {
     pub reason: String,
     /// Why, for scripts: `unsigned`, `not_listed`, `equivocation`,
     /// `sequence_gap`, `second_genesis`, `after_refused`, `malformed`,
-    /// `forged_genesis`, `growth_limit`, `other` (a reason this version
-    /// does not name).
+    /// `forged_genesis`, `growth_limit`, `reused_number` (an equivocation
+    /// without its device's signature: no proof), `other` (a reason this
+    /// version does not name).
     pub code: String,
     /// The device key of the peer that sent it, or `bundle`.
     pub from: String,
@@ -147,18 +148,38 @@ pub fn entries(
     refused
         .iter()
         .take(MAX_ENTRIES_PER_BATCH)
-        .map(|r| RefusedChange {
-            time: time.clone(),
-            doc: doc.to_owned(),
-            hash: r.hash.to_string(),
-            writer: r.writer.clone(),
-            reason: truncate(r.reason.to_string(), 300),
-            code: reason_code(&r.reason).to_owned(),
-            from: from.to_owned(),
-            evidence: evidence.remove(&r.hash),
+        .map(|r| {
+            let mut entry = RefusedChange {
+                time: time.clone(),
+                doc: doc.to_owned(),
+                hash: r.hash.to_string(),
+                writer: r.writer.clone(),
+                reason: truncate(r.reason.to_string(), 300),
+                code: reason_code(&r.reason).to_owned(),
+                from: from.to_owned(),
+                evidence: evidence.remove(&r.hash),
+            };
+            if let Reason::Equivocation { held_seq } = r.reason
+                && entry.evidence.as_ref().is_none_or(|e| e.signature.is_none())
+            {
+                // Without its device's signature, a change under a number
+                // already used proves nothing against that device: anyone
+                // could have written it.
+                entry.code = REUSED_NUMBER.to_owned();
+                entry.reason = format!(
+                    "a change numbered {held_seq} under a device's actor, without that device's signature"
+                );
+                entry.evidence = None;
+            }
+            entry
         })
         .collect()
 }
+
+/// Code of a change under a number its actor already used, that came
+/// without its device's signature (or from a bundle, whose evidence is not
+/// gathered): not counted as the device's equivocation.
+pub const REUSED_NUMBER: &str = "reused_number";
 
 /// Code of a change refused for this meeting: its device, the peer,
 /// brought as much as one session allows (`peers/growth.rs`). It comes
@@ -231,20 +252,23 @@ pub fn evidence<'a>(
         })
         .map(|c| (c.hash(), c))
         .collect();
-    for (hash, seq) in wanted.into_iter().take(MAX_EVIDENCE_PER_BATCH) {
+    for (n, (hash, seq)) in wanted.into_iter().enumerate() {
         let Some(change) = changes.get(&hash) else {
-            out.insert(hash, Evidence::default());
             continue;
         };
         let actor = change.actor_id().clone();
         // The held change under that number is no ancestor of the refused
         // one: it is among the changes the refused one's dependencies lack
-        // (a few, for a device that forked recently).
-        let held = doc
-            .get_changes_meta(change.deps())
-            .into_iter()
-            .find(|m| m.actor.as_ref() == &actor && m.seq == seq && m.hash != hash)
-            .map(|m| m.hash.to_string());
+        // (a few, for a device that forked recently). Looked for a bounded
+        // number of times per batch.
+        let held = (n < MAX_EVIDENCE_PER_BATCH)
+            .then(|| {
+                doc.get_changes_meta(change.deps())
+                    .into_iter()
+                    .find(|m| m.actor.as_ref() == &actor && m.seq == seq && m.hash != hash)
+                    .map(|m| m.hash.to_string())
+            })
+            .flatten();
         let mut evidence = Evidence {
             actor: actor.to_hex_string(),
             seq,

@@ -1,35 +1,40 @@
-//! How much one peer's own device may grow the documents in one session.
+//! How much one peer's member may grow the documents in one session.
 //!
 //! A member's device may write anything its member may, but one meeting
 //! should not let it make every other device merge, store and serve an
 //! unbounded amount of new writing (a modified app writing millions of
-//! operations). Each session gives the peer's device an allowance of
-//! operations ([`MAX_GROWTH_OPS`]) for the changes *it wrote*, counted as
-//! they come (before the gate; changes already held count nothing). What
-//! comes from other writers is not counted: a member relaying the
-//! community's history to a newcomer, or others' changes to a device that
-//! was away, keeps working. Past the allowance, that device's further
-//! changes are refused for this meeting (kept aside with the code
-//! `growth_limit`, never merged), the batch is answered and the session is
-//! closed politely with `ENOUGH`: the peer sends them again at the next
-//! meeting, from a fresh allowance. Documents arriving for the first time
-//! (a community being joined, a collection not held yet) are not limited:
-//! the device takes the peer's copy whole, whoever wrote it, so a newcomer
-//! joining through a long-time member gets everything in one meeting.
+//! operations). Each session gives the peer an allowance of operations
+//! ([`MAX_GROWTH_OPS`]) for the changes *its member wrote*, counted as they
+//! come (before the gate; changes already held count nothing): by its own
+//! device, by any other device of its member, or by a device the
+//! community's rules list under no member yet (so a device the member lists
+//! for herself in the same meeting counts too). What the devices of other
+//! members wrote is not counted: a member relaying the community's history,
+//! or others' changes to a device that was away, keeps working. Past the
+//! allowance, further counted changes are refused for this meeting (kept
+//! aside with the code `growth_limit`, never merged), the batch is answered
+//! and the session is closed politely with `ENOUGH`: the peer sends them
+//! again at the next meeting, from a fresh allowance. Documents arriving
+//! for the first time (a community being joined, a collection not held
+//! yet) are not limited: the device takes the peer's copy whole, whoever
+//! wrote it, so a newcomer joining through a long-time member gets
+//! everything in one meeting.
 
+use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use automerge::sync::ChunkList;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use passerelle_model::CommunityId;
 use passerelle_model::bounds::{MAX_INFLATED, check_chunks};
 use passerelle_sync::SessionId;
 
 use super::DocRef;
 use crate::refused;
 
-/// Operations the peer's own device may add to the documents in one
+/// Operations the peer's member may add to the documents in one
 /// session: as many as the largest single change the bounds allow
 /// (`bounds.rs`, 200,000), so any one legitimate change fits; about
 /// 100 pages of typed text, where a busy member writes a few thousand
@@ -44,38 +49,58 @@ pub fn max_growth_ops() -> u64 {
         .unwrap_or(MAX_GROWTH_OPS)
 }
 
-/// One session's allowance for the peer's own device, shared by the
+/// One session's allowance for the peer's member, shared by the
 /// documents merged at once (each on its own thread).
 pub(crate) struct Allowance {
-    actor: ActorId,
     left: AtomicU64,
     spent: AtomicBool,
 }
 
-impl Allowance {
-    /// The allowance of the device that writes under `actor`.
-    pub fn new(actor: ActorId) -> Self {
+impl Default for Allowance {
+    fn default() -> Self {
         Allowance {
-            actor,
             left: AtomicU64::new(max_growth_ops()),
             spent: AtomicBool::new(false),
         }
     }
+}
 
+/// The allowance as it applies to one community's documents: with the
+/// writers whose changes the peer only relays there (the devices of other
+/// members).
+pub(crate) struct Limit {
+    pub allowance: Arc<Allowance>,
+    pub relayed: HashSet<ActorId>,
+}
+
+impl Limit {
+    /// See [`Allowance::take`].
+    pub fn take(&self, doc: &mut AutoCommit, chunks: ChunkList) -> (ChunkList, Vec<ChangeHash>) {
+        self.allowance.take(doc, chunks, &self.relayed)
+    }
+}
+
+impl Allowance {
     /// Whether the device brought as much as the session allows.
     pub fn spent(&self) -> bool {
         self.spent.load(Ordering::Relaxed)
     }
 
     /// Splits a message's changes into those kept for the gate and the
-    /// device's own new changes past the allowance (refused for this
-    /// meeting, with their hashes). Once past, every further change of the
-    /// device in this session is refused (later ones build on it anyway).
-    pub fn take(&self, doc: &mut AutoCommit, chunks: ChunkList) -> (ChunkList, Vec<ChangeHash>) {
+    /// member's new changes past the allowance (refused for this meeting,
+    /// with their hashes); changes by `relayed` writers are not counted.
+    /// Once past, every further counted change in this session is refused
+    /// (later ones build on it anyway).
+    pub fn take(
+        &self,
+        doc: &mut AutoCommit,
+        chunks: ChunkList,
+        relayed: &HashSet<ActorId>,
+    ) -> (ChunkList, Vec<ChangeHash>) {
         let mut over = Vec::new();
         let mut refused = Vec::new();
         for (i, bytes) in chunks.iter().enumerate() {
-            let Some(change) = self.own_change(bytes) else {
+            let Some(change) = counted_change(bytes, relayed) else {
                 continue;
             };
             let hash = change.hash();
@@ -107,23 +132,23 @@ impl Allowance {
             .collect();
         (kept.into(), over)
     }
+}
 
-    /// The change in `bytes` if the device wrote it. Bytes that are not one
-    /// readable change are left to the gate, which refuses them.
-    fn own_change(&self, bytes: &[u8]) -> Option<Change> {
-        match change_actor(bytes) {
-            Some(actor) if actor != self.actor => return None,
-            // A compressed change (or a malformed one): read it whole,
-            // its inflated size bounded first.
-            None if bytes.get(8) != Some(&2) => return None,
-            _ => {}
-        }
-        check_chunks(bytes, MAX_INFLATED).ok()?;
-        let change = catch_unwind(AssertUnwindSafe(|| Change::try_from(bytes)))
-            .ok()?
-            .ok()?;
-        (change.actor_id() == &self.actor).then_some(change)
+/// The change in `bytes` unless a `relayed` writer wrote it. Bytes that are
+/// not one readable change are left to the gate, which refuses them.
+fn counted_change(bytes: &[u8], relayed: &HashSet<ActorId>) -> Option<Change> {
+    match change_actor(bytes) {
+        Some(actor) if relayed.contains(&actor) => return None,
+        // A compressed change (or a malformed one): read it whole, its
+        // inflated size bounded first.
+        None if bytes.get(8) != Some(&2) => return None,
+        _ => {}
     }
+    check_chunks(bytes, MAX_INFLATED).ok()?;
+    let change = catch_unwind(AssertUnwindSafe(|| Change::try_from(bytes)))
+        .ok()?
+        .ok()?;
+    (!relayed.contains(change.actor_id())).then_some(change)
 }
 
 /// The actor of an uncompressed change chunk (type 1), read from its
@@ -184,15 +209,27 @@ impl crate::node::State {
         });
     }
 
-    /// The allowance of the session's peer for a document: none for a
-    /// document arriving for the first time (a community being joined, a
-    /// collection not held yet), which this device takes whole from the
-    /// peer, whoever wrote it.
-    pub(super) fn allowance(
-        &self,
-        session: SessionId,
-        (id, kind): &DocRef,
-    ) -> Option<Arc<Allowance>> {
+    /// The allowance of the session's peer for a held community's
+    /// documents, with the writers it only relays there.
+    pub(super) fn limit(&mut self, session: SessionId, id: &CommunityId) -> Option<Limit> {
+        let (peer, allowance) = self
+            .peers
+            .sessions
+            .get(&session)
+            .map(|s| (s.peer.clone(), s.allowance.clone()))?;
+        if !self.communities.contains_key(id) {
+            return None;
+        }
+        Some(Limit {
+            allowance,
+            relayed: self.others_than(id, &peer),
+        })
+    }
+
+    /// The limit for one document: none for a document arriving for the
+    /// first time (a community being joined, a collection not held yet),
+    /// which this device takes whole from the peer, whoever wrote it.
+    pub(super) fn allowance(&mut self, session: SessionId, (id, kind): &DocRef) -> Option<Limit> {
         let held = self
             .communities
             .get(id)
@@ -200,10 +237,7 @@ impl crate::node::State {
         if !held {
             return None;
         }
-        self.peers
-            .sessions
-            .get(&session)
-            .map(|s| s.allowance.clone())
+        self.limit(session, id)
     }
 }
 
@@ -231,25 +265,25 @@ mod tests {
             }
             changes.push(theirs.get_last_local_change().unwrap().raw_bytes().to_vec());
         }
+        let relayed: HashSet<ActorId> = [other].into();
         let allowance = Allowance {
-            actor: own,
             left: AtomicU64::new(25),
             spent: AtomicBool::new(false),
         };
         let mut doc = AutoCommit::new();
-        let (kept, over) = allowance.take(&mut doc, changes.clone().into());
+        let (kept, over) = allowance.take(&mut doc, changes.clone().into(), &relayed);
         // The 3 relayed changes and 2 of 10 operations each; then refused.
         assert_eq!(kept.iter().count(), 5);
         assert_eq!(over.len(), 3);
         assert!(allowance.spent());
         // Changes held already count nothing.
-        let fresh = Allowance::new(ActorId::from(b"own-device-actor".as_slice()));
+        let fresh = Allowance::default();
         fresh.left.store(0, Ordering::Relaxed);
-        let (kept, over) = fresh.take(&mut theirs, changes.into());
+        let (kept, over) = fresh.take(&mut theirs, changes.into(), &relayed);
         assert_eq!((kept.iter().count(), over.len()), (8, 0));
         assert_eq!(
             change_actor(theirs.get_last_local_change().unwrap().raw_bytes()),
-            Some(ActorId::from(b"own-device-actor".as_slice()))
+            Some(own)
         );
     }
 }

@@ -12,7 +12,7 @@ use passerelle_model::signing::Signed;
 use passerelle_model::{CommunityDocs, CommunityId, DeviceKey, DocKind};
 use passerelle_sync::{Received, SessionId, SyncMessage};
 
-use super::growth::Allowance;
+use super::growth::Limit;
 use super::{DocRef, doc_index, kind_of};
 use crate::error::CoreError;
 use crate::node::{Loaded, State};
@@ -50,14 +50,14 @@ fn apply_messages(
     authority: Authority<'_>,
     state: &mut SyncState,
     messages: Vec<Signed_>,
-    allowance: Option<&Allowance>,
+    limit: Option<&Limit>,
 ) -> Result<DocMerge, MergeError> {
     let before = doc.get_heads();
     let mut out = DocMerge::default();
     for (mut message, signatures) in messages {
         let mut chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
-        if let Some(allowance) = allowance {
-            let (kept, over) = allowance.take(doc, chunks);
+        if let Some(limit) = limit {
+            let (kept, over) = limit.take(doc, chunks);
             chunks = kept;
             out.over.extend(over);
         }
@@ -370,7 +370,7 @@ impl State {
         let mut ledger = self.take_ledger(id, *kind);
         let none = Writers::default();
         let authority = authority(*kind, writers.get(id).unwrap_or(&none));
-        let allowance = self.allowance(session, &(id.clone(), *kind));
+        let limit = self.allowance(session, &(id.clone(), *kind));
         let result = match self.sync_doc(id, *kind) {
             Some(doc) => apply_messages(
                 doc,
@@ -378,7 +378,7 @@ impl State {
                 authority,
                 &mut state,
                 messages,
-                allowance.as_deref(),
+                limit.as_ref(),
             ),
             None => Ok(DocMerge::default()),
         };
@@ -439,11 +439,14 @@ impl State {
             ledgers.insert(doc.clone(), self.take_ledger(&doc.0, doc.1));
         }
         let none = Writers::default();
-        let allowance = self
-            .peers
-            .sessions
-            .get(&session)
-            .map(|s| s.allowance.clone());
+        let mut limits = HashMap::new();
+        for (id, _) in work.keys() {
+            if !limits.contains_key(id)
+                && let Some(limit) = self.limit(session, id)
+            {
+                limits.insert(id.clone(), limit);
+            }
+        }
         // Every document a message is for, as a distinct mutable borrow.
         let mut jobs = Vec::new();
         for (id, loaded) in self.communities.iter_mut() {
@@ -465,7 +468,7 @@ impl State {
                     let ledger = ledgers.remove(&key).unwrap_or_default();
                     let w = writers.get(id).unwrap_or(&none);
                     // A collection arriving for the first time: not limited.
-                    let limit = allowance.as_deref().filter(|_| whole);
+                    let limit = limits.get(id).filter(|_| whole);
                     jobs.push((key, doc, state, ledger, authority(kind, w), messages, limit));
                 }
             }
