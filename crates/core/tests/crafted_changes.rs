@@ -1700,7 +1700,15 @@ pub fn through_gate<G: Guard>(
     {
         let mut reasons = REFUSALS.lock().unwrap_or_else(|e| e.into_inner());
         for refused in &merged.refused {
-            *reasons.entry(refused.reason.to_string()).or_default() += 1;
+            // "numbered 12" and "numbered 3" are one reason.
+            let reason: String = refused
+                .reason
+                .to_string()
+                .split(' ')
+                .map(|w| if w.parse::<u64>().is_ok() { "N" } else { w })
+                .collect::<Vec<_>>()
+                .join(" ");
+            *reasons.entry(reason).or_default() += 1;
         }
     }
     let mut state = automerge::sync::State::new();

@@ -770,7 +770,9 @@ pub fn merge(
                             };
                             crate::wellformed::after_own(
                                 &m.actor, m.seq, before, &m.deps, doc, batch,
-                            )
+                            )?;
+                            let change = incoming.changes.get(hash);
+                            change.map_or(Ok(()), |c| crate::wellformed::fits(c, doc))
                         },
                     ),
                 };

@@ -23,13 +23,15 @@
 //! - its device's previous change is in its past (Automerge made it from a
 //!   document holding that change): else a causal order of the document
 //!   may put a device's changes out of sequence, which Automerge writes
-//!   and then cannot read.
+//!   and then cannot read;
+//! - what it puts in a text is text ([`fits`]; a text made by an earlier
+//!   change of the same batch is not looked up).
 
 use std::collections::{BinaryHeap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use automerge::legacy::{ElementId, Key, ObjectId, OpId};
-use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjType, ReadDoc, ScalarValue};
 
 /// Checks what a change says of itself, without the document: the range
 /// of its operation numbers, its author footer, its dependencies, its list
@@ -119,6 +121,46 @@ pub fn follows(start_op: u64, max_op: u64, deps_max_op: u64) -> Result<(), Strin
     }
     if max_op > u64::from(u32::MAX) {
         return Err("operation numbers out of range".into());
+    }
+    Ok(())
+}
+
+/// Checks that what a change puts in a text (inserted or replaced) is text:
+/// Automerge 0.12 applies another value there (bytes, a number) and then
+/// writes a document it cannot read. The text is one the change makes, or
+/// one of the document.
+pub fn fits(change: &Change, doc: &AutoCommit) -> Result<(), String> {
+    let expanded = catch_unwind(AssertUnwindSafe(|| change.decode()))
+        .map_err(|_| "operations Automerge cannot read".to_owned())?;
+    // The objects it puts a value other than a string in as an element.
+    let mut elements: Vec<&OpId> = Vec::new();
+    for op in &expanded.operations {
+        if let (OpType::Put(value), Key::Seq(_), ObjectId::Id(obj)) = (&op.action, &op.key, &op.obj)
+            && !matches!(value, ScalarValue::Str(_))
+            && !elements.contains(&obj)
+        {
+            elements.push(obj);
+        }
+    }
+    let start = change.start_op().get();
+    let made_text = |id: &OpId| {
+        &id.1 == change.actor_id()
+            && id.0 >= start
+            && expanded
+                .operations
+                .get((id.0 - start) as usize)
+                .is_some_and(|op| matches!(op.action, OpType::Make(ObjType::Text)))
+    };
+    for id in elements {
+        let text = made_text(id)
+            || doc
+                .import_obj(&format!("{}@{}", id.0, id.1))
+                .ok()
+                .and_then(|obj| doc.object_type(&obj).ok())
+                == Some(ObjType::Text);
+        if text {
+            return Err("a value that is not text put in a text".into());
+        }
     }
     Ok(())
 }
@@ -278,5 +320,27 @@ mod tests {
         assert!(after_own(&actor, 3, 2, &early, &mut a, none).is_err());
         // Other numbers are the gate's (equivocation, gap).
         after_own(&actor, 5, 2, &early, &mut a, none).unwrap();
+    }
+
+    /// Bytes put in a text are refused; in a list they pass, and so does
+    /// text spliced in a text.
+    #[test]
+    fn only_text_goes_in_a_text() {
+        let mut doc = AutoCommit::new();
+        let text = doc.put_object(ROOT, "t", ObjType::Text).unwrap();
+        let list = doc.put_object(ROOT, "l", ObjType::List).unwrap();
+        doc.commit();
+        let mut other = doc.fork();
+        other.splice_text(&text, 0, 0, "ok").unwrap();
+        other.insert(&list, 0, ScalarValue::Bytes(vec![1])).unwrap();
+        other.commit();
+        let honest = other.get_last_local_change().unwrap();
+        fits(&honest, &doc).unwrap();
+        other
+            .insert(&text, 0, ScalarValue::Bytes(vec![117]))
+            .unwrap();
+        other.commit();
+        let bytes = other.get_last_local_change().unwrap();
+        assert!(fits(&bytes, &doc).is_err());
     }
 }
