@@ -28,6 +28,15 @@ use crate::layout::{CommunityDocs, DocKind, LayoutError};
 /// The community document's root field holding the epoch.
 pub const FIELD: &str = "signed_since";
 
+/// Most heads a list of the epoch may name: a document's heads are as
+/// many as its concurrent branches, a handful. A longer list counts for
+/// nothing (it is read at every received message: a list of 150,000
+/// would cost every device about a second each time).
+pub const MAX_HEADS_PER_LIST: usize = 256;
+
+/// Most listed heads [`read`] looks at in all, over every value and list.
+pub const MAX_HEADS: usize = 4_096;
+
 /// The actor of the device that wrote a value (its operation's actor).
 fn writer(id: &ObjId) -> Option<&ActorId> {
     match id {
@@ -64,7 +73,9 @@ fn admin_actors(community: &AutoCommit) -> HashSet<ActorId> {
 
 /// Every epoch value of the community document an admin's device wrote:
 /// for each, a document kind and the heads it lists for that document.
-/// Heads written by others, unreadable ones, and empty lists are left out.
+/// Heads written by others, unreadable ones, empty lists and lists longer
+/// than [`MAX_HEADS_PER_LIST`] are left out; past [`MAX_HEADS`] listed
+/// heads in all, the rest is not read.
 pub fn read(community: &AutoCommit) -> Vec<(DocKind, Vec<ChangeHash>)> {
     let values = community.get_all(ROOT, FIELD).unwrap_or_default();
     if values.is_empty() {
@@ -73,6 +84,7 @@ pub fn read(community: &AutoCommit) -> Vec<(DocKind, Vec<ChangeHash>)> {
     let admins = admin_actors(community);
     let by_admin = |id: &ObjId| writer(id).is_some_and(|a| admins.contains(a));
     let mut out = Vec::new();
+    let mut budget = MAX_HEADS;
     for (value, map) in values {
         if !matches!(value, Value::Object(ObjType::Map)) || !by_admin(&map) {
             continue;
@@ -82,7 +94,12 @@ pub fn read(community: &AutoCommit) -> Vec<(DocKind, Vec<ChangeHash>)> {
                 if !matches!(value, Value::Object(ObjType::List)) || !by_admin(&list) {
                     continue;
                 }
-                let heads: Vec<ChangeHash> = (0..community.length(&list))
+                let len = community.length(&list);
+                if len > MAX_HEADS_PER_LIST || len > budget {
+                    continue;
+                }
+                budget -= len;
+                let heads: Vec<ChangeHash> = (0..len)
                     .filter_map(|i| {
                         community
                             .get_all(&list, i)
