@@ -11,7 +11,8 @@
 //!   dependencies (Automerge numbers a new change from the document's
 //!   highest operation, and its dependencies are the document's heads), and
 //!   stay within `u32`, the range Automerge writes;
-//! - an author footer comes only with an actor's first change;
+//! - an author footer comes only with an actor's first change, and
+//!   nothing else follows its operations;
 //! - its dependencies are listed once each;
 //! - the other actors it lists are distinct, none is its own actor, and
 //!   each is named by one of its operations;
@@ -42,6 +43,16 @@ pub fn intrinsic(change: &Change) -> Result<(), String> {
     }
     if change.author().is_some() && change.seq() != 1 {
         return Err("an author on a change that is not its device's first".into());
+    }
+    // Bytes after the operations: only the author footer Automerge writes
+    // (an identifier, a length, the author). A document cannot hold others,
+    // so the change would come back from a saved document with another hash.
+    let footer = change.author().map_or(0, |author| {
+        let len = author.as_bytes().len();
+        2 + len + usize::from(len > 127) + usize::from(len > 16_383)
+    });
+    if change.extra_bytes().len() != footer {
+        return Err("bytes after its operations".into());
     }
     let deps = change.deps();
     if deps.len() > 1 && deps.iter().collect::<HashSet<_>>().len() != deps.len() {
