@@ -152,7 +152,7 @@ async fn a_member_signs_its_earlier_writing_when_it_opens_a_legacy_community() {
     );
     let (_, community) = &docs["community"];
     assert!(
-        epoch::read(&AutoCommit::load(community).unwrap()).is_empty(),
+        epoch::read(&AutoCommit::load(community).unwrap(), &[]).is_empty(),
         "a member's device writes no epoch"
     );
 
@@ -209,11 +209,11 @@ async fn an_admins_device_writes_the_epoch_once_and_views_stay_the_same() {
         }
         let mut opened = CommunityDocs::from_docs(id.clone(), opened).unwrap();
         let community = opened.doc_mut(DocKind::Community).unwrap();
-        let epochs = epoch::heads(community, DocKind::Community);
+        let epochs = epoch::heads(community, &[], DocKind::Community);
         assert_eq!(epochs.len(), 1, "round {round}: one epoch, written once");
         assert!(gate::requires_signatures(community));
         assert_eq!(
-            epoch::read(community).len(),
+            epoch::read(community, &[]).len(),
             DocKind::ALL.len(),
             "every document listed"
         );

@@ -12,10 +12,12 @@
 //! community's ([`crate::gate`]). While the heads are not all held, unsigned
 //! changes still pass (they may be what leads to them).
 //!
-//! Only values (the map, each list, each listed head) written by a device
-//! listed under a member whose role is `admin` in the community document,
-//! read as it stands, count; among concurrent values, any one held counts.
-//! A forged epoch can only make the rules stricter.
+//! Every epoch the community document holds or held counts, whoever wrote
+//! it and whatever later changes did to the field (found in the history by
+//! its change's [`MESSAGE`]); among several, any one held counts. An epoch
+//! can only make the rules stricter, and one naming heads that do not
+//! exist requires nothing: a member can neither void nor suppress the
+//! admin's. Admins' devices write it ([`may_write`]).
 
 use std::collections::HashSet;
 
@@ -28,6 +30,11 @@ use crate::layout::{CommunityDocs, DocKind, LayoutError};
 /// The community document's root field holding the epoch.
 pub const FIELD: &str = "signed_since";
 
+/// The message of the change that writes an epoch: how a device finds
+/// epochs in the document's history (a later change deleting or
+/// overwriting the field does not undo one).
+pub const MESSAGE: &str = "signed epoch";
+
 /// Most heads a list of the epoch may name: a document's heads are as
 /// many as its concurrent branches, a handful. A longer list counts for
 /// nothing (it is read at every received message: a list of 150,000
@@ -36,14 +43,6 @@ pub const MAX_HEADS_PER_LIST: usize = 256;
 
 /// Most listed heads [`read`] looks at in all, over every value and list.
 pub const MAX_HEADS: usize = 4_096;
-
-/// The actor of the device that wrote a value (its operation's actor).
-fn writer(id: &ObjId) -> Option<&ActorId> {
-    match id {
-        ObjId::Id(_, actor, _) => Some(actor),
-        ObjId::Root => None,
-    }
-}
 
 /// The actors of every device listed under a member whose role is
 /// `admin`, in the community document as it stands.
@@ -71,27 +70,51 @@ fn admin_actors(community: &AutoCommit) -> HashSet<ActorId> {
     out
 }
 
-/// Every epoch value of the community document an admin's device wrote:
-/// for each, a document kind and the heads it lists for that document.
-/// Heads written by others, unreadable ones, empty lists and lists longer
-/// than [`MAX_HEADS_PER_LIST`] are left out; past [`MAX_HEADS`] listed
-/// heads in all, the rest is not read.
-pub fn read(community: &AutoCommit) -> Vec<(DocKind, Vec<ChangeHash>)> {
-    let values = community.get_all(ROOT, FIELD).unwrap_or_default();
-    if values.is_empty() {
-        return Vec::new();
+/// Every epoch value of the community document: those it holds now and
+/// those the changes `past` wrote (the changes whose message is
+/// [`MESSAGE`], which the ledger finds in the history), for each a
+/// document kind and the heads it lists for that document. Unreadable
+/// heads, empty lists and lists longer than [`MAX_HEADS_PER_LIST`] are left
+/// out; past [`MAX_HEADS`] listed heads in all, the rest is not read.
+///
+/// Any value counts, whoever wrote it (the gate only lets listed devices
+/// write the community document): an epoch can only make the rules
+/// stricter, and one naming heads no device holds requires nothing. Reading
+/// roles or the value as it stands now would let a member void the epoch
+/// by forging the admin's demotion or deleting the field.
+pub fn read(community: &AutoCommit, past: &[ChangeHash]) -> Vec<(DocKind, Vec<ChangeHash>)> {
+    let mut values = community.get_all(ROOT, FIELD).unwrap_or_default();
+    for change in past.iter().take(MAX_HEADS_PER_LIST) {
+        values.extend(
+            community
+                .get_all_at(ROOT, FIELD, std::slice::from_ref(change))
+                .unwrap_or_default(),
+        );
     }
-    let admins = admin_actors(community);
-    let by_admin = |id: &ObjId| writer(id).is_some_and(|a| admins.contains(a));
+    let mut seen = HashSet::new();
+    values.retain(|(_, id)| seen.insert(id.clone()));
     let mut out = Vec::new();
     let mut budget = MAX_HEADS;
     for (value, map) in values {
-        if !matches!(value, Value::Object(ObjType::Map)) || !by_admin(&map) {
+        if !matches!(value, Value::Object(ObjType::Map)) {
             continue;
         }
         for kind in DocKind::ALL {
-            for (value, list) in community.get_all(&map, kind.as_str()).unwrap_or_default() {
-                if !matches!(value, Value::Object(ObjType::List)) || !by_admin(&list) {
+            // Read at the epoch's own change when it is no longer current.
+            let lists = match community.get_all(&map, kind.as_str()) {
+                Ok(lists) if !lists.is_empty() => lists,
+                _ => past
+                    .iter()
+                    .take(MAX_HEADS_PER_LIST)
+                    .flat_map(|c| {
+                        community
+                            .get_all_at(&map, kind.as_str(), std::slice::from_ref(c))
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            };
+            for (value, list) in lists {
+                if !matches!(value, Value::Object(ObjType::List)) {
                     continue;
                 }
                 let len = community.length(&list);
@@ -105,7 +128,6 @@ pub fn read(community: &AutoCommit) -> Vec<(DocKind, Vec<ChangeHash>)> {
                             .get_all(&list, i)
                             .unwrap_or_default()
                             .into_iter()
-                            .filter(|(_, id)| by_admin(id))
                             .find_map(|(v, _)| v.as_str()?.parse().ok())
                     })
                     .collect();
@@ -120,8 +142,8 @@ pub fn read(community: &AutoCommit) -> Vec<(DocKind, Vec<ChangeHash>)> {
 
 /// The lists of heads the community document's epoch values give for
 /// documents of `kind` (see [`read`]).
-pub fn heads(community: &AutoCommit, kind: DocKind) -> Vec<Vec<ChangeHash>> {
-    read(community)
+pub fn heads(community: &AutoCommit, past: &[ChangeHash], kind: DocKind) -> Vec<Vec<ChangeHash>> {
+    read(community, past)
         .into_iter()
         .filter(|(k, _)| *k == kind)
         .map(|(_, heads)| heads)
@@ -142,8 +164,8 @@ pub fn holds(doc: &mut AutoCommit, lists: &[Vec<ChangeHash>]) -> bool {
 
 /// Whether the community document requires signed changes since its
 /// epoch: an epoch value lists heads of it that it holds.
-pub fn community_holds(community: &mut AutoCommit) -> bool {
-    let lists = heads(community, DocKind::Community);
+pub fn community_holds(community: &mut AutoCommit, past: &[ChangeHash]) -> bool {
+    let lists = heads(community, past, DocKind::Community);
     holds(community, &lists)
 }
 
@@ -169,6 +191,6 @@ pub fn write(docs: &mut CommunityDocs, now: Timestamp) -> Result<(), LayoutError
             community.insert(&list, i, head.to_string())?;
         }
     }
-    crate::layout::commit(community, "signed epoch", now);
+    crate::layout::commit(community, MESSAGE, now);
     Ok(())
 }

@@ -126,13 +126,22 @@ pub struct Ledger {
     pending: HashMap<ChangeHash, Change>,
     /// The community's signed epoch is held ([`crate::epoch`]): for good.
     epoch: bool,
-    /// Whether this document was set back after a refused change: its
-    /// next candidates are applied to a copy.
-    cautious: bool,
+    /// The changes that wrote a signed epoch ([`crate::epoch::MESSAGE`]),
+    /// found when the document is first read and as they are merged: an
+    /// epoch counts even if a later change deletes or overwrites it.
+    epochs: Vec<ChangeHash>,
+    /// How many more merges apply their candidates to a copy, after the
+    /// document was set back for a refused change.
+    cautious: u32,
     /// Signatures already verified: a device's latest signature comes with
     /// every message carrying its changes, and is checked once.
     verified: HashSet<Signed>,
 }
+
+/// Merges of the community document that apply their candidates to a
+/// copy after a set-back: a set-back reads the whole document again, and a
+/// peer forcing one costs this device at most one per that many messages.
+const CAUTIOUS_MERGES: u32 = 64;
 
 /// Most verified signatures a ledger remembers (then it starts again).
 const MAX_VERIFIED: usize = 10_000;
@@ -162,6 +171,9 @@ impl Ledger {
         }
         let mut seqs = HashMap::new();
         for meta in doc.get_changes_meta(&[]) {
+            if meta.message.as_deref() == Some(crate::epoch::MESSAGE) {
+                self.epochs.push(meta.hash);
+            }
             if meta.deps.is_empty() && self.genesis.is_none() {
                 self.genesis = Some((meta.hash, meta.actor.clone().into_owned()));
             }
@@ -203,7 +215,8 @@ impl Ledger {
         if self.genesis(doc).is_some_and(|(g, _)| signed_at(doc, &g)) {
             return true;
         }
-        self.epoch = self.epoch || crate::epoch::community_holds(doc);
+        self.scan(doc);
+        self.epoch = self.epoch || crate::epoch::community_holds(doc, &self.epochs);
         self.epoch
     }
 
@@ -365,13 +378,14 @@ impl Writers {
             listed.insert(key.actor(), key);
         }
         let genesis = ledger.genesis(community);
+        let epochs = crate::epoch::read(community, &ledger.epochs);
         Writers {
             listed,
             signed: genesis
                 .as_ref()
                 .is_some_and(|(g, _)| signed_at(community, g)),
             creator: genesis.map(|(_, actor)| actor),
-            epochs: crate::epoch::read(community)
+            epochs: epochs
                 .into_iter()
                 .filter(|(kind, _)| *kind != crate::layout::DocKind::Community)
                 .map(|(_, heads)| heads)
@@ -448,6 +462,8 @@ struct Meta {
     max_op: u64,
     /// What is wrong with its shape alone ([`crate::wellformed::intrinsic`]).
     malformed: Option<String>,
+    /// Whether it writes a signed epoch ([`crate::epoch::MESSAGE`]).
+    epoch: bool,
 }
 
 enum Chunk<'a> {
@@ -548,6 +564,7 @@ impl Incoming {
                     .then(|| "an author on a change that is not its device's first".to_owned());
                 incoming.metas.push(Meta {
                     hash: m.hash,
+                    epoch: m.message.as_deref() == Some(crate::epoch::MESSAGE),
                     actor: m.actor.into_owned(),
                     seq: m.seq,
                     deps: m.deps,
@@ -593,6 +610,7 @@ impl Incoming {
             start_op: change.start_op().get(),
             max_op: change.max_op(),
             malformed: crate::wellformed::intrinsic(&change).err(),
+            epoch: change.message() == Some(crate::epoch::MESSAGE),
         });
         self.changes.insert(hash, change);
     }
@@ -850,7 +868,9 @@ pub fn merge(
             // others, and all of them once a document had to be set back, to
             // a copy (a set-back reads the whole document again: a peer
             // must not make this device pay it at every message).
-            let optimistic = !from_whole && !ledger.cautious && {
+            let cautious = ledger.cautious > 0;
+            ledger.cautious = ledger.cautious.saturating_sub(1);
+            let optimistic = !from_whole && !cautious && {
                 let now: HashSet<ActorId> = devices(doc, None)
                     .into_iter()
                     .map(|(_, _, key)| DeviceKey(key).actor())
@@ -876,7 +896,7 @@ pub fn merge(
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
                         if optimistic {
-                            ledger.cautious = true;
+                            ledger.cautious = CAUTIOUS_MERGES;
                             set_back(doc, &before)?;
                         }
                         for hash in &passed {
@@ -939,6 +959,9 @@ pub fn merge(
                 if let Some(seqs) = &mut ledger.seqs {
                     seqs.extend(last_seq);
                 }
+                ledger
+                    .epochs
+                    .extend(order.iter().filter(|h| by_hash[*h].epoch).copied());
                 if ledger.genesis.is_none() {
                     ledger.genesis = order
                         .iter()
@@ -959,7 +982,7 @@ pub fn merge(
                 // The candidates are what passed: they stay applied.
                 None if refused.len() == refused_before => applied_already = true,
                 None => {
-                    ledger.cautious = true;
+                    ledger.cautious = CAUTIOUS_MERGES;
                     set_back(doc, &before)?;
                 }
             }
@@ -1036,6 +1059,9 @@ pub fn merge(
             ledger.signatures.keep(by_hash[hash].seq, *s);
         }
     }
+    ledger
+        .epochs
+        .extend(accepted.iter().filter(|h| by_hash[*h].epoch).copied());
     merged.applied = accepted.len();
     Ok(merged)
 }

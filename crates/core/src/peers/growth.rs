@@ -99,12 +99,15 @@ impl Allowance {
     ) -> (ChunkList, Vec<ChangeHash>) {
         let mut over = Vec::new();
         let mut refused = Vec::new();
+        let mut seen = HashSet::new();
         for (i, bytes) in chunks.iter().enumerate() {
             let Some(change) = counted_change(bytes, relayed) else {
                 continue;
             };
             let hash = change.hash();
-            if doc.get_change_by_hash(&hash).is_some() {
+            // A change held or sent twice is not growth (and a lookup in
+            // the change graph, not a rebuild of the change).
+            if !seen.insert(hash) || passerelle_model::gate::holds(doc, &[hash]) {
                 continue;
             }
             let ops = change.len() as u64;
