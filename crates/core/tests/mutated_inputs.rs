@@ -53,7 +53,16 @@ fn watch_panics() {
     HOOK.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            PANICKED.store(true, Ordering::SeqCst);
+            // Automerge 0.12's `Change::decode` unwraps an operation's actor
+            // index (change.rs): the gate's shape check decodes received
+            // changes under `catch_unwind` and refuses those (docs/SECURITY.md,
+            // "Automerge bugs found by fuzzing"). Any other panic is a failure.
+            let decode = info.location().is_some_and(|l| {
+                l.file().contains("automerge-0.12") && l.file().ends_with("src/change.rs")
+            });
+            if !decode {
+                PANICKED.store(true, Ordering::SeqCst);
+            }
             default(info);
         }));
     });
