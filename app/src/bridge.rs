@@ -66,6 +66,32 @@ pub enum Msg {
     Nothing,
 }
 
+/// A screen's own channel: results of its background work (see
+/// [`Bridge::fetch`]), drained by the screen each frame.
+pub struct Inbox<T> {
+    tx: mpsc::Sender<T>,
+    rx: mpsc::Receiver<T>,
+}
+
+impl<T> Default for Inbox<T> {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::channel();
+        Self { tx, rx }
+    }
+}
+
+impl<T> Inbox<T> {
+    /// Where background work sends its result.
+    pub fn sender(&self) -> mpsc::Sender<T> {
+        self.tx.clone()
+    }
+
+    /// What arrived since the last frame.
+    pub fn drain(&self) -> Vec<T> {
+        self.rx.try_iter().collect()
+    }
+}
+
 /// Owns the runtime the node runs on, and the channel back to the UI.
 pub struct Bridge {
     runtime: tokio::runtime::Runtime,

@@ -9,7 +9,8 @@ use passerelle_core::model::view::CommunityPart;
 use passerelle_core::model::{Command, CommunityView, Invite, Member, MemberId, Role};
 
 use super::Cx;
-use super::sync::{Inbox, qr_png, qr_ui, run};
+use super::sync::{qr_png, qr_ui, run};
+use crate::bridge::Inbox;
 use crate::i18n::Lang;
 use crate::net::now_ms;
 

@@ -19,38 +19,13 @@ use passerelle_core::{BundleImport, CoreError, Handle, NetEvent, SyncSummary, Ti
 
 use super::Cx;
 use super::members::InviteForm;
-use crate::bridge::{Bridge, Msg};
+use crate::bridge::{Bridge, Inbox, Msg};
 use crate::i18n::Lang;
 use crate::i18n::sync::SyncStrings;
 use crate::net::{Activity, ActivityKind};
 
 pub use join::{JoinForm, read_picture_file, ticket_problem};
 pub use qr::{QrError, is_picture, qr_png, qr_ui, read_qr};
-
-/// Results of background work, drained by the screen each frame.
-pub struct Inbox<T> {
-    tx: mpsc::Sender<T>,
-    rx: mpsc::Receiver<T>,
-}
-
-impl<T> Default for Inbox<T> {
-    fn default() -> Self {
-        let (tx, rx) = mpsc::channel();
-        Self { tx, rx }
-    }
-}
-
-impl<T> Inbox<T> {
-    /// Where background work sends its result.
-    pub fn sender(&self) -> mpsc::Sender<T> {
-        self.tx.clone()
-    }
-
-    /// What arrived since the last frame.
-    pub fn drain(&self) -> Vec<T> {
-        self.rx.try_iter().collect()
-    }
-}
 
 /// Runs `work` on the node; its result goes to `tx`, and the shell shows
 /// `notice(&result)` on success or `failed` with the reason otherwise.

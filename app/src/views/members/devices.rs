@@ -10,8 +10,9 @@ use passerelle_core::Passphrase;
 use passerelle_core::model::{Command, DeviceKey, Member, MemberId};
 
 use super::super::Cx;
-use super::super::sync::{Inbox, run};
+use super::super::sync::run;
 use super::ticket_ui;
+use crate::bridge::Inbox;
 use crate::net::now_ms;
 
 /// How long a pairing ticket stays valid: whoever holds it acts as the member.

@@ -12,7 +12,7 @@ use passerelle_core::RefusedChange;
 use passerelle_core::model::{Command, CommunityId, DeviceKey, Timestamp};
 
 use super::super::Cx;
-use super::super::sync::Inbox;
+use crate::bridge::Inbox;
 
 /// One device that contradicted itself.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use passerelle_core::{CoreError, Ticket, TicketError};
 
-use super::Inbox;
 use super::qr::{QrError, is_picture, read_qr};
+use crate::bridge::Inbox;
 use crate::bridge::{Bridge, Msg};
 use crate::i18n::Lang;
 use crate::i18n::sync::SyncStrings;
