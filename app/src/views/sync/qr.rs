@@ -1,7 +1,11 @@
 //! QR codes of tickets: drawn on screen, saved as a picture, and read back
 //! from a picture (a screenshot or a photo of another member's screen).
 
-use egui::{Color32, Rect, Sense, vec2};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use egui::cache::FramePublisher;
+use egui::{TextureHandle, TextureOptions, vec2};
 use passerelle_core::qr_modules;
 
 use crate::i18n::Lang;
@@ -10,56 +14,78 @@ use crate::i18n::Lang;
 const QUIET_ZONE: usize = 4;
 
 /// Draws `text` as a QR code: dark squares on a white background with its
-/// quiet zone, whatever the theme.
+/// quiet zone, whatever the theme. The code is encoded once per text and
+/// kept as a texture while it is shown (see [`qr_texture`]).
 pub fn qr_ui(ui: &mut egui::Ui, text: &str, lang: Lang) {
     let t = lang.sync();
-    let Ok((width, dark)) = qr_modules(text) else {
+    let Some(texture) = qr_texture(ui.ctx(), text) else {
         ui.label(t.qr_too_long);
         return;
     };
-    let count = width + 2 * QUIET_ZONE;
+    // Whole pixels per module, so that every module is as sharp as the next.
+    let count = texture.size()[0] as f32;
     let room = ui.available_width().clamp(160.0, 280.0);
-    let module = (room / count as f32).floor().max(2.0);
-    let side = module * count as f32;
-    let (rect, response) = ui.allocate_exact_size(vec2(side, side), Sense::hover());
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, t.qr_label));
-    let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 0.0, Color32::WHITE);
-    for (y, row) in dark.chunks(width).enumerate() {
-        // One rectangle per run of dark modules.
-        let mut x = 0;
-        while x < width {
-            if !row[x] {
-                x += 1;
-                continue;
+    let side = (room / count).floor().max(2.0) * count;
+    ui.add(
+        egui::Image::new((texture.id(), vec2(side, side)))
+            .alt_text(t.qr_label)
+            .sense(egui::Sense::hover()),
+    );
+}
+
+/// The textures of the QR codes drawn this frame or the last, by a hash of
+/// their text; `None` for a text too long for a QR code. egui drops an entry
+/// (and so frees its texture) once its code is no longer drawn.
+type QrTextures = FramePublisher<u64, (Arc<str>, Option<TextureHandle>)>;
+
+/// The texture of `text`'s QR code, one pixel per module (drawn magnified
+/// without smoothing): encoded only when the text was not drawn last frame.
+fn qr_texture(ctx: &egui::Context, text: &str) -> Option<TextureHandle> {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    let id = hasher.finish();
+    let cached = ctx.memory_mut(|m| m.caches.cache::<QrTextures>().get(&id).cloned());
+    let entry = match cached {
+        // The text is compared too: the key is only a hash of it.
+        Some(entry) if &*entry.0 == text => entry,
+        _ => {
+            let texture = qr_pixels(text).ok().map(|(side, pixels)| {
+                let image = egui::ColorImage::from_gray([side, side], &pixels);
+                ctx.load_texture("qr-code", image, TextureOptions::NEAREST)
+            });
+            (Arc::from(text), texture)
+        }
+    };
+    let texture = entry.1.clone();
+    ctx.memory_mut(|m| m.caches.cache::<QrTextures>().set(id, entry));
+    texture
+}
+
+/// `text` as a QR code, one gray byte per module (0 dark, 255 light), its
+/// quiet zone included: the side in modules and the rows top to bottom.
+fn qr_pixels(text: &str) -> Result<(usize, Vec<u8>), String> {
+    let (width, dark) = qr_modules(text)?;
+    let side = width + 2 * QUIET_ZONE;
+    let mut pixels = vec![255; side * side];
+    for (row, modules) in dark.chunks(width).enumerate() {
+        let start = (row + QUIET_ZONE) * side + QUIET_ZONE;
+        for (pixel, &is_dark) in pixels[start..start + width].iter_mut().zip(modules) {
+            if is_dark {
+                *pixel = 0;
             }
-            let start = x;
-            while x < width && row[x] {
-                x += 1;
-            }
-            let min = rect.min
-                + vec2(
-                    (start + QUIET_ZONE) as f32 * module,
-                    (y + QUIET_ZONE) as f32 * module,
-                );
-            let size = vec2((x - start) as f32 * module, module);
-            painter.rect_filled(Rect::from_min_size(min, size), 0.0, Color32::BLACK);
         }
     }
+    Ok((side, pixels))
 }
 
 /// `text` as a QR code in a PNG picture: 8 pixels per module, with the
 /// quiet zone.
 pub fn qr_png(text: &str) -> Result<Vec<u8>, String> {
-    const SCALE: usize = 8;
-    let (width, dark) = qr_modules(text)?;
-    let side = (width + 2 * QUIET_ZONE) * SCALE;
-    let picture = image::GrayImage::from_fn(side as u32, side as u32, |x, y| {
-        let (mx, my) = (x as usize / SCALE, y as usize / SCALE);
-        let inside = (QUIET_ZONE..QUIET_ZONE + width).contains(&mx)
-            && (QUIET_ZONE..QUIET_ZONE + width).contains(&my);
-        let is_dark = inside && dark[(my - QUIET_ZONE) * width + mx - QUIET_ZONE];
-        image::Luma([if is_dark { 0 } else { 255 }])
+    const SCALE: u32 = 8;
+    let (side, pixels) = qr_pixels(text)?;
+    let picture = image::GrayImage::from_fn(side as u32 * SCALE, side as u32 * SCALE, |x, y| {
+        let (mx, my) = ((x / SCALE) as usize, (y / SCALE) as usize);
+        image::Luma([pixels[my * side + mx]])
     });
     let mut bytes = Vec::new();
     picture
@@ -111,6 +137,60 @@ mod tests {
         let png = qr_png(text).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(read_qr(&png).unwrap(), text);
+    }
+
+    /// The QR code textures egui holds, by id.
+    fn qr_textures(ctx: &egui::Context) -> Vec<egui::TextureId> {
+        let textures = ctx.tex_manager();
+        let textures = textures.read();
+        textures
+            .allocated()
+            .filter(|(_, meta)| meta.name == "qr-code")
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    #[test]
+    fn a_qr_code_is_encoded_once_per_text_and_freed_once_hidden() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable;
+
+        let first = "PASSERELLE1ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut h = Harness::new_ui_state(
+            |ui, text: &mut Option<String>| {
+                if let Some(text) = text {
+                    qr_ui(ui, text, Lang::Fr);
+                }
+            },
+            Some(first.to_owned()),
+        );
+        h.run();
+        let shown = qr_textures(&h.ctx);
+        assert_eq!(shown.len(), 1);
+        assert!(h.query_by_label("Code QR de l'invitation").is_some());
+        for _ in 0..5 {
+            h.step();
+        }
+        assert_eq!(qr_textures(&h.ctx), shown, "drawn again, not encoded again");
+
+        // The texture is the code: one pixel per module, its quiet zone white.
+        let (side, pixels) = qr_pixels(first).unwrap();
+        let (width, dark) = qr_modules(first).unwrap();
+        assert_eq!(side, width + 2 * QUIET_ZONE);
+        assert_eq!(pixels[0], 255);
+        let dark_pixels = pixels.iter().filter(|&&p| p == 0).count();
+        assert_eq!(dark_pixels, dark.iter().filter(|&&d| d).count());
+
+        // Another text: another texture, the first one freed.
+        *h.state_mut() = Some("PASSERELLE1ANOTHERTICKET".to_owned());
+        h.run();
+        let other = qr_textures(&h.ctx);
+        assert_eq!(other.len(), 1);
+        assert_ne!(other, shown);
+        // Hidden: freed.
+        *h.state_mut() = None;
+        h.run();
+        assert!(qr_textures(&h.ctx).is_empty());
     }
 
     #[test]
