@@ -2,8 +2,6 @@
 //! as a month grid, an event's detail with RSVP, a form to create or edit
 //! one, and export to calendar apps (ICS).
 
-use std::sync::Arc;
-
 use chrono::{Datelike, Local, NaiveDate, NaiveTime, TimeZone};
 use egui::RichText;
 use passerelle_core::model::ics;
@@ -12,13 +10,14 @@ use passerelle_core::model::{
 };
 
 use super::Cx;
+use super::cache::SameArc;
 use super::files::ImportForm;
 use crate::i18n::Lang;
 use crate::i18n::agenda::AgendaStrings;
 use passerelle_core::ImportKind;
 
 mod bookings;
-pub(crate) use bookings::schedule_ui;
+pub(crate) use bookings::{PlaceSchedule, schedule_ui};
 mod form;
 
 use form::{EventForm, local_millis};
@@ -72,9 +71,11 @@ pub struct AgendaPanel {
     /// A search result asked for this event: show it on the next frame.
     reveal: bool,
     rows: Vec<Row>,
-    rows_key: Option<(usize, i64)>,
+    /// The events and the hour `rows` were computed from.
+    rows_key: Option<(SameArc<Vec<Event>>, i64)>,
     days: Vec<Vec<usize>>,
-    days_key: Option<(usize, NaiveDate)>,
+    /// The events and the month `days` were computed from.
+    days_key: Option<(SameArc<Vec<Event>>, NaiveDate)>,
     form: Option<EventForm>,
     confirm_delete: bool,
     pending: Option<Pending>,
@@ -118,8 +119,8 @@ impl AgendaPanel {
         // Events move from "coming up" to "past" as time passes: the hour is
         // part of the key.
         let now = now_millis();
-        let key = (Arc::as_ptr(&view.events) as usize, now / 3_600_000);
-        if self.rows_key == Some(key) {
+        let key = (SameArc::new(&view.events), now / 3_600_000);
+        if self.rows_key.as_ref() == Some(&key) {
             return;
         }
         let is_past = |e: &Event| e.end.unwrap_or(e.start + 3_600_000) < now;
@@ -139,8 +140,8 @@ impl AgendaPanel {
     }
 
     fn refresh_days(&mut self, view: &CommunityView, first: NaiveDate) {
-        let key = (Arc::as_ptr(&view.events) as usize, first);
-        if self.days_key == Some(key) {
+        let key = (SameArc::new(&view.events), first);
+        if self.days_key.as_ref() == Some(&key) {
             return;
         }
         let mut days = vec![Vec::new(); days_in_month(first) as usize];

@@ -2,15 +2,15 @@
 //! filtered by kind, tag and name; an entry's contact details and its links
 //! to other entries (both directions); forms to create, edit, link.
 
-use std::sync::Arc;
-
 use egui::RichText;
 use passerelle_core::model::normalize::fold;
+use passerelle_core::model::view::CommunityPart;
 use passerelle_core::model::{
     Actor, ActorKind, Command, CommunityView, Contact, ItemId, ItemKind, command::MAX_TAGS,
 };
 
 use super::Cx;
+use super::cache::SameArc;
 use super::files::{ImportForm, export_button};
 use crate::i18n::directory::DirectoryStrings;
 use passerelle_core::ImportKind;
@@ -148,7 +148,9 @@ enum Pending {
 pub struct DirectoryPanel {
     filter: Filter,
     rows: Vec<usize>,
-    rows_key: Option<(usize, Filter)>,
+    /// The community part and the filter `rows` and `tags` were computed
+    /// from.
+    rows_key: Option<(SameArc<CommunityPart>, Filter)>,
     tags: Vec<String>,
     selected: Option<ItemId>,
     reveal: bool,
@@ -209,7 +211,7 @@ impl DirectoryPanel {
     }
 
     fn refresh_rows(&mut self, view: &CommunityView) {
-        let key = (Arc::as_ptr(&view.community) as usize, self.filter.clone());
+        let key = (SameArc::new(&view.community), self.filter.clone());
         if self.rows_key.as_ref() == Some(&key) {
             return;
         }

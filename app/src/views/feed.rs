@@ -8,6 +8,7 @@ use egui::RichText;
 use passerelle_core::model::{Command, CommunityView, ItemId, ItemKind, MemberId, Post};
 
 use super::Cx;
+use super::cache::SameArc;
 use crate::bridge::Msg;
 use crate::i18n::feed::FeedStrings;
 
@@ -84,7 +85,8 @@ pub struct FeedPanel {
     fresh: Vec<FreshEntry>,
     /// Some unseen items are no longer in the view (deleted since).
     fresh_missing: bool,
-    fresh_key: Option<(usize, usize)>,
+    /// The view and the number of unseen items `fresh` was computed from.
+    fresh_key: Option<(SameArc<CommunityView>, usize)>,
     moderate: super::moderation::ModerateMenu,
 }
 
@@ -131,8 +133,8 @@ impl FeedPanel {
     }
 
     fn refresh_fresh(&mut self, view: &Arc<CommunityView>, fresh: &HashSet<String>) {
-        let key = (Arc::as_ptr(view) as usize, fresh.len());
-        if self.fresh_key == Some(key) {
+        let key = (SameArc::new(view), fresh.len());
+        if self.fresh_key.as_ref() == Some(&key) {
             return;
         }
         self.fresh_key = Some(key);

@@ -8,12 +8,11 @@
 //! shown beside it, and a save merges the two when they touch different
 //! passages.
 
-use std::sync::Arc;
-
 use egui::RichText;
 use passerelle_core::model::{Command, CommunityView, ItemId, ItemKind, Section, Sheet};
 
 use super::Cx;
+use super::cache::SameArc;
 use super::files::export_button;
 use crate::i18n::Lang;
 use crate::i18n::knowledge::KnowledgeStrings;
@@ -105,6 +104,9 @@ enum Pending {
     Delete,
 }
 
+/// The sheets and the draft's revision `Underneath` was computed from.
+type UnderneathKey = (SameArc<Vec<Sheet>>, u64);
+
 /// The Savoirs screen's state: the selected sheet, the forms, and the
 /// section being edited with what happened to it underneath (recomputed
 /// only when the sheets or the draft change).
@@ -114,7 +116,7 @@ pub struct KnowledgePanel {
     creating: Option<SheetForm>,
     adding: Option<SectionForm>,
     draft: Option<Draft>,
-    underneath: Option<((usize, u64), Underneath)>,
+    underneath: Option<(UnderneathKey, Underneath)>,
     confirm_delete: bool,
     pending: Option<Pending>,
     scroll_to_selected: bool,
@@ -199,7 +201,7 @@ impl KnowledgePanel {
             self.underneath = None;
             return;
         };
-        let key = (Arc::as_ptr(&view.sheets) as usize, draft.revision);
+        let key = (SameArc::new(&view.sheets), draft.revision);
         if self.underneath.as_ref().is_some_and(|(k, _)| *k == key) {
             return;
         }

@@ -9,6 +9,7 @@ use passerelle_core::model::view::CommunityPart;
 use passerelle_core::model::{Command, CommunityView, Invite, Member, MemberId, Role};
 
 use super::Cx;
+use super::cache::SameArc;
 use super::sync::{qr_png, qr_ui, run};
 use crate::bridge::Inbox;
 use crate::i18n::Lang;
@@ -255,7 +256,8 @@ pub fn ticket_ui(ui: &mut egui::Ui, cx: &Cx, ticket: &str) {
 #[derive(Default)]
 pub struct MembersPanel {
     rows: Vec<Row>,
-    rows_key: Option<usize>,
+    /// The member list `rows` were computed from.
+    rows_of: Option<SameArc<CommunityPart>>,
     selected: Option<MemberId>,
     pane: Pane,
     profile: ProfileForm,
@@ -293,8 +295,11 @@ impl MembersPanel {
     }
 
     fn refresh_rows(&mut self, community: &Arc<CommunityPart>) {
-        let key = Arc::as_ptr(community) as usize;
-        if self.rows_key == Some(key) {
+        if self
+            .rows_of
+            .as_ref()
+            .is_some_and(|of| !of.changed(community))
+        {
             return;
         }
         let by_name = |list: &mut Vec<usize>| {
@@ -309,7 +314,7 @@ impl MembersPanel {
             self.rows.push(Row::RemovedHeading);
             self.rows.extend(removed.into_iter().map(Row::Removed));
         }
-        self.rows_key = Some(key);
+        self.rows_of = Some(SameArc::new(community));
     }
 
     /// Draws the screen.
@@ -589,5 +594,23 @@ mod tests {
             vec!["vélo", "danse", "cuisine"]
         );
         assert!(split_list("  ").is_empty());
+    }
+
+    #[test]
+    fn rows_follow_a_new_member_list_given_at_a_freed_address() {
+        let example = crate::views::cache::tests::example_view();
+        let mut fewer = (*example.community).clone();
+        fewer.members.truncate(1);
+        let mut panel = MembersPanel::default();
+        let first = example.community.clone();
+        drop(example);
+        panel.refresh_rows(&first);
+        assert_eq!(panel.rows.len(), first.members.len());
+        // The allocator is free to hand the first list's address to the next
+        // one of the same size, unless the panel still holds the first.
+        drop(first);
+        let second = Arc::new(fewer);
+        panel.refresh_rows(&second);
+        assert_eq!(panel.rows, [Row::Active(0)]);
     }
 }

@@ -1,12 +1,14 @@
 //! The screens of a community, one module each, and what they share.
 //!
 //! Every screen is a `…Panel` holding only UI state (filters, forms, the
-//! selected item, rows derived from the view and cached by its `Arc`), with
+//! selected item, rows derived from the view, kept until the part of the
+//! view they came from is another one, see `cache.rs`), with
 //! `ui(ui, cx)` drawing it from a [`Cx`], `open(id)` bringing an item
 //! forward (search results), and `applied()` called when a command it sent
 //! was saved (to empty its forms).
 
 pub mod agenda;
+mod cache;
 pub mod directory;
 pub mod exchanges;
 pub mod feed;

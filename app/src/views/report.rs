@@ -9,10 +9,11 @@ use std::sync::Arc;
 use chrono::{Datelike, TimeZone};
 use egui::RichText;
 use egui_plot::{Bar, BarChart, Corner, Legend, Plot};
-use passerelle_core::model::Timestamp;
+use passerelle_core::model::{CommunityView, Timestamp};
 use passerelle_model::bilan::{Bilan, Month};
 
 use super::Cx;
+use super::cache::SameArc;
 use super::files::export_button;
 
 /// Which period the figures cover.
@@ -52,7 +53,7 @@ impl Period {
 #[derive(Default)]
 pub struct ReportPanel {
     period: Period,
-    cached: Option<(usize, Period, Arc<Bilan>)>,
+    cached: Option<(SameArc<CommunityView>, Period, Arc<Bilan>)>,
 }
 
 impl ReportPanel {
@@ -78,9 +79,8 @@ impl ReportPanel {
                 .response
                 .labelled_by(label.id);
         });
-        let key = Arc::as_ptr(cx.view) as usize;
         let bilan = match &self.cached {
-            Some((k, p, b)) if *k == key && *p == self.period => b.clone(),
+            Some((of, p, b)) if !of.changed(cx.view) && *p == self.period => b.clone(),
             _ => {
                 let now = chrono::Utc::now().timestamp_millis();
                 // Since the beginning includes the events planned.
@@ -94,7 +94,7 @@ impl ReportPanel {
                     end,
                     &chrono::Local,
                 ));
-                self.cached = Some((key, self.period, b.clone()));
+                self.cached = Some((SameArc::new(cx.view), self.period, b.clone()));
                 b
             }
         };

@@ -5,12 +5,12 @@
 
 mod session;
 
-use std::sync::Arc;
-
 use egui::RichText;
+use passerelle_core::model::view::CommunityPart;
 use passerelle_core::model::{Command, CommunityView, Idea, ItemId, ItemKind};
 
 use super::Cx;
+use super::cache::SameArc;
 use super::files::export_button;
 use crate::i18n::Lang;
 use crate::i18n::workshop::WorkshopStrings;
@@ -56,7 +56,9 @@ struct IdeaForm {
 pub struct WorkshopPanel {
     grouping: Grouping,
     groups: Vec<IdeaGroup>,
-    groups_key: Option<(usize, usize, Grouping)>,
+    /// The ideas, the community part (theme labels) and the grouping
+    /// `groups` were computed from.
+    groups_key: Option<(SameArc<Vec<Idea>>, SameArc<CommunityPart>, Grouping)>,
     /// Highest table number used so far, for the table picker.
     max_table: i64,
     form: IdeaForm,
@@ -173,11 +175,11 @@ impl WorkshopPanel {
 
     fn refresh(&mut self, view: &CommunityView) {
         let key = (
-            Arc::as_ptr(&view.ideas) as usize,
-            Arc::as_ptr(&view.community) as usize,
+            SameArc::new(&view.ideas),
+            SameArc::new(&view.community),
             self.grouping,
         );
-        if self.groups_key == Some(key) {
+        if self.groups_key.as_ref() == Some(&key) {
             return;
         }
         self.groups = group_ideas(view, self.grouping);

@@ -11,11 +11,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, TimeZone};
 use egui::{Color32, RichText};
 use passerelle_core::model::booking::{Booking, HoursError, Schedule, Status, check_hours};
+use passerelle_core::model::view::CommunityPart;
 use passerelle_core::model::{Actor, Command, CommunityView, ItemId, ics};
 
 use super::Cx;
 use super::form::{parse_date, parse_time};
 use crate::i18n::bookings::BookingsStrings;
+use crate::views::cache::SameArc;
 
 /// A place's offset, or UTC.
 fn offset_of(place: &Actor) -> FixedOffset {
@@ -65,7 +67,46 @@ pub struct BookingsPanel {
     form: BookingForm,
     /// The day just booked: the week follows it once saved.
     booked_day: Option<NaiveDate>,
-    schedule: Option<((usize, usize), ItemId, Arc<Schedule>)>,
+    schedule: PlaceSchedule,
+}
+
+/// A place's schedule, derived again only when the place, the bookings or
+/// the community part (the place's hours and capacity) change.
+#[derive(Default)]
+pub(crate) struct PlaceSchedule {
+    cached: Option<Cached>,
+}
+
+struct Cached {
+    place: ItemId,
+    bookings: SameArc<Vec<Booking>>,
+    community: SameArc<CommunityPart>,
+    schedule: Arc<Schedule>,
+}
+
+impl PlaceSchedule {
+    /// The schedule of `place` in `view`.
+    pub(crate) fn of(&mut self, view: &CommunityView, place: &ItemId) -> Arc<Schedule> {
+        match &self.cached {
+            Some(c)
+                if c.place == *place
+                    && !c.bookings.changed(&view.bookings)
+                    && !c.community.changed(&view.community) =>
+            {
+                c.schedule.clone()
+            }
+            _ => {
+                let schedule = Arc::new(view.place_schedule(place));
+                self.cached = Some(Cached {
+                    place: place.clone(),
+                    bookings: SameArc::new(&view.bookings),
+                    community: SameArc::new(&view.community),
+                    schedule: schedule.clone(),
+                });
+                schedule
+            }
+        }
+    }
 }
 
 impl BookingsPanel {
@@ -74,22 +115,6 @@ impl BookingsPanel {
         if let Some(day) = self.booked_day.take() {
             self.week = Some(monday_of(day));
             self.form = BookingForm::default();
-        }
-    }
-
-    fn schedule(&mut self, view: &CommunityView, place: &ItemId) -> Arc<Schedule> {
-        // Bookings, or the place's capacity, changed.
-        let key = (
-            Arc::as_ptr(&view.bookings) as usize,
-            Arc::as_ptr(&view.community) as usize,
-        );
-        match &self.schedule {
-            Some((k, p, s)) if *k == key && p == place => s.clone(),
-            _ => {
-                let s = Arc::new(view.place_schedule(place));
-                self.schedule = Some((key, place.clone(), s.clone()));
-                s
-            }
         }
     }
 
@@ -121,7 +146,7 @@ impl BookingsPanel {
                 }
             }
         });
-        let schedule = self.schedule(view, &place.id);
+        let schedule = self.schedule.of(view, &place.id);
         let offset = offset_of(place);
         let week = *self
             .week

@@ -2,14 +2,13 @@
 //! how many bookings at once and its referent, then its bookings with
 //! conflicts in red and "résoudre" (shared with the Agenda's tab).
 
-use std::sync::Arc;
-
 use chrono::Offset;
 use egui::RichText;
-use passerelle_core::model::booking::{Bookable, Schedule, describe_hours, parse_hours};
+use passerelle_core::model::booking::{Bookable, describe_hours, parse_hours};
 use passerelle_core::model::{Actor, ActorKind, Command, ItemId, MemberId, Role};
 
 use super::Cx;
+use crate::views::agenda::PlaceSchedule;
 
 /// The form, as typed, for the place it was opened on.
 #[derive(Default)]
@@ -20,8 +19,7 @@ pub struct BookableForm {
     capacity: String,
     referent: Option<MemberId>,
     error: Option<String>,
-    /// The place's schedule, derived again only when the bookings change.
-    schedule: Option<((usize, usize), Arc<Schedule>)>,
+    schedule: PlaceSchedule,
 }
 
 impl BookableForm {
@@ -34,7 +32,7 @@ impl BookableForm {
             capacity: b.map_or(1, |b| b.capacity).to_string(),
             referent: b.and_then(|b| b.referent.clone()),
             error: None,
-            schedule: None,
+            schedule: PlaceSchedule::default(),
         };
     }
 
@@ -63,19 +61,7 @@ impl BookableForm {
                 if let Some(r) = &b.referent {
                     ui.label(format!("{} : {}", t.referent, view.member_name(r)));
                 }
-                // Bookings, or the place's capacity, changed.
-                let key = (
-                    Arc::as_ptr(&view.bookings) as usize,
-                    Arc::as_ptr(&view.community) as usize,
-                );
-                let schedule = match &self.schedule {
-                    Some((k, s)) if *k == key => s.clone(),
-                    _ => {
-                        let s = Arc::new(view.place_schedule(&place.id));
-                        self.schedule = Some((key, s.clone()));
-                        s
-                    }
-                };
+                let schedule = self.schedule.of(view, &place.id);
                 crate::views::agenda::schedule_ui(ui, cx, place, &schedule);
             }
             None => {

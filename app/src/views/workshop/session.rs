@@ -5,16 +5,19 @@
 //! makes the feuille de route.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use egui::RichText;
 use passerelle_core::model::workshop::{Synthesis, preset_themes, roadmap, synthesis};
-use passerelle_core::model::{Command, CommunityView, ItemId, Theme, Workshop};
+use passerelle_core::model::{Command, CommunityView, Idea, ItemId, Theme, Workshop};
 
 use super::super::Cx;
+use super::super::cache::SameArc;
 use super::super::files::export_button;
 use super::count;
 use passerelle_core::model::export::markdown;
+
+/// The ideas, the workshops and the workshop a synthesis was computed from.
+type SynthesisKey = (SameArc<Vec<Idea>>, SameArc<Vec<Workshop>>, ItemId);
 
 /// The workshop creator's fields.
 struct NewWorkshop {
@@ -49,7 +52,7 @@ pub struct Session {
     ticked: BTreeSet<ItemId>,
     /// The synthesis, recomputed only when the ideas or workshops change.
     synthesis: Option<Synthesis>,
-    synthesis_key: Option<(usize, usize, ItemId)>,
+    synthesis_key: Option<SynthesisKey>,
     error: Option<&'static str>,
     /// Whether the last command sent was the idea form's.
     idea_pending: bool,
@@ -175,8 +178,8 @@ impl Session {
 
     fn refresh(&mut self, view: &CommunityView, workshop: &Workshop) {
         let key = (
-            Arc::as_ptr(&view.ideas) as usize,
-            Arc::as_ptr(&view.workshops) as usize,
+            SameArc::new(&view.ideas),
+            SameArc::new(&view.workshops),
             workshop.id.clone(),
         );
         if self.synthesis_key.as_ref() != Some(&key) {
