@@ -50,6 +50,10 @@ pub(crate) struct Peers {
     pub sessions: HashMap<SessionId, Session>,
     pub joining: BTreeMap<CommunityId, Joining>,
     gates: HashMap<CommunityId, Gate>,
+    /// Who may write each community's collections, as of some heads of its
+    /// community document (and epochs found): read again only when those
+    /// move, not for every batch of messages.
+    writers: HashMap<CommunityId, (Vec<ChangeHash>, usize, passerelle_model::gate::Writers)>,
 }
 
 /// The membership gate of one community: the devices of its active

@@ -30,6 +30,7 @@
 //! What each member may write (roles, removals, moderation...) is then
 //! judged where the documents are read, by [`crate::admission`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -192,6 +193,11 @@ impl Ledger {
     pub fn genesis(&mut self, doc: &mut AutoCommit) -> Option<(ChangeHash, ActorId)> {
         self.scan(doc);
         self.genesis.clone()
+    }
+
+    /// How many signed epochs have been found in the document's history.
+    pub fn epochs_found(&self) -> usize {
+        self.epochs.len()
     }
 
     /// Whether a signature is valid, verified once per ledger.
@@ -462,6 +468,9 @@ struct Meta {
     max_op: u64,
     /// What is wrong with its shape alone ([`crate::wellformed::intrinsic`]).
     malformed: Option<String>,
+    /// What is left to check of its shape against the document
+    /// ([`crate::wellformed::fits`]).
+    elements: crate::wellformed::Elements,
     /// Whether it writes a signed epoch ([`crate::epoch::MESSAGE`]).
     epoch: bool,
 }
@@ -571,6 +580,7 @@ impl Incoming {
                     start_op: m.start_op,
                     max_op: m.max_op,
                     malformed,
+                    elements: Default::default(),
                 });
             }
             incoming.whole = Some(whole);
@@ -602,6 +612,7 @@ impl Incoming {
         if self.changes.contains_key(&hash) {
             return;
         }
+        let shape = crate::wellformed::intrinsic(&change);
         self.metas.push(Meta {
             hash,
             actor: change.actor_id().clone(),
@@ -609,7 +620,8 @@ impl Incoming {
             deps: change.deps().to_vec(),
             start_op: change.start_op().get(),
             max_op: change.max_op(),
-            malformed: crate::wellformed::intrinsic(&change).err(),
+            malformed: shape.as_ref().err().cloned(),
+            elements: shape.unwrap_or_default(),
             epoch: change.message() == Some(crate::epoch::MESSAGE),
         });
         self.changes.insert(hash, change);
@@ -780,17 +792,21 @@ pub fn merge(
                         |()| {
                             let batch = |h: &ChangeHash| {
                                 by_hash.get(h).map(|p| crate::wellformed::Past {
-                                    actor: p.actor.clone(),
+                                    actor: Cow::Borrowed(&p.actor),
                                     seq: p.seq,
                                     max_op: p.max_op,
-                                    deps: p.deps.clone(),
+                                    deps: Cow::Borrowed(&p.deps),
                                 })
                             };
+                            let held = !last_seq.contains_key(&m.actor);
                             crate::wellformed::after_own(
-                                &m.actor, m.seq, before, &m.deps, doc, batch,
+                                &m.actor,
+                                (m.seq, before, held),
+                                &m.deps,
+                                doc,
+                                batch,
                             )?;
-                            let change = incoming.changes.get(hash);
-                            change.map_or(Ok(()), |c| crate::wellformed::fits(c, doc))
+                            crate::wellformed::fits(&m.elements, doc)
                         },
                     ),
                 };

@@ -28,16 +28,26 @@
 //! - what it puts in a text is text ([`fits`]; a text made by an earlier
 //!   change of the same batch is not looked up).
 
+use std::borrow::Cow;
 use std::collections::{BinaryHeap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjType, ReadDoc, ScalarValue};
 
+/// The objects made before a change in which it puts a value other than a
+/// string as an element: found by [`intrinsic`] as it reads the change's
+/// operations, checked against the document by [`fits`]. Most changes have
+/// none.
+#[derive(Clone, Debug, Default)]
+pub struct Elements(Vec<OpId>);
+
 /// Checks what a change says of itself, without the document: the range
 /// of its operation numbers, its author footer, its dependencies, its list
-/// of actors and what its operations refer to.
-pub fn intrinsic(change: &Change) -> Result<(), String> {
+/// of actors, what its operations refer to, and that what it puts in a text
+/// it makes is text. Returns what is left to check against the document
+/// ([`fits`]).
+pub fn intrinsic(change: &Change) -> Result<Elements, String> {
     if change.max_op() > u64::from(u32::MAX) {
         return Err("operation numbers out of range".into());
     }
@@ -71,8 +81,9 @@ pub fn intrinsic(change: &Change) -> Result<(), String> {
 }
 
 /// What the operations of a change refer to: each reference to an earlier
-/// operation, by its object, list position or the values it replaces.
-fn operations(change: &Change) -> Result<(), String> {
+/// operation, by its object, list position or the values it replaces; and
+/// the objects it puts a value other than a string in as an element.
+fn operations(change: &Change) -> Result<Elements, String> {
     // Automerge's own decoding unwraps an operation's actor index.
     let expanded = catch_unwind(AssertUnwindSafe(|| change.decode()))
         .map_err(|_| "operations Automerge cannot read".to_owned())?;
@@ -81,8 +92,27 @@ fn operations(change: &Change) -> Result<(), String> {
     let others = change.other_actor_ids();
     let mut unused: Vec<&ActorId> = others.iter().collect();
     let earlier = |id: &OpId, counter: u64| id.0 < start || (&id.1 == own && id.0 < counter);
+    let made_text = |id: &OpId| {
+        &id.1 == own
+            && id.0 >= start
+            && expanded
+                .operations
+                .get((id.0 - start) as usize)
+                .is_some_and(|op| matches!(op.action, OpType::Make(ObjType::Text)))
+    };
+    let mut elements: Vec<OpId> = Vec::new();
     for (i, op) in expanded.operations.iter().enumerate() {
         let counter = start + i as u64;
+        if let (OpType::Put(value), Key::Seq(_), ObjectId::Id(obj)) = (&op.action, &op.key, &op.obj)
+            && !matches!(value, ScalarValue::Str(_))
+        {
+            if made_text(obj) {
+                return Err(NOT_TEXT.into());
+            }
+            if !elements.contains(obj) {
+                elements.push(obj.clone());
+            }
+        }
         let obj = match &op.obj {
             ObjectId::Id(id) => Some(id),
             ObjectId::Root => None,
@@ -116,8 +146,11 @@ fn operations(change: &Change) -> Result<(), String> {
             return Err("operations that Automerge would write otherwise".into());
         }
     }
-    Ok(())
+    Ok(Elements(elements))
 }
+
+/// Why a change putting a value that is not text in a text is refused.
+const NOT_TEXT: &str = "a value that is not text put in a text";
 
 /// Checks that a change's operations are numbered right after all those of
 /// its dependencies, as Automerge numbers them: `start_op` is its first
@@ -138,119 +171,151 @@ pub fn follows(start_op: u64, max_op: u64, deps_max_op: u64) -> Result<(), Strin
 
 /// Checks that what a change puts in a text (inserted or replaced) is text:
 /// Automerge 0.12 applies another value there (bytes, a number) and then
-/// writes a document it cannot read. The text is one the change makes, or
-/// one of the document.
-pub fn fits(change: &Change, doc: &AutoCommit) -> Result<(), String> {
-    let expanded = catch_unwind(AssertUnwindSafe(|| change.decode()))
-        .map_err(|_| "operations Automerge cannot read".to_owned())?;
-    // The objects it puts a value other than a string in as an element.
-    let mut elements: Vec<&OpId> = Vec::new();
-    for op in &expanded.operations {
-        if let (OpType::Put(value), Key::Seq(_), ObjectId::Id(obj)) = (&op.action, &op.key, &op.obj)
-            && !matches!(value, ScalarValue::Str(_))
-            && !elements.contains(&obj)
-        {
-            elements.push(obj);
-        }
-    }
-    let start = change.start_op().get();
-    let made_text = |id: &OpId| {
-        &id.1 == change.actor_id()
-            && id.0 >= start
-            && expanded
-                .operations
-                .get((id.0 - start) as usize)
-                .is_some_and(|op| matches!(op.action, OpType::Make(ObjType::Text)))
-    };
-    for id in elements {
-        let text = made_text(id)
-            || doc
-                .import_obj(&format!("{}@{}", id.0, id.1))
-                .ok()
-                .and_then(|obj| doc.object_type(&obj).ok())
-                == Some(ObjType::Text);
+/// writes a document it cannot read. A text the change makes is checked by
+/// [`intrinsic`]; here, the objects it names that `doc` holds
+/// (`elements`, from [`intrinsic`]).
+pub fn fits(elements: &Elements, doc: &AutoCommit) -> Result<(), String> {
+    for id in &elements.0 {
+        let text = doc
+            .import_obj(&format!("{}@{}", id.0, id.1))
+            .ok()
+            .and_then(|obj| doc.object_type(&obj).ok())
+            == Some(ObjType::Text);
         if text {
-            return Err("a value that is not text put in a text".into());
+            return Err(NOT_TEXT.into());
         }
     }
     Ok(())
 }
 
 /// A change already judged, as [`after_own`] walks the past.
-pub struct Past {
+pub struct Past<'a> {
     /// Its device's actor.
-    pub actor: ActorId,
+    pub actor: Cow<'a, ActorId>,
     /// Its sequence number.
     pub seq: u64,
     /// Its highest operation number.
     pub max_op: u64,
     /// Its dependencies.
-    pub deps: Vec<ChangeHash>,
+    pub deps: Cow<'a, [ChangeHash]>,
 }
 
 /// Checks that change `seq` of `actor`, depending on `deps`, has the
 /// device's previous change, number `before` (the latest held or accepted
 /// before it), in its past: a change of the batch being judged (`batch`)
-/// or of the document. Only for a change numbered `before + 1`: the
-/// gate judges other numbers as equivocations or gaps.
+/// or, when `held`, of the document. Only for a change numbered
+/// `before + 1`: the gate judges other numbers as equivocations or gaps.
 ///
 /// The past is walked from the highest operation number down, and ends at
 /// the first change of `actor` met, which must be `before`: operation
 /// numbers grow along dependencies ([`follows`]), and a device's changes
 /// along its sequence, so the first met is its latest in the past. An
 /// honest change usually has that change close (a dependency, or behind the
-/// few changes merged since).
-pub fn after_own(
+/// few changes merged since). A previous change in the batch is looked for
+/// among the batch's changes only: the document's cannot depend on them.
+/// A held one far behind (a device that writes rarely) is looked for with
+/// Automerge's clock of the past's held edge ([`held_in_past`]) once the
+/// walk has read [`WALK_HELD`] held changes.
+pub fn after_own<'b>(
     actor: &ActorId,
-    seq: u64,
-    before: u64,
+    (seq, before, held): (u64, u64, bool),
     deps: &[ChangeHash],
     doc: &mut AutoCommit,
-    batch: impl Fn(&ChangeHash) -> Option<Past>,
+    batch: impl Fn(&ChangeHash) -> Option<Past<'b>>,
 ) -> Result<(), String> {
-    let mut past = |hash: &ChangeHash| {
-        batch(hash).or_else(|| {
-            doc.get_change_meta_by_hash(hash).map(|c| Past {
-                actor: c.actor.into_owned(),
-                seq: c.seq,
-                max_op: c.max_op,
-                deps: c.deps,
-            })
-        })
-    };
     if before == 0 || seq != before + 1 {
         return Ok(());
     }
-    let mut known: Vec<Past> = Vec::new();
+    let not_in_past = || Err("its device's previous change is not in its past".to_owned());
+    let mut known: Vec<Past<'b>> = Vec::new();
     // (highest operation, sequence number, index in `known`): ties go to
     // the later change of a device (an empty change shares its number).
     let mut queue: BinaryHeap<(u64, u64, usize)> = BinaryHeap::new();
     let mut seen: HashSet<ChangeHash> = HashSet::new();
-    let mut reach = |hash: &ChangeHash, known: &mut Vec<Past>, queue: &mut BinaryHeap<_>| {
-        if seen.insert(*hash)
-            && let Some(p) = past(hash)
-        {
+    let mut held_read = 0;
+    let mut reach = |hash: &ChangeHash,
+                     known: &mut Vec<Past<'b>>,
+                     queue: &mut BinaryHeap<(u64, u64, usize)>,
+                     doc: &mut AutoCommit|
+     -> bool {
+        if !seen.insert(*hash) {
+            return true;
+        }
+        let past = match batch(hash) {
+            Some(p) => Some(p),
+            None if !held => None,
+            None if held_read >= WALK_HELD => return false,
+            None => {
+                held_read += 1;
+                doc.get_change_meta_by_hash(hash).map(|c| Past {
+                    actor: Cow::Owned(c.actor.into_owned()),
+                    seq: c.seq,
+                    max_op: c.max_op,
+                    deps: Cow::Owned(c.deps),
+                })
+            }
+        };
+        if let Some(p) = past {
             queue.push((p.max_op, p.seq, known.len()));
             known.push(p);
         }
+        true
     };
+    let mut walked = true;
     for dep in deps {
-        reach(dep, &mut known, &mut queue);
+        walked &= reach(dep, &mut known, &mut queue, doc);
     }
-    while let Some((_, _, at)) = queue.pop() {
-        if known[at].actor == *actor {
+    while walked && let Some((_, _, at)) = queue.pop() {
+        if *known[at].actor == *actor {
             return if known[at].seq == before {
                 Ok(())
             } else {
-                Err("its device's previous change is not in its past".into())
+                not_in_past()
             };
         }
         let deps = std::mem::take(&mut known[at].deps);
-        for dep in &deps {
-            reach(dep, &mut known, &mut queue);
+        for dep in deps.iter() {
+            walked &= reach(dep, &mut known, &mut queue, doc);
         }
     }
-    Err("its device's previous change is not in its past".into())
+    if walked {
+        return not_in_past();
+    }
+    // Far behind: the batch's part of the past, then the document's clock.
+    let mut edge: Vec<ChangeHash> = Vec::new();
+    let mut stack: Vec<ChangeHash> = deps.to_vec();
+    let mut seen: HashSet<ChangeHash> = HashSet::new();
+    while let Some(hash) = stack.pop() {
+        if !seen.insert(hash) {
+            continue;
+        }
+        match batch(&hash) {
+            Some(p) if *p.actor == *actor => return not_in_past(),
+            Some(p) => stack.extend(p.deps.iter()),
+            None => edge.push(hash),
+        }
+    }
+
+    if held_in_past(doc, actor, before, &edge) {
+        Ok(())
+    } else {
+        not_in_past()
+    }
+}
+
+/// Held changes [`after_own`] reads one by one before it asks Automerge's
+/// clock instead.
+pub const WALK_HELD: usize = 8;
+
+/// Whether change `seq` of `actor`, held by `doc`, is in the past of `heads`
+/// (held changes): Automerge lists the changes outside that past from its
+/// clock of `heads` (cached along the change graph) without walking it.
+fn held_in_past(doc: &mut AutoCommit, actor: &ActorId, seq: u64, heads: &[ChangeHash]) -> bool {
+    !heads.is_empty()
+        && !doc
+            .get_changes_meta(heads)
+            .iter()
+            .any(|c| c.seq == seq && c.actor.as_ref() == actor)
 }
 
 #[cfg(test)]
@@ -326,11 +391,11 @@ mod tests {
         let none = |_: &ChangeHash| None;
         let change = a.get_change_by_hash(&last).unwrap();
         // Seq 3 of actor 1, behind actor 2's change: seq 2 is in its past.
-        after_own(&actor, 3, 2, change.deps(), &mut a, none).unwrap();
+        after_own(&actor, (3, 2, true), change.deps(), &mut a, none).unwrap();
         // The same number on the early state: seq 2 is not.
-        assert!(after_own(&actor, 3, 2, &early, &mut a, none).is_err());
+        assert!(after_own(&actor, (3, 2, true), &early, &mut a, none).is_err());
         // Other numbers are the gate's (equivocation, gap).
-        after_own(&actor, 5, 2, &early, &mut a, none).unwrap();
+        after_own(&actor, (5, 2, true), &early, &mut a, none).unwrap();
     }
 
     /// Bytes put in a text are refused; in a list they pass, and so does
@@ -346,12 +411,19 @@ mod tests {
         other.insert(&list, 0, ScalarValue::Bytes(vec![1])).unwrap();
         other.commit();
         let honest = other.get_last_local_change().unwrap();
-        fits(&honest, &doc).unwrap();
+        fits(&intrinsic(&honest).unwrap(), &doc).unwrap();
         other
             .insert(&text, 0, ScalarValue::Bytes(vec![117]))
             .unwrap();
         other.commit();
         let bytes = other.get_last_local_change().unwrap();
-        assert!(fits(&bytes, &doc).is_err());
+        assert!(fits(&intrinsic(&bytes).unwrap(), &doc).is_err());
+        // Bytes put in a text the change makes itself: refused on its own.
+        let mut fresh = doc.fork();
+        let made = fresh.put_object(ROOT, "u", ObjType::Text).unwrap();
+        fresh.insert(&made, 0, ScalarValue::Bytes(vec![1])).unwrap();
+        fresh.commit();
+        let own = fresh.get_last_local_change().unwrap();
+        assert_eq!(intrinsic(&own).unwrap_err(), NOT_TEXT);
     }
 }

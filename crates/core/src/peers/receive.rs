@@ -267,9 +267,23 @@ impl State {
                     None => continue,
                 },
             };
-            let writers = community
-                .map(|doc| Writers::of(doc, ledgers.entry(DocKind::Community).or_default()))
-                .unwrap_or_default();
+            let Some(doc) = community else {
+                out.insert(id.clone(), Writers::default());
+                continue;
+            };
+            let ledger = ledgers.entry(DocKind::Community).or_default();
+            let heads = doc.get_heads();
+            let epochs = ledger.epochs_found();
+            let writers = match self.peers.writers.get(id) {
+                Some((h, e, w)) if *h == heads && *e == epochs => w.clone(),
+                _ => {
+                    let writers = Writers::of(doc, ledger);
+                    self.peers
+                        .writers
+                        .insert(id.clone(), (heads, epochs, writers.clone()));
+                    writers
+                }
+            };
             out.insert(id.clone(), writers);
         }
         out
