@@ -212,6 +212,7 @@ impl State {
                 partial: BTreeMap::new(),
                 ledgers,
                 cache: Default::default(),
+                unsaved: BTreeMap::new(),
             },
         )?;
         self.changed(&id, None);

@@ -37,6 +37,46 @@ pub(crate) struct Loaded {
     /// Signatures and sequence numbers of each document (and partial one).
     pub ledgers: BTreeMap<DocKind, Ledger>,
     pub cache: ViewCache,
+    /// Received changes not written yet, as they came, per document.
+    pub unsaved: BTreeMap<DocKind, Unsaved>,
+}
+
+/// Changes a document received since some heads, as they came (Automerge
+/// change chunks): written as they are when they are exactly what the
+/// document gained since its last write, instead of encoded again.
+pub(crate) struct Unsaved {
+    /// The document's heads before them.
+    pub from: Vec<ChangeHash>,
+    /// Its heads with them.
+    pub to: Vec<ChangeHash>,
+    pub bytes: Vec<u8>,
+}
+
+impl Loaded {
+    /// Records changes a document received, as they came: `from` and `to`
+    /// its heads before and after, `bytes` the changes (`None`: unknown,
+    /// a whole document was taken).
+    pub fn received(
+        &mut self,
+        kind: DocKind,
+        from: Vec<ChangeHash>,
+        to: Vec<ChangeHash>,
+        bytes: Option<Vec<u8>>,
+    ) {
+        let Some(bytes) = bytes else {
+            self.unsaved.remove(&kind);
+            return;
+        };
+        match self.unsaved.get_mut(&kind) {
+            Some(u) if u.to == from => {
+                u.bytes.extend_from_slice(&bytes);
+                u.to = to;
+            }
+            _ => {
+                self.unsaved.insert(kind, Unsaved { from, to, bytes });
+            }
+        }
+    }
 }
 
 /// Everything the actor owns.
@@ -164,6 +204,7 @@ impl State {
             partial: BTreeMap::new(),
             ledgers,
             cache: ViewCache::default(),
+            unsaved: BTreeMap::new(),
         };
         crate::viewstore::load(&self.dir, id, &mut loaded);
         Ok(loaded)
@@ -210,6 +251,7 @@ impl State {
                 partial: BTreeMap::new(),
                 ledgers,
                 cache: ViewCache::default(),
+                unsaved: BTreeMap::new(),
             },
         );
         let _ = self.events.send(Event::CommunityAdded {
@@ -320,6 +362,7 @@ impl State {
             })?;
             let saved = loaded.saved.get(kind).cloned().unwrap_or_default();
             let heads = doc.get_heads();
+            let unsaved = loaded.unsaved.remove(kind);
             if saved != heads {
                 let ledger = loaded.ledgers.entry(*kind).or_default();
                 ledger.sign_own(doc, &saved, &self.actor, |h| sign(&self.secret, h));
@@ -328,8 +371,15 @@ impl State {
                 // A document never written here (received whole when
                 // joining) is written as one snapshot, not a chunk per change.
                 let snapshot = saved.is_empty();
+                // Changes received since the last write, exactly: written as
+                // they came.
+                let received = unsaved
+                    .filter(|u| !snapshot && u.from == saved && u.to == heads)
+                    .map(|u| u.bytes);
                 let changes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    if snapshot {
+                    if let Some(received) = received {
+                        received
+                    } else if snapshot {
                         doc.save()
                     } else {
                         doc.save_after(&saved)

@@ -101,6 +101,19 @@ pub struct Merged {
     pub refused: Vec<Refused>,
     /// Changes left for later: their dependencies are not here yet.
     pub deferred: usize,
+    /// The changes applied, as they came (Automerge change chunks, in the
+    /// order applied): what the document gained, to be written as it is
+    /// rather than encoded again. `None` when a whole document was taken.
+    pub written: Option<Vec<u8>>,
+}
+
+/// The bytes of changes, one Automerge chunk after another.
+fn chunks_of(changes: &[Change]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(changes.iter().map(|c| c.raw_bytes().len()).sum());
+    for change in changes {
+        out.extend_from_slice(change.raw_bytes());
+    }
+    out
 }
 
 /// Automerge panicked on foreign input: the document may be damaged and
@@ -901,12 +914,14 @@ pub fn merge(
                 Some(doc.clone())
             };
             let before = doc.get_heads();
+            let mut candidates = None;
             if !from_whole {
                 let changes: Vec<Change> =
                     passed.iter().filter_map(|h| incoming.change(h)).collect();
                 for c in &changes {
                     incoming.changes.insert(c.hash(), c.clone());
                 }
+                candidates = Some(chunks_of(&changes));
                 let target: &mut AutoCommit = holder.as_mut().unwrap_or(doc);
                 match catch_unwind(AssertUnwindSafe(|| target.apply_changes(changes))) {
                     Ok(Ok(())) => {}
@@ -988,6 +1003,7 @@ pub fn merge(
                     *doc = whole;
                 }
                 merged.applied = order.len();
+                merged.written = candidates;
                 return Ok(merged);
             }
             match whole {
@@ -996,7 +1012,10 @@ pub fn merge(
                 // A copy: the document is as it was.
                 Some(_) => {}
                 // The candidates are what passed: they stay applied.
-                None if refused.len() == refused_before => applied_already = true,
+                None if refused.len() == refused_before => {
+                    applied_already = true;
+                    merged.written = candidates;
+                }
                 None => {
                     ledger.cautious = CAUTIOUS_MERGES;
                     set_back(doc, &before)?;
@@ -1049,6 +1068,7 @@ pub fn merge(
         *doc = incoming.whole.take().expect("checked");
     } else {
         let changes: Vec<Change> = accepted.iter().filter_map(|h| incoming.change(h)).collect();
+        merged.written = Some(chunks_of(&changes));
         let applied = catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)));
         match applied {
             Ok(Ok(())) => {}

@@ -26,6 +26,11 @@ type Signed_ = (Message, Vec<Signed>);
 #[derive(Default)]
 struct DocMerge {
     moved: bool,
+    /// The document's heads before and after, and the changes it gained
+    /// as they came (`None`: not known).
+    from: Vec<ChangeHash>,
+    to: Vec<ChangeHash>,
+    gained: Option<Vec<u8>>,
     refused: Vec<Refused>,
     /// Proof of the equivocations among them.
     evidence: HashMap<ChangeHash, Evidence>,
@@ -53,7 +58,10 @@ fn apply_messages(
     limit: Option<&Limit>,
 ) -> Result<DocMerge, MergeError> {
     let before = doc.get_heads();
-    let mut out = DocMerge::default();
+    let mut out = DocMerge {
+        gained: Some(Vec::new()),
+        ..Default::default()
+    };
     for (mut message, signatures) in messages {
         let mut chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
         if let Some(limit) = limit {
@@ -65,6 +73,15 @@ fn apply_messages(
             let incoming = Incoming::read(chunks.iter()).map_err(MergeError::Refused)?;
             let merged = gate::merge(doc, ledger, authority, incoming, &signatures)
                 .map_err(|e| MergeError::Poisoned(e.to_string()))?;
+            if merged.applied > 0 {
+                out.gained = match (out.gained.take(), &merged.written) {
+                    (Some(mut gained), Some(written)) => {
+                        gained.extend_from_slice(written);
+                        Some(gained)
+                    }
+                    _ => None,
+                };
+            }
             out.evidence.extend(refused::evidence(
                 doc,
                 chunks.iter(),
@@ -89,7 +106,10 @@ fn apply_messages(
             state.last_sent_heads = sent;
         }
     }
-    out.moved = doc.get_heads() != before;
+    let after = doc.get_heads();
+    out.moved = after != before;
+    out.from = before;
+    out.to = after;
     Ok(out)
 }
 
@@ -226,6 +246,11 @@ impl State {
                 match result {
                     Ok(m) => {
                         *moved.entry(doc.clone()).or_default() |= m.moved;
+                        if m.moved
+                            && let Some(loaded) = self.communities.get_mut(&doc.0)
+                        {
+                            loaded.received(doc.1, m.from, m.to, m.gained);
+                        }
                         self.note_refused(session, &doc, m.refused, m.evidence);
                         self.note_held_back(session, &doc, m.over);
                     }
@@ -651,6 +676,7 @@ impl State {
                 partial,
                 ledgers: joining.ledgers,
                 cache: Default::default(),
+                unsaved: Default::default(),
             },
         )?;
         Ok(true)
@@ -718,6 +744,44 @@ mod tests {
         assert_eq!(answer.heads, c.get_heads());
         d.sync().receive_sync_message(&mut sd, answer).unwrap();
         assert_eq!(sd.their_heads, Some(d.get_heads()));
+    }
+
+    /// What a document gains in a sync is kept as it came: the document
+    /// as written before, followed by those bytes, loads with every change.
+    #[test]
+    fn the_changes_a_document_gains_are_kept_as_they_came() {
+        let (mut c, mut d) = diverged();
+        let written = c.save();
+        let from = c.get_heads();
+        let (mut sc, mut sd) = (SyncState::new(), SyncState::new());
+        let writers = Writers::listing([key('b'), key('c'), key('d')], false);
+        let mut ledger = Ledger::default();
+        let mut gained = Vec::new();
+        for _ in 0..8 {
+            if let Some(m) = d.sync().generate_sync_message(&mut sd) {
+                let merged = apply_messages(
+                    &mut c,
+                    &mut ledger,
+                    Authority::Collection(&writers),
+                    &mut sc,
+                    vec![(m, Vec::new())],
+                    None,
+                )
+                .unwrap_or_else(|_| panic!("the messages merge"));
+                if merged.moved {
+                    assert!(gained.is_empty() && merged.from == from);
+                    gained = merged.gained.expect("the changes as they came");
+                }
+            }
+            if let Some(m) = c.sync().generate_sync_message(&mut sc) {
+                d.sync().receive_sync_message(&mut sd, m).unwrap();
+            }
+        }
+        assert!(!gained.is_empty());
+        assert_eq!(c.get_heads().len(), 2, "C holds D's change");
+        let mut reloaded = AutoCommit::load(&written).unwrap();
+        reloaded.load_incremental(&gained).unwrap();
+        assert_eq!(reloaded.get_heads(), c.get_heads());
     }
 
     #[test]
