@@ -296,6 +296,12 @@ pub fn after_own<'b>(
         }
     }
 
+    // Usually the past holds everything the document holds (the peer
+    // wrote on top of what both had): then it holds the previous change.
+    let heads = doc.get_heads();
+    if !heads.is_empty() && heads.iter().all(|h| edge.contains(h)) {
+        return Ok(());
+    }
     if held_in_past(doc, actor, before, &edge) {
         Ok(())
     } else {
@@ -396,6 +402,45 @@ mod tests {
         assert!(after_own(&actor, (3, 2, true), &early, &mut a, none).is_err());
         // Other numbers are the gate's (equivocation, gap).
         after_own(&actor, (5, 2, true), &early, &mut a, none).unwrap();
+    }
+
+    /// A device's previous change far behind (more than [`WALK_HELD`]
+    /// held changes) is found through Automerge's clock: on a past that
+    /// holds it, or all the document holds, the change passes; on a long
+    /// concurrent branch without it, it is refused.
+    #[test]
+    fn a_previous_change_far_behind_is_found_through_the_clock() {
+        let (x, y, z) = (
+            ActorId::from([1u8; 16]),
+            ActorId::from([2u8; 16]),
+            ActorId::from([3u8; 16]),
+        );
+        let mut base = AutoCommit::new().with_actor(z.clone());
+        base.put(ROOT, "g", 0).unwrap();
+        base.commit();
+        let mut on_x = base.fork().with_actor(x.clone());
+        on_x.put(ROOT, "x", 1).unwrap();
+        on_x.commit();
+        let mut on_y = on_x.fork().with_actor(y);
+        let mut on_z = base.fork().with_actor(z);
+        for i in 0..20 {
+            on_y.put(ROOT, "y", i).unwrap();
+            on_y.commit();
+            on_z.put(ROOT, "z", i).unwrap();
+            on_z.commit();
+        }
+        let mut held = on_y.fork();
+        held.merge(&mut on_z).unwrap();
+        let none = |_: &ChangeHash| None;
+        // Written on Y's branch: the clock of that branch holds X's first.
+        let y_heads = on_y.get_heads();
+        after_own(&x, (2, 1, true), &y_heads, &mut held, none).unwrap();
+        // Written on everything held.
+        let all = held.get_heads();
+        after_own(&x, (2, 1, true), &all, &mut held, none).unwrap();
+        // Written on Z's branch, which never had X's first change.
+        let z_heads = on_z.get_heads();
+        assert!(after_own(&x, (2, 1, true), &z_heads, &mut held, none).is_err());
     }
 
     /// Bytes put in a text are refused; in a list they pass, and so does
