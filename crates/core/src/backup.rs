@@ -149,9 +149,7 @@ impl Handle {
         passphrase: &Passphrase,
     ) -> Result<Vec<RestoredCommunity>, CoreError> {
         let (vault, seal) = new_key(passphrase.as_str())?;
-        // Absolute, so the directory to flush after the rename is known
-        // (a bare file name has an empty parent).
-        let out = std::path::absolute(out).map_err(CoreError::io("write", out))?;
+        let out = out.to_path_buf();
         self.call(move |s| {
             let key_path = s.dir.identity_dir().join("device.key");
             let key = s

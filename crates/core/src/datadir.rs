@@ -180,6 +180,15 @@ impl DataDir {
 
 /// Writes a whole file crash-safely: temporary file, fsync, rename, fsync of
 /// the directory. Readers see the old content or the new, never a mix.
+/// The directory holding `path`: `.` for a bare file name, whose
+/// `parent()` is empty.
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), CoreError> {
     let tmp = path.with_extension("tmp");
     let result = (|| {
@@ -196,7 +205,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(
         file.sync_all()?;
         drop(file);
         fs::rename(&tmp, path)?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))
+        sync_dir(parent_dir(path))
     })();
     result.map_err(|e| {
         let _ = fs::remove_file(&tmp);
