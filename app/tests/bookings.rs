@@ -203,17 +203,17 @@ fn kitchen_booked_twice(dir: &std::path::Path) -> (ItemId, ItemId) {
             ("01KANA", "Ana", &ana),
             ("01KKARIM", "Karim", &karim),
         ] {
-            let command = Command::AddMember {
+            let command = Command::Members(MemberCommand::AddMember {
                 id: MemberId(id.into()),
                 display_name: name.into(),
                 role: MemberRole::Membre,
                 device: device.clone(),
                 device_label: String::new(),
-            };
+            });
             docs.apply(&by(&admin), command, 1).unwrap();
         }
         let kitchen = ItemId("01KKITCHEN".into());
-        let add = Command::AddActor {
+        let add = Command::Annuaire(AnnuaireCommand::AddActor {
             id: kitchen.clone(),
             kind: ActorKind::Place,
             name: "Cuisine partagée".into(),
@@ -221,10 +221,10 @@ fn kitchen_booked_twice(dir: &std::path::Path) -> (ItemId, ItemId) {
             contact: Contact::default(),
             address: None,
             tags: vec![],
-        };
+        });
         docs.apply(&by(&admin), add, 2).unwrap();
         let offset = chrono::Local::now().offset().fix();
-        let bookable = Command::SetBookable {
+        let bookable = Command::Booking(BookingCommand::SetBookable {
             place: kitchen.clone(),
             bookable: Some(Bookable {
                 openings: parse_hours("lun-dim 08:00-20:00").unwrap(),
@@ -233,7 +233,7 @@ fn kitchen_booked_twice(dir: &std::path::Path) -> (ItemId, ItemId) {
                 referent: Some(MemberId("01KLUCIE".into())),
                 utc_offset_minutes: i64::from(offset.local_minus_utc() / 60),
             }),
-        };
+        });
         docs.apply(&by(&admin), bookable, 3).unwrap();
         // Tomorrow 10:00-12:00 in the place's time, booked on two copies.
         let day = chrono::Local::now().date_naive() + chrono::Days::new(1);
@@ -245,12 +245,14 @@ fn kitchen_booked_twice(dir: &std::path::Path) -> (ItemId, ItemId) {
         on_ana.set_actor(&ana.actor());
         let mut on_karim = docs.clone();
         on_karim.set_actor(&karim.actor());
-        let booking = |id: &str, note: &str| Command::BookPlace {
-            id: ItemId(id.into()),
-            place: kitchen.clone(),
-            start: at(10),
-            end: at(12),
-            note: note.into(),
+        let booking = |id: &str, note: &str| {
+            Command::Booking(BookingCommand::BookPlace {
+                id: ItemId(id.into()),
+                place: kitchen.clone(),
+                start: at(10),
+                end: at(12),
+                note: note.into(),
+            })
         };
         let by_karim = ItemId("01KBOOKINGKARIM".into());
         let by_ana = ItemId("01KBOOKINGANA".into());

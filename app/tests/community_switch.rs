@@ -12,7 +12,9 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use passerelle_core::model::booking::{Bookable, parse_hours};
 use passerelle_core::model::{
-    ActorKind, Command, CommunityId, Contact, DeviceKey, ItemId, MemberId, Role as MemberRole,
+    ActorKind, AgendaCommand, AnnuaireCommand, BookingCommand, Command, CommunityId, Contact,
+    DeviceKey, FilCommand, IdeaCommand, ItemId, MemberCommand, MemberId, Role as MemberRole,
+    SavoirsCommand,
 };
 use passerelle_core::{Handle, Node, NodeConfig};
 
@@ -220,18 +222,18 @@ fn two_communities(dir: &std::path::Path) {
         let now = chrono::Utc::now().timestamp_millis();
         let day = 24 * 3_600_000;
         for command in [
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id: MemberId("01KGASPARD".into()),
                 display_name: GARDEN.member.into(),
                 role: MemberRole::Membre,
                 device: DeviceKey("g".repeat(64)),
                 device_label: String::new(),
-            },
-            Command::AddPost {
+            }),
+            Command::Fil(FilCommand::AddPost {
                 id: h.new_id(),
                 text: GARDEN.post.into(),
-            },
-            Command::AddEvent {
+            }),
+            Command::Agenda(AgendaCommand::AddEvent {
                 id: h.new_id(),
                 title: GARDEN.event.into(),
                 description: String::new(),
@@ -239,14 +241,14 @@ fn two_communities(dir: &std::path::Path) {
                 end: None,
                 place: None,
                 capacity: None,
-            },
-            Command::AddIdea {
+            }),
+            Command::Ideas(IdeaCommand::AddIdea {
                 id: h.new_id(),
                 text: GARDEN.idea.into(),
                 theme: None,
                 table: Some(1),
-            },
-            Command::AddActor {
+            }),
+            Command::Annuaire(AnnuaireCommand::AddActor {
                 id: serre.clone(),
                 kind: ActorKind::Place,
                 name: GARDEN.place.into(),
@@ -254,12 +256,12 @@ fn two_communities(dir: &std::path::Path) {
                 contact: Contact::default(),
                 address: None,
                 tags: vec![],
-            },
-            Command::AddSheet {
+            }),
+            Command::Savoirs(SavoirsCommand::AddSheet {
                 id: h.new_id(),
                 title: GARDEN.sheet.into(),
                 sections: vec![("En mars".into(), "Couper au-dessus d'un œil.".into())],
-            },
+            }),
         ] {
             h.apply(&garden, command).await.unwrap();
         }
@@ -271,7 +273,7 @@ fn two_communities(dir: &std::path::Path) {
 /// Makes `place` bookable every day and books it tomorrow 10:00-12:00.
 async fn book(h: &Handle, community: &CommunityId, place: &ItemId, note: &str) {
     let offset = chrono::Local::now().offset().fix();
-    let bookable = Command::SetBookable {
+    let bookable = Command::Booking(BookingCommand::SetBookable {
         place: place.clone(),
         bookable: Some(Bookable {
             openings: parse_hours("lun-dim 08:00-20:00").unwrap(),
@@ -280,7 +282,7 @@ async fn book(h: &Handle, community: &CommunityId, place: &ItemId, note: &str) {
             referent: None,
             utc_offset_minutes: i64::from(offset.local_minus_utc() / 60),
         }),
-    };
+    });
     h.apply(community, bookable).await.unwrap();
     let day = chrono::Local::now().date_naive() + chrono::Days::new(1);
     let at = |hour: u32| {
@@ -290,12 +292,12 @@ async fn book(h: &Handle, community: &CommunityId, place: &ItemId, note: &str) {
             .unwrap()
             .timestamp_millis()
     };
-    let booking = Command::BookPlace {
+    let booking = Command::Booking(BookingCommand::BookPlace {
         id: h.new_id(),
         place: place.clone(),
         start: at(10),
         end: at(12),
         note: note.into(),
-    };
+    });
     h.apply(community, booking).await.unwrap();
 }

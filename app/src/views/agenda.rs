@@ -6,7 +6,7 @@ use chrono::{Datelike, Local, NaiveDate, NaiveTime, TimeZone};
 use egui::RichText;
 use passerelle_core::model::ics;
 use passerelle_core::model::{
-    Command, CommunityView, Event, ItemId, ItemKind, RsvpAnswer, Timestamp,
+    AgendaCommand, Command, CommunityView, Event, ItemId, ItemKind, RsvpAnswer, Timestamp,
 };
 
 use super::Cx;
@@ -442,7 +442,7 @@ impl AgendaPanel {
                     if ui.button(t.confirm_delete).clicked() {
                         self.send(
                             cx,
-                            Command::DeleteEvent { id: e.id.clone() },
+                            Command::Agenda(AgendaCommand::DeleteEvent { id: e.id.clone() }),
                             Pending::Deleted,
                         );
                     }
@@ -484,10 +484,10 @@ impl AgendaPanel {
             ui.label(t.full_message);
         }
         if let Some(answer) = chosen {
-            let command = Command::Rsvp {
+            let command = Command::Agenda(AgendaCommand::Rsvp {
                 event: e.id.clone(),
                 answer,
-            };
+            });
             self.send(cx, command, Pending::Other);
         }
     }
@@ -551,7 +551,7 @@ impl AgendaPanel {
         form.error = None;
         let (command, id) = match form.editing.clone() {
             Some(id) => (
-                Command::UpdateEvent {
+                Command::Agenda(AgendaCommand::UpdateEvent {
                     id: id.clone(),
                     title: Some(checked.title),
                     description: Some(checked.description),
@@ -559,13 +559,13 @@ impl AgendaPanel {
                     end: Some(checked.end),
                     place: Some(checked.place),
                     capacity: Some(checked.capacity),
-                },
+                }),
                 id,
             ),
             None => {
                 let id = cx.new_id();
                 (
-                    Command::AddEvent {
+                    Command::Agenda(AgendaCommand::AddEvent {
                         id: id.clone(),
                         title: checked.title,
                         description: checked.description,
@@ -573,7 +573,7 @@ impl AgendaPanel {
                         end: checked.end,
                         place: checked.place,
                         capacity: checked.capacity,
-                    },
+                    }),
                     id,
                 )
             }

@@ -6,7 +6,8 @@ use egui::RichText;
 use passerelle_core::model::normalize::fold;
 use passerelle_core::model::view::CommunityPart;
 use passerelle_core::model::{
-    Actor, ActorKind, Command, CommunityView, Contact, ItemId, ItemKind, command::MAX_TAGS,
+    Actor, ActorKind, AnnuaireCommand, Command, CommunityView, Contact, ItemId, ItemKind,
+    command::MAX_TAGS,
 };
 
 use super::Cx;
@@ -439,7 +440,7 @@ impl DirectoryPanel {
                     if ui.button(t.confirm_delete).clicked() {
                         self.send(
                             cx,
-                            Command::DeleteActor { id: a.id.clone() },
+                            Command::Annuaire(AnnuaireCommand::DeleteActor { id: a.id.clone() }),
                             Pending::Deleted,
                         );
                     }
@@ -498,7 +499,11 @@ impl DirectoryPanel {
             ui.label(t.no_links);
         }
         if let Some(id) = unlink {
-            self.send(cx, Command::Unlink { id }, Pending::Other);
+            self.send(
+                cx,
+                Command::Annuaire(AnnuaireCommand::Unlink { id }),
+                Pending::Other,
+            );
         }
         if let Some(id) = open {
             self.select(id);
@@ -550,12 +555,12 @@ impl DirectoryPanel {
                 Err(e) => link.error = Some(e),
                 Ok((to, label)) => {
                     link.error = None;
-                    let command = Command::LinkActors {
+                    let command = Command::Annuaire(AnnuaireCommand::LinkActors {
                         id: cx.new_id(),
                         from: a.id.clone(),
                         to,
                         label,
-                    };
+                    });
                     self.send(cx, command, Pending::Linked);
                 }
             }
@@ -632,20 +637,20 @@ impl DirectoryPanel {
         form.error = None;
         let (command, id) = match form.editing.clone() {
             Some(id) => (
-                Command::UpdateActor {
+                Command::Annuaire(AnnuaireCommand::UpdateActor {
                     id: id.clone(),
                     name: Some(checked.name),
                     description: Some(checked.description),
                     contact: Some(checked.contact),
                     address: Some(checked.address),
                     tags: Some(checked.tags),
-                },
+                }),
                 id,
             ),
             None => {
                 let id = cx.new_id();
                 (
-                    Command::AddActor {
+                    Command::Annuaire(AnnuaireCommand::AddActor {
                         id: id.clone(),
                         kind: form.kind,
                         name: checked.name,
@@ -653,7 +658,7 @@ impl DirectoryPanel {
                         contact: checked.contact,
                         address: checked.address,
                         tags: checked.tags,
-                    },
+                    }),
                     id,
                 )
             }

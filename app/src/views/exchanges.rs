@@ -16,8 +16,8 @@ use egui::RichText;
 use passerelle_core::model::matching::Match;
 use passerelle_core::model::view::Heads;
 use passerelle_core::model::{
-    Command, CommunityView, Exchange, ExchangeKind, ExchangeMode, ExchangeStatus, ItemId, ItemKind,
-    ReplyKind,
+    Command, CommunityView, Exchange, ExchangeCommand, ExchangeKind, ExchangeMode, ExchangeStatus,
+    ItemId, ItemKind, ReplyKind,
 };
 
 use super::Cx;
@@ -356,12 +356,12 @@ impl ExchangesPanel {
                     send = Some(ReplyKind::Message);
                 }
                 if let Some(kind) = send {
-                    cx.apply(Command::ReplyToExchange {
+                    cx.apply(Command::Exchanges(ExchangeCommand::ReplyToExchange {
                         exchange: e.id.clone(),
                         id: cx.new_id(),
                         kind,
                         text: self.reply.trim().to_owned(),
-                    });
+                    }));
                 }
             });
         }
@@ -382,10 +382,10 @@ impl ExchangesPanel {
             };
             for (status, label) in next {
                 if ui.button(label).clicked() {
-                    cx.apply(Command::SetExchangeStatus {
+                    cx.apply(Command::Exchanges(ExchangeCommand::SetExchangeStatus {
                         id: e.id.clone(),
                         status,
-                    });
+                    }));
                 }
             }
             if ui.button(x.edit).clicked() {
@@ -401,7 +401,9 @@ impl ExchangesPanel {
                     RichText::new(x.confirm_delete).color(ui.visuals().error_fg_color),
                 );
                 if ui.add(confirm).clicked() {
-                    cx.apply(Command::DeleteExchange { id: e.id.clone() });
+                    cx.apply(Command::Exchanges(ExchangeCommand::DeleteExchange {
+                        id: e.id.clone(),
+                    }));
                     self.side = Side::New;
                     self.confirm_delete = false;
                 }
@@ -520,7 +522,7 @@ impl ExchangesPanel {
                     .add_enabled(ready, egui::Button::new(t.publish))
                     .clicked()
                 {
-                    cx.apply(Command::AddExchange {
+                    cx.apply(Command::Exchanges(ExchangeCommand::AddExchange {
                         id: cx.new_id(),
                         kind: form.kind,
                         title: form.title.trim().to_owned(),
@@ -528,7 +530,7 @@ impl ExchangesPanel {
                         category: form.category.clone(),
                         mode: form.mode,
                         place,
-                    });
+                    }));
                 }
             }
             Some(id) => {
@@ -536,14 +538,14 @@ impl ExchangesPanel {
                     .add_enabled(ready, egui::Button::new(x.save_changes))
                     .clicked()
                 {
-                    cx.apply(Command::UpdateExchange {
+                    cx.apply(Command::Exchanges(ExchangeCommand::UpdateExchange {
                         id,
                         title: Some(form.title.trim().to_owned()),
                         description: Some(form.description.clone()),
                         category: Some(form.category.clone()),
                         mode: Some(form.mode),
                         place: Some(place),
-                    });
+                    }));
                 }
                 if ui.button(t.cancel).clicked() {
                     let id = form.editing.take().expect("editing");

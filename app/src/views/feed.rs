@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use egui::RichText;
-use passerelle_core::model::{Command, CommunityView, ItemId, ItemKind, MemberId, Post};
+use passerelle_core::model::{
+    Command, CommunityView, FilCommand, ItemId, ItemKind, MemberId, Post,
+};
 
 use super::Cx;
 use super::cache::SameArc;
@@ -233,10 +235,10 @@ impl FeedPanel {
             .clicked()
         {
             self.pending = Some(Pending::Post);
-            cx.apply(Command::AddPost {
+            cx.apply(Command::Fil(FilCommand::AddPost {
                 id: cx.new_id(),
                 text: self.draft.trim().to_owned(),
-            });
+            }));
         }
     }
 
@@ -309,9 +311,9 @@ impl FeedPanel {
             ui.horizontal(|ui| {
                 if ui.button(t.confirm_delete).clicked() {
                     self.pending = Some(Pending::Delete);
-                    cx.apply(Command::DeletePost {
+                    cx.apply(Command::Fil(FilCommand::DeletePost {
                         id: post.id.clone(),
-                    });
+                    }));
                 }
                 if ui.button(t.cancel).clicked() {
                     self.confirm_delete = None;
@@ -335,11 +337,11 @@ impl FeedPanel {
                 let ready = !self.comment.trim().is_empty();
                 if ui.add_enabled(ready, egui::Button::new(t.send)).clicked() {
                     self.pending = Some(Pending::Comment);
-                    cx.apply(Command::AddComment {
+                    cx.apply(Command::Fil(FilCommand::AddComment {
                         post: post.id.clone(),
                         id: cx.new_id(),
                         text: self.comment.trim().to_owned(),
-                    });
+                    }));
                 }
                 if ui.button(t.cancel).clicked() {
                     self.commenting = None;

@@ -3,7 +3,9 @@
 
 use chrono::{Datelike, TimeZone, Timelike};
 use egui::RichText;
-use passerelle_core::model::{Command, Group, ItemId, ItemKind, Meeting, MemberId, Timestamp};
+use passerelle_core::model::{
+    Command, Group, GroupCommand, ItemId, ItemKind, Meeting, MemberId, Timestamp,
+};
 
 use super::Cx;
 use crate::i18n::Lang;
@@ -331,16 +333,16 @@ impl GroupsPanel {
             ui.horizontal_wrapped(|ui| {
                 ui.label(t.you_are_member);
                 if ui.button(t.leave).clicked() {
-                    let command = Command::LeaveGroup {
+                    let command = Command::Groups(GroupCommand::LeaveGroup {
                         group: group.id.clone(),
-                    };
+                    });
                     self.apply(cx, Pending::Other, command);
                 }
             });
         } else if ui.button(t.join).clicked() {
-            let command = Command::JoinGroup {
+            let command = Command::Groups(GroupCommand::JoinGroup {
                 group: group.id.clone(),
-            };
+            });
             self.apply(cx, Pending::Other, command);
         }
     }
@@ -380,11 +382,11 @@ impl GroupsPanel {
         .labelled_by(label.id);
         let ready = !self.message.trim().is_empty();
         if ui.add_enabled(ready, egui::Button::new(t.send)).clicked() {
-            let command = Command::PostInGroup {
+            let command = Command::Groups(GroupCommand::PostInGroup {
                 group: group.id.clone(),
                 id: cx.new_id(),
                 text: self.message.trim().to_owned(),
-            };
+            });
             self.apply(cx, Pending::Message, command);
         }
     }
@@ -410,10 +412,10 @@ impl GroupsPanel {
             .response
             .labelled_by(label.id);
         if facilitator != group.facilitator {
-            let command = Command::SetFacilitator {
+            let command = Command::Groups(GroupCommand::SetFacilitator {
                 group: group.id.clone(),
                 member: facilitator,
-            };
+            });
             self.apply(cx, Pending::Other, command);
         }
         ui.add_space(6.0);
@@ -462,20 +464,20 @@ impl GroupsPanel {
             match form.meeting(chrono::Local::now().timestamp_millis()) {
                 Ok(meeting) => {
                     form.error = None;
-                    let command = Command::SetNextMeeting {
+                    let command = Command::Groups(GroupCommand::SetNextMeeting {
                         group: group.id.clone(),
                         meeting: Some(meeting),
-                    };
+                    });
                     self.apply(cx, Pending::Other, command);
                 }
                 Err(e) => form.error = Some(e),
             }
         }
         if clear {
-            let command = Command::SetNextMeeting {
+            let command = Command::Groups(GroupCommand::SetNextMeeting {
                 group: group.id.clone(),
                 meeting: None,
-            };
+            });
             self.apply(cx, Pending::Other, command);
         }
     }
@@ -489,9 +491,9 @@ impl GroupsPanel {
             cancel: t.cancel,
         };
         if super::confirm_delete(ui, &mut self.confirm_delete, words) {
-            let command = Command::DeleteGroup {
+            let command = Command::Groups(GroupCommand::DeleteGroup {
                 id: group.id.clone(),
-            };
+            });
             self.apply(cx, Pending::Delete, command);
         }
     }
@@ -540,12 +542,12 @@ fn create_ui(ui: &mut egui::Ui, cx: &Cx, form: &mut GroupForm) -> FormAction {
     ui.horizontal(|ui| {
         if ui.add_enabled(ready, egui::Button::new(t.create)).clicked() {
             let id = cx.new_id();
-            cx.apply(Command::AddGroup {
+            cx.apply(Command::Groups(GroupCommand::AddGroup {
                 id: id.clone(),
                 name: form.name.trim().to_owned(),
                 theme: form.theme.clone(),
                 description: form.description.trim().to_owned(),
-            });
+            }));
             action = FormAction::Sent(id);
         }
         if ui.button(t.cancel).clicked() {

@@ -9,7 +9,9 @@
 //! passages.
 
 use egui::RichText;
-use passerelle_core::model::{Command, CommunityView, ItemId, ItemKind, Section, Sheet};
+use passerelle_core::model::{
+    Command, CommunityView, ItemId, ItemKind, SavoirsCommand, Section, Sheet,
+};
 
 use super::Cx;
 use super::cache::SameArc;
@@ -389,12 +391,12 @@ impl KnowledgePanel {
             self.draft = None;
             return;
         }
-        let command = Command::EditSection {
+        let command = Command::Savoirs(SavoirsCommand::EditSection {
             sheet: draft.sheet.clone(),
             section: draft.section.clone(),
             heading,
             body,
-        };
+        });
         self.apply(cx, Pending::Edit, command);
     }
 
@@ -452,12 +454,12 @@ impl KnowledgePanel {
         if cancel {
             self.adding = None;
         } else if add {
-            let command = Command::AddSection {
+            let command = Command::Savoirs(SavoirsCommand::AddSection {
                 sheet: sheet.id.clone(),
                 id: cx.new_id().0,
                 heading: form.heading.trim().to_owned(),
                 body: form.body.clone(),
-            };
+            });
             self.apply(cx, Pending::AddSection, command);
         }
     }
@@ -471,9 +473,9 @@ impl KnowledgePanel {
             cancel: t.cancel,
         };
         if super::confirm_delete(ui, &mut self.confirm_delete, words) {
-            let command = Command::DeleteSheet {
+            let command = Command::Savoirs(SavoirsCommand::DeleteSheet {
                 id: sheet.id.clone(),
-            };
+            });
             self.apply(cx, Pending::Delete, command);
         }
     }
@@ -539,11 +541,11 @@ fn create_ui(ui: &mut egui::Ui, cx: &Cx, form: &mut SheetForm) -> FormAction {
     ui.horizontal(|ui| {
         if ui.add_enabled(ready, egui::Button::new(t.create)).clicked() {
             let id = cx.new_id();
-            cx.apply(Command::AddSheet {
+            cx.apply(Command::Savoirs(SavoirsCommand::AddSheet {
                 id: id.clone(),
                 title: form.title.trim().to_owned(),
                 sections: vec![(form.heading.trim().to_owned(), form.body.clone())],
-            });
+            }));
             action = FormAction::Sent(id);
         }
         if ui.button(t.cancel).clicked() {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use egui::RichText;
 use passerelle_core::model::view::CommunityPart;
-use passerelle_core::model::{Command, CommunityView, Invite, Member, MemberId, Role};
+use passerelle_core::model::{
+    Command, CommunityView, Invite, Member, MemberCommand, MemberId, Role,
+};
 
 use super::Cx;
 use super::cache::SameArc;
@@ -199,9 +201,9 @@ impl InviteForm {
                     self.shown = Some(invite.id.to_string());
                 }
                 if cx.may_edit(&invite.created_by) && ui.button(t.revoke).clicked() {
-                    cx.apply(Command::RevokeInvite {
+                    cx.apply(Command::Members(MemberCommand::RevokeInvite {
                         id: invite.id.clone(),
-                    });
+                    }));
                     if self.shown.as_deref() == Some(invite.id.as_str()) {
                         self.shown = None;
                     }
@@ -448,10 +450,10 @@ impl MembersPanel {
                 .add_enabled(changed, egui::Button::new(t.save_role))
                 .clicked()
             {
-                cx.apply(Command::SetRole {
+                cx.apply(Command::Members(MemberCommand::SetRole {
                     member: member.id.clone(),
                     role: *chosen,
-                });
+                }));
             }
         }
         if cx.is_moderator() {
@@ -466,9 +468,9 @@ impl MembersPanel {
                 ui.label(t.remove_explained);
                 ui.horizontal(|ui| {
                     if ui.button(t.confirm_remove).clicked() {
-                        cx.apply(Command::RemoveMember {
+                        cx.apply(Command::Members(MemberCommand::RemoveMember {
                             member: member.id.clone(),
-                        });
+                        }));
                     }
                     if ui.button(lang.t().cancel).clicked() {
                         self.confirm_remove = false;
@@ -503,11 +505,11 @@ impl MembersPanel {
             })
             .inner;
         if save {
-            cx.apply(Command::UpdateProfile {
+            cx.apply(Command::Members(MemberCommand::UpdateProfile {
                 display_name: Some(form.name.trim().to_owned()),
                 skills: Some(split_list(&form.skills)),
                 languages: Some(split_list(&form.languages)),
-            });
+            }));
         }
         if cancel {
             self.pane = Pane::Member;

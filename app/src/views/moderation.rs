@@ -13,7 +13,9 @@ mod contradictions;
 pub use contradictions::ContradictionsSection;
 use egui::RichText;
 use passerelle_core::model::view::ModeratedItem;
-use passerelle_core::model::{Command, ItemId, ItemKind, Lock, ModerationAction};
+use passerelle_core::model::{
+    Command, ItemId, ItemKind, Lock, ModerationAction, ModerationCommand,
+};
 
 use super::Cx;
 use crate::i18n::moderation::ModerationStrings;
@@ -189,30 +191,30 @@ fn command(kind: ItemKind, id: &ItemId, step: Step, reason: String) -> Command {
     let id = id.clone();
     let reason = reason.trim().to_owned();
     match step {
-        Step::Hide => Command::Moderate {
+        Step::Hide => Command::Moderation(ModerationCommand::Moderate {
             kind,
             id,
             action: Some(ModerationAction::Hide),
             reason,
-        },
-        Step::Delete | Step::ConfirmDelete => Command::Moderate {
+        }),
+        Step::Delete | Step::ConfirmDelete => Command::Moderation(ModerationCommand::Moderate {
             kind,
             id,
             action: Some(ModerationAction::Delete),
             reason,
-        },
-        Step::Lock => Command::LockThread {
+        }),
+        Step::Lock => Command::Moderation(ModerationCommand::LockThread {
             kind,
             id,
             locked: true,
             reason,
-        },
-        Step::Choose => Command::LockThread {
+        }),
+        Step::Choose => Command::Moderation(ModerationCommand::LockThread {
             kind,
             id,
             locked: false,
             reason,
-        },
+        }),
     }
 }
 
@@ -297,12 +299,12 @@ fn moderated_item_ui(ui: &mut egui::Ui, cx: &Cx, t: &ModerationStrings, item: &M
             && cx.me.is_some_and(|me| me.is_active())
             && ui.button(t.restore).clicked()
         {
-            cx.apply(Command::Moderate {
+            cx.apply(Command::Moderation(ModerationCommand::Moderate {
                 kind: item.kind,
                 id: item.id.clone(),
                 action: None,
                 reason: String::new(),
-            });
+            }));
         }
     });
 }

@@ -7,7 +7,7 @@ mod session;
 
 use egui::RichText;
 use passerelle_core::model::view::CommunityPart;
-use passerelle_core::model::{Command, CommunityView, Idea, ItemId, ItemKind};
+use passerelle_core::model::{Command, CommunityView, Idea, IdeaCommand, ItemId, ItemKind};
 
 use super::Cx;
 use super::cache::SameArc;
@@ -310,17 +310,17 @@ impl WorkshopPanel {
                     if ui.button(t.unvote).clicked() {
                         self.send(
                             cx,
-                            Command::Unvote {
+                            Command::Ideas(IdeaCommand::Unvote {
                                 idea: idea.id.clone(),
-                            },
+                            }),
                         );
                     }
                 } else if ui.button(t.vote).clicked() {
                     self.send(
                         cx,
-                        Command::Vote {
+                        Command::Ideas(IdeaCommand::Vote {
                             idea: idea.id.clone(),
-                        },
+                        }),
                     );
                 }
             }
@@ -347,10 +347,10 @@ impl WorkshopPanel {
                 if theme != idea.theme {
                     self.send(
                         cx,
-                        Command::SetIdeaTheme {
+                        Command::Ideas(IdeaCommand::SetIdeaTheme {
                             idea: idea.id.clone(),
                             theme,
-                        },
+                        }),
                     );
                 }
             });
@@ -361,9 +361,9 @@ impl WorkshopPanel {
                     if ui.button(t.confirm_delete).clicked() {
                         self.send(
                             cx,
-                            Command::DeleteIdea {
+                            Command::Ideas(IdeaCommand::DeleteIdea {
                                 id: idea.id.clone(),
-                            },
+                            }),
                         );
                     }
                     if ui.button(t.cancel).clicked() {
@@ -433,12 +433,12 @@ impl WorkshopPanel {
                 return;
             }
             form.error = None;
-            let command = Command::AddIdea {
+            let command = Command::Ideas(IdeaCommand::AddIdea {
                 id: cx.new_id(),
                 text: form.text.trim().to_owned(),
                 theme: form.theme.clone(),
                 table: form.table,
-            };
+            });
             cx.apply(command);
             self.form_pending = true;
         }

@@ -11,8 +11,8 @@ use passerelle_core::model::layout::new_doc;
 use passerelle_core::model::matching::Matcher;
 use passerelle_core::model::search::SearchIndex;
 use passerelle_core::model::{
-    Author, Command, CommunityDocs, DeviceKey, DocKind, ExchangeKind, ExchangeMode, ItemId,
-    ViewCache,
+    Author, Command, CommunityDocs, DeviceKey, DocKind, ExchangeCommand, ExchangeKind,
+    ExchangeMode, ItemId, ViewCache,
 };
 
 fn month(stop_after: Option<usize>) -> Generated {
@@ -32,7 +32,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("apply: add an échange", |b| {
         b.iter(|| {
             n += 1;
-            let command = Command::AddExchange {
+            let command = Command::Exchanges(ExchangeCommand::AddExchange {
                 id: ItemId::from_parts(NOW, n),
                 kind: ExchangeKind::Offer,
                 title: "Je prête ma perceuse".into(),
@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
                 category: "bricolage".into(),
                 mode: ExchangeMode::Pret,
                 place: None,
-            };
+            });
             docs.apply(&me, command, NOW).expect("applies")
         })
     });
@@ -81,12 +81,12 @@ fn bench(c: &mut Criterion) {
     c.bench_function("hydrate: after one reply", |b| {
         b.iter(|| {
             k += 1;
-            let reply = Command::ReplyToExchange {
+            let reply = Command::Exchanges(ExchangeCommand::ReplyToExchange {
                 exchange: exchange.clone(),
                 id: ItemId::from_parts(NOW, k),
                 kind: passerelle_core::model::ReplyKind::Interested,
                 text: "Ça m'intéresse".into(),
-            };
+            });
             growing.apply(&me, reply, NOW).expect("applies");
             cache.view(&mut growing).is_ok()
         })

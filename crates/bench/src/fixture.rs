@@ -38,7 +38,17 @@ fn version() -> String {
     let mut hasher = blake3::Hasher::new();
     for source in [
         include_str!("../../model/src/generate.rs"),
-        include_str!("../../model/src/command/apply.rs"),
+        // What the generator's commands write.
+        include_str!("../../model/src/command/community.rs"),
+        include_str!("../../model/src/command/members.rs"),
+        include_str!("../../model/src/command/exchanges.rs"),
+        include_str!("../../model/src/command/agenda.rs"),
+        include_str!("../../model/src/command/groups.rs"),
+        include_str!("../../model/src/command/ideas.rs"),
+        include_str!("../../model/src/command/annuaire.rs"),
+        include_str!("../../model/src/command/savoirs.rs"),
+        include_str!("../../model/src/command/fil.rs"),
+        include_str!("../../model/src/command/thread.rs"),
         include_str!("../../model/src/command/access.rs"),
         include_str!("../../model/src/layout.rs"),
         include_str!("../../model/src/entities.rs"),

@@ -6,7 +6,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use passerelle_core::Handle;
 use passerelle_core::model::generate::Size;
-use passerelle_core::model::{Command, CommunityId, DocKind, ExchangeKind, ExchangeMode, matching};
+use passerelle_core::model::{
+    Command, CommunityId, DocKind, ExchangeCommand, ExchangeKind, ExchangeMode, matching,
+};
 
 use crate::fixture::{self, copy_dir, dir_bytes, start};
 use crate::{Disk, Effort, Open, ms_since, percentile};
@@ -175,7 +177,7 @@ pub async fn rss_probe(dir: &Path) -> Result<f64> {
 
 /// A new échange, as members keep posting.
 fn new_exchange(handle: &Handle, i: usize) -> Command {
-    Command::AddExchange {
+    Command::Exchanges(ExchangeCommand::AddExchange {
         id: handle.new_id(),
         kind: if i.is_multiple_of(2) {
             ExchangeKind::Offer
@@ -187,7 +189,7 @@ fn new_exchange(handle: &Handle, i: usize) -> Command {
         category: "autre".into(),
         mode: ExchangeMode::CoupDeMain,
         place: None,
-    }
+    })
 }
 
 /// On-disk size of a `year` community that keeps being used (a few hundred

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use passerelle_core::model::generate::{self, Plan, Weights};
-use passerelle_core::model::{Command, CommunityDocs, CommunityId, DocKind, demo};
+use passerelle_core::model::{Command, CommunityDocs, CommunityId, DocKind, IdeaCommand, demo};
 use passerelle_core::{EndpointAddr, Handle, Node};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -138,12 +138,12 @@ async fn write_ideas(handles: &[Handle], community: &CommunityId) -> Result<()> 
             handle
                 .apply(
                     community,
-                    Command::AddIdea {
+                    Command::Ideas(IdeaCommand::AddIdea {
                         id: handle.new_id(),
                         text: format!("Idée {n} de la table {}", 1 + i % TABLES),
                         theme: Some(theme.id.clone()),
                         table: Some(1 + (i % TABLES) as i64),
-                    },
+                    }),
                 )
                 .await?;
         }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
-use passerelle_core::model::{Command, CommunityId, CommunityView, DeviceKey, Member, MemberId};
+use passerelle_core::model::{
+    Command, CommunityId, CommunityView, DeviceKey, Member, MemberCommand, MemberId,
+};
 use passerelle_core::{Handle, Passphrase, Ticket};
 use serde_json::json;
 
@@ -200,7 +202,10 @@ async fn revoke(
     out: &mut String,
 ) -> Result<()> {
     let outcome = handle
-        .apply(c, Command::RevokeDevice { member, device })
+        .apply(
+            c,
+            Command::Members(MemberCommand::RevokeDevice { member, device }),
+        )
         .await?;
     outln!(out, "{}", outcome.id);
     Ok(())

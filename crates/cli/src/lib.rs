@@ -20,7 +20,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use passerelle_core::model::{Command, CommunityId, Contact, ExchangeMode, ItemId};
+use passerelle_core::model::{
+    AgendaCommand, AnnuaireCommand, Command, CommunityId, Contact, ExchangeCommand, ExchangeMode,
+    FilCommand, GroupCommand, IdeaCommand, ItemId, SavoirsCommand,
+};
 use passerelle_core::{
     CoreError, ExportFormat, Handle, NetOptions, Node, NodeConfig, Passphrase, SyncSummary, Ticket,
     TicketError,
@@ -289,7 +292,7 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::AddExchange {
+                    Command::Exchanges(ExchangeCommand::AddExchange {
                         id,
                         kind,
                         title,
@@ -297,7 +300,7 @@ pub(crate) async fn dispatch(
                         category,
                         mode,
                         place,
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -315,10 +318,10 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::SetExchangeStatus {
+                    Command::Exchanges(ExchangeCommand::SetExchangeStatus {
                         id: ItemId(exchange),
                         status,
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -334,12 +337,12 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::ReplyToExchange {
+                    Command::Exchanges(ExchangeCommand::ReplyToExchange {
                         exchange: ItemId(exchange),
                         id,
                         kind,
                         text: text.unwrap_or_default(),
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -361,7 +364,7 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::AddEvent {
+                    Command::Agenda(AgendaCommand::AddEvent {
                         id,
                         title,
                         description,
@@ -369,7 +372,7 @@ pub(crate) async fn dispatch(
                         end: end.map(|e| e.0),
                         place,
                         capacity,
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -383,10 +386,10 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::Rsvp {
+                    Command::Agenda(AgendaCommand::Rsvp {
                         event: ItemId(event),
                         answer,
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -408,18 +411,24 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::AddIdea {
+                    Command::Ideas(IdeaCommand::AddIdea {
                         id,
                         text,
                         theme,
                         table,
-                    },
+                    }),
                 )
                 .await?;
             }
             IdeaCmd::Vote { community: c, idea } => {
                 let c = community(handle, &c).await?;
-                apply(out, handle, &c, Command::Vote { idea: ItemId(idea) }).await?;
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::Ideas(IdeaCommand::Vote { idea: ItemId(idea) }),
+                )
+                .await?;
             }
             IdeaCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
@@ -468,7 +477,7 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::AddActor {
+                    Command::Annuaire(AnnuaireCommand::AddActor {
                         id,
                         kind,
                         name,
@@ -476,7 +485,7 @@ pub(crate) async fn dispatch(
                         contact,
                         address,
                         tags,
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -498,12 +507,12 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::AddGroup {
+                    Command::Groups(GroupCommand::AddGroup {
                         id,
                         name,
                         theme,
                         description: description.unwrap_or_default(),
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -534,11 +543,11 @@ pub(crate) async fn dispatch(
                     out,
                     handle,
                     &c,
-                    Command::AddSheet {
+                    Command::Savoirs(SavoirsCommand::AddSheet {
                         id,
                         title,
                         sections,
-                    },
+                    }),
                 )
                 .await?;
             }
@@ -551,7 +560,13 @@ pub(crate) async fn dispatch(
             PostCmd::Add { community: c, text } => {
                 let c = community(handle, &c).await?;
                 let id = handle.new_id();
-                apply(out, handle, &c, Command::AddPost { id, text }).await?;
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::Fil(FilCommand::AddPost { id, text }),
+                )
+                .await?;
             }
             PostCmd::List { community: c, json } => {
                 let c = community(handle, &c).await?;
@@ -565,7 +580,13 @@ pub(crate) async fn dispatch(
                 let c = community(handle, &c).await?;
                 let id = handle.new_id();
                 let post = ItemId(post);
-                apply(out, handle, &c, Command::AddComment { post, id, text }).await?;
+                apply(
+                    out,
+                    handle,
+                    &c,
+                    Command::Fil(FilCommand::AddComment { post, id, text }),
+                )
+                .await?;
             }
         },
         Sub::Refused { command } => match command {

@@ -2,14 +2,16 @@
 //! lock items with a reason, show hidden ones again, and list what was
 //! moderated; `member role` changes a member's role.
 //!
-//! The model checks who may do what (`Command::Moderate`, `LockThread`,
-//! `SetRole`); the listing is checked here, since a view is not a command.
+//! The model checks who may do what (`ModerationCommand::Moderate`,
+//! `LockThread`, `MemberCommand::SetRole`); the listing is checked here,
+//! since a view is not a command.
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use passerelle_core::Handle;
 use passerelle_core::model::{
-    Command, CommunityView, ItemId, ItemKind, Member, ModerationAction, Role,
+    Command, CommunityView, ItemId, ItemKind, Member, MemberCommand, ModerationAction,
+    ModerationCommand, Role,
 };
 use serde_json::json;
 
@@ -148,21 +150,21 @@ fn moderate(
     action: Option<ModerationAction>,
     reason: String,
 ) -> Command {
-    Command::Moderate {
+    Command::Moderation(ModerationCommand::Moderate {
         kind,
         id: ItemId(id.trim().to_owned()),
         action,
         reason,
-    }
+    })
 }
 
 fn lock(kind: ItemKind, id: String, locked: bool, reason: String) -> Command {
-    Command::LockThread {
+    Command::Moderation(ModerationCommand::LockThread {
         kind,
         id: ItemId(id.trim().to_owned()),
         locked,
         reason,
-    }
+    })
 }
 
 /// Refuses anyone but an animateur or an admin of the community.
@@ -236,5 +238,11 @@ pub(crate) async fn set_role(
     let c = crate::community(handle, community).await?;
     let view = handle.view(&c).await?;
     let member = member(&view, who)?.id.clone();
-    crate::apply(out, handle, &c, Command::SetRole { member, role }).await
+    crate::apply(
+        out,
+        handle,
+        &c,
+        Command::Members(MemberCommand::SetRole { member, role }),
+    )
+    .await
 }

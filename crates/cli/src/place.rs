@@ -11,7 +11,9 @@ use clap::Subcommand;
 use passerelle_core::Handle;
 use passerelle_core::model::booking::{self, Schedule, Status, describe_hours, parse_hours};
 use passerelle_core::model::normalize::fold;
-use passerelle_core::model::{Actor, ActorKind, Command, CommunityView, ItemId, MemberId};
+use passerelle_core::model::{
+    Actor, ActorKind, BookingCommand, Command, CommunityView, ItemId, MemberId,
+};
 use serde_json::json;
 
 use crate::output::outln;
@@ -134,7 +136,7 @@ pub(crate) async fn run(handle: &Handle, command: PlaceCmd, out: &mut String) ->
                 }),
                 _ => None,
             };
-            let command = Command::SetBookable { place, bookable };
+            let command = Command::Booking(BookingCommand::SetBookable { place, bookable });
             crate::apply(out, handle, &c, command).await
         }
         Book {
@@ -148,13 +150,13 @@ pub(crate) async fn run(handle: &Handle, command: PlaceCmd, out: &mut String) ->
             let view = handle.view(&c).await?;
             let actor = find_place(&view, &place)?;
             let offset = offset_of(actor)?;
-            let command = Command::BookPlace {
+            let command = Command::Booking(BookingCommand::BookPlace {
                 id: handle.new_id(),
                 place: actor.id.clone(),
                 start: parse_time(&start, offset).context("--start")?,
                 end: parse_time(&end, offset).context("--end")?,
                 note,
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Bookings {
@@ -175,17 +177,17 @@ pub(crate) async fn run(handle: &Handle, command: PlaceCmd, out: &mut String) ->
             drop: _,
         } => {
             let c = crate::community(handle, &community).await?;
-            let command = Command::DecideBooking {
+            let command = Command::Booking(BookingCommand::DecideBooking {
                 booking: ItemId(booking.trim().to_owned()),
                 keep,
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Cancel { booking, community } => {
             let c = crate::community(handle, &community).await?;
-            let command = Command::CancelBooking {
+            let command = Command::Booking(BookingCommand::CancelBooking {
                 booking: ItemId(booking.trim().to_owned()),
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
     }

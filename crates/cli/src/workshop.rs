@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
 use passerelle_core::Handle;
 use passerelle_core::model::workshop::{preset_themes, roadmap, synthesis};
-use passerelle_core::model::{Command, CommunityView, ItemId, Theme, Workshop};
+use passerelle_core::model::{Command, CommunityView, ItemId, Theme, Workshop, WorkshopCommand};
 use serde_json::json;
 
 use crate::output::outln;
@@ -137,13 +137,13 @@ pub(crate) async fn run(handle: &Handle, command: WorkshopCmd, out: &mut String)
             } else {
                 labels(&[], themes)
             };
-            let command = Command::CreateWorkshop {
+            let command = Command::Workshop(WorkshopCommand::CreateWorkshop {
                 id: handle.new_id(),
                 title,
                 date,
                 tables,
                 themes,
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         List { community, json } => {
@@ -168,10 +168,10 @@ pub(crate) async fn run(handle: &Handle, command: WorkshopCmd, out: &mut String)
             table,
         } => {
             let c = crate::community(handle, &community).await?;
-            let command = Command::JoinTable {
+            let command = Command::Workshop(WorkshopCommand::JoinTable {
                 workshop: ItemId(workshop),
                 table,
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Idea {
@@ -181,12 +181,12 @@ pub(crate) async fn run(handle: &Handle, command: WorkshopCmd, out: &mut String)
             theme,
         } => {
             let c = crate::community(handle, &community).await?;
-            let command = Command::AddWorkshopIdea {
+            let command = Command::Workshop(WorkshopCommand::AddWorkshopIdea {
                 workshop: ItemId(workshop),
                 id: handle.new_id(),
                 text,
                 theme,
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Themes {
@@ -197,10 +197,10 @@ pub(crate) async fn run(handle: &Handle, command: WorkshopCmd, out: &mut String)
             let c = crate::community(handle, &community).await?;
             let view = handle.view(&c).await?;
             let known = &find(&view, &workshop)?.themes;
-            let command = Command::EditWorkshopThemes {
+            let command = Command::Workshop(WorkshopCommand::EditWorkshopThemes {
                 workshop: ItemId(workshop),
                 themes: labels(known, themes),
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Merge {
@@ -209,10 +209,10 @@ pub(crate) async fn run(handle: &Handle, command: WorkshopCmd, out: &mut String)
             ideas,
         } => {
             let c = crate::community(handle, &community).await?;
-            let command = Command::MergeIdeas {
+            let command = Command::Workshop(WorkshopCommand::MergeIdeas {
                 keep: ItemId(keep),
                 merged: ideas.into_iter().map(ItemId).collect(),
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Move {
@@ -221,10 +221,10 @@ pub(crate) async fn run(handle: &Handle, command: WorkshopCmd, out: &mut String)
             theme,
         } => {
             let c = crate::community(handle, &community).await?;
-            let command = Command::MoveIdea {
+            let command = Command::Workshop(WorkshopCommand::MoveIdea {
                 idea: ItemId(idea),
                 theme,
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Close {
@@ -232,9 +232,9 @@ pub(crate) async fn run(handle: &Handle, command: WorkshopCmd, out: &mut String)
             workshop,
         } => {
             let c = crate::community(handle, &community).await?;
-            let command = Command::CloseWorkshop {
+            let command = Command::Workshop(WorkshopCommand::CloseWorkshop {
                 workshop: ItemId(workshop),
-            };
+            });
             crate::apply(out, handle, &c, command).await
         }
         Roadmap {

@@ -15,8 +15,8 @@ use iroh::{Endpoint, RelayMode, SecretKey};
 use passerelle_core::{Node, NodeConfig};
 use passerelle_model::signing::{Signatures, Signed, wrap_file};
 use passerelle_model::{
-    Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeKind, ExchangeMode,
-    ItemId, MemberId, Role,
+    Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeCommand, ExchangeKind,
+    ExchangeMode, ItemId, MemberCommand, MemberId, Role,
 };
 use passerelle_sync::wire::{self, MAX_FRAME, SyncFrame, code};
 use passerelle_sync::{EndpointAddr, INVITE_ALPN, JoinReply, JoinRequest, SYNC_ALPN, SyncMessage};
@@ -87,7 +87,7 @@ fn offer_by(docs: &mut CommunityDocs, device: &DeviceKey, title: &str) {
         &Author {
             device: device.clone(),
         },
-        Command::AddExchange {
+        Command::Exchanges(ExchangeCommand::AddExchange {
             id: ItemId::from_parts(now_ms(), random()),
             kind: ExchangeKind::Offer,
             title: title.into(),
@@ -95,7 +95,7 @@ fn offer_by(docs: &mut CommunityDocs, device: &DeviceKey, title: &str) {
             category: "bricolage".into(),
             mode: ExchangeMode::Don,
             place: None,
-        },
+        }),
         now_ms(),
     )
     .unwrap();
@@ -118,13 +118,13 @@ fn legacy_community(admin: &DeviceKey, others: &[&DeviceKey]) -> CommunityDocs {
             &Author {
                 device: admin.clone(),
             },
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id: MemberId::from_parts(now_ms(), random()),
                 display_name: format!("Membre {i}"),
                 role: Role::Membre,
                 device: (*device).clone(),
                 device_label: "portable".into(),
-            },
+            }),
             now_ms(),
         )
         .unwrap();

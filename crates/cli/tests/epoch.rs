@@ -13,8 +13,8 @@ use std::path::Path;
 use passerelle_core::{Node, NodeConfig};
 use passerelle_model::layout::Genesis;
 use passerelle_model::{
-    Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeKind, ExchangeMode,
-    ItemId, MemberId, Role,
+    Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeCommand, ExchangeKind,
+    ExchangeMode, ItemId, MemberCommand, MemberId, Role,
 };
 use passerelle_tests::{Server, add_offer, device, list, node, ok, setup, sync_with};
 use serde_json::Value;
@@ -94,7 +94,7 @@ fn offer_by(docs: &CommunityDocs, device: &DeviceKey, title: &str) -> CommunityD
         &Author {
             device: device.clone(),
         },
-        Command::AddExchange {
+        Command::Exchanges(ExchangeCommand::AddExchange {
             id: ItemId::from_parts(now_ms(), random()),
             kind: ExchangeKind::Offer,
             title: title.into(),
@@ -102,7 +102,7 @@ fn offer_by(docs: &CommunityDocs, device: &DeviceKey, title: &str) -> CommunityD
             category: "bricolage".into(),
             mode: ExchangeMode::Don,
             place: None,
-        },
+        }),
         now_ms(),
     )
     .unwrap();
@@ -126,13 +126,13 @@ fn legacy_community(admin: &DeviceKey, others: &[&DeviceKey]) -> CommunityDocs {
             &Author {
                 device: admin.clone(),
             },
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id: MemberId::from_parts(now_ms(), random()),
                 display_name: format!("Membre {i}"),
                 role: Role::Membre,
                 device: (*device).clone(),
                 device_label: "portable".into(),
-            },
+            }),
             now_ms(),
         )
         .unwrap();
@@ -298,13 +298,13 @@ fn a_forged_genesis_in_a_bundle_is_refused_and_a_real_join_works() {
             &Author {
                 device: mallory.clone(),
             },
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id: MemberId::from_parts(now, random()),
                 display_name: "Victor".into(),
                 role: Role::Membre,
                 device: victor.clone(),
                 device_label: "portable".into(),
-            },
+            }),
             now,
         )
         .unwrap();

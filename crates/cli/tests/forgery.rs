@@ -21,7 +21,8 @@ use iroh::{Endpoint, RelayMode, SecretKey};
 use passerelle_model::layout::new_doc;
 use passerelle_model::signing::{Signatures, Signed, wrap_file};
 use passerelle_model::{
-    Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, MemberId, Role,
+    Author, Command, CommunityCommand, CommunityDocs, CommunityId, DeviceKey, DocKind,
+    MemberCommand, MemberId, Role,
 };
 use passerelle_sync::wire::{self, MAX_FRAME, SyncFrame, code};
 use passerelle_sync::{EndpointAddr, INVITE_ALPN, JoinReply, JoinRequest, SYNC_ALPN, SyncMessage};
@@ -463,30 +464,30 @@ fn a_member_cannot_write_under_the_admins_actor() {
         &c,
         &scene.admin,
         &scene.admin,
-        Command::UpdateCommunity {
+        Command::Community(CommunityCommand::UpdateCommunity {
             name: Some("Communauté piratée".into()),
             description: None,
-        },
+        }),
     );
     let (_, promoted) = forge(
         &real,
         &c,
         &scene.admin,
         &scene.admin,
-        Command::SetRole {
+        Command::Members(MemberCommand::SetRole {
             member: MemberId(mallory_id.clone()),
             role: Role::Admin,
-        },
+        }),
     );
     let (_, renamed_again) = forge(
         &real,
         &c,
         &scene.admin,
         &scene.admin,
-        Command::UpdateCommunity {
+        Command::Community(CommunityCommand::UpdateCommunity {
             name: Some("Communauté volée".into()),
             description: None,
-        },
+        }),
     );
     let forged: Vec<automerge::Change> = [&renamed, &promoted, &renamed_again]
         .into_iter()
@@ -829,13 +830,13 @@ fn stranger_lists_itself(
         &scene.community,
         &scene.admin,
         &key,
-        Command::AddMember {
+        Command::Members(MemberCommand::AddMember {
             id: MemberId::from_parts(now_ms(), rand::random()),
             display_name: "Mallory".into(),
             role: Role::Admin,
             device: DeviceKey(key.clone()),
             device_label: "portable".into(),
-        },
+        }),
     );
     let last = changes.last().unwrap();
     let mut sigs = sigs.clone();

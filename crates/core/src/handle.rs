@@ -10,8 +10,8 @@ use passerelle_model::layout::Genesis;
 use passerelle_model::matching::Match;
 use passerelle_model::search::Hit;
 use passerelle_model::{
-    Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, ItemId, Member, MemberId,
-    Outcome, Role, Timestamp, demo,
+    Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, ItemId, Member, MemberCommand,
+    MemberId, Outcome, Role, Timestamp, demo,
 };
 use passerelle_sync::DeviceSecret;
 use serde::{Deserialize, Serialize};
@@ -427,11 +427,11 @@ impl Handle {
             // The admin is this device's owner, under their own name.
             generated.docs.apply(
                 &passerelle_model::Author { device },
-                Command::UpdateProfile {
+                Command::Members(MemberCommand::UpdateProfile {
                     display_name: Some(profile.display_name),
                     skills: None,
                     languages: None,
-                },
+                }),
                 now(),
             )?;
             Ok::<_, CoreError>(generated)

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use passerelle_model::{Command, CommandError, CommunityId, DeviceKey, ItemId, MemberId};
+use passerelle_model::{
+    Command, CommandError, CommunityId, DeviceKey, ItemId, MemberCommand, MemberId,
+};
 use passerelle_sync::ticket::secret_hash;
 use passerelle_sync::{
     CommunityDigest, EndpointAddr, InviteTicket, JoinReply, JoinRequest, NetConfig, NetEvent,
@@ -200,13 +202,13 @@ fn admit(s: &mut State, peer: DeviceKey, request: JoinRequest) -> JoinReply {
         // Already admitted (a join interrupted half-way): just sync.
         return JoinReply::Admitted { name };
     }
-    let command = Command::AdmitMember {
+    let command = Command::Members(MemberCommand::AdmitMember {
         invite: ItemId(request.invite),
         secret_hash: secret_hash(&request.secret),
         member: MemberId(new_item_id().0),
         display_name: request.display_name,
         device: peer,
-    };
+    });
     match s.apply(&id, command, now()) {
         Ok(_) => JoinReply::Admitted { name },
         Err(CoreError::Command(CommandError::Invite(r))) => refused(r.code(), r.to_string()),
@@ -387,12 +389,12 @@ impl Handle {
         let net = self.net()?.clone();
         let secret: [u8; 16] = rand::random();
         let id = self.new_id();
-        let command = Command::CreateInvite {
+        let command = Command::Members(MemberCommand::CreateInvite {
             id: id.clone(),
             secret_hash: secret_hash(&secret),
             expires_at: now() + valid_for.as_millis() as i64,
             member,
-        };
+        });
         self.apply(community, command).await?;
         Ok(net.ticket(Some(InviteTicket {
             community: community.0.clone(),
@@ -640,9 +642,9 @@ impl Handle {
             .clone();
         self.apply(
             community,
-            Command::RemoveMember {
+            Command::Members(MemberCommand::RemoveMember {
                 member: member.clone(),
-            },
+            }),
         )
         .await?;
         Ok(member)

@@ -83,8 +83,9 @@ use passerelle_core::model::layout::{
 };
 use passerelle_core::model::signing::{Signed, wrap_file};
 use passerelle_core::model::{
-    Author as CommandAuthor, Command, CommunityDocs, DeviceKey, DocKind, ExchangeKind,
-    ExchangeMode, ItemId, MemberId, Role, RsvpAnswer, ViewCache,
+    AgendaCommand, Author as CommandAuthor, Command, CommunityDocs, DeviceKey, DocKind,
+    ExchangeCommand, ExchangeKind, ExchangeMode, FilCommand, IdeaCommand, ItemId, MemberCommand,
+    MemberId, Role, RsvpAnswer, ViewCache,
 };
 
 // ------------------------------------------------------------------ choices
@@ -304,13 +305,13 @@ pub fn base() -> Base {
         community
             .apply(
                 &CommandAuthor { device: me.clone() },
-                Command::AddMember {
+                Command::Members(MemberCommand::AddMember {
                     id: MemberId::from_parts(NOW, random()),
                     display_name: format!("Membre {i}"),
                     role: Role::Membre,
                     device: device_of(secret),
                     device_label: "portable".into(),
-                },
+                }),
                 NOW,
             )
             .expect("the admin adds a member");
@@ -334,7 +335,7 @@ pub fn base() -> Base {
             let at = NOW + 1_000 * i as i64;
             let id = |n: u128| ItemId::from_parts(at, n);
             let mut commands = vec![
-                Command::AddExchange {
+                Command::Exchanges(ExchangeCommand::AddExchange {
                     id: id(random()),
                     kind: if i % 2 == 0 {
                         ExchangeKind::Offer
@@ -346,25 +347,25 @@ pub fn base() -> Base {
                     category: "jardinage".into(),
                     mode: ExchangeMode::CoupDeMain,
                     place: None,
-                },
-                Command::AddPost {
+                }),
+                Command::Fil(FilCommand::AddPost {
                     id: id(random()),
                     text: format!("Merci à tous pour samedi ({i}) !"),
-                },
-                Command::UpdateProfile {
+                }),
+                Command::Members(MemberCommand::UpdateProfile {
                     display_name: None,
                     skills: Some(vec!["vélo".into(), format!("savoir {i}")]),
                     languages: None,
-                },
+                }),
             ];
             if let Some(idea) = &idea {
-                commands.push(Command::Vote { idea: idea.clone() });
+                commands.push(Command::Ideas(IdeaCommand::Vote { idea: idea.clone() }));
             }
             if let Some(event) = &event {
-                commands.push(Command::Rsvp {
+                commands.push(Command::Agenda(AgendaCommand::Rsvp {
                     event: event.clone(),
                     answer: RsvpAnswer::Yes,
-                });
+                }));
             }
             community.set_actor(&device.actor());
             for command in commands {

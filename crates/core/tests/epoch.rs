@@ -10,8 +10,8 @@ use automerge::{AutoCommit, ChangeHash};
 use passerelle_core::model::gate::{self, Authority, Incoming, Ledger, Reason, Writers};
 use passerelle_core::model::signing::{Signed, unwrap_file};
 use passerelle_core::model::{
-    Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeKind, ExchangeMode,
-    ItemId, MemberId, Role, ViewCache, demo, epoch,
+    Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeCommand, ExchangeKind,
+    ExchangeMode, ItemId, MemberCommand, MemberId, Role, ViewCache, demo, epoch,
 };
 use passerelle_core::{Handle, Node, NodeConfig};
 
@@ -64,13 +64,13 @@ fn legacy(admin: &DeviceKey, member: &DeviceKey) -> CommunityDocs {
         &Author {
             device: admin.clone(),
         },
-        Command::AddMember {
+        Command::Members(MemberCommand::AddMember {
             id: MemberId::from_parts(NOW, 77),
             display_name: "Chantal".into(),
             role: Role::Membre,
             device: member.clone(),
             device_label: String::new(),
-        },
+        }),
         NOW,
     )
     .unwrap();
@@ -83,7 +83,7 @@ fn offer_by(docs: &mut CommunityDocs, device: &DeviceKey, title: &str) {
         &Author {
             device: device.clone(),
         },
-        Command::AddExchange {
+        Command::Exchanges(ExchangeCommand::AddExchange {
             id: ItemId::from_parts(NOW, 99),
             kind: ExchangeKind::Offer,
             title: title.into(),
@@ -91,7 +91,7 @@ fn offer_by(docs: &mut CommunityDocs, device: &DeviceKey, title: &str) {
             category: "bricolage".into(),
             mode: ExchangeMode::Don,
             place: None,
-        },
+        }),
         NOW + 1,
     )
     .unwrap();

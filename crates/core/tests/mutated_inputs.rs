@@ -21,7 +21,8 @@ use automerge::AutoCommit;
 use automerge::sync::SyncDoc;
 use passerelle_core::model::layout::{check_kind, decode_sync_message, load_file};
 use passerelle_core::model::{
-    Command, CommunityDocs, CommunityId, DocKind, ExchangeKind, ExchangeMode, ItemId, ViewCache,
+    Command, CommunityDocs, CommunityId, DocKind, ExchangeCommand, ExchangeKind, ExchangeMode,
+    ItemId, MemberCommand, ViewCache,
 };
 use passerelle_core::{Handle, InviteTicket, Node, NodeConfig, NodeReplica, Ticket};
 use passerelle_sync::wire::{SyncFrame, decode, encode};
@@ -240,7 +241,7 @@ fn now() -> i64 {
 }
 
 fn add_need(h: &Handle, title: &str) -> Command {
-    Command::AddExchange {
+    Command::Exchanges(ExchangeCommand::AddExchange {
         id: h.new_id(),
         kind: ExchangeKind::Need,
         title: title.into(),
@@ -248,7 +249,7 @@ fn add_need(h: &Handle, title: &str) -> Command {
         category: "jardinage".into(),
         mode: ExchangeMode::CoupDeMain,
         place: None,
-    }
+    })
 }
 
 async fn start(dir: &Path, name: &str) -> Node {
@@ -264,12 +265,12 @@ async fn invite(admin: &Handle, community: &CommunityId, n: u8) -> JoinRequest {
     admin
         .apply(
             community,
-            Command::CreateInvite {
+            Command::Members(MemberCommand::CreateInvite {
                 id: invite.clone(),
                 secret_hash: passerelle_sync::ticket::secret_hash(&secret),
                 expires_at: now() + 3_600_000,
                 member: None,
-            },
+            }),
         )
         .await
         .unwrap();

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use passerelle_core::model::{Command, ExchangeKind, ExchangeMode};
+use passerelle_core::model::{Command, ExchangeCommand, ExchangeKind, ExchangeMode};
 use passerelle_core::{CoreError, Event, Node, NodeConfig};
 
 fn add_need(id: passerelle_core::model::ItemId, title: &str) -> Command {
-    Command::AddExchange {
+    Command::Exchanges(ExchangeCommand::AddExchange {
         id,
         kind: ExchangeKind::Need,
         title: title.into(),
@@ -14,7 +14,7 @@ fn add_need(id: passerelle_core::model::ItemId, title: &str) -> Command {
         category: "jardinage".into(),
         mode: ExchangeMode::CoupDeMain,
         place: None,
-    }
+    })
 }
 
 #[tokio::test]

@@ -7,7 +7,10 @@
 //! members are fictional: their device keys are made-up values that no real
 //! device holds, so they can never connect.
 
-use crate::command::{Author, Command, CommandError};
+use crate::command::{
+    AgendaCommand, AnnuaireCommand, Author, Command, CommandError, ExchangeCommand, FilCommand,
+    GroupCommand, IdeaCommand, MemberCommand, SavoirsCommand,
+};
 use crate::entities::*;
 use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
 use crate::layout::{CommunityDocs, Genesis};
@@ -151,23 +154,23 @@ fn build(
         let id = MemberId::from_parts(now, (b.random)());
         b.run(
             &b.me.clone(),
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id,
                 display_name: name.into(),
                 role,
                 device: device.clone(),
                 device_label: "portable".into(),
-            },
+            }),
             50,
         )?;
         let author = Author { device };
         b.run(
             &author,
-            Command::UpdateProfile {
+            Command::Members(MemberCommand::UpdateProfile {
                 display_name: None,
                 skills: Some(skills.iter().map(|s| s.to_string()).collect()),
                 languages: Some(vec!["français".into()]),
-            },
+            }),
             50,
         )?;
         authors.push(author);
@@ -301,7 +304,7 @@ fn build(
         let id = b.id(now - days_ago * DAY);
         b.run(
             who,
-            Command::AddExchange {
+            Command::Exchanges(ExchangeCommand::AddExchange {
                 id: id.clone(),
                 kind,
                 title: title.into(),
@@ -309,7 +312,7 @@ fn build(
                 category: category.into(),
                 mode,
                 place: None,
-            },
+            }),
             days_ago * DAY,
         )?;
         exchange_ids.push(id);
@@ -317,39 +320,39 @@ fn build(
     let reply = b.id(now - 5 * DAY);
     b.run(
         &chantal,
-        Command::ReplyToExchange {
+        Command::Exchanges(ExchangeCommand::ReplyToExchange {
             exchange: exchange_ids[3].clone(),
             id: reply,
             kind: ReplyKind::CanHelp,
             text: "Je suis libre jeudi matin, déposez-les à 8 h 30.".into(),
-        },
+        }),
         5 * DAY,
     )?;
     b.run(
         &chantal,
-        Command::SetExchangeStatus {
+        Command::Exchanges(ExchangeCommand::SetExchangeStatus {
             id: exchange_ids[3].clone(),
             status: ExchangeStatus::InProgress,
-        },
+        }),
         5 * DAY,
     )?;
     let reply = b.id(now - 2 * DAY);
     b.run(
         &b.me.clone(),
-        Command::ReplyToExchange {
+        Command::Exchanges(ExchangeCommand::ReplyToExchange {
             exchange: exchange_ids[2].clone(),
             id: reply,
             kind: ReplyKind::Interested,
             text: "Ça m'intéresse !".into(),
-        },
+        }),
         2 * DAY,
     )?;
     b.run(
         &moussa,
-        Command::SetExchangeStatus {
+        Command::Exchanges(ExchangeCommand::SetExchangeStatus {
             id: exchange_ids[10].clone(),
             status: ExchangeStatus::Done,
-        },
+        }),
         DAY,
     )?;
 
@@ -408,7 +411,7 @@ fn build(
         let start = (now / DAY + in_days) * DAY + 14 * HOUR;
         b.run(
             who,
-            Command::AddEvent {
+            Command::Agenda(AgendaCommand::AddEvent {
                 id: id.clone(),
                 title: title.into(),
                 description: description.into(),
@@ -416,7 +419,7 @@ fn build(
                 end: Some(start + hours * HOUR),
                 place: Some(place.into()),
                 capacity,
-            },
+            }),
             DAY,
         )?;
         event_ids.push(id);
@@ -430,20 +433,20 @@ fn build(
     ] {
         b.run(
             who,
-            Command::Rsvp {
+            Command::Agenda(AgendaCommand::Rsvp {
                 event: event_ids[0].clone(),
                 answer,
-            },
+            }),
             HOUR,
         )?;
     }
     for who in [&ana, &chantal, &karim] {
         b.run(
             who,
-            Command::Rsvp {
+            Command::Agenda(AgendaCommand::Rsvp {
                 event: event_ids[1].clone(),
                 answer: RsvpAnswer::Yes,
-            },
+            }),
             HOUR,
         )?;
     }
@@ -481,12 +484,12 @@ fn build(
         let id = b.id(now - 40 * DAY);
         b.run(
             who,
-            Command::AddGroup {
+            Command::Groups(GroupCommand::AddGroup {
                 id: id.clone(),
                 name: name.into(),
                 theme: None,
                 description: description.into(),
-            },
+            }),
             40 * DAY,
         )?;
         group_ids.push(id);
@@ -494,9 +497,9 @@ fn build(
     for who in [&karim, &sophie, &leila, &b.me.clone()] {
         b.run(
             who,
-            Command::JoinGroup {
+            Command::Groups(GroupCommand::JoinGroup {
                 group: group_ids[5].clone(),
-            },
+            }),
             30 * DAY,
         )?;
     }
@@ -514,11 +517,11 @@ fn build(
         let id = b.id(now - 3 * DAY);
         b.run(
             who,
-            Command::PostInGroup {
+            Command::Groups(GroupCommand::PostInGroup {
                 group: group_ids[5].clone(),
                 id,
                 text: text.into(),
-            },
+            }),
             3 * DAY,
         )?;
     }
@@ -528,10 +531,10 @@ fn build(
     };
     b.run(
         &marion,
-        Command::SetNextMeeting {
+        Command::Groups(GroupCommand::SetNextMeeting {
             group: group_ids[5].clone(),
             meeting: Some(meeting),
-        },
+        }),
         DAY,
     )?;
 
@@ -588,12 +591,12 @@ fn build(
         let id = b.id(now - 20 * DAY);
         b.run(
             who,
-            Command::AddIdea {
+            Command::Ideas(IdeaCommand::AddIdea {
                 id: id.clone(),
                 text: text.into(),
                 theme: Some(theme.into()),
                 table: Some(table),
-            },
+            }),
             20 * DAY,
         )?;
         idea_ids.push(id);
@@ -604,16 +607,16 @@ fn build(
     {
         b.run(
             who,
-            Command::Vote {
+            Command::Ideas(IdeaCommand::Vote {
                 idea: idea_ids[n % 3].clone(),
-            },
+            }),
             19 * DAY,
         )?;
         b.run(
             who,
-            Command::Vote {
+            Command::Ideas(IdeaCommand::Vote {
                 idea: idea_ids[6].clone(),
-            },
+            }),
             19 * DAY,
         )?;
     }
@@ -684,7 +687,7 @@ fn build(
         };
         b.run(
             &marion,
-            Command::AddActor {
+            Command::Annuaire(AnnuaireCommand::AddActor {
                 id: id.clone(),
                 kind,
                 name: name.into(),
@@ -692,7 +695,7 @@ fn build(
                 contact,
                 address: address.map(Into::into),
                 tags: tags.iter().map(|t| t.to_string()).collect(),
-            },
+            }),
             30 * DAY,
         )?;
         actor_ids.push(id);
@@ -706,18 +709,18 @@ fn build(
         let id = b.id(now - 29 * DAY);
         b.run(
             &marion,
-            Command::LinkActors {
+            Command::Annuaire(AnnuaireCommand::LinkActors {
                 id,
                 from: actor_ids[from].clone(),
                 to: actor_ids[to].clone(),
                 label: label.into(),
-            },
+            }),
             29 * DAY,
         )?;
     }
 
     let sheet = b.id(now - 15 * DAY);
-    b.run(&marion, Command::AddSheet {
+    b.run(&marion, Command::Savoirs(SavoirsCommand::AddSheet {
         id: sheet.clone(),
         title: "Fiche projet : système d'échange de savoirs".into(),
         sections: vec![
@@ -726,32 +729,32 @@ fn build(
             ("Étape 2 : Cré'action".into(), "Construire des groupes thématiques : cuisine, informatique, jardinage, bricolage, langues.".into()),
             ("Étape 3 : Activ'action".into(), "Stabiliser les formats avec des partenaires : organismes d'accompagnement, crèches, associations.".into()),
         ],
-    }, 15 * DAY)?;
-    b.run(&leila, Command::EditSection { sheet: sheet.clone(), section: format!("{sheet}-2"), heading: None, body: Some("Construire des groupes thématiques : cuisine, informatique, jardinage, bricolage, langues. Journée découverte à la cuisine d'Authenti'Cité.".into()) }, 10 * DAY)?;
+    }), 15 * DAY)?;
+    b.run(&leila, Command::Savoirs(SavoirsCommand::EditSection { sheet: sheet.clone(), section: format!("{sheet}-2"), heading: None, body: Some("Construire des groupes thématiques : cuisine, informatique, jardinage, bricolage, langues. Journée découverte à la cuisine d'Authenti'Cité.".into()) }), 10 * DAY)?;
     let sheet = b.id(now - 12 * DAY);
-    b.run(&moussa, Command::AddSheet {
+    b.run(&moussa, Command::Savoirs(SavoirsCommand::AddSheet {
         id: sheet,
         title: "Déboucher un évier".into(),
         sections: vec![
             ("Matériel".into(), "Une ventouse, un seau, des gants, une clé pour le siphon.".into()),
             ("Étapes".into(), "1. Essayer la ventouse. 2. Démonter le siphon au-dessus du seau. 3. Nettoyer et remonter.".into()),
         ],
-    }, 12 * DAY)?;
+    }), 12 * DAY)?;
 
     let post = b.id(now - 7 * DAY);
-    b.run(&marion, Command::AddPost { id: post.clone(), text: "Bienvenue à toutes et à tous ! Ce mois-ci, notre thème est l'accueil des nouveaux membres.".into() }, 7 * DAY)?;
+    b.run(&marion, Command::Fil(FilCommand::AddPost { id: post.clone(), text: "Bienvenue à toutes et à tous ! Ce mois-ci, notre thème est l'accueil des nouveaux membres.".into() }), 7 * DAY)?;
     let comment = b.id(now - 6 * DAY);
     b.run(
         &ana,
-        Command::AddComment {
+        Command::Fil(FilCommand::AddComment {
             post,
             id: comment,
             text: "Merci Marion, à jeudi !".into(),
-        },
+        }),
         6 * DAY,
     )?;
     let post = b.id(now - DAY);
-    b.run(&leila, Command::AddPost { id: post, text: "Il reste 9 places pour la journée découverte cuisine, inscrivez-vous dans l'agenda.".into() }, DAY)?;
+    b.run(&leila, Command::Fil(FilCommand::AddPost { id: post, text: "Il reste 9 places pour la journée découverte cuisine, inscrivez-vous dans l'agenda.".into() }), DAY)?;
     Ok(docs)
 }
 

@@ -17,7 +17,10 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::command::{Author, Command, CommandError};
+use crate::command::{
+    AgendaCommand, AnnuaireCommand, Author, Command, CommandError, ExchangeCommand, FilCommand,
+    GroupCommand, IdeaCommand, MemberCommand, SavoirsCommand,
+};
 use crate::entities::*;
 use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
 use crate::layout::{CommunityDocs, DocKind, Genesis};
@@ -550,13 +553,13 @@ impl World {
             self.now += 10 * 60 * 1000;
             let role = if i < 4 { Role::Animateur } else { Role::Membre };
             let p = &self.people[i];
-            let command = Command::AddMember {
+            let command = Command::Members(MemberCommand::AddMember {
                 id: p.id.clone(),
                 display_name: p.name.clone(),
                 role,
                 device: p.author.device.clone(),
                 device_label: "portable".into(),
-            };
+            });
             self.run(0, command)?;
             let skills = [self.pick(SKILLS), self.pick(SKILLS)];
             let languages = if self.rng.random_bool(0.3) {
@@ -566,11 +569,11 @@ impl World {
             };
             self.run(
                 i,
-                Command::UpdateProfile {
+                Command::Members(MemberCommand::UpdateProfile {
                     display_name: None,
                     skills: Some(skills.iter().map(|s| s.to_string()).collect()),
                     languages: Some(languages),
-                },
+                }),
             )?;
         }
         if plan.weights.group_post == 0 && plan.weights.actor == 0 {
@@ -581,12 +584,12 @@ impl World {
             let by = 1 + i % 3;
             self.run(
                 by,
-                Command::AddGroup {
+                Command::Groups(GroupCommand::AddGroup {
                     id: id.clone(),
                     name: (*name).into(),
                     theme: Some((*theme).into()),
                     description: (*description).into(),
-                },
+                }),
             )?;
             self.groups.push(GenGroup {
                 id,
@@ -674,7 +677,7 @@ impl World {
         let id = self.id();
         self.run(
             who,
-            Command::AddExchange {
+            Command::Exchanges(ExchangeCommand::AddExchange {
                 id: id.clone(),
                 kind,
                 title: title.into(),
@@ -682,7 +685,7 @@ impl World {
                 category: category.into(),
                 mode,
                 place,
-            },
+            }),
         )?;
         self.exchanges.push(GenExchange {
             id,
@@ -711,12 +714,12 @@ impl World {
         let exchange = self.exchanges[i].id.clone();
         self.run(
             who,
-            Command::ReplyToExchange {
+            Command::Exchanges(ExchangeCommand::ReplyToExchange {
                 exchange,
                 id,
                 kind,
                 text: text.into(),
-            },
+            }),
         )
     }
 
@@ -730,7 +733,10 @@ impl World {
             ExchangeStatus::Done => return Ok(()),
         };
         let (id, by) = (self.exchanges[i].id.clone(), self.exchanges[i].by);
-        self.run(by, Command::SetExchangeStatus { id, status: next })?;
+        self.run(
+            by,
+            Command::Exchanges(ExchangeCommand::SetExchangeStatus { id, status: next }),
+        )?;
         self.exchanges[i].status = next;
         Ok(())
     }
@@ -743,14 +749,14 @@ impl World {
         let description = format!("{} {}", self.pick(DETAILS), self.pick(WHEN));
         self.run(
             by,
-            Command::UpdateExchange {
+            Command::Exchanges(ExchangeCommand::UpdateExchange {
                 id,
                 title: None,
                 description: Some(description),
                 category: None,
                 mode: None,
                 place: None,
-            },
+            }),
         )
     }
 
@@ -766,7 +772,7 @@ impl World {
         let place = Some(self.pick(PLACES).to_owned());
         self.run(
             who,
-            Command::AddEvent {
+            Command::Agenda(AgendaCommand::AddEvent {
                 id: id.clone(),
                 title: title.into(),
                 description: description.into(),
@@ -774,7 +780,7 @@ impl World {
                 end: Some(start + 2 * 60 * 60 * 1000),
                 place,
                 capacity,
-            },
+            }),
         )?;
         self.events.push(GenEvent {
             id,
@@ -800,7 +806,7 @@ impl World {
             return Ok(());
         }
         let event = self.events[i].id.clone();
-        self.run(who, Command::Rsvp { event, answer })
+        self.run(who, Command::Agenda(AgendaCommand::Rsvp { event, answer }))
     }
 
     fn join_group(&mut self, who: usize) -> Step {
@@ -812,7 +818,7 @@ impl World {
             return Ok(());
         }
         let group = self.groups[g].id.clone();
-        self.run(who, Command::JoinGroup { group })
+        self.run(who, Command::Groups(GroupCommand::JoinGroup { group }))
     }
 
     fn group_post(&mut self) -> Step {
@@ -826,7 +832,10 @@ impl World {
             .expect("a group has its creator");
         let text = format!("{} {}", self.pick(GROUP_TALK), self.pick(WHEN));
         let (group, id) = (self.groups[g].id.clone(), self.id());
-        self.run(who, Command::PostInGroup { group, id, text })
+        self.run(
+            who,
+            Command::Groups(GroupCommand::PostInGroup { group, id, text }),
+        )
     }
 
     fn meeting(&mut self) -> Step {
@@ -843,10 +852,10 @@ impl World {
             .expect("a group has its creator");
         self.run(
             who,
-            Command::SetNextMeeting {
+            Command::Groups(GroupCommand::SetNextMeeting {
                 group,
                 meeting: Some(Meeting { at, place }),
-            },
+            }),
         )
     }
 
@@ -858,12 +867,12 @@ impl World {
         let theme = self.rng.random_bool(0.7).then(|| theme.to_owned());
         self.run(
             who,
-            Command::AddIdea {
+            Command::Ideas(IdeaCommand::AddIdea {
                 id: id.clone(),
                 text,
                 theme,
                 table,
-            },
+            }),
         )?;
         self.ideas.push(GenIdea {
             id,
@@ -883,7 +892,7 @@ impl World {
             return Ok(());
         }
         let idea = self.ideas[i].id.clone();
-        self.run(who, Command::Vote { idea })
+        self.run(who, Command::Ideas(IdeaCommand::Vote { idea }))
     }
 
     fn idea_theme(&mut self) -> Step {
@@ -892,7 +901,10 @@ impl World {
         };
         let theme = IDEAS.choose(&mut self.rng).map(|(t, _)| (*t).to_owned());
         let who = self.rng.random_range(0..4);
-        self.run(who, Command::SetIdeaTheme { idea, theme })
+        self.run(
+            who,
+            Command::Ideas(IdeaCommand::SetIdeaTheme { idea, theme }),
+        )
     }
 
     fn add_actor(&mut self, who: usize) -> Step {
@@ -914,7 +926,7 @@ impl World {
         );
         self.run(
             who,
-            Command::AddActor {
+            Command::Annuaire(AnnuaireCommand::AddActor {
                 id: id.clone(),
                 kind,
                 name,
@@ -926,7 +938,7 @@ impl World {
                 },
                 address,
                 tags: tags.iter().map(|t| t.to_string()).collect(),
-            },
+            }),
         )?;
         self.actors.push(id);
         Ok(())
@@ -961,12 +973,12 @@ impl World {
         let id = self.id();
         self.run(
             who,
-            Command::LinkActors {
+            Command::Annuaire(AnnuaireCommand::LinkActors {
                 id,
                 from,
                 to,
                 label,
-            },
+            }),
         )
     }
 
@@ -985,11 +997,11 @@ impl World {
             .collect();
         self.run(
             who,
-            Command::AddSheet {
+            Command::Savoirs(SavoirsCommand::AddSheet {
                 id: id.clone(),
                 title,
                 sections: sections.clone(),
-            },
+            }),
         )?;
         self.sheets.push(GenSheet { id, sections });
         Ok(())
@@ -1019,12 +1031,12 @@ impl World {
         let section = format!("{sheet}-{k}");
         self.run(
             who,
-            Command::EditSection {
+            Command::Savoirs(SavoirsCommand::EditSection {
                 sheet,
                 section,
                 heading: None,
                 body: Some(new_body.clone()),
-            },
+            }),
         )?;
         self.sheets[s].sections[k].1 = new_body;
         Ok(())
@@ -1035,10 +1047,10 @@ impl World {
         let id = self.id();
         self.run(
             who,
-            Command::AddPost {
+            Command::Fil(FilCommand::AddPost {
                 id: id.clone(),
                 text,
-            },
+            }),
         )?;
         self.posts.push(id);
         Ok(())
@@ -1052,7 +1064,7 @@ impl World {
         let post = self.posts[n - 1 - self.rng.random_range(0..n.min(10))].clone();
         let id = self.id();
         let text = self.pick(COMMENTS).to_owned();
-        self.run(who, Command::AddComment { post, id, text })
+        self.run(who, Command::Fil(FilCommand::AddComment { post, id, text }))
     }
 }
 

@@ -17,7 +17,7 @@ use icalendar::{
     Calendar, CalendarComponent, CalendarDateTime, Component, DatePerhapsTime, EventLike, Property,
 };
 
-use crate::command::Command;
+use crate::command::{AgendaCommand, Command};
 use crate::entities::Event;
 use crate::export::{FileError, ImportPlan, Origin, Planned, Skipped, same_name, utf8_text};
 use crate::ids::{ItemId, Timestamp};
@@ -239,7 +239,7 @@ pub fn plan_import(
         plan.commands.push(Planned {
             origin,
             label: title.clone(),
-            command: Command::AddEvent {
+            command: Command::Agenda(AgendaCommand::AddEvent {
                 id,
                 title,
                 description: event.get_description().unwrap_or_default().to_owned(),
@@ -247,7 +247,7 @@ pub fn plan_import(
                 end,
                 place: event.get_location().map(str::to_owned),
                 capacity: None,
-            },
+            }),
         });
     }
     Ok(plan)
@@ -381,7 +381,7 @@ mod tests {
         plan.commands
             .iter()
             .map(|p| match &p.command {
-                Command::AddEvent {
+                Command::Agenda(AgendaCommand::AddEvent {
                     id,
                     title,
                     description,
@@ -389,7 +389,7 @@ mod tests {
                     end,
                     place,
                     ..
-                } => Event {
+                }) => Event {
                     moderation: None,
                     id: id.clone(),
                     title: title.clone(),

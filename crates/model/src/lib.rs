@@ -35,7 +35,11 @@ pub mod view;
 pub mod wellformed;
 pub mod workshop;
 
-pub use command::{Author, Command, CommandError, Outcome};
+pub use command::{
+    AgendaCommand, AnnuaireCommand, Author, BookingCommand, Command, CommandError,
+    CommunityCommand, ExchangeCommand, FilCommand, GroupCommand, IdeaCommand, MemberCommand,
+    ModerationCommand, Outcome, SavoirsCommand, WorkshopCommand,
+};
 pub use entities::*;
 pub use ids::{CommunityId, DeviceKey, DocumentId, ItemId, MemberId, Timestamp};
 pub use layout::{CommunityDocs, DocKind, LayoutError};

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::command::Command;
+use crate::command::{Command, SavoirsCommand};
 use crate::entities::{Idea, Theme, Workshop};
 use crate::ids::{ItemId, MemberId};
 use crate::normalize::slug;
@@ -202,11 +202,11 @@ pub fn roadmap(
             (heading.to_owned(), body)
         })
         .collect();
-    Command::AddSheet {
+    Command::Savoirs(SavoirsCommand::AddSheet {
         id: sheet,
         title: title.to_owned(),
         sections,
-    }
+    })
 }
 
 /// "- Un potager partagé (3 votes — Nadia, Karim, table 2)".

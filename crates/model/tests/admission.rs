@@ -103,13 +103,13 @@ fn community() -> [Copy; 3] {
         (BASILE, "Basile", Role::Animateur, key('c')),
     ] {
         marion
-            .run(Command::AddMember {
+            .run(Command::Members(MemberCommand::AddMember {
                 id: MemberId(id.into()),
                 display_name: name.into(),
                 role,
                 device,
                 device_label: "portable".into(),
-            })
+            }))
             .unwrap();
     }
     docs = marion.docs.clone();
@@ -128,7 +128,7 @@ fn community() -> [Copy; 3] {
 
 fn add_exchange(copy: &mut Copy, title: &str) -> ItemId {
     let id = copy.id();
-    copy.run(Command::AddExchange {
+    copy.run(Command::Exchanges(ExchangeCommand::AddExchange {
         id: id.clone(),
         kind: ExchangeKind::Need,
         title: title.into(),
@@ -136,7 +136,7 @@ fn add_exchange(copy: &mut Copy, title: &str) -> ItemId {
         category: "bricolage".into(),
         mode: ExchangeMode::CoupDeMain,
         place: None,
-    })
+    }))
     .unwrap();
     id
 }
@@ -168,20 +168,20 @@ fn a_removed_members_offline_edits_are_ignored_by_every_device() {
     basile.merge_from(&ana);
 
     // Ana, offline, keeps writing; Marion removes her meanwhile.
-    ana.run(Command::UpdateExchange {
+    ana.run(Command::Exchanges(ExchangeCommand::UpdateExchange {
         id: kept.clone(),
         title: Some("Vélo volé, rendez-le".into()),
         description: None,
         category: None,
         mode: None,
         place: None,
-    })
+    }))
     .unwrap();
     add_exchange(&mut ana, "Annonce tardive");
     marion
-        .run(Command::RemoveMember {
+        .run(Command::Members(MemberCommand::RemoveMember {
             member: MemberId(ANA.into()),
-        })
+        }))
         .unwrap();
 
     // Basile meets Ana first (he does not know of the removal yet), then
@@ -221,7 +221,7 @@ fn add_exchange_result(copy: &mut Copy) -> Result<Outcome, CommandError> {
 
 fn add_exchange_titled(copy: &mut Copy, title: &str) -> Result<Outcome, CommandError> {
     let id = copy.id();
-    copy.run(Command::AddExchange {
+    copy.run(Command::Exchanges(ExchangeCommand::AddExchange {
         id,
         kind: ExchangeKind::Offer,
         title: title.into(),
@@ -229,7 +229,7 @@ fn add_exchange_titled(copy: &mut Copy, title: &str) -> Result<Outcome, CommandE
         category: "bricolage".into(),
         mode: ExchangeMode::Don,
         place: None,
-    })
+    }))
 }
 
 #[test]
@@ -246,18 +246,18 @@ fn a_membre_who_writes_roles_changes_nothing() {
     }
     // Her copy refuses her what an admin may do.
     assert!(matches!(
-        ana.run(Command::SetRole {
+        ana.run(Command::Members(MemberCommand::SetRole {
             member: MemberId(BASILE.into()),
             role: Role::Admin,
-        }),
+        })),
         Err(CommandError::NotAllowed(_))
     ));
     // An admin's role change counts.
     marion
-        .run(Command::SetRole {
+        .run(Command::Members(MemberCommand::SetRole {
             member: MemberId(ANA.into()),
             role: Role::Animateur,
-        })
+        }))
         .unwrap();
     ana.merge_from(&marion);
     assert_eq!(role_of(&ana.view(), ANA), Role::Animateur);
@@ -270,12 +270,12 @@ fn a_membre_cannot_hide_an_item_but_an_animateur_can() {
     ana.merge_from(&marion);
     basile.merge_from(&marion);
     assert!(matches!(
-        ana.run(Command::Moderate {
+        ana.run(Command::Moderation(ModerationCommand::Moderate {
             kind: ItemKind::Exchange,
             id: id.clone(),
             action: Some(ModerationAction::Hide),
             reason: "je n'aime pas".into(),
-        }),
+        })),
         Err(CommandError::NotAllowed(_))
     ));
     // A modified app writes the moderation anyway.
@@ -299,12 +299,12 @@ fn a_membre_cannot_hide_an_item_but_an_animateur_can() {
         assert!(view.moderated.is_empty());
     }
     basile
-        .run(Command::Moderate {
+        .run(Command::Moderation(ModerationCommand::Moderate {
             kind: ItemKind::Exchange,
             id,
             action: Some(ModerationAction::Hide),
             reason: "hors sujet".into(),
-        })
+        }))
         .unwrap();
     marion.merge_from(&basile);
     let view = marion.view();
@@ -320,9 +320,9 @@ fn a_revoked_device_keeps_what_was_seen_and_loses_the_rest() {
     // Ana's laptop is stolen: Marion removes the device's rights by
     // removing and re-adding Ana with a new device.
     marion
-        .run(Command::RemoveMember {
+        .run(Command::Members(MemberCommand::RemoveMember {
             member: MemberId(ANA.into()),
-        })
+        }))
         .unwrap();
     add_exchange(&mut ana, "Après");
     marion.merge_from(&ana);
@@ -460,30 +460,30 @@ proptest! {
             let _ = match step.clone() {
                 Step::Add(t) => add_exchange_titled(copy, TITLES[t]).map(|_| ()),
                 Step::Retitle(i, t) => match pick(i) {
-                    Some(id) => copy.run(Command::UpdateExchange {
+                    Some(id) => copy.run(Command::Exchanges(ExchangeCommand::UpdateExchange {
                         id, title: Some(TITLES[t].into()), description: None,
                         category: None, mode: None, place: None,
-                    }).map(|_| ()),
+                    })).map(|_| ()),
                     None => Ok(()),
                 },
                 Step::Hide(i) | Step::Show(i) => match pick(i) {
-                    Some(id) => copy.run(Command::Moderate {
+                    Some(id) => copy.run(Command::Moderation(ModerationCommand::Moderate {
                         kind: ItemKind::Exchange, id,
                         action: matches!(step, Step::Hide(_)).then_some(ModerationAction::Hide),
                         reason: "règle".into(),
-                    }).map(|_| ()),
+                    })).map(|_| ()),
                     None => Ok(()),
                 },
-                Step::SetRole(m, r) => copy.run(Command::SetRole {
+                Step::SetRole(m, r) => copy.run(Command::Members(MemberCommand::SetRole {
                     member: MemberId(MEMBERS[m].into()), role: Role::ALL[r],
-                }).map(|_| ()),
+                })).map(|_| ()),
                 Step::WriteRole(m) => {
                     write_role(copy, MEMBERS[m], Role::Admin);
                     Ok(())
                 }
-                Step::Remove(m) => copy.run(Command::RemoveMember {
+                Step::Remove(m) => copy.run(Command::Members(MemberCommand::RemoveMember {
                     member: MemberId(MEMBERS[m].into()),
-                }).map(|_| ()),
+                })).map(|_| ()),
                 Step::Meet(other) => {
                     if other != who {
                         let theirs = copies[other].clone();
@@ -504,14 +504,14 @@ proptest! {
                 Step::Pair => {
                     let invite = copy.id();
                     let me = MemberId(MEMBERS[who].into());
-                    copy.run(Command::CreateInvite {
+                    copy.run(Command::Members(MemberCommand::CreateInvite {
                         id: invite.clone(), secret_hash: "h".repeat(64),
                         expires_at: copy.now + 1_000_000, member: Some(me),
-                    }).and_then(|_| copy.run(Command::AdmitMember {
+                    })).and_then(|_| copy.run(Command::Members(MemberCommand::AdmitMember {
                         invite, secret_hash: "h".repeat(64),
                         member: MemberId("01UNUSED".into()), display_name: "tablette".into(),
                         device: key(['d', 'e', 'f'][who]),
-                    })).map(|_| ())
+                    }))).map(|_| ())
                 }
             };
         }

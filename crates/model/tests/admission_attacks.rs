@@ -161,13 +161,13 @@ fn community_made(signed: bool) -> [Copy; 3] {
         (BASILE, "Basile", Role::Animateur, key('c')),
     ] {
         marion
-            .run(Command::AddMember {
+            .run(Command::Members(MemberCommand::AddMember {
                 id: mid(id),
                 display_name: name.into(),
                 role,
                 device,
                 device_label: "portable".into(),
-            })
+            }))
             .unwrap();
     }
     let copy = |device: DeviceKey, counter: u128| {
@@ -183,7 +183,7 @@ fn community_made(signed: bool) -> [Copy; 3] {
 
 fn add_exchange(copy: &mut Copy, title: &str) -> Result<ItemId, CommandError> {
     let id = copy.id();
-    copy.run(Command::AddExchange {
+    copy.run(Command::Exchanges(ExchangeCommand::AddExchange {
         id: id.clone(),
         kind: ExchangeKind::Offer,
         title: title.into(),
@@ -191,7 +191,7 @@ fn add_exchange(copy: &mut Copy, title: &str) -> Result<ItemId, CommandError> {
         category: "bricolage".into(),
         mode: ExchangeMode::Don,
         place: None,
-    })
+    }))
     .map(|_| id)
 }
 
@@ -301,7 +301,9 @@ fn a_removed_member_cannot_clear_her_removal_from_a_fork() {
     basile.merge_from(&ana);
     let before = ana.doc(C).get_heads();
     marion
-        .run(Command::RemoveMember { member: mid(ANA) })
+        .run(Command::Members(MemberCommand::RemoveMember {
+            member: mid(ANA),
+        }))
         .unwrap();
     ana.merge_from(&marion);
 
@@ -415,20 +417,20 @@ fn a_membre_cannot_unhide_or_unlock_from_a_fork() {
     basile.merge_from(&marion);
     let before = ana.doc(DocKind::Exchanges).get_heads();
     basile
-        .run(Command::Moderate {
+        .run(Command::Moderation(ModerationCommand::Moderate {
             kind: ItemKind::Exchange,
             id: id.clone(),
             action: Some(ModerationAction::Hide),
             reason: "hors sujet".into(),
-        })
+        }))
         .unwrap();
     basile
-        .run(Command::LockThread {
+        .run(Command::Moderation(ModerationCommand::LockThread {
             kind: ItemKind::Exchange,
             id: id.clone(),
             locked: true,
             reason: "assez".into(),
-        })
+        }))
         .unwrap();
     ana.merge_from(&basile);
 
@@ -469,12 +471,12 @@ fn a_moderator_unhides_and_harmless_nulls_are_not_noise() {
     ana.merge_from(&marion);
     for action in [Some(ModerationAction::Hide), None] {
         basile
-            .run(Command::Moderate {
+            .run(Command::Moderation(ModerationCommand::Moderate {
                 kind: ItemKind::Exchange,
                 id: id.clone(),
                 action,
                 reason: "vérification".into(),
-            })
+            }))
             .unwrap();
     }
     // Ana writes null where nothing was hidden (as an old app could).
@@ -523,10 +525,10 @@ fn a_membre_cannot_add_a_device_to_the_admin() {
     x.doc(DocKind::Exchanges).commit();
     // Its commands are refused: x is no one's device.
     assert!(matches!(
-        x.run(Command::SetRole {
+        x.run(Command::Members(MemberCommand::SetRole {
             member: mid(ANA),
             role: Role::Admin
-        }),
+        })),
         Err(CommandError::NotAMember)
     ));
 
@@ -565,7 +567,9 @@ fn a_membre_cannot_add_a_device_to_the_admin() {
 fn a_removed_member_cannot_come_back_with_a_new_device() {
     let [mut marion, mut ana, _] = community();
     marion
-        .run(Command::RemoveMember { member: mid(ANA) })
+        .run(Command::Members(MemberCommand::RemoveMember {
+            member: mid(ANA),
+        }))
         .unwrap();
     ana.merge_from(&marion);
     put_device(ana.doc(C), ANA, &key('y'));
@@ -602,10 +606,10 @@ fn a_removed_member_cannot_come_back_with_a_new_device() {
 fn a_member_cannot_re_add_a_revoked_device() {
     let [mut marion, mut ana, _] = community();
     pair(&mut ana, Some(ANA), 'd').unwrap();
-    ana.run(Command::RevokeDevice {
+    ana.run(Command::Members(MemberCommand::RevokeDevice {
         member: mid(ANA),
         device: key('d'),
-    })
+    }))
     .unwrap();
     put_device(ana.doc(C), ANA, &key('d'));
     ana.doc(C).commit();
@@ -625,24 +629,24 @@ fn a_member_cannot_re_add_a_revoked_device() {
 /// admits device `new` with it, as the app does.
 fn pair(by: &mut Copy, member: Option<&str>, new: char) -> Result<ItemId, CommandError> {
     let invite = by.id();
-    by.run(Command::CreateInvite {
+    by.run(Command::Members(MemberCommand::CreateInvite {
         id: invite.clone(),
         secret_hash: "h".repeat(64),
         expires_at: by.now + 1_000_000,
         member: member.map(mid),
-    })?;
+    }))?;
     admit(by, &invite, new)?;
     Ok(invite)
 }
 
 fn admit(by: &mut Copy, invite: &ItemId, new: char) -> Result<Outcome, CommandError> {
-    by.run(Command::AdmitMember {
+    by.run(Command::Members(MemberCommand::AdmitMember {
         invite: invite.clone(),
         secret_hash: "h".repeat(64),
         member: MemberId(format!("01NEW{new}")),
         display_name: format!("Nouveau {new}"),
         device: key(new),
-    })
+    }))
 }
 
 /// Ana writes a pairing ticket naming Marion (the app refuses it) and uses
@@ -701,17 +705,17 @@ fn a_used_or_withdrawn_invite_cannot_be_rearmed() {
     let used = pair(&mut marion, None, 'n').unwrap();
     let withdrawn = marion.id();
     marion
-        .run(Command::CreateInvite {
+        .run(Command::Members(MemberCommand::CreateInvite {
             id: withdrawn.clone(),
             secret_hash: "h".repeat(64),
             expires_at: 100_000,
             member: None,
-        })
+        }))
         .unwrap();
     marion
-        .run(Command::RevokeInvite {
+        .run(Command::Members(MemberCommand::RevokeInvite {
             id: withdrawn.clone(),
-        })
+        }))
         .unwrap();
     let ticket = pair(&mut ana, Some(ANA), 'd').unwrap();
     let recreated = pair(&mut marion, None, 'm').unwrap();
@@ -812,12 +816,12 @@ fn a_used_or_withdrawn_invite_cannot_be_rearmed() {
 fn a_strangers_writing_counts_for_nothing() {
     let [mut marion, _, _] = community();
     marion
-        .run(Command::AddGroup {
+        .run(Command::Groups(GroupCommand::AddGroup {
             id: ItemId("01GROUP".into()),
             name: "Jardin".into(),
             theme: None,
             description: String::new(),
-        })
+        }))
         .unwrap();
     let mut stranger = marion.docs.doc(C).unwrap().clone();
     stranger.set_actor(ActorId::from(&[7u8; 16][..]));
@@ -909,12 +913,12 @@ fn the_honest_flows_still_work() {
     // new phone (d) with it.
     let ticket = basile.id();
     basile
-        .run(Command::CreateInvite {
+        .run(Command::Members(MemberCommand::CreateInvite {
             id: ticket.clone(),
             secret_hash: "h".repeat(64),
             expires_at: 1_000_000,
             member: Some(mid(ANA)),
-        })
+        }))
         .unwrap();
     // The newcomer's device (a membre's, not Ana's) admits Ana's new phone
     // (d) with it.
@@ -946,26 +950,28 @@ fn the_honest_flows_still_work() {
     let id = add_exchange(&mut newcomer, "Bonjour").unwrap();
     // The newcomer leaves.
     newcomer
-        .run(Command::RemoveMember {
+        .run(Command::Members(MemberCommand::RemoveMember {
             member: mid("01NEWn"),
-        })
+        }))
         .unwrap();
     // Basile hides and shows the newcomer's échange.
     basile.merge_from(&newcomer);
     for action in [Some(ModerationAction::Hide), None] {
         basile
-            .run(Command::Moderate {
+            .run(Command::Moderation(ModerationCommand::Moderate {
                 kind: ItemKind::Exchange,
                 id: id.clone(),
                 action,
                 reason: "vérification".into(),
-            })
+            }))
             .unwrap();
     }
     // Basile removes Ana; Marion reinstates her (no command does it yet:
     // written as an admin's app would).
     basile
-        .run(Command::RemoveMember { member: mid(ANA) })
+        .run(Command::Members(MemberCommand::RemoveMember {
+            member: mid(ANA),
+        }))
         .unwrap();
     marion.merge_from(&basile);
     marion.merge_from(&phone);
@@ -1023,12 +1029,12 @@ fn an_honest_edit_after_a_forged_unhide_keeps_the_hide() {
     basile.merge_from(&marion);
     let before = ana.doc(DocKind::Exchanges).get_heads();
     basile
-        .run(Command::Moderate {
+        .run(Command::Moderation(ModerationCommand::Moderate {
             kind: ItemKind::Exchange,
             id: id.clone(),
             action: Some(ModerationAction::Hide),
             reason: "hors sujet".into(),
-        })
+        }))
         .unwrap();
     ana.merge_from(&basile);
     let path = ["exchanges", id.as_str()];
@@ -1042,14 +1048,14 @@ fn an_honest_edit_after_a_forged_unhide_keeps_the_hide() {
     marion.merge_doc(DocKind::Exchanges, &forged);
     assert!(marion.view().exchanges.is_empty());
     marion
-        .run(Command::UpdateExchange {
+        .run(Command::Exchanges(ExchangeCommand::UpdateExchange {
             id,
             title: Some("Cours de salsa".into()),
             description: None,
             category: None,
             mode: None,
             place: None,
-        })
+        }))
         .unwrap();
     assert!(marion.view().exchanges.is_empty(), "still hidden");
 }

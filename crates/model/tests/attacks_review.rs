@@ -85,13 +85,13 @@ fn legacy_community() -> CommunityDocs {
     let mut docs = CommunityDocs::create(genesis, &marion.key.actor()).unwrap();
     docs.apply(
         &marion.author(),
-        Command::AddMember {
+        Command::Members(MemberCommand::AddMember {
             id: MemberId("01ANA".into()),
             display_name: "Ana".into(),
             role: Role::Membre,
             device: ana.key.clone(),
             device_label: String::new(),
-        },
+        }),
         1,
     )
     .unwrap();
@@ -669,13 +669,13 @@ fn an_unsigned_change_before_the_epoch_does_not_cut_an_honest_member_off() {
     let mut docs = legacy_community();
     docs.apply(
         &marion.author(),
-        Command::AddMember {
+        Command::Members(MemberCommand::AddMember {
             id: MemberId("01BRUNO".into()),
             display_name: "Bruno".into(),
             role: Role::Membre,
             device: bruno.key.clone(),
             device_label: String::new(),
-        },
+        }),
         2,
     )
     .unwrap();

@@ -71,13 +71,13 @@ fn community() -> CommunityDocs {
     ] {
         docs.apply(
             &device('a'),
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id: MemberId(id.into()),
                 display_name: name.into(),
                 role: Role::Membre,
                 device: device(c).device,
                 device_label: String::new(),
-            },
+            }),
             1,
         )
         .unwrap();
@@ -88,7 +88,7 @@ fn community() -> CommunityDocs {
     ] {
         docs.apply(
             &device('a'),
-            Command::AddActor {
+            Command::Annuaire(AnnuaireCommand::AddActor {
                 id: ItemId(id.into()),
                 kind: ActorKind::Place,
                 name: name.into(),
@@ -96,13 +96,13 @@ fn community() -> CommunityDocs {
                 contact: Contact::default(),
                 address: None,
                 tags: vec![],
-            },
+            }),
             2,
         )
         .unwrap();
         docs.apply(
             &device('a'),
-            Command::SetBookable {
+            Command::Booking(BookingCommand::SetBookable {
                 place: ItemId(id.into()),
                 bookable: Some(Bookable {
                     openings: parse_hours("mar 09:00-18:00").unwrap(),
@@ -111,7 +111,7 @@ fn community() -> CommunityDocs {
                     referent: referent.map(|r| MemberId(r.into())),
                     utc_offset_minutes: 60,
                 }),
-            },
+            }),
             3,
         )
         .unwrap();
@@ -133,13 +133,13 @@ fn book(
 ) -> Result<Outcome, CommandError> {
     docs.apply(
         &device(by),
-        Command::BookPlace {
+        Command::Booking(BookingCommand::BookPlace {
             id: ItemId(id.into()),
             place: ItemId(place.into()),
             start: tuesday(hours.0),
             end: tuesday(hours.1),
             note: format!("réservation {id}"),
-        },
+        }),
         now,
     )
 }
@@ -175,23 +175,23 @@ fn a_booking_must_fit_the_hours_and_slots_of_a_bookable_place() {
     assert!(matches!(backwards, Err(CommandError::EndBeforeStart)));
     let misaligned = docs.apply(
         &device('b'),
-        Command::BookPlace {
+        Command::Booking(BookingCommand::BookPlace {
             id: ItemId("01B4".into()),
             place: ItemId(KITCHEN.into()),
             start: tuesday(10) + 30 * 60_000,
             end: tuesday(11) + 30 * 60_000,
             note: String::new(),
-        },
+        }),
         10,
     );
     assert!(matches!(misaligned, Err(CommandError::Hours(m)) if m.contains("60-minute")));
     // A place not (or no longer) bookable takes no booking.
     docs.apply(
         &device('d'),
-        Command::SetBookable {
+        Command::Booking(BookingCommand::SetBookable {
             place: ItemId(KITCHEN.into()),
             bookable: None,
-        },
+        }),
         11,
     )
     .unwrap();
@@ -201,10 +201,10 @@ fn a_booking_must_fit_the_hours_and_slots_of_a_bookable_place() {
     // cannot change its hours.
     let refused = docs.apply(
         &device('c'),
-        Command::SetBookable {
+        Command::Booking(BookingCommand::SetBookable {
             place: ItemId(GARDEN.into()),
             bookable: None,
-        },
+        }),
         13,
     );
     assert!(matches!(refused, Err(CommandError::NotAllowed(_))));
@@ -215,7 +215,7 @@ fn bookings_are_not_events_of_the_agenda() {
     let mut docs = community();
     docs.apply(
         &device('a'),
-        Command::AddEvent {
+        Command::Agenda(AgendaCommand::AddEvent {
             id: ItemId("01EVENT".into()),
             title: "Repas partagé".into(),
             description: String::new(),
@@ -223,7 +223,7 @@ fn bookings_are_not_events_of_the_agenda() {
             end: None,
             place: None,
             capacity: None,
-        },
+        }),
         5,
     )
     .unwrap();
@@ -236,9 +236,9 @@ fn bookings_are_not_events_of_the_agenda() {
     // An event's id is not a booking's.
     let wrong = docs.apply(
         &device('a'),
-        Command::CancelBooking {
+        Command::Booking(BookingCommand::CancelBooking {
             booking: ItemId("01EVENT".into()),
-        },
+        }),
         11,
     );
     assert!(matches!(wrong, Err(CommandError::NotFound { .. })));
@@ -295,20 +295,20 @@ fn the_referents_decision_overrides_first_come() {
     // Ana, who booked, is not the referent: she cannot decide.
     let refused = docs.apply(
         &device('b'),
-        Command::DecideBooking {
+        Command::Booking(BookingCommand::DecideBooking {
             booking: ItemId("01B1".into()),
             keep: false,
-        },
+        }),
         30,
     );
     assert!(matches!(refused, Err(CommandError::NotAllowed(_))));
     // Lucie, the kitchen's referent, keeps Karim's later booking.
     docs.apply(
         &device('d'),
-        Command::DecideBooking {
+        Command::Booking(BookingCommand::DecideBooking {
             booking: ItemId("01B2".into()),
             keep: true,
-        },
+        }),
         31,
     )
     .unwrap();
@@ -326,10 +326,10 @@ fn dropping_or_cancelling_a_booking_settles_its_conflict() {
     dropped
         .apply(
             &device('a'),
-            Command::DecideBooking {
+            Command::Booking(BookingCommand::DecideBooking {
                 booking: ItemId("01B2".into()),
                 keep: false,
-            },
+            }),
             30,
         )
         .unwrap();
@@ -340,17 +340,17 @@ fn dropping_or_cancelling_a_booking_settles_its_conflict() {
     // Karim cannot cancel Ana's booking; Ana can.
     let refused = docs.apply(
         &device('c'),
-        Command::CancelBooking {
+        Command::Booking(BookingCommand::CancelBooking {
             booking: ItemId("01B1".into()),
-        },
+        }),
         30,
     );
     assert!(matches!(refused, Err(CommandError::NotAllowed(_))));
     docs.apply(
         &device('b'),
-        Command::CancelBooking {
+        Command::Booking(BookingCommand::CancelBooking {
             booking: ItemId("01B1".into()),
-        },
+        }),
         31,
     )
     .unwrap();
@@ -411,7 +411,7 @@ mod convergence {
                     from,
                     hours,
                     at: _,
-                } => Command::BookPlace {
+                } => Command::Booking(BookingCommand::BookPlace {
                     // Ids are unique across copies, and their order differs
                     // from the copies' order to exercise tie breaking.
                     id: ItemId(format!("01B{}{copy}", 9 - n)),
@@ -419,14 +419,18 @@ mod convergence {
                     start: tuesday(*from),
                     end: tuesday((*from + *hours).min(18)),
                     note: String::new(),
-                },
-                Act::Decide(k, keep) if !known.is_empty() => Command::DecideBooking {
-                    booking: known[k % known.len()].clone(),
-                    keep: *keep,
-                },
-                Act::Cancel(k) if !known.is_empty() => Command::CancelBooking {
-                    booking: known[k % known.len()].clone(),
-                },
+                }),
+                Act::Decide(k, keep) if !known.is_empty() => {
+                    Command::Booking(BookingCommand::DecideBooking {
+                        booking: known[k % known.len()].clone(),
+                        keep: *keep,
+                    })
+                }
+                Act::Cancel(k) if !known.is_empty() => {
+                    Command::Booking(BookingCommand::CancelBooking {
+                        booking: known[k % known.len()].clone(),
+                    })
+                }
                 _ => continue,
             };
             // Clocks collide on purpose (ties are broken by id); refusals

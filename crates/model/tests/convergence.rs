@@ -82,7 +82,7 @@ impl Replica {
         let posts: Vec<ItemId> = view.posts.iter().map(|e| e.id.clone()).collect();
         let section = view.sheets[0].sections[0].id.clone();
         let command = match step {
-            Step::AddExchange(t, offer) => Some(Command::AddExchange {
+            Step::AddExchange(t, offer) => Some(Command::Exchanges(ExchangeCommand::AddExchange {
                 id: self.id(),
                 kind: if *offer {
                     ExchangeKind::Offer
@@ -94,21 +94,23 @@ impl Replica {
                 category: "bricolage".into(),
                 mode: ExchangeMode::Savoir,
                 place: None,
-            }),
-            Step::SetStatus(i, s) => {
-                Self::pick(&exchanges, *i).map(|id| Command::SetExchangeStatus {
+            })),
+            Step::SetStatus(i, s) => Self::pick(&exchanges, *i).map(|id| {
+                Command::Exchanges(ExchangeCommand::SetExchangeStatus {
                     id,
                     status: ExchangeStatus::ALL[*s],
                 })
-            }
-            Step::Reply(i) => Self::pick(&exchanges, *i).map(|exchange| Command::ReplyToExchange {
-                exchange,
-                id: self.id(),
-                kind: ReplyKind::CanHelp,
-                text: "Je peux".into(),
             }),
-            Step::EditDescription(i, t) => {
-                Self::pick(&exchanges, *i).map(|id| Command::UpdateExchange {
+            Step::Reply(i) => Self::pick(&exchanges, *i).map(|exchange| {
+                Command::Exchanges(ExchangeCommand::ReplyToExchange {
+                    exchange,
+                    id: self.id(),
+                    kind: ReplyKind::CanHelp,
+                    text: "Je peux".into(),
+                })
+            }),
+            Step::EditDescription(i, t) => Self::pick(&exchanges, *i).map(|id| {
+                Command::Exchanges(ExchangeCommand::UpdateExchange {
                     id,
                     title: None,
                     description: Some(format!("{} — {}", TITLES[*t], self.counter)),
@@ -116,8 +118,8 @@ impl Replica {
                     mode: None,
                     place: None,
                 })
-            }
-            Step::AddEvent(t) => Some(Command::AddEvent {
+            }),
+            Step::AddEvent(t) => Some(Command::Agenda(AgendaCommand::AddEvent {
                 id: self.id(),
                 title: TITLES[*t].into(),
                 description: String::new(),
@@ -125,43 +127,50 @@ impl Replica {
                 end: None,
                 place: None,
                 capacity: Some(10),
+            })),
+            Step::Rsvp(i, a) => Self::pick(&events, *i).map(|event| {
+                Command::Agenda(AgendaCommand::Rsvp {
+                    event,
+                    answer: RsvpAnswer::ALL[*a],
+                })
             }),
-            Step::Rsvp(i, a) => Self::pick(&events, *i).map(|event| Command::Rsvp {
-                event,
-                answer: RsvpAnswer::ALL[*a],
-            }),
-            Step::AddIdea(t) => Some(Command::AddIdea {
+            Step::AddIdea(t) => Some(Command::Ideas(IdeaCommand::AddIdea {
                 id: self.id(),
                 text: TITLES[*t].into(),
                 theme: Some("lieux-de-rencontre".into()),
                 table: Some(1 + *t as i64),
-            }),
-            Step::Vote(i) => Self::pick(&ideas, *i).map(|idea| Command::Vote { idea }),
-            Step::Unvote(i) => Self::pick(&ideas, *i).map(|idea| Command::Unvote { idea }),
-            Step::EditSection(t) => Some(Command::EditSection {
+            })),
+            Step::Vote(i) => {
+                Self::pick(&ideas, *i).map(|idea| Command::Ideas(IdeaCommand::Vote { idea }))
+            }
+            Step::Unvote(i) => {
+                Self::pick(&ideas, *i).map(|idea| Command::Ideas(IdeaCommand::Unvote { idea }))
+            }
+            Step::EditSection(t) => Some(Command::Savoirs(SavoirsCommand::EditSection {
                 sheet: sheet.clone(),
                 section,
                 heading: None,
                 body: Some(format!("Étape {} : {}", self.counter, TITLES[*t])),
-            }),
-            Step::AddPost(t) => Some(Command::AddPost {
+            })),
+            Step::AddPost(t) => Some(Command::Fil(FilCommand::AddPost {
                 id: self.id(),
                 text: TITLES[*t].into(),
+            })),
+            Step::Comment(i) => Self::pick(&posts, *i).map(|post| {
+                Command::Fil(FilCommand::AddComment {
+                    post,
+                    id: self.id(),
+                    text: "Merci !".into(),
+                })
             }),
-            Step::Comment(i) => Self::pick(&posts, *i).map(|post| Command::AddComment {
-                post,
-                id: self.id(),
-                text: "Merci !".into(),
-            }),
-            Step::JoinGroup => Some(Command::JoinGroup {
+            Step::JoinGroup => Some(Command::Groups(GroupCommand::JoinGroup {
                 group: group.clone(),
-            }),
-            Step::LeaveGroup => Some(Command::LeaveGroup {
+            })),
+            Step::LeaveGroup => Some(Command::Groups(GroupCommand::LeaveGroup {
                 group: group.clone(),
-            }),
-            Step::DeleteExchange(i) => {
-                Self::pick(&exchanges, *i).map(|id| Command::DeleteExchange { id })
-            }
+            })),
+            Step::DeleteExchange(i) => Self::pick(&exchanges, *i)
+                .map(|id| Command::Exchanges(ExchangeCommand::DeleteExchange { id })),
         };
         if let Some(command) = command {
             self.now += 1000;
@@ -240,36 +249,36 @@ fn two_replicas() -> (Replica, Replica, ItemId, ItemId) {
     let a = Author { device: device_a };
     docs.apply(
         &a,
-        Command::AddMember {
+        Command::Members(MemberCommand::AddMember {
             id: MemberId("01ANA".into()),
             display_name: "Ana".into(),
             role: Role::Membre,
             device: device_b.clone(),
             device_label: "portable".into(),
-        },
+        }),
         1,
     )
     .unwrap();
     let group = ItemId("01GROUP".into());
     docs.apply(
         &a,
-        Command::AddGroup {
+        Command::Groups(GroupCommand::AddGroup {
             id: group.clone(),
             name: "Jardinage".into(),
             theme: None,
             description: String::new(),
-        },
+        }),
         2,
     )
     .unwrap();
     let sheet = ItemId("01SHEET".into());
     docs.apply(
         &a,
-        Command::AddSheet {
+        Command::Savoirs(SavoirsCommand::AddSheet {
             id: sheet.clone(),
             title: "Fiche".into(),
             sections: vec![("Étapes".into(), "Début".into())],
-        },
+        }),
         3,
     )
     .unwrap();
@@ -334,12 +343,12 @@ fn one_vote_and_one_rsvp_per_member_even_when_concurrent() {
     a.docs
         .apply(
             &a.author,
-            Command::AddIdea {
+            Command::Ideas(IdeaCommand::AddIdea {
                 id: idea.clone(),
                 text: "Un lieu commun".into(),
                 theme: None,
                 table: Some(1),
-            },
+            }),
             20,
         )
         .unwrap();
@@ -347,10 +356,18 @@ fn one_vote_and_one_rsvp_per_member_even_when_concurrent() {
     // The same member votes on two of... one device each here; then both vote twice.
     for r in [&mut a, &mut b] {
         r.docs
-            .apply(&r.author.clone(), Command::Vote { idea: idea.clone() }, 30)
+            .apply(
+                &r.author.clone(),
+                Command::Ideas(IdeaCommand::Vote { idea: idea.clone() }),
+                30,
+            )
             .unwrap();
         r.docs
-            .apply(&r.author.clone(), Command::Vote { idea: idea.clone() }, 31)
+            .apply(
+                &r.author.clone(),
+                Command::Ideas(IdeaCommand::Vote { idea: idea.clone() }),
+                31,
+            )
             .unwrap();
     }
     merge(&mut a.docs, &mut b.docs);
@@ -365,9 +382,9 @@ fn categories_and_themes_are_slugged_once_and_moderated() {
         .docs
         .apply(
             &a.author,
-            Command::AddCategory {
+            Command::Community(CommunityCommand::AddCategory {
                 label: " Réparation vélo ".into(),
-            },
+            }),
             40,
         )
         .unwrap()
@@ -375,23 +392,26 @@ fn categories_and_themes_are_slugged_once_and_moderated() {
     assert_eq!(id, "reparation-velo");
     let again = a.docs.apply(
         &a.author,
-        Command::AddCategory {
+        Command::Community(CommunityCommand::AddCategory {
             label: "réparation VÉLO".into(),
-        },
+        }),
         41,
     );
     assert!(matches!(again, Err(CommandError::AlreadyExists(_))));
     assert!(matches!(
-        a.docs
-            .apply(&a.author, Command::AddTheme { label: "  ".into() }, 42),
+        a.docs.apply(
+            &a.author,
+            Command::Community(CommunityCommand::AddTheme { label: "  ".into() }),
+            42
+        ),
         Err(CommandError::Empty("theme"))
     ));
     let mut b = b;
     let refused = b.docs.apply(
         &b.author,
-        Command::AddTheme {
+        Command::Community(CommunityCommand::AddTheme {
             label: "Fêtes".into(),
-        },
+        }),
         43,
     );
     assert!(

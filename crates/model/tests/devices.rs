@@ -62,13 +62,13 @@ fn community() -> CommunityDocs {
         apply_as(
             &mut docs,
             &author('a'),
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id: MemberId(id.into()),
                 display_name: name.into(),
                 role,
                 device: author(c).device,
                 device_label: String::new(),
-            },
+            }),
             1,
         )
         .unwrap();
@@ -104,24 +104,24 @@ fn pair(
     apply_as(
         docs,
         &author(by),
-        Command::CreateInvite {
+        Command::Members(MemberCommand::CreateInvite {
             id: invite.clone(),
             secret_hash: "h".repeat(64),
             expires_at: 1_000,
             member: Some(MemberId(member.into())),
-        },
+        }),
         10,
     )?;
     apply_as(
         docs,
         &author(by),
-        Command::AdmitMember {
+        Command::Members(MemberCommand::AdmitMember {
             invite,
             secret_hash: "h".repeat(64),
             member: MemberId("01IGNORED".into()),
             display_name: label.into(),
             device: author(new).device,
-        },
+        }),
         20,
     )?;
     Ok(())
@@ -145,12 +145,12 @@ fn a_paired_device_acts_as_its_member_and_votes_count_once() {
     apply_as(
         &mut docs,
         &author('a'),
-        Command::AddIdea {
+        Command::Ideas(IdeaCommand::AddIdea {
             id: idea.clone(),
             text: "Un jardin partagé".into(),
             theme: None,
             table: None,
-        },
+        }),
         30,
     )
     .unwrap();
@@ -158,7 +158,7 @@ fn a_paired_device_acts_as_its_member_and_votes_count_once() {
         apply_as(
             &mut docs,
             &author(device),
-            Command::Vote { idea: idea.clone() },
+            Command::Ideas(IdeaCommand::Vote { idea: idea.clone() }),
             40,
         )
         .unwrap();
@@ -171,10 +171,10 @@ fn a_paired_device_acts_as_its_member_and_votes_count_once() {
     let post = apply_as(
         &mut docs,
         &author('d'),
-        Command::AddPost {
+        Command::Fil(FilCommand::AddPost {
             id: ItemId("post".into()),
             text: "Bonjour depuis le portable".into(),
-        },
+        }),
         50,
     )
     .unwrap();
@@ -205,10 +205,10 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
     apply_as(
         &mut docs,
         &author('d'),
-        Command::AddPost {
+        Command::Fil(FilCommand::AddPost {
             id: ItemId("p1".into()),
             text: "avant".into(),
-        },
+        }),
         30,
     )
     .unwrap();
@@ -221,10 +221,10 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
     let e = apply_as(
         &mut docs,
         &author('b'),
-        Command::RevokeDevice {
+        Command::Members(MemberCommand::RevokeDevice {
             member: MemberId("01KARIM".into()),
             device: author('c').device,
-        },
+        }),
         40,
     )
     .unwrap_err();
@@ -232,10 +232,10 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
     apply_as(
         &mut docs,
         &author('b'),
-        Command::RevokeDevice {
+        Command::Members(MemberCommand::RevokeDevice {
             member: MemberId("01ANA".into()),
             device: author('d').device,
-        },
+        }),
         40,
     )
     .unwrap();
@@ -255,20 +255,20 @@ fn revoking_a_device_records_what_was_seen_and_stops_its_commands() {
     let e = apply_as(
         &mut docs,
         &author('d'),
-        Command::AddPost {
+        Command::Fil(FilCommand::AddPost {
             id: ItemId("p2".into()),
             text: "après".into(),
-        },
+        }),
         50,
     )
     .unwrap_err();
     assert!(matches!(e, CommandError::NotAMember), "{e}");
 
     // Her last device: refused to her, allowed to an animateur (recovery).
-    let last = Command::RevokeDevice {
+    let last = Command::Members(MemberCommand::RevokeDevice {
         member: MemberId("01ANA".into()),
         device: author('b').device,
-    };
+    });
     let e = apply_as(&mut docs, &author('b'), last.clone(), 60).unwrap_err();
     assert!(matches!(e, CommandError::LastDevice), "{e}");
     apply_as(&mut docs, &author('c'), last, 60).unwrap();

@@ -81,13 +81,13 @@ fn community() -> (CommunityDocs, Vec<Signed>) {
     let mut docs = CommunityDocs::create_signed(genesis, &marion.key.actor()).unwrap();
     docs.apply(
         &marion.author(),
-        Command::AddMember {
+        Command::Members(MemberCommand::AddMember {
             id: MemberId("01ANA".into()),
             display_name: "Ana".into(),
             role: Role::Membre,
             device: ana.key.clone(),
             device_label: String::new(),
-        },
+        }),
         1,
     )
     .unwrap();

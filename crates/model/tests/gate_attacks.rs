@@ -83,13 +83,13 @@ fn community_with(signed: bool) -> (CommunityDocs, Vec<Signed>) {
     };
     docs.apply(
         &marion.author(),
-        Command::AddMember {
+        Command::Members(MemberCommand::AddMember {
             id: MemberId("01ANA".into()),
             display_name: "Ana".into(),
             role: Role::Membre,
             device: ana.key.clone(),
             device_label: String::new(),
-        },
+        }),
         1,
     )
     .unwrap();

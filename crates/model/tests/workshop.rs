@@ -60,13 +60,13 @@ fn community() -> CommunityDocs {
     for (id, name, c) in [("01ANA", "Ana", 'b'), ("01KARIM", "Karim", 'c')] {
         docs.apply(
             &device('a'),
-            Command::AddMember {
+            Command::Members(MemberCommand::AddMember {
                 id: MemberId(id.into()),
                 display_name: name.into(),
                 role: Role::Membre,
                 device: device(c).device,
                 device_label: String::new(),
-            },
+            }),
             1,
         )
         .unwrap();
@@ -82,13 +82,13 @@ fn create(docs: &mut CommunityDocs, by: char) -> ItemId {
     let id = ItemId("01WORKSHOP".into());
     docs.apply(
         &device(by),
-        Command::CreateWorkshop {
+        Command::Workshop(WorkshopCommand::CreateWorkshop {
             id: id.clone(),
             title: "Grande Rencontre".into(),
             date: 1_790_000_000_000,
             tables: 6,
             themes: preset_themes(),
-        },
+        }),
         10,
     )
     .unwrap();
@@ -99,12 +99,12 @@ fn idea(docs: &mut CommunityDocs, by: char, workshop: &ItemId, id: &str, theme: 
     let id = ItemId(id.into());
     docs.apply(
         &device(by),
-        Command::AddWorkshopIdea {
+        Command::Workshop(WorkshopCommand::AddWorkshopIdea {
             workshop: workshop.clone(),
             id: id.clone(),
             text: format!("Idée {id}"),
             theme: Some(theme.into()),
-        },
+        }),
         20,
     )
     .unwrap();
@@ -129,10 +129,10 @@ fn a_workshop_has_tables_a_typology_and_ideas_at_the_chosen_table() {
 
     let refused = docs.apply(
         &device('b'),
-        Command::JoinTable {
+        Command::Workshop(WorkshopCommand::JoinTable {
             workshop: w.clone(),
             table: 7,
-        },
+        }),
         11,
     );
     assert!(matches!(
@@ -145,10 +145,10 @@ fn a_workshop_has_tables_a_typology_and_ideas_at_the_chosen_table() {
     for (c, table) in [('b', 2), ('c', 5)] {
         docs.apply(
             &device(c),
-            Command::JoinTable {
+            Command::Workshop(WorkshopCommand::JoinTable {
                 workshop: w.clone(),
                 table,
-            },
+            }),
             11,
         )
         .unwrap();
@@ -162,12 +162,12 @@ fn a_workshop_has_tables_a_typology_and_ideas_at_the_chosen_table() {
     assert!(matches!(
         docs.apply(
             &device('b'),
-            Command::AddWorkshopIdea {
+            Command::Workshop(WorkshopCommand::AddWorkshopIdea {
                 workshop: w.clone(),
                 id: ItemId("01I3".into()),
                 text: "x".into(),
                 theme: Some("jardinage".into()),
-            },
+            }),
             12,
         ),
         Err(CommandError::UnknownTheme { .. })
@@ -175,21 +175,21 @@ fn a_workshop_has_tables_a_typology_and_ideas_at_the_chosen_table() {
 
     // Only the facilitator (creator, animateur, admin) reorganises.
     let by_ana = [
-        Command::MoveIdea {
+        Command::Workshop(WorkshopCommand::MoveIdea {
             idea: first.clone(),
             theme: None,
-        },
-        Command::MergeIdeas {
+        }),
+        Command::Workshop(WorkshopCommand::MergeIdeas {
             keep: first.clone(),
             merged: vec![second.clone()],
-        },
-        Command::EditWorkshopThemes {
+        }),
+        Command::Workshop(WorkshopCommand::EditWorkshopThemes {
             workshop: w.clone(),
             themes: vec![],
-        },
-        Command::CloseWorkshop {
+        }),
+        Command::Workshop(WorkshopCommand::CloseWorkshop {
             workshop: w.clone(),
-        },
+        }),
     ];
     for command in by_ana {
         assert!(matches!(
@@ -199,10 +199,10 @@ fn a_workshop_has_tables_a_typology_and_ideas_at_the_chosen_table() {
     }
     docs.apply(
         &device('a'),
-        Command::MoveIdea {
+        Command::Workshop(WorkshopCommand::MoveIdea {
             idea: second.clone(),
             theme: Some("Observer et inspirer".into()),
-        },
+        }),
         14,
     )
     .unwrap();
@@ -214,10 +214,10 @@ fn a_workshop_has_tables_a_typology_and_ideas_at_the_chosen_table() {
     });
     docs.apply(
         &device('a'),
-        Command::EditWorkshopThemes {
+        Command::Workshop(WorkshopCommand::EditWorkshopThemes {
             workshop: w.clone(),
             themes,
-        },
+        }),
         15,
     )
     .unwrap();
@@ -240,18 +240,18 @@ fn a_workshop_has_tables_a_typology_and_ideas_at_the_chosen_table() {
 
     docs.apply(
         &device('a'),
-        Command::CloseWorkshop {
+        Command::Workshop(WorkshopCommand::CloseWorkshop {
             workshop: w.clone(),
-        },
+        }),
         16,
     )
     .unwrap();
     let closed = docs.apply(
         &device('c'),
-        Command::JoinTable {
+        Command::Workshop(WorkshopCommand::JoinTable {
             workshop: w.clone(),
             table: 1,
-        },
+        }),
         17,
     );
     assert!(matches!(closed, Err(CommandError::Closed)));
@@ -265,15 +265,19 @@ fn merging_keeps_the_duplicates_and_counts_each_voter_once() {
     let keep = idea(&mut docs, 'b', &w, "01K", "Lieux de rencontre");
     let dup = idea(&mut docs, 'c', &w, "01D", "Lieux de rencontre");
     for (c, idea) in [('a', &keep), ('a', &dup), ('c', &dup)] {
-        docs.apply(&device(c), Command::Vote { idea: idea.clone() }, 30)
-            .unwrap();
+        docs.apply(
+            &device(c),
+            Command::Ideas(IdeaCommand::Vote { idea: idea.clone() }),
+            30,
+        )
+        .unwrap();
     }
     docs.apply(
         &device('b'),
-        Command::MergeIdeas {
+        Command::Workshop(WorkshopCommand::MergeIdeas {
             keep: keep.clone(),
             merged: vec![dup.clone()],
-        },
+        }),
         31,
     )
     .unwrap();
@@ -352,32 +356,40 @@ fn concurrent_merges_on_two_devices_converge() {
     let x = idea(&mut a, 'b', &w, "01X", "Observer et inspirer");
     let y = idea(&mut a, 'c', &w, "01Y", "Observer et inspirer");
     let z = idea(&mut a, 'c', &w, "01Z", "Lieux de rencontre");
-    a.apply(&device('b'), Command::Vote { idea: x.clone() }, 40)
-        .unwrap();
+    a.apply(
+        &device('b'),
+        Command::Ideas(IdeaCommand::Vote { idea: x.clone() }),
+        40,
+    )
+    .unwrap();
     let mut b = a.clone();
     b.set_actor(&ActorId::from(b"bbbbbbbbbbbbbbbb".as_slice()));
     // Device a keeps x; device b, at the same time, keeps y, merges z too,
     // and Karim votes for x there.
     a.apply(
         &device('a'),
-        Command::MergeIdeas {
+        Command::Workshop(WorkshopCommand::MergeIdeas {
             keep: x.clone(),
             merged: vec![y.clone()],
-        },
+        }),
         41,
     )
     .unwrap();
     b.apply(
         &device('a'),
-        Command::MergeIdeas {
+        Command::Workshop(WorkshopCommand::MergeIdeas {
             keep: y.clone(),
             merged: vec![x.clone(), z.clone()],
-        },
+        }),
         41,
     )
     .unwrap();
-    b.apply(&device('c'), Command::Vote { idea: x.clone() }, 42)
-        .unwrap();
+    b.apply(
+        &device('c'),
+        Command::Ideas(IdeaCommand::Vote { idea: x.clone() }),
+        42,
+    )
+    .unwrap();
     let mut a_then_b = a.clone();
     merge(&mut a_then_b, &mut b);
     let mut b_then_a = b.clone();
@@ -417,13 +429,13 @@ mod random {
     fn run(docs: &mut CommunityDocs, ideas: &[ItemId], acts: &[Act], now: i64) {
         for (n, act) in acts.iter().enumerate() {
             let command = match act {
-                Act::Merge(a, b) => Command::MergeIdeas {
+                Act::Merge(a, b) => Command::Workshop(WorkshopCommand::MergeIdeas {
                     keep: ideas[*b].clone(),
                     merged: vec![ideas[*a].clone()],
-                },
-                Act::Vote(_, i) => Command::Vote {
+                }),
+                Act::Vote(_, i) => Command::Ideas(IdeaCommand::Vote {
                     idea: ideas[*i].clone(),
-                },
+                }),
             };
             let by = match act {
                 Act::Merge(..) => 'a',

@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, TimeZone};
 use egui::{Color32, RichText};
 use passerelle_core::model::booking::{Booking, HoursError, Schedule, Status, check_hours};
 use passerelle_core::model::view::CommunityPart;
-use passerelle_core::model::{Actor, Command, CommunityView, ItemId, ics};
+use passerelle_core::model::{Actor, BookingCommand, Command, CommunityView, ItemId, ics};
 
 use super::Cx;
 use super::form::{parse_date, parse_time};
@@ -221,13 +221,13 @@ impl BookingsPanel {
             }
             f.error = None;
             self.booked_day = Some(day);
-            cx.apply(Command::BookPlace {
+            cx.apply(Command::Booking(BookingCommand::BookPlace {
                 id: cx.new_id(),
                 place: place.id.clone(),
                 start,
                 end,
                 note: f.note.clone(),
-            });
+            }));
         }
     }
 }
@@ -333,17 +333,17 @@ pub(crate) fn schedule_ui(ui: &mut egui::Ui, cx: &Cx, place: &Actor, schedule: &
                         if decides {
                             ui.menu_button(t.resolve, |ui| {
                                 if ui.button(t.keep).clicked() {
-                                    cx.apply(Command::DecideBooking {
+                                    cx.apply(Command::Booking(BookingCommand::DecideBooking {
                                         booking: b.id.clone(),
                                         keep: true,
-                                    });
+                                    }));
                                     ui.close();
                                 }
                                 if ui.button(t.drop).clicked() {
-                                    cx.apply(Command::DecideBooking {
+                                    cx.apply(Command::Booking(BookingCommand::DecideBooking {
                                         booking: b.id.clone(),
                                         keep: false,
-                                    });
+                                    }));
                                     ui.close();
                                 }
                             });
@@ -380,9 +380,9 @@ pub(crate) fn schedule_ui(ui: &mut egui::Ui, cx: &Cx, place: &Actor, schedule: &
             let mine = cx.my_id() == Some(&b.member);
             let live = !matches!(status, Status::Cancelled | Status::Refused);
             if live && (mine || decides) && ui.small_button(t.cancel_booking).clicked() {
-                cx.apply(Command::CancelBooking {
+                cx.apply(Command::Booking(BookingCommand::CancelBooking {
                     booking: b.id.clone(),
-                });
+                }));
             }
         });
     }

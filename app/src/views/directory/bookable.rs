@@ -5,7 +5,7 @@
 use chrono::Offset;
 use egui::RichText;
 use passerelle_core::model::booking::{Bookable, describe_hours, parse_hours};
-use passerelle_core::model::{Actor, ActorKind, Command, ItemId, MemberId, Role};
+use passerelle_core::model::{Actor, ActorKind, BookingCommand, Command, ItemId, MemberId, Role};
 
 use super::Cx;
 use crate::views::agenda::PlaceSchedule;
@@ -129,19 +129,19 @@ impl BookableForm {
                 match self.checked(t) {
                     Ok(bookable) => {
                         self.error = None;
-                        cx.apply(Command::SetBookable {
+                        cx.apply(Command::Booking(BookingCommand::SetBookable {
                             place: place.id.clone(),
                             bookable: Some(bookable),
-                        });
+                        }));
                     }
                     Err(e) => self.error = Some(e),
                 }
             }
             if place.booking.is_some() && ui.button(t.stop_bookable).clicked() {
-                cx.apply(Command::SetBookable {
+                cx.apply(Command::Booking(BookingCommand::SetBookable {
                     place: place.id.clone(),
                     bookable: None,
-                });
+                }));
             }
         });
     }

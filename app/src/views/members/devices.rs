@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use egui::RichText;
 use passerelle_core::Passphrase;
-use passerelle_core::model::{Command, DeviceKey, Member, MemberId};
+use passerelle_core::model::{Command, DeviceKey, Member, MemberCommand, MemberId};
 
 use super::super::Cx;
 use super::super::sync::run;
@@ -85,10 +85,10 @@ impl DevicesSection {
                 }
                 ui.horizontal(|ui| {
                     if !(mine && active <= 1) && ui.button(t.confirm_revoke).clicked() {
-                        cx.apply(Command::RevokeDevice {
+                        cx.apply(Command::Members(MemberCommand::RevokeDevice {
                             member: member.id.clone(),
                             device: DeviceKey(key.clone()),
-                        });
+                        }));
                         self.confirm = None;
                     }
                     if ui.button(lang.t().cancel).clicked() {

@@ -9,7 +9,7 @@
 
 use egui::RichText;
 use passerelle_core::RefusedChange;
-use passerelle_core::model::{Command, CommunityId, DeviceKey, Timestamp};
+use passerelle_core::model::{Command, CommunityId, DeviceKey, MemberCommand, Timestamp};
 
 use super::super::Cx;
 use crate::bridge::Inbox;
@@ -141,10 +141,10 @@ fn device_ui(ui: &mut egui::Ui, cx: &Cx, c: &Contradiction, confirm: &mut Option
         }
         ui.horizontal(|ui| {
             if ui.button(t.confirm_revoke).clicked() {
-                cx.apply(Command::RevokeDevice {
+                cx.apply(Command::Members(MemberCommand::RevokeDevice {
                     member: member.id.clone(),
                     device: c.device.clone(),
-                });
+                }));
                 *confirm = None;
             }
             if ui.button(t.cancel).clicked() {

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 
 use egui::RichText;
 use passerelle_core::model::workshop::{Synthesis, preset_themes, roadmap, synthesis};
-use passerelle_core::model::{Command, CommunityView, Idea, ItemId, Theme, Workshop};
+use passerelle_core::model::{
+    Command, CommunityView, Idea, IdeaCommand, ItemId, Theme, Workshop, WorkshopCommand,
+};
 
 use super::super::Cx;
 use super::super::cache::SameArc;
@@ -150,7 +152,7 @@ impl Session {
                     Err(_) => error = Some(t.err_date),
                     Ok(day) => {
                         let id = cx.new_id();
-                        cx.apply(Command::CreateWorkshop {
+                        cx.apply(Command::Workshop(WorkshopCommand::CreateWorkshop {
                             id: id.clone(),
                             title: form.title.trim().to_owned(),
                             date: day
@@ -159,7 +161,7 @@ impl Session {
                                 .timestamp_millis(),
                             tables: form.tables,
                             themes: filled(&form.themes),
-                        });
+                        }));
                         created = Some(id);
                     }
                 }
@@ -238,10 +240,10 @@ impl Session {
                     .response
                     .labelled_by(label.id);
                 if let Some(n) = table.filter(|_| table != seat) {
-                    cx.apply(Command::JoinTable {
+                    cx.apply(Command::Workshop(WorkshopCommand::JoinTable {
                         workshop: workshop.id.clone(),
                         table: n,
-                    });
+                    }));
                 }
             });
             self.idea_form_ui(ui, cx, workshop);
@@ -321,12 +323,12 @@ impl Session {
             if self.idea.trim().is_empty() {
                 self.error = Some(t.err_text);
             } else {
-                cx.apply(Command::AddWorkshopIdea {
+                cx.apply(Command::Workshop(WorkshopCommand::AddWorkshopIdea {
                     workshop: workshop.id.clone(),
                     id: cx.new_id(),
                     text: self.idea.trim().to_owned(),
                     theme: self.theme.clone(),
-                });
+                }));
                 self.idea_pending = true;
             }
         }
@@ -353,7 +355,10 @@ impl Session {
                     .map(|i| i.id.clone());
                 if let Some(keep) = keep {
                     let merged = ticked.into_iter().filter(|i| *i != keep).collect();
-                    cx.apply(Command::MergeIdeas { keep, merged });
+                    cx.apply(Command::Workshop(WorkshopCommand::MergeIdeas {
+                        keep,
+                        merged,
+                    }));
                     self.ticked.clear();
                 }
             }
@@ -361,9 +366,9 @@ impl Session {
                 self.editing_themes = Some(workshop.themes.clone());
             }
             if !workshop.closed && ui.button(t.close_workshop).clicked() {
-                cx.apply(Command::CloseWorkshop {
+                cx.apply(Command::Workshop(WorkshopCommand::CloseWorkshop {
                     workshop: workshop.id.clone(),
-                });
+                }));
             }
             if ui.button(t.make_roadmap).clicked() {
                 let title = format!("{} — {}", t.roadmap, workshop.title);
@@ -377,10 +382,10 @@ impl Session {
                 themes_editor_ui(ui, cx, "edit-workshop-themes", themes);
                 ui.horizontal(|ui| {
                     if ui.button(t.save_typology).clicked() {
-                        cx.apply(Command::EditWorkshopThemes {
+                        cx.apply(Command::Workshop(WorkshopCommand::EditWorkshopThemes {
                             workshop: workshop.id.clone(),
                             themes: filled(themes),
-                        });
+                        }));
                         done = true;
                     }
                     if ui.button(t.cancel).clicked() {
@@ -437,9 +442,9 @@ impl Session {
                 if idea.votes.contains(me.id.as_str()) {
                     ui.label(t.you_voted);
                 } else if ui.button(t.vote).clicked() {
-                    cx.apply(Command::Vote {
+                    cx.apply(Command::Ideas(IdeaCommand::Vote {
                         idea: idea.id.clone(),
-                    });
+                    }));
                 }
             }
             if facilitator {
@@ -465,10 +470,10 @@ impl Session {
                     .response
                     .labelled_by(label.id);
                 if theme != current {
-                    cx.apply(Command::MoveIdea {
+                    cx.apply(Command::Workshop(WorkshopCommand::MoveIdea {
                         idea: idea.id.clone(),
                         theme,
-                    });
+                    }));
                 }
             }
         });

@@ -67,6 +67,22 @@ pub(super) fn put_entry<T: Reconcile>(
     Ok(())
 }
 
+/// Writes one entry of a map inside an existing item unless the map holds
+/// its key already (a vote, a seat in a group): the first one stays.
+pub(super) fn put_entry_once<T: Reconcile>(
+    doc: &mut AutoCommit,
+    kind: DocKind,
+    item: (&'static str, &'static str, &str),
+    field: &'static str,
+    key: &str,
+    value: &T,
+) -> Result<()> {
+    if !has_entry(doc, kind, item, field, key)? {
+        put_entry(doc, kind, item, field, key, value)?;
+    }
+    Ok(())
+}
+
 /// Removes one entry of a map inside an existing item.
 pub(super) fn remove_entry(
     doc: &mut AutoCommit,

@@ -14,7 +14,7 @@ use autosurgeon::hydrate_prop;
 
 use super::access::{Context, ensure_new, get, put, put_field};
 use super::validate::limit;
-use super::{Command, CommandError, MAX_TEXT, Result};
+use super::{CommandError, MAX_TEXT, Result};
 use crate::booking::{BOOKING_KIND, Bookable, Booking, Decision, check_hours};
 use crate::entities::{Actor, ActorKind, Role};
 use crate::ids::{ItemId, Timestamp};
@@ -28,13 +28,32 @@ pub const MAX_OPENINGS: usize = 50;
 /// Longest booking, in minutes (a day).
 pub const MAX_BOOKING_MINUTES: i64 = 24 * 60;
 
-/// Whether a command is one of this module's.
-pub(super) fn is_booking(command: &Command) -> bool {
-    use Command::*;
-    matches!(
-        command,
-        SetBookable { .. } | BookPlace { .. } | CancelBooking { .. } | DecideBooking { .. }
-    )
+/// A change to bookable places and their bookings.
+#[derive(Clone, Debug)]
+#[allow(missing_docs)] // Fields repeat the entity fields documented in `crate::booking`.
+pub enum BookingCommand {
+    /// Makes an annuaire place bookable, or no longer (`None`): its
+    /// creator, its referent, animateurs and admins.
+    SetBookable {
+        place: ItemId,
+        bookable: Option<Bookable>,
+    },
+    /// Books a bookable place: inside its hours, on its slot grid. Other
+    /// bookings are not checked (a device offline cannot know them all):
+    /// overlaps become conflicts, see [`crate::booking::schedule`].
+    BookPlace {
+        id: ItemId,
+        place: ItemId,
+        start: Timestamp,
+        end: Timestamp,
+        note: String,
+    },
+    /// Cancels a booking (the member who booked, the place's referent,
+    /// animateurs and admins).
+    CancelBooking { booking: ItemId },
+    /// Keeps or drops a booking, settling its conflict (the place's
+    /// referent, animateurs and admins).
+    DecideBooking { booking: ItemId, keep: bool },
 }
 
 /// The annuaire's places, read from the community document: booking
@@ -51,104 +70,126 @@ pub(super) fn places(community: &AutoCommit) -> Result<BTreeMap<String, Actor>> 
         .collect())
 }
 
-/// Validates and writes one booking command (uncommitted). Returns the item id.
-pub(super) fn apply_to(
-    doc: &mut AutoCommit,
-    ctx: &Context,
-    places: &BTreeMap<String, Actor>,
-    command: Command,
-    now: Timestamp,
-) -> Result<String> {
-    use Command::*;
-    match command {
-        SetBookable { place, bookable } => {
-            let actor = place_of(places, &place)?;
-            let may = actor.created_by == ctx.member.id
-                || is_referent(actor, ctx)
-                || ctx.member.role != Role::Membre;
-            if !may {
-                return Err(CommandError::NotAllowed(
-                    "the place's creator, its referent, animateurs and admins",
-                ));
-            }
-            let bookable = bookable.map(checked_bookable).transpose()?;
-            put_field(
-                doc,
-                C,
-                ("actors", "place", place.as_str()),
-                "booking",
-                &bookable,
-            )?;
-            Ok(place.0)
+impl BookingCommand {
+    /// The change message.
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Self::SetBookable { .. } => "set bookable",
+            Self::BookPlace { .. } => "book place",
+            Self::CancelBooking { .. } => "cancel booking",
+            Self::DecideBooking { .. } => "decide booking",
         }
-        BookPlace {
-            id,
-            place,
-            start,
-            end,
-            note,
-        } => {
-            let actor = place_of(places, &place)?;
-            let bookable = actor.booking.as_ref().ok_or(CommandError::NotBookable)?;
-            if end <= start {
-                return Err(CommandError::EndBeforeStart);
+    }
+
+    /// The document the command writes to: the place's (community) or the
+    /// agenda.
+    pub(super) fn doc(&self) -> DocKind {
+        match self {
+            Self::SetBookable { .. } => C,
+            Self::BookPlace { .. } | Self::CancelBooking { .. } | Self::DecideBooking { .. } => A,
+        }
+    }
+
+    /// Validates and writes the command (uncommitted), checked against the
+    /// annuaire's `places`. Returns the item id.
+    pub(super) fn apply(
+        self,
+        doc: &mut AutoCommit,
+        ctx: &Context,
+        places: &BTreeMap<String, Actor>,
+        now: Timestamp,
+    ) -> Result<String> {
+        use BookingCommand::*;
+        match self {
+            SetBookable { place, bookable } => {
+                let actor = place_of(places, &place)?;
+                let may = actor.created_by == ctx.member.id
+                    || is_referent(actor, ctx)
+                    || ctx.member.role != Role::Membre;
+                if !may {
+                    return Err(CommandError::NotAllowed(
+                        "the place's creator, its referent, animateurs and admins",
+                    ));
+                }
+                let bookable = bookable.map(checked_bookable).transpose()?;
+                put_field(
+                    doc,
+                    C,
+                    ("actors", "place", place.as_str()),
+                    "booking",
+                    &bookable,
+                )?;
+                Ok(place.0)
             }
-            if end - start > MAX_BOOKING_MINUTES * 60_000 {
-                return Err(CommandError::Hours(
-                    "a booking lasts at most a day".to_owned(),
-                ));
-            }
-            check_hours(bookable, start, end).map_err(|e| CommandError::Hours(e.to_string()))?;
-            ensure_new(doc, A, "events", id.as_str())?;
-            let booking = Booking {
-                kind: BOOKING_KIND.to_owned(),
-                id: id.clone(),
+            BookPlace {
+                id,
                 place,
                 start,
                 end,
-                member: ctx.me(),
-                note: limit("note", &note, MAX_TEXT)?,
-                created_at: now,
-                decision: None,
-                cancelled_at: None,
-            };
-            put(doc, A, "events", id.as_str(), &booking)?;
-            Ok(id.0)
-        }
-        CancelBooking { booking } => {
-            let b = booking_item(doc, &booking)?;
-            let referent = places
-                .get(b.place.as_str())
-                .is_some_and(|p| is_referent(p, ctx));
-            if b.member != ctx.member.id && !referent && ctx.member.role == Role::Membre {
-                return Err(CommandError::NotAllowed(
-                    "the member who booked, the place's referent, animateurs and admins",
-                ));
+                note,
+            } => {
+                let actor = place_of(places, &place)?;
+                let bookable = actor.booking.as_ref().ok_or(CommandError::NotBookable)?;
+                if end <= start {
+                    return Err(CommandError::EndBeforeStart);
+                }
+                if end - start > MAX_BOOKING_MINUTES * 60_000 {
+                    return Err(CommandError::Hours(
+                        "a booking lasts at most a day".to_owned(),
+                    ));
+                }
+                check_hours(bookable, start, end)
+                    .map_err(|e| CommandError::Hours(e.to_string()))?;
+                ensure_new(doc, A, "events", id.as_str())?;
+                let booking = Booking {
+                    kind: BOOKING_KIND.to_owned(),
+                    id: id.clone(),
+                    place,
+                    start,
+                    end,
+                    member: ctx.me(),
+                    note: limit("note", &note, MAX_TEXT)?,
+                    created_at: now,
+                    decision: None,
+                    cancelled_at: None,
+                };
+                put(doc, A, "events", id.as_str(), &booking)?;
+                Ok(id.0)
             }
-            let item = ("events", "booking", booking.as_str());
-            put_field(doc, A, item, "cancelled_at", &Some(now))?;
-            Ok(booking.0)
-        }
-        DecideBooking { booking, keep } => {
-            let b = booking_item(doc, &booking)?;
-            let referent = places
-                .get(b.place.as_str())
-                .is_some_and(|p| is_referent(p, ctx));
-            if !referent && ctx.member.role == Role::Membre {
-                return Err(CommandError::NotAllowed(
-                    "the place's referent, animateurs and admins",
-                ));
+            CancelBooking { booking } => {
+                let b = booking_item(doc, &booking)?;
+                let referent = places
+                    .get(b.place.as_str())
+                    .is_some_and(|p| is_referent(p, ctx));
+                if b.member != ctx.member.id && !referent && ctx.member.role == Role::Membre {
+                    return Err(CommandError::NotAllowed(
+                        "the member who booked, the place's referent, animateurs and admins",
+                    ));
+                }
+                let item = ("events", "booking", booking.as_str());
+                put_field(doc, A, item, "cancelled_at", &Some(now))?;
+                Ok(booking.0)
             }
-            let decision = Decision {
-                keep,
-                by: ctx.me(),
-                at: now,
-            };
-            let item = ("events", "booking", booking.as_str());
-            put_field(doc, A, item, "decision", &Some(decision))?;
-            Ok(booking.0)
+            DecideBooking { booking, keep } => {
+                let b = booking_item(doc, &booking)?;
+                let referent = places
+                    .get(b.place.as_str())
+                    .is_some_and(|p| is_referent(p, ctx));
+                if !referent && ctx.member.role == Role::Membre {
+                    return Err(CommandError::NotAllowed(
+                        "the place's referent, animateurs and admins",
+                    ));
+                }
+                let decision = Decision {
+                    keep,
+                    by: ctx.me(),
+                    at: now,
+                };
+                let item = ("events", "booking", booking.as_str());
+                put_field(doc, A, item, "decision", &Some(decision))?;
+                Ok(booking.0)
+            }
         }
-        other => unreachable!("not a booking command: {other:?}"),
     }
 }
 

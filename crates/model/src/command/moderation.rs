@@ -11,9 +11,9 @@ use automerge::{AutoCommit, ObjType, ReadDoc, Value};
 
 use super::access::{Context, existing_obj, put_field};
 use super::validate::required;
-use super::{Command, CommandError, MAX_TITLE, Result};
+use super::{CommandError, MAX_TITLE, Result};
 use crate::entities::{ItemKind, Lock, Moderation, ModerationAction};
-use crate::ids::Timestamp;
+use crate::ids::{ItemId, Timestamp};
 use crate::layout::DocKind;
 
 /// The document and the item map an item kind lives in.
@@ -52,74 +52,120 @@ fn content_of(kind: ItemKind) -> &'static [&'static str] {
     }
 }
 
-/// Validates and writes one moderation command (uncommitted). Returns the item id.
-pub(super) fn apply_to(
-    doc: &mut AutoCommit,
-    ctx: &Context,
-    command: Command,
-    now: Timestamp,
-) -> Result<String> {
-    match command {
-        Command::Moderate {
-            kind,
-            id,
-            action,
-            reason,
-        } => {
-            ctx.moderator()?;
-            let (doc_kind, coll) = home(kind);
-            let item = (coll, kind.as_str(), id.as_str());
-            let current: Option<Moderation> =
-                super::access::get_field(doc, doc_kind, item, "moderation")?;
-            if current
-                .as_ref()
-                .is_some_and(|m| m.action == ModerationAction::Delete)
-            {
-                return Err(CommandError::Deleted);
-            }
-            let moderation = match action {
-                Some(action) => Some(Moderation {
-                    action,
-                    reason: required("reason", &reason, MAX_TITLE)?,
-                    by: ctx.me(),
-                    at: now,
-                }),
-                None => None,
-            };
-            if action == Some(ModerationAction::Delete) {
-                let obj = existing_obj(doc, doc_kind, item)?;
-                for field in content_of(kind) {
-                    empty(doc, &obj, field)?;
+/// A moderation of an item, in the document the item lives in.
+#[derive(Clone, Debug)]
+pub enum ModerationCommand {
+    /// Hides or deletes an item, with a reason, or shows a hidden one again
+    /// (`action: None`); animateurs and admins. A deletion empties the
+    /// item's content and cannot be undone.
+    Moderate {
+        /// The item's kind.
+        kind: ItemKind,
+        /// The item.
+        id: ItemId,
+        /// Hide or delete; `None` shows it again.
+        action: Option<ModerationAction>,
+        /// Why, shown to animateurs and admins.
+        reason: String,
+    },
+    /// Locks (or unlocks) the thread of an échange, a group or a post:
+    /// animateurs and admins.
+    LockThread {
+        /// The item's kind.
+        kind: ItemKind,
+        /// The item.
+        id: ItemId,
+        /// Locked, or unlocked.
+        locked: bool,
+        /// Why, shown to animateurs and admins.
+        reason: String,
+    },
+}
+
+impl ModerationCommand {
+    /// The change message.
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Self::Moderate { .. } => "moderate",
+            Self::LockThread { .. } => "lock thread",
+        }
+    }
+
+    /// The document of the item moderated.
+    pub(super) fn doc(&self) -> DocKind {
+        match self {
+            Self::Moderate { kind, .. } | Self::LockThread { kind, .. } => home(*kind).0,
+        }
+    }
+
+    /// Validates and writes the command (uncommitted). Returns the item id.
+    pub(super) fn apply(
+        self,
+        doc: &mut AutoCommit,
+        ctx: &Context,
+        now: Timestamp,
+    ) -> Result<String> {
+        match self {
+            Self::Moderate {
+                kind,
+                id,
+                action,
+                reason,
+            } => {
+                ctx.moderator()?;
+                let (doc_kind, coll) = home(kind);
+                let item = (coll, kind.as_str(), id.as_str());
+                let current: Option<Moderation> =
+                    super::access::get_field(doc, doc_kind, item, "moderation")?;
+                if current
+                    .as_ref()
+                    .is_some_and(|m| m.action == ModerationAction::Delete)
+                {
+                    return Err(CommandError::Deleted);
                 }
+                let moderation = match action {
+                    Some(action) => Some(Moderation {
+                        action,
+                        reason: required("reason", &reason, MAX_TITLE)?,
+                        by: ctx.me(),
+                        at: now,
+                    }),
+                    None => None,
+                };
+                if action == Some(ModerationAction::Delete) {
+                    let obj = existing_obj(doc, doc_kind, item)?;
+                    for field in content_of(kind) {
+                        empty(doc, &obj, field)?;
+                    }
+                }
+                put_field(doc, doc_kind, item, "moderation", &moderation)?;
+                Ok(id.0)
             }
-            put_field(doc, doc_kind, item, "moderation", &moderation)?;
-            Ok(id.0)
-        }
-        Command::LockThread {
-            kind,
-            id,
-            locked,
-            reason,
-        } => {
-            ctx.moderator()?;
-            if thread_of(kind).is_none() {
-                return Err(CommandError::NotLockable(kind));
+            Self::LockThread {
+                kind,
+                id,
+                locked,
+                reason,
+            } => {
+                ctx.moderator()?;
+                if thread_of(kind).is_none() {
+                    return Err(CommandError::NotLockable(kind));
+                }
+                let (doc_kind, coll) = home(kind);
+                let item = (coll, kind.as_str(), id.as_str());
+                let lock = if locked {
+                    Some(Lock {
+                        reason: required("reason", &reason, MAX_TITLE)?,
+                        by: ctx.me(),
+                        at: now,
+                    })
+                } else {
+                    None
+                };
+                put_field(doc, doc_kind, item, "locked", &lock)?;
+                Ok(id.0)
             }
-            let (doc_kind, coll) = home(kind);
-            let item = (coll, kind.as_str(), id.as_str());
-            let lock = if locked {
-                Some(Lock {
-                    reason: required("reason", &reason, MAX_TITLE)?,
-                    by: ctx.me(),
-                    at: now,
-                })
-            } else {
-                None
-            };
-            put_field(doc, doc_kind, item, "locked", &lock)?;
-            Ok(id.0)
         }
-        other => unreachable!("not a moderation command: {other:?}"),
     }
 }
 

@@ -10,10 +10,10 @@
 use automerge::AutoCommit;
 
 use super::access::{
-    Context, ensure_new, existing, find_theme, has_entry, put, put_entry, put_field,
+    Context, ensure_new, existing, find_theme, put, put_entry, put_entry_once, put_field,
 };
 use super::validate::{required, text_value};
-use super::{Command, CommandError, MAX_TEXT, MAX_TITLE, Result};
+use super::{CommandError, MAX_TEXT, MAX_TITLE, Result};
 use crate::entities::{Idea, Theme, WORKSHOP_KIND, Workshop};
 use crate::ids::{ItemId, Timestamp};
 use crate::layout::DocKind;
@@ -28,137 +28,188 @@ pub const MAX_THEMES: usize = 50;
 /// Most ideas merged at once.
 pub const MAX_MERGED: usize = 100;
 
-/// Validates and writes one atelier command (uncommitted). Returns the item id.
-pub(super) fn apply_to(
-    doc: &mut AutoCommit,
-    ctx: &Context,
-    command: Command,
-    now: Timestamp,
-) -> Result<String> {
-    use Command::*;
-    match command {
-        CreateWorkshop {
-            id,
-            title,
-            date,
-            tables,
-            themes,
-        } => {
-            ensure_new(doc, I, "ideas", id.as_str())?;
-            let workshop = Workshop {
-                kind: WORKSHOP_KIND.to_owned(),
-                id: id.clone(),
-                title: required("title", &title, MAX_TITLE)?,
+/// A change to the workshops (the Atelier).
+#[derive(Clone, Debug)]
+#[allow(missing_docs)] // Fields repeat the entity fields documented in `entities`.
+pub enum WorkshopCommand {
+    /// Creates a workshop; its creator facilitates it. `themes` is its
+    /// typology (an empty id is made from the label).
+    CreateWorkshop {
+        id: ItemId,
+        title: String,
+        date: Timestamp,
+        tables: i64,
+        themes: Vec<Theme>,
+    },
+    /// Replaces a workshop's typology (its facilitator). Ideas keep their
+    /// theme id; one no longer in the typology shows as unsorted.
+    EditWorkshopThemes {
+        workshop: ItemId,
+        themes: Vec<Theme>,
+    },
+    /// The author's member sits at a table of a workshop.
+    JoinTable { workshop: ItemId, table: i64 },
+    /// Adds an idea to a workshop, at the table the author sits at.
+    AddWorkshopIdea {
+        workshop: ItemId,
+        id: ItemId,
+        text: String,
+        theme: Option<String>,
+    },
+    /// Merges duplicate ideas into `keep` (its workshop's facilitator): their
+    /// votes are added to it, once per member, and they are marked merged
+    /// into it, not deleted.
+    MergeIdeas { keep: ItemId, merged: Vec<ItemId> },
+    /// Moves a workshop idea to another theme of its typology (its
+    /// workshop's facilitator).
+    MoveIdea { idea: ItemId, theme: Option<String> },
+    /// Closes a workshop: no more ideas nor seats (its facilitator).
+    CloseWorkshop { workshop: ItemId },
+}
+
+impl WorkshopCommand {
+    /// The change message.
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Self::CreateWorkshop { .. } => "create workshop",
+            Self::EditWorkshopThemes { .. } => "edit workshop themes",
+            Self::JoinTable { .. } => "join table",
+            Self::AddWorkshopIdea { .. } => "add workshop idea",
+            Self::MergeIdeas { .. } => "merge ideas",
+            Self::MoveIdea { .. } => "move idea",
+            Self::CloseWorkshop { .. } => "close workshop",
+        }
+    }
+
+    /// Validates and writes the command (uncommitted). Returns the item id.
+    pub(super) fn apply(
+        self,
+        doc: &mut AutoCommit,
+        ctx: &Context,
+        now: Timestamp,
+    ) -> Result<String> {
+        use WorkshopCommand::*;
+        match self {
+            CreateWorkshop {
+                id,
+                title,
                 date,
-                tables: table_count(tables)?,
-                themes: typology(themes)?,
-                seats: Default::default(),
-                closed: false,
-                created_by: ctx.me(),
-                created_at: now,
-            };
-            put(doc, I, "ideas", id.as_str(), &workshop)?;
-            Ok(id.0)
-        }
-        EditWorkshopThemes { workshop, themes } => {
-            let w = workshop_item(doc, &workshop)?;
-            ctx.facilitator(&w)?;
-            let item = ("ideas", "workshop", workshop.as_str());
-            put_field(doc, I, item, "themes", &typology(themes)?)?;
-            Ok(workshop.0)
-        }
-        JoinTable { workshop, table } => {
-            let w = open_workshop(doc, &workshop)?;
-            if !(1..=w.tables).contains(&table) {
-                return Err(CommandError::NoSuchTable {
-                    table,
-                    tables: w.tables,
-                });
+                tables,
+                themes,
+            } => {
+                ensure_new(doc, I, "ideas", id.as_str())?;
+                let workshop = Workshop {
+                    kind: WORKSHOP_KIND.to_owned(),
+                    id: id.clone(),
+                    title: required("title", &title, MAX_TITLE)?,
+                    date,
+                    tables: table_count(tables)?,
+                    themes: typology(themes)?,
+                    seats: Default::default(),
+                    closed: false,
+                    created_by: ctx.me(),
+                    created_at: now,
+                };
+                put(doc, I, "ideas", id.as_str(), &workshop)?;
+                Ok(id.0)
             }
-            let item = ("ideas", "workshop", workshop.as_str());
-            put_entry(doc, I, item, "seats", ctx.member.id.as_str(), &table)?;
-            Ok(workshop.0)
-        }
-        AddWorkshopIdea {
-            workshop,
-            id,
-            text,
-            theme,
-        } => {
-            let w = open_workshop(doc, &workshop)?;
-            ensure_new(doc, I, "ideas", id.as_str())?;
-            let idea = Idea {
-                moderation: None,
-                id: id.clone(),
-                text: text_value(&required("idea", &text, MAX_TEXT)?),
-                theme: find_theme(&w.themes, theme.as_deref())?,
-                table: w.table_of(&ctx.member.id),
-                votes: Default::default(),
-                author: ctx.me(),
-                created_at: now,
-                workshop: Some(workshop),
-                merged_into: None,
-            };
-            put(doc, I, "ideas", id.as_str(), &idea)?;
-            Ok(id.0)
-        }
-        MergeIdeas { keep, merged } => {
-            let kept = idea_item(doc, &keep)?;
-            facilitates(doc, ctx, kept.workshop.as_ref())?;
-            if merged.is_empty() || merged.len() > MAX_MERGED {
-                return Err(CommandError::TooLong {
-                    field: "list of merged ideas",
-                    len: merged.len(),
-                    max: MAX_MERGED,
-                });
+            EditWorkshopThemes { workshop, themes } => {
+                let w = workshop_item(doc, &workshop)?;
+                ctx.facilitator(&w)?;
+                let item = ("ideas", "workshop", workshop.as_str());
+                put_field(doc, I, item, "themes", &typology(themes)?)?;
+                Ok(workshop.0)
             }
-            let keep_item = ("ideas", "idea", keep.as_str());
-            for id in merged.iter().filter(|id| **id != keep) {
-                let idea = idea_item(doc, id)?;
-                if idea.workshop != kept.workshop {
-                    return Err(CommandError::DifferentWorkshops);
+            JoinTable { workshop, table } => {
+                let w = open_workshop(doc, &workshop)?;
+                if !(1..=w.tables).contains(&table) {
+                    return Err(CommandError::NoSuchTable {
+                        table,
+                        tables: w.tables,
+                    });
                 }
-                for (member, at) in &idea.votes {
-                    if !has_entry(doc, I, keep_item, "votes", member)? {
-                        put_entry(doc, I, keep_item, "votes", member, at)?;
+                let item = ("ideas", "workshop", workshop.as_str());
+                put_entry(doc, I, item, "seats", ctx.member.id.as_str(), &table)?;
+                Ok(workshop.0)
+            }
+            AddWorkshopIdea {
+                workshop,
+                id,
+                text,
+                theme,
+            } => {
+                let w = open_workshop(doc, &workshop)?;
+                ensure_new(doc, I, "ideas", id.as_str())?;
+                let idea = Idea {
+                    moderation: None,
+                    id: id.clone(),
+                    text: text_value(&required("idea", &text, MAX_TEXT)?),
+                    theme: find_theme(&w.themes, theme.as_deref())?,
+                    table: w.table_of(&ctx.member.id),
+                    votes: Default::default(),
+                    author: ctx.me(),
+                    created_at: now,
+                    workshop: Some(workshop),
+                    merged_into: None,
+                };
+                put(doc, I, "ideas", id.as_str(), &idea)?;
+                Ok(id.0)
+            }
+            MergeIdeas { keep, merged } => {
+                let kept = idea_item(doc, &keep)?;
+                facilitates(doc, ctx, kept.workshop.as_ref())?;
+                if merged.is_empty() || merged.len() > MAX_MERGED {
+                    return Err(CommandError::TooLong {
+                        field: "list of merged ideas",
+                        len: merged.len(),
+                        max: MAX_MERGED,
+                    });
+                }
+                let keep_item = ("ideas", "idea", keep.as_str());
+                for id in merged.iter().filter(|id| **id != keep) {
+                    let idea = idea_item(doc, id)?;
+                    if idea.workshop != kept.workshop {
+                        return Err(CommandError::DifferentWorkshops);
                     }
+                    for (member, at) in &idea.votes {
+                        put_entry_once(doc, I, keep_item, "votes", member, at)?;
+                    }
+                    let item = ("ideas", "idea", id.as_str());
+                    put_field(doc, I, item, "merged_into", &Some(keep.clone()))?;
                 }
-                let item = ("ideas", "idea", id.as_str());
-                put_field(doc, I, item, "merged_into", &Some(keep.clone()))?;
+                Ok(keep.0)
             }
-            Ok(keep.0)
+            MoveIdea { idea, theme } => {
+                let i = idea_item(doc, &idea)?;
+                let themes = match &i.workshop {
+                    Some(w) => {
+                        let w = workshop_item(doc, w)?;
+                        ctx.facilitator(&w)?;
+                        w.themes
+                    }
+                    None => {
+                        ctx.moderator()?;
+                        ctx.themes.clone()
+                    }
+                };
+                let item = ("ideas", "idea", idea.as_str());
+                put_field(
+                    doc,
+                    I,
+                    item,
+                    "theme",
+                    &find_theme(&themes, theme.as_deref())?,
+                )?;
+                Ok(idea.0)
+            }
+            CloseWorkshop { workshop } => {
+                let w = workshop_item(doc, &workshop)?;
+                ctx.facilitator(&w)?;
+                let item = ("ideas", "workshop", workshop.as_str());
+                put_field(doc, I, item, "closed", &true)?;
+                Ok(workshop.0)
+            }
         }
-        MoveIdea { idea, theme } => {
-            let i = idea_item(doc, &idea)?;
-            let themes = match &i.workshop {
-                Some(w) => {
-                    let w = workshop_item(doc, w)?;
-                    ctx.facilitator(&w)?;
-                    w.themes
-                }
-                None => {
-                    ctx.moderator()?;
-                    ctx.themes.clone()
-                }
-            };
-            let item = ("ideas", "idea", idea.as_str());
-            put_field(
-                doc,
-                I,
-                item,
-                "theme",
-                &find_theme(&themes, theme.as_deref())?,
-            )?;
-            Ok(idea.0)
-        }
-        CloseWorkshop { workshop } => {
-            let w = workshop_item(doc, &workshop)?;
-            ctx.facilitator(&w)?;
-            let item = ("ideas", "workshop", workshop.as_str());
-            put_field(doc, I, item, "closed", &true)?;
-            Ok(workshop.0)
-        }
-        other => unreachable!("not an atelier command: {other:?}"),
     }
 }
 

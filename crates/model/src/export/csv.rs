@@ -13,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{FileError, ImportPlan, Origin, Planned, Skipped, same_name, utf8_text};
-use crate::command::Command;
+use crate::command::{AnnuaireCommand, Command};
 use crate::entities::{Actor, ActorKind, Contact, Exchange};
 use crate::ids::{ItemId, Timestamp};
 use crate::view::CommunityView;
@@ -302,7 +302,7 @@ pub fn plan_annuaire_import(
         plan.commands.push(Planned {
             origin,
             label: row.name.clone(),
-            command: Command::AddActor {
+            command: Command::Annuaire(AnnuaireCommand::AddActor {
                 id: new_id(),
                 kind,
                 name: row.name,
@@ -314,7 +314,7 @@ pub fn plan_annuaire_import(
                 },
                 address: optional(row.address),
                 tags,
-            },
+            }),
         });
     }
     Ok(plan)
@@ -400,9 +400,9 @@ mod tests {
                     Jardins Partagés;place;;\n";
         let plan = plan_annuaire_import(file.as_bytes(), &view, ids()).unwrap();
         assert_eq!(plan.commands.len(), 1, "{:?}", plan.skipped);
-        let Command::AddActor {
+        let Command::Annuaire(AnnuaireCommand::AddActor {
             kind, name, tags, ..
-        } = &plan.commands[0].command
+        }) = &plan.commands[0].command
         else {
             panic!("an AddActor")
         };
