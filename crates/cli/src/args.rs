@@ -4,9 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use passerelle_core::model::bilan::Month;
-use passerelle_core::model::{
-    ActorKind, ExchangeKind, ExchangeMode, ExchangeStatus, ReplyKind, Role, RsvpAnswer,
-};
 
 /// passerelle-node: a Passerelle community node, without a window.
 #[derive(Parser, Debug)]
@@ -29,13 +26,13 @@ pub struct Cli {
 #[derive(Clone, Copy, Debug)]
 pub struct Rfc3339(pub i64);
 
-fn rfc3339(s: &str) -> Result<Rfc3339, String> {
+pub(crate) fn rfc3339(s: &str) -> Result<Rfc3339, String> {
     chrono::DateTime::parse_from_rfc3339(s.trim())
         .map(|t| Rfc3339(t.timestamp_millis()))
         .map_err(|e| format!("'{s}' is not a date-time like 2026-03-14T18:30:00+01:00 ({e})"))
 }
 
-fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
+pub(crate) fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
     s.trim().parse()
 }
 
@@ -67,22 +64,22 @@ pub enum Sub {
     /// Communities on this device.
     Community {
         #[command(subcommand)]
-        command: CommunityCmd,
+        command: crate::communities::CommunityCmd,
     },
     /// Offers and needs.
     Exchange {
         #[command(subcommand)]
-        command: ExchangeCmd,
+        command: crate::exchange::ExchangeCmd,
     },
     /// The agenda.
     Event {
         #[command(subcommand)]
-        command: EventCmd,
+        command: crate::event::EventCmd,
     },
     /// Workshop ideas.
     Idea {
         #[command(subcommand)]
-        command: IdeaCmd,
+        command: crate::idea::IdeaCmd,
     },
     /// Ateliers: workshops at tables, their ideas and synthesis.
     Workshop {
@@ -103,22 +100,22 @@ pub enum Sub {
     /// The annuaire: people, organisations, places.
     Actor {
         #[command(subcommand)]
-        command: ActorCmd,
+        command: crate::actor::ActorCmd,
     },
     /// Thematic groups and circles.
     Group {
         #[command(subcommand)]
-        command: GroupCmd,
+        command: crate::group::GroupCmd,
     },
     /// Savoirs sheets.
     Sheet {
         #[command(subcommand)]
-        command: SheetCmd,
+        command: crate::sheet::SheetCmd,
     },
     /// The fil (announcements).
     Post {
         #[command(subcommand)]
-        command: PostCmd,
+        command: crate::post::PostCmd,
     },
     /// Suggested matches between offers and needs.
     Match {
@@ -170,13 +167,13 @@ pub enum Sub {
     #[command(alias = "member")]
     Members {
         #[command(subcommand)]
-        command: MembersCmd,
+        command: crate::members::MembersCmd,
     },
     /// Changes the gate refused (from peers and bundles), kept aside with
     /// their reason; never part of the documents, never sent on.
     Refused {
         #[command(subcommand)]
-        command: RefusedCmd,
+        command: crate::sync::RefusedCmd,
     },
     /// Your devices: pairing another one, listing, revoking a lost one.
     Device {
@@ -191,7 +188,7 @@ pub enum Sub {
     /// Offline bundles (USB stick, messaging app).
     Bundle {
         #[command(subcommand)]
-        command: BundleCmd,
+        command: crate::sync::BundleCmd,
     },
     /// Writes a community, or part of it, for other tools: json (a file) or
     /// automerge (a directory) for everything; ics for the agenda or one
@@ -302,62 +299,6 @@ pub enum ImportFormat {
     Csv,
 }
 
-#[derive(Subcommand, Debug)]
-pub enum RefusedCmd {
-    /// Lists refused changes, oldest first; a device that signed two
-    /// versions of one change (equivocation) is marked `EQUIVOCATION`.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum MembersCmd {
-    /// Lists members, their roles and device keys.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Removes the member owning a device key; their devices are no longer served.
-    Remove {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        key: String,
-    },
-    /// Changes a member's role (admins); prints the member id.
-    Role {
-        #[arg(long)]
-        community: String,
-        /// A member id or one of their device keys.
-        member: String,
-        /// membre, animateur or admin
-        #[arg(value_parser = parse::<Role>)]
-        role: Role,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum BundleCmd {
-    /// Writes a community's changes to a file.
-    Export {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Verifies a bundle and merges it.
-    Import {
-        /// The bundle file.
-        file: PathBuf,
-    },
-}
-
 /// A duration like `90s`, `30m`, `24h`, `7d`.
 pub(crate) fn duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
@@ -389,291 +330,9 @@ pub enum Format {
     Html,
 }
 
-#[derive(Subcommand, Debug)]
-pub enum CommunityCmd {
-    /// Creates a community with you as admin; prints its id.
-    Create {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        description: Option<String>,
-    },
-    /// Lists the communities on this device.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ExchangeCmd {
-    /// Posts an offer or a need; prints its id.
-    Add {
-        #[arg(long)]
-        community: String,
-        /// offer or need
-        #[arg(long, value_parser = parse::<ExchangeKind>)]
-        kind: ExchangeKind,
-        #[arg(long)]
-        title: String,
-        /// A category id or label (see the community's categories).
-        #[arg(long)]
-        category: String,
-        /// savoir, coup_de_main, troc, don or pret (default: coup_de_main)
-        #[arg(long, value_parser = parse::<ExchangeMode>)]
-        mode: Option<ExchangeMode>,
-        #[arg(long)]
-        description: Option<String>,
-        #[arg(long)]
-        place: Option<String>,
-    },
-    /// Lists offers and needs, newest first.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Marks an échange open, in progress or done.
-    Status {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        exchange: String,
-        /// open, in_progress or done
-        #[arg(long, value_parser = parse::<ExchangeStatus>)]
-        status: ExchangeStatus,
-    },
-    /// Replies to an échange; prints the reply's id.
-    Reply {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        exchange: String,
-        /// can_help, interested or message
-        #[arg(long, value_parser = parse::<ReplyKind>)]
-        kind: ReplyKind,
-        #[arg(long)]
-        text: Option<String>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum EventCmd {
-    /// Adds an event; prints its id.
-    Add {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        title: String,
-        /// RFC 3339, e.g. 2026-03-14T18:30:00+01:00
-        #[arg(long, value_parser = rfc3339)]
-        start: Rfc3339,
-        #[arg(long, value_parser = rfc3339)]
-        end: Option<Rfc3339>,
-        #[arg(long)]
-        place: Option<String>,
-        #[arg(long)]
-        capacity: Option<i64>,
-        #[arg(long)]
-        description: Option<String>,
-    },
-    /// Answers an event.
-    Rsvp {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        event: String,
-        /// yes, maybe or no
-        #[arg(long, value_parser = parse::<RsvpAnswer>)]
-        answer: RsvpAnswer,
-    },
-    /// Lists events by date.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum IdeaCmd {
-    /// Adds an idea; prints its id.
-    Add {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        text: String,
-        /// A theme id or label from the typology.
-        #[arg(long)]
-        theme: Option<String>,
-        /// The workshop table number.
-        #[arg(long)]
-        table: Option<i64>,
-    },
-    /// Votes for an idea (once per member).
-    Vote {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        idea: String,
-    },
-    /// Lists ideas.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ActorCmd {
-    /// Adds a person, organisation or place; prints its id.
-    Add {
-        #[arg(long)]
-        community: String,
-        /// person, organisation or place
-        #[arg(long, value_parser = parse::<ActorKind>)]
-        kind: ActorKind,
-        #[arg(long)]
-        name: String,
-        /// Comma-separated tags.
-        #[arg(long)]
-        tags: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
-        #[arg(long)]
-        phone: Option<String>,
-        #[arg(long)]
-        website: Option<String>,
-        #[arg(long)]
-        address: Option<String>,
-    },
-    /// Lists the annuaire.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum GroupCmd {
-    /// Creates a group; prints its id.
-    Add {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        theme: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-    },
-    /// Lists groups.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum SheetCmd {
-    /// Starts a savoirs sheet; prints its id. Lines starting with '#' in the
-    /// body file start a new section.
-    Add {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        title: String,
-        #[arg(long)]
-        body_file: Option<PathBuf>,
-    },
-    /// Lists sheets.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum PostCmd {
-    /// Posts an announcement; prints its id.
-    Add {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        text: String,
-    },
-    /// Lists posts, newest first.
-    List {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Comments a post; prints the comment's id.
-    Comment {
-        #[arg(long)]
-        community: String,
-        #[arg(long)]
-        post: String,
-        #[arg(long)]
-        text: String,
-    },
-}
-
-/// Splits a body into sections: a line starting with `#` opens a new one.
-pub fn sections(text: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        if let Some(heading) = line.strip_prefix('#') {
-            out.push((
-                heading.trim_start_matches('#').trim().to_owned(),
-                String::new(),
-            ));
-        } else {
-            if out.is_empty() {
-                out.push((String::new(), String::new()));
-            }
-            let body = &mut out.last_mut().expect("a section was just pushed").1;
-            if !body.is_empty() {
-                body.push('\n');
-            }
-            body.push_str(line);
-        }
-    }
-    for (_, body) in &mut out {
-        *body = body.trim().to_owned();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_splits_on_headings() {
-        let s = sections("intro\n# Matériel\nune ventouse\n\n## Étapes\n1. essayer");
-        assert_eq!(
-            s,
-            vec![
-                (String::new(), "intro".to_owned()),
-                ("Matériel".to_owned(), "une ventouse".to_owned()),
-                ("Étapes".to_owned(), "1. essayer".to_owned()),
-            ]
-        );
-    }
 
     #[test]
     fn targets_name_a_part_and_maybe_an_id() {

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::args::{BundleCmd, Cli, SheetCmd, Sub};
+use crate::args::{Cli, Sub};
+use crate::sheet::SheetCmd;
+use crate::sync::BundleCmd;
 
 /// Largest request accepted (a command line).
 const MAX_REQUEST: usize = 1024 * 1024;

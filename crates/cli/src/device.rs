@@ -293,6 +293,20 @@ fn default_label() -> String {
         .unwrap_or_else(|| "nouvel appareil".into())
 }
 
+/// Runs one `backup` subcommand on a started node (`restore` runs before
+/// any node starts, see `restore_backup`).
+pub(crate) async fn backup(handle: &Handle, command: BackupCmd, err: &mut String) -> Result<()> {
+    match command {
+        BackupCmd::Create {
+            out: file,
+            passphrase,
+        } => create_backup(handle, &file, passphrase, err).await,
+        BackupCmd::Restore { .. } => {
+            bail!("this data directory already holds a device; restore into a new one (--data-dir)")
+        }
+    }
+}
+
 /// Writes a backup of this device.
 pub async fn create_backup(
     handle: &Handle,

@@ -3,13 +3,99 @@
 //!
 //! The bilan's months are those of this machine's time zone, as in the app.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context, Result, bail};
-use passerelle_core::ImportKind;
 use passerelle_core::model::bilan::{Bilan, Month};
 use passerelle_core::model::export::{csv, markdown};
-use passerelle_core::model::{CommunityView, ics};
+use passerelle_core::model::{CommunityId, CommunityView, ics};
+use passerelle_core::{ExportFormat, Handle, ImportKind};
 
 use crate::args::{Format, ImportFormat, Target};
+use crate::output::{self, outln};
+
+/// An `export` as the command line asks it.
+pub struct ExportRequest {
+    /// The format.
+    pub format: Format,
+    /// The part of the community (`--what`).
+    pub what: Option<Target>,
+    /// The bilan's first and last months.
+    pub period: (Option<Month>, Option<Month>),
+    /// Where to write it (`--out`); stdout without it, for text formats.
+    pub file: Option<PathBuf>,
+    /// The language of document words.
+    pub lang: String,
+}
+
+/// `export`: the whole community (json, automerge) to a file, or a part of
+/// it in a format for other tools to a file or stdout.
+pub(crate) async fn export(
+    handle: &Handle,
+    c: &CommunityId,
+    request: ExportRequest,
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
+    let ExportRequest {
+        format,
+        what,
+        period,
+        file,
+        lang,
+    } = request;
+    let whole = match format {
+        Format::Json => Some(ExportFormat::Json),
+        Format::Automerge => Some(ExportFormat::Automerge),
+        _ => None,
+    };
+    if let Some(whole) = whole {
+        if what.is_some() {
+            bail!("json and automerge export the whole community; leave out --what");
+        }
+        let Some(file) = file else {
+            bail!("say where to write it: --out FILE");
+        };
+        handle.export(c, whole, &file).await?;
+        outln!(err, "exported to {}", file.display());
+        return Ok(());
+    }
+    let view = handle.view(c).await?;
+    let text = render(&view, format, what, period, &lang)?;
+    match file {
+        Some(file) => {
+            std::fs::write(&file, text)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            outln!(err, "exported to {}", file.display());
+        }
+        None => out.push_str(&text),
+    }
+    Ok(())
+}
+
+/// `import`: a file into the agenda or the annuaire, one command per entry;
+/// prints what was imported and what was skipped.
+pub(crate) async fn import(
+    handle: &Handle,
+    c: &CommunityId,
+    (format, what): (ImportFormat, Option<Target>),
+    (file, json): (&Path, bool),
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
+    let kind = import_kind(format, what)?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let report = handle.import(c, kind, &bytes).await?;
+    output::import_report(out, &report, json);
+    outln!(
+        err,
+        "{} imported, {} skipped from {}",
+        report.imported.len(),
+        report.skipped.len(),
+        file.display()
+    );
+    Ok(())
+}
 
 /// The text of an export in one of the formats for other tools.
 pub fn render(

@@ -4,14 +4,24 @@
 //! go to stdout (`add` commands print the new id and nothing else; listings
 //! take `--json`), errors to stderr in plain words with a non-zero exit code.
 
+mod actor;
 mod args;
+mod communities;
 pub mod control;
 mod device;
+mod event;
+mod exchange;
 mod exports;
+mod group;
+mod idea;
+mod members;
 mod moderate;
 mod output;
 mod place;
+mod post;
 mod serve;
+mod sheet;
+mod sync;
 mod workshop;
 
 use std::io::IsTerminal;
@@ -20,20 +30,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use passerelle_core::model::{
-    AgendaCommand, AnnuaireCommand, Command, CommunityId, Contact, ExchangeCommand, ExchangeMode,
-    FilCommand, GroupCommand, IdeaCommand, ItemId, SavoirsCommand,
-};
-use passerelle_core::{
-    CoreError, ExportFormat, Handle, NetOptions, Node, NodeConfig, Passphrase, SyncSummary, Ticket,
-    TicketError,
-};
-use std::time::Duration;
+use passerelle_core::model::{Command, CommunityId};
+use passerelle_core::{CoreError, Handle, NetOptions, Node, NodeConfig, Passphrase};
 
-use args::{
-    ActorCmd, BundleCmd, Cli, CommunityCmd, EventCmd, ExchangeCmd, GroupCmd, IdeaCmd, MembersCmd,
-    PostCmd, RefusedCmd, SheetCmd, Sub,
-};
+use args::{Cli, Sub};
 use output::outln;
 
 /// Runs `passerelle-node` with the process's arguments.
@@ -109,7 +109,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             | Sub::Id
             | Sub::Demo { .. }
             | Sub::Community {
-                command: CommunityCmd::Create { .. }
+                command: communities::CommunityCmd::Create { .. }
             }
             | Sub::Device {
                 command: device::DeviceCmd::Link { .. }
@@ -260,459 +260,36 @@ pub(crate) async fn dispatch(
             );
             outln!(out, "{id}");
         }
-        Sub::Community { command } => match command {
-            CommunityCmd::Create { name, description } => {
-                outln!(
-                    out,
-                    "{}",
-                    handle
-                        .create_community(&name, description.as_deref().unwrap_or(""))
-                        .await?
-                );
-            }
-            CommunityCmd::List { json } => {
-                output::communities(out, &handle.communities().await?, json)
-            }
-        },
-        Sub::Exchange { command } => match command {
-            ExchangeCmd::Add {
-                community: c,
-                kind,
-                title,
-                category,
-                mode,
-                description,
-                place,
-            } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                let mode = mode.unwrap_or(ExchangeMode::CoupDeMain);
-                let description = description.unwrap_or_default();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Exchanges(ExchangeCommand::AddExchange {
-                        id,
-                        kind,
-                        title,
-                        description,
-                        category,
-                        mode,
-                        place,
-                    }),
-                )
-                .await?;
-            }
-            ExchangeCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::exchanges(out, &*handle.view(&c).await?, json);
-            }
-            ExchangeCmd::Status {
-                community: c,
-                exchange,
-                status,
-            } => {
-                let c = community(handle, &c).await?;
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Exchanges(ExchangeCommand::SetExchangeStatus {
-                        id: ItemId(exchange),
-                        status,
-                    }),
-                )
-                .await?;
-            }
-            ExchangeCmd::Reply {
-                community: c,
-                exchange,
-                kind,
-                text,
-            } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Exchanges(ExchangeCommand::ReplyToExchange {
-                        exchange: ItemId(exchange),
-                        id,
-                        kind,
-                        text: text.unwrap_or_default(),
-                    }),
-                )
-                .await?;
-            }
-        },
-        Sub::Event { command } => match command {
-            EventCmd::Add {
-                community: c,
-                title,
-                start,
-                end,
-                place,
-                capacity,
-                description,
-            } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                let description = description.unwrap_or_default();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Agenda(AgendaCommand::AddEvent {
-                        id,
-                        title,
-                        description,
-                        start: start.0,
-                        end: end.map(|e| e.0),
-                        place,
-                        capacity,
-                    }),
-                )
-                .await?;
-            }
-            EventCmd::Rsvp {
-                community: c,
-                event,
-                answer,
-            } => {
-                let c = community(handle, &c).await?;
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Agenda(AgendaCommand::Rsvp {
-                        event: ItemId(event),
-                        answer,
-                    }),
-                )
-                .await?;
-            }
-            EventCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::events(out, &*handle.view(&c).await?, json);
-            }
-        },
-        Sub::Idea { command } => match command {
-            IdeaCmd::Add {
-                community: c,
-                text,
-                theme,
-                table,
-            } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Ideas(IdeaCommand::AddIdea {
-                        id,
-                        text,
-                        theme,
-                        table,
-                    }),
-                )
-                .await?;
-            }
-            IdeaCmd::Vote { community: c, idea } => {
-                let c = community(handle, &c).await?;
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Ideas(IdeaCommand::Vote { idea: ItemId(idea) }),
-                )
-                .await?;
-            }
-            IdeaCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::ideas(out, &*handle.view(&c).await?, json);
-            }
-        },
+        Sub::Community { command } => communities::run(handle, command, out).await?,
+        Sub::Exchange { command } => exchange::run(handle, command, out).await?,
+        Sub::Event { command } => event::run(handle, command, out).await?,
+        Sub::Idea { command } => idea::run(handle, command, out).await?,
         Sub::Workshop { command } => workshop::run(handle, command, out).await?,
         Sub::Moderate { command } => moderate::run(handle, command, out).await?,
         Sub::Device { command } => device::run(handle, command, out, err).await?,
-        Sub::Backup { command } => match command {
-            device::BackupCmd::Create {
-                out: file,
-                passphrase,
-            } => device::create_backup(handle, &file, passphrase, err).await?,
-            device::BackupCmd::Restore { .. } => {
-                bail!(
-                    "this data directory already holds a device; restore into a new one (--data-dir)"
-                )
-            }
-        },
+        Sub::Backup { command } => device::backup(handle, command, err).await?,
         Sub::Place { command } => place::run(handle, command, out).await?,
-        Sub::Actor { command } => match command {
-            ActorCmd::Add {
-                community: c,
-                kind,
-                name,
-                tags,
-                description,
-                email,
-                phone,
-                website,
-                address,
-            } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                let contact = Contact {
-                    email,
-                    phone,
-                    website,
-                };
-                let tags = tags
-                    .map(|t| t.split(',').map(|s| s.trim().to_owned()).collect())
-                    .unwrap_or_default();
-                let description = description.unwrap_or_default();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Annuaire(AnnuaireCommand::AddActor {
-                        id,
-                        kind,
-                        name,
-                        description,
-                        contact,
-                        address,
-                        tags,
-                    }),
-                )
-                .await?;
-            }
-            ActorCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::actors(out, &*handle.view(&c).await?, json);
-            }
-        },
-        Sub::Group { command } => match command {
-            GroupCmd::Add {
-                community: c,
-                name,
-                theme,
-                description,
-            } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Groups(GroupCommand::AddGroup {
-                        id,
-                        name,
-                        theme,
-                        description: description.unwrap_or_default(),
-                    }),
-                )
-                .await?;
-            }
-            GroupCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::groups(out, &*handle.view(&c).await?, json);
-            }
-        },
-        Sub::Sheet { command } => match command {
-            SheetCmd::Add {
-                community: c,
-                title,
-                body_file,
-            } => {
-                let c = community(handle, &c).await?;
-                let sections = match body_file {
-                    Some(path) => {
-                        let bytes = std::fs::read(&path)
-                            .with_context(|| format!("cannot read {}", path.display()))?;
-                        let text = String::from_utf8(bytes)
-                            .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
-                        args::sections(&text)
-                    }
-                    None => Vec::new(),
-                };
-                let id = handle.new_id();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Savoirs(SavoirsCommand::AddSheet {
-                        id,
-                        title,
-                        sections,
-                    }),
-                )
-                .await?;
-            }
-            SheetCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::sheets(out, &*handle.view(&c).await?, json);
-            }
-        },
-        Sub::Post { command } => match command {
-            PostCmd::Add { community: c, text } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Fil(FilCommand::AddPost { id, text }),
-                )
-                .await?;
-            }
-            PostCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::posts(out, &*handle.view(&c).await?, json);
-            }
-            PostCmd::Comment {
-                community: c,
-                post,
-                text,
-            } => {
-                let c = community(handle, &c).await?;
-                let id = handle.new_id();
-                let post = ItemId(post);
-                apply(
-                    out,
-                    handle,
-                    &c,
-                    Command::Fil(FilCommand::AddComment { post, id, text }),
-                )
-                .await?;
-            }
-        },
-        Sub::Refused { command } => match command {
-            RefusedCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                let refused = handle.refused_changes(&c).await?;
-                output::refused(out, &*handle.view(&c).await?, &refused, json);
-            }
-        },
-        Sub::Members { command } => match command {
-            MembersCmd::List { community: c, json } => {
-                let c = community(handle, &c).await?;
-                output::members(out, &*handle.view(&c).await?, json);
-            }
-            MembersCmd::Remove { community: c, key } => {
-                let c = community(handle, &c).await?;
-                let member = handle.remove_member_by_key(&c, &key).await?;
-                outln!(out, "{member}");
-            }
-            MembersCmd::Role {
-                community: c,
-                member,
-                role,
-            } => moderate::set_role(handle, &c, &member, role, out).await?,
-        },
-        Sub::Bundle { command } => match command {
-            BundleCmd::Export {
-                community: c,
-                out: file,
-            } => {
-                let c = community(handle, &c).await?;
-                let size = handle.export_bundle(&c, &file).await?;
-                outln!(err, "wrote {} ({size} bytes)", file.display());
-            }
-            BundleCmd::Import { file } => {
-                let import = handle.import_bundle(&file).await?;
-                outln!(out, "{}", import.community);
-                outln!(
-                    err,
-                    "{}",
-                    match (import.added, import.changed) {
-                        (true, _) => "community added from the bundle",
-                        (false, true) => "changes merged from the bundle",
-                        (false, false) => "nothing new in the bundle",
-                    }
-                );
-                if import.refused > 0 {
-                    outln!(
-                        err,
-                        "refused {} change(s) of the bundle: not signed by their device, or written by a device that is not a member; they were not kept",
-                        import.refused
-                    );
-                }
-            }
-        },
+        Sub::Actor { command } => actor::run(handle, command, out).await?,
+        Sub::Group { command } => group::run(handle, command, out).await?,
+        Sub::Sheet { command } => sheet::run(handle, command, out).await?,
+        Sub::Post { command } => post::run(handle, command, out).await?,
+        Sub::Refused { command } => sync::refused(handle, command, out).await?,
+        Sub::Members { command } => members::run(handle, command, out).await?,
+        Sub::Bundle { command } => sync::bundle(handle, command, out, err).await?,
         Sub::Invite {
             community: c,
             expires,
             qr,
         } => {
             let c = community(handle, &c).await?;
-            let ticket = handle.invite(&c, expires).await?;
-            if let Some(path) = qr {
-                ticket
-                    .write_qr_png(&path)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                outln!(err, "QR code written to {}", path.display());
-            }
-            outln!(out, "{ticket}");
+            sync::invite(handle, &c, (expires, qr), out, err).await?;
         }
-        Sub::Join { ticket } => {
-            let ticket = Ticket::decode(&ticket)?;
-            let id = handle.join(&ticket).await?;
-            outln!(out, "{id}");
-        }
+        Sub::Join { ticket } => sync::join(handle, &ticket, out).await?,
         Sub::Sync {
             peer,
             timeout,
             json,
-        } => {
-            let timeout = Duration::from_secs(timeout.max(1));
-            let summary = match peer {
-                Some(peer) => {
-                    let addr = match Ticket::decode(&peer) {
-                        Ok(ticket) => ticket.addr,
-                        Err(TicketError::NotATicket) => handle.lookup_peer(&peer)?,
-                        Err(e) => return Err(e.into()),
-                    };
-                    let key = hex_key(&addr);
-                    match handle.sync_with(addr, timeout).await {
-                        Ok(stats) => SyncSummary {
-                            peers: 1,
-                            bytes_sent: stats.bytes_sent,
-                            bytes_received: stats.bytes_received,
-                            messages: stats.messages_sent + stats.messages_received,
-                            duration_ms: stats.duration_ms,
-                            failed: Vec::new(),
-                        },
-                        Err(e) => SyncSummary {
-                            failed: vec![(key, e.to_string())],
-                            ..Default::default()
-                        },
-                    }
-                }
-                None => handle.sync_all(Duration::from_secs(3), timeout).await?,
-            };
-            output::sync_summary(out, &summary, json);
-            for c in handle.communities().await? {
-                output::ignored(err, &c.name, &*handle.view(&c.id).await?);
-            }
-            if summary.peers == 0 {
-                let reasons: Vec<String> = summary
-                    .failed
-                    .iter()
-                    .map(|(peer, e)| format!("{}…: {e}", &peer[..8.min(peer.len())]))
-                    .collect();
-                bail!(
-                    "synced with no one{}",
-                    if reasons.is_empty() {
-                        " (no known or nearby member; use --peer TICKET)".to_owned()
-                    } else {
-                        format!(": {}", reasons.join("; "))
-                    }
-                );
-            }
-        }
+        } => sync::sync(handle, (peer, timeout), json, out, err).await?,
         Sub::Serve => bail!("this data directory is already being served"),
         Sub::Match { community: c, json } => {
             let c = community(handle, &c).await?;
@@ -737,32 +314,14 @@ pub(crate) async fn dispatch(
             lang,
         } => {
             let c = community(handle, &c).await?;
-            let whole = match format {
-                args::Format::Json => Some(ExportFormat::Json),
-                args::Format::Automerge => Some(ExportFormat::Automerge),
-                _ => None,
+            let request = exports::ExportRequest {
+                format,
+                what,
+                period: (from, to),
+                file,
+                lang,
             };
-            if let Some(whole) = whole {
-                if what.is_some() {
-                    bail!("json and automerge export the whole community; leave out --what");
-                }
-                let Some(file) = file else {
-                    bail!("say where to write it: --out FILE");
-                };
-                handle.export(&c, whole, &file).await?;
-                outln!(err, "exported to {}", file.display());
-                return Ok(());
-            }
-            let view = handle.view(&c).await?;
-            let text = exports::render(&view, format, what, (from, to), &lang)?;
-            match file {
-                Some(file) => {
-                    std::fs::write(&file, text)
-                        .with_context(|| format!("cannot write {}", file.display()))?;
-                    outln!(err, "exported to {}", file.display());
-                }
-                None => out.push_str(&text),
-            }
+            exports::export(handle, &c, request, out, err).await?;
         }
         Sub::Import {
             community: c,
@@ -772,18 +331,7 @@ pub(crate) async fn dispatch(
             file,
         } => {
             let c = community(handle, &c).await?;
-            let kind = exports::import_kind(format, what)?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let report = handle.import(&c, kind, &bytes).await?;
-            output::import_report(out, &report, json);
-            outln!(
-                err,
-                "{} imported, {} skipped from {}",
-                report.imported.len(),
-                report.skipped.len(),
-                file.display()
-            );
+            exports::import(handle, &c, (format, what), (&file, json), out, err).await?;
         }
     }
     Ok(())

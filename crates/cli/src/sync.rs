@@ -1,0 +1,178 @@
+//! `passerelle-node invite|join|sync|bundle|refused`: meeting other devices,
+//! online (invites, sync sessions) or offline (bundles), and the changes the
+//! gate refused from them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use passerelle_core::model::CommunityId;
+use passerelle_core::{Handle, SyncSummary, Ticket, TicketError};
+
+use crate::output::{self, outln};
+use crate::{community, hex_key};
+
+#[derive(Subcommand, Debug)]
+pub enum BundleCmd {
+    /// Writes a community's changes to a file.
+    Export {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verifies a bundle and merges it.
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RefusedCmd {
+    /// Lists refused changes, oldest first; a device that signed two
+    /// versions of one change (equivocation) is marked `EQUIVOCATION`.
+    List {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `invite`: creates an invite and prints its ticket (and writes its QR code).
+pub(crate) async fn invite(
+    handle: &Handle,
+    c: &CommunityId,
+    (expires, qr): (Duration, Option<PathBuf>),
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
+    let ticket = handle.invite(c, expires).await?;
+    if let Some(path) = qr {
+        ticket
+            .write_qr_png(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        outln!(err, "QR code written to {}", path.display());
+    }
+    outln!(out, "{ticket}");
+    Ok(())
+}
+
+/// `join`: joins a community with a ticket and prints its id.
+pub(crate) async fn join(handle: &Handle, ticket: &str, out: &mut String) -> Result<()> {
+    let ticket = Ticket::decode(ticket)?;
+    let id = handle.join(&ticket).await?;
+    outln!(out, "{id}");
+    Ok(())
+}
+
+/// `sync`: syncs with one peer (a ticket or a device key) or every
+/// reachable member, then reports; an error if no one was reached.
+pub(crate) async fn sync(
+    handle: &Handle,
+    (peer, timeout): (Option<String>, u64),
+    json: bool,
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
+    let timeout = Duration::from_secs(timeout.max(1));
+    let summary = match peer {
+        Some(peer) => {
+            let addr = match Ticket::decode(&peer) {
+                Ok(ticket) => ticket.addr,
+                Err(TicketError::NotATicket) => handle.lookup_peer(&peer)?,
+                Err(e) => return Err(e.into()),
+            };
+            let key = hex_key(&addr);
+            match handle.sync_with(addr, timeout).await {
+                Ok(stats) => SyncSummary {
+                    peers: 1,
+                    bytes_sent: stats.bytes_sent,
+                    bytes_received: stats.bytes_received,
+                    messages: stats.messages_sent + stats.messages_received,
+                    duration_ms: stats.duration_ms,
+                    failed: Vec::new(),
+                },
+                Err(e) => SyncSummary {
+                    failed: vec![(key, e.to_string())],
+                    ..Default::default()
+                },
+            }
+        }
+        None => handle.sync_all(Duration::from_secs(3), timeout).await?,
+    };
+    output::sync_summary(out, &summary, json);
+    for c in handle.communities().await? {
+        output::ignored(err, &c.name, &*handle.view(&c.id).await?);
+    }
+    if summary.peers == 0 {
+        let reasons: Vec<String> = summary
+            .failed
+            .iter()
+            .map(|(peer, e)| format!("{}…: {e}", &peer[..8.min(peer.len())]))
+            .collect();
+        bail!(
+            "synced with no one{}",
+            if reasons.is_empty() {
+                " (no known or nearby member; use --peer TICKET)".to_owned()
+            } else {
+                format!(": {}", reasons.join("; "))
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Runs one `bundle` subcommand.
+pub(crate) async fn bundle(
+    handle: &Handle,
+    command: BundleCmd,
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
+    match command {
+        BundleCmd::Export {
+            community: c,
+            out: file,
+        } => {
+            let c = community(handle, &c).await?;
+            let size = handle.export_bundle(&c, &file).await?;
+            outln!(err, "wrote {} ({size} bytes)", file.display());
+        }
+        BundleCmd::Import { file } => {
+            let import = handle.import_bundle(&file).await?;
+            outln!(out, "{}", import.community);
+            outln!(
+                err,
+                "{}",
+                match (import.added, import.changed) {
+                    (true, _) => "community added from the bundle",
+                    (false, true) => "changes merged from the bundle",
+                    (false, false) => "nothing new in the bundle",
+                }
+            );
+            if import.refused > 0 {
+                outln!(
+                    err,
+                    "refused {} change(s) of the bundle: not signed by their device, or written by a device that is not a member; they were not kept",
+                    import.refused
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs one `refused` subcommand.
+pub(crate) async fn refused(handle: &Handle, command: RefusedCmd, out: &mut String) -> Result<()> {
+    match command {
+        RefusedCmd::List { community: c, json } => {
+            let c = community(handle, &c).await?;
+            let refused = handle.refused_changes(&c).await?;
+            output::refused(out, &*handle.view(&c).await?, &refused, json);
+        }
+    }
+    Ok(())
+}
