@@ -101,6 +101,13 @@ fn reloads(doc: &mut AutoCommit) -> bool {
     .is_ok_and(|r| r.unwrap_or(false))
 }
 
+fn refused_for(merged: &Merged, why: &str) -> bool {
+    merged
+        .refused
+        .iter()
+        .any(|r| r.reason == Reason::Malformed(why.to_owned()))
+}
+
 fn malformed(merged: &Merged) -> bool {
     merged
         .refused
@@ -482,4 +489,63 @@ fn a_change_with_a_wrong_checksum_is_not_written_as_it_came() {
         );
     }
     assert_eq!(stored, [Ok(()), Ok(())], "plain, compressed");
+}
+
+/// Device 1's second change in the batch, its third on the held state
+/// without the second (the previous change is in the batch, not in its
+/// past): refused. The same third change on the second and an old held
+/// change (dependencies both held and in the batch) passes; listing the
+/// second twice is refused for its shape.
+#[test]
+fn a_previous_change_in_the_batch_must_be_in_the_past() {
+    let mut held = base();
+    let mut a = held.fork().with_actor(actor(1));
+    a.put(ROOT, "a", 1).unwrap();
+    a.commit();
+    assert_eq!(merge(&mut held, vec![last(&mut a)]).applied, 1);
+    let old = held.get_heads();
+    let old_max = held.get_change_meta_by_hash(&old[0]).unwrap().max_op;
+    let mut z = held.fork().with_actor(actor(3));
+    for i in 0..12 {
+        z.put(ROOT, "z", i).unwrap();
+        z.commit();
+    }
+    let zs: Vec<Change> = z.get_changes(&old);
+    assert_eq!(merge(&mut held, zs).applied, 12);
+    let top = held.get_heads();
+    let top_max = held.get_change_meta_by_hash(&top[0]).unwrap().max_op;
+    let a2 = put_change(
+        1,
+        2,
+        (top.clone(), top_max),
+        ("a", 2, vec![OpId(old_max, actor(1))]),
+    );
+    let pred = vec![OpId(a2.max_op(), actor(1))];
+    let beside = put_change(
+        1,
+        3,
+        (top.clone(), top_max),
+        ("a", 3, vec![OpId(old_max, actor(1))]),
+    );
+    let m = merge(&mut held.clone(), vec![a2.clone(), beside]);
+    assert_eq!(m.applied, 1);
+    let not_in_past = "its device's previous change is not in its past";
+    assert!(refused_for(&m, not_in_past), "{m:?}");
+    let on_both = put_change(
+        1,
+        3,
+        (vec![a2.hash(), old[0]], a2.max_op()),
+        ("a", 3, pred.clone()),
+    );
+    let m = merge(&mut held.clone(), vec![a2.clone(), on_both]);
+    assert_eq!(m.applied, 2, "{:?}", m.refused);
+    let twice = put_change(
+        1,
+        3,
+        (vec![a2.hash(), a2.hash()], a2.max_op()),
+        ("a", 3, pred),
+    );
+    let m = merge(&mut held, vec![a2, twice]);
+    assert_eq!(m.applied, 1);
+    assert!(refused_for(&m, "a dependency listed twice"), "{m:?}");
 }
