@@ -30,6 +30,7 @@ use std::path::PathBuf;
 pub use identity::{DeviceSecret, IdentityError};
 pub use iroh::{EndpointAddr, EndpointId};
 pub use net::{NetError, Network, parse_endpoint_id};
+pub use session::SessionError;
 pub use ticket::{InviteTicket, Ticket, TicketError};
 pub use wire::{CommunityDigest, HeadsDigest, JoinReply, JoinRequest, SyncMessage, heads_digest};
 
@@ -207,6 +208,15 @@ pub trait Replica: Clone + Send + Sync + 'static {
 
     /// Applies a batch of received messages, durably (before any reply is
     /// generated), and says which documents to answer.
+    ///
+    /// A one-off session ends only once each side has heard the other's
+    /// heads ([`Replica::in_sync`]). Automerge's `receive_sync_message`
+    /// records the peer's heads as sent by us when they equal ours, so after
+    /// a batch that brought the peer's changes and then its heads, the next
+    /// message would not announce our heads and the peer would wait for
+    /// them: keep `last_sent_heads` as it was before such a message
+    /// (crates/core/src/peers/receive.rs does, and so does the test replica
+    /// of sync/tests).
     fn receive(
         &self,
         session: SessionId,
