@@ -148,7 +148,6 @@ async fn sync(
 /// quarantines it: what it received in that meeting is gone from its
 /// documents.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open: changes whose chunk checksum was changed are written as they came; the node quarantines the file at its next start"]
 async fn changes_with_wrong_checksums_do_not_make_files_the_node_refuses() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

@@ -107,13 +107,27 @@ pub struct Merged {
     pub written: Option<Vec<u8>>,
 }
 
-/// The bytes of changes, one Automerge chunk after another.
-fn chunks_of(changes: &[Change]) -> Vec<u8> {
+/// Why a second change under a device's number is refused when the first
+/// one in the batch was refused for its past.
+const ANOTHER_AT_NUMBER: &str = "another change under the same number was refused in this batch";
+
+/// The bytes of changes as they came, one Automerge chunk after another,
+/// each with the checksum its hash gives: the header's checksum is not part
+/// of the hash and Automerge reads a change without checking it, but not a
+/// file. `None` if one carries an author footer, which the shape rules take
+/// as it is rather than encoded again: such changes are written by Automerge.
+fn chunks_of(changes: &[Change]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(changes.iter().map(|c| c.raw_bytes().len()).sum());
     for change in changes {
+        if change.author().is_some() {
+            return None;
+        }
+        let at = out.len();
         out.extend_from_slice(change.raw_bytes());
+        out.get_mut(at + 4..at + 8)?
+            .copy_from_slice(&change.hash().0[..4]);
     }
-    out
+    Some(out)
 }
 
 /// Automerge panicked on foreign input: the document may be damaged and
@@ -769,6 +783,10 @@ pub fn merge(
     let mut refused: HashSet<ChangeHash> = HashSet::new();
     let mut genesis_taken = !doc_empty;
     let mut held_max_op: HashMap<ChangeHash, u64> = HashMap::new();
+    // Device numbers whose change was refused for its past in this batch.
+    let mut judged: HashSet<(&ActorId, u64)> = HashSet::new();
+    // Texts made by the batch's changes that passed so far.
+    let mut batch_texts: HashSet<automerge::legacy::OpId> = HashSet::new();
     {
         let held_seqs = ledger.seqs(doc);
         for (i, hash) in order.iter().enumerate() {
@@ -799,29 +817,13 @@ pub fn merge(
                     })
                     .max()
                     .unwrap_or(0);
+                // What the change says of itself first, then its numbers and
+                // its signature, and only then what costs a walk or lookups
+                // in the document (its device's previous change in its
+                // past, texts): a change refused there is refused cheaply.
                 let shape = match &m.malformed {
                     Some(e) => Err(e.clone()),
-                    None => crate::wellformed::follows(m.start_op, m.max_op, deps_max_op).and_then(
-                        |()| {
-                            let batch = |h: &ChangeHash| {
-                                by_hash.get(h).map(|p| crate::wellformed::Past {
-                                    actor: Cow::Borrowed(&p.actor),
-                                    seq: p.seq,
-                                    max_op: p.max_op,
-                                    deps: Cow::Borrowed(&p.deps),
-                                })
-                            };
-                            let held = !last_seq.contains_key(&m.actor);
-                            crate::wellformed::after_own(
-                                &m.actor,
-                                (m.seq, before, held),
-                                &m.deps,
-                                doc,
-                                batch,
-                            )?;
-                            crate::wellformed::fits(&m.elements, doc)
-                        },
-                    ),
+                    None => crate::wellformed::follows(m.start_op, m.max_op, deps_max_op),
                 };
                 if let Err(e) = shape {
                     Some(Reason::Malformed(e))
@@ -834,8 +836,35 @@ pub fn merge(
                         waiting.insert(*hash);
                     }
                     Some(Reason::Unsigned)
+                } else if judged.contains(&(&m.actor, m.seq)) {
+                    // A change under a number whose first change in this
+                    // batch was refused for its past: no second walk.
+                    Some(Reason::Malformed(ANOTHER_AT_NUMBER.to_owned()))
                 } else {
-                    None
+                    let batch = |h: &ChangeHash| {
+                        by_hash.get(h).map(|p| crate::wellformed::Past {
+                            actor: Cow::Borrowed(&p.actor),
+                            seq: p.seq,
+                            max_op: p.max_op,
+                            deps: Cow::Borrowed(&p.deps),
+                        })
+                    };
+                    let held = !last_seq.contains_key(&m.actor);
+                    let past = crate::wellformed::after_own(
+                        &m.actor,
+                        (m.seq, before, held),
+                        &m.deps,
+                        doc,
+                        batch,
+                    )
+                    .and_then(|()| crate::wellformed::fits(&m.elements, doc, &batch_texts));
+                    match past {
+                        Ok(()) => None,
+                        Err(e) => {
+                            judged.insert((&m.actor, m.seq));
+                            Some(Reason::Malformed(e))
+                        }
+                    }
                 }
             };
             match reason {
@@ -850,6 +879,7 @@ pub fn merge(
                         genesis_taken = true;
                     }
                     last_seq.insert(m.actor.clone(), m.seq);
+                    batch_texts.extend(m.elements.texts().iter().cloned());
                     verdict.insert(i, None);
                 }
             }
@@ -921,7 +951,7 @@ pub fn merge(
                 for c in &changes {
                     incoming.changes.insert(c.hash(), c.clone());
                 }
-                candidates = Some(chunks_of(&changes));
+                candidates = chunks_of(&changes);
                 let target: &mut AutoCommit = holder.as_mut().unwrap_or(doc);
                 match catch_unwind(AssertUnwindSafe(|| target.apply_changes(changes))) {
                     Ok(Ok(())) => {}
@@ -1068,7 +1098,7 @@ pub fn merge(
         *doc = incoming.whole.take().expect("checked");
     } else {
         let changes: Vec<Change> = accepted.iter().filter_map(|h| incoming.change(h)).collect();
-        merged.written = Some(chunks_of(&changes));
+        merged.written = chunks_of(&changes);
         let applied = catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)));
         match applied {
             Ok(Ok(())) => {}

@@ -36,11 +36,22 @@ use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjType, ReadDoc, ScalarValue};
 
 /// The objects made before a change in which it puts a value other than a
-/// string as an element: found by [`intrinsic`] as it reads the change's
-/// operations, checked against the document by [`fits`]. Most changes have
-/// none.
+/// string as an element, and the texts it makes: found by [`intrinsic`] as
+/// it reads the change's operations, checked by [`fits`] against the
+/// document and the texts of the batch's earlier changes. Most changes have
+/// neither.
 #[derive(Clone, Debug, Default)]
-pub struct Elements(Vec<OpId>);
+pub struct Elements {
+    puts: Vec<OpId>,
+    texts: Vec<OpId>,
+}
+
+impl Elements {
+    /// The texts the change makes.
+    pub fn texts(&self) -> &[OpId] {
+        &self.texts
+    }
+}
 
 /// Checks what a change says of itself, without the document: the range
 /// of its operation numbers, its author footer, its dependencies, its list
@@ -101,8 +112,12 @@ fn operations(change: &Change) -> Result<Elements, String> {
                 .is_some_and(|op| matches!(op.action, OpType::Make(ObjType::Text)))
     };
     let mut elements: Vec<OpId> = Vec::new();
+    let mut texts: Vec<OpId> = Vec::new();
     for (i, op) in expanded.operations.iter().enumerate() {
         let counter = start + i as u64;
+        if matches!(op.action, OpType::Make(ObjType::Text)) {
+            texts.push(OpId::new(counter, own));
+        }
         if let (OpType::Put(value), Key::Seq(_), ObjectId::Id(obj)) = (&op.action, &op.key, &op.obj)
             && !matches!(value, ScalarValue::Str(_))
         {
@@ -146,7 +161,10 @@ fn operations(change: &Change) -> Result<Elements, String> {
             return Err("operations that Automerge would write otherwise".into());
         }
     }
-    Ok(Elements(elements))
+    Ok(Elements {
+        puts: elements,
+        texts,
+    })
 }
 
 /// Why a change putting a value that is not text in a text is refused.
@@ -172,15 +190,21 @@ pub fn follows(start_op: u64, max_op: u64, deps_max_op: u64) -> Result<(), Strin
 /// Checks that what a change puts in a text (inserted or replaced) is text:
 /// Automerge 0.12 applies another value there (bytes, a number) and then
 /// writes a document it cannot read. A text the change makes is checked by
-/// [`intrinsic`]; here, the objects it names that `doc` holds
-/// (`elements`, from [`intrinsic`]).
-pub fn fits(elements: &Elements, doc: &AutoCommit) -> Result<(), String> {
-    for id in &elements.0 {
-        let text = doc
-            .import_obj(&format!("{}@{}", id.0, id.1))
-            .ok()
-            .and_then(|obj| doc.object_type(&obj).ok())
-            == Some(ObjType::Text);
+/// [`intrinsic`]; here, the objects it names (`elements`, from
+/// [`intrinsic`]) among the texts made by the batch's earlier changes
+/// (`batch_texts`) and those `doc` holds.
+pub fn fits(
+    elements: &Elements,
+    doc: &AutoCommit,
+    batch_texts: &std::collections::HashSet<OpId>,
+) -> Result<(), String> {
+    for id in &elements.puts {
+        let text = batch_texts.contains(id)
+            || doc
+                .import_obj(&format!("{}@{}", id.0, id.1))
+                .ok()
+                .and_then(|obj| doc.object_type(&obj).ok())
+                == Some(ObjType::Text);
         if text {
             return Err(NOT_TEXT.into());
         }
@@ -456,13 +480,13 @@ mod tests {
         other.insert(&list, 0, ScalarValue::Bytes(vec![1])).unwrap();
         other.commit();
         let honest = other.get_last_local_change().unwrap();
-        fits(&intrinsic(&honest).unwrap(), &doc).unwrap();
+        fits(&intrinsic(&honest).unwrap(), &doc, &HashSet::new()).unwrap();
         other
             .insert(&text, 0, ScalarValue::Bytes(vec![117]))
             .unwrap();
         other.commit();
         let bytes = other.get_last_local_change().unwrap();
-        assert!(fits(&intrinsic(&bytes).unwrap(), &doc).is_err());
+        assert!(fits(&intrinsic(&bytes).unwrap(), &doc, &HashSet::new()).is_err());
         // Bytes put in a text the change makes itself: refused on its own.
         let mut fresh = doc.fork();
         let made = fresh.put_object(ROOT, "u", ObjType::Text).unwrap();
