@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Architecture invariants that the compiler does not enforce:
 #   model is pure (no IO runtime, no network, no UI);
-#   only sync knows iroh; only app knows egui.
+#   only sync knows iroh; only app knows egui (and bench, which measures
+#   the app's frame);
+#   every edge between the workspace's crates is one of those listed below
+#   (docs/ARCHITECTURE.md draws them), and every crate has its line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -23,4 +26,29 @@ forbid passerelle-core direct iroh
 forbid passerelle-cli all egui eframe
 forbid passerelle-cli direct iroh
 forbid passerelle-app direct iroh
+forbid passerelle-bench direct iroh
+
+# The workspace's own edges, exactly (normal dependencies).
+internal() { direct "$1" | { grep '^passerelle-' || true; } | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+declare -A edges=(
+  [passerelle-model]=""
+  [passerelle-sync]=""
+  [passerelle-core]="passerelle-model passerelle-sync"
+  # cli is the command grammar and the control socket the app hosts.
+  [passerelle-cli]="passerelle-core passerelle-model"
+  [passerelle-app]="passerelle-cli passerelle-core passerelle-model"
+  [passerelle-bench]="passerelle-app passerelle-core passerelle-model passerelle-sync"
+  [passerelle-tests]=""
+)
+members=$(cargo tree --locked --workspace -e normal --depth 0 --prefix none | grep -v '^$' | cut -d' ' -f1 | sort -u)
+for crate in $members; do
+  if [[ ! -v edges[$crate] ]]; then
+    echo "layering: $crate has no line in scripts/check-layers.sh (which workspace crates may it use?)"; fail=1
+    continue
+  fi
+  got=$(internal "$crate")
+  if [[ "$got" != "${edges[$crate]}" ]]; then
+    echo "layering: $crate uses [$got], expected [${edges[$crate]}]"; fail=1
+  fi
+done
 exit $fail
