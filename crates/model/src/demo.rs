@@ -86,6 +86,11 @@ pub fn example_community_legacy(
     build(actor, me, now, random, false)
 }
 
+/// The example community, written out as data: every member, échange,
+/// event, group, idea, place and sheet of the seeds, in the order a group
+/// would have made them. The one function allowed past 150 lines (its
+/// length is the content, not logic); split it only along the
+/// community's story.
 fn build(
     actor: &automerge::ActorId,
     me: (&DeviceKey, &str),
