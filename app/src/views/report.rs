@@ -4,6 +4,7 @@
 //! The figures ([`Bilan`], computed in the model) are computed once per
 //! view and period, never per frame, in the device's time zone.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{Datelike, TimeZone};
@@ -15,6 +16,7 @@ use passerelle_model::bilan::{Bilan, Month};
 use super::Cx;
 use super::cache::SameArc;
 use super::files::export_button;
+use crate::i18n::Lang;
 
 /// Which period the figures cover.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -123,8 +125,18 @@ impl ReportPanel {
     pub fn applied(&mut self) {}
 }
 
+/// The totals, then one section a chart and its table, top to bottom.
 fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
-    let (lang, view) = (cx.lang, &**cx.view);
+    summary_ui(ui, cx, b);
+    exchanges_ui(ui, cx, b);
+    active_members_ui(ui, cx, b);
+    events_ui(ui, cx, b);
+    ideas_ui(ui, cx, b);
+}
+
+/// The period's totals, in big numbers.
+fn summary_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
+    let lang = cx.lang;
     let t = lang.report();
     let big = |ui: &mut egui::Ui, n: usize, what: &str| {
         ui.horizontal(|ui| {
@@ -137,78 +149,86 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
     big(ui, b.opened_total(), t.exchanges_opened);
     big(ui, b.done_total(), t.exchanges_done);
     big(ui, b.posts, t.posts);
-    let month_axis = |i: usize| b.months.get(i).map(Month::to_string);
-    let month_name = |m: &Month| {
-        m.start(&chrono::Local)
-            .map_or(m.to_string(), |s| lang.month(s))
-    };
+}
 
-    // Échanges opened and done, per month, stacked by category.
-    section(
+/// Échanges opened and done, per month, stacked by category.
+fn exchanges_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
+    let t = cx.lang.report();
+    let empty = b.opened.is_empty() && b.done.is_empty();
+    section(ui, cx, t.by_category, empty, |ui| {
+        ui.vertical(|ui| exchange_charts_ui(ui, cx, b));
+        ui.vertical(|ui| exchange_tables_ui(ui, cx, b));
+    });
+}
+
+/// One chart for the échanges opened, one for those done.
+fn exchange_charts_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
+    let (t, view) = (cx.lang.report(), &**cx.view);
+    for (series, title) in [(&b.opened, t.chart_opened), (&b.done, t.chart_done)] {
+        ui.label(RichText::new(title).strong());
+        let charts = series
+            .iter()
+            .map(|(category, values)| (view.category_label(category).to_owned(), values.clone()))
+            .collect();
+        chart(
+            ui,
+            cx,
+            title,
+            b.months.len(),
+            month_axis(b),
+            stacked(charts),
+        );
+    }
+}
+
+/// The échanges' numbers by category, then by month.
+fn exchange_tables_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
+    let (lang, view) = (cx.lang, &**cx.view);
+    let t = lang.report();
+    table(
         ui,
-        cx,
-        t.by_category,
-        b.opened.is_empty() && b.done.is_empty(),
+        "bilan-categories",
+        [t.category, t.opened, t.done],
         |ui| {
-            ui.vertical(|ui| {
-                for (series, title) in [(&b.opened, t.chart_opened), (&b.done, t.chart_done)] {
-                    ui.label(RichText::new(title).strong());
-                    let charts = series
-                        .iter()
-                        .map(|(category, values)| {
-                            (view.category_label(category).to_owned(), values.clone())
-                        })
-                        .collect();
-                    chart(ui, cx, title, b.months.len(), month_axis, stacked(charts));
-                }
-            });
-            ui.vertical(|ui| {
-                table(
-                    ui,
-                    "bilan-categories",
-                    [t.category, t.opened, t.done],
-                    |ui| {
-                        let categories: std::collections::BTreeSet<&String> =
-                            b.opened.keys().chain(b.done.keys()).collect();
-                        let sum = |map: &std::collections::BTreeMap<String, Vec<usize>>,
-                                   c: &str| {
-                            map.get(c).map_or(0, |v| v.iter().sum::<usize>())
-                        };
-                        for category in categories {
-                            ui.label(view.category_label(category));
-                            ui.label(lang.number(sum(&b.opened, category)));
-                            ui.label(lang.number(sum(&b.done, category)));
-                            ui.end_row();
-                        }
-                        ui.label(RichText::new(t.total).strong());
-                        ui.label(RichText::new(lang.number(b.opened_total())).strong());
-                        ui.label(RichText::new(lang.number(b.done_total())).strong());
-                        ui.end_row();
-                    },
-                );
-                ui.add_space(12.0);
-                table(
-                    ui,
-                    "bilan-exchange-months",
-                    [t.month, t.opened, t.done],
-                    |ui| {
-                        let in_month = |map: &std::collections::BTreeMap<String, Vec<usize>>,
-                                        i: usize| {
-                            map.values().map(|v| v[i]).sum::<usize>()
-                        };
-                        for (i, m) in b.months.iter().enumerate() {
-                            ui.label(month_name(m));
-                            ui.label(lang.number(in_month(&b.opened, i)));
-                            ui.label(lang.number(in_month(&b.done, i)));
-                            ui.end_row();
-                        }
-                    },
-                );
-            });
+            let categories: BTreeSet<&String> = b.opened.keys().chain(b.done.keys()).collect();
+            let sum = |map: &BTreeMap<String, Vec<usize>>, c: &str| {
+                map.get(c).map_or(0, |v| v.iter().sum::<usize>())
+            };
+            for category in categories {
+                ui.label(view.category_label(category));
+                ui.label(lang.number(sum(&b.opened, category)));
+                ui.label(lang.number(sum(&b.done, category)));
+                ui.end_row();
+            }
+            ui.label(RichText::new(t.total).strong());
+            ui.label(RichText::new(lang.number(b.opened_total())).strong());
+            ui.label(RichText::new(lang.number(b.done_total())).strong());
+            ui.end_row();
         },
     );
+    ui.add_space(12.0);
+    table(
+        ui,
+        "bilan-exchange-months",
+        [t.month, t.opened, t.done],
+        |ui| {
+            let in_month = |map: &BTreeMap<String, Vec<usize>>, i: usize| {
+                map.values().map(|v| v[i]).sum::<usize>()
+            };
+            for (i, m) in b.months.iter().enumerate() {
+                ui.label(month_name(lang, m));
+                ui.label(lang.number(in_month(&b.opened, i)));
+                ui.label(lang.number(in_month(&b.done, i)));
+                ui.end_row();
+            }
+        },
+    );
+}
 
-    // Active members per month.
+/// Active members per month.
+fn active_members_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
+    let lang = cx.lang;
+    let t = lang.report();
     section(ui, cx, t.active_by_month, b.months.is_empty(), |ui| {
         let values = b.active.clone();
         chart(
@@ -216,19 +236,23 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
             cx,
             t.active_by_month,
             b.months.len(),
-            month_axis,
+            month_axis(b),
             vec![bars(t.active, &values, 0.0, 0.7)],
         );
         table(ui, "bilan-active", [t.month, t.active], |ui| {
             for (m, n) in b.months.iter().zip(&b.active) {
-                ui.label(month_name(m));
+                ui.label(month_name(lang, m));
                 ui.label(lang.number(*n));
                 ui.end_row();
             }
         });
     });
+}
 
-    // Events: who is coming beside the places.
+/// Events: who is coming beside the places.
+fn events_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
+    let lang = cx.lang;
+    let t = lang.report();
     section(ui, cx, t.events, b.events.is_empty(), |ui| {
         let coming: Vec<usize> = b.events.iter().map(|e| e.coming).collect();
         let places: Vec<usize> = b
@@ -259,8 +283,12 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
             }
         });
     });
+}
 
-    // Ideas per theme over the period.
+/// Ideas per theme over the period.
+fn ideas_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
+    let (lang, view) = (cx.lang, &**cx.view);
+    let t = lang.report();
     section(ui, cx, t.ideas_by_theme, b.ideas.is_empty(), |ui| {
         let themes: Vec<(&str, usize)> = b
             .ideas
@@ -290,6 +318,17 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
             }
         });
     });
+}
+
+/// The x axis of a chart by month: each mark named by its month.
+fn month_axis(b: &Bilan) -> impl Fn(usize) -> Option<String> + '_ {
+    |i| b.months.get(i).map(Month::to_string)
+}
+
+/// A month's name in `lang`, in the device's time zone.
+fn month_name(lang: Lang, m: &Month) -> String {
+    m.start(&chrono::Local)
+        .map_or(m.to_string(), |s| lang.month(s))
 }
 
 /// A titled part of the screen: its chart and, beside it, its numbers.
