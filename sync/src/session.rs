@@ -6,14 +6,15 @@
 //! waiting for a local change never cancels a read half-way through a frame.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::limits::{HELLO_TIMEOUT, IDLE_TIMEOUT, LINGER, live_idle_timeout};
 use crate::wire::{
-    self, FrameError, MAX_FRAME, MAX_HELLO_FRAME, MAX_PROOFS_FRAME, SyncFrame, code,
+    self, CommunityDigest, FrameError, MAX_FRAME, MAX_HELLO_FRAME, MAX_PROOFS_FRAME, SyncFrame,
+    code,
 };
 use crate::{Replica, SessionId, SessionStats};
 
@@ -46,6 +47,21 @@ enum Input {
     Changed(Result<String, broadcast::error::RecvError>),
     /// The peer was silent too long.
     Idle,
+}
+
+/// What the two `Hello`s settled, for the rest of the handshake.
+struct Greeting {
+    /// The communities this side named.
+    mine: BTreeSet<String>,
+    /// The communities the peer named.
+    theirs: BTreeSet<String>,
+    /// Those of the peer's communities that this node holds.
+    held: BTreeSet<String>,
+    /// Held communities this side did not name: the peer is asked to prove
+    /// it was admitted to them.
+    unknown: Vec<String>,
+    /// Both sides send a `Summary` (both speak a revision that has them).
+    summaries: bool,
 }
 
 /// How long a session lasts.
@@ -183,6 +199,10 @@ impl<R: Replica> Session<'_, R> {
         )
     }
 
+    /// The whole conversation after the reader task starts: the handshake,
+    /// the proofs, the first messages, then sync messages until the end.
+    /// `admitted` lets the reader take in sync messages, once the peer
+    /// shares a community with this side.
     async fn converse(
         &mut self,
         send: &mut SendStream,
@@ -190,13 +210,34 @@ impl<R: Replica> Session<'_, R> {
         changes: &mut broadcast::Receiver<String>,
         admitted: tokio::sync::oneshot::Sender<()>,
     ) -> Result<(), SessionError> {
+        let greeting = self.greet(send, frames).await?;
+        let (their_summary, proved) = self.prove(send, frames, &greeting).await?;
+        let active = self.admit(&greeting.theirs, &proved, admitted).await?;
+        let first = self
+            .replica
+            .first_messages(self.id, active.iter().cloned().collect(), their_summary)
+            .await;
+        self.send_all(send, first).await?;
+        if self.synced(&active).await {
+            // The summaries showed every document equal.
+            return self.finish(send, frames).await;
+        }
+        self.message_loop(send, frames, changes, active).await
+    }
+
+    /// The `Hello` each way. The dialler speaks first; the acceptor says
+    /// nothing until it knows the dialler is, or may prove to be, a member,
+    /// and neither side says more to a peer too old to check signatures.
+    async fn greet(
+        &mut self,
+        send: &mut SendStream,
+        frames: &mut mpsc::Receiver<Frame>,
+    ) -> Result<Greeting, SessionError> {
         let mine: BTreeSet<String> = std::mem::take(&mut self.mine).into_iter().collect();
         let hello = |communities: &BTreeSet<String>| SyncFrame::Hello {
             version: VERSION,
             communities: communities.iter().cloned().collect(),
         };
-        // The dialler speaks first; the acceptor says nothing until it knows
-        // the dialler is, or may prove to be, a member.
         if self.initiator {
             self.write(send, &hello(&mine)).await?;
         }
@@ -222,8 +263,6 @@ impl<R: Replica> Session<'_, R> {
             .into_iter()
             .collect();
         let unknown: Vec<String> = held.difference(&mine).cloned().collect();
-        // The communities this side asks the peer to prove.
-        let wanted: BTreeSet<String> = unknown.iter().cloned().collect();
         if !self.initiator {
             if mine.is_empty() && unknown.is_empty() {
                 // The membership gate: not one byte of any community.
@@ -232,21 +271,50 @@ impl<R: Replica> Session<'_, R> {
             }
             self.write(send, &hello(&mine)).await?;
         }
-        if summaries {
+        Ok(Greeting {
+            mine,
+            theirs,
+            held,
+            unknown,
+            summaries,
+        })
+    }
+
+    /// After the `Hello`s: each side sends its `Summary` (when both speak
+    /// a revision that has them) and its `Prove`, then reads the peer's,
+    /// answers with `Proofs` and hands the peer's proofs to the node.
+    /// Returns the peer's summary and the communities the peer asked this
+    /// side to prove, among those this side named.
+    async fn prove(
+        &mut self,
+        send: &mut SendStream,
+        frames: &mut mpsc::Receiver<Frame>,
+        greeting: &Greeting,
+    ) -> Result<(Vec<CommunityDigest>, BTreeSet<String>), SessionError> {
+        let Greeting {
+            mine,
+            theirs,
+            held,
+            unknown,
+            summaries,
+        } = greeting;
+        if *summaries {
             // Only communities both named: each counts the other as a member.
-            let both = mine.intersection(&theirs).cloned().collect();
+            let both = mine.intersection(theirs).cloned().collect();
             let communities = self.replica.summary(self.id, both).await;
             self.write(send, &SyncFrame::Summary { communities })
                 .await?;
         }
+        // The communities this side asks the peer to prove.
+        let mut wanted: BTreeSet<String> = unknown.iter().cloned().collect();
         self.write(
             send,
             &SyncFrame::Prove {
-                communities: unknown,
+                communities: unknown.clone(),
             },
         )
         .await?;
-        let their_summary = if summaries {
+        let their_summary = if *summaries {
             match self.next(frames).await? {
                 SyncFrame::Summary { communities } => communities,
                 _ => return Err(self.out_of_order("summary")),
@@ -266,7 +334,6 @@ impl<R: Replica> Session<'_, R> {
             SyncFrame::Proofs { proofs } => {
                 // One proof per community this side asked about, no more:
                 // each costs a pass of the gate.
-                let mut wanted = wanted;
                 for (community, data) in proofs {
                     if wanted.remove(&community) && held.contains(&community) {
                         self.replica.accept_proof(self.id, community, data).await;
@@ -275,8 +342,21 @@ impl<R: Replica> Session<'_, R> {
             }
             _ => return Err(self.out_of_order("proofs")),
         }
-        let mine: BTreeSet<String> = self.replica.shared(self.id).await.into_iter().collect();
-        let mut active: BTreeSet<String> = mine
+        Ok((their_summary, proved))
+    }
+
+    /// Once the proofs are in: the communities to sync are those the node
+    /// shares with the peer that either the peer named or this side proved.
+    /// With none, the session ends; with some, the reader may take in sync
+    /// messages and the node hears that the peer is connected.
+    async fn admit(
+        &mut self,
+        theirs: &BTreeSet<String>,
+        proved: &BTreeSet<String>,
+        admitted: tokio::sync::oneshot::Sender<()>,
+    ) -> Result<BTreeSet<String>, SessionError> {
+        let shared: BTreeSet<String> = self.replica.shared(self.id).await.into_iter().collect();
+        let active: BTreeSet<String> = shared
             .into_iter()
             .filter(|c| theirs.contains(c) || proved.contains(c))
             .collect();
@@ -290,21 +370,28 @@ impl<R: Replica> Session<'_, R> {
             incoming: !self.initiator,
             communities: active.iter().cloned().collect(),
         });
-        let first = self
-            .replica
-            .first_messages(self.id, active.iter().cloned().collect(), their_summary)
-            .await;
-        self.send_all(send, first).await?;
-        if self.mode == Mode::UntilSynced
+        Ok(active)
+    }
+
+    /// Whether a one-off sync is over: both sides hold the same changes of
+    /// every community still shared. A live session is never over here.
+    async fn synced(&self, active: &BTreeSet<String>) -> bool {
+        self.mode == Mode::UntilSynced
             && self
                 .replica
                 .in_sync(self.id, active.iter().cloned().collect())
                 .await
-        {
-            // The summaries showed every document equal.
-            return self.finish(send, frames).await;
-        }
+    }
 
+    /// Sync messages both ways, until the peer leaves, falls silent, a
+    /// one-off sync is in sync, or an error ends the session.
+    async fn message_loop(
+        &mut self,
+        send: &mut SendStream,
+        frames: &mut mpsc::Receiver<Frame>,
+        changes: &mut broadcast::Receiver<String>,
+        mut active: BTreeSet<String>,
+    ) -> Result<(), SessionError> {
         // Announcements of changes this session's own batches caused, per
         // community, still to come: the batch was answered already.
         let mut own: HashMap<String, usize> = HashMap::new();
@@ -315,23 +402,10 @@ impl<R: Replica> Session<'_, R> {
         let live_idle = live_idle_timeout();
         self.last_change = Instant::now();
         loop {
-            let idle = match self.mode {
-                Mode::UntilSynced => IDLE_TIMEOUT,
-                Mode::Live => live_idle.saturating_sub(self.last_change.elapsed()),
-            };
-            let input = match ahead.take() {
-                Some(frame) => Input::Frame(Some(frame)),
-                // Frames first: local changes are looked at when the peer is quiet.
-                None => tokio::select! {
-                    biased;
-                    frame = tokio::time::timeout(idle, frames.recv()) => match frame {
-                        Err(_) => Input::Idle,
-                        Ok(frame) => Input::Frame(frame),
-                    },
-                    changed = changes.recv() => Input::Changed(changed),
-                },
-            };
-            match input {
+            match self
+                .next_input(frames, changes, &mut ahead, live_idle)
+                .await
+            {
                 Input::Idle if self.mode == Mode::Live => {
                     return Err(self.fail(code::IDLE, SessionError::Idle));
                 }
@@ -350,12 +424,7 @@ impl<R: Replica> Session<'_, R> {
                     };
                     self.on_messages(send, message, frames, &mut ahead, &mut active, &mut own)
                         .await?;
-                    if self.mode == Mode::UntilSynced
-                        && self
-                            .replica
-                            .in_sync(self.id, active.iter().cloned().collect())
-                            .await
-                    {
+                    if self.synced(&active).await {
                         return self.finish(send, frames).await;
                     }
                 }
@@ -363,6 +432,36 @@ impl<R: Replica> Session<'_, R> {
                     self.on_change(send, changed, &mut active, &mut own).await?;
                 }
             }
+        }
+    }
+
+    /// What the message loop reacts to next: a frame read ahead while
+    /// gathering a batch, else whichever comes first of a frame, a local
+    /// change, and the idle limit. A one-off sync waits `IDLE_TIMEOUT` for
+    /// each frame; a live session waits until `live_idle` has passed since
+    /// the last change either way.
+    async fn next_input(
+        &self,
+        frames: &mut mpsc::Receiver<Frame>,
+        changes: &mut broadcast::Receiver<String>,
+        ahead: &mut Option<Frame>,
+        live_idle: Duration,
+    ) -> Input {
+        if let Some(frame) = ahead.take() {
+            return Input::Frame(Some(frame));
+        }
+        let idle = match self.mode {
+            Mode::UntilSynced => IDLE_TIMEOUT,
+            Mode::Live => live_idle.saturating_sub(self.last_change.elapsed()),
+        };
+        // Frames first: local changes are looked at when the peer is quiet.
+        tokio::select! {
+            biased;
+            frame = tokio::time::timeout(idle, frames.recv()) => match frame {
+                Err(_) => Input::Idle,
+                Ok(frame) => Input::Frame(frame),
+            },
+            changed = changes.recv() => Input::Changed(changed),
         }
     }
 
