@@ -8,34 +8,12 @@ use passerelle_model::layout::Genesis;
 use passerelle_model::*;
 use proptest::prelude::*;
 
+mod common;
+use common::{key, member};
+
 const ADMIN: &str = "01ADMIN";
 const ANA: &str = "01ANA";
 const BASILE: &str = "01BASILE";
-
-fn key(c: char) -> DeviceKey {
-    DeviceKey(c.to_string().repeat(64))
-}
-
-fn member(id: &str, name: &str, role: Role, device: &DeviceKey) -> Member {
-    Member {
-        id: MemberId(id.into()),
-        display_name: name.into(),
-        role,
-        devices: [(
-            device.0.clone(),
-            Device {
-                added_at: 0,
-                label: "portable".into(),
-                revoked: None,
-            },
-        )]
-        .into(),
-        skills: vec![],
-        languages: vec![],
-        joined_at: 0,
-        removed_at: None,
-    }
-}
 
 /// One device's copy of the community.
 #[derive(Clone)]

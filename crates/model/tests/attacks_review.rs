@@ -8,34 +8,13 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change, ChangeHash, ObjId, ROOT, ReadDoc};
-use passerelle_model::gate::{self, Authority, Incoming, Ledger, Reason, Writers};
+use passerelle_model::gate::{self, Ledger, Reason, Writers};
 use passerelle_model::generate::{self, Size};
 use passerelle_model::layout::Genesis;
-use passerelle_model::signing::Signed;
 use passerelle_model::*;
 
-struct Dev {
-    secret: [u8; 32],
-    key: DeviceKey,
-}
-
-fn dev(n: u8) -> Dev {
-    let secret = [n; 32];
-    let key = Signed::with_secret(&secret, ChangeHash([0; 32])).device();
-    Dev { secret, key }
-}
-
-impl Dev {
-    fn author(&self) -> Author {
-        Author {
-            device: self.key.clone(),
-        }
-    }
-
-    fn sign(&self, hash: ChangeHash) -> Signed {
-        Signed::with_secret(&self.secret, hash)
-    }
-}
+mod common;
+use common::{dev, receive, receive_collection};
 
 fn member(id: &str, role: Role, device: &DeviceKey) -> Member {
     Member {
@@ -96,38 +75,6 @@ fn legacy_community() -> CommunityDocs {
     )
     .unwrap();
     docs
-}
-
-fn receive(
-    into: &mut AutoCommit,
-    ledger: &mut Ledger,
-    changes: Vec<Change>,
-    sigs: &[Signed],
-) -> gate::Merged {
-    gate::merge(
-        into,
-        ledger,
-        Authority::Community,
-        Incoming::from_changes(changes),
-        sigs,
-    )
-    .expect("no panic")
-}
-
-fn receive_collection(
-    doc: &mut AutoCommit,
-    writers: &Writers,
-    change: Change,
-    sigs: &[Signed],
-) -> gate::Merged {
-    gate::merge(
-        doc,
-        &mut Ledger::default(),
-        Authority::Collection(writers),
-        Incoming::from_changes([change]),
-        sigs,
-    )
-    .expect("no panic")
 }
 
 /// One change written under `actor_of`'s actor on a fork of `doc`.

@@ -6,26 +6,8 @@ use passerelle_model::booking::{Bookable, Status, parse_hours};
 use passerelle_model::layout::Genesis;
 use passerelle_model::*;
 
-fn member(id: &str, name: &str, role: Role, device: &DeviceKey) -> Member {
-    Member {
-        id: MemberId(id.into()),
-        display_name: name.into(),
-        role,
-        devices: [(
-            device.0.clone(),
-            Device {
-                revoked: None,
-                added_at: 0,
-                label: String::new(),
-            },
-        )]
-        .into(),
-        skills: vec![],
-        languages: vec![],
-        joined_at: 0,
-        removed_at: None,
-    }
-}
+mod common;
+use common::member;
 
 fn device(c: char) -> Author {
     Author {

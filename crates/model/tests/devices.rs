@@ -7,30 +7,12 @@ use automerge::ActorId;
 use passerelle_model::layout::Genesis;
 use passerelle_model::*;
 
+mod common;
+use common::member;
+
 fn author(c: char) -> Author {
     Author {
         device: DeviceKey(c.to_string().repeat(64)),
-    }
-}
-
-fn member(id: &str, name: &str, role: Role, device: &DeviceKey) -> Member {
-    Member {
-        id: MemberId(id.into()),
-        display_name: name.into(),
-        role,
-        devices: [(
-            device.0.clone(),
-            Device {
-                revoked: None,
-                added_at: 0,
-                label: String::new(),
-            },
-        )]
-        .into(),
-        skills: vec![],
-        languages: vec![],
-        joined_at: 0,
-        removed_at: None,
     }
 }
 

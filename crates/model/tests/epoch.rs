@@ -5,32 +5,17 @@
 //! admin's device, then fed changes through `gate::merge` as a peer's.
 
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, Change, ChangeHash, ROOT};
+use automerge::{ActorId, AutoCommit, Change, ROOT};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Reason, Writers};
 use passerelle_model::generate::{self, Size};
 use passerelle_model::layout::{Genesis, check_genesis};
 use passerelle_model::signing::Signed;
 use passerelle_model::*;
 
+mod common;
+use common::{Dev, dev, receive_collection};
+
 const NOW: Timestamp = 1_780_000_000_000;
-
-/// A device: its secret and its public key.
-struct Dev {
-    secret: [u8; 32],
-    key: DeviceKey,
-}
-
-fn dev(n: u8) -> Dev {
-    let secret = [n; 32];
-    let key = Signed::with_secret(&secret, ChangeHash([0; 32])).device();
-    Dev { secret, key }
-}
-
-impl Dev {
-    fn sign(&self, hash: ChangeHash) -> Signed {
-        Signed::with_secret(&self.secret, hash)
-    }
-}
 
 fn rng(seed: u128) -> impl FnMut() -> u128 {
     let mut n = seed;
@@ -103,22 +88,6 @@ fn receive(
         doc,
         ledger,
         Authority::Community,
-        Incoming::from_changes([change]),
-        sigs,
-    )
-    .expect("no panic")
-}
-
-fn receive_collection(
-    doc: &mut AutoCommit,
-    writers: &Writers,
-    change: Change,
-    sigs: &[Signed],
-) -> gate::Merged {
-    gate::merge(
-        doc,
-        &mut Ledger::default(),
-        Authority::Collection(writers),
         Incoming::from_changes([change]),
         sigs,
     )

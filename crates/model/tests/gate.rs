@@ -5,35 +5,14 @@
 //! would, and handed to `gate::merge` as a peer's changes would be.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Change, ChangeHash, ObjType, ROOT, ReadDoc};
+use automerge::{AutoCommit, Change, ObjType, ROOT, ReadDoc};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Reason, Writers};
 use passerelle_model::layout::Genesis;
 use passerelle_model::signing::Signed;
 use passerelle_model::*;
 
-/// A device: its secret and its public key.
-struct Dev {
-    secret: [u8; 32],
-    key: DeviceKey,
-}
-
-fn dev(n: u8) -> Dev {
-    let secret = [n; 32];
-    let key = Signed::with_secret(&secret, ChangeHash([0; 32])).device();
-    Dev { secret, key }
-}
-
-impl Dev {
-    fn author(&self) -> Author {
-        Author {
-            device: self.key.clone(),
-        }
-    }
-
-    fn sign(&self, hash: ChangeHash) -> Signed {
-        Signed::with_secret(&self.secret, hash)
-    }
-}
+mod common;
+use common::{dev, receive};
 
 fn member(id: &str, role: Role, device: &DeviceKey) -> Member {
     Member {
@@ -99,23 +78,6 @@ fn community() -> (CommunityDocs, Vec<Signed>) {
 /// Every change of a document, as a peer would send them.
 fn changes(doc: &mut AutoCommit) -> Vec<Change> {
     doc.get_changes(&[])
-}
-
-/// A fresh device receiving the community document.
-fn receive(
-    into: &mut AutoCommit,
-    ledger: &mut Ledger,
-    changes: Vec<Change>,
-    sigs: &[Signed],
-) -> gate::Merged {
-    gate::merge(
-        into,
-        ledger,
-        Authority::Community,
-        Incoming::from_changes(changes),
-        sigs,
-    )
-    .expect("no panic")
 }
 
 fn members(doc: &mut AutoCommit) -> Vec<String> {

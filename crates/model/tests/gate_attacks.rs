@@ -10,28 +10,8 @@ use passerelle_model::layout::Genesis;
 use passerelle_model::signing::Signed;
 use passerelle_model::*;
 
-struct Dev {
-    secret: [u8; 32],
-    key: DeviceKey,
-}
-
-fn dev(n: u8) -> Dev {
-    let secret = [n; 32];
-    let key = Signed::with_secret(&secret, ChangeHash([0; 32])).device();
-    Dev { secret, key }
-}
-
-impl Dev {
-    fn author(&self) -> Author {
-        Author {
-            device: self.key.clone(),
-        }
-    }
-
-    fn sign(&self, hash: ChangeHash) -> Signed {
-        Signed::with_secret(&self.secret, hash)
-    }
-}
+mod common;
+use common::{Dev, dev, receive};
 
 fn member(id: &str, role: Role, device: &DeviceKey) -> Member {
     Member {
@@ -100,22 +80,6 @@ fn community_with(signed: bool) -> (CommunityDocs, Vec<Signed>) {
 
 fn community() -> (CommunityDocs, Vec<Signed>) {
     community_with(true)
-}
-
-fn receive(
-    into: &mut AutoCommit,
-    ledger: &mut Ledger,
-    changes: Vec<Change>,
-    sigs: &[Signed],
-) -> gate::Merged {
-    gate::merge(
-        into,
-        ledger,
-        Authority::Community,
-        Incoming::from_changes(changes),
-        sigs,
-    )
-    .expect("no panic")
 }
 
 fn map(doc: &AutoCommit, obj: &ObjId, key: &str) -> ObjId {
