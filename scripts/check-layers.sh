@@ -23,8 +23,8 @@ forbid passerelle-model all tokio iroh egui eframe passerelle-core passerelle-sy
 forbid passerelle-sync all egui eframe automerge passerelle-model passerelle-core
 forbid passerelle-core all egui eframe
 forbid passerelle-core direct iroh
-forbid passerelle-cli all egui eframe
-forbid passerelle-cli direct iroh
+forbid passerelle-commands all egui eframe
+forbid passerelle-commands direct iroh
 forbid passerelle-app direct iroh
 forbid passerelle-bench direct iroh
 
@@ -34,9 +34,9 @@ declare -A edges=(
   [passerelle-model]=""
   [passerelle-sync]=""
   [passerelle-core]="passerelle-model passerelle-sync"
-  # cli is the command grammar and the control socket the app hosts.
-  [passerelle-cli]="passerelle-core passerelle-model"
-  [passerelle-app]="passerelle-cli passerelle-core passerelle-model"
+  # commands is the command grammar and the control socket the app hosts.
+  [passerelle-commands]="passerelle-core passerelle-model"
+  [passerelle-app]="passerelle-commands passerelle-core passerelle-model"
   [passerelle-bench]="passerelle-app passerelle-core passerelle-model passerelle-sync"
   [passerelle-tests]=""
 )

@@ -9,7 +9,7 @@ if ! command -v xvfb-run >/dev/null || ! command -v import >/dev/null; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get install -y -qq --no-install-recommends xvfb xauth imagemagick libgl1-mesa-dri >/dev/null
 fi
-cargo build --release -p passerelle-app -p passerelle-cli
+cargo build --release -p passerelle-app -p passerelle-commands
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 # Confined to loopback, no mDNS: screenshots need no network.

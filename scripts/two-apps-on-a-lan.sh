@@ -7,7 +7,7 @@
 # mDNS runs only inside the namespaces this script makes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p passerelle-app -p passerelle-cli
+cargo build --release -p passerelle-app -p passerelle-commands
 B=$PWD/target/release
 W=$(mktemp -d)
 pids=()

@@ -168,7 +168,7 @@ impl Bridge {
                     repaint();
                     // While the app runs, `passerelle-node` commands on this
                     // data directory are carried out by it (control socket).
-                    let control = passerelle_cli::control::listen(handle.clone(), &data_dir);
+                    let control = passerelle_commands::control::listen(handle.clone(), &data_dir);
                     if let Err(e) = control {
                         tracing::warn!("control socket: {e:#}");
                     }

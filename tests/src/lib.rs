@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 /// The `passerelle-node` binary under test.
 ///
-/// Integration tests of `passerelle-cli` get it from cargo
+/// Integration tests of `passerelle-commands` get it from cargo
 /// (`CARGO_BIN_EXE_passerelle-node`, always freshly built with the same
 /// features as the tests) and hand it over once with [`use_binary`].
 pub fn node_bin() -> &'static Path {

@@ -164,7 +164,13 @@ impl DataDir {
 
     /// The control socket of the process serving this directory.
     pub fn control_socket_path(&self) -> PathBuf {
-        self.root.join("control.sock")
+        Self::control_socket_of(&self.root)
+    }
+
+    /// The control socket of the process serving the directory `root`: known
+    /// without opening it, since that process holds its lock.
+    pub fn control_socket_of(root: &Path) -> PathBuf {
+        root.join("control.sock")
     }
 
     /// Where damaged files go.

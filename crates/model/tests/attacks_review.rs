@@ -244,7 +244,7 @@ fn a_membre_with_a_forged_admin_role_cannot_replace_the_epoch() {
 /// actor only (no signature of the admin's key vouches for it); the node's
 /// refused log (`crates/core/src/refused.rs` `entries`) then keeps it as
 /// `reused_number`, not as the admin's equivocation, so the moderation
-/// screen lists no one (node-level: `crates/cli/tests/forgery.rs`).
+/// screen lists no one (node-level: `crates/commands/tests/forgery.rs`).
 #[test]
 fn a_membre_cannot_frame_the_admin_as_equivocating() {
     let (marion, ana) = (dev(1), dev(2));

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use passerelle_core::Handle;
+use passerelle_core::{DataDir, Handle};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -40,14 +40,9 @@ struct Reply {
     stderr: String,
 }
 
-/// The socket of the process serving `dir`.
-pub fn socket_path(dir: &Path) -> PathBuf {
-    dir.join("control.sock")
-}
-
 /// Sends this process's command line to the serving process and relays its answer.
 pub async fn forward(dir: &Path) -> Result<ExitCode> {
-    let path = socket_path(dir);
+    let path = DataDir::control_socket_of(dir);
     let mut stream = UnixStream::connect(&path).await.with_context(|| {
         format!(
             "the data directory {} is in use by another Passerelle process (the app?) that does not take commands; close it first",
@@ -80,7 +75,7 @@ pub async fn forward(dir: &Path) -> Result<ExitCode> {
 
 /// Accepts commands for `handle` until the returned task is aborted.
 pub fn listen(handle: Handle, dir: &Path) -> Result<tokio::task::JoinHandle<()>> {
-    let path = socket_path(dir);
+    let path = DataDir::control_socket_of(dir);
     // We hold the data directory's lock: a socket file left here is stale.
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)

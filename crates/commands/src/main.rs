@@ -1,5 +1,5 @@
 //! `passerelle-node`: Passerelle's command line (see the crate's library).
 
 fn main() -> std::process::ExitCode {
-    passerelle_cli::main()
+    passerelle_commands::main()
 }

@@ -37,7 +37,7 @@ pub async fn run(handle: &Handle) -> Result<()> {
         }
     }
     control.abort();
-    let _ = std::fs::remove_file(crate::control::socket_path(&dir));
+    let _ = std::fs::remove_file(passerelle_core::DataDir::control_socket_of(&dir));
     let _ = std::fs::remove_file(&node_json);
     emit(json!({"event": "stopped"}));
     Ok(())
