@@ -25,11 +25,12 @@ use passerelle_model::{CommunityId, DeviceKey};
 use passerelle_sync::DeviceSecret;
 use serde::{Deserialize, Serialize};
 
-use crate::datadir::{DataDir, write_atomic};
+use crate::datadir::DataDir;
 use crate::error::CoreError;
-use crate::handle::{Handle, Profile};
-use crate::node::State;
-use crate::peers::Joining;
+use crate::fsio::write_atomic;
+use crate::handle::Handle;
+use crate::node::{Joining, State};
+use crate::profile::Profile;
 use crate::seal::{KeyError, Passphrase, Vault, new_key, open_key};
 
 const FORMAT: &str = "passerelle-backup";
@@ -170,9 +171,9 @@ impl Handle {
             let content = Content {
                 device_key: String::from_utf8_lossy(&key).trim().to_owned(),
                 profile: s.profile.clone(),
-                relay: crate::network::read_net_settings(s.dir.root()).relay,
+                relay: crate::settings::read(s.dir.root()).relay,
                 communities: communities.clone(),
-                created_at: crate::handle::now(),
+                created_at: crate::clock::now(),
             };
             let plain =
                 zeroize::Zeroizing::new(serde_json::to_vec(&content).expect("a backup serialises"));

@@ -80,7 +80,7 @@ impl State {
         bytes.extend(postcard::to_stdvec(&body).expect("bundles serialise"));
         let hash = blake3::hash(&bytes);
         bytes.extend_from_slice(hash.as_bytes());
-        crate::datadir::write_atomic(out, &bytes, false)?;
+        crate::fsio::write_atomic(out, &bytes, false)?;
         Ok(bytes.len() as u64)
     }
 

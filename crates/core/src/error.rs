@@ -76,6 +76,10 @@ pub enum CoreError {
     /// The node has stopped.
     #[error("the Passerelle node has stopped")]
     Stopped,
+    /// An internal error stopped this action; what it left half done was
+    /// undone, and the node goes on.
+    #[error("an internal error stopped this action; the node goes on")]
+    Failed,
     /// A file to import cannot be read at all; nothing was changed.
     #[error("import refused: {0}; nothing was changed")]
     Import(#[from] passerelle_model::export::FileError),

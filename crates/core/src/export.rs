@@ -20,9 +20,9 @@ use passerelle_model::layout::{SCHEMA_VERSION, collection_id};
 use passerelle_model::{CommunityDocs, CommunityView, ics};
 use serde::Serialize;
 
-use crate::datadir::write_atomic;
+use crate::clock::new_item_id;
 use crate::error::CoreError;
-use crate::handle::new_item_id;
+use crate::fsio::write_atomic;
 
 /// The export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use passerelle_model::generate::{self, Plan};
 use passerelle_model::layout::Genesis;
@@ -11,17 +10,21 @@ use passerelle_model::matching::Match;
 use passerelle_model::search::Hit;
 use passerelle_model::{
     Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, ItemId, Member, MemberCommand,
-    MemberId, Outcome, Role, Timestamp, demo,
+    MemberId, Outcome, Role, demo,
 };
 use passerelle_sync::DeviceSecret;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use crate::clock::{new_item_id, now, random};
 use crate::datadir::DataDir;
 use crate::error::CoreError;
+use crate::event::Event;
 use crate::export::{ExportFormat, export};
 use crate::identity::{self, Identity, RenewedIdentity};
-use crate::node::State;
+use crate::node::{Actor, Job, State};
+use crate::profile::{self, Profile};
+use crate::replica::Net;
 use crate::seal::Passphrase;
 use crate::store::{Quarantined, Store};
 
@@ -47,52 +50,6 @@ impl NodeConfig {
     }
 }
 
-/// What the node tells its callers.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    /// A community's documents changed.
-    Changed {
-        /// Which community.
-        community: CommunityId,
-    },
-    /// A community was created or loaded.
-    CommunityAdded {
-        /// Which community.
-        community: CommunityId,
-    },
-    /// The profile (display name) changed.
-    ProfileChanged,
-    /// Changes from a peer were merged (and written to disk).
-    Received {
-        /// Which community.
-        community: CommunityId,
-        /// The peer that sent them.
-        peer: DeviceKey,
-    },
-    /// Changes received from a peer were refused by the gate (not signed
-    /// by their device, written by a device that is not a member, a second
-    /// change under one number...): they are not kept.
-    Refused {
-        /// Which community.
-        community: CommunityId,
-        /// The peer that sent them.
-        peer: Option<DeviceKey>,
-        /// How many.
-        count: usize,
-        /// The first one's reason, in words.
-        reason: String,
-    },
-    /// Something happened on the network.
-    Network(passerelle_sync::NetEvent),
-}
-
-/// This device's owner, as they introduced themselves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Profile {
-    /// The name others see.
-    pub display_name: String,
-}
-
 /// One line of the community list.
 #[derive(Clone, Debug, Serialize)]
 pub struct CommunitySummary {
@@ -113,11 +70,6 @@ pub struct CommunitySummary {
     pub heads: Vec<String>,
 }
 
-/// Idle time after which hydrated views are written to disk.
-const KEEP_VIEWS_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
-
-pub(crate) type Job = Box<dyn FnOnce(&mut State) + Send>;
-
 /// A cheap, cloneable way to talk to the node's actor.
 #[derive(Clone)]
 pub struct Handle {
@@ -125,61 +77,20 @@ pub struct Handle {
     pub(crate) events: broadcast::Sender<Event>,
     pub(crate) changes: broadcast::Sender<String>,
     pub(crate) secret: Arc<DeviceSecret>,
-    pub(crate) net: Arc<std::sync::OnceLock<Arc<crate::network::Net>>>,
+    pub(crate) net: Arc<std::sync::OnceLock<Arc<Net>>>,
     device: DeviceKey,
     pub(crate) data_dir: PathBuf,
     renewed: Option<RenewedIdentity>,
 }
 
-/// A running node: its handle, and the task to wait on at shutdown.
+/// A running node: its handle, and how to know its actor has stopped.
 pub struct Node {
     handle: Handle,
-    task: tokio::task::JoinHandle<()>,
-}
-
-/// The current time, in milliseconds since the epoch.
-pub(crate) fn now() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as Timestamp)
-        .unwrap_or(0)
-}
-
-/// Fresh randomness for ids.
-fn random() -> u128 {
-    rand::random()
-}
-
-/// A new item id.
-pub(crate) fn new_item_id() -> ItemId {
-    ItemId::from_parts(now(), random())
-}
-
-fn load_profile(dir: &DataDir) -> Result<Option<Profile>, CoreError> {
-    let path = dir.profile_path();
-    let read = dir.read(&path).and_then(|bytes| {
-        serde_json::from_slice::<Profile>(&bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-    });
-    match read {
-        Ok(profile) => Ok(Some(profile)),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            let store = Store::new(
-                dir.communities_dir(),
-                dir.quarantine_dir(),
-                dir.seal().clone(),
-            );
-            let q = store.quarantine(&path, &format!("not a profile: {e}"))?;
-            tracing::warn!("{q}");
-            Ok(None)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(CoreError::io("read", &path)(e)),
-    }
+    stopped: oneshot::Receiver<()>,
 }
 
 impl Node {
-    /// Opens the data directory and starts the actor on the current tokio runtime.
+    /// Opens the data directory and starts the actor on a thread of its own.
     ///
     /// Fails if the directory cannot be used (not a directory, locked by
     /// another process, identity unreadable). Damaged community files do not
@@ -195,7 +106,7 @@ impl Node {
             actor,
             renewed,
         } = identity::load(&dir)?;
-        let profile = load_profile(&dir)?;
+        let profile = profile::load(&dir)?;
         let device = DeviceKey(secret.public_hex());
         let (events, _) = broadcast::channel(256);
         let (changes, _) = broadcast::channel(256);
@@ -220,19 +131,7 @@ impl Node {
             peers: Default::default(),
         };
         state.load_all()?;
-        let (jobs, mut queue) = mpsc::channel::<Job>(64);
-        let task = tokio::spawn(async move {
-            // Views hydrated meanwhile are kept on disk once the node has
-            // been idle a moment, and when it stops.
-            loop {
-                match tokio::time::timeout(KEEP_VIEWS_AFTER, queue.recv()).await {
-                    Ok(Some(job)) => job(&mut state),
-                    Ok(None) => break,
-                    Err(_idle) => state.save_views(),
-                }
-            }
-            state.save_views();
-        });
+        let Actor { jobs, stopped } = Actor::spawn(state)?;
         Ok(Node {
             handle: Handle {
                 jobs,
@@ -244,7 +143,7 @@ impl Node {
                 data_dir,
                 renewed,
             },
-            task,
+            stopped,
         })
     }
 
@@ -261,7 +160,7 @@ impl Node {
         drop(self.handle);
         // The actor ends when the last handle is dropped; callers may hold clones,
         // so bound the wait.
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.task).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.stopped).await;
     }
 }
 
@@ -276,7 +175,13 @@ impl Handle {
             let _ = tx.send(f(state));
         });
         self.jobs.send(job).await.map_err(|_| CoreError::Stopped)?;
-        rx.await.map_err(|_| CoreError::Stopped)
+        rx.await.map_err(|_| {
+            if self.jobs.is_closed() {
+                CoreError::Stopped
+            } else {
+                CoreError::Failed
+            }
+        })
     }
 
     /// Set when this start found the data directory to be a copy of another

@@ -8,36 +8,45 @@
 //! stream of [`Event`]s out. A command returns only once its change is on disk.
 #![warn(missing_docs)]
 
+// Modules form layers, listed in `tests/module_layers.rs`: each uses only
+// the layers below it; a module's children may use their parent.
 mod backup;
 mod bundle;
+mod clock;
 mod datadir;
 mod error;
+mod event;
 mod export;
+mod fsio;
 mod handle;
 mod identity;
-mod migrate;
 mod network;
 mod node;
-mod peers;
+mod profile;
 mod refused;
+mod replica;
 mod seal;
+mod settings;
 mod store;
-mod viewstore;
 
 pub use backup::{Restored, RestoredCommunity, restore_backup};
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
 pub use error::CoreError;
+pub use event::Event;
 pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
-pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
+pub use handle::{CommunitySummary, Handle, Node, NodeConfig};
 pub use identity::RenewedIdentity;
-pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};
+pub use network::{NetOptions, NodeInfo, SyncSummary};
 pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{
     EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
 };
+pub use profile::Profile;
 pub use refused::{Evidence, RefusedChange, SignatureRecord};
+pub use replica::NodeReplica;
 pub use seal::{Passphrase, is_sealed};
+pub use settings::NetSettings;
 pub use store::Quarantined;
 
 /// The data model, re-exported so callers name one crate.

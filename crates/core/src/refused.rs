@@ -30,9 +30,6 @@ use passerelle_model::gate::{Reason, Refused};
 use passerelle_model::signing::Signed;
 use serde::{Deserialize, Serialize};
 
-use passerelle_model::CommunityId;
-
-use crate::error::CoreError;
 use crate::seal::Seal;
 
 /// Size past which the newest log file is set aside and a new one begun.
@@ -335,7 +332,7 @@ fn ends_a_line(path: &Path) -> std::io::Result<bool> {
 
 /// The log of one community's refused changes.
 pub struct Log {
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Log {
@@ -365,7 +362,7 @@ impl Log {
         let size = fs::metadata(&newest).map_or(0, |m| m.len());
         if size >= MAX_LOG_BYTES {
             fs::rename(&newest, self.older())?;
-            crate::datadir::sync_dir(&self.dir)?;
+            crate::fsio::sync_dir(&self.dir)?;
         }
         let mut text = Vec::new();
         if size > 0 && size < MAX_LOG_BYTES && !ends_a_line(&newest)? {
@@ -390,7 +387,7 @@ impl Log {
         file.write_all(&text)?;
         file.sync_data()?;
         if size == 0 {
-            crate::datadir::sync_dir(&self.dir)?;
+            crate::fsio::sync_dir(&self.dir)?;
         }
         Ok(())
     }
@@ -427,35 +424,6 @@ impl Log {
             out.drain(..out.len() - MAX_LISTED);
         }
         Ok(out)
-    }
-}
-
-impl crate::node::State {
-    /// Keeps refused changes aside in a held community's log. A failure
-    /// (a full disk) is logged, not fatal: nothing of the documents
-    /// depends on it.
-    pub(crate) fn keep_refused(&self, id: &CommunityId, entries: &[RefusedChange]) {
-        if !self.communities.contains_key(id) {
-            // A community being joined has no directory yet.
-            return;
-        }
-        let log = Log::of(&self.store.community_dir(id));
-        if let Err(e) = log.append(self.dir.seal(), entries) {
-            tracing::warn!("community {id}: could not keep refused changes aside: {e}");
-        }
-    }
-
-    /// The refused changes kept for a community, oldest first.
-    pub(crate) fn refused_changes(
-        &self,
-        id: &CommunityId,
-    ) -> Result<Vec<RefusedChange>, CoreError> {
-        if !self.communities.contains_key(id) {
-            return Err(CoreError::UnknownCommunity(id.clone()));
-        }
-        let log = Log::of(&self.store.community_dir(id));
-        log.read(self.dir.seal())
-            .map_err(CoreError::io("read", &log.dir))
     }
 }
 

@@ -142,7 +142,7 @@ pub fn is_sealed(root: &Path) -> bool {
 pub(crate) fn create(root: &Path, passphrase: &str) -> Result<Seal, CoreError> {
     let (vault, seal) = new_key(passphrase)?;
     let json = serde_json::to_vec_pretty(&vault).expect("a vault serialises");
-    crate::datadir::write_atomic(&root.join(VAULT_FILE), &json, true)?;
+    crate::fsio::write_atomic(&root.join(VAULT_FILE), &json, true)?;
     Ok(seal)
 }
 

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use automerge::AutoCommit;
 use passerelle_model::{CommunityId, DocKind};
 
-use crate::datadir::{sync_dir, write_atomic};
 use crate::error::CoreError;
+use crate::fsio::{sync_dir, write_atomic};
 use crate::seal::Seal;
 
 /// Chunks a document may accumulate before they are compacted.

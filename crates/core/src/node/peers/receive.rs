@@ -345,7 +345,7 @@ impl State {
             s.refused += refused.len();
         }
         tracing::debug!("refused: {refused:?}");
-        let _ = self.events.send(crate::handle::Event::Refused {
+        let _ = self.events.send(crate::event::Event::Refused {
             community: id.clone(),
             peer,
             count: refused.len(),

@@ -8,8 +8,8 @@
 
 use passerelle_model::{CommunityId, DocKind, epoch, gate};
 
+use super::{State, sign};
 use crate::error::CoreError;
-use crate::node::{State, sign};
 
 impl State {
     /// Signs this device's own writing in a community made before signed
@@ -55,7 +55,7 @@ impl State {
         {
             return Ok(());
         }
-        epoch::write(&mut loaded.docs, crate::handle::now())?;
+        epoch::write(&mut loaded.docs, crate::clock::now())?;
         tracing::info!(
             "community {id}: signed epoch written; unsigned changes are refused from now on"
         );

@@ -204,7 +204,7 @@ impl crate::node::State {
         );
         let entries = refused::held_back(kind.as_str(), from, &over);
         self.keep_refused(id, &entries);
-        let _ = self.events.send(crate::handle::Event::Refused {
+        let _ = self.events.send(crate::event::Event::Refused {
             community: id.clone(),
             peer,
             count: over.len(),

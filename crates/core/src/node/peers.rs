@@ -19,8 +19,8 @@ use passerelle_model::layout::{check_kind, new_doc};
 use passerelle_model::{CommunityId, DeviceKey, DocKind};
 use passerelle_sync::{CommunityDigest, HeadsDigest, SessionId, SyncMessage, heads_digest};
 
+use super::State;
 use crate::error::CoreError;
-use crate::node::State;
 
 mod growth;
 mod receive;

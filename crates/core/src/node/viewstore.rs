@@ -15,8 +15,8 @@ use passerelle_model::view::Part;
 use passerelle_model::{CommunityId, DocKind};
 use serde::{Deserialize, Serialize};
 
+use super::{Loaded, State};
 use crate::datadir::DataDir;
-use crate::node::{Loaded, State};
 
 /// Bumped whenever the view models change shape.
 const VERSION: u32 = 1;

@@ -5,6 +5,15 @@
 //! command) and done inline: a command's reply is sent only after its chunk
 //! is fsynced, which is what lets the UI say "saved" truthfully.
 
+mod actor;
+mod migrate;
+mod peers;
+mod refused;
+mod viewstore;
+
+pub(crate) use actor::{Actor, Job};
+pub(crate) use peers::{Joining, Peers};
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,8 +30,8 @@ use tokio::sync::broadcast;
 
 use crate::datadir::DataDir;
 use crate::error::CoreError;
-use crate::handle::{Event, Profile};
-use crate::peers::Peers;
+use crate::event::Event;
+use crate::profile::Profile;
 use crate::store::{COMPACT_AFTER, Quarantined, Store};
 
 /// One community in memory, with what is known to be on disk.
@@ -206,7 +215,7 @@ impl State {
             cache: ViewCache::default(),
             unsaved: BTreeMap::new(),
         };
-        crate::viewstore::load(&self.dir, id, &mut loaded);
+        viewstore::load(&self.dir, id, &mut loaded);
         Ok(loaded)
     }
 

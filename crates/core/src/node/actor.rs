@@ -1,0 +1,171 @@
+//! The actor: one OS thread of its own that alone holds the documents and
+//! runs the node's jobs, one at a time.
+//!
+//! Jobs fsync, merge and sign: blocking work that must not hold one of the
+//! async runtime's few workers, which the network shares. The thread runs a
+//! small runtime of its own only to wait for the next job with a timeout.
+//! A job that panics (a bug, or foreign data that slipped past its own
+//! guard) is an error for its caller, not a dead node: what it left half
+//! done in the documents is rolled back and the next job runs.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::State;
+use crate::error::CoreError;
+
+/// Work for the actor.
+pub(crate) type Job = Box<dyn FnOnce(&mut State) + Send>;
+
+/// Idle time after which hydrated views are written to disk.
+const KEEP_VIEWS_AFTER: Duration = Duration::from_secs(3);
+
+/// How many jobs may wait for the actor before callers wait to queue theirs.
+const QUEUE: usize = 64;
+
+/// The running actor, as its starter holds it.
+pub(crate) struct Actor {
+    /// Where jobs go.
+    pub jobs: mpsc::Sender<Job>,
+    /// Resolves once the actor has stopped (every handle dropped, its
+    /// queue drained, views kept).
+    pub stopped: oneshot::Receiver<()>,
+}
+
+impl Actor {
+    /// Starts the actor's thread with `state`.
+    pub fn spawn(state: State) -> Result<Actor, CoreError> {
+        let (jobs, queue) = mpsc::channel::<Job>(QUEUE);
+        let (done, stopped) = oneshot::channel();
+        let clock = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(CoreError::io("start", "the node's thread"))?;
+        std::thread::Builder::new()
+            .name("passerelle-node".into())
+            .spawn(move || {
+                clock.block_on(run(state, queue));
+                let _ = done.send(());
+            })
+            .map_err(CoreError::io("start", "the node's thread"))?;
+        Ok(Actor { jobs, stopped })
+    }
+}
+
+/// Runs jobs until every sender is gone. Views hydrated meanwhile are kept
+/// on disk once the node has been idle a moment, and when it stops.
+async fn run(mut state: State, mut queue: mpsc::Receiver<Job>) {
+    loop {
+        match tokio::time::timeout(KEEP_VIEWS_AFTER, queue.recv()).await {
+            Ok(Some(job)) => state.run(job),
+            Ok(None) => break,
+            Err(_idle) => state.save_views(),
+        }
+    }
+    state.save_views();
+}
+
+impl State {
+    /// Runs one job; a panic drops its reply (its caller hears
+    /// [`CoreError::Failed`]) and rolls back what it left uncommitted.
+    fn run(&mut self, job: Job) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| job(self))) {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!("a node job failed and was undone: {what}");
+            self.roll_back_uncommitted();
+        }
+    }
+
+    /// Drops the operations a failed job left in open transactions, in every
+    /// held and joining document, so no later commit carries them.
+    fn roll_back_uncommitted(&mut self) {
+        for loaded in self.communities.values_mut() {
+            for (_, doc) in loaded.docs.docs_mut() {
+                doc.rollback();
+            }
+        }
+        for joining in self.peers.joining.values_mut() {
+            for doc in joining.docs.values_mut() {
+                doc.rollback();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    use passerelle_model::DocKind;
+
+    use crate::error::CoreError;
+    use crate::handle::{Node, NodeConfig};
+
+    #[tokio::test]
+    async fn a_job_that_panics_is_an_error_and_the_node_goes_on_without_its_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::start(NodeConfig::new(dir.path())).unwrap();
+        let handle = node.handle();
+        handle.set_display_name("Aïcha").await.unwrap();
+        let id = handle.create_community("Jardin", "").await.unwrap();
+
+        let (in_job, failed) = (id.clone(), handle.clone());
+        let result = failed
+            .call(move |s| {
+                let loaded = s.loaded(&in_job).unwrap();
+                let doc = loaded.docs.doc_mut(DocKind::Exchanges).unwrap();
+                doc.put(automerge::ROOT, "half_done", "by a job that panicked")
+                    .unwrap();
+                panic!("a bug met half-way through a job");
+            })
+            .await;
+        assert!(matches!(result, Err(CoreError::Failed)), "{result:?}");
+
+        // The node answers, and its next change does not carry the stray write.
+        handle.set_display_name("Aïcha B.").await.unwrap();
+        let view = handle.view(&id).await.unwrap();
+        assert_eq!(view.community.name, "Jardin");
+        let stray = handle
+            .call(move |s| {
+                let loaded = s.loaded(&id).unwrap();
+                let doc = loaded.docs.doc(DocKind::Exchanges).unwrap();
+                doc.get(automerge::ROOT, "half_done").unwrap().is_some()
+            })
+            .await
+            .unwrap();
+        assert!(!stray, "the panicked job's write was rolled back");
+        drop((handle, failed));
+        node.shutdown().await;
+    }
+
+    /// A job that blocks does not hold the caller's runtime: here the
+    /// runtime has one thread, and the job waits for that thread to act.
+    #[tokio::test(flavor = "current_thread")]
+    async fn jobs_run_off_the_callers_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::start(NodeConfig::new(dir.path())).unwrap();
+        let handle = node.handle();
+        let (tx, rx) = std::sync::mpsc::channel::<&str>();
+        let job = handle.call(move |_| rx.recv_timeout(Duration::from_secs(10)));
+        let answer = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            tx.send("from the runtime's only thread").unwrap();
+        });
+        let got = tokio::time::timeout(Duration::from_secs(20), job)
+            .await
+            .expect("the job finished")
+            .unwrap();
+        assert_eq!(got, Ok("from the runtime's only thread"));
+        answer.await.unwrap();
+        drop(handle);
+        node.shutdown().await;
+    }
+}
