@@ -215,7 +215,7 @@ pub trait Replica: Clone + Send + Sync + 'static {
     /// a batch that brought the peer's changes and then its heads, the next
     /// message would not announce our heads and the peer would wait for
     /// them: keep `last_sent_heads` as it was before such a message
-    /// (crates/core/src/peers/receive.rs does, and so does the test replica
+    /// (crates/core/src/node/peers/receive.rs does, and so does the test replica
     /// of sync/tests).
     fn receive(
         &self,

@@ -408,7 +408,7 @@ fn the_cost_of_forced_set_backs_on_a_year() {
 /// Before the admin's device opens the community with this version, Ana
 /// (membre) writes `role: "admin"` on her own entry (not admitted) and an
 /// epoch naming heads that do not exist. The admin's device writes the
-/// epoch only if `epoch::read` finds none (`crates/core/src/migrate.rs`
+/// epoch only if `epoch::read` finds none (`crates/core/src/node/migrate.rs`
 /// `write_epoch`): it must not take Ana's for one.
 #[test]
 fn a_membre_cannot_suppress_the_epoch_with_a_bogus_one() {
@@ -443,7 +443,7 @@ fn a_membre_cannot_suppress_the_epoch_with_a_bogus_one() {
     ));
 }
 
-/// The growth allowance (`crates/core/src/peers/growth.rs`, `Allowance::take`)
+/// The growth allowance (`crates/core/src/node/peers/growth.rs`, `Allowance::take`)
 /// asks `get_change_by_hash` of every change of the peer's own device in a
 /// message, before the gate, to leave out those already held. For a held
 /// change Automerge rebuilds it from the operations. A member re-sending
@@ -533,7 +533,7 @@ fn re_sending_held_changes_costs_little() {
     let copies = (32 * 1024 * 1024 / bytes).min(357_142);
     let tried = copies.min(20_000);
     let t = Instant::now();
-    // The allowance (crates/core/src/peers/growth.rs) skips repeats and
+    // The allowance (crates/core/src/node/peers/growth.rs) skips repeats and
     // held changes with a lookup in the change graph.
     for _ in 0..tried {
         assert!(passerelle_model::gate::holds(doc, &[hash]));

@@ -2,7 +2,7 @@
 //! documents, two real iroh endpoints on loopback, and waiting for what a
 //! replica observes (with a deadline, never a sleep).
 //!
-//! The replica keeps the node's contract (`crates/core/src/peers.rs`) in a
+//! The replica keeps the node's contract (`crates/core/src/node/peers.rs`) in a
 //! few lines: a community is a set of member device keys and a few
 //! Automerge documents; a peer shares a community when its key is among
 //! the members; sync states live as long as a session; a document whose
@@ -366,7 +366,7 @@ impl Replica for MemReplica {
             doc.sync()
                 .receive_sync_message(sync, message)
                 .map_err(|e| format!("bad sync message: {e}"))?;
-            // As the node does (`crates/core/src/peers/receive.rs`): when the
+            // As the node does (`crates/core/src/node/peers/receive.rs`): when the
             // peer's heads equal ours, Automerge records them as sent by us,
             // but a one-off session ends only once the peer has heard our
             // heads. Keep what was really sent so the answer announces them;
