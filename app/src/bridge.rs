@@ -13,7 +13,7 @@ use passerelle_core::model::search::Hit;
 use passerelle_core::model::{CommunityId, CommunityView, Outcome};
 use passerelle_core::{
     CommunitySummary, CoreError, Event, Handle, NetOptions, Node, NodeConfig, NodeInfo, Passphrase,
-    Profile, Quarantined,
+    Profile, Quarantined, Stopped,
 };
 
 /// What comes back from the node.
@@ -101,6 +101,29 @@ pub struct Bridge {
     handle: Option<Handle>,
     /// What the node is started with, to start it again once unlocked.
     start: (PathBuf, NetOptions),
+    /// Declared last, so dropped last: once the runtime, and with it every
+    /// handle, is gone.
+    stopped: NodeStopped,
+}
+
+/// Waits, when the app closes, for its node to stop: the node keeps its
+/// data directory until then, and `passerelle-node` (or the app started
+/// again) should find it free.
+#[derive(Clone, Default)]
+struct NodeStopped(Arc<std::sync::Mutex<Option<Stopped>>>);
+
+impl Drop for NodeStopped {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.0) > 1 {
+            return; // a clone, in the task that started the node
+        }
+        let stopped = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(stopped) = stopped
+            && !stopped.wait(std::time::Duration::from_secs(5))
+        {
+            tracing::warn!("the node did not stop within 5 s of closing the app");
+        }
+    }
 }
 
 impl Bridge {
@@ -123,6 +146,7 @@ impl Bridge {
             repaint: repaint.clone(),
             handle: None,
             start: (data_dir, net),
+            stopped: NodeStopped::default(),
         };
         bridge.launch(None);
         Ok(bridge)
@@ -138,6 +162,7 @@ impl Bridge {
         let (data_dir, net) = self.start.clone();
         let (tx, repaint) = (self.tx.clone(), self.repaint.clone());
         let tried = passphrase.is_some();
+        let stopped = self.stopped.clone();
         self.runtime.spawn(async move {
             let config = NodeConfig {
                 passphrase,
@@ -145,6 +170,8 @@ impl Bridge {
             };
             let msg = match Node::start(config) {
                 Ok(node) => {
+                    *stopped.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.stopped());
+                    drop(stopped);
                     let handle = node.handle();
                     let mut events = handle.subscribe();
                     let (tx2, repaint2) = (tx.clone(), repaint.clone());

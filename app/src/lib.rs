@@ -6,6 +6,7 @@
 //! them only when the view or a filter changes.
 
 pub mod bridge;
+pub mod clock;
 pub mod i18n;
 pub mod net;
 pub mod settings;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bridge::{Bridge, Msg};
+use clock::Clock;
 use egui::{Align, Layout, RichText};
 use i18n::Lang;
 use passerelle_core::model::search::{Hit, HitKind};
@@ -56,6 +58,9 @@ pub struct AppConfig {
     pub data_dir: PathBuf,
     /// Network confinement (DESIGN §4), from the environment in the real app.
     pub net: NetOptions,
+    /// Where the screens read the time: the computer's clock, or a fixed
+    /// instant in tests.
+    pub clock: Clock,
 }
 
 /// Every screen's state.
@@ -185,6 +190,7 @@ pub struct PasserelleApp {
     search: Search,
     fresh: Fresh,
     net: net::NetState,
+    clock: Clock,
     notice: Option<String>,
     error: Option<String>,
     damaged: Vec<String>,
@@ -211,6 +217,7 @@ impl PasserelleApp {
             search: Search::default(),
             fresh: Fresh::default(),
             net: net::NetState::default(),
+            clock: config.clock,
             notice: None,
             error: None,
             damaged: Vec::new(),
@@ -607,6 +614,7 @@ impl PasserelleApp {
                     me: view.member_for_device(&device).filter(|m| m.is_active()),
                     fresh: self.fresh.unseen.get(&id).unwrap_or(&empty),
                     net: &self.net,
+                    now: self.clock.now(),
                 };
                 self.panels.ui(self.screen, ui, &cx);
             } else {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use passerelle_app::clock::Clock;
 use passerelle_app::views::Screen;
 use passerelle_app::{AppConfig, PasserelleApp};
 use passerelle_core::NetOptions;
@@ -71,7 +72,11 @@ fn main() -> Result<()> {
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-            let config = AppConfig { data_dir: dir, net };
+            let config = AppConfig {
+                data_dir: dir,
+                net,
+                clock: Clock::System,
+            };
             let mut app = PasserelleApp::new(config, repaint)?;
             app.show(screen);
             Ok(Box::new(app))

@@ -35,7 +35,7 @@ fn an_event_is_created_checked_and_answered_yes() {
     h.get_by_role_and_label(Role::Button, "Nouvel événement")
         .click();
     h.step();
-    let day = chrono::Local::now().date_naive() + chrono::Days::new(5);
+    let day = now().date_naive() + chrono::Days::new(5);
     fill(&mut h, "Titre", "Atelier tricot");
     fill(&mut h, "Date", "32/13/2026");
     fill(&mut h, "Heure de début", "18h");

@@ -45,7 +45,7 @@ fn the_bilan_shows_its_charts_their_numbers_and_exports_them() {
     // The period shown first is the last twelve months; everything in the
     // example community is recent, so the totals are the view's counts.
     let view = view(&h);
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = now().timestamp_millis();
     let year_ago = now - 365 * 24 * 3600 * 1000;
     let opened = view
         .exchanges

@@ -74,7 +74,7 @@ fn a_place_is_made_bookable_booked_and_a_conflict_is_settled() {
     h.get_by_label("Réservations").click();
     h.step();
     h.step();
-    let day = chrono::Local::now().date_naive() + chrono::Days::new(1);
+    let day = now().date_naive() + chrono::Days::new(1);
     let book = |h: &mut H, note: &str| {
         wait_until(h, "the booking form", |h| {
             field(h, "Jour de la réservation").is_some()
@@ -223,7 +223,7 @@ fn kitchen_booked_twice(dir: &std::path::Path) -> (ItemId, ItemId) {
             tags: vec![],
         });
         docs.apply(&by(&admin), add, 2).unwrap();
-        let offset = chrono::Local::now().offset().fix();
+        let offset = now().offset().fix();
         let bookable = Command::Booking(BookingCommand::SetBookable {
             place: kitchen.clone(),
             bookable: Some(Bookable {
@@ -236,7 +236,7 @@ fn kitchen_booked_twice(dir: &std::path::Path) -> (ItemId, ItemId) {
         });
         docs.apply(&by(&admin), bookable, 3).unwrap();
         // Tomorrow 10:00-12:00 in the place's time, booked on two copies.
-        let day = chrono::Local::now().date_naive() + chrono::Days::new(1);
+        let day = now().date_naive() + chrono::Days::new(1);
         let at = |h: u32| {
             let t = day.and_hms_opt(h, 0, 0).unwrap();
             offset.from_local_datetime(&t).unwrap().timestamp_millis()

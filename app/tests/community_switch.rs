@@ -219,7 +219,7 @@ fn two_communities(dir: &std::path::Path) {
 
         let garden = h.create_community(GARDEN.name, "").await.unwrap();
         let serre = h.new_id();
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = now().timestamp_millis();
         let day = 24 * 3_600_000;
         for command in [
             Command::Members(MemberCommand::AddMember {
@@ -272,7 +272,7 @@ fn two_communities(dir: &std::path::Path) {
 
 /// Makes `place` bookable every day and books it tomorrow 10:00-12:00.
 async fn book(h: &Handle, community: &CommunityId, place: &ItemId, note: &str) {
-    let offset = chrono::Local::now().offset().fix();
+    let offset = now().offset().fix();
     let bookable = Command::Booking(BookingCommand::SetBookable {
         place: place.clone(),
         bookable: Some(Bookable {
@@ -284,7 +284,7 @@ async fn book(h: &Handle, community: &CommunityId, place: &ItemId, note: &str) {
         }),
     });
     h.apply(community, bookable).await.unwrap();
-    let day = chrono::Local::now().date_naive() + chrono::Days::new(1);
+    let day = now().date_naive() + chrono::Days::new(1);
     let at = |hour: u32| {
         let time = day.and_hms_opt(hour, 0, 0).unwrap();
         offset

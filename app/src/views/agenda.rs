@@ -2,7 +2,7 @@
 //! as a month grid, an event's detail with RSVP, a form to create or edit
 //! one, and export to calendar apps (ICS).
 
-use chrono::{Datelike, Local, NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveTime, TimeZone};
 use egui::RichText;
 use passerelle_core::model::ics;
 use passerelle_core::model::{
@@ -54,10 +54,6 @@ fn local_date(ts: Timestamp) -> NaiveDate {
         .single()
         .unwrap_or_default()
         .date_naive()
-}
-
-fn now_millis() -> Timestamp {
-    Local::now().timestamp_millis()
 }
 
 /// The screen's state: mode, shown month, selection, rows derived from the
@@ -115,10 +111,9 @@ impl AgendaPanel {
         cx.apply(command);
     }
 
-    fn refresh_rows(&mut self, view: &CommunityView) {
+    fn refresh_rows(&mut self, view: &CommunityView, now: Timestamp) {
         // Events move from "coming up" to "past" as time passes: the hour is
         // part of the key.
-        let now = now_millis();
         let key = (SameArc::new(&view.events), now / 3_600_000);
         if self.rows_key.as_ref() == Some(&key) {
             return;
@@ -208,7 +203,7 @@ impl AgendaPanel {
                 let text = ics::agenda_calendar(
                     view.events.iter(),
                     Some(&view.community.name),
-                    now_millis(),
+                    cx.now.timestamp_millis(),
                 );
                 cx.save_export("agenda.ics", text.into_bytes());
             }
@@ -225,8 +220,8 @@ impl AgendaPanel {
         ui.separator();
         let selected = selected.map(|n| view.events[n].id.clone());
         match self.mode {
-            Mode::List => self.list_ui(ui, lang, view, selected.as_ref()),
-            Mode::Month => self.month_ui(ui, lang, view, selected.as_ref()),
+            Mode::List => self.list_ui(ui, lang, view, selected.as_ref(), cx.now),
+            Mode::Month => self.month_ui(ui, lang, view, selected.as_ref(), cx.now),
             Mode::Bookings => {}
         }
         self.reveal = false;
@@ -238,13 +233,14 @@ impl AgendaPanel {
         lang: Lang,
         view: &CommunityView,
         selected: Option<&ItemId>,
+        now: DateTime<Local>,
     ) {
         let t = lang.agenda();
         if view.events.is_empty() {
             ui.label(t.no_event);
             return;
         }
-        self.refresh_rows(view);
+        self.refresh_rows(view, now.timestamp_millis());
         let body = ui.text_style_height(&egui::TextStyle::Body);
         let row_height = body * 3.0 + ui.spacing().item_spacing.y * 3.0 + 6.0;
         let mut area = egui::ScrollArea::vertical()
@@ -300,9 +296,10 @@ impl AgendaPanel {
         lang: Lang,
         view: &CommunityView,
         selected: Option<&ItemId>,
+        now: DateTime<Local>,
     ) {
         let t = lang.agenda();
-        let today = Local::now().date_naive();
+        let today = now.date_naive();
         let first = *self.month.get_or_insert_with(|| first_of_month(today));
         ui.horizontal(|ui| {
             if ui.button(t.previous_month).clicked() {
@@ -423,7 +420,7 @@ impl AgendaPanel {
         }
         ui.separator();
         if ui.button(t.export_one).clicked() {
-            let text = ics::event_calendar(e, now_millis());
+            let text = ics::event_calendar(e, cx.now.timestamp_millis());
             cx.save_export(&ics::file_name(e), text.into_bytes());
         }
         if cx.may_edit(&e.created_by) {

@@ -376,7 +376,7 @@ fn welcome_ui(ui: &mut egui::Ui, cx: &Cx) {
     ui.add_space(6.0);
     ui.label(RichText::new(t.upcoming).strong());
     // Events are sorted by start: skip the past ones, keeping those still under way.
-    let now = chrono::Local::now().timestamp_millis();
+    let now = cx.now.timestamp_millis();
     let from = view.events.partition_point(|e| e.start < now - DAY);
     let mut upcoming = view.events[from..]
         .iter()

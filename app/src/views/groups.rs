@@ -52,8 +52,9 @@ impl MeetingError {
 }
 
 impl MeetingForm {
-    /// The form filled with a group's planned meeting, or empty but for the year.
-    fn from_meeting(meeting: Option<&Meeting>) -> Self {
+    /// The form filled with a group's planned meeting, or empty but for the
+    /// year (`now`'s).
+    fn from_meeting(meeting: Option<&Meeting>, now: chrono::DateTime<chrono::Local>) -> Self {
         let planned =
             meeting.and_then(|m| Some((chrono::Local.timestamp_millis_opt(m.at).single()?, m)));
         match planned {
@@ -67,7 +68,7 @@ impl MeetingForm {
                 error: None,
             },
             None => Self {
-                year: chrono::Local::now().year().to_string(),
+                year: now.year().to_string(),
                 ..Self::default()
             },
         }
@@ -426,7 +427,7 @@ impl GroupsPanel {
         let t = cx.lang.groups();
         let key = (group.id.clone(), group.next_meeting.clone());
         if self.meeting_for.as_ref() != Some(&key) {
-            self.meeting = MeetingForm::from_meeting(group.next_meeting.as_ref());
+            self.meeting = MeetingForm::from_meeting(group.next_meeting.as_ref(), cx.now);
             self.meeting_for = Some(key);
         }
         ui.label(RichText::new(t.next_meeting).strong());
@@ -461,7 +462,7 @@ impl GroupsPanel {
             })
             .inner;
         if save {
-            match form.meeting(chrono::Local::now().timestamp_millis()) {
+            match form.meeting(cx.now.timestamp_millis()) {
                 Ok(meeting) => {
                     form.error = None;
                     let command = Command::Groups(GroupCommand::SetNextMeeting {
@@ -652,7 +653,10 @@ mod tests {
             at(["1er", "2", "2031", "10", "0"]),
             Err(MeetingError::NotANumber)
         );
-        let now = chrono::Local::now().timestamp_millis();
+        let now = chrono::Local
+            .with_ymd_and_hms(2026, 12, 5, 10, 0, 0)
+            .unwrap()
+            .timestamp_millis();
         assert_eq!(
             local_time(["1", "1", "2020", "10", "0"], now),
             Err(MeetingError::Past)

@@ -15,7 +15,6 @@ use super::cache::SameArc;
 use super::sync::{qr_png, qr_ui, run};
 use crate::bridge::Inbox;
 use crate::i18n::Lang;
-use crate::net::now_ms;
 
 mod devices;
 
@@ -178,7 +177,7 @@ impl InviteForm {
     fn pending_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.members();
         ui.label(RichText::new(t.pending_title).strong());
-        let now = now_ms();
+        let now = cx.now.timestamp_millis();
         let pending: Vec<&Invite> = pending_invites(&cx.view.community, now).collect();
         if pending.is_empty() {
             ui.label(t.no_pending);
@@ -242,7 +241,7 @@ pub fn ticket_ui(ui: &mut egui::Ui, cx: &Cx, ticket: &str) {
         if ui.button(t.save_qr).clicked() {
             match qr_png(ticket) {
                 Ok(png) => {
-                    let name = format!("invitation-passerelle-{}.png", now_ms() / 1000);
+                    let name = format!("invitation-passerelle-{}.png", cx.now.timestamp());
                     cx.save_export(&name, png);
                 }
                 Err(e) => cx

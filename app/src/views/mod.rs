@@ -132,6 +132,8 @@ pub struct Cx<'a> {
     pub fresh: &'a HashSet<String>,
     /// The network as this device sees it.
     pub net: &'a NetState,
+    /// The time this frame is drawn at (see [`crate::clock`]).
+    pub now: chrono::DateTime<chrono::Local>,
 }
 
 impl Cx<'_> {

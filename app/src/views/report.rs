@@ -84,7 +84,7 @@ impl ReportPanel {
         let bilan = match &self.cached {
             Some((of, p, b)) if !of.changed(cx.view) && *p == self.period => b.clone(),
             _ => {
-                let now = chrono::Utc::now().timestamp_millis();
+                let now = cx.now.timestamp_millis();
                 // Since the beginning includes the events planned.
                 let end = match self.period {
                     Period::Everything => i64::MAX,

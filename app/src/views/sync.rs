@@ -444,7 +444,7 @@ impl SyncPanel {
             let name = format!(
                 "{}-{}.passerelle",
                 file_stem(&cx.view.community.name),
-                chrono::Local::now().format("%Y-%m-%d-%H%M")
+                cx.now.format("%Y-%m-%d-%H%M")
             );
             let path = crate::settings::exports_dir().join(name);
             let lang = cx.lang;

@@ -3,18 +3,33 @@
 
 #![allow(dead_code)] // each test file uses its own share of these
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use passerelle_app::clock::Clock;
 use passerelle_app::{AppConfig, PasserelleApp};
 use passerelle_core::NetOptions;
 use passerelle_core::model::CommunityView;
 
 /// The app under test.
 pub type H = Harness<'static, PasserelleApp>;
+
+/// The clock of the apps under test: the time the first of them started,
+/// frozen for the whole run, so "today" and "tomorrow" are the same days for
+/// a test and for the screens it reads, even across midnight or a change of
+/// daylight-saving time.
+pub fn clock() -> Clock {
+    static START: OnceLock<i64> = OnceLock::new();
+    Clock::Fixed(*START.get_or_init(|| chrono::Local::now().timestamp_millis()))
+}
+
+/// The time the apps under test are drawn at (see [`clock`]).
+pub fn now() -> chrono::DateTime<chrono::Local> {
+    clock().now()
+}
 
 /// A fresh app on `dir`, its network confined to 127.0.0.1 with no mDNS:
 /// tests run in the host's network namespace.
@@ -25,6 +40,7 @@ pub fn harness(dir: &std::path::Path) -> H {
             bind: Some([127, 0, 0, 1].into()),
             mdns: false,
         },
+        clock: clock(),
     };
     let app = PasserelleApp::new(config, Arc::new(|| {})).expect("the app starts");
     Harness::builder()

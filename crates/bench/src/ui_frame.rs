@@ -25,6 +25,7 @@ use anyhow::{Context, Result};
 use egui::{Event, Modifiers, MouseWheelSource, MouseWheelUnit, Pos2, TouchPhase, Vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use passerelle_app::clock::Clock;
 use passerelle_app::views::Screen;
 use passerelle_app::{AppConfig, PasserelleApp};
 use passerelle_core::model::generate::Plan;
@@ -137,6 +138,7 @@ fn harness(dir: &std::path::Path) -> Result<H> {
     let config = AppConfig {
         data_dir: dir.to_owned(),
         net: loopback(),
+        clock: Clock::System,
     };
     let app = PasserelleApp::new(config, Arc::new(|| {})).context("starting the app")?;
     Ok(Harness::builder()

@@ -22,7 +22,7 @@ use crate::error::CoreError;
 use crate::event::Event;
 use crate::export::{ExportFormat, export};
 use crate::identity::{self, Identity, RenewedIdentity};
-use crate::node::{Actor, Job, State};
+use crate::node::{Actor, Job, State, Stopped};
 use crate::profile::{self, Profile};
 use crate::replica::Net;
 use crate::seal::Passphrase;
@@ -83,10 +83,13 @@ pub struct Handle {
     renewed: Option<RenewedIdentity>,
 }
 
+/// How long stopping waits for the actor to finish its queue.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A running node: its handle, and how to know its actor has stopped.
 pub struct Node {
     handle: Handle,
-    stopped: oneshot::Receiver<()>,
+    stopped: Stopped,
 }
 
 impl Node {
@@ -152,6 +155,13 @@ impl Node {
         self.handle.clone()
     }
 
+    /// Whether the node has stopped, to wait for where [`Node::shutdown`]
+    /// cannot be awaited (the app's exit, which drops its runtime): the
+    /// node stops once every handle is dropped.
+    pub fn stopped(&self) -> Stopped {
+        self.stopped.clone()
+    }
+
     /// Stops the node once every queued command has been handled.
     pub async fn shutdown(self) {
         if let Some(net) = self.handle.net.get() {
@@ -160,7 +170,9 @@ impl Node {
         drop(self.handle);
         // The actor ends when the last handle is dropped; callers may hold clones,
         // so bound the wait.
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.stopped).await;
+        let stopped = self.stopped;
+        let wait = tokio::task::spawn_blocking(move || stopped.wait(STOP_WAIT));
+        let _ = wait.await;
     }
 }
 

@@ -38,6 +38,7 @@ pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
 pub use handle::{CommunitySummary, Handle, Node, NodeConfig};
 pub use identity::RenewedIdentity;
 pub use network::{NetOptions, NodeInfo, SyncSummary};
+pub use node::Stopped;
 pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{
     EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,

@@ -148,9 +148,9 @@ impl BookingsPanel {
         });
         let schedule = self.schedule.of(view, &place.id);
         let offset = offset_of(place);
-        let week = *self
-            .week
-            .get_or_insert_with(|| monday_of(in_place(now(), offset).date_naive()));
+        let week = *self.week.get_or_insert_with(|| {
+            monday_of(in_place(cx.now.timestamp_millis(), offset).date_naive())
+        });
         ui.horizontal(|ui| {
             if ui.button(t.previous_week).clicked() {
                 self.week = Some(week - Days::new(7));
@@ -230,10 +230,6 @@ impl BookingsPanel {
             }));
         }
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Seven columns, one per day of the week, with that day's bookings.
@@ -357,7 +353,7 @@ pub(crate) fn schedule_ui(ui: &mut egui::Ui, cx: &Cx, place: &Actor, schedule: &
     ui.horizontal(|ui| {
         ui.label(RichText::new(t.bookings).strong());
         if !schedule.bookings.is_empty() && ui.small_button(t.export).clicked() {
-            let text = ics::place_calendar(view, place, now());
+            let text = ics::place_calendar(view, place, cx.now.timestamp_millis());
             cx.save_export("reservations.ics", text.into_bytes());
         }
     });

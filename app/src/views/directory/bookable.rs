@@ -126,7 +126,7 @@ impl BookableForm {
                 t.make_bookable
             };
             if ui.button(title).clicked() {
-                match self.checked(t) {
+                match self.checked(t, cx.now) {
                     Ok(bookable) => {
                         self.error = None;
                         cx.apply(Command::Booking(BookingCommand::SetBookable {
@@ -146,7 +146,11 @@ impl BookableForm {
         });
     }
 
-    fn checked(&self, t: &crate::i18n::bookings::BookingsStrings) -> Result<Bookable, String> {
+    fn checked(
+        &self,
+        t: &crate::i18n::bookings::BookingsStrings,
+        now: chrono::DateTime<chrono::Local>,
+    ) -> Result<Bookable, String> {
         let openings = parse_hours(&self.hours).map_err(|e| format!("{} : {e}", t.hours))?;
         let number = |text: &str| text.trim().parse::<i64>().ok().filter(|n| *n > 0);
         let (Some(slot), Some(capacity)) = (number(&self.slot), number(&self.capacity)) else {
@@ -157,9 +161,7 @@ impl BookableForm {
             capacity,
             slot_minutes: slot,
             referent: self.referent.clone(),
-            utc_offset_minutes: i64::from(
-                chrono::Local::now().offset().fix().local_minus_utc() / 60,
-            ),
+            utc_offset_minutes: i64::from(now.offset().fix().local_minus_utc() / 60),
         })
     }
 }

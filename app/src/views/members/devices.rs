@@ -13,7 +13,6 @@ use super::super::Cx;
 use super::super::sync::run;
 use super::ticket_ui;
 use crate::bridge::Inbox;
-use crate::net::now_ms;
 
 /// How long a pairing ticket stays valid: whoever holds it acts as the member.
 const PAIRING_VALIDITY: Duration = Duration::from_secs(15 * 60);
@@ -156,8 +155,10 @@ impl DevicesSection {
             .clicked()
         {
             let passphrase = Passphrase::from(std::mem::take(&mut self.passphrase));
-            let path = crate::settings::exports_dir()
-                .join(format!("sauvegarde-passerelle-{}.backup", now_ms() / 1000));
+            let path = crate::settings::exports_dir().join(format!(
+                "sauvegarde-passerelle-{}.backup",
+                cx.now.timestamp()
+            ));
             run(
                 cx.bridge,
                 self.backups.sender(),

@@ -29,11 +29,12 @@ struct NewWorkshop {
     themes: Vec<Theme>,
 }
 
-impl Default for NewWorkshop {
-    fn default() -> Self {
+impl NewWorkshop {
+    /// An empty workshop for the day of `now`, with the preset themes.
+    fn on(now: chrono::DateTime<chrono::Local>) -> Self {
         NewWorkshop {
             title: String::new(),
-            date: chrono::Local::now().format("%Y-%m-%d").to_string(),
+            date: now.format("%Y-%m-%d").to_string(),
             tables: 6,
             themes: preset_themes(),
         }
@@ -115,7 +116,7 @@ impl Session {
                 self.editing_themes = None;
             }
             if cx.is_moderator() && self.creating.is_none() && ui.button(t.new_workshop).clicked() {
-                self.creating = Some(NewWorkshop::default());
+                self.creating = Some(NewWorkshop::on(cx.now));
             }
         });
         if self.creating.is_some() {

@@ -9,9 +9,10 @@
 //! done in the documents is rolled back and the next job runs.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::State;
 use crate::error::CoreError;
@@ -29,16 +30,40 @@ const QUEUE: usize = 64;
 pub(crate) struct Actor {
     /// Where jobs go.
     pub jobs: mpsc::Sender<Job>,
-    /// Resolves once the actor has stopped (every handle dropped, its
-    /// queue drained, views kept).
-    pub stopped: oneshot::Receiver<()>,
+    /// Set once the actor has stopped (every handle dropped, its queue
+    /// drained, views kept, the data directory released).
+    pub stopped: Stopped,
+}
+
+/// Whether the actor has stopped, to wait for from any thread.
+#[derive(Clone, Default)]
+pub struct Stopped(Arc<(Mutex<bool>, Condvar)>);
+
+impl Stopped {
+    /// Blocks until the actor has stopped, or `limit` has passed; true if
+    /// it has stopped.
+    pub fn wait(&self, limit: Duration) -> bool {
+        let (done, changed) = &*self.0;
+        let done = done.lock().unwrap_or_else(|e| e.into_inner());
+        let (done, _) = changed
+            .wait_timeout_while(done, limit, |done| !*done)
+            .unwrap_or_else(|e| e.into_inner());
+        *done
+    }
+
+    fn set(&self) {
+        let (done, changed) = &*self.0;
+        *done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        changed.notify_all();
+    }
 }
 
 impl Actor {
     /// Starts the actor's thread with `state`.
     pub fn spawn(state: State) -> Result<Actor, CoreError> {
         let (jobs, queue) = mpsc::channel::<Job>(QUEUE);
-        let (done, stopped) = oneshot::channel();
+        let stopped = Stopped::default();
+        let done = stopped.clone();
         let clock = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
@@ -47,7 +72,7 @@ impl Actor {
             .name("passerelle-node".into())
             .spawn(move || {
                 clock.block_on(run(state, queue));
-                let _ = done.send(());
+                done.set();
             })
             .map_err(CoreError::io("start", "the node's thread"))?;
         Ok(Actor { jobs, stopped })

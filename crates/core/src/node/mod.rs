@@ -11,6 +11,7 @@ mod peers;
 mod refused;
 mod viewstore;
 
+pub use actor::Stopped;
 pub(crate) use actor::{Actor, Job};
 pub(crate) use peers::{Joining, Peers};
 
