@@ -139,37 +139,93 @@ struct Search {
 struct Fresh {
     /// Communities that received changes whose next view must be compared.
     pending: HashSet<CommunityId>,
-    /// The item ids of each community's last view.
-    known: HashMap<CommunityId, HashSet<String>>,
+    /// Each community's last view, to compare the next one with.
+    last: HashMap<CommunityId, Arc<CommunityView>>,
     /// What arrived and was not yet marked as seen.
     unseen: HashMap<CommunityId, HashSet<String>>,
 }
 
 impl Fresh {
-    fn on_view(&mut self, id: &CommunityId, view: &CommunityView) {
-        let now = item_ids(view);
+    /// Notes a community's new view: O(1), unless changes from a peer came
+    /// since the last one, when its new items are looked for in the parts
+    /// that changed.
+    fn on_view(&mut self, id: &CommunityId, view: &Arc<CommunityView>) {
         if self.pending.remove(id)
-            && let Some(before) = self.known.get(id)
+            && let Some(before) = self.last.get(id)
         {
             let unseen = self.unseen.entry(id.clone()).or_default();
-            unseen.extend(now.difference(before).cloned());
+            unseen.extend(arrived(before, view));
         }
-        self.known.insert(id.clone(), now);
+        self.last.insert(id.clone(), view.clone());
     }
 }
 
-/// The ids of every item of a view, comments included.
-fn item_ids(view: &CommunityView) -> HashSet<String> {
-    let mut ids = HashSet::new();
-    ids.extend(view.exchanges.iter().map(|e| e.id.to_string()));
-    ids.extend(view.events.iter().map(|e| e.id.to_string()));
-    ids.extend(view.ideas.iter().map(|e| e.id.to_string()));
-    ids.extend(view.sheets.iter().map(|e| e.id.to_string()));
-    ids.extend(view.posts.iter().map(|e| e.id.to_string()));
-    ids.extend(view.posts.iter().flat_map(|p| p.comments.keys().cloned()));
-    ids.extend(view.community.groups.iter().map(|g| g.id.to_string()));
-    ids.extend(view.community.actors.iter().map(|a| a.id.to_string()));
-    ids
+/// The ids of the items (comments included) in `now` that `before` did not
+/// have. A part that is the same allocation in both is skipped.
+fn arrived(before: &CommunityView, now: &CommunityView) -> Vec<String> {
+    fn new_in<T, I: ToString>(
+        before: &Arc<Vec<T>>,
+        now: &Arc<Vec<T>>,
+        ids: impl Fn(&T) -> Vec<I>,
+        out: &mut Vec<String>,
+    ) {
+        if Arc::ptr_eq(before, now) {
+            return;
+        }
+        let known: HashSet<String> = before
+            .iter()
+            .flat_map(&ids)
+            .map(|i| i.to_string())
+            .collect();
+        out.extend(
+            now.iter()
+                .flat_map(&ids)
+                .map(|i| i.to_string())
+                .filter(|i| !known.contains(i)),
+        );
+    }
+    let mut out = Vec::new();
+    new_in(
+        &before.exchanges,
+        &now.exchanges,
+        |e| vec![e.id.clone()],
+        &mut out,
+    );
+    new_in(
+        &before.events,
+        &now.events,
+        |e| vec![e.id.clone()],
+        &mut out,
+    );
+    new_in(&before.ideas, &now.ideas, |e| vec![e.id.clone()], &mut out);
+    new_in(
+        &before.sheets,
+        &now.sheets,
+        |e| vec![e.id.clone()],
+        &mut out,
+    );
+    new_in(
+        &before.posts,
+        &now.posts,
+        |p| {
+            std::iter::once(p.id.to_string())
+                .chain(p.comments.keys().cloned())
+                .collect()
+        },
+        &mut out,
+    );
+    if !Arc::ptr_eq(&before.community, &now.community) {
+        let (b, n) = (&before.community, &now.community);
+        let known: HashSet<String> = (b.groups.iter().map(|g| g.id.to_string()))
+            .chain(b.actors.iter().map(|a| a.id.to_string()))
+            .collect();
+        out.extend(
+            (n.groups.iter().map(|g| g.id.to_string()))
+                .chain(n.actors.iter().map(|a| a.id.to_string()))
+                .filter(|i| !known.contains(i)),
+        );
+    }
+    out
 }
 
 /// The app's state.
