@@ -4,67 +4,11 @@
 //! Attacks that still work assert the safe outcome and are
 //! `#[ignore = "open: ..."]`.
 
-use std::path::Path;
+mod common;
+use common::*;
 
-use passerelle_core::model::{
-    Command, CommunityId, ExchangeCommand, ExchangeKind, ExchangeMode, MemberCommand,
-};
-use passerelle_core::{Handle, Node, NodeConfig};
-use passerelle_sync::{JoinReply, JoinRequest, Replica, SessionId, SyncMessage};
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn add_need(h: &Handle, title: &str) -> Command {
-    Command::Exchanges(ExchangeCommand::AddExchange {
-        id: h.new_id(),
-        kind: ExchangeKind::Need,
-        title: title.into(),
-        description: "Pour le jardin partagé".into(),
-        category: "jardinage".into(),
-        mode: ExchangeMode::CoupDeMain,
-        place: None,
-    })
-}
-
-async fn start(dir: &Path, name: &str) -> Node {
-    let node = Node::start(NodeConfig::new(dir.join(name))).unwrap();
-    node.handle().set_display_name(name).await.unwrap();
-    node
-}
-
-/// `admin` invites `joiner`, who joins.
-async fn admit(admin: &Handle, community: &CommunityId, joiner: &Handle, n: u8) {
-    let secret = [n; 16];
-    let invite = admin.new_id();
-    admin
-        .apply(
-            community,
-            Command::Members(MemberCommand::CreateInvite {
-                id: invite.clone(),
-                secret_hash: passerelle_sync::ticket::secret_hash(&secret),
-                expires_at: now() + 3_600_000,
-                member: None,
-            }),
-        )
-        .await
-        .unwrap();
-    let request = JoinRequest {
-        community: community.0.clone(),
-        invite: invite.0,
-        secret,
-        display_name: format!("Membre {n}"),
-    };
-    let reply = admin
-        .replica()
-        .admit(joiner.device_key().0.clone(), request)
-        .await;
-    assert!(matches!(reply, JoinReply::Admitted { .. }), "{reply:?}");
-}
+use passerelle_core::Handle;
+use passerelle_sync::{Replica, SessionId, SyncMessage};
 
 /// The message with the checksum (header bytes 4..8) of every change chunk
 /// it carries changed: the same changes, the same hashes and signatures.

@@ -11,6 +11,9 @@
 //! unchanged. The counts are printed to quote. `cargo +nightly fuzz run`
 //! (fuzz/) explores the same entry points without end.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,10 +23,7 @@ use std::time::{Duration, Instant};
 use automerge::AutoCommit;
 use automerge::sync::SyncDoc;
 use passerelle_core::model::layout::{check_kind, decode_sync_message, load_file};
-use passerelle_core::model::{
-    Command, CommunityDocs, CommunityId, DocKind, ExchangeCommand, ExchangeKind, ExchangeMode,
-    ItemId, MemberCommand, ViewCache,
-};
+use passerelle_core::model::{CommunityDocs, CommunityId, DocKind, ItemId, ViewCache};
 use passerelle_core::{Handle, InviteTicket, Node, NodeConfig, NodeReplica, Ticket};
 use passerelle_sync::wire::{SyncFrame, decode, encode};
 use passerelle_sync::{JoinReply, JoinRequest, Replica, SessionId};
@@ -232,65 +232,6 @@ impl Counts {
 }
 
 // ---------------------------------------------------------- real seeds
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn add_need(h: &Handle, title: &str) -> Command {
-    Command::Exchanges(ExchangeCommand::AddExchange {
-        id: h.new_id(),
-        kind: ExchangeKind::Need,
-        title: title.into(),
-        description: "Pour le jardin partagé, près de l'école".into(),
-        category: "jardinage".into(),
-        mode: ExchangeMode::CoupDeMain,
-        place: None,
-    })
-}
-
-async fn start(dir: &Path, name: &str) -> Node {
-    let node = Node::start(NodeConfig::new(dir.join(name))).unwrap();
-    node.handle().set_display_name(name).await.unwrap();
-    node
-}
-
-/// A new invite of `admin`'s, and the request its ticket lets a joiner send.
-async fn invite(admin: &Handle, community: &CommunityId, n: u8) -> JoinRequest {
-    let secret = [n; 16];
-    let invite = admin.new_id();
-    admin
-        .apply(
-            community,
-            Command::Members(MemberCommand::CreateInvite {
-                id: invite.clone(),
-                secret_hash: passerelle_sync::ticket::secret_hash(&secret),
-                expires_at: now() + 3_600_000,
-                member: None,
-            }),
-        )
-        .await
-        .unwrap();
-    JoinRequest {
-        community: community.0.clone(),
-        invite: invite.0,
-        secret,
-        display_name: format!("Membre {n}"),
-    }
-}
-
-/// Makes `joiner` a member, through an invite, as the invite protocol does.
-async fn admit(admin: &Handle, community: &CommunityId, joiner: &Handle, n: u8) {
-    let request = invite(admin, community, n).await;
-    let reply = admin
-        .replica()
-        .admit(joiner.device_key().0.clone(), request)
-        .await;
-    assert!(matches!(reply, JoinReply::Admitted { .. }), "{reply:?}");
-}
 
 fn body(frame: &SyncFrame) -> Vec<u8> {
     encode(frame)[4..].to_vec()
