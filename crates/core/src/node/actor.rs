@@ -5,8 +5,9 @@
 //! async runtime's few workers, which the network shares. The thread runs a
 //! small runtime of its own only to wait for the next job with a timeout.
 //! A job that panics (a bug, or foreign data that slipped past its own
-//! guard) is an error for its caller, not a dead node: what it left half
-//! done in the documents is rolled back and the next job runs.
+//! guard) is an error for its caller, not a dead node: the state it may
+//! have left half done (a document mid-change, a gate's ledger taken out)
+//! is read again from disk, and the next job runs.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
@@ -94,7 +95,7 @@ async fn run(mut state: State, mut queue: mpsc::Receiver<Job>) {
 
 impl State {
     /// Runs one job; a panic drops its reply (its caller hears
-    /// [`CoreError::Failed`]) and rolls back what it left uncommitted.
+    /// [`CoreError::Failed`]) and the state starts over from disk.
     fn run(&mut self, job: Job) {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| job(self))) {
             let what = panic
@@ -102,24 +103,22 @@ impl State {
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            tracing::error!("a node job failed and was undone: {what}");
-            self.roll_back_uncommitted();
+            tracing::error!("a node job failed; reading the communities again: {what}");
+            self.start_over_from_disk();
         }
     }
 
-    /// Drops the operations a failed job left in open transactions, in every
-    /// held and joining document, so no later commit carries them.
-    fn roll_back_uncommitted(&mut self) {
-        for loaded in self.communities.values_mut() {
-            for (_, doc) in loaded.docs.docs_mut() {
-                doc.rollback();
-            }
+    /// Forgets what a failed job may have left half done: every held
+    /// community is read again as it is on disk (documents, ledgers of the
+    /// gate, views), and communities being joined and live sessions' sync
+    /// states are dropped: those sessions end, and the peers meet again.
+    /// Nothing acknowledged is lost: a command's reply follows its fsync.
+    fn start_over_from_disk(&mut self) {
+        let held: Vec<_> = self.communities.keys().cloned().collect();
+        for id in held {
+            self.reload(&id);
         }
-        for joining in self.peers.joining.values_mut() {
-            for doc in joining.docs.values_mut() {
-                doc.rollback();
-            }
-        }
+        self.peers = Default::default();
     }
 }
 
@@ -135,17 +134,26 @@ mod tests {
     use crate::handle::{Node, NodeConfig};
 
     #[tokio::test]
-    async fn a_job_that_panics_is_an_error_and_the_node_goes_on_without_its_writing() {
+    async fn a_job_that_panics_is_an_error_and_the_node_goes_on_from_what_is_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let node = Node::start(NodeConfig::new(dir.path())).unwrap();
         let handle = node.handle();
         handle.set_display_name("Aïcha").await.unwrap();
         let id = handle.create_community("Jardin", "").await.unwrap();
 
+        fn ledgers(s: &mut crate::node::State, id: &passerelle_model::CommunityId) -> usize {
+            s.loaded(id).unwrap().ledgers.len()
+        }
+        let (of, before) = (id.clone(), handle.clone());
+        let held = before.call(move |s| ledgers(s, &of)).await.unwrap();
+        assert!(held > 0);
+
         let (in_job, failed) = (id.clone(), handle.clone());
         let result = failed
             .call(move |s| {
                 let loaded = s.loaded(&in_job).unwrap();
+                // Half done: the gate's ledgers taken out, a document changed.
+                loaded.ledgers.clear();
                 let doc = loaded.docs.doc_mut(DocKind::Exchanges).unwrap();
                 doc.put(automerge::ROOT, "half_done", "by a job that panicked")
                     .unwrap();
@@ -154,10 +162,14 @@ mod tests {
             .await;
         assert!(matches!(result, Err(CoreError::Failed)), "{result:?}");
 
-        // The node answers, and its next change does not carry the stray write.
+        // The node answers, from its state on disk: the ledgers are back,
+        // and its next change does not carry the stray write.
         handle.set_display_name("Aïcha B.").await.unwrap();
         let view = handle.view(&id).await.unwrap();
         assert_eq!(view.community.name, "Jardin");
+        let of = id.clone();
+        let after = handle.call(move |s| ledgers(s, &of)).await.unwrap();
+        assert_eq!(after, held, "the gate's ledgers were read again");
         let stray = handle
             .call(move |s| {
                 let loaded = s.loaded(&id).unwrap();
@@ -166,8 +178,8 @@ mod tests {
             })
             .await
             .unwrap();
-        assert!(!stray, "the panicked job's write was rolled back");
-        drop((handle, failed));
+        assert!(!stray, "the panicked job's write is gone");
+        drop((handle, failed, before));
         node.shutdown().await;
     }
 
