@@ -316,7 +316,8 @@ fn run_to<'a>(
             .deps()
             .iter()
             .filter_map(|d| changes.get(d))
-            .find(|c| c.actor_id() == &actor && c.seq() + 1 == at.seq())?;
+            // A foreign change may be numbered `u64::MAX`: no overflow.
+            .find(|c| c.actor_id() == &actor && c.seq().checked_add(1) == Some(at.seq()))?;
     }
 }
 

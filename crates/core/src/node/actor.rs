@@ -183,6 +183,147 @@ mod tests {
         node.shutdown().await;
     }
 
+    /// A member's device listed in `id` through an invite, as the invite
+    /// protocol lists a joiner.
+    async fn list_member(handle: &crate::Handle, id: &passerelle_model::CommunityId, key: &str) {
+        use passerelle_model::{Command, MemberCommand};
+        use passerelle_sync::Replica;
+        let secret = [3u8; 16];
+        let invite = handle.new_id();
+        handle
+            .apply(
+                id,
+                Command::Members(MemberCommand::CreateInvite {
+                    id: invite.clone(),
+                    secret_hash: passerelle_sync::ticket::secret_hash(&secret),
+                    expires_at: crate::clock::now() + 3_600_000,
+                    member: None,
+                }),
+            )
+            .await
+            .unwrap();
+        let request = passerelle_sync::JoinRequest {
+            community: id.0.clone(),
+            invite: invite.0,
+            secret,
+            display_name: "Membre".into(),
+        };
+        let reply = handle.replica().admit(key.to_owned(), request).await;
+        assert!(
+            matches!(reply, passerelle_sync::JoinReply::Admitted { .. }),
+            "{reply:?}"
+        );
+    }
+
+    /// After a job panics, the node forgets every live session: the sync
+    /// layer may go on calling with the session's id, and gets nothing of a
+    /// community (no summary, no message, no merge, no proof taken) until
+    /// the peer opens a new session, which passes the membership gate
+    /// again. A stranger opening one after the reset is served nothing.
+    #[tokio::test]
+    async fn after_a_panic_a_session_goes_on_with_nothing_until_the_gate_is_passed_again() {
+        use passerelle_sync::Replica;
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::start(NodeConfig::new(dir.path())).unwrap();
+        let handle = node.handle();
+        handle.set_display_name("Aïcha").await.unwrap();
+        let id = handle.load_example().await.unwrap();
+        let member = "ab".repeat(32);
+        list_member(&handle, &id, &member).await;
+        let replica = handle.replica();
+        let session = 11;
+        let shared = replica.open_session(session, member.clone()).await;
+        assert_eq!(shared, vec![id.0.clone()]);
+        let served = replica.generate(session, shared.clone()).await;
+        assert!(!served.is_empty(), "the member is served before the panic");
+        let proof = replica.proofs(session, shared.clone()).await;
+        assert_eq!(proof.len(), 1);
+
+        let failed = handle.call(|_| panic!("a bug met mid-session")).await;
+        assert!(matches!(failed, Err(CoreError::Failed)), "{failed:?}");
+
+        // The same session id, as the sync layer still holds it.
+        assert!(replica.shared(session).await.is_empty());
+        assert!(replica.summary(session, shared.clone()).await.is_empty());
+        assert!(replica.generate(session, shared.clone()).await.is_empty());
+        let theirs = vec![];
+        assert!(
+            replica
+                .first_messages(session, shared.clone(), theirs)
+                .await
+                .is_empty()
+        );
+        assert_eq!(replica.answer(session, id.0.clone(), 0).await, None);
+        assert!(!replica.in_sync(session, shared.clone()).await);
+        let (community, data) = proof[0].clone();
+        assert!(!replica.accept_proof(session, community, data).await);
+        let received = replica.receive(session, served.clone()).await;
+        assert_eq!(received.unwrap_err(), "unknown session");
+        // Closing it writes no sync state.
+        replica.close_session(session, Default::default()).await;
+        let _ = handle.call(|_| ()).await;
+        assert!(
+            !dir.path()
+                .join("peers")
+                .join(format!("{member}.json"))
+                .exists(),
+            "no sync state kept for a session the node forgot"
+        );
+
+        // A stranger's new session gets nothing; the member's new one is
+        // served again through the gate.
+        let stranger = "cd".repeat(32);
+        assert!(replica.open_session(12, stranger).await.is_empty());
+        assert!(replica.generate(12, shared.clone()).await.is_empty());
+        assert_eq!(replica.open_session(13, member).await, shared);
+        assert!(!replica.generate(13, shared).await.is_empty());
+        drop((replica, handle));
+        node.shutdown().await;
+    }
+
+    /// What one failed job costs: every community held is read again from
+    /// disk before the next job runs. Figures for a generated community
+    /// (`PASSERELLE_RELOAD_MONTHS` months, default a launch month of 400
+    /// changes) printed with `--nocapture`: in a debug build on a shared
+    /// two-core machine, a month of 8,001 changes is read again in 2.5 s.
+    #[tokio::test]
+    async fn a_failed_job_costs_a_read_of_every_community() {
+        let months: Option<u32> = std::env::var("PASSERELLE_RELOAD_MONTHS")
+            .ok()
+            .and_then(|m| m.parse().ok());
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::start(NodeConfig::new(dir.path())).unwrap();
+        let handle = node.handle();
+        handle.set_display_name("Aïcha").await.unwrap();
+        let plan = match months {
+            Some(months) => passerelle_model::generate::Plan {
+                months,
+                ..Default::default()
+            },
+            None => passerelle_model::generate::Plan {
+                months: 1,
+                launch_changes: 400,
+                ..Default::default()
+            },
+        };
+        let (id, changes) = handle.generate_community(plan, 1).await.unwrap();
+        let started = std::time::Instant::now();
+        let _ = handle.call(|_| ()).await;
+        let idle = started.elapsed();
+        let started = std::time::Instant::now();
+        let failed = handle.call(|_| panic!("a bug")).await;
+        let _ = handle.call(|_| ()).await;
+        let reload = started.elapsed();
+        assert!(matches!(failed, Err(CoreError::Failed)));
+        assert_eq!(handle.view(&id).await.unwrap().community.id, id);
+        eprintln!(
+            "{months:?} month(s), {changes} changes: an empty job {idle:?}, \
+             a failed job and the next {reload:?}"
+        );
+        drop(handle);
+        node.shutdown().await;
+    }
+
     /// A job that blocks does not hold the caller's runtime: here the
     /// runtime has one thread, and the job waits for that thread to act.
     #[tokio::test(flavor = "current_thread")]
