@@ -9,6 +9,7 @@ pub mod bridge;
 pub mod clock;
 pub mod i18n;
 pub mod net;
+pub mod notify;
 pub mod settings;
 pub mod views;
 
@@ -61,6 +62,8 @@ pub struct AppConfig {
     /// Where the screens read the time: the computer's clock, or a fixed
     /// instant in tests.
     pub clock: Clock,
+    /// Where notifications go: the desktop's, or a recorder in tests.
+    pub notifier: Arc<dyn notify::Notifier>,
 }
 
 /// Every screen's state.
@@ -148,15 +151,17 @@ struct Fresh {
 impl Fresh {
     /// Notes a community's new view: O(1), unless changes from a peer came
     /// since the last one, when its new items are looked for in the parts
-    /// that changed.
-    fn on_view(&mut self, id: &CommunityId, view: &Arc<CommunityView>) {
-        if self.pending.remove(id)
-            && let Some(before) = self.last.get(id)
-        {
-            let unseen = self.unseen.entry(id.clone()).or_default();
-            unseen.extend(arrived(before, view));
-        }
-        self.last.insert(id.clone(), view.clone());
+    /// that changed. Returns the view before those changes, if they came.
+    fn on_view(
+        &mut self,
+        id: &CommunityId,
+        view: &Arc<CommunityView>,
+    ) -> Option<Arc<CommunityView>> {
+        let before = self.last.insert(id.clone(), view.clone());
+        let before = before.filter(|_| self.pending.remove(id))?;
+        let unseen = self.unseen.entry(id.clone()).or_default();
+        unseen.extend(arrived(&before, view));
+        Some(before)
     }
 }
 
@@ -246,6 +251,7 @@ pub struct PasserelleApp {
     search: Search,
     fresh: Fresh,
     net: net::NetState,
+    notifications: notify::Notifications,
     clock: Clock,
     notice: Option<String>,
     error: Option<String>,
@@ -256,6 +262,7 @@ impl PasserelleApp {
     /// Starts the app; `repaint` wakes the UI from other threads.
     pub fn new(config: AppConfig, repaint: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
         let settings = Settings::load(&config.data_dir);
+        let notifications = notify::Notifications::new(&config.data_dir, config.notifier);
         Ok(Self {
             bridge: Bridge::start(config.data_dir.clone(), config.net, repaint)?,
             data_dir: config.data_dir,
@@ -273,6 +280,7 @@ impl PasserelleApp {
             search: Search::default(),
             fresh: Fresh::default(),
             net: net::NetState::default(),
+            notifications,
             clock: config.clock,
             notice: None,
             error: None,
@@ -366,7 +374,14 @@ impl PasserelleApp {
                     self.communities = list;
                 }
                 Msg::View(id, view) => {
-                    self.fresh.on_view(&id, &view);
+                    let me = self.device.as_ref().and_then(|d| view.member_for_device(d));
+                    if let Some(before) = self.fresh.on_view(&id, &view)
+                        && let Some(me) = me.filter(|m| m.is_active())
+                    {
+                        let prefs = (&self.settings.notify, self.settings.lang);
+                        self.notifications
+                            .arrived(&id, &me.id, (&before, &view), prefs);
+                    }
                     self.net.on_ignored(&id, &view);
                     if self.selected.as_ref() == Some(&id) {
                         self.view = Some(view);
@@ -516,6 +531,7 @@ impl PasserelleApp {
                     self.settings.lang = lang;
                     ui.checkbox(&mut self.settings.dark, t.dark_theme);
                     ui.checkbox(&mut self.settings.large_text, t.large_text);
+                    notify_menu(ui, &mut self.settings.notify, self.settings.lang);
                 });
             });
         });
@@ -659,6 +675,14 @@ impl PasserelleApp {
                 self.selected.clone(),
                 self.device.clone(),
             ) {
+                let now = self.clock.now();
+                if let Some(me) = view.member_for_device(&device).filter(|m| m.is_active()) {
+                    let prefs = (&self.settings.notify, self.settings.lang);
+                    let at = (&*view, now.timestamp_millis());
+                    self.notifications.due(&id, &me.id, at, prefs);
+                }
+                // What the member is looking at is no longer news.
+                self.notifications.looked_at(&id, self.screen);
                 let empty = HashSet::new();
                 let cx = Cx {
                     lang: self.settings.lang,
@@ -670,7 +694,7 @@ impl PasserelleApp {
                     me: view.member_for_device(&device).filter(|m| m.is_active()),
                     fresh: self.fresh.unseen.get(&id).unwrap_or(&empty),
                     net: &self.net,
-                    now: self.clock.now(),
+                    now,
                 };
                 self.panels.ui(self.screen, ui, &cx);
             } else {
@@ -739,9 +763,13 @@ impl PasserelleApp {
             ui.add_space(8.0);
             for screen in Screen::ALL {
                 let mut text = screen.label(lang).to_owned();
-                let unseen = self.fresh.unseen.get(&id).map_or(0, HashSet::len);
-                if screen == Screen::Feed && unseen > 0 {
-                    text = format!("{text} ({})", lang.number(unseen));
+                // The Fil counts what arrived; other screens what concerns me.
+                let count = match screen {
+                    Screen::Feed => self.fresh.unseen.get(&id).map_or(0, HashSet::len),
+                    _ => self.notifications.badge(&id, screen),
+                };
+                if count > 0 {
+                    text = format!("{text} ({})", lang.number(count));
                 }
                 let selected = self.screen == screen && self.new_community.is_none();
                 let button = egui::Button::selectable(selected, RichText::new(text).size(16.0))
@@ -861,6 +889,23 @@ fn screen_of(kind: HitKind) -> Screen {
         HitKind::Post => Screen::Feed,
         HitKind::Member => Screen::Members,
     }
+}
+
+/// The "Notifications" menu: each kind on or off.
+fn notify_menu(ui: &mut egui::Ui, prefs: &mut notify::NotifyPrefs, lang: Lang) {
+    let t = lang.notify();
+    ui.menu_button(t.menu, |ui| {
+        ui.label(t.menu_hint);
+        for (kind, label) in passerelle_core::model::notices::NoticeKind::ALL
+            .into_iter()
+            .zip(t.kinds)
+        {
+            let mut on = prefs.wants(kind);
+            if ui.checkbox(&mut on, label).changed() {
+                prefs.set(kind, on);
+            }
+        }
+    });
 }
 
 impl eframe::App for PasserelleApp {

@@ -76,6 +76,7 @@ fn main() -> Result<()> {
                 data_dir: dir,
                 net,
                 clock: Clock::System,
+                notifier: Arc::new(passerelle_app::notify::Desktop::start()),
             };
             let mut app = PasserelleApp::new(config, repaint)?;
             app.show(screen);

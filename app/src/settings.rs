@@ -1,4 +1,4 @@
-//! The app's own settings (language, text size, theme), kept in
+//! The app's own settings (language, text size, theme, notifications), kept in
 //! `<data>/app.json` so they survive a restart; and where exports go.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +17,8 @@ pub struct Settings {
     pub large_text: bool,
     /// Dark theme (light by default).
     pub dark: bool,
+    /// Which notifications are shown.
+    pub notify: crate::notify::NotifyPrefs,
 }
 
 impl Settings {

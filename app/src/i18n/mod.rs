@@ -16,6 +16,7 @@ pub mod groups;
 pub mod knowledge;
 pub mod members;
 pub mod moderation;
+pub mod notify;
 pub mod report;
 pub mod sync;
 pub mod workshop;
@@ -271,6 +272,8 @@ screen_strings! {
     devices: devices::DevicesStrings;
     /// The words of bookings of shared places.
     bookings: bookings::BookingsStrings;
+    /// The words of notifications.
+    notify: notify::NotifyStrings;
 }
 
 impl Lang {

@@ -35,7 +35,7 @@ use crate::i18n::Lang;
 use crate::net::NetState;
 
 /// The screens, in the order of the navigation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Screen {
     /// Announcements and what arrived since the last sync.
     #[default]

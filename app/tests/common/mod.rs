@@ -10,6 +10,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use passerelle_app::clock::Clock;
+use passerelle_app::notify::Recorder;
 use passerelle_app::{AppConfig, PasserelleApp};
 use passerelle_core::NetOptions;
 use passerelle_core::model::CommunityView;
@@ -34,6 +35,11 @@ pub fn now() -> chrono::DateTime<chrono::Local> {
 /// A fresh app on `dir`, its network confined to 127.0.0.1 with no mDNS:
 /// tests run in the host's network namespace.
 pub fn harness(dir: &std::path::Path) -> H {
+    harness_with(dir, Recorder::default())
+}
+
+/// A fresh app on `dir` (as [`harness`]) whose notifications go to `shown`.
+pub fn harness_with(dir: &std::path::Path, shown: Recorder) -> H {
     let config = AppConfig {
         data_dir: dir.to_owned(),
         net: NetOptions {
@@ -41,6 +47,7 @@ pub fn harness(dir: &std::path::Path) -> H {
             mdns: false,
         },
         clock: clock(),
+        notifier: Arc::new(shown),
     };
     let app = PasserelleApp::new(config, Arc::new(|| {})).expect("the app starts");
     Harness::builder()

@@ -139,6 +139,7 @@ fn harness(dir: &std::path::Path) -> Result<H> {
         data_dir: dir.to_owned(),
         net: loopback(),
         clock: Clock::System,
+        notifier: Arc::new(passerelle_app::notify::Recorder::default()),
     };
     let app = PasserelleApp::new(config, Arc::new(|| {})).context("starting the app")?;
     Ok(Harness::builder()
