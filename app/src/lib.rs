@@ -18,6 +18,7 @@ use std::sync::Arc;
 use bridge::{Bridge, Msg};
 use egui::{Align, Layout, RichText};
 use i18n::Lang;
+use i18n::errors::Problem;
 use passerelle_core::model::search::{Hit, HitKind};
 use passerelle_core::model::{CommunityId, CommunityView, DeviceKey};
 use passerelle_core::{CommunitySummary, Event, NetOptions};
@@ -29,7 +30,7 @@ enum Phase {
     /// The node is starting.
     Loading,
     /// The node could not start (shown to the user).
-    Failed(String),
+    Failed(Problem),
     /// The data directory is encrypted: asking for its passphrase.
     Locked {
         /// What is being typed (wiped when sent).
@@ -186,7 +187,7 @@ pub struct PasserelleApp {
     fresh: Fresh,
     net: net::NetState,
     notice: Option<String>,
-    error: Option<String>,
+    error: Option<Problem>,
     damaged: Vec<String>,
 }
 
@@ -252,9 +253,9 @@ impl PasserelleApp {
         &self.net
     }
 
-    /// The error shown to the user, if any.
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+    /// The error shown to the user, if any, in the app's language.
+    pub fn error(&self) -> Option<String> {
+        self.error.as_ref().map(|e| e.text(self.lang()))
     }
 
     /// Applies what the node sent since the last frame.
@@ -386,7 +387,7 @@ impl PasserelleApp {
                 });
             }
             Phase::Failed(e) => {
-                let e = e.clone();
+                let e = e.text(self.lang());
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.heading(t.error);
                     ui.label(e);
@@ -457,9 +458,13 @@ impl PasserelleApp {
             });
         });
         if self.settings != before
-            && let Err(e) = self.settings.save(&self.data_dir)
+            && let Err(cause) = self.settings.save(&self.data_dir)
         {
-            self.error = Some(e.to_string());
+            self.error = Some(Problem::new(passerelle_core::CoreError::Io {
+                action: "write",
+                path: self.data_dir.join("app.json"),
+                cause,
+            }));
         }
     }
 
@@ -492,6 +497,7 @@ impl PasserelleApp {
                 }
             }
             if let Some(e) = &self.error {
+                let e = e.text(self.lang());
                 ui.colored_label(ui.visuals().error_fg_color, format!("{} : {e}", t.error));
             } else if let Some(n) = &self.notice {
                 ui.label(n);

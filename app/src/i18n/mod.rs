@@ -9,6 +9,7 @@ pub mod agenda;
 pub mod bookings;
 pub mod devices;
 pub mod directory;
+pub mod errors;
 pub mod exchanges;
 pub mod feed;
 pub mod files;
@@ -271,6 +272,8 @@ screen_strings! {
     devices: devices::DevicesStrings;
     /// The words of bookings of shared places.
     bookings: bookings::BookingsStrings;
+    /// The words of errors (see [`errors::describe`]).
+    errors: errors::ErrorStrings;
 }
 
 impl Lang {

@@ -101,7 +101,7 @@ pub struct InviteForm {
     tickets: Vec<(String, String)>,
     /// The invite whose ticket is shown.
     shown: Option<String>,
-    results: Inbox<Result<(String, String), String>>,
+    results: Inbox<Result<(String, String), crate::i18n::errors::Problem>>,
 }
 
 impl InviteForm {
@@ -162,7 +162,7 @@ impl InviteForm {
             cx.bridge,
             self.results.sender(),
             |_| t.invite_ready.to_owned(),
-            t.invite_failed,
+            |l| l.members().invite_failed,
             move |h| async move {
                 let ticket = h.invite(&community, valid_for).await?;
                 let id = ticket
@@ -245,9 +245,12 @@ pub fn ticket_ui(ui: &mut egui::Ui, cx: &Cx, ticket: &str) {
                     let name = format!("invitation-passerelle-{}.png", now_ms() / 1000);
                     cx.save_export(&name, png);
                 }
-                Err(e) => cx
-                    .bridge
-                    .send(crate::bridge::Msg::Error(format!("{} {e}", t.qr_failed))),
+                Err(e) => {
+                    tracing::warn!("QR code: {e}");
+                    cx.bridge.send(crate::bridge::Msg::Error(
+                        crate::i18n::errors::Problem::failed(|l| l.members().qr_failed),
+                    ));
+                }
             }
         }
     });

@@ -306,7 +306,8 @@ pub fn conflicts(actors: &[Actor], bookings: &[Booking]) -> Vec<Conflict> {
     out
 }
 
-/// Why a booking does not fit the place's hours.
+/// Why a booking does not fit the place's hours, or opening hours are not
+/// well written.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HoursError {
     /// Ends before it starts.
@@ -318,6 +319,15 @@ pub enum HoursError {
     /// Not on the slot grid.
     #[error("bookings start and end on {0}-minute slots from the opening time")]
     NotAligned(i64),
+    /// A booking longer than a day.
+    #[error("a booking lasts at most a day")]
+    TooLong,
+    /// An opening that is not a weekday and a time range.
+    #[error("'{} {}-{}' is not an opening (weekday 1 to 7, HH:MM-HH:MM)", .0.weekday, .0.from, .0.to)]
+    NotAnOpening(Opening),
+    /// A UTC offset beyond ±14 hours.
+    #[error("the UTC offset is out of range")]
+    OffsetOutOfRange,
 }
 
 /// Checks that `start..end` lies inside one opening and on the slot grid.
