@@ -40,7 +40,7 @@ pub struct PeerRecord {
     /// What finished sessions exchanged, added up.
     pub totals: SessionStats,
     /// Why the last session ended badly, if it did.
-    pub last_error: Option<String>,
+    pub last_error: Option<passerelle_core::SessionError>,
 }
 
 /// One line of the activity log.

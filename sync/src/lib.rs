@@ -113,14 +113,30 @@ pub enum NetEvent {
         /// What was exchanged.
         stats: SessionStats,
         /// Why, if it was not a clean end.
-        error: Option<String>,
+        error: Option<SessionError>,
     },
-    /// A connection was refused (not a member, busy, invite refused...).
+    /// A connection was refused (not a member, nothing shared, invite refused).
     Refused {
         /// Its key.
         peer: String,
         /// Why.
-        reason: String,
+        reason: Rejection,
+    },
+}
+
+/// Why this device turned a peer away.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// A sync session: not a member, or no community in common.
+    #[error("{0}")]
+    Session(SessionError),
+    /// An invite, with the refusal sent back ([`JoinReply::Refused`]).
+    #[error("invite refused ({code}): {message}")]
+    Invite {
+        /// The refusal code.
+        code: String,
+        /// In words (English).
+        message: String,
     },
 }
 

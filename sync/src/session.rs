@@ -74,7 +74,7 @@ pub enum Mode {
 }
 
 /// Why a session ended early.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     /// This device shares nothing with the peer (it is not a member).
     #[error("not a member of any community here")]

@@ -19,7 +19,7 @@ use passerelle_core::model::export::FileError;
 use passerelle_core::model::{CommandError, LayoutError};
 use passerelle_core::{
     BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError, Refusal,
-    SessionError,
+    Rejection, SessionError,
 };
 
 use super::Lang;
@@ -281,13 +281,7 @@ fn net(t: &ErrorStrings, e: &NetError) -> String {
         NetError::Unreachable { peer, .. } => fill(t.unreachable, &[("peer", &short(peer))]),
         NetError::NoAnswer { peer } => fill(t.no_answer, &[("peer", &short(peer))]),
         NetError::NotAnInvite => t.not_an_invite.to_owned(),
-        NetError::InviteRefused(r) => match r {
-            Refusal::Invite(r) => invite(t, *r).to_owned(),
-            Refusal::RateLimited => t.rate_limited.to_owned(),
-            Refusal::NotHere => t.not_here.to_owned(),
-            Refusal::Failed(detail) => fill(t.inviter_failed, &[("detail", detail)]),
-            Refusal::Other { message, .. } => fill(t.refused_other, &[("detail", message)]),
-        },
+        NetError::InviteRefused(r) => refusal(t, r),
         NetError::Session { peer, source } => fill(
             t.session,
             &[("peer", &short(peer)), ("why", &session(t, source))],
@@ -296,6 +290,17 @@ fn net(t: &ErrorStrings, e: &NetError) -> String {
         NetError::NotArrived => t.not_arrived.to_owned(),
         NetError::NotATicketOrKey(text) => fill(t.not_a_ticket_or_key, &[("text", text)]),
         NetError::NotARelay(text) => fill(t.not_a_relay, &[("text", text)]),
+    }
+}
+
+/// Why this device turned a peer away, in `lang`.
+pub fn describe_rejection(lang: Lang, e: &Rejection) -> String {
+    let t = lang.errors();
+    match e {
+        Rejection::Session(e) => session(t, e),
+        Rejection::Invite { code, message } => {
+            refusal(t, &Refusal::from_wire(code, message.clone()))
+        }
     }
 }
 
@@ -314,6 +319,16 @@ fn session(t: &ErrorStrings, e: &SessionError) -> String {
         SessionError::Idle => t.session_idle.to_owned(),
         SessionError::Enough => t.session_enough.to_owned(),
         SessionError::Outdated => t.session_outdated.to_owned(),
+    }
+}
+
+fn refusal(t: &ErrorStrings, r: &Refusal) -> String {
+    match r {
+        Refusal::Invite(r) => invite(t, *r).to_owned(),
+        Refusal::RateLimited => t.rate_limited.to_owned(),
+        Refusal::NotHere => t.not_here.to_owned(),
+        Refusal::Failed(detail) => fill(t.inviter_failed, &[("detail", detail)]),
+        Refusal::Other { message, .. } => fill(t.refused_other, &[("detail", message)]),
     }
 }
 

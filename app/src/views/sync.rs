@@ -21,7 +21,7 @@ use super::Cx;
 use super::members::InviteForm;
 use crate::bridge::{Bridge, Inbox, Msg};
 use crate::i18n::Lang;
-use crate::i18n::errors::{Doing, Problem, describe_net};
+use crate::i18n::errors::{Doing, Problem, describe_net, describe_rejection, describe_session};
 use crate::i18n::sync::SyncStrings;
 use crate::net::{Activity, ActivityKind};
 
@@ -364,7 +364,11 @@ impl SyncPanel {
             if let Some(record) = cx.net.peers.get(peer) {
                 add_totals(&mut line, cx.lang, record);
                 if let Some(e) = &record.last_error {
-                    line = format!("{line} · {} {e}", t.ended_badly);
+                    line = format!(
+                        "{line} · {} {}",
+                        t.ended_badly,
+                        describe_session(cx.lang, e)
+                    );
                 }
             }
             ui.label(line);
@@ -675,12 +679,13 @@ pub fn describe(view: &CommunityView, lang: Lang, activity: &Activity) -> String
                     t.received
                 );
                 if let Some(e) = error {
-                    line = format!("{line} — {} {e}", t.ended_badly);
+                    line = format!("{line} — {} {}", t.ended_badly, describe_session(lang, e));
                 }
                 line
             }
             NetEvent::Refused { peer, reason } => {
-                format!("{} {} ({reason})", t.log_refused, name(peer))
+                let why = describe_rejection(lang, reason);
+                format!("{} {} ({why})", t.log_refused, name(peer))
             }
         },
     }

@@ -36,7 +36,8 @@ pub use identity::RenewedIdentity;
 pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};
 pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{
-    EndpointAddr, IdentityError, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
+    EndpointAddr, IdentityError, InviteTicket, NetEvent, Rejection, SessionStats, Ticket,
+    TicketError,
 };
 pub use refused::{Evidence, RefusedChange, SignatureRecord};
 pub use seal::{Passphrase, is_sealed};
