@@ -124,6 +124,35 @@ pub enum NetEvent {
     },
 }
 
+/// Why the node did not take a batch of received messages; the session
+/// ends.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiveError {
+    /// The session is not known (any more).
+    #[error("unknown session")]
+    UnknownSession,
+    /// A message that does not decode (the decoder's words).
+    #[error("{0}")]
+    Malformed(String),
+    /// Automerge failed on the data; the document is read again from disk.
+    #[error("{0}")]
+    Poisoned(String),
+    /// Too many of the peer's changes were refused.
+    #[error("{0} changes from this device were refused; the session is closed")]
+    TooManyRefused(usize),
+    /// What arrived could not be written on this device.
+    #[error("{detail}")]
+    NotSaved {
+        /// The system's reason, when it gave one.
+        kind: Option<std::io::ErrorKind>,
+        /// The node's words.
+        detail: String,
+    },
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Stopped,
+}
+
 /// Why this device turned a peer away.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
@@ -237,7 +266,7 @@ pub trait Replica: Clone + Send + Sync + 'static {
         &self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> impl Future<Output = Result<Received, String>> + Send;
+    ) -> impl Future<Output = Result<Received, ReceiveError>> + Send;
 
     /// The sync message to send now for one document of a community still
     /// shared with the session's peer, if there is one.

@@ -18,8 +18,8 @@ use passerelle_core::model::entities::{InviteRefusal, ItemKind};
 use passerelle_core::model::export::FileError;
 use passerelle_core::model::{CommandError, LayoutError};
 use passerelle_core::{
-    BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError, Refusal,
-    Rejection, SessionError,
+    BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError, ReceiveError,
+    Refusal, Rejection, SessionError,
 };
 
 use super::Lang;
@@ -259,12 +259,16 @@ fn layout(t: &ErrorStrings, e: &LayoutError) -> String {
 
 /// Why a read or write failed, by its kind; the system's words otherwise.
 fn io_cause(t: &ErrorStrings, e: &std::io::Error) -> String {
-    match e.kind() {
-        ErrorKind::StorageFull => t.io_full.to_owned(),
-        ErrorKind::ReadOnlyFilesystem => t.io_read_only.to_owned(),
-        ErrorKind::PermissionDenied => t.io_denied.to_owned(),
-        ErrorKind::NotFound => t.io_not_found.to_owned(),
-        _ => fill(t.io_other, &[("detail", e)]),
+    io_kind(t, Some(e.kind()), e)
+}
+
+fn io_kind(t: &ErrorStrings, kind: Option<ErrorKind>, detail: &dyn std::fmt::Display) -> String {
+    match kind {
+        Some(ErrorKind::StorageFull) => t.io_full.to_owned(),
+        Some(ErrorKind::ReadOnlyFilesystem) => t.io_read_only.to_owned(),
+        Some(ErrorKind::PermissionDenied) => t.io_denied.to_owned(),
+        Some(ErrorKind::NotFound) => t.io_not_found.to_owned(),
+        _ => fill(t.io_other, &[("detail", detail)]),
     }
 }
 
@@ -315,6 +319,16 @@ fn session(t: &ErrorStrings, e: &SessionError) -> String {
         SessionError::Closed(detail) => fill(t.session_closed, &[("detail", detail)]),
         SessionError::NothingShared => t.session_nothing_shared.to_owned(),
         SessionError::Protocol(detail) => fill(t.session_protocol, &[("detail", detail)]),
+        SessionError::NotTaken(e) => match e {
+            ReceiveError::UnknownSession => t.receive_unknown_session.to_owned(),
+            ReceiveError::Malformed(detail) => fill(t.session_protocol, &[("detail", detail)]),
+            ReceiveError::Poisoned(detail) => fill(t.receive_poisoned, &[("detail", detail)]),
+            ReceiveError::TooManyRefused(count) => fill(t.receive_too_many, &[("count", count)]),
+            ReceiveError::NotSaved { kind, detail } => {
+                fill(t.receive_not_saved, &[("why", &io_kind(t, *kind, detail))])
+            }
+            ReceiveError::Stopped => t.receive_stopped.to_owned(),
+        },
         SessionError::Timeout => t.session_timeout.to_owned(),
         SessionError::Idle => t.session_idle.to_owned(),
         SessionError::Enough => t.session_enough.to_owned(),
@@ -453,6 +467,11 @@ pub struct ErrorStrings {
     pub session_nothing_shared: &'static str,
     pub session_protocol: &'static str,
     pub session_timeout: &'static str,
+    pub receive_unknown_session: &'static str,
+    pub receive_poisoned: &'static str,
+    pub receive_too_many: &'static str,
+    pub receive_not_saved: &'static str,
+    pub receive_stopped: &'static str,
     pub session_idle: &'static str,
     pub session_enough: &'static str,
     pub session_outdated: &'static str,
@@ -616,6 +635,11 @@ pub const FR: ErrorStrings = ErrorStrings {
     session_nothing_shared: "aucune communauté en commun",
     session_protocol: "l'autre appareil a envoyé des données invalides ({detail})",
     session_timeout: "l'autre appareil ne répond plus",
+    receive_unknown_session: "cette session n'existe plus",
+    receive_poisoned: "ce qui est arrivé n'a pas pu être intégré ; la communauté est relue depuis le disque ({detail})",
+    receive_too_many: "{count} changements de cet appareil ont été refusés ; la session est close",
+    receive_not_saved: "ce qui est arrivé n'a pas pu être enregistré sur cet appareil : {why}",
+    receive_stopped: "Passerelle s'est arrêté sur cet appareil",
     session_idle: "plus rien à échanger depuis un moment",
     session_enough: "assez pour cette rencontre, la suite viendra à la prochaine",
     session_outdated: "l'autre appareil a une version trop ancienne de Passerelle, qui ne signe pas ses changements : mettez-la à jour, puis synchronisez à nouveau",
@@ -712,6 +736,11 @@ pub const EN: ErrorStrings = ErrorStrings {
     session_nothing_shared: "no community in common",
     session_protocol: "the other device sent invalid data ({detail})",
     session_timeout: "the other device stopped answering",
+    receive_unknown_session: "this session no longer exists",
+    receive_poisoned: "what arrived could not be merged; the community is read again from disk ({detail})",
+    receive_too_many: "{count} changes from this device were refused; the session is closed",
+    receive_not_saved: "what arrived could not be saved on this device: {why}",
+    receive_stopped: "Passerelle has stopped on this device",
     session_idle: "nothing to exchange for a while",
     session_enough: "enough for this meeting, the rest comes at the next one",
     session_outdated: "the other device runs an older Passerelle, which does not sign its changes: update it, then sync again",
@@ -828,6 +857,19 @@ mod tests {
             SessionError::Idle,
             SessionError::Enough,
             SessionError::Outdated,
+            SessionError::NotTaken(ReceiveError::UnknownSession),
+            SessionError::NotTaken(ReceiveError::Malformed("bad chunk".into())),
+            SessionError::NotTaken(ReceiveError::Poisoned("automerge".into())),
+            SessionError::NotTaken(ReceiveError::TooManyRefused(1001)),
+            SessionError::NotTaken(ReceiveError::NotSaved {
+                kind: Some(io::ErrorKind::StorageFull),
+                detail: "cannot write".into(),
+            }),
+            SessionError::NotTaken(ReceiveError::NotSaved {
+                kind: None,
+                detail: "cannot write".into(),
+            }),
+            SessionError::NotTaken(ReceiveError::Stopped),
         ];
         let mut nets = vec![
             NetError::BadBind("x".into()),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use passerelle_model::entities::InviteRefusal;
 use passerelle_model::{CommandError, CommunityId, LayoutError};
-pub use passerelle_sync::SessionError;
+pub use passerelle_sync::{ReceiveError, SessionError};
 
 /// An error from the node.
 #[derive(Debug, thiserror::Error)]

@@ -28,7 +28,8 @@ pub use backup::{Restored, RestoredCommunity, restore_backup};
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
 pub use error::{
-    BackupError, BundleError, CoreError, NetError, PassphraseError, Refusal, SessionError,
+    BackupError, BundleError, CoreError, NetError, PassphraseError, ReceiveError, Refusal,
+    SessionError,
 };
 pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
 pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};

@@ -12,7 +12,7 @@ use passerelle_model::{
 use passerelle_sync::ticket::secret_hash;
 use passerelle_sync::{
     CommunityDigest, EndpointAddr, InviteTicket, JoinReply, JoinRequest, NetConfig, NetEvent,
-    Network, Received, Replica, SessionId, SessionStats, SyncMessage, Ticket,
+    Network, ReceiveError, Received, Replica, SessionId, SessionStats, SyncMessage, Ticket,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
@@ -119,10 +119,10 @@ impl Replica for NodeReplica {
         &self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> Result<Received, String> {
+    ) -> Result<Received, ReceiveError> {
         self.call(
             move |s| s.receive(session, messages),
-            Err("the node has stopped".into()),
+            Err(ReceiveError::Stopped),
         )
         .await
     }
