@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use passerelle_core::model::booking::HoursError;
 use passerelle_core::model::entities::{InviteRefusal, ItemKind};
-use passerelle_core::model::export::FileError;
+use passerelle_core::model::export::{FileError, SkipReason};
 use passerelle_core::model::{CommandError, LayoutError};
 use passerelle_core::{
     BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError, ReceiveError,
@@ -206,6 +206,24 @@ pub fn describe_command(lang: Lang, e: &CommandError) -> String {
         CommandError::NotBookable => t.not_bookable.to_owned(),
         CommandError::Hours(e) => hours(t, e),
         CommandError::Layout(e) => layout(t, e),
+    }
+}
+
+/// Why an entry of an imported file was left out, in `lang`.
+pub fn describe_skip(lang: Lang, e: &SkipReason) -> String {
+    let t = lang.errors();
+    match e {
+        SkipReason::Unreadable(detail) => fill(t.skip_unreadable, &[("detail", detail)]),
+        SkipReason::Columns { found, expected } => {
+            fill(t.skip_columns, &[("found", found), ("expected", expected)])
+        }
+        SkipReason::NoKind => t.skip_no_kind.to_owned(),
+        SkipReason::UnknownKind(kind) => fill(t.skip_unknown_kind, &[("kind", kind)]),
+        SkipReason::InAnnuaire => t.skip_in_annuaire.to_owned(),
+        SkipReason::NoTitle => t.skip_no_title.to_owned(),
+        SkipReason::NoStart => t.skip_no_start.to_owned(),
+        SkipReason::InAgenda => t.skip_in_agenda.to_owned(),
+        SkipReason::Refused(e) => describe_command(lang, e),
     }
 }
 
@@ -419,6 +437,14 @@ pub struct ErrorStrings {
     pub stopped: &'static str,
     pub import_not_utf8: &'static str,
     pub import_unreadable: &'static str,
+    pub skip_unreadable: &'static str,
+    pub skip_columns: &'static str,
+    pub skip_no_kind: &'static str,
+    pub skip_unknown_kind: &'static str,
+    pub skip_in_annuaire: &'static str,
+    pub skip_no_title: &'static str,
+    pub skip_no_start: &'static str,
+    pub skip_in_agenda: &'static str,
     pub empty: &'static str,
     pub too_long: &'static str,
     pub unknown_category: &'static str,
@@ -587,6 +613,14 @@ pub const FR: ErrorStrings = ErrorStrings {
     stopped: "Passerelle s'est arrêté ; relancez l'application.",
     import_not_utf8: "Le fichier n'est pas du texte UTF-8 (premier caractère illisible ligne {line}) ; enregistrez-le à nouveau en UTF-8 (« CSV UTF-8 » dans les tableurs). Rien n'a été changé.",
     import_unreadable: "Le fichier ne peut pas être lu ({detail}). Rien n'a été changé.",
+    skip_unreadable: "la ligne ne se lit pas ({detail})",
+    skip_columns: "{found} colonnes alors que l'en-tête en a {expected}",
+    skip_no_kind: "le type manque (personne, organisation ou lieu)",
+    skip_unknown_kind: "type inconnu « {kind} » (personne, organisation ou lieu attendu)",
+    skip_in_annuaire: "déjà dans l'annuaire",
+    skip_no_title: "il n'a pas de titre (SUMMARY)",
+    skip_no_start: "il n'a pas de date de début lisible (DTSTART)",
+    skip_in_agenda: "déjà dans l'agenda",
     empty: "Le champ « {field} » ne doit pas être vide.",
     too_long: "Le champ « {field} » est trop long ({len} caractères, {max} au plus).",
     unknown_category: "La catégorie « {given} » n'existe pas (catégories : {known}).",
@@ -688,6 +722,14 @@ pub const EN: ErrorStrings = ErrorStrings {
     stopped: "Passerelle has stopped; start the app again.",
     import_not_utf8: "The file is not UTF-8 text (first unreadable character on line {line}); save it again as UTF-8 (\"CSV UTF-8\" in spreadsheets). Nothing was changed.",
     import_unreadable: "The file cannot be read ({detail}). Nothing was changed.",
+    skip_unreadable: "the row does not read ({detail})",
+    skip_columns: "{found} columns where the header has {expected}",
+    skip_no_kind: "the kind is missing (person, organisation or place)",
+    skip_unknown_kind: "unknown kind \"{kind}\" (person, organisation or place expected)",
+    skip_in_annuaire: "already in the annuaire",
+    skip_no_title: "it has no title (SUMMARY)",
+    skip_no_start: "it has no start date that can be read (DTSTART)",
+    skip_in_agenda: "already in the agenda",
     empty: "The {field} must not be empty.",
     too_long: "The {field} is too long ({len} characters, at most {max}).",
     unknown_category: "There is no category \"{given}\" (categories: {known}).",
@@ -986,6 +1028,29 @@ mod tests {
                 assert!(!said.contains('{'), "a placeholder left in {said}");
             }
             assert_ne!(describe(Lang::Fr, &e), english, "{e:?} is not translated");
+        }
+    }
+
+    #[test]
+    fn every_reason_to_skip_an_entry_is_said_in_french() {
+        let reasons = [
+            SkipReason::Unreadable("invalid digit".into()),
+            SkipReason::Columns {
+                found: 5,
+                expected: 4,
+            },
+            SkipReason::NoKind,
+            SkipReason::UnknownKind("robot".into()),
+            SkipReason::InAnnuaire,
+            SkipReason::NoTitle,
+            SkipReason::NoStart,
+            SkipReason::InAgenda,
+            SkipReason::Refused(Arc::new(CommandError::Empty("name"))),
+        ];
+        for reason in reasons {
+            let french = describe_skip(Lang::Fr, &reason);
+            assert!(!french.is_empty() && !describe_skip(Lang::En, &reason).is_empty());
+            assert_ne!(french, reason.to_string());
         }
     }
 

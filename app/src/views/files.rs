@@ -9,7 +9,7 @@ use passerelle_core::{CoreError, ImportKind, ImportReport};
 use super::Cx;
 use crate::bridge::Msg;
 use crate::i18n::Lang;
-use crate::i18n::errors::Problem;
+use crate::i18n::errors::{Problem, describe_skip};
 use crate::i18n::files::FilesStrings;
 
 /// A button that writes `make()`'s text to `file_name` in the exports folder.
@@ -88,7 +88,7 @@ pub fn report_text(lang: Lang, report: &ImportReport) -> String {
         if !s.label.is_empty() {
             text.push_str(&format!(" ({})", s.label));
         }
-        text.push_str(&format!(" : {}", s.reason));
+        text.push_str(&format!(" : {}", describe_skip(lang, &s.reason)));
     }
     text
 }
