@@ -13,7 +13,7 @@
 use std::io::ErrorKind;
 use std::sync::Arc;
 
-use passerelle_core::model::booking::HoursError;
+use passerelle_core::model::booking::{HoursError, HoursTextError};
 use passerelle_core::model::entities::{InviteRefusal, ItemKind};
 use passerelle_core::model::export::{FileError, SkipReason};
 use passerelle_core::model::{CommandError, LayoutError};
@@ -161,8 +161,15 @@ pub fn describe(lang: Lang, e: &CoreError) -> String {
         CoreError::Import(FileError::NotUtf8 { line }) => {
             fill(t.import_not_utf8, &[("line", line)])
         }
-        CoreError::Import(FileError::Unreadable(detail)) => {
-            fill(t.import_unreadable, &[("detail", detail)])
+        CoreError::Import(FileError::BadHeader(detail)) => {
+            fill(t.import_bad_header, &[("detail", detail)])
+        }
+        CoreError::Import(FileError::NoHeader(columns)) => {
+            fill(t.import_no_header, &[("columns", &columns.join(","))])
+        }
+        CoreError::Import(FileError::NotCalendar) => t.import_not_calendar.to_owned(),
+        CoreError::Import(FileError::BadCalendar(detail)) => {
+            fill(t.import_bad_calendar, &[("detail", detail)])
         }
     }
 }
@@ -230,6 +237,19 @@ pub fn describe_skip(lang: Lang, e: &SkipReason) -> String {
 /// A booking's or opening hours' problem in `lang`.
 pub fn describe_hours(lang: Lang, e: &HoursError) -> String {
     hours(lang.errors(), e)
+}
+
+/// Why written opening hours do not read, in `lang`.
+pub fn describe_hours_text(lang: Lang, e: &HoursTextError) -> String {
+    let t = lang.errors();
+    match e {
+        HoursTextError::NotAWeekday(text) => fill(t.hours_not_a_weekday, &[("text", text)]),
+        HoursTextError::DaysBackwards(text) => fill(t.hours_backwards, &[("text", text)]),
+        HoursTextError::NoHours(text) => fill(t.hours_no_hours, &[("text", text)]),
+        HoursTextError::BadRange(text) => fill(t.hours_bad_range, &[("text", text)]),
+        HoursTextError::ClosesBeforeOpening(text) => fill(t.hours_closes_before, &[("text", text)]),
+        HoursTextError::Empty => t.hours_empty.to_owned(),
+    }
 }
 
 fn hours(t: &ErrorStrings, e: &HoursError) -> String {
@@ -436,7 +456,10 @@ pub struct ErrorStrings {
     pub sealed: &'static str,
     pub stopped: &'static str,
     pub import_not_utf8: &'static str,
-    pub import_unreadable: &'static str,
+    pub import_bad_header: &'static str,
+    pub import_no_header: &'static str,
+    pub import_not_calendar: &'static str,
+    pub import_bad_calendar: &'static str,
     pub skip_unreadable: &'static str,
     pub skip_columns: &'static str,
     pub skip_no_kind: &'static str,
@@ -473,6 +496,12 @@ pub struct ErrorStrings {
     pub hours_too_long: &'static str,
     pub hours_not_an_opening: &'static str,
     pub hours_offset: &'static str,
+    pub hours_not_a_weekday: &'static str,
+    pub hours_backwards: &'static str,
+    pub hours_no_hours: &'static str,
+    pub hours_bad_range: &'static str,
+    pub hours_closes_before: &'static str,
+    pub hours_empty: &'static str,
     pub layout_missing: &'static str,
     pub layout_wrong_kind: &'static str,
     pub layout_too_new: &'static str,
@@ -612,7 +641,10 @@ pub const FR: ErrorStrings = ErrorStrings {
     sealed: "Les données de cet appareil sont chiffrées : entrez leur phrase de passe.",
     stopped: "Passerelle s'est arrêté ; relancez l'application.",
     import_not_utf8: "Le fichier n'est pas du texte UTF-8 (premier caractère illisible ligne {line}) ; enregistrez-le à nouveau en UTF-8 (« CSV UTF-8 » dans les tableurs). Rien n'a été changé.",
-    import_unreadable: "Le fichier ne peut pas être lu ({detail}). Rien n'a été changé.",
+    import_bad_header: "La première ligne du tableau ne se lit pas ({detail}). Rien n'a été changé.",
+    import_no_header: "La première ligne du tableau doit nommer les colonnes, au moins « name » : {columns}. Rien n'a été changé.",
+    import_not_calendar: "Ce fichier n'est pas un calendrier iCalendar (il doit commencer par BEGIN:VCALENDAR). Rien n'a été changé.",
+    import_bad_calendar: "Ce calendrier ne se lit pas ({detail}). Rien n'a été changé.",
     skip_unreadable: "la ligne ne se lit pas ({detail})",
     skip_columns: "{found} colonnes alors que l'en-tête en a {expected}",
     skip_no_kind: "le type manque (personne, organisation ou lieu)",
@@ -649,6 +681,12 @@ pub const FR: ErrorStrings = ErrorStrings {
     hours_too_long: "Une réservation dure au plus une journée.",
     hours_not_an_opening: "« {weekday} {from}-{to} » n'est pas un horaire d'ouverture (jour de 1 à 7, HH:MM-HH:MM).",
     hours_offset: "Le décalage horaire est hors limites.",
+    hours_not_a_weekday: "« {text} » n'est pas un jour de la semaine (lun, mar…).",
+    hours_backwards: "« {text} » : les jours vont à rebours.",
+    hours_no_hours: "« {text} » : il manque les heures après les jours (par exemple 09:00-18:00).",
+    hours_bad_range: "« {text} » : écrivez les heures comme 09:00-18:00.",
+    hours_closes_before: "« {text} » : la fermeture est avant l'ouverture.",
+    hours_empty: "Aucun horaire donné (par exemple « lun-ven 09:00-18:00 »).",
     layout_missing: "Un document de la communauté est incomplet (le document {doc} n'a pas de champ « {field} »).",
     layout_wrong_kind: "Un document n'est pas celui attendu ({expected} attendu, {found} trouvé).",
     layout_too_new: "Cette communauté utilise un format plus récent (version {version}) que cette version de Passerelle : mettez Passerelle à jour.",
@@ -721,7 +759,10 @@ pub const EN: ErrorStrings = ErrorStrings {
     sealed: "This device's data is encrypted: enter its passphrase.",
     stopped: "Passerelle has stopped; start the app again.",
     import_not_utf8: "The file is not UTF-8 text (first unreadable character on line {line}); save it again as UTF-8 (\"CSV UTF-8\" in spreadsheets). Nothing was changed.",
-    import_unreadable: "The file cannot be read ({detail}). Nothing was changed.",
+    import_bad_header: "The first row of the table does not read ({detail}). Nothing was changed.",
+    import_no_header: "The first row of the table must name the columns, at least \"name\": {columns}. Nothing was changed.",
+    import_not_calendar: "This file is not an iCalendar calendar (it must start with BEGIN:VCALENDAR). Nothing was changed.",
+    import_bad_calendar: "This calendar does not read ({detail}). Nothing was changed.",
     skip_unreadable: "the row does not read ({detail})",
     skip_columns: "{found} columns where the header has {expected}",
     skip_no_kind: "the kind is missing (person, organisation or place)",
@@ -758,6 +799,12 @@ pub const EN: ErrorStrings = ErrorStrings {
     hours_too_long: "A booking lasts at most a day.",
     hours_not_an_opening: "\"{weekday} {from}-{to}\" is not an opening (weekday 1 to 7, HH:MM-HH:MM).",
     hours_offset: "The UTC offset is out of range.",
+    hours_not_a_weekday: "\"{text}\" is not a weekday (mon, tue…).",
+    hours_backwards: "\"{text}\": the days go backwards.",
+    hours_no_hours: "\"{text}\": the hours are missing after the days (for example 09:00-18:00).",
+    hours_bad_range: "\"{text}\": write hours like 09:00-18:00.",
+    hours_closes_before: "\"{text}\": it closes before it opens.",
+    hours_empty: "No opening hours given (for example \"mon-fri 09:00-18:00\").",
     layout_missing: "A document of the community is incomplete (the {doc} document has no \"{field}\" field).",
     layout_wrong_kind: "A document is not the one expected ({expected} expected, {found} found).",
     layout_too_new: "This community uses a newer format (version {version}) than this version of Passerelle: update Passerelle.",
@@ -1006,7 +1053,10 @@ mod tests {
             CoreError::Sealed(path()),
             CoreError::Stopped,
             CoreError::Import(FileError::NotUtf8 { line: 3 }),
-            CoreError::Import(FileError::Unreadable("no header".into())),
+            CoreError::Import(FileError::BadHeader("no header".into())),
+            CoreError::Import(FileError::NoHeader(&["name", "kind"])),
+            CoreError::Import(FileError::NotCalendar),
+            CoreError::Import(FileError::BadCalendar("line 3".into())),
         ];
         all.extend(every_command_error().into_iter().map(CoreError::Command));
         all.extend(nets.into_iter().map(CoreError::Net));
@@ -1051,6 +1101,23 @@ mod tests {
             let french = describe_skip(Lang::Fr, &reason);
             assert!(!french.is_empty() && !describe_skip(Lang::En, &reason).is_empty());
             assert_ne!(french, reason.to_string());
+        }
+    }
+
+    #[test]
+    fn every_mistake_in_written_hours_is_said_in_french() {
+        for text in [
+            "",
+            "lun",
+            "xyz 09:00-10:00",
+            "ven-lun 09:00-10:00",
+            "lun 9h",
+            "lun 18:00-09:00",
+        ] {
+            let e = passerelle_core::model::booking::parse_hours(text).unwrap_err();
+            let french = describe_hours_text(Lang::Fr, &e);
+            assert!(!describe_hours_text(Lang::En, &e).is_empty());
+            assert_ne!(french, e.to_string());
         }
     }
 

@@ -193,13 +193,11 @@ pub fn plan_import(
 ) -> Result<ImportPlan, FileError> {
     let text = utf8_text(bytes)?;
     if !text.trim_start().starts_with("BEGIN:VCALENDAR") {
-        return Err(FileError::Unreadable(
-            "this is not an iCalendar file (it must start with BEGIN:VCALENDAR)".into(),
-        ));
+        return Err(FileError::NotCalendar);
     }
     let calendar: Calendar = text
         .parse()
-        .map_err(|e| FileError::Unreadable(format!("this iCalendar file cannot be read: {e}")))?;
+        .map_err(|e: String| FileError::BadCalendar(e))?;
     let mut plan = ImportPlan::default();
     let mut known: Vec<(ItemId, String, Timestamp)> = view
         .events

@@ -170,7 +170,7 @@ pub fn read_rows<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<Row<T
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| FileError::Unreadable(format!("the header row cannot be read: {e}")))?
+        .map_err(|e| FileError::BadHeader(e.to_string()))?
         .clone();
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
@@ -240,10 +240,7 @@ pub fn plan_annuaire_import(
             "name" | "nom"
         )
     }) {
-        return Err(FileError::Unreadable(format!(
-            "the first line must name the columns, at least 'name': {}",
-            ACTOR_COLUMNS.join(",")
-        )));
+        return Err(FileError::NoHeader(&ACTOR_COLUMNS));
     }
     let mut plan = ImportPlan::default();
     let mut seen: Vec<(String, ActorKind)> = view
@@ -435,7 +432,7 @@ mod tests {
         let view = view();
         assert!(matches!(
             plan_annuaire_import(b"Jardins,place\n", &view, ids()),
-            Err(FileError::Unreadable(_))
+            Err(FileError::NoHeader(_))
         ));
         assert_eq!(
             plan_annuaire_import(b"name,kind\nCaf\xe9,place\n", &view, ids()).unwrap_err(),

@@ -120,9 +120,18 @@ pub enum FileError {
         /// The line holding the first invalid byte, from 1.
         line: usize,
     },
-    /// Not a file of the expected kind.
-    #[error("{0}")]
-    Unreadable(String),
+    /// The CSV header row does not read (the reader's words).
+    #[error("the header row cannot be read: {0}")]
+    BadHeader(String),
+    /// The CSV's first line does not name the columns.
+    #[error("the first line must name the columns, at least 'name': {}", .0.join(","))]
+    NoHeader(&'static [&'static str]),
+    /// Not an iCalendar file.
+    #[error("this is not an iCalendar file (it must start with BEGIN:VCALENDAR)")]
+    NotCalendar,
+    /// An iCalendar file that does not read (the parser's words).
+    #[error("this iCalendar file cannot be read: {0}")]
+    BadCalendar(String),
 }
 
 /// The text of a file, refusing anything that is not UTF-8. A leading byte
