@@ -188,7 +188,7 @@ pub struct PasserelleApp {
     net: net::NetState,
     notice: Option<String>,
     error: Option<Problem>,
-    damaged: Vec<String>,
+    damaged: Vec<passerelle_core::Quarantined>,
 }
 
 impl PasserelleApp {
@@ -273,7 +273,7 @@ impl PasserelleApp {
                         let short = key.get(..12).unwrap_or(key);
                         self.notice = Some(format!("{} {short}", self.lang().t().identity_renewed));
                     }
-                    self.damaged = quarantined.iter().map(|q| q.to_string()).collect();
+                    self.damaged = quarantined;
                     self.phase = if profile.is_some() {
                         Phase::Ready
                     } else {
@@ -493,6 +493,7 @@ impl PasserelleApp {
             if !self.damaged.is_empty() {
                 ui.label(RichText::new(t.damaged_files).strong());
                 for d in &self.damaged {
+                    let d = i18n::errors::describe_quarantined(self.lang(), d);
                     ui.label(d);
                 }
             }

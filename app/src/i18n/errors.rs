@@ -18,8 +18,8 @@ use passerelle_core::model::entities::{InviteRefusal, ItemKind};
 use passerelle_core::model::export::{FileError, SkipReason};
 use passerelle_core::model::{CommandError, LayoutError};
 use passerelle_core::{
-    BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError, ReceiveError,
-    Refusal, Rejection, SessionError,
+    BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError, Quarantined,
+    ReceiveError, Refusal, Rejection, SessionError,
 };
 
 use super::Lang;
@@ -172,6 +172,18 @@ pub fn describe(lang: Lang, e: &CoreError) -> String {
             fill(t.import_bad_calendar, &[("detail", detail)])
         }
     }
+}
+
+/// A damaged file moved aside at start, in `lang`.
+pub fn describe_quarantined(lang: Lang, q: &Quarantined) -> String {
+    fill(
+        lang.errors().damaged_file,
+        &[
+            ("path", &q.path.display()),
+            ("quarantine", &q.moved_to.display()),
+            ("detail", &q.reason),
+        ],
+    )
 }
 
 /// A refused command in `lang`.
