@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use crate::i18n::errors::Problem;
 use passerelle_core::model::search::Hit;
 use passerelle_core::model::{CommunityId, CommunityView, Outcome};
 use passerelle_core::{
@@ -25,7 +26,7 @@ pub enum Msg {
         quarantined: Vec<Quarantined>,
     },
     /// The node could not start.
-    Failed(String),
+    Failed(Problem),
     /// The data directory is encrypted: its passphrase is needed (`wrong`:
     /// the one given was refused).
     Locked {
@@ -42,12 +43,12 @@ pub enum Msg {
     Created(CommunityId),
     /// A command was saved.
     Applied(Outcome),
-    /// Something failed; the message is for the user.
-    Error(String),
+    /// Something failed; it is shown to the user, in their language.
+    Error(Problem),
     /// The node reported an event.
     Core(Event),
-    /// The network is up (or could not start: the message says why).
-    Network(Result<NodeInfo, String>),
+    /// The network is up (or could not start, and why).
+    Network(Result<NodeInfo, Problem>),
     /// A file was written (an export); the path is shown to the user.
     Saved(PathBuf),
     /// A message for the user that is not an error.
@@ -204,11 +205,11 @@ impl Bridge {
                         handle.serve()?;
                         handle.node_info()
                     };
-                    Msg::Network(started.await.map_err(|e: CoreError| e.to_string()))
+                    Msg::Network(started.await.map_err(|e: CoreError| Problem::new(e)))
                 }
                 Err(CoreError::Sealed(_)) => Msg::Locked { wrong: false },
                 Err(CoreError::Passphrase(_)) if tried => Msg::Locked { wrong: true },
-                Err(e) => Msg::Failed(e.to_string()),
+                Err(e) => Msg::Failed(Problem::new(e)),
             };
             let _ = tx.send(msg);
             repaint();
@@ -245,7 +246,7 @@ impl Bridge {
         self.runtime.spawn(async move {
             let msg = work(handle)
                 .await
-                .unwrap_or_else(|e| Msg::Error(e.to_string()));
+                .unwrap_or_else(|e| Msg::Error(Problem::new(e)));
             let _ = tx.send(msg);
             repaint();
         });

@@ -21,6 +21,7 @@ use bridge::{Bridge, Msg};
 use clock::Clock;
 use egui::{Align, Layout, RichText};
 use i18n::Lang;
+use i18n::errors::Problem;
 use passerelle_core::model::search::{Hit, HitKind};
 use passerelle_core::model::{CommunityId, CommunityView, DeviceKey};
 use passerelle_core::{CommunitySummary, Event, NetOptions};
@@ -32,7 +33,7 @@ enum Phase {
     /// The node is starting.
     Loading,
     /// The node could not start (shown to the user).
-    Failed(String),
+    Failed(Problem),
     /// The data directory is encrypted: asking for its passphrase.
     Locked {
         /// What is being typed (wiped when sent).
@@ -254,8 +255,8 @@ pub struct PasserelleApp {
     notifications: notify::Notifications,
     clock: Clock,
     notice: Option<String>,
-    error: Option<String>,
-    damaged: Vec<String>,
+    error: Option<Problem>,
+    damaged: Vec<passerelle_core::Quarantined>,
 }
 
 impl PasserelleApp {
@@ -323,9 +324,9 @@ impl PasserelleApp {
         &self.net
     }
 
-    /// The error shown to the user, if any.
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+    /// The error shown to the user, if any, in the app's language.
+    pub fn error(&self) -> Option<String> {
+        self.error.as_ref().map(|e| e.text(self.lang()))
     }
 
     /// Applies what the node sent since the last frame.
@@ -343,7 +344,7 @@ impl PasserelleApp {
                         let short = key.get(..12).unwrap_or(key);
                         self.notice = Some(format!("{} {short}", self.lang().t().identity_renewed));
                     }
-                    self.damaged = quarantined.iter().map(|q| q.to_string()).collect();
+                    self.damaged = quarantined;
                     self.phase = if profile.is_some() {
                         Phase::Ready
                     } else {
@@ -464,7 +465,7 @@ impl PasserelleApp {
                 });
             }
             Phase::Failed(e) => {
-                let e = e.clone();
+                let e = e.text(self.lang());
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.heading(t.error);
                     ui.label(e);
@@ -536,9 +537,13 @@ impl PasserelleApp {
             });
         });
         if self.settings != before
-            && let Err(e) = self.settings.save(&self.data_dir)
+            && let Err(cause) = self.settings.save(&self.data_dir)
         {
-            self.error = Some(e.to_string());
+            self.error = Some(Problem::new(passerelle_core::CoreError::Io {
+                action: "write",
+                path: self.data_dir.join("app.json"),
+                cause,
+            }));
         }
     }
 
@@ -567,10 +572,12 @@ impl PasserelleApp {
             if !self.damaged.is_empty() {
                 ui.label(RichText::new(t.damaged_files).strong());
                 for d in &self.damaged {
+                    let d = i18n::errors::describe_quarantined(self.lang(), d);
                     ui.label(d);
                 }
             }
             if let Some(e) = &self.error {
+                let e = e.text(self.lang());
                 ui.colored_label(ui.visuals().error_fg_color, format!("{} : {e}", t.error));
             } else if let Some(n) = &self.notice {
                 ui.label(n);

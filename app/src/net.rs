@@ -40,7 +40,7 @@ pub struct PeerRecord {
     /// What finished sessions exchanged, added up.
     pub totals: SessionStats,
     /// Why the last session ended badly, if it did.
-    pub last_error: Option<String>,
+    pub last_error: Option<passerelle_core::SessionError>,
 }
 
 /// One line of the activity log.
@@ -88,7 +88,7 @@ pub struct NetState {
     /// This device's addresses and ticket, once the network is up.
     pub info: Option<NodeInfo>,
     /// Why the network could not start, if it could not.
-    pub error: Option<String>,
+    pub error: Option<crate::i18n::errors::Problem>,
     /// Where the endpoint listens (from its first event).
     pub listening: Vec<SocketAddr>,
     /// Member devices found on the LAN, by device key.

@@ -40,7 +40,7 @@ fn a_place_is_made_bookable_booked_and_a_conflict_is_settled() {
     type_into(&mut h, "Horaires d'ouverture", "tous les jours");
     press(&mut h, "Rendre réservable");
     wait_until(&mut h, "the hours explained", |h| {
-        shows(h, "is not a weekday")
+        shows(h, "« tous » n'est pas un jour de la semaine")
     });
     let place = |h: &H| {
         view(h)

@@ -113,14 +113,59 @@ pub enum NetEvent {
         /// What was exchanged.
         stats: SessionStats,
         /// Why, if it was not a clean end.
-        error: Option<String>,
+        error: Option<SessionError>,
     },
-    /// A connection was refused (not a member, busy, invite refused...).
+    /// A connection was refused (not a member, nothing shared, invite refused).
     Refused {
         /// Its key.
         peer: String,
         /// Why.
-        reason: String,
+        reason: Rejection,
+    },
+}
+
+/// Why the node did not take a batch of received messages; the session
+/// ends.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiveError {
+    /// The session is not known (any more).
+    #[error("unknown session")]
+    UnknownSession,
+    /// A message that does not decode (the decoder's words).
+    #[error("{0}")]
+    Malformed(String),
+    /// Automerge failed on the data; the document is read again from disk.
+    #[error("{0}")]
+    Poisoned(String),
+    /// Too many of the peer's changes were refused.
+    #[error("{0} changes from this device were refused; the session is closed")]
+    TooManyRefused(usize),
+    /// What arrived could not be written on this device.
+    #[error("{detail}")]
+    NotSaved {
+        /// The system's reason, when it gave one.
+        kind: Option<std::io::ErrorKind>,
+        /// The node's words.
+        detail: String,
+    },
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Stopped,
+}
+
+/// Why this device turned a peer away.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// A sync session: not a member, or no community in common.
+    #[error("{0}")]
+    Session(SessionError),
+    /// An invite, with the refusal sent back ([`JoinReply::Refused`]).
+    #[error("invite refused ({code}): {message}")]
+    Invite {
+        /// The refusal code.
+        code: String,
+        /// In words (English).
+        message: String,
     },
 }
 
@@ -221,7 +266,7 @@ pub trait Replica: Clone + Send + Sync + 'static {
         &self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> impl Future<Output = Result<Received, String>> + Send;
+    ) -> impl Future<Output = Result<Received, ReceiveError>> + Send;
 
     /// The sync message to send now for one document of a community still
     /// shared with the session's peer, if there is one.

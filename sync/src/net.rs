@@ -20,7 +20,9 @@ use crate::limits::{
 use crate::session::{Mode, Session, SessionError};
 use crate::ticket::{InviteTicket, Ticket};
 use crate::wire::{self, JoinReply, JoinRequest, MAX_INVITE_FRAME, code};
-use crate::{INVITE_ALPN, NetConfig, NetEvent, Replica, SYNC_ALPN, SessionStats, discovery_tag};
+use crate::{
+    INVITE_ALPN, NetConfig, NetEvent, Rejection, Replica, SYNC_ALPN, SessionStats, discovery_tag,
+};
 
 /// The mDNS service name Passerelle devices announce themselves under.
 const MDNS_SERVICE: &str = "passerelle";
@@ -427,16 +429,16 @@ async fn run_session<R: Replica>(
     let error = match &result {
         // A live session that had nothing more to exchange ended normally.
         Err(SessionError::Idle) => None,
-        r => r.as_ref().err().map(|e| e.to_string()),
+        r => r.as_ref().err().cloned(),
     };
-    match &result {
-        Err(SessionError::NotAMember) | Err(SessionError::NothingShared) => {
+    match (&result, error) {
+        (Err(SessionError::NotAMember | SessionError::NothingShared), Some(e)) => {
             inner.replica.event(NetEvent::Refused {
                 peer: peer.clone(),
-                reason: error.clone().unwrap_or_default(),
+                reason: Rejection::Session(e),
             });
         }
-        _ => inner.replica.event(NetEvent::PeerDisconnected {
+        (_, error) => inner.replica.event(NetEvent::PeerDisconnected {
             peer: peer.clone(),
             stats,
             error,
@@ -742,7 +744,10 @@ impl<R: Replica> ProtocolHandler for InviteHandler<R> {
             if let JoinReply::Refused { code, message } = &reply {
                 self.inner.replica.event(NetEvent::Refused {
                     peer: peer.clone(),
-                    reason: format!("invite refused ({code}): {message}"),
+                    reason: Rejection::Invite {
+                        code: code.clone(),
+                        message: message.clone(),
+                    },
                 });
             }
             wire::write(&mut send, &reply)

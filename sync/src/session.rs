@@ -74,7 +74,7 @@ pub enum Mode {
 }
 
 /// Why a session ended early.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     /// This device shares nothing with the peer (it is not a member).
     #[error("not a member of any community here")]
@@ -88,6 +88,9 @@ pub enum SessionError {
     /// The peer sent something wrong.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// This device did not take what the peer sent.
+    #[error("protocol error: {0}")]
+    NotTaken(crate::ReceiveError),
     /// The peer went silent.
     #[error("the peer stopped answering")]
     Timeout,
@@ -572,7 +575,7 @@ impl<R: Replica> Session<'_, R> {
         }
         let received = match self.replica.receive(self.id, batch).await {
             Ok(received) => received,
-            Err(e) => return Err(self.fail(code::PROTOCOL, SessionError::Protocol(e))),
+            Err(e) => return Err(self.fail(code::PROTOCOL, SessionError::NotTaken(e))),
         };
         if !received.announced.is_empty() {
             self.last_change = Instant::now();

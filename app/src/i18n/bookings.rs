@@ -55,11 +55,6 @@ pub struct BookingsStrings {
     pub at_once: &'static str,
     pub export: &'static str,
     pub settings: &'static str,
-    pub err_end_before: &'static str,
-    /// Followed by the opening hours.
-    pub err_closed: &'static str,
-    /// Followed by the slot length in minutes.
-    pub err_slot: &'static str,
 }
 
 pub const FR: BookingsStrings = BookingsStrings {
@@ -112,9 +107,6 @@ pub const FR: BookingsStrings = BookingsStrings {
     at_once: "à la fois",
     export: "Exporter les réservations (.ics)",
     settings: "Horaires et réservation",
-    err_end_before: "La fin doit être après le début.",
-    err_closed: "Le lieu est fermé à ce moment-là. Horaires :",
-    err_slot: "Les réservations commencent et finissent sur des créneaux, depuis l'heure d'ouverture ; durée d'un créneau en minutes :",
 };
 
 pub const EN: BookingsStrings = BookingsStrings {
@@ -167,7 +159,4 @@ pub const EN: BookingsStrings = BookingsStrings {
     at_once: "at a time",
     export: "Export the bookings (.ics)",
     settings: "Hours and booking",
-    err_end_before: "The end must be after the start.",
-    err_closed: "The place is closed then. Opening hours:",
-    err_slot: "Bookings start and end on slots from the opening time; slot length in minutes:",
 };

@@ -9,6 +9,7 @@ pub mod agenda;
 pub mod bookings;
 pub mod devices;
 pub mod directory;
+pub mod errors;
 pub mod exchanges;
 pub mod feed;
 pub mod files;
@@ -274,6 +275,8 @@ screen_strings! {
     bookings: bookings::BookingsStrings;
     /// The words of notifications.
     notify: notify::NotifyStrings;
+    /// The words of errors (see [`errors::describe`]).
+    errors: errors::ErrorStrings;
 }
 
 impl Lang {

@@ -9,6 +9,7 @@ use passerelle_core::{CoreError, ImportKind, ImportReport};
 use super::Cx;
 use crate::bridge::Msg;
 use crate::i18n::Lang;
+use crate::i18n::errors::{Problem, describe_skip};
 use crate::i18n::files::FilesStrings;
 
 /// A button that writes `make()`'s text to `file_name` in the exports folder.
@@ -23,9 +24,9 @@ pub fn export_button(
         match make() {
             Ok(text) => cx.save_export(file_name, text.into_bytes()),
             Err(e) => {
-                let message = format!("{}: {e}", cx.lang.files().export_failed);
+                tracing::warn!("export {file_name}: {e}");
                 cx.bridge
-                    .request(move |_| async move { Ok(Msg::Notice(message)) });
+                    .send(Msg::Error(Problem::failed(|l| l.files().export_failed)));
             }
         }
     }
@@ -87,7 +88,7 @@ pub fn report_text(lang: Lang, report: &ImportReport) -> String {
         if !s.label.is_empty() {
             text.push_str(&format!(" ({})", s.label));
         }
-        text.push_str(&format!(" : {}", s.reason));
+        text.push_str(&format!(" : {}", describe_skip(lang, &s.reason)));
     }
     text
 }

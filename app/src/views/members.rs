@@ -100,7 +100,7 @@ pub struct InviteForm {
     tickets: Vec<(String, String)>,
     /// The invite whose ticket is shown.
     shown: Option<String>,
-    results: Inbox<Result<(String, String), String>>,
+    results: Inbox<Result<(String, String), crate::i18n::errors::Problem>>,
 }
 
 impl InviteForm {
@@ -161,7 +161,7 @@ impl InviteForm {
             cx.bridge,
             self.results.sender(),
             |_| t.invite_ready.to_owned(),
-            t.invite_failed,
+            |l| l.members().invite_failed,
             move |h| async move {
                 let ticket = h.invite(&community, valid_for).await?;
                 let id = ticket
@@ -244,9 +244,12 @@ pub fn ticket_ui(ui: &mut egui::Ui, cx: &Cx, ticket: &str) {
                     let name = format!("invitation-passerelle-{}.png", cx.now.timestamp());
                     cx.save_export(&name, png);
                 }
-                Err(e) => cx
-                    .bridge
-                    .send(crate::bridge::Msg::Error(format!("{} {e}", t.qr_failed))),
+                Err(e) => {
+                    tracing::warn!("QR code: {e}");
+                    cx.bridge.send(crate::bridge::Msg::Error(
+                        crate::i18n::errors::Problem::failed(|l| l.members().qr_failed),
+                    ));
+                }
             }
         }
     });

@@ -21,6 +21,7 @@ use super::Cx;
 use super::members::InviteForm;
 use crate::bridge::{Bridge, Inbox, Msg};
 use crate::i18n::Lang;
+use crate::i18n::errors::{Doing, Problem, describe_net, describe_rejection, describe_session};
 use crate::i18n::sync::SyncStrings;
 use crate::net::{Activity, ActivityKind};
 
@@ -31,9 +32,9 @@ pub use qr::{QrError, is_picture, qr_png, qr_ui, read_qr};
 /// `notice(&result)` on success or `failed` with the reason otherwise.
 pub fn run<T, F, Fut>(
     bridge: &Bridge,
-    tx: mpsc::Sender<Result<T, String>>,
+    tx: mpsc::Sender<Result<T, Problem>>,
     notice: impl FnOnce(&T) -> String + Send + 'static,
-    failed: &'static str,
+    failed: Doing,
     work: F,
 ) where
     T: Send + 'static,
@@ -41,12 +42,12 @@ pub fn run<T, F, Fut>(
     Fut: Future<Output = Result<T, CoreError>> + Send + 'static,
 {
     bridge.request(move |h| async move {
-        let result = work(h).await;
+        let result = work(h).await.map_err(Problem::new);
         let msg = match &result {
             Ok(value) => Msg::Notice(notice(value)),
-            Err(e) => Msg::Error(format!("{failed} ({e})")),
+            Err(e) => Msg::Error(e.clone().doing(failed)),
         };
-        let _ = tx.send(result.map_err(|e| e.to_string()));
+        let _ = tx.send(result);
         Ok(msg)
     });
 }
@@ -77,24 +78,24 @@ pub struct SyncPanel {
     /// The number of log lines seen when the disk state was read.
     disk_log_len: usize,
     syncing: bool,
-    summary: Option<Result<SyncSummary, String>>,
-    sync_inbox: Inbox<Result<SyncSummary, String>>,
+    summary: Option<Result<SyncSummary, Problem>>,
+    sync_inbox: Inbox<Result<SyncSummary, Problem>>,
     connect_text: String,
     connecting: bool,
     connect_problem: Option<&'static str>,
-    connect_inbox: Inbox<Result<(), String>>,
+    connect_inbox: Inbox<Result<(), Problem>>,
     show_my_qr: bool,
     invite: InviteForm,
     exported: Option<PathBuf>,
-    export_inbox: Inbox<Result<PathBuf, String>>,
+    export_inbox: Inbox<Result<PathBuf, Problem>>,
     import_path: String,
     importing: bool,
-    imported: Option<Result<BundleImport, String>>,
-    import_inbox: Inbox<Result<BundleImport, String>>,
+    imported: Option<Result<BundleImport, Problem>>,
+    import_inbox: Inbox<Result<BundleImport, Problem>>,
     relay: Relay,
     relay_url: String,
     relay_saved: bool,
-    relay_inbox: Inbox<Result<(), String>>,
+    relay_inbox: Inbox<Result<(), Problem>>,
     pictures: Inbox<Result<String, QrError>>,
     picture_problem: Option<&'static str>,
 }
@@ -246,7 +247,7 @@ impl SyncPanel {
         match (&cx.net.info, &cx.net.error) {
             (_, Some(e)) => {
                 ui.label(t.network_down);
-                ui.label(e);
+                ui.label(e.text(cx.lang));
             }
             (None, None) => {
                 ui.label(t.network_starting);
@@ -304,7 +305,7 @@ impl SyncPanel {
                 cx.bridge,
                 self.sync_inbox.sender(),
                 move |s| summary_text(lang, s),
-                t.sync_failed,
+                |l| l.sync().sync_failed,
                 |h| async move {
                     h.sync_all(Duration::from_secs(2), Duration::from_secs(30))
                         .await
@@ -319,14 +320,15 @@ impl SyncPanel {
                 ui.label(summary_text(cx.lang, summary));
                 for (peer, why) in &summary.failed {
                     ui.label(format!(
-                        "{} {} : {why}",
+                        "{} {} : {}",
                         t.not_reached,
-                        peer_name(cx.view, cx.lang, peer)
+                        peer_name(cx.view, cx.lang, peer),
+                        describe_net(cx.lang, why)
                     ));
                 }
             }
             Some(Err(e)) => {
-                ui.label(format!("{} ({e})", t.sync_failed));
+                ui.label(e.clone().doing(|l| l.sync().sync_failed).text(cx.lang));
             }
             None => {}
         }
@@ -362,7 +364,11 @@ impl SyncPanel {
             if let Some(record) = cx.net.peers.get(peer) {
                 add_totals(&mut line, cx.lang, record);
                 if let Some(e) = &record.last_error {
-                    line = format!("{line} · {} {e}", t.ended_badly);
+                    line = format!(
+                        "{line} · {} {}",
+                        t.ended_badly,
+                        describe_session(cx.lang, e)
+                    );
                 }
             }
             ui.label(line);
@@ -423,7 +429,7 @@ impl SyncPanel {
             cx.bridge,
             self.connect_inbox.sender(),
             |_| t.connected_notice.to_owned(),
-            t.connect_failed,
+            |l| l.sync().connect_failed,
             move |h| async move {
                 let addr = match addr {
                     Some(addr) => addr,
@@ -452,7 +458,7 @@ impl SyncPanel {
                 cx.bridge,
                 self.export_inbox.sender(),
                 move |path: &PathBuf| format!("{} {}", lang.t().saved_to, path.display()),
-                t.export_failed,
+                |l| l.sync().export_failed,
                 move |h| async move {
                     if let Some(dir) = path.parent() {
                         std::fs::create_dir_all(dir).map_err(|cause| CoreError::Io {
@@ -495,7 +501,7 @@ impl SyncPanel {
                 }
             }
             Some(Err(e)) => {
-                ui.colored_label(ui.visuals().error_fg_color, import_refusal(t, e));
+                ui.colored_label(ui.visuals().error_fg_color, e.text(cx.lang));
             }
             None => {}
         }
@@ -510,7 +516,7 @@ impl SyncPanel {
             cx.bridge,
             self.import_inbox.sender(),
             move |done| import_text(t, done).to_owned(),
-            t.import_failed,
+            |l| l.sync().import_failed,
             move |h| async move { h.import_bundle(&path).await },
         );
     }
@@ -555,7 +561,7 @@ impl SyncPanel {
                 cx.bridge,
                 self.relay_inbox.sender(),
                 |_| t.relay_saved.to_owned(),
-                t.relay_failed,
+                |l| l.sync().relay_failed,
                 move |h| async move { h.set_relay(choice) },
             );
         }
@@ -673,12 +679,13 @@ pub fn describe(view: &CommunityView, lang: Lang, activity: &Activity) -> String
                     t.received
                 );
                 if let Some(e) = error {
-                    line = format!("{line} — {} {e}", t.ended_badly);
+                    line = format!("{line} — {} {}", t.ended_badly, describe_session(lang, e));
                 }
                 line
             }
             NetEvent::Refused { peer, reason } => {
-                format!("{} {} ({reason})", t.log_refused, name(peer))
+                let why = describe_rejection(lang, reason);
+                format!("{} {} ({why})", t.log_refused, name(peer))
             }
         },
     }
@@ -745,24 +752,6 @@ fn import_text(t: &'static SyncStrings, done: &BundleImport) -> &'static str {
         (false, true) => t.import_changed,
         (false, false) => t.import_nothing_new,
     }
-}
-
-/// Why a file was refused, in the user's words.
-fn import_refusal(t: &SyncStrings, e: &str) -> String {
-    let known = [
-        ("not a Passerelle bundle", t.refused_not_bundle),
-        ("cut short", t.refused_damaged),
-        ("damaged", t.refused_damaged),
-        ("not a member", t.refused_not_member),
-        ("cannot read", t.refused_unreadable),
-    ];
-    known
-        .iter()
-        .find(|(pattern, _)| e.contains(pattern))
-        .map_or_else(
-            || format!("{} ({e})", t.import_failed),
-            |(_, m)| (*m).to_owned(),
-        )
 }
 
 /// A community name as a file name: letters, digits and dashes.

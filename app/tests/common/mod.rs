@@ -69,12 +69,22 @@ pub fn wait_until(h: &mut H, what: &str, done: impl Fn(&H) -> bool) {
     }
 }
 
+/// The navigation's button of `screen`, whatever count it shows ("Agenda"
+/// or "Agenda (1)").
+pub fn nav_button<'a>(h: &'a H, screen: &str) -> Option<egui_kittest::Node<'a>> {
+    use egui_kittest::kittest::NodeT;
+    let counted = format!("{screen} (");
+    h.query_all_by_role(Role::Button).find(|n| {
+        n.accesskit_node()
+            .label()
+            .is_some_and(|l| l == screen || l.starts_with(&counted))
+    })
+}
+
 /// Opens a screen from the navigation.
 pub fn go(h: &mut H, screen: &str) {
-    wait_until(h, screen, |h| {
-        h.query_by_role_and_label(Role::Button, screen).is_some()
-    });
-    h.get_by_role_and_label(Role::Button, screen).click();
+    wait_until(h, screen, |h| nav_button(h, screen).is_some());
+    nav_button(h, screen).unwrap().click();
     h.step();
     h.step();
 }

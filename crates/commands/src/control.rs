@@ -149,7 +149,8 @@ async fn execute(handle: &Handle, request: Request) -> Reply {
     let code = match result {
         Ok(()) => 0,
         Err(e) => {
-            err.push_str(&format!("error: {e:#}\n"));
+            err.push_str(&crate::hint::report(&e));
+            err.push('\n');
             1
         }
     };

@@ -13,6 +13,7 @@ mod event;
 mod exchange;
 mod exports;
 mod group;
+mod hint;
 mod idea;
 mod members;
 mod moderate;
@@ -60,7 +61,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", hint::report(&e));
             ExitCode::FAILURE
         }
     }

@@ -338,7 +338,7 @@ pub fn import_report(out: &mut String, report: &passerelle_core::ImportReport, j
         let skipped: Vec<Value> = report
             .skipped
             .iter()
-            .map(|s| json!({ "at": s.origin.to_string(), "label": s.label, "reason": s.reason }))
+            .map(|s| json!({ "at": s.origin.to_string(), "label": s.label, "reason": s.reason.to_string() }))
             .collect();
         return print_json(out, &json!({ "imported": imported, "skipped": skipped }));
     }

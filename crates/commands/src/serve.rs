@@ -89,10 +89,10 @@ fn describe(event: &Event) -> Option<Value> {
                 "bytes_sent": stats.bytes_sent,
                 "bytes_received": stats.bytes_received,
                 "duration_ms": stats.duration_ms,
-                "error": error,
+                "error": error.as_ref().map(ToString::to_string),
             }),
             NetEvent::Refused { peer, reason } => {
-                json!({"event": "refused", "peer": peer, "reason": reason})
+                json!({"event": "refused", "peer": peer, "reason": reason.to_string()})
             }
         },
     })

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use passerelle_core::model::CommunityId;
-use passerelle_core::{Handle, SyncSummary, Ticket, TicketError};
+use passerelle_core::{CoreError, Handle, SyncSummary, Ticket, TicketError};
 
 use crate::output::{self, outln};
 use crate::{community, hex_key};
@@ -95,10 +95,11 @@ pub(crate) async fn sync(
                     duration_ms: stats.duration_ms,
                     failed: Vec::new(),
                 },
-                Err(e) => SyncSummary {
-                    failed: vec![(key, e.to_string())],
+                Err(CoreError::Net(e)) => SyncSummary {
+                    failed: vec![(key, e)],
                     ..Default::default()
                 },
+                Err(e) => return Err(e.into()),
             }
         }
         None => handle.sync_all(Duration::from_secs(3), timeout).await?,

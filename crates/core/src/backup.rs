@@ -26,7 +26,7 @@ use passerelle_sync::DeviceSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::datadir::DataDir;
-use crate::error::CoreError;
+use crate::error::{BackupError, CoreError, PassphraseError};
 use crate::fsio::write_atomic;
 use crate::handle::Handle;
 use crate::node::{Joining, State};
@@ -80,9 +80,7 @@ pub struct Restored {
 }
 
 fn damaged(why: &str) -> CoreError {
-    CoreError::Backup(format!(
-        "this file is not a Passerelle backup or is damaged ({why}); nothing was restored"
-    ))
+    CoreError::Backup(BackupError::Damaged(why.to_owned()))
 }
 
 /// Restores a personal backup into the data directory at `root`, which must
@@ -96,9 +94,7 @@ pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Rest
     }
     let seal = open_key(&backup.key, passphrase).map_err(|e| match e {
         KeyError::Damaged(why) => damaged(why),
-        KeyError::Wrong => {
-            CoreError::Passphrase("wrong passphrase for this backup; nothing was restored".into())
-        }
+        KeyError::Wrong => CoreError::Passphrase(PassphraseError::WrongForBackup),
         KeyError::Derive(e) => e,
     })?;
     let sealed = hex::decode(&backup.data).map_err(|e| damaged(&e.to_string()))?;
@@ -107,9 +103,8 @@ pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Rest
     let secret = DeviceSecret::from_hex(&content.device_key).ok_or_else(|| damaged("bad key"))?;
 
     if crate::seal::is_sealed(root) {
-        return Err(CoreError::Backup(format!(
-            "{} is an encrypted data directory; restore into a new, empty one",
-            root.display()
+        return Err(CoreError::Backup(BackupError::IntoEncrypted(
+            root.to_owned(),
         )));
     }
     let dir = DataDir::open(root)?;
@@ -117,9 +112,8 @@ pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Rest
     if holds(&dir.identity_dir().join("device.key"))
         || std::fs::read_dir(dir.communities_dir()).is_ok_and(|mut d| d.next().is_some())
     {
-        return Err(CoreError::Backup(format!(
-            "{} already holds a device identity; restore into a new, empty data directory (--data-dir)",
-            root.display()
+        return Err(CoreError::Backup(BackupError::HoldsIdentity(
+            root.to_owned(),
         )));
     }
     let device = crate::identity::adopt(&dir, &secret)?;

@@ -20,7 +20,7 @@ use passerelle_model::signing::{Signed, unwrap_file, wrap_file};
 use passerelle_model::{CommunityDocs, CommunityId, DocKind};
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use crate::error::{BundleError, CoreError};
 use crate::node::{Loaded, State};
 
 const MAGIC: &[u8] = b"PASSERELLE-BUNDLE\x02";
@@ -48,8 +48,8 @@ pub struct BundleImport {
     pub refused: usize,
 }
 
-fn refuse(reason: impl Into<String>) -> CoreError {
-    CoreError::Bundle(reason.into())
+fn refuse(reason: BundleError) -> CoreError {
+    CoreError::Bundle(reason)
 }
 
 impl State {
@@ -111,7 +111,7 @@ impl State {
                 Authority::Collection(&writers)
             };
             let result = gate::merge(&mut copy, &mut ledger, authority, changes, &signatures)
-                .map_err(|e| refuse(e.to_string()))?;
+                .map_err(|e| refuse(BundleError::Merge(e.0)))?;
             refused += result.refused.len();
             kept_aside.extend(crate::refused::entries(
                 kind.as_str(),
@@ -136,18 +136,16 @@ impl State {
                 && let Err(reason) = check_genesis(&mut copy, &id)
             {
                 tracing::warn!("bundle for {id}: refused its community document: {reason}");
-                return Err(refuse(format!(
-                    "its community document is not the community {id}'s own ({reason})"
-                )));
+                return Err(refuse(BundleError::NotTheCommunity {
+                    community: id.clone(),
+                    detail: reason.to_string(),
+                }));
             }
-            check_kind(&copy, kind).map_err(|e| refuse(e.to_string()))?;
+            check_kind(&copy, kind).map_err(|e| refuse(BundleError::Shape(Box::new(e))))?;
             let owner: Option<String> =
                 autosurgeon::hydrate_prop(&copy, automerge::ROOT, "community").ok();
             if owner.as_deref() != Some(id.as_str()) {
-                return Err(refuse(format!(
-                    "its {} document belongs to another community",
-                    kind.as_str()
-                )));
+                return Err(refuse(BundleError::OtherCommunity(kind.as_str())));
             }
             if kind == DocKind::Community {
                 writers = Writers::of(&mut copy, &mut ledger);
@@ -155,9 +153,7 @@ impl State {
             merged.insert(kind, (copy, ledger));
         }
         if !merged.contains_key(&DocKind::Community) {
-            return Err(refuse(
-                "none of its community document's changes could be accepted",
-            ));
+            return Err(refuse(BundleError::NothingAccepted));
         }
         // Kept aside even if the bundle is refused as a whole below.
         self.keep_refused(&id, &kept_aside);
@@ -198,9 +194,7 @@ impl State {
         let mut docs = CommunityDocs::from_docs(id.clone(), docs)?;
         let view = passerelle_model::ViewCache::default().view(&mut docs)?;
         if !view.is_active_device(&device) {
-            return Err(refuse(
-                "it holds a community this device is not a member of",
-            ));
+            return Err(refuse(BundleError::NotAMember));
         }
         docs.set_actor(&self.actor);
         self.add_loaded(
@@ -233,19 +227,19 @@ type BundleDoc = (Vec<Signed>, Incoming);
 fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, BundleDoc>), CoreError> {
     let signed = bytes.starts_with(MAGIC);
     if !signed && !bytes.starts_with(MAGIC_V1) {
-        return Err(refuse("this file is not a Passerelle bundle"));
+        return Err(refuse(BundleError::NotABundle));
     }
     if bytes.len() < MAGIC.len() + HASH {
-        return Err(refuse("the file is cut short"));
+        return Err(refuse(BundleError::CutShort));
     }
     let (content, hash) = bytes.split_at(bytes.len() - HASH);
     if blake3::hash(content).as_bytes() != hash {
-        return Err(refuse("the file is damaged (its checksum does not match)"));
+        return Err(refuse(BundleError::BadChecksum));
     }
     let body: Body =
-        postcard::from_bytes(&content[MAGIC.len()..]).map_err(|_| refuse("the file is damaged"))?;
+        postcard::from_bytes(&content[MAGIC.len()..]).map_err(|_| refuse(BundleError::Damaged))?;
     if !CommunityId::is_well_formed(&body.community) {
-        return Err(refuse("it names no valid community"));
+        return Err(refuse(BundleError::NoValidCommunity));
     }
     let id = CommunityId(body.community);
     let mut docs = BTreeMap::new();
@@ -255,8 +249,13 @@ fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, BundleDoc>), Co
         let kind = DocKind::ALL
             .into_iter()
             .find(|k| k.as_str() == kind)
-            .ok_or_else(|| refuse(format!("unknown document kind '{kind}'")))?;
-        let damaged = |e: String| refuse(format!("its {} document is damaged: {e}", kind.as_str()));
+            .ok_or_else(|| refuse(BundleError::UnknownDocument(kind.clone())))?;
+        let damaged = |detail: String| {
+            refuse(BundleError::DocumentDamaged {
+                kind: kind.as_str(),
+                detail,
+            })
+        };
         let (signatures, changes) = if signed {
             unwrap_file(&saved).map_err(damaged)?
         } else {
@@ -266,7 +265,7 @@ fn parse(bytes: &[u8]) -> Result<(CommunityId, BTreeMap<DocKind, BundleDoc>), Co
         docs.insert(kind, (signatures.iter().copied().collect(), incoming));
     }
     if !docs.contains_key(&DocKind::Community) {
-        return Err(refuse("it has no community document"));
+        return Err(refuse(BundleError::NoCommunityDocument));
     }
     Ok((id, docs))
 }

@@ -20,7 +20,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::CoreError;
+use crate::error::{CoreError, PassphraseError};
 use crate::fsio::write_atomic;
 use crate::seal::Seal;
 
@@ -95,15 +95,13 @@ impl DataDir {
             let passphrase = passphrase.ok_or_else(|| CoreError::Sealed(self.root.clone()))?;
             self.seal = crate::seal::unlock(&self.root, passphrase)?;
         } else if encrypt {
-            let passphrase = passphrase.ok_or_else(|| {
-                CoreError::Passphrase("choose a passphrase to encrypt this data directory".into())
-            })?;
+            let passphrase =
+                passphrase.ok_or_else(|| CoreError::Passphrase(PassphraseError::Missing))?;
             let holds_data = self.identity_dir().join("device.key").exists()
                 || fs::read_dir(self.communities_dir()).is_ok_and(|mut d| d.next().is_some());
             if holds_data {
-                return Err(CoreError::Passphrase(format!(
-                    "{} already holds unencrypted data; encrypt a new data directory, then join your communities from it",
-                    self.root.display()
+                return Err(CoreError::Passphrase(PassphraseError::HoldsPlainData(
+                    self.root.clone(),
                 )));
             }
             self.seal = crate::seal::create(&self.root, passphrase)?;

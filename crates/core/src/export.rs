@@ -80,7 +80,7 @@ pub struct Imported {
 }
 
 /// What an import did: every entry of the file is either imported or skipped.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct ImportReport {
     /// Entries added, each by its own validated command.
     pub imported: Vec<Imported>,

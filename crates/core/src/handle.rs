@@ -524,7 +524,9 @@ impl Handle {
                     report.skipped.push(passerelle_model::export::Skipped {
                         origin: planned.origin,
                         label: planned.label,
-                        reason: e.to_string(),
+                        reason: passerelle_model::export::SkipReason::Refused(std::sync::Arc::new(
+                            e,
+                        )),
                     })
                 }
                 Err(e) => return Err(e),

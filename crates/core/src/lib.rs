@@ -32,7 +32,10 @@ mod store;
 pub use backup::{Restored, RestoredCommunity, restore_backup};
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
-pub use error::CoreError;
+pub use error::{
+    BackupError, BundleError, CoreError, NetError, PassphraseError, ReceiveError, Refusal,
+    SessionError,
+};
 pub use event::Event;
 pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
 pub use handle::{CommunitySummary, Handle, Node, NodeConfig};
@@ -41,7 +44,8 @@ pub use network::{NetOptions, NodeInfo, SyncSummary};
 pub use node::Stopped;
 pub use passerelle_sync::ticket::qr_modules;
 pub use passerelle_sync::{
-    EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
+    EndpointAddr, IdentityError, InviteTicket, NetEvent, Rejection, SessionStats, Ticket,
+    TicketError,
 };
 pub use profile::Profile;
 pub use refused::{Evidence, RefusedChange, SignatureRecord};

@@ -12,7 +12,7 @@ use passerelle_sync::{EndpointAddr, InviteTicket, NetConfig, Network, SessionSta
 use serde::Serialize;
 
 use crate::clock::now;
-use crate::error::CoreError;
+use crate::error::{CoreError, NetError};
 use crate::fsio::write_atomic;
 use crate::handle::Handle;
 use crate::node::Joining;
@@ -32,13 +32,21 @@ pub struct NodeInfo {
     pub pid: u32,
 }
 
+fn failures_as_text<S: serde::Serializer>(
+    failed: &[(String, NetError)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(failed.iter().map(|(peer, e)| (peer, e.to_string())))
+}
+
 /// Summary of a sync with several peers.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SyncSummary {
     /// Peers synced with successfully.
     pub peers: usize,
-    /// Peers that could not be synced with, and why.
-    pub failed: Vec<(String, String)>,
+    /// Peers that could not be synced with, and why (as text in JSON).
+    #[serde(serialize_with = "failures_as_text")]
+    pub failed: Vec<(String, NetError)>,
     /// Bytes sent.
     pub bytes_sent: u64,
     /// Bytes received.
@@ -64,11 +72,11 @@ impl NetOptions {
     /// (or `0`, `false`, `no`) turns LAN discovery off.
     pub fn from_env() -> Result<NetOptions, CoreError> {
         let bind = match std::env::var("PASSERELLE_BIND") {
-            Ok(v) if !v.trim().is_empty() => Some(v.trim().parse().map_err(|_| {
-                CoreError::Net(format!(
-                    "PASSERELLE_BIND={v} is not an IP address (for example 127.0.0.1)"
-                ))
-            })?),
+            Ok(v) if !v.trim().is_empty() => Some(
+                v.trim()
+                    .parse()
+                    .map_err(|_| CoreError::Net(NetError::BadBind(v.clone())))?,
+            ),
             _ => None,
         };
         Ok(NetOptions {
@@ -123,11 +131,9 @@ impl Handle {
             Ok(net) => net,
             Err(e) if settings.port.is_some() => {
                 tracing::info!("usual port unavailable ({e}); using another");
-                Network::start(secret, config(None), self.replica())
-                    .await
-                    .map_err(|e| CoreError::Net(e.to_string()))?
+                Network::start(secret, config(None), self.replica()).await?
             }
-            Err(e) => return Err(CoreError::Net(e.to_string())),
+            Err(e) => return Err(e.into()),
         };
         let port = net.addr().ip_addrs().next().map(|a| a.port());
         if port.is_some() && port != settings.port {
@@ -213,9 +219,7 @@ impl Handle {
         let me = self.device_key().clone();
         let view = self.view(&id).await?;
         let Some(member) = view.member_for_device(&me) else {
-            return Err(CoreError::Net(
-                "this ticket was an invite for a new member, not a pairing ticket; this device joined as a new member".into(),
-            ));
+            return Err(CoreError::Net(NetError::NotAPairingTicket));
         };
         if self.profile().await?.is_none() {
             self.set_display_name(&member.display_name).await?;
@@ -228,7 +232,7 @@ impl Handle {
         let invite = ticket
             .invite
             .clone()
-            .ok_or_else(|| CoreError::Net("this ticket is not an invite".into()))?;
+            .ok_or(CoreError::Net(NetError::NotAnInvite))?;
         let id = CommunityId(invite.community.clone());
         // A community held without being a member (a copied data directory
         // given its own identity, a member removed and invited back) can be
@@ -241,9 +245,7 @@ impl Handle {
         {
             return Err(CoreError::AlreadyMember(id));
         }
-        net.join(ticket, name)
-            .await
-            .map_err(|e| CoreError::Net(e.to_string()))?;
+        net.join(ticket, name).await?;
         let via = DeviceKey(hex::encode(ticket.addr.id.as_bytes()));
         let joining_id = id.clone();
         self.call(move |s| {
@@ -257,12 +259,9 @@ impl Handle {
         })
         .await?;
         net.sync_once(ticket.addr.clone(), Duration::from_secs(120))
-            .await
-            .map_err(|e| CoreError::Net(e.to_string()))?;
+            .await?;
         if !self.communities().await?.iter().any(|c| c.id == id) {
-            return Err(CoreError::Net(
-                "admitted, but the community did not arrive; run `passerelle-node sync` when the inviter is reachable".into(),
-            ));
+            return Err(CoreError::Net(NetError::NotArrived));
         }
         Ok(id)
     }
@@ -278,16 +277,13 @@ impl Handle {
         let via = DeviceKey(hex::encode(peer.id.as_bytes()));
         self.call(move |s| crate::backup::expect_restored(s, &via))
             .await?;
-        net.sync_once(peer, timeout)
-            .await
-            .map_err(|e| CoreError::Net(e.to_string()))
+        Ok(net.sync_once(peer, timeout).await?)
     }
 
     /// The address of a peer given by key: remembered, or found on the LAN.
     pub fn lookup_peer(&self, key: &str) -> Result<EndpointAddr, CoreError> {
-        let id = passerelle_sync::parse_endpoint_id(key).ok_or_else(|| {
-            CoreError::Net(format!("'{key}' is neither a ticket nor a device key"))
-        })?;
+        let id = passerelle_sync::parse_endpoint_id(key)
+            .ok_or_else(|| CoreError::Net(NetError::NotATicketOrKey(key.to_owned())))?;
         Ok(self.net()?.lookup(id))
     }
 
@@ -331,7 +327,7 @@ impl Handle {
                     summary.bytes_received += stats.bytes_received;
                     summary.messages += stats.messages_sent + stats.messages_received;
                 }
-                Err(e) => summary.failed.push((key, e.to_string())),
+                Err(e) => summary.failed.push((key, e.into())),
             }
         }
         summary.duration_ms = started.elapsed().as_millis() as u64;
@@ -368,9 +364,7 @@ impl Handle {
                     .or_else(|| r.strip_prefix("http://"))
                     .unwrap_or_default();
                 if host.is_empty() || host.starts_with('/') || r.chars().any(char::is_whitespace) {
-                    return Err(CoreError::Net(format!(
-                        "'{r}' is not a relay address (for example https://relay.example.org)"
-                    )));
+                    return Err(CoreError::Net(NetError::NotARelay(r)));
                 }
                 Some(r)
             }

@@ -6,8 +6,8 @@ use passerelle_model::{
 };
 use passerelle_sync::ticket::secret_hash;
 use passerelle_sync::{
-    CommunityDigest, JoinReply, JoinRequest, NetEvent, Network, Received, Replica, SessionId,
-    SessionStats, SyncMessage,
+    CommunityDigest, JoinReply, JoinRequest, NetEvent, Network, ReceiveError, Received, Replica,
+    SessionId, SessionStats, SyncMessage,
 };
 use tokio::sync::{broadcast, mpsc};
 
@@ -112,10 +112,10 @@ impl Replica for NodeReplica {
         &self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> Result<Received, String> {
+    ) -> Result<Received, ReceiveError> {
         self.call(
             move |s| s.receive(session, messages),
-            Err("the node has stopped".into()),
+            Err(ReceiveError::Stopped),
         )
         .await
     }

@@ -21,7 +21,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::error::CoreError;
+use crate::error::{CoreError, PassphraseError};
 
 /// The file of a sealed data directory's key parameters.
 pub const VAULT_FILE: &str = "vault.json";
@@ -149,9 +149,7 @@ pub(crate) fn create(root: &Path, passphrase: &str) -> Result<Seal, CoreError> {
 /// A new key from `passphrase` (a fresh salt), with its parameters and check value.
 pub(crate) fn new_key(passphrase: &str) -> Result<(Vault, Seal), CoreError> {
     if passphrase.chars().count() < 8 {
-        return Err(CoreError::Passphrase(
-            "choose a passphrase of at least 8 characters".into(),
-        ));
+        return Err(CoreError::Passphrase(PassphraseError::TooShort));
     }
     let salt: [u8; 16] = rand::random();
     let mut vault = Vault {
@@ -180,7 +178,7 @@ pub(crate) fn unlock(root: &Path, passphrase: &str) -> Result<Seal, CoreError> {
     let vault: Vault = serde_json::from_slice(&bytes).map_err(|e| damaged(&e.to_string()))?;
     open_key(&vault, passphrase).map_err(|e| match e {
         KeyError::Damaged(reason) => damaged(reason),
-        KeyError::Wrong => CoreError::Passphrase("wrong passphrase".into()),
+        KeyError::Wrong => CoreError::Passphrase(PassphraseError::Wrong),
         KeyError::Derive(e) => e,
     })
 }
@@ -209,7 +207,7 @@ pub(crate) fn open_key(vault: &Vault, passphrase: &str) -> Result<Seal, KeyError
 }
 
 fn derive(vault: &Vault, passphrase: &str) -> Result<Seal, CoreError> {
-    let bad = |e: String| CoreError::Passphrase(format!("cannot derive the key: {e}"));
+    let bad = |e: String| CoreError::Passphrase(PassphraseError::Derive(e));
     let salt = hex::decode(&vault.salt).map_err(|e| bad(e.to_string()))?;
     let params = argon2::Params::new(vault.memory_kib, vault.passes, vault.lanes, Some(32))
         .map_err(|e| bad(e.to_string()))?;

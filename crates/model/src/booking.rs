@@ -306,7 +306,8 @@ pub fn conflicts(actors: &[Actor], bookings: &[Booking]) -> Vec<Conflict> {
     out
 }
 
-/// Why a booking does not fit the place's hours.
+/// Why a booking does not fit the place's hours, or opening hours are not
+/// well written.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HoursError {
     /// Ends before it starts.
@@ -318,6 +319,15 @@ pub enum HoursError {
     /// Not on the slot grid.
     #[error("bookings start and end on {0}-minute slots from the opening time")]
     NotAligned(i64),
+    /// A booking longer than a day.
+    #[error("a booking lasts at most a day")]
+    TooLong,
+    /// An opening that is not a weekday and a time range.
+    #[error("'{} {}-{}' is not an opening (weekday 1 to 7, HH:MM-HH:MM)", .0.weekday, .0.from, .0.to)]
+    NotAnOpening(Opening),
+    /// A UTC offset beyond ±14 hours.
+    #[error("the UTC offset is out of range")]
+    OffsetOutOfRange,
 }
 
 /// Checks that `start..end` lies inside one opening and on the slot grid.
@@ -430,9 +440,33 @@ pub fn parse_weekday(text: &str) -> Option<i64> {
         .map(|(_, n)| *n)
 }
 
+/// Why written opening hours do not read; each holds the piece of text at
+/// fault, as the user wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HoursTextError {
+    /// Not a weekday.
+    #[error("'{0}' is not a weekday (lun, mar... or mon, tue...)")]
+    NotAWeekday(String),
+    /// A range of days that goes backwards.
+    #[error("'{0}': the days go backwards")]
+    DaysBackwards(String),
+    /// Days without hours.
+    #[error("'{0}': no hours after the days (e.g. 09:00-18:00)")]
+    NoHours(String),
+    /// Hours not written `HH:MM-HH:MM`.
+    #[error("'{0}': write hours as HH:MM-HH:MM")]
+    BadRange(String),
+    /// Closing before opening.
+    #[error("'{0}': closes before it opens")]
+    ClosesBeforeOpening(String),
+    /// Nothing written.
+    #[error("no opening hours given (e.g. \"lun-ven 09:00-18:00\")")]
+    Empty,
+}
+
 /// Reads opening hours written `lun-ven 09:00-18:00; sam 10:00-12:00`
 /// (days as a range or a comma list, then one or more time ranges).
-pub fn parse_hours(text: &str) -> Result<Vec<Opening>, String> {
+pub fn parse_hours(text: &str) -> Result<Vec<Opening>, HoursTextError> {
     let mut openings = Vec::new();
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let mut words = part.split_whitespace();
@@ -443,7 +477,7 @@ pub fn parse_hours(text: &str) -> Result<Vec<Opening>, String> {
                 Some((a, b)) => {
                     let (a, b) = (day(a)?, day(b)?);
                     if b < a {
-                        return Err(format!("'{piece}': the days go backwards"));
+                        return Err(HoursTextError::DaysBackwards(piece.to_owned()));
                     }
                     days.extend(a..=b);
                 }
@@ -452,19 +486,17 @@ pub fn parse_hours(text: &str) -> Result<Vec<Opening>, String> {
         }
         let ranges: Vec<&str> = words.collect();
         if ranges.is_empty() {
-            return Err(format!(
-                "'{part}': no hours after the days (e.g. 09:00-18:00)"
-            ));
+            return Err(HoursTextError::NoHours(part.to_owned()));
         }
         for range in ranges {
             let (from, to) = range
                 .split_once('-')
-                .ok_or_else(|| format!("'{range}': write hours as HH:MM-HH:MM"))?;
+                .ok_or_else(|| HoursTextError::BadRange(range.to_owned()))?;
             let (Some(f), Some(t)) = (parse_hhmm(from), parse_hhmm(to)) else {
-                return Err(format!("'{range}': write hours as HH:MM-HH:MM"));
+                return Err(HoursTextError::BadRange(range.to_owned()));
             };
             if t <= f {
-                return Err(format!("'{range}': closes before it opens"));
+                return Err(HoursTextError::ClosesBeforeOpening(range.to_owned()));
             }
             for &weekday in &days {
                 openings.push(Opening {
@@ -476,14 +508,13 @@ pub fn parse_hours(text: &str) -> Result<Vec<Opening>, String> {
         }
     }
     if openings.is_empty() {
-        return Err("no opening hours given (e.g. \"lun-ven 09:00-18:00\")".to_owned());
+        return Err(HoursTextError::Empty);
     }
     Ok(openings)
 }
 
-fn day(text: &str) -> Result<i64, String> {
-    parse_weekday(text)
-        .ok_or_else(|| format!("'{text}' is not a weekday (lun, mar... or mon, tue...)"))
+fn day(text: &str) -> Result<i64, HoursTextError> {
+    parse_weekday(text).ok_or_else(|| HoursTextError::NotAWeekday(text.to_owned()))
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ use icalendar::{
 
 use crate::command::{AgendaCommand, Command};
 use crate::entities::Event;
-use crate::export::{FileError, ImportPlan, Origin, Planned, Skipped, same_name, utf8_text};
+use crate::export::{
+    FileError, ImportPlan, Origin, Planned, SkipReason, Skipped, same_name, utf8_text,
+};
 use crate::ids::{ItemId, Timestamp};
 use crate::normalize::slug;
 use crate::view::CommunityView;
@@ -191,13 +193,11 @@ pub fn plan_import(
 ) -> Result<ImportPlan, FileError> {
     let text = utf8_text(bytes)?;
     if !text.trim_start().starts_with("BEGIN:VCALENDAR") {
-        return Err(FileError::Unreadable(
-            "this is not an iCalendar file (it must start with BEGIN:VCALENDAR)".into(),
-        ));
+        return Err(FileError::NotCalendar);
     }
     let calendar: Calendar = text
         .parse()
-        .map_err(|e| FileError::Unreadable(format!("this iCalendar file cannot be read: {e}")))?;
+        .map_err(|e: String| FileError::BadCalendar(e))?;
     let mut plan = ImportPlan::default();
     let mut known: Vec<(ItemId, String, Timestamp)> = view
         .events
@@ -211,18 +211,17 @@ pub fn plan_import(
     for (rank, event) in events.enumerate() {
         let origin = Origin::Event(rank + 1);
         let title = event.get_summary().unwrap_or_default().trim().to_owned();
-        let skip = |reason: &str| Skipped {
+        let skip = |reason: SkipReason| Skipped {
             origin,
             label: title.clone(),
-            reason: reason.to_owned(),
+            reason,
         };
         if title.is_empty() {
-            plan.skipped.push(skip("it has no title (SUMMARY)"));
+            plan.skipped.push(skip(SkipReason::NoTitle));
             continue;
         }
         let Some(start) = event.get_start().and_then(|s| millis(s, &local)) else {
-            plan.skipped
-                .push(skip("it has no start date that can be read (DTSTART)"));
+            plan.skipped.push(skip(SkipReason::NoStart));
             continue;
         };
         let end = event.get_end().and_then(|e| millis(e, &local));
@@ -231,7 +230,7 @@ pub fn plan_import(
             .iter()
             .any(|(id, t, s)| own_id.as_ref() == Some(id) || (*s == start && same_name(t, &title)));
         if already {
-            plan.skipped.push(skip("already in the agenda"));
+            plan.skipped.push(skip(SkipReason::InAgenda));
             continue;
         }
         let id = own_id.unwrap_or_else(&mut new_id);
@@ -435,7 +434,7 @@ mod tests {
             again
                 .skipped
                 .iter()
-                .all(|s| s.reason == "already in the agenda")
+                .all(|s| matches!(s.reason, SkipReason::InAgenda))
         );
     }
 
@@ -474,21 +473,17 @@ mod tests {
         assert_eq!(events[0].id.as_str(), "01JNEW00000000000000000001");
         assert_eq!(events[1].title, "Pik-nik");
         assert_eq!(events[1].end, None);
-        let reasons: Vec<_> = plan
-            .skipped
-            .iter()
-            .map(|s| (s.origin, s.reason.as_str()))
-            .collect();
-        assert_eq!(
-            reasons,
-            [
-                (Origin::Event(3), "it has no title (SUMMARY)"),
-                (
-                    Origin::Event(4),
-                    "it has no start date that can be read (DTSTART)"
-                ),
-                (Origin::Event(5), "already in the agenda"),
-            ]
+        let reasons: Vec<_> = plan.skipped.iter().map(|s| (s.origin, &s.reason)).collect();
+        assert!(
+            matches!(
+                reasons.as_slice(),
+                [
+                    (Origin::Event(3), SkipReason::NoTitle),
+                    (Origin::Event(4), SkipReason::NoStart),
+                    (Origin::Event(5), SkipReason::InAgenda),
+                ]
+            ),
+            "{reasons:?}"
         );
     }
 

@@ -150,7 +150,7 @@ fn a_booking_must_fit_the_hours_and_slots_of_a_bookable_place() {
     assert!(book(&mut docs, 'b', "01B1", KITCHEN, (10, 12), 10).is_ok());
     let closed = book(&mut docs, 'b', "01B2", KITCHEN, (17, 19), 10);
     assert!(
-        matches!(&closed, Err(CommandError::Hours(m)) if m.contains("mar 09:00-18:00")),
+        matches!(&closed, Err(CommandError::Hours(m)) if m.to_string().contains("mar 09:00-18:00")),
         "{closed:?}"
     );
     let backwards = book(&mut docs, 'b', "01B3", KITCHEN, (12, 10), 10);
@@ -166,7 +166,9 @@ fn a_booking_must_fit_the_hours_and_slots_of_a_bookable_place() {
         }),
         10,
     );
-    assert!(matches!(misaligned, Err(CommandError::Hours(m)) if m.contains("60-minute")));
+    assert!(
+        matches!(misaligned, Err(CommandError::Hours(m)) if m.to_string().contains("60-minute"))
+    );
     // A place not (or no longer) bookable takes no booking.
     docs.apply(
         &device('d'),

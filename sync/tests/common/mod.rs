@@ -20,8 +20,8 @@ use iroh::endpoint::{PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use passerelle_sync::wire::CommunityDigest;
 use passerelle_sync::{
-    JoinReply, JoinRequest, NetConfig, NetEvent, Network, Received, Replica, SessionId,
-    SessionStats, SyncMessage, heads_digest,
+    JoinReply, JoinRequest, NetConfig, NetEvent, Network, ReceiveError, Received, Replica,
+    SessionId, SessionStats, SyncMessage, heads_digest,
 };
 use tokio::sync::{broadcast, watch};
 
@@ -332,19 +332,26 @@ impl Replica for MemReplica {
         &self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> Result<Received, String> {
+    ) -> Result<Received, ReceiveError> {
         let mut state = self.lock();
         state.seen.received.extend(messages.iter().cloned());
         let shared = state.session_shared(session);
         let mut received = Received::default();
         for m in messages {
             if m.doc >= DOCS {
-                return Err(format!("there is no document number {}", m.doc));
+                return Err(ReceiveError::Malformed(format!(
+                    "there is no document number {}",
+                    m.doc
+                )));
             }
             if !shared.contains(&m.community) {
-                return Err(format!("community {} is not shared", m.community));
+                return Err(ReceiveError::Malformed(format!(
+                    "community {} is not shared",
+                    m.community
+                )));
             }
-            let message = Message::decode(&m.data).map_err(|e| format!("bad sync message: {e}"))?;
+            let message = Message::decode(&m.data)
+                .map_err(|e| ReceiveError::Malformed(format!("bad sync message: {e}")))?;
             let State {
                 communities,
                 sessions,
@@ -352,20 +359,20 @@ impl Replica for MemReplica {
             } = &mut *state;
             let sync = sessions
                 .get_mut(&session)
-                .ok_or("unknown session")?
+                .ok_or(ReceiveError::UnknownSession)?
                 .states
                 .entry((m.community.clone(), m.doc))
                 .or_default();
             let doc = &mut communities
                 .get_mut(&m.community)
-                .ok_or("community not held")?
+                .ok_or_else(|| ReceiveError::Malformed("community not held".into()))?
                 .docs[m.doc as usize];
             let before = doc.get_heads();
             let sent = sync.last_sent_heads.clone();
             let their_heads = message.heads.clone();
             doc.sync()
                 .receive_sync_message(sync, message)
-                .map_err(|e| format!("bad sync message: {e}"))?;
+                .map_err(|e| ReceiveError::Malformed(format!("bad sync message: {e}")))?;
             // As the node does (`crates/core/src/node/peers/receive.rs`): when the
             // peer's heads equal ours, Automerge records them as sent by us,
             // but a one-off session ends only once the peer has heard our

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, TimeZone};
 use egui::{Color32, RichText};
-use passerelle_core::model::booking::{Booking, HoursError, Schedule, Status, check_hours};
+use passerelle_core::model::booking::{Booking, Schedule, Status, check_hours};
 use passerelle_core::model::view::CommunityPart;
 use passerelle_core::model::{Actor, BookingCommand, Command, CommunityView, ItemId, ics};
 
@@ -212,11 +212,7 @@ impl BookingsPanel {
             if let Some(b) = &place.booking
                 && let Err(e) = check_hours(b, start, end)
             {
-                f.error = Some(match e {
-                    HoursError::EndBeforeStart => t.err_end_before.to_owned(),
-                    HoursError::Closed(hours) => format!("{} {hours}", t.err_closed),
-                    HoursError::NotAligned(slot) => format!("{} {slot}", t.err_slot),
-                });
+                f.error = Some(crate::i18n::errors::describe_hours(cx.lang, &e));
                 return;
             }
             f.error = None;

@@ -126,7 +126,7 @@ impl BookableForm {
                 t.make_bookable
             };
             if ui.button(title).clicked() {
-                match self.checked(t, cx.now) {
+                match self.checked(t, cx.now, cx.lang) {
                     Ok(bookable) => {
                         self.error = None;
                         cx.apply(Command::Booking(BookingCommand::SetBookable {
@@ -150,8 +150,12 @@ impl BookableForm {
         &self,
         t: &crate::i18n::bookings::BookingsStrings,
         now: chrono::DateTime<chrono::Local>,
+        lang: crate::i18n::Lang,
     ) -> Result<Bookable, String> {
-        let openings = parse_hours(&self.hours).map_err(|e| format!("{} : {e}", t.hours))?;
+        let openings = parse_hours(&self.hours).map_err(|e| {
+            let why = crate::i18n::errors::describe_hours_text(lang, &e);
+            format!("{} : {why}", t.hours)
+        })?;
         let number = |text: &str| text.trim().parse::<i64>().ok().filter(|n| *n > 0);
         let (Some(slot), Some(capacity)) = (number(&self.slot), number(&self.capacity)) else {
             return Err(t.err_number.to_owned());

@@ -13,6 +13,7 @@ use super::super::Cx;
 use super::super::sync::run;
 use super::ticket_ui;
 use crate::bridge::Inbox;
+use crate::i18n::errors::Problem;
 
 /// How long a pairing ticket stays valid: whoever holds it acts as the member.
 const PAIRING_VALIDITY: Duration = Duration::from_secs(15 * 60);
@@ -23,11 +24,11 @@ pub struct DevicesSection {
     /// The pairing ticket shown, and the member it is for.
     ticket: Option<(MemberId, String)>,
     busy: bool,
-    results: Inbox<Result<(MemberId, String), String>>,
+    results: Inbox<Result<(MemberId, String), Problem>>,
     /// The device whose revocation awaits confirmation.
     confirm: Option<String>,
     passphrase: String,
-    backups: Inbox<Result<String, String>>,
+    backups: Inbox<Result<String, Problem>>,
 }
 
 impl DevicesSection {
@@ -131,7 +132,7 @@ impl DevicesSection {
             cx.bridge,
             self.results.sender(),
             |_| t.ticket_ready.to_owned(),
-            t.ticket_failed,
+            |l| l.devices().ticket_failed,
             move |h| async move {
                 let ticket = h
                     .invite_for(&community, Some(member.clone()), PAIRING_VALIDITY)
@@ -163,7 +164,7 @@ impl DevicesSection {
                 cx.bridge,
                 self.backups.sender(),
                 move |p: &String| format!("{} {p}", t.backup_saved),
-                t.backup_failed,
+                |l| l.devices().backup_failed,
                 move |h| async move {
                     if let Some(dir) = path.parent() {
                         std::fs::create_dir_all(dir).map_err(|cause| {

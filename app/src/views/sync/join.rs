@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use passerelle_core::{CoreError, Ticket, TicketError};
+use passerelle_core::{Ticket, TicketError};
 
 use super::qr::{QrError, is_picture, read_qr};
 use crate::bridge::Inbox;
 use crate::bridge::{Bridge, Msg};
 use crate::i18n::Lang;
+use crate::i18n::errors::Problem;
 use crate::i18n::sync::SyncStrings;
 
 /// What reading a QR picture gave.
@@ -130,7 +131,7 @@ impl JoinForm {
                     let _ = h.connect(ticket.addr.clone());
                     Ok(Msg::Created(id))
                 }
-                Err(e) => Ok(Msg::Error(join_problem(t, &e))),
+                Err(e) => Ok(Msg::Error(Problem::new(e))),
             }
         });
     }
@@ -188,29 +189,5 @@ pub fn ticket_problem(t: &SyncStrings, e: &TicketError) -> &'static str {
     match e {
         TicketError::NotATicket => t.not_a_ticket,
         TicketError::Damaged => t.damaged_ticket,
-    }
-}
-
-/// Why joining failed, in the user's words.
-fn join_problem(t: &SyncStrings, e: &CoreError) -> String {
-    let text = e.to_string();
-    let known = [
-        ("has expired", t.invite_expired),
-        ("was withdrawn", t.invite_revoked),
-        ("already been used", t.invite_used),
-        ("not valid for this community", t.invite_unknown),
-        ("too many failed", t.invite_rate_limited),
-        ("cannot reach", t.inviter_unreachable),
-        ("no answer from", t.inviter_unreachable),
-    ];
-    match e {
-        CoreError::AlreadyMember(_) => t.already_member.to_owned(),
-        _ => known
-            .iter()
-            .find(|(pattern, _)| text.contains(pattern))
-            .map_or_else(
-                || format!("{} ({text})", t.join_failed),
-                |(_, m)| (*m).to_owned(),
-            ),
     }
 }

@@ -258,7 +258,10 @@ mod tests {
         let (community, data) = proof[0].clone();
         assert!(!replica.accept_proof(session, community, data).await);
         let received = replica.receive(session, served.clone()).await;
-        assert_eq!(received.unwrap_err(), "unknown session");
+        assert_eq!(
+            received.unwrap_err(),
+            passerelle_sync::ReceiveError::UnknownSession
+        );
         // Closing it writes no sync state.
         replica.close_session(session, Default::default()).await;
         let _ = handle.call(|_| ()).await;

@@ -15,7 +15,7 @@ use autosurgeon::hydrate_prop;
 use super::access::{Context, ensure_new, get, put, put_field};
 use super::validate::limit;
 use super::{CommandError, MAX_TEXT, Result};
-use crate::booking::{BOOKING_KIND, Bookable, Booking, Decision, check_hours};
+use crate::booking::{BOOKING_KIND, Bookable, Booking, Decision, HoursError, check_hours};
 use crate::entities::{Actor, ActorKind, Role};
 use crate::ids::{ItemId, Timestamp};
 use crate::layout::DocKind;
@@ -134,12 +134,9 @@ impl BookingCommand {
                     return Err(CommandError::EndBeforeStart);
                 }
                 if end - start > MAX_BOOKING_MINUTES * 60_000 {
-                    return Err(CommandError::Hours(
-                        "a booking lasts at most a day".to_owned(),
-                    ));
+                    return Err(CommandError::Hours(HoursError::TooLong));
                 }
-                check_hours(bookable, start, end)
-                    .map_err(|e| CommandError::Hours(e.to_string()))?;
+                check_hours(bookable, start, end).map_err(CommandError::Hours)?;
                 ensure_new(doc, A, "events", id.as_str())?;
                 let booking = Booking {
                     kind: BOOKING_KIND.to_owned(),
@@ -224,10 +221,7 @@ fn checked_bookable(b: Bookable) -> Result<Bookable> {
     for o in &b.openings {
         let times = o.times().filter(|(from, to)| from < to);
         if !(1..=7).contains(&o.weekday) || times.is_none() {
-            return Err(CommandError::Hours(format!(
-                "'{} {}-{}' is not an opening (weekday 1 to 7, HH:MM-HH:MM)",
-                o.weekday, o.from, o.to
-            )));
+            return Err(CommandError::Hours(HoursError::NotAnOpening(o.clone())));
         }
     }
     if b.capacity < 1 {
@@ -237,9 +231,7 @@ fn checked_bookable(b: Bookable) -> Result<Bookable> {
         return Err(CommandError::NotPositive("slot length"));
     }
     if b.utc_offset_minutes.abs() > 14 * 60 {
-        return Err(CommandError::Hours(
-            "the UTC offset is out of range".to_owned(),
-        ));
+        return Err(CommandError::Hours(HoursError::OffsetOutOfRange));
     }
     let openings = b
         .openings

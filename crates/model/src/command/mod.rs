@@ -191,7 +191,7 @@ pub enum CommandError {
     NotBookable,
     /// A booking or opening hours do not fit.
     #[error("{0}")]
-    Hours(String),
+    Hours(crate::booking::HoursError),
     /// The documents are not shaped as expected (boxed: rare, and large).
     #[error(transparent)]
     Layout(Box<LayoutError>),

@@ -12,7 +12,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{FileError, ImportPlan, Origin, Planned, Skipped, same_name, utf8_text};
+use super::{FileError, ImportPlan, Origin, Planned, SkipReason, Skipped, same_name, utf8_text};
 use crate::command::{AnnuaireCommand, Command};
 use crate::entities::{Actor, ActorKind, Contact, Exchange};
 use crate::ids::{ItemId, Timestamp};
@@ -153,7 +153,7 @@ pub fn exchanges_csv(view: &CommunityView) -> String {
 }
 
 /// A row read from a CSV file: its line, and its value or why it is bad.
-pub type Row<T> = (u64, Result<T, String>);
+pub type Row<T> = (u64, Result<T, SkipReason>);
 
 /// Reads CSV rows, naming the line of each bad one.
 pub fn read_rows<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<Row<T>>, FileError> {
@@ -170,7 +170,7 @@ pub fn read_rows<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<Row<T
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| FileError::Unreadable(format!("the header row cannot be read: {e}")))?
+        .map_err(|e| FileError::BadHeader(e.to_string()))?
         .clone();
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
@@ -185,8 +185,10 @@ pub fn read_rows<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<Row<T
                 let row = record
                     .deserialize(Some(&headers))
                     .map_err(|e| match e.kind() {
-                        ::csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
-                        _ => e.to_string(),
+                        ::csv::ErrorKind::Deserialize { err, .. } => {
+                            SkipReason::Unreadable(err.to_string())
+                        }
+                        _ => SkipReason::Unreadable(e.to_string()),
                     });
                 rows.push((line, row));
             }
@@ -195,8 +197,11 @@ pub fn read_rows<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<Row<T
                 let reason = match e.kind() {
                     ::csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
-                    } => format!("{len} columns where the header has {expected_len}"),
-                    _ => e.to_string(),
+                    } => SkipReason::Columns {
+                        found: *len as usize,
+                        expected: *expected_len as usize,
+                    },
+                    _ => SkipReason::Unreadable(e.to_string()),
                 };
                 rows.push((line, Err(reason)));
             }
@@ -205,15 +210,13 @@ pub fn read_rows<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<Row<T
     Ok(rows)
 }
 
-fn actor_kind(text: &str) -> Result<ActorKind, String> {
+fn actor_kind(text: &str) -> Result<ActorKind, SkipReason> {
     match crate::normalize::slug(text).as_str() {
         "person" | "personne" => Ok(ActorKind::Person),
         "organisation" | "organization" | "association" => Ok(ActorKind::Organisation),
         "place" | "lieu" => Ok(ActorKind::Place),
-        "" => Err("the kind is missing (person, organisation or place)".into()),
-        _ => Err(format!(
-            "unknown kind '{text}' (expected person, organisation or place)"
-        )),
+        "" => Err(SkipReason::NoKind),
+        _ => Err(SkipReason::UnknownKind(text.to_owned())),
     }
 }
 
@@ -237,10 +240,7 @@ pub fn plan_annuaire_import(
             "name" | "nom"
         )
     }) {
-        return Err(FileError::Unreadable(format!(
-            "the first line must name the columns, at least 'name': {}",
-            ACTOR_COLUMNS.join(",")
-        )));
+        return Err(FileError::NoHeader(&ACTOR_COLUMNS));
     }
     let mut plan = ImportPlan::default();
     let mut seen: Vec<(String, ActorKind)> = view
@@ -266,7 +266,7 @@ pub fn plan_annuaire_import(
             plan.skipped.push(Skipped {
                 origin,
                 label: row.name,
-                reason: e.to_string(),
+                reason: SkipReason::Refused(std::sync::Arc::new(e)),
             });
             continue;
         }
@@ -288,7 +288,7 @@ pub fn plan_annuaire_import(
             plan.skipped.push(Skipped {
                 origin,
                 label: row.name,
-                reason: "already in the annuaire".into(),
+                reason: SkipReason::InAnnuaire,
             });
             continue;
         }
@@ -413,9 +413,9 @@ mod tests {
         assert_eq!(tags, &["jardin", "potager"]);
         let lines: Vec<_> = plan.skipped.iter().map(|s| s.origin).collect();
         assert_eq!(lines, [3, 4, 5, 6].map(Origin::Line), "{:?}", plan.skipped);
-        assert!(plan.skipped[1].reason.contains("robot"));
-        assert!(plan.skipped[2].reason.contains("5 columns"));
-        assert_eq!(plan.skipped[3].reason, "already in the annuaire");
+        assert!(plan.skipped[1].reason.to_string().contains("robot"));
+        assert!(plan.skipped[2].reason.to_string().contains("5 columns"));
+        assert!(matches!(plan.skipped[3].reason, SkipReason::InAnnuaire));
     }
 
     #[test]
@@ -432,7 +432,7 @@ mod tests {
         let view = view();
         assert!(matches!(
             plan_annuaire_import(b"Jardins,place\n", &view, ids()),
-            Err(FileError::Unreadable(_))
+            Err(FileError::NoHeader(_))
         ));
         assert_eq!(
             plan_annuaire_import(b"name,kind\nCaf\xe9,place\n", &view, ids()).unwrap_err(),

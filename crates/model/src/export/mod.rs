@@ -43,14 +43,51 @@ pub struct Planned {
 }
 
 /// One entry of a file that is not imported.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Skipped {
     /// Where it was in the file.
     pub origin: Origin,
     /// Its name or title, when it could be read.
     pub label: String,
     /// Why it is left out.
-    pub reason: String,
+    pub reason: SkipReason,
+}
+
+/// Why an entry of a file is not imported.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum SkipReason {
+    /// The row does not read (the CSV reader's words).
+    #[error("{0}")]
+    Unreadable(String),
+    /// The row has another number of columns than the header.
+    #[error("{found} columns where the header has {expected}")]
+    Columns {
+        /// Columns in the row.
+        found: usize,
+        /// Columns in the header.
+        expected: usize,
+    },
+    /// No kind of annuaire entry.
+    #[error("the kind is missing (person, organisation or place)")]
+    NoKind,
+    /// A kind of annuaire entry that is not one (as written in the file).
+    #[error("unknown kind '{0}' (expected person, organisation or place)")]
+    UnknownKind(String),
+    /// The same entry is in the annuaire already.
+    #[error("already in the annuaire")]
+    InAnnuaire,
+    /// An event without a title.
+    #[error("it has no title (SUMMARY)")]
+    NoTitle,
+    /// An event without a start date that can be read.
+    #[error("it has no start date that can be read (DTSTART)")]
+    NoStart,
+    /// The same event is in the agenda already.
+    #[error("already in the agenda")]
+    InAgenda,
+    /// The command adding it was refused (shared: the error is not `Clone`).
+    #[error("{0}")]
+    Refused(std::sync::Arc<crate::CommandError>),
 }
 
 impl std::fmt::Display for Skipped {
@@ -83,9 +120,18 @@ pub enum FileError {
         /// The line holding the first invalid byte, from 1.
         line: usize,
     },
-    /// Not a file of the expected kind.
-    #[error("{0}")]
-    Unreadable(String),
+    /// The CSV header row does not read (the reader's words).
+    #[error("the header row cannot be read: {0}")]
+    BadHeader(String),
+    /// The CSV's first line does not name the columns.
+    #[error("the first line must name the columns, at least 'name': {}", .0.join(","))]
+    NoHeader(&'static [&'static str]),
+    /// Not an iCalendar file.
+    #[error("this is not an iCalendar file (it must start with BEGIN:VCALENDAR)")]
+    NotCalendar,
+    /// An iCalendar file that does not read (the parser's words).
+    #[error("this iCalendar file cannot be read: {0}")]
+    BadCalendar(String),
 }
 
 /// The text of a file, refusing anything that is not UTF-8. A leading byte

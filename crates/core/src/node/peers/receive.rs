@@ -10,7 +10,7 @@ use passerelle_model::gate::{self, Authority, Incoming, Ledger, Refused, Writers
 use passerelle_model::layout::{check_kind, new_doc};
 use passerelle_model::signing::Signed;
 use passerelle_model::{CommunityDocs, CommunityId, DeviceKey, DocKind};
-use passerelle_sync::{Received, SessionId, SyncMessage};
+use passerelle_sync::{ReceiveError, Received, SessionId, SyncMessage};
 
 use super::growth::Limit;
 use super::{DocRef, doc_index, kind_of};
@@ -41,7 +41,7 @@ struct DocMerge {
 /// Why a document's messages could not be merged.
 enum MergeError {
     /// A bad message: the session ends.
-    Refused(String),
+    Refused(ReceiveError),
     /// Automerge failed half-way: the document must be read again from disk.
     Poisoned(String),
 }
@@ -70,7 +70,8 @@ fn apply_messages(
             out.over.extend(over);
         }
         if !chunks.is_empty() {
-            let incoming = Incoming::read(chunks.iter()).map_err(MergeError::Refused)?;
+            let incoming = Incoming::read(chunks.iter())
+                .map_err(|e| MergeError::Refused(ReceiveError::Malformed(e)))?;
             let merged = gate::merge(doc, ledger, authority, incoming, &signatures)
                 .map_err(|e| MergeError::Poisoned(e.to_string()))?;
             if merged.applied > 0 {
@@ -96,7 +97,9 @@ fn apply_messages(
             doc.sync().receive_sync_message(state, message)
         }))
         .map_err(|_| MergeError::Poisoned("Automerge failed on a sync message".into()))?
-        .map_err(|e| MergeError::Refused(format!("bad sync message: {e}")))?;
+        .map_err(|e| {
+            MergeError::Refused(ReceiveError::Malformed(format!("bad sync message: {e}")))
+        })?;
         // When the peer's heads equal ours, Automerge records them as sent,
         // as if we had announced them. But the peer ends a one-off sync only
         // once it has heard our heads (see `in_sync`): after a batch that
@@ -157,9 +160,9 @@ impl State {
         &mut self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> Result<Received, String> {
+    ) -> Result<Received, ReceiveError> {
         let Some(peer) = self.peers.sessions.get(&session).map(|s| s.peer.clone()) else {
-            return Err("unknown session".into());
+            return Err(ReceiveError::UnknownSession);
         };
         let (merged, failure, poisoned) = self.merge_all(session, messages);
         let changed: Vec<DocRef> = merged
@@ -172,7 +175,14 @@ impl State {
             Ok(notified) => notified,
             Err(e) => {
                 self.forget_unwritten(session, &changed);
-                return Err(e.to_string());
+                let kind = match &e {
+                    CoreError::Io { cause, .. } => Some(cause.kind()),
+                    _ => None,
+                };
+                return Err(ReceiveError::NotSaved {
+                    kind,
+                    detail: e.to_string(),
+                });
             }
         };
         if !poisoned.is_empty() {
@@ -187,9 +197,7 @@ impl State {
         }
         let refused = self.peers.sessions.get(&session).map_or(0, |s| s.refused);
         if refused > MAX_REFUSED {
-            return Err(format!(
-                "{refused} changes from this device were refused; the session is closed"
-            ));
+            return Err(ReceiveError::TooManyRefused(refused));
         }
         let enough = self
             .peers
@@ -216,7 +224,7 @@ impl State {
         &mut self,
         session: SessionId,
         messages: Vec<SyncMessage>,
-    ) -> (Vec<(DocRef, bool)>, Option<String>, Vec<CommunityId>) {
+    ) -> (Vec<(DocRef, bool)>, Option<ReceiveError>, Vec<CommunityId>) {
         let mut failure = None;
         let mut poisoned = Vec::new();
         let mut order: Vec<DocRef> = Vec::new();
@@ -259,7 +267,7 @@ impl State {
                     }
                     Err(MergeError::Poisoned(e)) => {
                         tracing::error!("community {}: {e}; it is read again from disk", doc.0);
-                        failure.get_or_insert(e);
+                        failure.get_or_insert(ReceiveError::Poisoned(e));
                         if !poisoned.contains(&doc.0) {
                             poisoned.push(doc.0.clone());
                         }
@@ -361,7 +369,7 @@ impl State {
         session: SessionId,
         messages: Vec<SyncMessage>,
         order: &mut Vec<DocRef>,
-        failure: &mut Option<String>,
+        failure: &mut Option<ReceiveError>,
     ) -> HashMap<DocRef, Batch> {
         let mut work: HashMap<DocRef, Batch> = HashMap::new();
         for message in messages {
@@ -388,7 +396,7 @@ impl State {
                     batch.bytes += bytes;
                 }
                 Err(e) => {
-                    failure.get_or_insert(e);
+                    failure.get_or_insert(ReceiveError::Malformed(e));
                 }
             }
         }
@@ -405,7 +413,7 @@ impl State {
     ) -> Result<DocMerge, MergeError> {
         let mut state = self
             .take_state(session, id, *kind)
-            .ok_or(MergeError::Refused("unknown session".into()))?;
+            .ok_or(MergeError::Refused(ReceiveError::UnknownSession))?;
         let mut ledger = self.take_ledger(id, *kind);
         let none = Writers::default();
         let authority = authority(*kind, writers.get(id).unwrap_or(&none));
@@ -471,7 +479,7 @@ impl State {
                 None => {
                     return vec![(
                         doc.clone(),
-                        Err(MergeError::Refused("unknown session".into())),
+                        Err(MergeError::Refused(ReceiveError::UnknownSession)),
                     )];
                 }
             };
