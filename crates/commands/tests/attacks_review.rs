@@ -105,7 +105,7 @@ fn offer_by(docs: &mut CommunityDocs, device: &DeviceKey, title: &str) {
 /// with `others` listed as plain members.
 fn legacy_community(admin: &DeviceKey, others: &[&DeviceKey]) -> CommunityDocs {
     let mut rng = random;
-    let mut docs = passerelle_model::demo::example_community_legacy(
+    let mut docs = passerelle_demo::example_community_legacy(
         &admin.actor(),
         (admin, "Alice"),
         now_ms(),
