@@ -105,7 +105,7 @@ impl<R: Replica> Network<R> {
         let relay_mode = match config.relay.as_deref() {
             None => RelayMode::Disabled,
             Some("default") => RelayMode::Default,
-            Some(url) => RelayMode::custom([url.parse().map_err(|e| bind(&e))?]),
+            Some(url) => RelayMode::custom([crate::relay_url(url).map_err(|e| bind(&e))?]),
         };
         let mut builder = Endpoint::builder(presets::Minimal)
             .secret_key(secret)

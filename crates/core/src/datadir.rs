@@ -184,8 +184,6 @@ impl DataDir {
     }
 }
 
-/// Writes a whole file crash-safely: temporary file, fsync, rename, fsync of
-/// the directory. Readers see the old content or the new, never a mix.
 /// The directory holding `path`: `.` for a bare file name, whose
 /// `parent()` is empty.
 fn parent_dir(path: &Path) -> &Path {
@@ -195,7 +193,10 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), CoreError> {
+/// Writes a whole file crash-safely: temporary file, fsync, rename, fsync of
+/// the directory. Readers see the old content or the new, never a mix.
+/// `private` makes the file readable by its owner only (0600 on Unix).
+pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), CoreError> {
     let tmp = path.with_extension("tmp");
     let result = (|| {
         let mut options = fs::OpenOptions::new();

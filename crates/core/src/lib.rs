@@ -26,13 +26,13 @@ mod viewstore;
 
 pub use backup::{Restored, RestoredCommunity, restore_backup};
 pub use bundle::BundleImport;
-pub use datadir::{DataDir, default_data_dir};
+pub use datadir::{DataDir, default_data_dir, write_atomic};
 pub use error::CoreError;
 pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
 pub use handle::{CommunitySummary, Event, Handle, Node, NodeConfig, Profile};
 pub use identity::RenewedIdentity;
 pub use network::{NetOptions, NetSettings, NodeInfo, NodeReplica, SyncSummary};
-pub use passerelle_sync::ticket::qr_modules;
+pub use passerelle_sync::ticket::{qr_image, qr_png};
 pub use passerelle_sync::{
     EndpointAddr, InviteTicket, NetEvent, SessionStats, Ticket, TicketError,
 };

@@ -571,21 +571,18 @@ impl Handle {
     }
 
     /// Changes the relay setting (`None` turns relays off); it takes effect
-    /// at the next start. A URL must start with `https://` or `http://`.
+    /// at the next start. A URL is checked as the endpoint will read it
+    /// (`passerelle_sync::relay_url`: `https://` or `http://` and a host).
     pub fn set_relay(&self, relay: Option<String>) -> Result<(), CoreError> {
         let relay = match relay.map(|r| r.trim().to_owned()) {
             None => None,
             Some(r) if r == "default" => Some(r),
             Some(r) => {
-                let host = r
-                    .strip_prefix("https://")
-                    .or_else(|| r.strip_prefix("http://"))
-                    .unwrap_or_default();
-                if host.is_empty() || host.starts_with('/') || r.chars().any(char::is_whitespace) {
-                    return Err(CoreError::Net(format!(
-                        "'{r}' is not a relay address (for example https://relay.example.org)"
-                    )));
-                }
+                passerelle_sync::relay_url(&r).map_err(|why| {
+                    CoreError::Net(format!(
+                        "'{r}' is not a relay address: {why} (for example https://relay.example.org)"
+                    ))
+                })?;
                 Some(r)
             }
         };
