@@ -291,7 +291,7 @@ pub trait Replica: Clone + Send + Sync + 'static {
 /// the community.
 pub fn discovery_tag(secret: &str) -> String {
     let key = blake3::derive_key("passerelle 2026 mdns community tag", secret.as_bytes());
-    hex::encode(&key[..4])
+    data_encoding::HEXLOWER.encode(&key[..4])
 }
 
 #[cfg(test)]

@@ -458,7 +458,7 @@ impl Handle {
         net.join(ticket, name)
             .await
             .map_err(|e| CoreError::Net(e.to_string()))?;
-        let via = DeviceKey(hex::encode(ticket.addr.id.as_bytes()));
+        let via = DeviceKey(data_encoding::HEXLOWER.encode(ticket.addr.id.as_bytes()));
         let joining_id = id.clone();
         self.call(move |s| {
             if !s.communities.contains_key(&joining_id) {
@@ -489,7 +489,7 @@ impl Handle {
     ) -> Result<SessionStats, CoreError> {
         let net = self.net()?.clone();
         net.remember(&peer);
-        let via = DeviceKey(hex::encode(peer.id.as_bytes()));
+        let via = DeviceKey(data_encoding::HEXLOWER.encode(peer.id.as_bytes()));
         self.call(move |s| crate::backup::expect_restored(s, &via))
             .await?;
         net.sync_once(peer, timeout)
@@ -528,7 +528,7 @@ impl Handle {
             .map(|addr| {
                 let net = net.clone();
                 tokio::spawn(async move {
-                    let key = hex::encode(addr.id.as_bytes());
+                    let key = data_encoding::HEXLOWER.encode(addr.id.as_bytes());
                     (key, net.sync_once(addr, timeout).await)
                 })
             })
