@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Architecture invariants that the compiler does not enforce:
-#   model is pure (no IO runtime, no network, no UI);
+#   model and demo are pure (no IO runtime, no network, no UI);
 #   only sync knows iroh; only app knows egui (and bench, which measures
 #   the app's frame);
 #   every edge between the workspace's crates is one of those listed below
@@ -20,6 +20,7 @@ forbid() {
   done
 }
 forbid passerelle-model all tokio iroh egui eframe passerelle-core passerelle-sync
+forbid passerelle-demo all tokio iroh egui eframe passerelle-core passerelle-sync
 forbid passerelle-sync all egui eframe automerge passerelle-model passerelle-core
 forbid passerelle-core all egui eframe
 forbid passerelle-core direct iroh
@@ -32,12 +33,14 @@ forbid passerelle-bench direct iroh
 internal() { direct "$1" | { grep '^passerelle-' || true; } | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 declare -A edges=(
   [passerelle-model]=""
+  # demo (the example community, the generator) is pure like model.
+  [passerelle-demo]="passerelle-model"
   [passerelle-sync]=""
-  [passerelle-core]="passerelle-model passerelle-sync"
+  [passerelle-core]="passerelle-demo passerelle-model passerelle-sync"
   # commands is the command grammar and the control socket the app hosts.
-  [passerelle-commands]="passerelle-core passerelle-model"
+  [passerelle-commands]="passerelle-core passerelle-demo passerelle-model"
   [passerelle-app]="passerelle-commands passerelle-core passerelle-model"
-  [passerelle-bench]="passerelle-app passerelle-core passerelle-model passerelle-sync"
+  [passerelle-bench]="passerelle-app passerelle-core passerelle-demo passerelle-model passerelle-sync"
   [passerelle-tests]=""
 )
 members=$(cargo tree --locked --workspace -e normal --depth 0 --prefix none | grep -v '^$' | cut -d' ' -f1 | sort -u)

@@ -246,14 +246,8 @@ impl Notifications {
     }
 
     fn save(&self) {
-        let written = serde_json::to_vec(&self.told)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| {
-                let tmp = self.file.with_extension("json.tmp");
-                std::fs::write(&tmp, bytes)?;
-                std::fs::rename(tmp, &self.file)
-            });
-        if let Err(e) = written {
+        let bytes = serde_json::to_vec(&self.told).expect("a list of keys serialises");
+        if let Err(e) = passerelle_core::write_atomic(&self.file, &bytes, false) {
             tracing::warn!("could not keep the notifications told: {e}");
         }
     }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use passerelle_core::write_atomic;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
@@ -35,12 +36,11 @@ impl Settings {
             .unwrap_or_default()
     }
 
-    /// Saves the settings (written to a temporary file, then renamed).
+    /// Saves the settings, crash-safely ([`passerelle_core::write_atomic`]).
     pub fn save(&self, data_dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(data_dir)?;
-        let tmp = data_dir.join("app.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
-        std::fs::rename(tmp, Self::path(data_dir))
+        let bytes = serde_json::to_vec_pretty(self)?;
+        write_atomic(&Self::path(data_dir), &bytes, false).map_err(std::io::Error::other)
     }
 
     /// Applies the text size and theme to egui.

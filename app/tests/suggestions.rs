@@ -8,9 +8,9 @@ use common::*;
 use egui::accesskit::Role;
 use egui::{Event, Modifiers, MouseWheelSource, MouseWheelUnit, Pos2, TouchPhase, Vec2};
 use egui_kittest::kittest::{NodeT, Queryable};
-use passerelle_core::model::generate::{self, Plan};
 use passerelle_core::model::matching::suggest_matches;
 use passerelle_core::{Node, NodeConfig};
+use passerelle_demo::generate::{self, Plan};
 
 /// A point over the list of matches.
 const OVER_THE_LIST: Pos2 = Pos2::new(500.0, 500.0);

@@ -24,7 +24,7 @@ fn example() -> &'static CommunityDocs {
             n += 1;
             n
         };
-        passerelle_core::model::demo::example_community(
+        passerelle_demo::example_community(
             &automerge::ActorId::from(&[7u8; 16][..]),
             (&DeviceKey("ab".repeat(32)), "Fuzz"),
             1_700_000_000_000,

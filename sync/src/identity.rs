@@ -4,6 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use iroh::SecretKey;
 
 /// Why the device key could not be read or created.
@@ -50,7 +51,8 @@ impl DeviceSecret {
         };
         match fs::read_to_string(path) {
             Ok(text) => {
-                let bytes: [u8; 32] = hex::decode(text.trim())
+                let bytes: [u8; 32] = HEXLOWER_PERMISSIVE
+                    .decode(text.trim().as_bytes())
                     .ok()
                     .and_then(|b| b.try_into().ok())
                     .ok_or_else(|| IdentityError::Damaged {
@@ -60,7 +62,7 @@ impl DeviceSecret {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = SecretKey::generate();
-                write_private(path, hex::encode(key.to_bytes()).as_bytes()).map_err(io)?;
+                write_private(path, HEXLOWER.encode(&key.to_bytes()).as_bytes()).map_err(io)?;
                 Ok((Self(key), true))
             }
             Err(e) => Err(io(e)),
@@ -74,19 +76,23 @@ impl DeviceSecret {
 
     /// A key from its hex text (as in `device.key`); `None` if it is not one.
     pub fn from_hex(text: &str) -> Option<Self> {
-        let bytes: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
+        let bytes: [u8; 32] = HEXLOWER_PERMISSIVE
+            .decode(text.trim().as_bytes())
+            .ok()?
+            .try_into()
+            .ok()?;
         Some(Self(SecretKey::from_bytes(&bytes)))
     }
 
     /// The secret key as hex text, for the caller to store privately.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0.to_bytes())
+        HEXLOWER.encode(&self.0.to_bytes())
     }
 
     /// The public key (the iroh `EndpointId`), hex-encoded: this device's key
     /// in member lists and on the command line.
     pub fn public_hex(&self) -> String {
-        hex::encode(self.0.public().as_bytes())
+        HEXLOWER.encode(self.0.public().as_bytes())
     }
 
     /// The public key's 32 bytes.

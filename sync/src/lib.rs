@@ -56,6 +56,33 @@ pub struct NetConfig {
     pub address_book: Option<PathBuf>,
 }
 
+/// Why a relay address was refused ([`relay_url`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RelayUrlError(String);
+
+/// Reads a relay's address as the endpoint will (`iroh::RelayUrl`): an
+/// `https://` (or `http://`) URL naming a host, such as
+/// `https://relay.example.org`.
+pub fn relay_url(text: &str) -> Result<iroh::RelayUrl, RelayUrlError> {
+    if text.chars().any(char::is_whitespace) {
+        return Err(RelayUrlError("it contains spaces".into()));
+    }
+    let url: iroh::RelayUrl = text
+        .parse()
+        .map_err(|e| RelayUrlError(format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(RelayUrlError(format!(
+            "a relay is reached with https://, not {}:",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(RelayUrlError("it names no host".into()));
+    }
+    Ok(url)
+}
+
 /// What was exchanged during one session with a peer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SessionStats {
@@ -309,5 +336,26 @@ pub trait Replica: Clone + Send + Sync + 'static {
 /// the community.
 pub fn discovery_tag(secret: &str) -> String {
     let key = blake3::derive_key("passerelle 2026 mdns community tag", secret.as_bytes());
-    hex::encode(&key[..4])
+    data_encoding::HEXLOWER.encode(&key[..4])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_urls_are_read_as_the_endpoint_reads_them() {
+        for good in ["https://relay.example.org", "http://192.168.1.2:3340/"] {
+            assert!(relay_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "relay.example.org",
+            "https://",
+            "ftp://relay.example.org",
+            "https://relay example.org",
+            "mailto:relay@example.org",
+        ] {
+            assert!(relay_url(bad).is_err(), "{bad}");
+        }
+    }
 }

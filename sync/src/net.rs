@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use iroh::endpoint::{Connection, PortmapperConfig, presets};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, SecretKey};
@@ -107,7 +108,7 @@ impl<R: Replica> Network<R> {
         let relay_mode = match config.relay.as_deref() {
             None => RelayMode::Disabled,
             Some("default") => RelayMode::Default,
-            Some(url) => RelayMode::custom([url.parse().map_err(|e| bind(&e))?]),
+            Some(url) => RelayMode::custom([crate::relay_url(url).map_err(|e| bind(&e))?]),
         };
         let mut builder = Endpoint::builder(presets::Minimal)
             .secret_key(secret)
@@ -181,7 +182,7 @@ impl<R: Replica> Network<R> {
 
     /// This device's key, hex.
     pub fn id(&self) -> String {
-        hex::encode(self.inner.endpoint.id().as_bytes())
+        HEXLOWER.encode(self.inner.endpoint.id().as_bytes())
     }
 
     /// Where this device can be reached now.
@@ -212,7 +213,7 @@ impl<R: Replica> Network<R> {
             code: "not_an_invite".into(),
             message: "this ticket is a device address, not an invite".into(),
         })?;
-        let peer = hex::encode(ticket.addr.id.as_bytes());
+        let peer = HEXLOWER.encode(ticket.addr.id.as_bytes());
         let conn = self.connect(ticket.addr.clone(), INVITE_ALPN).await?;
         let request = JoinRequest {
             community: invite.community.clone(),
@@ -254,7 +255,7 @@ impl<R: Replica> Network<R> {
         addr: EndpointAddr,
         timeout: Duration,
     ) -> Result<SessionStats, NetError> {
-        let peer = hex::encode(addr.id.as_bytes());
+        let peer = HEXLOWER.encode(addr.id.as_bytes());
         let inner = self.inner.clone();
         let work = async move {
             let conn = connect(&inner.endpoint, addr.clone(), SYNC_ALPN).await?;
@@ -336,7 +337,7 @@ async fn connect(
     addr: EndpointAddr,
     alpn: &[u8],
 ) -> Result<Connection, NetError> {
-    let peer = hex::encode(addr.id.as_bytes());
+    let peer = HEXLOWER.encode(addr.id.as_bytes());
     match tokio::time::timeout(HELLO_TIMEOUT, endpoint.connect(addr, alpn)).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(NetError::Unreachable {
@@ -353,7 +354,7 @@ async fn run_dialled<R: Replica>(
     conn: &Connection,
     mode: Mode,
 ) -> Result<SessionStats, NetError> {
-    let peer = hex::encode(conn.remote_id().as_bytes());
+    let peer = HEXLOWER.encode(conn.remote_id().as_bytes());
     let (send, recv) = conn.open_bi().await.map_err(|e| NetError::Unreachable {
         peer: peer.clone(),
         reason: e.to_string(),
@@ -371,7 +372,7 @@ struct Opened {
 impl Opened {
     async fn new<R: Replica>(inner: &Inner<R>, conn: &Connection) -> Opened {
         let id = inner.next_session.fetch_add(1, Ordering::Relaxed);
-        let peer = hex::encode(conn.remote_id().as_bytes());
+        let peer = HEXLOWER.encode(conn.remote_id().as_bytes());
         let mine = inner.replica.open_session(id, peer).await;
         Opened { id, mine }
     }
@@ -387,7 +388,7 @@ async fn run_session<R: Replica>(
     Opened { id, mine }: Opened,
 ) -> Result<SessionStats, NetError> {
     let remote = conn.remote_id();
-    let peer = hex::encode(remote.as_bytes());
+    let peer = HEXLOWER.encode(remote.as_bytes());
     *inner
         .connected
         .lock()
@@ -702,7 +703,7 @@ impl<R: Replica> std::fmt::Debug for InviteHandler<R> {
 impl<R: Replica> ProtocolHandler for InviteHandler<R> {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let remote = conn.remote_id();
-        let peer = hex::encode(remote.as_bytes());
+        let peer = HEXLOWER.encode(remote.as_bytes());
         let key = *remote.as_bytes();
         // A joiner is a member of nothing here yet.
         let Some(_room) =
@@ -804,7 +805,7 @@ async fn discover<R: Replica>(inner: Arc<Inner<R>>) {
             .is_none();
         if new {
             inner.replica.event(NetEvent::PeerDiscovered {
-                peer: hex::encode(id.as_bytes()),
+                peer: HEXLOWER.encode(id.as_bytes()),
             });
         }
         // One side dials: the one with the smaller key, so two devices that
@@ -880,7 +881,7 @@ impl AddressBook {
         if ips.is_empty() {
             return;
         }
-        let key = hex::encode(addr.id.as_bytes());
+        let key = HEXLOWER.encode(addr.id.as_bytes());
         if self.peers.get(&key) == Some(&ips) {
             return;
         }
@@ -898,7 +899,11 @@ impl AddressBook {
         self.peers
             .iter()
             .filter_map(|(key, ips)| {
-                let bytes: [u8; 32] = hex::decode(key).ok()?.try_into().ok()?;
+                let bytes: [u8; 32] = HEXLOWER_PERMISSIVE
+                    .decode(key.as_bytes())
+                    .ok()?
+                    .try_into()
+                    .ok()?;
                 let id = EndpointId::from_bytes(&bytes).ok()?;
                 Some(
                     EndpointAddr::new(id)
@@ -911,6 +916,10 @@ impl AddressBook {
 
 /// Parses a device key given as hex.
 pub fn parse_endpoint_id(text: &str) -> Option<EndpointId> {
-    let bytes: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
+    let bytes: [u8; 32] = HEXLOWER_PERMISSIVE
+        .decode(text.trim().as_bytes())
+        .ok()?
+        .try_into()
+        .ok()?;
     EndpointId::from_bytes(&bytes).ok()
 }

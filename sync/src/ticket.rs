@@ -138,48 +138,37 @@ impl std::fmt::Display for Ticket {
     }
 }
 
-/// The modules of a QR code for `text`: `(width, dark?)` row by row.
-pub fn qr_modules(text: &str) -> Result<(usize, Vec<bool>), String> {
+/// `text` as a QR code (error correction M), rendered by the qrcode crate:
+/// dark modules on white, `scale` pixels per module, with the 4-module quiet
+/// zone scanners expect.
+pub fn qr_image(text: &str, scale: u32) -> Result<image::GrayImage, String> {
     let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
         .map_err(|e| format!("cannot make a QR code: {e}"))?;
-    let width = code.width();
-    let dark = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == qrcode::Color::Dark)
-        .collect();
-    Ok((width, dark))
+    Ok(code
+        .render::<image::Luma<u8>>()
+        .quiet_zone(true)
+        .module_dimensions(scale, scale)
+        .build())
 }
 
-/// Renders `text` as a QR code PNG: 8 pixels per module, 4 modules of margin.
+/// `text` as a QR code in a PNG picture: 8 pixels per module.
+pub fn qr_png(text: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    qr_image(text, 8)?
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|e| format!("cannot write the QR code as PNG: {e}"))?;
+    Ok(bytes)
+}
+
+/// Writes `text` as a QR code PNG file ([`qr_png`]): to a temporary file,
+/// then renamed.
 pub fn write_qr_png(text: &str, path: &Path) -> std::io::Result<()> {
-    const SCALE: usize = 8;
-    const MARGIN: usize = 4;
-    let (width, dark) = qr_modules(text).map_err(std::io::Error::other)?;
-    let side = (width + 2 * MARGIN) * SCALE;
-    let mut pixels = vec![255u8; side * side];
-    for (i, is_dark) in dark.iter().enumerate() {
-        if !is_dark {
-            continue;
-        }
-        let (mx, my) = (i % width + MARGIN, i / width + MARGIN);
-        for y in my * SCALE..(my + 1) * SCALE {
-            pixels[y * side + mx * SCALE..y * side + (mx + 1) * SCALE].fill(0);
-        }
-    }
+    let bytes = qr_png(text).map_err(std::io::Error::other)?;
     let tmp = path.with_extension("png.tmp");
-    {
-        let file = std::fs::File::create(&tmp)?;
-        let mut encoder =
-            png::Encoder::new(std::io::BufWriter::new(file), side as u32, side as u32);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
-        writer
-            .write_image_data(&pixels)
-            .map_err(std::io::Error::other)?;
-        writer.finish().map_err(std::io::Error::other)?;
-    }
+    std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
@@ -233,11 +222,18 @@ mod tests {
     fn qr_png_is_a_png() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ticket.png");
-        sample().write_qr_png(&path).unwrap();
+        let ticket = sample();
+        ticket.write_qr_png(&path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let reader = decoder.read_info().unwrap();
-        assert!(reader.info().width > 200);
+        let picture = image::load_from_memory(&bytes).unwrap().to_luma8();
+        assert!(picture.width() > 200);
+        // 8 pixels per module, the quiet zone white, every pixel black or white.
+        let modules = qr_image(&ticket.encode(), 1).unwrap();
+        assert_eq!(picture.width(), modules.width() * 8);
+        assert_eq!(picture.get_pixel(0, 0).0, [255]);
+        assert!(picture.pixels().all(|p| p.0 == [0] || p.0 == [255]));
+        let dark = |p: &image::GrayImage| p.pixels().filter(|p| p.0 == [0]).count();
+        assert_eq!(dark(&picture), 64 * dark(&modules));
     }
 }

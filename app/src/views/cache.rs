@@ -56,7 +56,7 @@ impl<T: ?Sized> fmt::Debug for SameArc<T> {
 pub(crate) mod tests {
     use super::*;
 
-    use passerelle_core::model::{CommunityView, DeviceKey, ViewCache, demo};
+    use passerelle_core::model::{CommunityView, DeviceKey, ViewCache};
 
     /// The example community's view, built here.
     pub(crate) fn example_view() -> Arc<CommunityView> {
@@ -67,9 +67,13 @@ pub(crate) mod tests {
             n
         };
         let now = 1_780_000_000_000;
-        let mut docs =
-            demo::example_community(&device.actor(), (&device, "Nadia"), now, &mut random)
-                .expect("the example community builds");
+        let mut docs = passerelle_demo::example_community(
+            &device.actor(),
+            (&device, "Nadia"),
+            now,
+            &mut random,
+        )
+        .expect("the example community builds");
         ViewCache::default()
             .view(&mut docs)
             .expect("its view builds")

@@ -6,7 +6,6 @@ use std::hint::black_box;
 use automerge::sync::SyncDoc;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use passerelle_bench::fixture::{NOW, SEED};
-use passerelle_core::model::generate::{Generated, Size, generate};
 use passerelle_core::model::layout::new_doc;
 use passerelle_core::model::matching::Matcher;
 use passerelle_core::model::search::SearchIndex;
@@ -14,6 +13,7 @@ use passerelle_core::model::{
     Author, Command, CommunityDocs, DeviceKey, DocKind, ExchangeCommand, ExchangeKind,
     ExchangeMode, ItemId, ViewCache,
 };
+use passerelle_demo::generate::{Generated, Size, generate};
 
 fn month(stop_after: Option<usize>) -> Generated {
     let me = DeviceKey("ab".repeat(32));

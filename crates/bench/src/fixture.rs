@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use automerge::AutoCommit;
-use passerelle_core::model::generate::{self, Plan, Size};
 use passerelle_core::model::layout::new_doc;
 use passerelle_core::model::signing::{Signatures, unwrap_file};
 use passerelle_core::model::{CommunityId, DeviceKey, DocKind};
 use passerelle_core::{Handle, NetOptions, Node, NodeConfig};
+use passerelle_demo::generate::{self, Plan, Size};
 
 /// The seed of every generated community.
 pub const SEED: u64 = 2026;
@@ -37,7 +37,7 @@ pub fn cache_dir() -> PathBuf {
 fn version() -> String {
     let mut hasher = blake3::Hasher::new();
     for source in [
-        include_str!("../../model/src/generate.rs"),
+        include_str!("../../demo/src/generate.rs"),
         // What the generator's commands write.
         include_str!("../../model/src/command/community.rs"),
         include_str!("../../model/src/command/members.rs"),

@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use passerelle_core::Handle;
-use passerelle_core::model::generate::Size;
 use passerelle_core::model::{
     Command, CommunityId, DocKind, ExchangeCommand, ExchangeKind, ExchangeMode, matching,
 };
+use passerelle_demo::generate::Size;
 
 use crate::fixture::{self, copy_dir, dir_bytes, start};
 use crate::{Disk, Effort, Open, ms_since, percentile};

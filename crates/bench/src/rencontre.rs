@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use passerelle_core::model::generate::{self, Plan, Weights};
-use passerelle_core::model::{Command, CommunityDocs, CommunityId, DocKind, IdeaCommand, demo};
+use passerelle_core::model::{Command, CommunityDocs, CommunityId, DocKind, IdeaCommand, defaults};
 use passerelle_core::{EndpointAddr, Handle, Node};
+use passerelle_demo::generate::{self, Plan, Weights};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -131,7 +131,7 @@ async fn gather(handles: &[Handle]) -> Result<CommunityId> {
 
 /// Each person writes down ideas at their table, under one of the themes.
 async fn write_ideas(handles: &[Handle], community: &CommunityId) -> Result<()> {
-    let themes = demo::default_themes();
+    let themes = defaults::default_themes();
     for (i, handle) in handles.iter().enumerate() {
         for n in 0..IDEAS_EACH {
             let theme = &themes[(i + n) % themes.len()];

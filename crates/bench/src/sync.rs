@@ -9,8 +9,8 @@ use anyhow::{Context, Result, ensure};
 use automerge::AutoCommit;
 use automerge::sync::{Message, State as SyncState, SyncDoc};
 use passerelle_core::model::DocKind;
-use passerelle_core::model::generate::Size;
 use passerelle_core::{EndpointAddr, Event, Handle, NetEvent, SessionStats, Ticket};
+use passerelle_demo::generate::Size;
 use passerelle_sync::wire::{self, JoinReply, JoinRequest};
 use tokio::sync::broadcast::error::RecvError;
 

@@ -28,7 +28,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use passerelle_app::clock::Clock;
 use passerelle_app::views::Screen;
 use passerelle_app::{AppConfig, PasserelleApp};
-use passerelle_core::model::generate::Plan;
+use passerelle_demo::generate::Plan;
 
 use crate::fixture::{self, copy_dir, loopback};
 use crate::{Effort, ms_since, percentile};

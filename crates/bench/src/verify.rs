@@ -9,9 +9,9 @@ use anyhow::{Context, Result, anyhow, ensure};
 use automerge::AutoCommit;
 use passerelle_core::model::DocKind;
 use passerelle_core::model::gate::{self, Authority, Incoming, Ledger, Writers};
-use passerelle_core::model::generate::Size;
 use passerelle_core::model::layout::new_doc;
 use passerelle_core::model::signing::Signed;
+use passerelle_demo::generate::Size;
 
 use crate::fixture;
 use crate::{Effort, Verify, ms_since, percentile};

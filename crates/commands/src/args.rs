@@ -56,7 +56,7 @@ pub enum Sub {
     Demo {
         /// month (about 8,000 changes), year or five-years.
         #[arg(long)]
-        size: Option<passerelle_model::generate::Size>,
+        size: Option<passerelle_demo::generate::Size>,
         /// The generator's seed: the same seed gives the same community.
         #[arg(long, default_value_t = 1, requires = "size")]
         seed: u64,

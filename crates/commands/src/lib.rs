@@ -31,6 +31,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use data_encoding::HEXLOWER;
 use passerelle_core::model::{Command, CommunityId};
 use passerelle_core::{CoreError, Handle, NetOptions, Node, NodeConfig, Passphrase};
 
@@ -204,7 +205,7 @@ fn net_options(cli: &Cli) -> NetOptions {
 }
 
 fn hex_key(addr: &passerelle_core::EndpointAddr) -> String {
-    hex::encode(addr.id.as_bytes())
+    HEXLOWER.encode(addr.id.as_bytes())
 }
 
 /// Checks that a community id names a community on this device.

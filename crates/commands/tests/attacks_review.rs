@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change, ObjId, ROOT, ReadDoc};
+use data_encoding::HEXLOWER;
 use iroh::endpoint::{Connection, ConnectionError, PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use passerelle_core::{Node, NodeConfig};
@@ -105,7 +106,7 @@ fn offer_by(docs: &mut CommunityDocs, device: &DeviceKey, title: &str) {
 /// with `others` listed as plain members.
 fn legacy_community(admin: &DeviceKey, others: &[&DeviceKey]) -> CommunityDocs {
     let mut rng = random;
-    let mut docs = passerelle_model::demo::example_community_legacy(
+    let mut docs = passerelle_demo::example_community_legacy(
         &admin.actor(),
         (admin, "Alice"),
         now_ms(),
@@ -422,7 +423,7 @@ fn community_doc(dir: &Path, community: &str) -> AutoCommit {
 /// root keys of the community document (content the rules ignore).
 fn own_changes(doc: &AutoCommit, secret: &SecretKey, n: usize, ops: usize) -> Vec<Change> {
     let mut copy = doc.clone();
-    copy.set_actor(DeviceKey(hex::encode(secret.public().as_bytes())).actor());
+    copy.set_actor(DeviceKey(HEXLOWER.encode(secret.public().as_bytes())).actor());
     (0..n)
         .map(|i| {
             for k in 0..ops {
@@ -450,7 +451,7 @@ fn a_member_cannot_pass_the_growth_allowance_through_a_device_she_mints() {
     let rt = runtime();
     let (mallory, secret) = rt.block_on(member(&a, &server, &community));
     let mut real = community_doc(&a, &community);
-    let mallory_key = hex::encode(secret.public().as_bytes());
+    let mallory_key = HEXLOWER.encode(secret.public().as_bytes());
     let members = map(&real, &ROOT, "members");
     let entry = real
         .keys(&members)
@@ -462,7 +463,7 @@ fn a_member_cannot_pass_the_growth_allowance_through_a_device_she_mints() {
         .expect("Mallory's entry");
     // Her device lists a new one under her own entry.
     let minted = SecretKey::generate();
-    let minted_key = hex::encode(minted.public().as_bytes());
+    let minted_key = HEXLOWER.encode(minted.public().as_bytes());
     let mut copy = real.fork();
     copy.set_actor(DeviceKey(mallory_key.clone()).actor());
     let entry_obj = map(&copy, &members, &entry);

@@ -3,7 +3,7 @@
 //! real `passerelle-node` processes syncing over loopback, real bundles.
 //!
 //! The histories of earlier versions are built here with the model's own
-//! code (`demo::example_community_legacy`, `CommunityDocs::create`) and
+//! code (`passerelle_demo::example_community_legacy`, `CommunityDocs::create`) and
 //! given to a data directory by a node started in this process
 //! (`Handle::add_community_docs`), as an upgraded device finds them on disk.
 //! A forger's bundle is exported by the forger's own node.
@@ -113,7 +113,7 @@ fn offer_by(docs: &CommunityDocs, device: &DeviceKey, title: &str) -> CommunityD
 /// with `others` listed as plain members.
 fn legacy_community(admin: &DeviceKey, others: &[&DeviceKey]) -> CommunityDocs {
     let mut rng = random;
-    let mut docs = passerelle_model::demo::example_community_legacy(
+    let mut docs = passerelle_demo::example_community_legacy(
         &admin.actor(),
         (admin, "Alice"),
         now_ms(),

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use automerge::{AutoCommit, ChangeHash};
+use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use iroh::endpoint::{Connection, ConnectionError, PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use passerelle_model::layout::new_doc;
@@ -58,7 +59,7 @@ async fn raw_endpoint() -> (Endpoint, SecretKey) {
 
 /// The device key (hex) of a secret key, as members list it.
 fn key_hex(secret: &SecretKey) -> String {
-    hex::encode(secret.public().as_bytes())
+    HEXLOWER.encode(secret.public().as_bytes())
 }
 
 /// The close code a connection ends with, and how long it took to end.
@@ -515,7 +516,7 @@ fn a_member_cannot_write_under_the_admins_actor() {
     let mut claimed = Signed::with_secret(&mallory_secret, forged[2].hash());
     claimed
         .key
-        .copy_from_slice(&hex::decode(&scene.admin).unwrap());
+        .copy_from_slice(&HEXLOWER_PERMISSIVE.decode(scene.admin.as_bytes()).unwrap());
     let mut by_admin_claimed = Signatures::default();
     by_admin_claimed.keep(forged[2].seq(), claimed);
     let cc = wrap_file(
@@ -721,7 +722,7 @@ fn an_equivocation_is_kept_as_evidence_and_never_served() {
     let evidence = &equivocation["evidence"];
     assert_eq!(evidence["held"], first.hash().to_string());
     assert_eq!(evidence["seq"], 1);
-    assert_eq!(evidence["change"], hex::encode(second.raw_bytes()));
+    assert_eq!(evidence["change"], HEXLOWER.encode(second.raw_bytes()));
     assert_eq!(evidence["signature"]["hash"], second.hash().to_string());
     assert_eq!(evidence["signature"]["key"], key_hex(&secret));
     let unsigned = kept.iter().find(|r| r["code"] == "unsigned").unwrap();
@@ -1124,9 +1125,15 @@ fn a_crafted_bundle_does_not_list_a_stranger() {
 /// MiB of zeros compressed once by zlib at level 9 with a sync flush (made
 /// with Python's zlib), repeated, then an empty final block.
 fn zeros(mib: usize) -> Vec<u8> {
-    let mut segment = hex::decode("ecc13101000000c2a0f54f6d085fa0").unwrap();
+    let mut segment = HEXLOWER_PERMISSIVE
+        .decode("ecc13101000000c2a0f54f6d085fa0".as_bytes())
+        .unwrap();
     segment.extend(std::iter::repeat_n(0u8, 1016));
-    segment.extend(hex::decode("3e030000ffff").unwrap());
+    segment.extend(
+        HEXLOWER_PERMISSIVE
+            .decode("3e030000ffff".as_bytes())
+            .unwrap(),
+    );
     assert_eq!(segment.len(), 1037);
     let mut stream = segment.repeat(mib);
     stream.extend([0x03, 0x00]);
@@ -1429,11 +1436,11 @@ mod blake3_ref {
     #[test]
     fn known_vectors() {
         assert_eq!(
-            hex::encode(hash(b"")),
+            data_encoding::HEXLOWER.encode(&hash(b"")),
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
         );
         assert_eq!(
-            hex::encode(hash(b"abc")),
+            data_encoding::HEXLOWER.encode(&hash(b"abc")),
             "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85"
         );
     }

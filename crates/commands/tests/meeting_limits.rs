@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change};
+use data_encoding::HEXLOWER;
 use iroh::endpoint::{Connection, ConnectionError, PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use passerelle_model::DeviceKey;
@@ -342,7 +343,7 @@ fn an_idle_live_session_is_closed_and_devices_meet_again_when_something_is_new()
 /// root keys of the community document (content the rules ignore).
 fn own_changes(doc: &AutoCommit, secret: &SecretKey, n: usize, ops: usize) -> Vec<Change> {
     let mut copy = doc.clone();
-    copy.set_actor(DeviceKey(hex::encode(secret.public().as_bytes())).actor());
+    copy.set_actor(DeviceKey(HEXLOWER.encode(secret.public().as_bytes())).actor());
     (0..n)
         .map(|i| {
             for k in 0..ops {

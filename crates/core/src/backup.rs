@@ -97,7 +97,9 @@ pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Rest
         KeyError::Wrong => CoreError::Passphrase(PassphraseError::WrongForBackup),
         KeyError::Derive(e) => e,
     })?;
-    let sealed = hex::decode(&backup.data).map_err(|e| damaged(&e.to_string()))?;
+    let sealed = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(backup.data.as_bytes())
+        .map_err(|e| damaged(&e.to_string()))?;
     let plain = seal.open(sealed).map_err(|e| damaged(&e))?;
     let content: Content = serde_json::from_slice(&plain).map_err(|e| damaged(&e.to_string()))?;
     let secret = DeviceSecret::from_hex(&content.device_key).ok_or_else(|| damaged("bad key"))?;
@@ -175,7 +177,7 @@ impl Handle {
                 format: FORMAT.into(),
                 version: 1,
                 key: vault,
-                data: hex::encode(seal.seal(&plain)),
+                data: data_encoding::HEXLOWER.encode(&seal.seal(&plain)),
             };
             let json = serde_json::to_vec_pretty(&file).expect("a backup serialises");
             write_atomic(&out, &json, true)?;

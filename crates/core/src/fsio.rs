@@ -17,7 +17,7 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Writes a whole file crash-safely: temporary file, fsync, rename, fsync of
 /// the directory. Readers see the old content or the new, never a mix.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), CoreError> {
+pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), CoreError> {
     let tmp = path.with_extension("tmp");
     let result = (|| {
         let mut options = fs::OpenOptions::new();

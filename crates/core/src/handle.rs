@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use passerelle_model::generate::{self, Plan};
+use passerelle_demo::generate::{self, Plan};
 use passerelle_model::layout::Genesis;
 use passerelle_model::matching::Match;
 use passerelle_model::search::Hit;
 use passerelle_model::{
     Command, CommunityDocs, CommunityId, CommunityView, DeviceKey, ItemId, Member, MemberCommand,
-    MemberId, Outcome, Role, demo,
+    MemberId, Outcome, Role,
 };
 use passerelle_sync::DeviceSecret;
 use serde::Serialize;
@@ -312,12 +312,12 @@ impl Handle {
         .await?
     }
 
-    /// Creates the example community (see [`passerelle_model::demo`]).
+    /// Creates the example community (see [`passerelle_demo::example`]).
     pub async fn load_example(&self) -> Result<CommunityId, CoreError> {
         self.call(|s| {
             let profile = s.profile.clone().ok_or(CoreError::NoProfile)?;
             let mut rng = random;
-            let docs = demo::example_community(
+            let docs = passerelle_demo::example_community(
                 &s.actor,
                 (&s.device, &profile.display_name),
                 now(),
@@ -329,7 +329,7 @@ impl Handle {
     }
 
     /// Generates a community of realistic size (see
-    /// [`passerelle_model::generate`]) with this device's owner as its admin,
+    /// [`passerelle_demo::generate`]) with this device's owner as its admin,
     /// and keeps it. Generating runs off the node's task.
     pub async fn generate_community(
         &self,
@@ -390,7 +390,7 @@ impl Handle {
     }
 
     /// [`Handle::add_community_docs`] with the signatures of what other
-    /// devices wrote in them (see `passerelle_model::generate::Generated`);
+    /// devices wrote in them (see `passerelle_demo::generate::Generated`);
     /// this device signs its own writing.
     pub async fn add_signed_community_docs(
         &self,

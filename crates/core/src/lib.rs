@@ -38,11 +38,12 @@ pub use error::{
 };
 pub use event::Event;
 pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
+pub use fsio::write_atomic;
 pub use handle::{CommunitySummary, Handle, Node, NodeConfig};
 pub use identity::RenewedIdentity;
 pub use network::{NetOptions, NodeInfo, SyncSummary};
 pub use node::Stopped;
-pub use passerelle_sync::ticket::qr_modules;
+pub use passerelle_sync::ticket::{qr_image, qr_png};
 pub use passerelle_sync::{
     EndpointAddr, IdentityError, InviteTicket, NetEvent, Rejection, SessionStats, Ticket,
     TicketError,

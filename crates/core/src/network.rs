@@ -246,7 +246,7 @@ impl Handle {
             return Err(CoreError::AlreadyMember(id));
         }
         net.join(ticket, name).await?;
-        let via = DeviceKey(hex::encode(ticket.addr.id.as_bytes()));
+        let via = DeviceKey(data_encoding::HEXLOWER.encode(ticket.addr.id.as_bytes()));
         let joining_id = id.clone();
         self.call(move |s| {
             if !s.communities.contains_key(&joining_id) {
@@ -274,7 +274,7 @@ impl Handle {
     ) -> Result<SessionStats, CoreError> {
         let net = self.net()?.clone();
         net.remember(&peer);
-        let via = DeviceKey(hex::encode(peer.id.as_bytes()));
+        let via = DeviceKey(data_encoding::HEXLOWER.encode(peer.id.as_bytes()));
         self.call(move |s| crate::backup::expect_restored(s, &via))
             .await?;
         Ok(net.sync_once(peer, timeout).await?)
@@ -310,7 +310,7 @@ impl Handle {
             .map(|addr| {
                 let net = net.clone();
                 tokio::spawn(async move {
-                    let key = hex::encode(addr.id.as_bytes());
+                    let key = data_encoding::HEXLOWER.encode(addr.id.as_bytes());
                     (key, net.sync_once(addr, timeout).await)
                 })
             })
@@ -353,19 +353,15 @@ impl Handle {
     }
 
     /// Changes the relay setting (`None` turns relays off); it takes effect
-    /// at the next start. A URL must start with `https://` or `http://`.
+    /// at the next start. A URL is checked as the endpoint will read it
+    /// (`passerelle_sync::relay_url`: `https://` or `http://` and a host).
     pub fn set_relay(&self, relay: Option<String>) -> Result<(), CoreError> {
         let relay = match relay.map(|r| r.trim().to_owned()) {
             None => None,
             Some(r) if r == "default" => Some(r),
             Some(r) => {
-                let host = r
-                    .strip_prefix("https://")
-                    .or_else(|| r.strip_prefix("http://"))
-                    .unwrap_or_default();
-                if host.is_empty() || host.starts_with('/') || r.chars().any(char::is_whitespace) {
-                    return Err(CoreError::Net(NetError::NotARelay(r)));
-                }
+                passerelle_sync::relay_url(&r)
+                    .map_err(|_| CoreError::Net(NetError::NotARelay(r.clone())))?;
                 Some(r)
             }
         };

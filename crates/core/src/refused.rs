@@ -111,8 +111,8 @@ impl From<&Signed> for SignatureRecord {
     fn from(s: &Signed) -> Self {
         SignatureRecord {
             hash: s.hash.to_string(),
-            key: hex::encode(s.key),
-            sig: hex::encode(s.sig),
+            key: data_encoding::HEXLOWER.encode(&s.key),
+            sig: data_encoding::HEXLOWER.encode(&s.sig),
         }
     }
 }
@@ -271,7 +271,7 @@ pub fn evidence<'a>(
             seq,
             held,
             change: (change.raw_bytes().len() <= MAX_EVIDENCE_BYTES)
-                .then(|| hex::encode(change.raw_bytes())),
+                .then(|| data_encoding::HEXLOWER.encode(change.raw_bytes())),
             signature: None,
             chain: Vec::new(),
         };
@@ -287,7 +287,10 @@ pub fn evidence<'a>(
         {
             let size: usize = chain.iter().map(|c| c.raw_bytes().len()).sum();
             if size <= MAX_EVIDENCE_BYTES {
-                evidence.chain = chain.iter().map(|c| hex::encode(c.raw_bytes())).collect();
+                evidence.chain = chain
+                    .iter()
+                    .map(|c| data_encoding::HEXLOWER.encode(c.raw_bytes()))
+                    .collect();
             }
             evidence.signature = Some(s.into());
         }
@@ -376,7 +379,7 @@ impl Log {
             if line == json {
                 text.extend_from_slice(&json);
             } else {
-                text.extend_from_slice(hex::encode(line).as_bytes());
+                text.extend_from_slice(data_encoding::HEXLOWER.encode(&line).as_bytes());
             }
             text.push(b'\n');
         }
@@ -408,7 +411,8 @@ impl Log {
                 let json = if line.starts_with('{') {
                     line.into_bytes()
                 } else {
-                    let Some(plain) = hex::decode(line.trim())
+                    let Some(plain) = data_encoding::HEXLOWER_PERMISSIVE
+                        .decode(line.trim().as_bytes())
                         .ok()
                         .and_then(|b| seal.open(b).ok())
                     else {

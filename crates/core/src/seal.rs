@@ -158,11 +158,11 @@ pub(crate) fn new_key(passphrase: &str) -> Result<(Vault, Seal), CoreError> {
         memory_kib: MEMORY_KIB,
         passes: PASSES,
         lanes: 1,
-        salt: hex::encode(salt),
+        salt: data_encoding::HEXLOWER.encode(&salt),
         check: String::new(),
     };
     let seal = derive(&vault, passphrase)?;
-    vault.check = hex::encode(seal.seal(CHECK));
+    vault.check = data_encoding::HEXLOWER.encode(&seal.seal(CHECK));
     Ok((vault, seal))
 }
 
@@ -198,7 +198,9 @@ pub(crate) fn open_key(vault: &Vault, passphrase: &str) -> Result<Seal, KeyError
     if vault.version != 1 || vault.kdf != "argon2id" {
         return Err(KeyError::Damaged("unknown version or key derivation"));
     }
-    let check = hex::decode(&vault.check).map_err(|_| KeyError::Damaged("bad check value"))?;
+    let check = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(vault.check.as_bytes())
+        .map_err(|_| KeyError::Damaged("bad check value"))?;
     let seal = derive(vault, passphrase).map_err(KeyError::Derive)?;
     match seal.open(check) {
         Ok(value) if value == CHECK => Ok(seal),
@@ -208,7 +210,9 @@ pub(crate) fn open_key(vault: &Vault, passphrase: &str) -> Result<Seal, KeyError
 
 fn derive(vault: &Vault, passphrase: &str) -> Result<Seal, CoreError> {
     let bad = |e: String| CoreError::Passphrase(PassphraseError::Derive(e));
-    let salt = hex::decode(&vault.salt).map_err(|e| bad(e.to_string()))?;
+    let salt = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(vault.salt.as_bytes())
+        .map_err(|e| bad(e.to_string()))?;
     let params = argon2::Params::new(vault.memory_kib, vault.passes, vault.lanes, Some(32))
         .map_err(|e| bad(e.to_string()))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);

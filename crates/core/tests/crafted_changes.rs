@@ -293,13 +293,9 @@ pub fn base() -> Base {
     };
     let secrets: Vec<[u8; 32]> = (1..=4u8).map(|i| [i; 32]).collect();
     let me = device_of(&secrets[0]);
-    let mut community = passerelle_core::model::demo::example_community(
-        &me.actor(),
-        (&me, "Nadia"),
-        NOW,
-        &mut random,
-    )
-    .expect("the example community builds");
+    let mut community =
+        passerelle_demo::example_community(&me.actor(), (&me, "Nadia"), NOW, &mut random)
+            .expect("the example community builds");
     // Three members whose devices' secrets are known, admitted by the admin.
     for (i, secret) in secrets.iter().enumerate().skip(1) {
         community

@@ -11,7 +11,7 @@ use passerelle_core::model::gate::{self, Authority, Incoming, Ledger, Reason, Wr
 use passerelle_core::model::signing::{Signed, unwrap_file};
 use passerelle_core::model::{
     Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeCommand, ExchangeKind,
-    ExchangeMode, ItemId, MemberCommand, MemberId, Role, ViewCache, demo, epoch,
+    ExchangeMode, ItemId, MemberCommand, MemberId, Role, ViewCache, epoch,
 };
 use passerelle_core::{Handle, Node, NodeConfig};
 
@@ -56,9 +56,13 @@ fn leave_on_disk(data: &Path, docs: &mut CommunityDocs) -> CommunityId {
 /// The example community of an earlier version, by `admin`, listing
 /// `member` as a plain member.
 fn legacy(admin: &DeviceKey, member: &DeviceKey) -> CommunityDocs {
-    let mut docs =
-        demo::example_community_legacy(&admin.actor(), (admin, "Alice"), NOW, &mut counter(3))
-            .unwrap();
+    let mut docs = passerelle_demo::example_community_legacy(
+        &admin.actor(),
+        (admin, "Alice"),
+        NOW,
+        &mut counter(3),
+    )
+    .unwrap();
     docs.set_actor(&admin.actor());
     docs.apply(
         &Author {

@@ -413,27 +413,4 @@ mod tests {
         assert_eq!(Month::of(start, &Utc), Some(m));
         assert_eq!(Month::of(start - 1, &Utc), Month::parse("2026-11"));
     }
-
-    #[test]
-    fn the_example_community_fills_every_series() {
-        let view = crate::export::example_view();
-        let all = Bilan::compute(&view, i64::MIN, i64::MAX, &Utc);
-        assert_eq!(all.opened_total(), view.exchanges.len());
-        assert_eq!(all.events.len(), view.events.len());
-        assert_eq!(
-            all.ideas.values().flatten().sum::<usize>(),
-            view.ideas.len()
-        );
-        assert!(all.active_in_period > 0 && !all.months.is_empty());
-        for series in all.opened.values().chain(all.done.values()) {
-            assert_eq!(series.len(), all.months.len());
-        }
-        // A period before anything happened: its months, all zeros.
-        let first = all.months[0].start(&Utc).unwrap();
-        let empty = Bilan::compute(&view, first - 90 * 24 * 3600 * 1000, first - 1, &Utc);
-        assert!(empty.months.len() >= 3);
-        assert!(empty.opened.is_empty() && empty.events.is_empty());
-        assert!(empty.active.iter().all(|n| *n == 0));
-        assert_eq!(empty.to_csv(&view).lines().count(), 1 + empty.months.len());
-    }
 }

@@ -683,6 +683,13 @@ pub enum Authority<'a> {
 
 /// Judges received changes and applies those that pass to `doc`,
 /// keeping their signatures in `ledger`.
+///
+/// In steps, each a function below: the batch's new changes in causal
+/// order; the signatures that vouch for them (`Vouching::check`); what
+/// each change's numbers, signature and shape allow (`judge_changes`);
+/// whether its writer was listed (`judge_collection_writers`,
+/// `judge_community_writers`); then what passed is applied and kept in
+/// the ledger (`settle`).
 pub fn merge(
     doc: &mut AutoCommit,
     ledger: &mut Ledger,
@@ -691,6 +698,84 @@ pub fn merge(
     signatures: &[Signed],
 ) -> Result<Merged, Poisoned> {
     let mut merged = Merged::default();
+    let metas = new_changes(doc, ledger, &mut incoming);
+    if metas.is_empty() {
+        return Ok(merged);
+    }
+    let doc_empty = doc.get_heads().is_empty();
+    let (order, deferred) = causal_order(doc, &metas);
+    merged.deferred = deferred;
+    let batch = Batch {
+        metas: &metas,
+        by_hash: metas.iter().map(|m| (m.hash, m)).collect(),
+        order,
+        doc_empty,
+    };
+    let vouching = Vouching::check(doc, ledger, &batch, signatures);
+    let signed = signatures_required(doc, ledger, authority, &batch, &incoming);
+    let mut verdicts = judge_changes(doc, ledger, &batch, &vouching, signed);
+    match authority {
+        Authority::Collection(writers) => {
+            judge_collection_writers(writers, &batch, &mut verdicts);
+        }
+        Authority::Community => {
+            let over = judge_community_writers(
+                doc,
+                ledger,
+                &mut incoming,
+                &batch,
+                &vouching,
+                &mut verdicts,
+                &mut merged,
+            )?;
+            if over {
+                return Ok(merged);
+            }
+        }
+    }
+    settle(doc, ledger, incoming, &batch, &vouching, &verdicts, merged)
+}
+
+/// A batch of new changes, in an order where each follows its
+/// dependencies (those whose dependencies are missing are left out).
+struct Batch<'m> {
+    metas: &'m [Meta],
+    by_hash: HashMap<ChangeHash, &'m Meta>,
+    order: Vec<ChangeHash>,
+    /// Whether the document held nothing before the merge.
+    doc_empty: bool,
+}
+
+/// The verdicts on a batch so far.
+#[derive(Default)]
+struct Verdicts {
+    /// By position in the batch's order: `None` if it passed so far.
+    verdict: BTreeMap<usize, Option<Reason>>,
+    /// Changes refused.
+    refused: HashSet<ChangeHash>,
+    /// Changes kept for later: they wait for their device's later change,
+    /// whose signature came.
+    waiting: HashSet<ChangeHash>,
+    /// The last sequence number of each actor among the changes that passed.
+    last_seq: HashMap<ActorId, u64>,
+    /// Whether `doc` already holds exactly the changes that passed (the
+    /// community document's candidates, applied to read it).
+    applied: bool,
+}
+
+/// The signatures that came with a batch, checked.
+struct Vouching {
+    /// Valid signatures of a change in the batch, by that change.
+    direct: HashMap<ChangeHash, Signed>,
+    /// For each change vouched for, the signed change that vouches ([`vouch`]).
+    vouched: HashMap<ChangeHash, ChangeHash>,
+    /// Devices that signed a change not here yet.
+    later: HashSet<ActorId>,
+}
+
+/// The changes received that the document does not hold yet, once each,
+/// with those kept pending from earlier merges.
+fn new_changes(doc: &mut AutoCommit, ledger: &mut Ledger, incoming: &mut Incoming) -> Vec<Meta> {
     if incoming.whole.is_none() {
         for (_, change) in ledger.pending.drain() {
             incoming.push(change);
@@ -698,71 +783,92 @@ pub fn merge(
     }
     // New changes only, once each.
     let mut seen = HashSet::new();
-    let metas: Vec<Meta> = std::mem::take(&mut incoming.metas)
+    std::mem::take(&mut incoming.metas)
         .into_iter()
         .filter(|m| seen.insert(m.hash) && !holds(doc, &[m.hash]))
-        .collect();
-    if metas.is_empty() {
-        return Ok(merged);
-    }
-    let doc_empty = doc.get_heads().is_empty();
-    let (order, deferred) = causal_order(doc, &metas);
-    merged.deferred = deferred;
-    let by_hash: HashMap<ChangeHash, &Meta> = metas.iter().map(|m| (m.hash, m)).collect();
+        .collect()
+}
 
-    // Signatures: valid, of a change in the batch, by the key its actor
-    // comes from. Each is verified at most once per ledger, and a peer
-    // sending many bad ones for the same change or device costs at most
-    // `TRIES` verifications each: a frame can carry thousands of records.
-    const TRIES: u8 = 2;
-    let mut tries: HashMap<ActorId, u8> = HashMap::new();
-    let mut worth_trying = |actor: &ActorId| {
-        let n = tries.entry(actor.clone()).or_insert(0);
-        *n += 1;
-        *n <= TRIES
-    };
-    let mut direct: HashMap<ChangeHash, Signed> = HashMap::new();
-    for s in signatures {
-        if let Some(m) = by_hash.get(&s.hash)
-            && !direct.contains_key(&s.hash)
-            && s.actor() == m.actor
-            && worth_trying(&m.actor)
-            && ledger.verify(s)
-        {
-            direct.insert(s.hash, *s);
+impl Vouching {
+    /// Signatures: valid, of a change in the batch, by the key its actor
+    /// comes from. Each is verified at most once per ledger, and a peer
+    /// sending many bad ones for the same change or device costs at most
+    /// `TRIES` verifications each: a frame can carry thousands of records.
+    fn check(
+        doc: &mut AutoCommit,
+        ledger: &mut Ledger,
+        batch: &Batch<'_>,
+        signatures: &[Signed],
+    ) -> Self {
+        const TRIES: u8 = 2;
+        let by_hash = &batch.by_hash;
+        let mut tries: HashMap<ActorId, u8> = HashMap::new();
+        let mut worth_trying = |actor: &ActorId| {
+            let n = tries.entry(actor.clone()).or_insert(0);
+            *n += 1;
+            *n <= TRIES
+        };
+        let mut direct: HashMap<ChangeHash, Signed> = HashMap::new();
+        for s in signatures {
+            if let Some(m) = by_hash.get(&s.hash)
+                && !direct.contains_key(&s.hash)
+                && s.actor() == m.actor
+                && worth_trying(&m.actor)
+                && ledger.verify(s)
+            {
+                direct.insert(s.hash, *s);
+            }
+        }
+        let vouched = vouch(by_hash, &direct);
+        // Devices that signed a change not here yet: their earlier changes
+        // wait for it instead of being refused (a relay sends a device's
+        // changes in several messages, with its latest signature). Only
+        // devices with changes in the batch matter.
+        let writers: HashSet<&ActorId> = batch.metas.iter().map(|m| &m.actor).collect();
+        let mut later: HashSet<ActorId> = HashSet::new();
+        for s in signatures {
+            if by_hash.contains_key(&s.hash) {
+                continue;
+            }
+            let actor = s.actor();
+            if later.contains(&actor)
+                || !writers.contains(&actor)
+                || holds(doc, &[s.hash])
+                || !worth_trying(&actor)
+            {
+                continue;
+            }
+            if ledger.verify(s) {
+                later.insert(actor);
+            }
+        }
+        Vouching {
+            direct,
+            vouched,
+            later,
         }
     }
-    let vouched = vouch(&by_hash, &direct);
-    // Devices that signed a change not here yet: their earlier changes
-    // wait for it instead of being refused (a relay sends a device's
-    // changes in several messages, with its latest signature). Only
-    // devices with changes in the batch matter.
-    let writers: HashSet<&ActorId> = metas.iter().map(|m| &m.actor).collect();
-    let mut later: HashSet<ActorId> = HashSet::new();
-    for s in signatures {
-        if by_hash.contains_key(&s.hash) {
-            continue;
-        }
-        let actor = s.actor();
-        if later.contains(&actor)
-            || !writers.contains(&actor)
-            || holds(doc, &[s.hash])
-            || !worth_trying(&actor)
-        {
-            continue;
-        }
-        if ledger.verify(s) {
-            later.insert(actor);
-        }
-    }
-    let mut waiting: HashSet<ChangeHash> = HashSet::new();
+}
 
-    let signed = match &authority {
+/// Whether the document requires every change to be signed: as its
+/// community's writers say (a collection), as the document says, or, for
+/// an empty community document, as the genesis in the batch says.
+fn signatures_required(
+    doc: &mut AutoCommit,
+    ledger: &mut Ledger,
+    authority: Authority<'_>,
+    batch: &Batch<'_>,
+    incoming: &Incoming,
+) -> bool {
+    match authority {
         Authority::Collection(w) => w.requires_signatures(doc),
         Authority::Community => {
-            if doc_empty {
+            if batch.doc_empty {
                 // The genesis in the batch says.
-                let genesis = order.iter().find(|h| by_hash[*h].deps.is_empty());
+                let genesis = batch
+                    .order
+                    .iter()
+                    .find(|h| batch.by_hash[*h].deps.is_empty());
                 match (genesis, &incoming.whole) {
                     (Some(g), Some(whole)) => signed_at(whole, g),
                     (Some(g), None) => incoming
@@ -775,305 +881,411 @@ pub fn merge(
                 ledger.requires_signatures(doc)
             }
         }
-    };
+    }
+}
 
-    // First pass: what each change's metadata allows.
-    let mut last_seq: HashMap<ActorId, u64> = HashMap::new();
-    let mut verdict: BTreeMap<usize, Option<Reason>> = BTreeMap::new();
-    let mut refused: HashSet<ChangeHash> = HashSet::new();
-    let mut genesis_taken = !doc_empty;
+/// The first pass: what each change's metadata allows (its past refused or
+/// waiting, a second genesis, its shape, its sequence number, its
+/// signature), then what costs a walk or lookups in the document (its
+/// device's previous change in its past, texts).
+fn judge_changes(
+    doc: &mut AutoCommit,
+    ledger: &mut Ledger,
+    batch: &Batch<'_>,
+    vouching: &Vouching,
+    signed: bool,
+) -> Verdicts {
+    let mut v = Verdicts::default();
+    let mut genesis_taken = !batch.doc_empty;
     let mut held_max_op: HashMap<ChangeHash, u64> = HashMap::new();
     // Device numbers whose change was refused for its past in this batch.
     let mut judged: HashSet<(&ActorId, u64)> = HashSet::new();
     // Texts made by the batch's changes that passed so far.
     let mut batch_texts: HashSet<automerge::legacy::OpId> = HashSet::new();
-    {
-        let held_seqs = ledger.seqs(doc);
-        for (i, hash) in order.iter().enumerate() {
-            let m = by_hash[hash];
-            let reason = if m.deps.iter().any(|d| refused.contains(d)) {
-                Some(Reason::AfterRefused)
-            } else if m.deps.iter().any(|d| waiting.contains(d)) {
-                waiting.insert(*hash);
-                Some(Reason::Unsigned)
-            } else if m.deps.is_empty() && genesis_taken {
-                Some(Reason::SecondGenesis)
-            } else {
-                let before = last_seq
-                    .get(&m.actor)
-                    .copied()
-                    .or_else(|| held_seqs.get(&m.actor).copied())
-                    .unwrap_or(0);
-                // Automerge 0.12 trusts a change's shape, and can panic on
-                // one no honest device writes (crate::wellformed).
-                let deps_max_op = m
-                    .deps
-                    .iter()
-                    .map(|d| match by_hash.get(d) {
-                        Some(dep) => dep.max_op,
-                        None => *held_max_op.entry(*d).or_insert_with(|| {
-                            doc.get_change_meta_by_hash(d).map_or(0, |meta| meta.max_op)
-                        }),
-                    })
-                    .max()
-                    .unwrap_or(0);
-                // What the change says of itself first, then its numbers and
-                // its signature, and only then what costs a walk or lookups
-                // in the document (its device's previous change in its
-                // past, texts): a change refused there is refused cheaply.
-                let shape = match &m.malformed {
-                    Some(e) => Err(e.clone()),
-                    None => crate::wellformed::follows(m.start_op, m.max_op, deps_max_op),
-                };
-                if let Err(e) = shape {
-                    Some(Reason::Malformed(e))
-                } else if m.seq <= before {
-                    Some(Reason::Equivocation { held_seq: m.seq })
-                } else if m.seq != before + 1 {
-                    Some(Reason::SequenceGap)
-                } else if signed && !vouched.contains_key(hash) {
-                    if later.contains(&m.actor) {
-                        waiting.insert(*hash);
-                    }
-                    Some(Reason::Unsigned)
-                } else if judged.contains(&(&m.actor, m.seq)) {
-                    // A change under a number whose first change in this
-                    // batch was refused for its past: no second walk.
-                    Some(Reason::Malformed(ANOTHER_AT_NUMBER.to_owned()))
-                } else {
-                    let batch = |h: &ChangeHash| {
-                        by_hash.get(h).map(|p| crate::wellformed::Past {
-                            actor: Cow::Borrowed(&p.actor),
-                            seq: p.seq,
-                            max_op: p.max_op,
-                            deps: Cow::Borrowed(&p.deps),
-                        })
-                    };
-                    let held = !last_seq.contains_key(&m.actor);
-                    let past = crate::wellformed::after_own(
-                        &m.actor,
-                        (m.seq, before, held),
-                        &m.deps,
-                        doc,
-                        batch,
-                    )
-                    .and_then(|()| crate::wellformed::fits(&m.elements, doc, &batch_texts));
-                    match past {
-                        Ok(()) => None,
-                        Err(e) => {
-                            judged.insert((&m.actor, m.seq));
-                            Some(Reason::Malformed(e))
-                        }
-                    }
-                }
+    let held_seqs = ledger.seqs(doc);
+    for (i, hash) in batch.order.iter().enumerate() {
+        let m = batch.by_hash[hash];
+        let reason = if m.deps.iter().any(|d| v.refused.contains(d)) {
+            Some(Reason::AfterRefused)
+        } else if m.deps.iter().any(|d| v.waiting.contains(d)) {
+            v.waiting.insert(*hash);
+            Some(Reason::Unsigned)
+        } else if m.deps.is_empty() && genesis_taken {
+            Some(Reason::SecondGenesis)
+        } else {
+            let before = v
+                .last_seq
+                .get(&m.actor)
+                .copied()
+                .or_else(|| held_seqs.get(&m.actor).copied())
+                .unwrap_or(0);
+            // Automerge 0.12 trusts a change's shape, and can panic on
+            // one no honest device writes (crate::wellformed).
+            let deps_max_op = max_op_of_deps(doc, batch, &m.deps, &mut held_max_op);
+            // What the change says of itself first, then its numbers and
+            // its signature, and only then what costs a walk or lookups
+            // in the document (its device's previous change in its
+            // past, texts): a change refused there is refused cheaply.
+            let shape = match &m.malformed {
+                Some(e) => Err(e.clone()),
+                None => crate::wellformed::follows(m.start_op, m.max_op, deps_max_op),
             };
-            match reason {
-                Some(r) => {
-                    if !waiting.contains(hash) {
-                        refused.insert(*hash);
-                    }
-                    verdict.insert(i, Some(r));
+            if let Err(e) = shape {
+                Some(Reason::Malformed(e))
+            } else if m.seq <= before {
+                Some(Reason::Equivocation { held_seq: m.seq })
+            } else if m.seq != before + 1 {
+                Some(Reason::SequenceGap)
+            } else if signed && !vouching.vouched.contains_key(hash) {
+                if vouching.later.contains(&m.actor) {
+                    v.waiting.insert(*hash);
                 }
-                None => {
-                    if m.deps.is_empty() {
-                        genesis_taken = true;
+                Some(Reason::Unsigned)
+            } else if judged.contains(&(&m.actor, m.seq)) {
+                // A change under a number whose first change in this
+                // batch was refused for its past: no second walk.
+                Some(Reason::Malformed(ANOTHER_AT_NUMBER.to_owned()))
+            } else {
+                let held = !v.last_seq.contains_key(&m.actor);
+                let past = past_fits(doc, batch, m, (before, held), &batch_texts);
+                match past {
+                    Ok(()) => None,
+                    Err(e) => {
+                        judged.insert((&m.actor, m.seq));
+                        Some(Reason::Malformed(e))
                     }
-                    last_seq.insert(m.actor.clone(), m.seq);
-                    batch_texts.extend(m.elements.texts().iter().cloned());
-                    verdict.insert(i, None);
                 }
+            }
+        };
+        match reason {
+            Some(r) => {
+                if !v.waiting.contains(hash) {
+                    v.refused.insert(*hash);
+                }
+                v.verdict.insert(i, Some(r));
+            }
+            None => {
+                if m.deps.is_empty() {
+                    genesis_taken = true;
+                }
+                v.last_seq.insert(m.actor.clone(), m.seq);
+                batch_texts.extend(m.elements.texts().iter().cloned());
+                v.verdict.insert(i, None);
             }
         }
     }
+    v
+}
 
-    // Second pass: was the writer listed?
-    let passed: Vec<ChangeHash> = order
+/// The highest operation number among a change's dependencies (in the
+/// batch, or held, looked up once each).
+fn max_op_of_deps(
+    doc: &mut AutoCommit,
+    batch: &Batch<'_>,
+    deps: &[ChangeHash],
+    held_max_op: &mut HashMap<ChangeHash, u64>,
+) -> u64 {
+    deps.iter()
+        .map(|d| match batch.by_hash.get(d) {
+            Some(dep) => dep.max_op,
+            None => *held_max_op
+                .entry(*d)
+                .or_insert_with(|| doc.get_change_meta_by_hash(d).map_or(0, |meta| meta.max_op)),
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// A change's shape against its past: its device's previous change in its
+/// past, then its puts into texts ([`crate::wellformed`]).
+fn past_fits(
+    doc: &mut AutoCommit,
+    batch: &Batch<'_>,
+    m: &Meta,
+    (before, held): (u64, bool),
+    batch_texts: &HashSet<automerge::legacy::OpId>,
+) -> Result<(), String> {
+    let in_batch = |h: &ChangeHash| {
+        batch.by_hash.get(h).map(|p| crate::wellformed::Past {
+            actor: Cow::Borrowed(&p.actor),
+            seq: p.seq,
+            max_op: p.max_op,
+            deps: Cow::Borrowed(&p.deps),
+        })
+    };
+    crate::wellformed::after_own(&m.actor, (m.seq, before, held), &m.deps, doc, in_batch)
+        .and_then(|()| crate::wellformed::fits(&m.elements, doc, batch_texts))
+}
+
+/// The second pass for a collection: a change that passed so far is
+/// refused unless its device is listed by the community document (a
+/// genesis: unless it is the community's creator's).
+fn judge_collection_writers(writers: &Writers, batch: &Batch<'_>, v: &mut Verdicts) {
+    for (i, hash) in batch.order.iter().enumerate() {
+        if v.verdict[&i].is_some() {
+            continue;
+        }
+        let m = batch.by_hash[hash];
+        let reason = if m.deps.iter().any(|d| v.refused.contains(d)) {
+            Some(Reason::AfterRefused)
+        } else if m.deps.is_empty() {
+            // A collection starts with its community's creator.
+            (writers.creator.as_ref() != Some(&m.actor)).then_some(Reason::NotListed)
+        } else {
+            (!writers.listed.contains_key(&m.actor)).then_some(Reason::NotListed)
+        };
+        if let Some(r) = reason {
+            v.refused.insert(*hash);
+            v.verdict.insert(i, Some(r));
+        }
+    }
+}
+
+/// The candidates of the community document applied, to read the document
+/// at each change's dependencies.
+struct Candidates {
+    /// The document holding them when it is not `doc` itself: the whole
+    /// document that came, or a copy of `doc`.
+    holder: Option<AutoCommit>,
+    /// Whether the holder is the whole document that came.
+    from_whole: bool,
+    /// `doc`'s heads before the candidates were applied to it.
+    before: Vec<ChangeHash>,
+    /// The candidates' bytes as they came ([`chunks_of`]).
+    written: Option<Vec<u8>>,
+}
+
+/// The second pass for the community document: a change that passed so far
+/// is refused unless its device was listed at its dependencies (a genesis:
+/// in itself). The document is read with the candidates applied; `doc` is
+/// set back if they were applied to it and one is refused. `true` if the
+/// merge is over: everything passed and the document holds it, or Automerge
+/// refused the candidates (all refused in `merged`).
+fn judge_community_writers(
+    doc: &mut AutoCommit,
+    ledger: &mut Ledger,
+    incoming: &mut Incoming,
+    batch: &Batch<'_>,
+    vouching: &Vouching,
+    v: &mut Verdicts,
+    merged: &mut Merged,
+) -> Result<bool, Poisoned> {
+    let passed: Vec<ChangeHash> = batch
+        .order
         .iter()
         .enumerate()
-        .filter(|(i, _)| verdict[i].is_none())
+        .filter(|(i, _)| v.verdict[i].is_none())
         .map(|(_, h)| *h)
         .collect();
-    // Whether `doc` already holds exactly the changes accepted.
-    let mut applied_already = false;
-    match &authority {
-        Authority::Collection(writers) => {
-            for (i, hash) in order.iter().enumerate() {
-                if verdict[&i].is_some() {
-                    continue;
-                }
-                let m = by_hash[hash];
-                let reason = if m.deps.iter().any(|d| refused.contains(d)) {
-                    Some(Reason::AfterRefused)
-                } else if m.deps.is_empty() {
-                    // A collection starts with its community's creator.
-                    (writers.creator.as_ref() != Some(&m.actor)).then_some(Reason::NotListed)
-                } else {
-                    (!writers.listed.contains_key(&m.actor)).then_some(Reason::NotListed)
-                };
-                if let Some(r) = reason {
-                    refused.insert(*hash);
-                    verdict.insert(i, Some(r));
-                }
+    let Some(candidates) = apply_candidates(doc, ledger, incoming, batch, &passed, merged)? else {
+        return Ok(true);
+    };
+    let Candidates {
+        holder: whole,
+        from_whole,
+        before,
+        written,
+    } = candidates;
+    let refused_before = v.refused.len();
+    refuse_unlisted(whole.as_ref().unwrap_or(doc), batch, v);
+    if v.refused.is_empty() && v.waiting.is_empty() && merged.deferred == 0 {
+        // Everything passed: the document holds it.
+        for hash in &batch.order {
+            if let Some(s) = vouching.direct.get(hash) {
+                ledger.signatures.keep(batch.by_hash[hash].seq, *s);
             }
         }
-        Authority::Community => {
-            // The document holding every candidate, to read it at each
-            // change's dependencies: the whole document that came, or this
-            // one with the candidates applied (set back below if one of them
-            // is refused).
-            let from_whole = doc_empty && incoming.whole.is_some();
-            // Candidates all written by devices listed now are applied to the
-            // document itself, set back if one is refused (a modified app);
-            // others, and all of them once a document had to be set back, to
-            // a copy (a set-back reads the whole document again: a peer
-            // must not make this device pay it at every message).
-            let cautious = ledger.cautious > 0;
-            ledger.cautious = ledger.cautious.saturating_sub(1);
-            let optimistic = !from_whole && !cautious && {
-                let now: HashSet<ActorId> = devices(doc, None)
-                    .into_iter()
-                    .map(|(_, _, key)| DeviceKey(key).actor())
-                    .collect();
-                passed.iter().all(|h| now.contains(&by_hash[h].actor))
-            };
-            let mut holder = if from_whole {
-                incoming.whole.take()
-            } else if optimistic {
-                None
-            } else {
-                Some(doc.clone())
-            };
-            let before = doc.get_heads();
-            let mut candidates = None;
-            if !from_whole {
-                let changes: Vec<Change> =
-                    passed.iter().filter_map(|h| incoming.change(h)).collect();
-                for c in &changes {
-                    incoming.changes.insert(c.hash(), c.clone());
-                }
-                candidates = chunks_of(&changes);
-                let target: &mut AutoCommit = holder.as_mut().unwrap_or(doc);
-                match catch_unwind(AssertUnwindSafe(|| target.apply_changes(changes))) {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        if optimistic {
-                            ledger.cautious = CAUTIOUS_MERGES;
-                            set_back(doc, &before)?;
-                        }
-                        for hash in &passed {
-                            merged.refused.push(Refused {
-                                hash: *hash,
-                                writer: by_hash[hash].actor.to_hex_string(),
-                                reason: Reason::Malformed(e.to_string()),
-                            });
-                        }
-                        return Ok(merged);
-                    }
-                    Err(_) => return Err(Poisoned("applying received changes".into())),
-                }
-            }
-            let whole = holder;
-            let refused_before = refused.len();
-            {
-                let copy: &AutoCommit = whole.as_ref().unwrap_or(doc);
-                // Where each device is listed now: the place to look first at
-                // a change's dependencies. A device listed there under no
-                // member now (its key deleted since) is looked for everywhere.
-                let owners: HashMap<ActorId, (String, String)> = devices(copy, None)
-                    .into_iter()
-                    .map(|(member, _, key)| (DeviceKey(key.clone()).actor(), (member, key)))
-                    .collect();
-                let listed_then = |actor: &ActorId, heads: &[ChangeHash]| {
-                    owners
-                        .get(actor)
-                        .is_some_and(|(member, key)| listed_at(copy, member, key, heads))
-                        || devices(copy, Some(heads))
-                            .into_iter()
-                            .any(|(_, _, key)| &DeviceKey(key).actor() == actor)
-                };
-                for (i, hash) in order.iter().enumerate() {
-                    if verdict[&i].is_some() {
-                        continue;
-                    }
-                    let m = by_hash[hash];
-                    let reason = if m.deps.iter().any(|d| refused.contains(d)) {
-                        Some(Reason::AfterRefused)
-                    } else if m.deps.is_empty() {
-                        // The genesis lists its creator itself.
-                        (!listed_then(&m.actor, &[m.hash])).then_some(Reason::NotListed)
-                    } else {
-                        (!listed_then(&m.actor, &m.deps)).then_some(Reason::NotListed)
-                    };
-                    if let Some(r) = reason {
-                        refused.insert(*hash);
-                        verdict.insert(i, Some(r));
-                    }
-                }
-            }
-            if refused.is_empty() && waiting.is_empty() && merged.deferred == 0 {
-                // Everything passed: the document holds it.
-                for hash in &order {
-                    if let Some(s) = direct.get(hash) {
-                        ledger.signatures.keep(by_hash[hash].seq, *s);
-                    }
-                }
-                if let Some(seqs) = &mut ledger.seqs {
-                    seqs.extend(last_seq);
-                }
-                ledger
-                    .epochs
-                    .extend(order.iter().filter(|h| by_hash[*h].epoch).copied());
-                if ledger.genesis.is_none() {
-                    ledger.genesis = order
-                        .iter()
-                        .find(|h| by_hash[*h].deps.is_empty())
-                        .map(|h| (*h, by_hash[h].actor.clone()));
-                }
-                if let Some(whole) = whole {
-                    *doc = whole;
-                }
-                merged.applied = order.len();
-                merged.written = candidates;
-                return Ok(merged);
-            }
-            match whole {
-                // The changes that passed are read from it.
-                Some(whole) if from_whole => incoming.whole = Some(whole),
-                // A copy: the document is as it was.
-                Some(_) => {}
-                // The candidates are what passed: they stay applied.
-                None if refused.len() == refused_before => {
-                    applied_already = true;
-                    merged.written = candidates;
-                }
-                None => {
+        if let Some(seqs) = &mut ledger.seqs {
+            seqs.extend(std::mem::take(&mut v.last_seq));
+        }
+        ledger.epochs.extend(
+            batch
+                .order
+                .iter()
+                .filter(|h| batch.by_hash[*h].epoch)
+                .copied(),
+        );
+        if ledger.genesis.is_none() {
+            ledger.genesis = batch
+                .order
+                .iter()
+                .find(|h| batch.by_hash[*h].deps.is_empty())
+                .map(|h| (*h, batch.by_hash[h].actor.clone()));
+        }
+        if let Some(whole) = whole {
+            *doc = whole;
+        }
+        merged.applied = batch.order.len();
+        merged.written = written;
+        return Ok(true);
+    }
+    match whole {
+        // The changes that passed are read from it.
+        Some(whole) if from_whole => incoming.whole = Some(whole),
+        // A copy: the document is as it was.
+        Some(_) => {}
+        // The candidates are what passed: they stay applied.
+        None if v.refused.len() == refused_before => {
+            v.applied = true;
+            merged.written = written;
+        }
+        None => {
+            ledger.cautious = CAUTIOUS_MERGES;
+            set_back(doc, &before)?;
+        }
+    }
+    Ok(false)
+}
+
+/// Applies the community document's candidates (the changes that passed
+/// the first pass) where they can be read: the whole document that came,
+/// `doc` itself when every candidate's device is listed now (set back
+/// later if one is refused), or a copy. `None` if Automerge refused them:
+/// then they are all refused in `merged`, and the merge is over.
+fn apply_candidates(
+    doc: &mut AutoCommit,
+    ledger: &mut Ledger,
+    incoming: &mut Incoming,
+    batch: &Batch<'_>,
+    passed: &[ChangeHash],
+    merged: &mut Merged,
+) -> Result<Option<Candidates>, Poisoned> {
+    // The document holding every candidate, to read it at each
+    // change's dependencies: the whole document that came, or this
+    // one with the candidates applied (set back below if one of them
+    // is refused).
+    let from_whole = batch.doc_empty && incoming.whole.is_some();
+    // Candidates all written by devices listed now are applied to the
+    // document itself, set back if one is refused (a modified app);
+    // others, and all of them once a document had to be set back, to
+    // a copy (a set-back reads the whole document again: a peer
+    // must not make this device pay it at every message).
+    let cautious = ledger.cautious > 0;
+    ledger.cautious = ledger.cautious.saturating_sub(1);
+    let optimistic = !from_whole && !cautious && {
+        let now: HashSet<ActorId> = devices(doc, None)
+            .into_iter()
+            .map(|(_, _, key)| DeviceKey(key).actor())
+            .collect();
+        passed.iter().all(|h| now.contains(&batch.by_hash[h].actor))
+    };
+    let mut holder = if from_whole {
+        incoming.whole.take()
+    } else if optimistic {
+        None
+    } else {
+        Some(doc.clone())
+    };
+    let before = doc.get_heads();
+    let mut written = None;
+    if !from_whole {
+        let changes: Vec<Change> = passed.iter().filter_map(|h| incoming.change(h)).collect();
+        for c in &changes {
+            incoming.changes.insert(c.hash(), c.clone());
+        }
+        written = chunks_of(&changes);
+        let target: &mut AutoCommit = holder.as_mut().unwrap_or(doc);
+        match catch_unwind(AssertUnwindSafe(|| target.apply_changes(changes))) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                if optimistic {
                     ledger.cautious = CAUTIOUS_MERGES;
                     set_back(doc, &before)?;
                 }
+                for hash in passed {
+                    merged.refused.push(Refused {
+                        hash: *hash,
+                        writer: batch.by_hash[hash].actor.to_hex_string(),
+                        reason: Reason::Malformed(e.to_string()),
+                    });
+                }
+                return Ok(None);
             }
+            Err(_) => return Err(Poisoned("applying received changes".into())),
         }
     }
+    Ok(Some(Candidates {
+        holder,
+        from_whole,
+        before,
+        written,
+    }))
+}
 
+/// Refuses each change that passed so far whose device was not listed in
+/// the community document at its dependencies (a genesis: in itself),
+/// read in `copy`, the document holding every candidate.
+fn refuse_unlisted(copy: &AutoCommit, batch: &Batch<'_>, v: &mut Verdicts) {
+    // Where each device is listed now: the place to look first at
+    // a change's dependencies. A device listed there under no
+    // member now (its key deleted since) is looked for everywhere.
+    let owners: HashMap<ActorId, (String, String)> = devices(copy, None)
+        .into_iter()
+        .map(|(member, _, key)| (DeviceKey(key.clone()).actor(), (member, key)))
+        .collect();
+    let listed_then = |actor: &ActorId, heads: &[ChangeHash]| {
+        owners
+            .get(actor)
+            .is_some_and(|(member, key)| listed_at(copy, member, key, heads))
+            || devices(copy, Some(heads))
+                .into_iter()
+                .any(|(_, _, key)| &DeviceKey(key).actor() == actor)
+    };
+    for (i, hash) in batch.order.iter().enumerate() {
+        if v.verdict[&i].is_some() {
+            continue;
+        }
+        let m = batch.by_hash[hash];
+        let reason = if m.deps.iter().any(|d| v.refused.contains(d)) {
+            Some(Reason::AfterRefused)
+        } else if m.deps.is_empty() {
+            // The genesis lists its creator itself.
+            (!listed_then(&m.actor, &[m.hash])).then_some(Reason::NotListed)
+        } else {
+            (!listed_then(&m.actor, &m.deps)).then_some(Reason::NotListed)
+        };
+        if let Some(r) = reason {
+            v.refused.insert(*hash);
+            v.verdict.insert(i, Some(r));
+        }
+    }
+}
+
+/// The last step: refused changes reported, waiting and unplaced ones kept
+/// pending, the accepted ones applied to `doc` (unless they already are)
+/// and their numbers, genesis, signatures and epochs kept in the ledger.
+fn settle(
+    doc: &mut AutoCommit,
+    ledger: &mut Ledger,
+    mut incoming: Incoming,
+    batch: &Batch<'_>,
+    vouching: &Vouching,
+    v: &Verdicts,
+    mut merged: Merged,
+) -> Result<Merged, Poisoned> {
+    let by_hash = &batch.by_hash;
     let mut accepted = Vec::new();
-    let placed: HashSet<&ChangeHash> = order.iter().collect();
-    let mut keep: Vec<ChangeHash> = metas
+    let placed: HashSet<&ChangeHash> = batch.order.iter().collect();
+    let mut keep: Vec<ChangeHash> = batch
+        .metas
         .iter()
         .map(|m| m.hash)
         .filter(|h| !placed.contains(h))
         .collect();
-    for (i, hash) in order.iter().enumerate() {
+    for (i, hash) in batch.order.iter().enumerate() {
         let m = by_hash[hash];
-        if waiting.contains(hash) && !refused.contains(hash) {
+        if v.waiting.contains(hash) && !v.refused.contains(hash) {
             keep.push(*hash);
             merged.deferred += 1;
             continue;
         }
-        match &verdict[&i] {
+        match &v.verdict[&i] {
             Some(reason) => merged.refused.push(Refused {
                 hash: *hash,
-                writer: vouched
+                writer: vouching
+                    .vouched
                     .get(hash)
-                    .and_then(|s| direct.get(s))
+                    .and_then(|s| vouching.direct.get(s))
                     .map_or_else(|| m.actor.to_hex_string(), |s| s.device().0),
                 reason: reason.clone(),
             }),
@@ -1091,10 +1303,10 @@ pub fn merge(
     if accepted.is_empty() {
         return Ok(merged);
     }
-    let all = accepted.len() == metas.len();
-    if applied_already {
+    let all = accepted.len() == batch.metas.len();
+    if v.applied {
         // The community document's candidates, applied to read it.
-    } else if all && doc_empty && incoming.whole.is_some() {
+    } else if all && batch.doc_empty && incoming.whole.is_some() {
         *doc = incoming.whole.take().expect("checked");
     } else {
         let changes: Vec<Change> = accepted.iter().filter_map(|h| incoming.change(h)).collect();
@@ -1121,7 +1333,7 @@ pub fn merge(
             .map(|h| (*h, by_hash[h].actor.clone()));
     }
     for hash in &accepted {
-        if let Some(s) = direct.get(hash) {
+        if let Some(s) = vouching.direct.get(hash) {
             ledger.signatures.keep(by_hash[hash].seq, *s);
         }
     }

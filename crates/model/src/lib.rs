@@ -8,9 +8,9 @@
 //! goes through the immutable [`view`] models, rebuilt only when the document
 //! heads change, with the [`search`] and [`matching`] indexes derived from them.
 //!
-//! This crate is pure: no IO, no clock, no entropy (the [`generate`] module
-//! draws from a seeded generator). Time and new ids are passed in by the
-//! caller, so every test here is deterministic.
+//! This crate is pure: no IO, no clock, no entropy. Time and new ids are
+//! passed in by the caller, so every test here is deterministic. The example
+//! community and the generator of histories live in `passerelle-demo`.
 #![warn(missing_docs)]
 
 pub mod admission;
@@ -18,12 +18,11 @@ pub mod bilan;
 pub mod booking;
 pub mod bounds;
 pub mod command;
-pub mod demo;
+pub mod defaults;
 pub mod entities;
 pub mod epoch;
 pub mod export;
 pub mod gate;
-pub mod generate;
 pub mod ics;
 pub mod ids;
 pub mod layout;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change, ChangeHash, ObjId, ROOT, ReadDoc};
+use passerelle_demo::generate::{self, Size};
 use passerelle_model::gate::{self, Ledger, Reason, Writers};
-use passerelle_model::generate::{self, Size};
 use passerelle_model::layout::Genesis;
 use passerelle_model::*;
 
@@ -55,8 +55,8 @@ fn legacy_community() -> CommunityDocs {
         },
         name: "Quartier".into(),
         description: String::new(),
-        categories: demo::default_categories(),
-        themes: demo::default_themes(),
+        categories: defaults::default_categories(),
+        themes: defaults::default_themes(),
         creator: member(MARION, Role::Admin, &marion.key),
         now: 0,
         discovery_secret: "00".repeat(32),

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Months, NaiveDate, TimeZone, Utc};
+use passerelle_demo::generate::{Plan, Size, generate};
 use passerelle_model::bilan::{Bilan, BilanRow};
-use passerelle_model::generate::{Plan, Size, generate};
 use passerelle_model::{CommunityView, DeviceKey, ExchangeStatus, RsvpAnswer, ViewCache};
 
 /// 2026-09-21, a date inside a month, so the period's ends are partial.

@@ -6,8 +6,8 @@
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ROOT};
+use passerelle_demo::generate::{self, Size};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Reason, Writers};
-use passerelle_model::generate::{self, Size};
 use passerelle_model::layout::{Genesis, check_genesis};
 use passerelle_model::signing::Signed;
 use passerelle_model::*;
@@ -30,9 +30,13 @@ fn rng(seed: u128) -> impl FnMut() -> u128 {
 /// The example community as an earlier version made it, `admin` its admin.
 fn legacy_example(admin: &Dev) -> CommunityDocs {
     let mut random = rng(7);
-    let mut docs =
-        demo::example_community_legacy(&admin.key.actor(), (&admin.key, "Alice"), NOW, &mut random)
-            .unwrap();
+    let mut docs = passerelle_demo::example_community_legacy(
+        &admin.key.actor(),
+        (&admin.key, "Alice"),
+        NOW,
+        &mut random,
+    )
+    .unwrap();
     docs.set_actor(&admin.key.actor());
     docs
 }

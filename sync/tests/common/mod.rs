@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use automerge::sync::{Message, State as SyncState, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
+use data_encoding::HEXLOWER;
 use iroh::endpoint::{PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode, SecretKey};
 use passerelle_sync::wire::CommunityDigest;
@@ -464,7 +465,7 @@ impl Device {
     pub fn new() -> Self {
         let secret = SecretKey::generate();
         Device {
-            key: hex::encode(secret.public().as_bytes()),
+            key: HEXLOWER.encode(secret.public().as_bytes()),
             secret,
             replica: MemReplica::new(),
         }

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use egui::cache::FramePublisher;
 use egui::{TextureHandle, TextureOptions, vec2};
-use passerelle_core::qr_modules;
+use passerelle_core::qr_image;
+/// `text` as a QR code in a PNG picture (8 pixels per module), as
+/// `passerelle-node` saves it.
+pub use passerelle_core::qr_png;
 
 use crate::i18n::Lang;
-
-/// Modules of white margin around the code, as scanners expect.
-const QUIET_ZONE: usize = 4;
 
 /// Draws `text` as a QR code: dark squares on a white background with its
 /// quiet zone, whatever the theme. The code is encoded once per text and
@@ -49,8 +49,9 @@ fn qr_texture(ctx: &egui::Context, text: &str) -> Option<TextureHandle> {
         // The text is compared too: the key is only a hash of it.
         Some(entry) if &*entry.0 == text => entry,
         _ => {
-            let texture = qr_pixels(text).ok().map(|(side, pixels)| {
-                let image = egui::ColorImage::from_gray([side, side], &pixels);
+            let texture = qr_image(text, 1).ok().map(|code| {
+                let side = code.width() as usize;
+                let image = egui::ColorImage::from_gray([side, side], code.as_raw());
                 ctx.load_texture("qr-code", image, TextureOptions::NEAREST)
             });
             (Arc::from(text), texture)
@@ -59,42 +60,6 @@ fn qr_texture(ctx: &egui::Context, text: &str) -> Option<TextureHandle> {
     let texture = entry.1.clone();
     ctx.memory_mut(|m| m.caches.cache::<QrTextures>().set(id, entry));
     texture
-}
-
-/// `text` as a QR code, one gray byte per module (0 dark, 255 light), its
-/// quiet zone included: the side in modules and the rows top to bottom.
-fn qr_pixels(text: &str) -> Result<(usize, Vec<u8>), String> {
-    let (width, dark) = qr_modules(text)?;
-    let side = width + 2 * QUIET_ZONE;
-    let mut pixels = vec![255; side * side];
-    for (row, modules) in dark.chunks(width).enumerate() {
-        let start = (row + QUIET_ZONE) * side + QUIET_ZONE;
-        for (pixel, &is_dark) in pixels[start..start + width].iter_mut().zip(modules) {
-            if is_dark {
-                *pixel = 0;
-            }
-        }
-    }
-    Ok((side, pixels))
-}
-
-/// `text` as a QR code in a PNG picture: 8 pixels per module, with the
-/// quiet zone.
-pub fn qr_png(text: &str) -> Result<Vec<u8>, String> {
-    const SCALE: u32 = 8;
-    let (side, pixels) = qr_pixels(text)?;
-    let picture = image::GrayImage::from_fn(side as u32 * SCALE, side as u32 * SCALE, |x, y| {
-        let (mx, my) = ((x / SCALE) as usize, (y / SCALE) as usize);
-        image::Luma([pixels[my * side + mx]])
-    });
-    let mut bytes = Vec::new();
-    picture
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .map_err(|e| e.to_string())?;
-    Ok(bytes)
 }
 
 /// Why no ticket could be read from a picture.
@@ -173,13 +138,19 @@ mod tests {
         }
         assert_eq!(qr_textures(&h.ctx), shown, "drawn again, not encoded again");
 
-        // The texture is the code: one pixel per module, its quiet zone white.
-        let (side, pixels) = qr_pixels(first).unwrap();
-        let (width, dark) = qr_modules(first).unwrap();
-        assert_eq!(side, width + 2 * QUIET_ZONE);
-        assert_eq!(pixels[0], 255);
-        let dark_pixels = pixels.iter().filter(|&&p| p == 0).count();
-        assert_eq!(dark_pixels, dark.iter().filter(|&&d| d).count());
+        // The texture is the code: one pixel per module, its quiet zone
+        // included, as saved in a picture at 8 pixels per module.
+        let code = qr_image(first, 1).unwrap();
+        let side = code.width() as usize;
+        let size = h.ctx.tex_manager().read().meta(shown[0]).map(|m| m.size);
+        assert_eq!(size, Some([side, side]));
+        assert_eq!(code.get_pixel(0, 0).0, [255]);
+        let saved = image::load_from_memory(&qr_png(first).unwrap())
+            .unwrap()
+            .to_luma8();
+        assert_eq!(saved.width(), code.width() * 8);
+        let dark = |p: &image::GrayImage| p.pixels().filter(|p| p.0 == [0]).count();
+        assert_eq!(dark(&saved), 64 * dark(&code));
 
         // Another text: another texture, the first one freed.
         *h.state_mut() = Some("PASSERELLE1ANOTHERTICKET".to_owned());

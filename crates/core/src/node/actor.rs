@@ -299,11 +299,11 @@ mod tests {
         let handle = node.handle();
         handle.set_display_name("Aïcha").await.unwrap();
         let plan = match months {
-            Some(months) => passerelle_model::generate::Plan {
+            Some(months) => passerelle_demo::generate::Plan {
                 months,
                 ..Default::default()
             },
-            None => passerelle_model::generate::Plan {
+            None => passerelle_demo::generate::Plan {
                 months: 1,
                 launch_changes: 400,
                 ..Default::default()

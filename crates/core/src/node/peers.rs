@@ -185,7 +185,8 @@ impl State {
                 let Some(kind) = DocKind::ALL.into_iter().find(|k| k.as_str() == kind) else {
                     continue;
                 };
-                if let Some(state) = hex::decode(value)
+                if let Some(state) = data_encoding::HEXLOWER_PERMISSIVE
+                    .decode(value.as_bytes())
                     .ok()
                     .and_then(|b| SyncState::decode(&b).ok())
                 {
@@ -309,7 +310,7 @@ impl State {
         for ((community, kind), state) in &s.states {
             saved.insert(
                 format!("{}/{}", community.as_str(), kind.as_str()),
-                hex::encode(state.encode()),
+                data_encoding::HEXLOWER.encode(&state.encode()),
             );
         }
         let bytes = serde_json::to_vec(&saved).expect("sync states serialise");

@@ -433,7 +433,7 @@ mod tests {
     }
 
     fn view_with_ideas() -> CommunityView {
-        let mut view = super::super::example_view();
+        let mut view = super::super::new_community_view();
         let themes = view.community.themes.clone();
         let author = view.community.members[0].id.clone();
         let idea = |id: &str, text: &str, theme: Option<&str>, votes: usize, table| Idea {

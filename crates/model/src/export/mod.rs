@@ -152,22 +152,43 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
     crate::normalize::slug(a) == crate::normalize::slug(b)
 }
 
-/// The example community's view, for tests.
+/// A new community's view (its creator, the default categories and
+/// themes), for tests.
 #[cfg(test)]
-pub(crate) fn example_view() -> crate::CommunityView {
+pub(crate) fn new_community_view() -> crate::CommunityView {
+    use crate::entities::{Device, Member, Role};
     let mut n = 0u128;
     let mut random = || {
         n += 1;
         n
     };
+    let now = 1_790_000_000_000;
     let me = crate::DeviceKey("c".repeat(64));
-    let actor = automerge::ActorId::from(b"cccccccccccccccc".as_slice());
-    let mut docs =
-        crate::demo::example_community(&actor, (&me, "Nadia"), 1_790_000_000_000, &mut random)
-            .expect("the example community builds");
+    let creator = Member {
+        id: crate::MemberId::from_parts(now, random()),
+        display_name: "Nadia".into(),
+        role: Role::Admin,
+        devices: [(
+            me.0.clone(),
+            Device {
+                revoked: None,
+                added_at: now,
+                label: "cet appareil".into(),
+            },
+        )]
+        .into(),
+        skills: vec![],
+        languages: vec![],
+        joined_at: now,
+        removed_at: None,
+    };
+    let genesis = crate::layout::Genesis::new("Quartier", "", creator, &me, now, &mut random)
+        .expect("a valid genesis");
+    let mut docs = crate::CommunityDocs::create_signed(genesis, &me.actor())
+        .expect("the community is created");
     let view = crate::ViewCache::default()
         .view(&mut docs)
-        .expect("the example community has a view");
+        .expect("a new community has a view");
     (*view).clone()
 }
 

@@ -7,59 +7,17 @@
 //! members are fictional: their device keys are made-up values that no real
 //! device holds, so they can never connect.
 
-use crate::command::{
+use passerelle_model::command::{
     AgendaCommand, AnnuaireCommand, Author, Command, CommandError, ExchangeCommand, FilCommand,
     GroupCommand, IdeaCommand, MemberCommand, SavoirsCommand,
 };
-use crate::entities::*;
-use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
-use crate::layout::{CommunityDocs, Genesis};
-use crate::normalize::slug;
+use passerelle_model::entities::*;
+use passerelle_model::ids::{DeviceKey, ItemId, MemberId, Timestamp};
+use passerelle_model::layout::{CommunityDocs, Genesis};
+use passerelle_model::normalize::slug;
 
 const DAY: Timestamp = 24 * 60 * 60 * 1000;
 const HOUR: Timestamp = 60 * 60 * 1000;
-
-/// The échange categories a new community starts with.
-pub fn default_categories() -> Vec<Category> {
-    [
-        "Bricolage",
-        "Cuisine",
-        "Jardinage",
-        "Informatique",
-        "Langues",
-        "Garde d'enfants",
-        "Emploi",
-        "Mobilité",
-        "Danse et culture",
-        "Démarches",
-        "Autre",
-    ]
-    .into_iter()
-    .map(|label| Category {
-        id: slug(label),
-        label: label.to_owned(),
-    })
-    .collect()
-}
-
-/// The theme typology of the Grande Rencontre (7 items).
-pub fn default_themes() -> Vec<Theme> {
-    [
-        "Lieux de rencontre",
-        "Formation et apprentissage",
-        "Communication et valorisation",
-        "Dispositions légales et plaidoyer",
-        "Observer et inspirer",
-        "Instances et outils tiers",
-        "Mise en commun des pratiques",
-    ]
-    .into_iter()
-    .map(|label| Theme {
-        id: slug(label),
-        label: label.to_owned(),
-    })
-    .collect()
-}
 
 /// Builds the example community, with `me` as its admin.
 ///
@@ -75,7 +33,7 @@ pub fn example_community(
 }
 
 /// The example community as versions before signed changes made it: its
-/// genesis does not ask for signatures (see [`crate::epoch`] for how such a
+/// genesis does not ask for signatures (see [`passerelle_model::epoch`] for how such a
 /// community starts requiring them).
 pub fn example_community_legacy(
     actor: &automerge::ActorId,
@@ -802,7 +760,9 @@ mod tests {
         let actor = automerge::ActorId::from(b"cccccccccccccccc".as_slice());
         let mut docs =
             example_community(&actor, (&me, "Nadia"), 1_790_000_000_000, &mut random).unwrap();
-        let view = crate::ViewCache::default().view(&mut docs).unwrap();
+        let view = passerelle_model::ViewCache::default()
+            .view(&mut docs)
+            .unwrap();
         assert!(view.exchanges.len() >= 10);
         assert_eq!(view.community.themes.len(), 7);
         assert!(view.sheets.iter().any(|s| {

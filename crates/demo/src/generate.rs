@@ -17,14 +17,14 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::command::{
+use passerelle_model::command::{
     AgendaCommand, AnnuaireCommand, Author, Command, CommandError, ExchangeCommand, FilCommand,
     GroupCommand, IdeaCommand, MemberCommand, SavoirsCommand,
 };
-use crate::entities::*;
-use crate::ids::{DeviceKey, ItemId, MemberId, Timestamp};
-use crate::layout::{CommunityDocs, DocKind, Genesis};
-use crate::signing::{Signatures, Signed};
+use passerelle_model::entities::*;
+use passerelle_model::ids::{DeviceKey, ItemId, MemberId, Timestamp};
+use passerelle_model::layout::{CommunityDocs, DocKind, Genesis};
+use passerelle_model::signing::{Signatures, Signed};
 
 const DAY: Timestamp = 24 * 60 * 60 * 1000;
 const MONTH: Timestamp = 30 * DAY;
@@ -320,7 +320,7 @@ pub fn generate(
 }
 
 /// [`generate`] as versions before signed changes made communities: the
-/// genesis does not ask for signatures (see [`crate::epoch`] for how such a
+/// genesis does not ask for signatures (see [`passerelle_model::epoch`] for how such a
 /// community starts requiring them). The same seed gives the same history.
 pub fn generate_legacy(
     plan: &Plan,
@@ -409,7 +409,7 @@ fn generate_with(
         rng,
         people,
         limit: stop_after.unwrap_or(usize::MAX),
-        changes: crate::layout::DocKind::ALL.len(),
+        changes: passerelle_model::layout::DocKind::ALL.len(),
         now: start,
         exchanges: Vec::new(),
         events: Vec::new(),
@@ -1069,7 +1069,7 @@ impl World {
 }
 
 /// Counts of each kind of item, for checking generated communities.
-pub fn counts(view: &crate::CommunityView) -> BTreeMap<&'static str, usize> {
+pub fn counts(view: &passerelle_model::CommunityView) -> BTreeMap<&'static str, usize> {
     [
         ("members", view.community.members.len()),
         ("exchanges", view.exchanges.len()),
@@ -1686,7 +1686,7 @@ const COMMENTS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ViewCache;
+    use passerelle_model::ViewCache;
 
     const NOW: Timestamp = 1_790_000_000_000;
 
@@ -1733,7 +1733,7 @@ mod tests {
             .collect();
         assert!(actors.len() >= 45, "{} actors", actors.len());
         // Offers and needs meet: the matcher finds pairs.
-        assert!(!crate::matching::suggest_matches(&view.exchanges).is_empty());
+        assert!(!passerelle_model::matching::suggest_matches(&view.exchanges).is_empty());
     }
 
     #[test]
@@ -1754,7 +1754,7 @@ mod tests {
             }
             let incremental = cache.view(&mut docs).unwrap();
             let fresh = ViewCache::default().view(&mut docs).unwrap();
-            let json = |v: &crate::CommunityView| {
+            let json = |v: &passerelle_model::CommunityView| {
                 serde_json::to_string(&(&v.exchanges, &v.events, &v.ideas, &v.sheets, &v.posts))
                     .unwrap()
             };
