@@ -3,7 +3,6 @@
 //! offline on several copies that merge in any order.
 
 use passerelle_model::booking::{Bookable, Status, parse_hours};
-use passerelle_model::layout::Genesis;
 use passerelle_model::*;
 
 mod common;
@@ -27,24 +26,12 @@ fn tuesday(hour: i64) -> Timestamp {
 /// the kitchen's referent) are members. The kitchen takes one booking at a
 /// time, the garden two; both open Tuesdays 09:00-18:00, one-hour slots.
 fn community() -> CommunityDocs {
-    let genesis = Genesis {
-        id: CommunityId("01GENESIS".into()),
-        community_doc: DocumentId::from_random(1),
-        collections: DocumentIds {
-            exchanges: DocumentId::from_random(2),
-            agenda: DocumentId::from_random(3),
-            ideas: DocumentId::from_random(4),
-            savoirs: DocumentId::from_random(5),
-            fil: DocumentId::from_random(6),
-        },
-        name: "Quartier".into(),
-        description: String::new(),
-        categories: defaults::default_categories(),
-        themes: defaults::default_themes(),
-        creator: member("01MARION", "Marion", Role::Admin, &device('a').device),
-        now: 0,
-        discovery_secret: "00".repeat(32),
-    };
+    let genesis = common::genesis(member(
+        "01MARION",
+        "Marion",
+        Role::Admin,
+        &device('a').device,
+    ));
     let mut docs = CommunityDocs::create(genesis, &device('a').device.actor()).unwrap();
     for (id, name, c) in [
         ("01ANA", "Ana", 'b'),

@@ -4,7 +4,6 @@
 //! own last device.
 
 use automerge::ActorId;
-use passerelle_model::layout::Genesis;
 use passerelle_model::*;
 
 mod common;
@@ -18,24 +17,12 @@ fn author(c: char) -> Author {
 
 /// Marion (admin, device a), Ana (membre, device b), Karim (animateur, device c).
 fn community() -> CommunityDocs {
-    let genesis = Genesis {
-        id: CommunityId("01GENESIS".into()),
-        community_doc: DocumentId::from_random(1),
-        collections: DocumentIds {
-            exchanges: DocumentId::from_random(2),
-            agenda: DocumentId::from_random(3),
-            ideas: DocumentId::from_random(4),
-            savoirs: DocumentId::from_random(5),
-            fil: DocumentId::from_random(6),
-        },
-        name: "Quartier".into(),
-        description: String::new(),
-        categories: defaults::default_categories(),
-        themes: defaults::default_themes(),
-        creator: member("01MARION", "Marion", Role::Admin, &author('a').device),
-        now: 0,
-        discovery_secret: "00".repeat(32),
-    };
+    let genesis = common::genesis(member(
+        "01MARION",
+        "Marion",
+        Role::Admin,
+        &author('a').device,
+    ));
     let mut docs = CommunityDocs::create(genesis, &author('a').device.actor()).unwrap();
     for (id, name, role, c) in [
         ("01ANA", "Ana", Role::Membre, 'b'),

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use passerelle_model::booking::{Bookable, parse_hours};
-use passerelle_model::layout::Genesis;
 use passerelle_model::notices::{self, EVENT_NOTICE, Notice, NoticeKind};
 use passerelle_model::*;
 
@@ -34,24 +33,12 @@ fn tuesday(hour: i64) -> Timestamp {
 /// Marion (admin, a) made the community; Ana (b), Karim (c) and Lucie (d,
 /// the kitchen's referent) are members.
 fn community() -> CommunityDocs {
-    let genesis = Genesis {
-        id: CommunityId("01GENESIS".into()),
-        community_doc: DocumentId::from_random(1),
-        collections: DocumentIds {
-            exchanges: DocumentId::from_random(2),
-            agenda: DocumentId::from_random(3),
-            ideas: DocumentId::from_random(4),
-            savoirs: DocumentId::from_random(5),
-            fil: DocumentId::from_random(6),
-        },
-        name: "Quartier".into(),
-        description: String::new(),
-        categories: defaults::default_categories(),
-        themes: defaults::default_themes(),
-        creator: member("01MARION", "Marion", Role::Admin, &device('a').device),
-        now: 0,
-        discovery_secret: "00".repeat(32),
-    };
+    let genesis = common::genesis(member(
+        "01MARION",
+        "Marion",
+        Role::Admin,
+        &device('a').device,
+    ));
     let mut docs = CommunityDocs::create(genesis, &device('a').device.actor()).unwrap();
     for (member, name, c) in [
         ("01ANA", "Ana", 'b'),

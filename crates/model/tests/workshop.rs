@@ -3,9 +3,10 @@
 //! act concurrently and then merge.
 
 use automerge::ActorId;
-use passerelle_model::layout::Genesis;
 use passerelle_model::workshop::{preset_themes, roadmap, synthesis};
 use passerelle_model::*;
+
+mod common;
 
 fn member(id: &str, name: &str, role: Role, device: &DeviceKey) -> Member {
     Member {
@@ -37,24 +38,12 @@ fn device(c: char) -> Author {
 /// Marion (admin, device a) created the community; Ana (device b) and
 /// Karim (device c) are plain members.
 fn community() -> CommunityDocs {
-    let genesis = Genesis {
-        id: CommunityId("01GENESIS".into()),
-        community_doc: DocumentId::from_random(1),
-        collections: DocumentIds {
-            exchanges: DocumentId::from_random(2),
-            agenda: DocumentId::from_random(3),
-            ideas: DocumentId::from_random(4),
-            savoirs: DocumentId::from_random(5),
-            fil: DocumentId::from_random(6),
-        },
-        name: "Quartier".into(),
-        description: String::new(),
-        categories: defaults::default_categories(),
-        themes: defaults::default_themes(),
-        creator: member("01MARION", "Marion", Role::Admin, &device('a').device),
-        now: 0,
-        discovery_secret: "00".repeat(32),
-    };
+    let genesis = common::genesis(member(
+        "01MARION",
+        "Marion",
+        Role::Admin,
+        &device('a').device,
+    ));
     let mut docs =
         CommunityDocs::create(genesis, &ActorId::from(b"aaaaaaaaaaaaaaaa".as_slice())).unwrap();
     for (id, name, c) in [("01ANA", "Ana", 'b'), ("01KARIM", "Karim", 'c')] {

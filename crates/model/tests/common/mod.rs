@@ -4,8 +4,12 @@
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Writers};
+use passerelle_model::layout::Genesis;
 use passerelle_model::signing::Signed;
-use passerelle_model::{Author, Device, DeviceKey, Member, MemberId, Role};
+use passerelle_model::{
+    Author, CommunityId, Device, DeviceKey, DocumentId, DocumentIds, Member, MemberId, Role,
+    defaults,
+};
 
 /// A device with a real key, made from a byte: it signs its changes.
 pub struct Dev {
@@ -37,6 +41,28 @@ impl Dev {
 /// A device key made of one character (no secret: it cannot sign).
 pub fn key(c: char) -> DeviceKey {
     DeviceKey(c.to_string().repeat(64))
+}
+
+/// The start of the community "Quartier" (fixed ids), made by `creator`.
+pub fn genesis(creator: Member) -> Genesis {
+    Genesis {
+        id: CommunityId("01GENESIS".into()),
+        community_doc: DocumentId::from_random(1),
+        collections: DocumentIds {
+            exchanges: DocumentId::from_random(2),
+            agenda: DocumentId::from_random(3),
+            ideas: DocumentId::from_random(4),
+            savoirs: DocumentId::from_random(5),
+            fil: DocumentId::from_random(6),
+        },
+        name: "Quartier".into(),
+        description: String::new(),
+        categories: defaults::default_categories(),
+        themes: defaults::default_themes(),
+        creator,
+        now: 0,
+        discovery_secret: "00".repeat(32),
+    }
 }
 
 /// A member with one device.
