@@ -7,6 +7,7 @@
 
 pub mod bridge;
 pub mod clock;
+pub mod design;
 pub mod i18n;
 pub mod net;
 pub mod notify;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use bridge::{Bridge, Msg};
 use clock::Clock;
+use design::icon;
 use egui::{Align, Layout, RichText};
 use i18n::Lang;
 use i18n::errors::Problem;
@@ -779,9 +781,7 @@ impl PasserelleApp {
                     text = format!("{text} ({})", lang.number(count));
                 }
                 let selected = self.screen == screen && self.new_community.is_none();
-                let button = egui::Button::selectable(selected, RichText::new(text).size(16.0))
-                    .min_size(egui::vec2(ui.available_width(), 28.0));
-                if ui.add(button).clicked() {
+                if design::nav_item(ui, screen.kind(), &text, selected).clicked() {
                     self.screen = screen;
                     self.new_community = None;
                     self.joining = None;
@@ -790,15 +790,15 @@ impl PasserelleApp {
             }
             // With no community yet, the start screen offers these.
             ui.separator();
-            if ui.button(t.new_community).clicked() {
+            if design::icon_button(ui, icon::CREATE, t.new_community).clicked() {
                 self.new_community = Some(NewCommunity::default());
                 self.joining = None;
             }
-            if ui.button(t.join_community).clicked() {
+            if design::icon_button(ui, icon::JOIN, t.join_community).clicked() {
                 self.joining = Some(views::sync::JoinForm::default());
                 self.new_community = None;
             }
-            if ui.button(t.load_example).clicked() {
+            if design::icon_button(ui, icon::EXPLORE, t.load_example).clicked() {
                 self.load_example();
             }
         }

@@ -55,7 +55,11 @@ impl Settings {
             ctx.set_visuals_of(egui::Theme::Dark, visuals(egui::Theme::Dark));
             ctx.set_theme(theme);
         }
-        let scale = if self.large_text { 1.4 } else { 1.0 };
+        if !crate::design::is_applied(&ctx.global_style()) {
+            crate::design::install(ctx);
+            ctx.all_styles_mut(crate::design::apply);
+        }
+        let scale = if self.large_text { 1.3 } else { 1.0 };
         if (ctx.zoom_factor() - scale).abs() > f32::EPSILON {
             ctx.set_zoom_factor(scale);
         }
@@ -110,7 +114,7 @@ pub fn exports_dir() -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use egui::Color32;
 
@@ -127,7 +131,8 @@ mod tests {
         0.2126 * channel(c.r()) + 0.7152 * channel(c.g()) + 0.0722 * channel(c.b())
     }
 
-    fn contrast(a: Color32, b: Color32) -> f64 {
+    /// The WCAG 2 contrast ratio of two colours.
+    pub(crate) fn contrast(a: Color32, b: Color32) -> f64 {
         let (la, lb) = (luminance(a), luminance(b));
         (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
     }
@@ -151,6 +156,7 @@ mod tests {
                 ("text field", v.text_edit_bg_color()),
                 // Additive: drawn over the panel.
                 ("stripe", v.panel_fill + v.faint_bg_color),
+                ("card", crate::design::card_fill(v.dark_mode)),
             ];
             for (what, fg) in texts {
                 for (on, bg) in backgrounds {

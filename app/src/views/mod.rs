@@ -96,6 +96,23 @@ impl Screen {
         Screen::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// The look of the screen's items: its accent colour and icon.
+    pub fn kind(self) -> crate::design::Kind {
+        use crate::design::Kind;
+        match self {
+            Screen::Feed => Kind::Post,
+            Screen::Exchanges => Kind::Offer,
+            Screen::Agenda => Kind::Event,
+            Screen::Groups => Kind::Group,
+            Screen::Workshop => Kind::Idea,
+            Screen::Directory => Kind::Place,
+            Screen::Knowledge => Kind::Knowledge,
+            Screen::Report => Kind::Report,
+            Screen::Members => Kind::Member,
+            Screen::Sync => Kind::Sync,
+        }
+    }
+
     /// The screen's name in the navigation.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
