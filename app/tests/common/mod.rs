@@ -146,6 +146,40 @@ pub fn press(h: &mut H, button: &str) {
     h.step();
 }
 
+/// Opens the "…" menu of secondary actions ("Plus d'actions") and clicks
+/// `item` in it. With several menus on screen, the last one drawn is used
+/// (the opened item's, drawn after the list).
+pub fn press_in_menu(h: &mut H, item: &str) {
+    let menus: Vec<_> = h
+        .query_all_by_role_and_label(Role::Button, "Plus d'actions")
+        .collect();
+    let menu = menus.last().expect("a '…' menu is shown");
+    menu.scroll_to_me();
+    menu.click();
+    h.step();
+    h.step();
+    press(h, item);
+}
+
+/// A user's actions in a flow: each click on a button, a choice or a field
+/// counts one; what is typed in a field once it has focus does not.
+#[derive(Default)]
+pub struct Actions(pub usize);
+
+impl Actions {
+    /// Clicks `button`: one action.
+    pub fn press(&mut self, h: &mut H, button: &str) {
+        press(h, button);
+        self.0 += 1;
+    }
+
+    /// Clicks the field `label` and types `text`: one action.
+    pub fn fill(&mut self, h: &mut H, label: &str, text: &str) {
+        type_into(h, label, text);
+        self.0 += 1;
+    }
+}
+
 /// A text field by its label, on one line or several.
 pub fn field<'a>(h: &'a H, label: &'a str) -> Option<egui_kittest::Node<'a>> {
     h.query_by_role_and_label(Role::TextInput, label)
