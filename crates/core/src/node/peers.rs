@@ -442,7 +442,7 @@ impl State {
         let mut state = self.take_state(session, id, kind)?;
         let message = self
             .sync_doc(id, kind)
-            .and_then(|doc| doc.sync().generate_sync_message(&mut state));
+            .and_then(|doc| receive::next_message(doc, &mut state));
         self.put_state(session, id, kind, state);
         let message = message?;
         let signatures = if message.changes.is_empty() {

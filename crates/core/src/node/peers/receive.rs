@@ -93,6 +93,13 @@ fn apply_messages(
         }
         let sent = state.last_sent_heads.clone();
         let their_heads = message.heads.clone();
+        // Empty heads again from a peer already known to hold nothing: its
+        // answer crossed what we sent (a joiner answering our opening).
+        // Automerge would take it for a peer that lost its data and send
+        // everything again; within a session it has lost nothing.
+        let crossed = (their_heads.is_empty()
+            && state.their_heads.as_ref().is_some_and(Vec::is_empty))
+        .then(|| state.sent_hashes.clone());
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             doc.sync().receive_sync_message(state, message)
         }))
@@ -107,6 +114,9 @@ fn apply_messages(
         // really sent, so the answer announces our heads.
         if !their_heads.is_empty() && state.last_sent_heads == their_heads {
             state.last_sent_heads = sent;
+        } else if let Some(sent_hashes) = crossed {
+            state.sent_hashes = sent_hashes;
+            state.last_sent_heads = sent;
         }
     }
     let after = doc.get_heads();
@@ -114,6 +124,19 @@ fn apply_messages(
     out.from = before;
     out.to = after;
     Ok(out)
+}
+
+/// The next sync message for a document, if one is due. Automerge sends
+/// the whole document each time a message is generated while the peer's
+/// heads are empty; once it is sent, with our heads unchanged since, the
+/// peer has it coming on the same stream, and sending it again would only
+/// double what a joiner downloads.
+pub(super) fn next_message(doc: &mut AutoCommit, state: &mut SyncState) -> Option<Message> {
+    let peer_empty = state.their_heads.as_ref().is_some_and(Vec::is_empty);
+    if peer_empty && !state.sent_hashes.is_empty() && state.last_sent_heads == doc.get_heads() {
+        return None;
+    }
+    doc.sync().generate_sync_message(state)
 }
 
 /// How a document's changes are judged: the community document at each
@@ -752,6 +775,38 @@ mod tests {
         assert_eq!(answer.heads, c.get_heads());
         d.sync().receive_sync_message(&mut sd, answer).unwrap();
         assert_eq!(sd.their_heads, Some(d.get_heads()));
+    }
+
+    /// A joiner's empty document answers the inviter's opening before the
+    /// inviter's changes reach it, so its heads are empty twice in one
+    /// session. Automerge reads empty heads as a peer that lost its data and
+    /// would send every change again: within a session it has lost nothing.
+    #[test]
+    fn an_empty_peer_crossing_our_changes_does_not_get_them_twice() {
+        let (mut c, _) = diverged();
+        for n in 0..40 {
+            c.put(automerge::ROOT, format!("k{n}"), n).unwrap();
+        }
+        let mut d = new_doc().with_actor(key('d').actor());
+        let (mut sc, mut sd) = (SyncState::new(), SyncState::new());
+        let c0 = c.sync().generate_sync_message(&mut sc).unwrap();
+        let d0 = d.sync().generate_sync_message(&mut sd).unwrap();
+        apply(&mut c, &mut sc, vec![d0]);
+        let c1 = next_message(&mut c, &mut sc).unwrap();
+        assert!(!c1.changes.is_empty(), "C sends its changes");
+        // D reads C's opening before C's changes, and answers.
+        d.sync().receive_sync_message(&mut sd, c0).unwrap();
+        let d1 = d.sync().generate_sync_message(&mut sd).unwrap();
+        assert!(d1.heads.is_empty());
+        apply(&mut c, &mut sc, vec![d1]);
+        let again = next_message(&mut c, &mut sc);
+        assert!(
+            again.as_ref().is_none_or(|m| m.changes.is_empty()),
+            "C sent its changes a second time"
+        );
+        // The changes in flight still bring D level with C.
+        d.sync().receive_sync_message(&mut sd, c1).unwrap();
+        assert_eq!(d.get_heads(), c.get_heads());
     }
 
     /// What a document gains in a sync is kept as it came: the document
