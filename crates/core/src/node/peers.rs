@@ -13,7 +13,7 @@ use passerelle_model::gate::{self, Authority, Incoming, Ledger};
 use passerelle_model::signing::{unwrap_file, wrap_file};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use automerge::sync::{State as SyncState, SyncDoc};
+use automerge::sync::State as SyncState;
 use automerge::{AutoCommit, ChangeHash};
 use passerelle_model::layout::{check_kind, new_doc};
 use passerelle_model::{CommunityId, DeviceKey, DocKind};
