@@ -5,12 +5,16 @@
 //! in [`views`] derives its lists from the community's view and recomputes
 //! them only when the view or a filter changes.
 
+pub mod autostart;
+pub mod availability;
+pub mod background;
 pub mod bridge;
 pub mod clock;
 pub mod i18n;
 pub mod net;
 pub mod notify;
 pub mod settings;
+pub mod tray;
 pub mod views;
 
 use std::collections::{HashMap, HashSet};
@@ -289,6 +293,12 @@ impl PasserelleApp {
         })
     }
 
+    /// Closes the app but not its node: the bridge that runs it, to keep
+    /// serving with no window ([`background`]).
+    pub fn into_bridge(self) -> Bridge {
+        self.bridge
+    }
+
     /// Shows a screen (the app opens on the Fil).
     pub fn show(&mut self, screen: Screen) {
         self.screen = screen;
@@ -533,6 +543,10 @@ impl PasserelleApp {
                     ui.checkbox(&mut self.settings.dark, t.dark_theme);
                     ui.checkbox(&mut self.settings.large_text, t.large_text);
                     notify_menu(ui, &mut self.settings.notify, self.settings.lang);
+                    let settings = &mut self.settings;
+                    if let Some(e) = availability::menu_ui(ui, settings, &self.data_dir) {
+                        self.error = Some(e);
+                    }
                 });
             });
         });

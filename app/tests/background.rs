@@ -1,0 +1,208 @@
+//! Serving with no window: `passerelle --background` serves neighbours (a
+//! second device joins through it) and stops cleanly on SIGTERM, with what
+//! it received kept; closing the window hands the running node over
+//! instead of stopping it.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use passerelle_app::background::{self, Handover, Window};
+use passerelle_app::settings::Settings;
+use passerelle_core::{CoreError, NetOptions, Node, NodeConfig, Ticket};
+
+/// Loopback only, no mDNS: tests run in the host's network namespace.
+fn loopback() -> NetOptions {
+    NetOptions {
+        bind: Some([127, 0, 0, 1].into()),
+        mdns: false,
+    }
+}
+
+/// `passerelle --background` on `dir`, with no display and no session bus
+/// (so no tray icon: it must serve anyway).
+fn start_background(dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .arg("--background")
+        .arg("--data-dir")
+        .arg(dir)
+        .env("PASSERELLE_BIND", "127.0.0.1")
+        .env("PASSERELLE_MDNS", "off")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("PASSERELLE_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("passerelle starts")
+}
+
+/// Kills the background process if a failed assertion leaves it running.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Runs a `passerelle-node` command through the control socket of the
+/// process serving `dir`: (exit code, stdout, stderr).
+fn control(dir: &Path, args: &[&str]) -> Option<(u64, String, String)> {
+    let mut stream = std::os::unix::net::UnixStream::connect(dir.join("control.sock")).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
+    let mut argv = vec!["passerelle-node"];
+    argv.extend_from_slice(args);
+    let request = serde_json::json!({ "args": argv, "cwd": "/" });
+    writeln!(stream, "{request}").ok()?;
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    let reply: serde_json::Value = serde_json::from_str(&line).ok()?;
+    Some((
+        reply["code"].as_u64()?,
+        reply["stdout"].as_str()?.trim().to_owned(),
+        reply["stderr"].as_str()?.to_owned(),
+    ))
+}
+
+/// Retries `attempt` until it gives a value, for at most `limit`.
+fn wait_for<T>(what: &str, limit: Duration, mut attempt: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = attempt() {
+            return value;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_background_serves_neighbours_then_stops_cleanly_on_sigterm_keeping_everything() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let hall = tmp.path().join("salle");
+    let mut server = Reaper(start_background(&hall));
+
+    wait_for("the background to answer", Duration::from_secs(30), || {
+        background::is_serving(&hall).then_some(())
+    });
+    let second = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .args(["--background", "--data-dir"])
+        .arg(&hall)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .expect("a second passerelle runs");
+    assert!(
+        second.status.success(),
+        "a second background launch leaves the first one serving"
+    );
+
+    let ok = |args: &[&str]| {
+        wait_for(&format!("{args:?}"), Duration::from_secs(30), || {
+            control(&hall, args).filter(|(code, ..)| *code == 0)
+        })
+        .1
+    };
+    ok(&["init", "--name", "Salle des fêtes"]);
+    let community = ok(&["community", "create", "--name", "Jardin partagé"]);
+    // The invite carries the addresses: it succeeds once the network is up.
+    let invite = ok(&["invite", "--community", &community]);
+
+    // A neighbour's device joins through the background process.
+    let neighbour = tmp.path().join("voisine");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let node = Node::start(NodeConfig::new(&neighbour)).expect("the neighbour starts");
+        let h = node.handle();
+        h.set_display_name("Voisine").await.expect("a name");
+        h.start_network(loopback())
+            .await
+            .expect("the network starts");
+        let ticket = Ticket::decode(&invite).expect("an invite ticket");
+        let joined = tokio::time::timeout(Duration::from_secs(60), h.join(&ticket))
+            .await
+            .expect("the join ends within a minute")
+            .expect("the background admits the neighbour");
+        assert_eq!(joined.to_string(), community);
+        drop(h);
+        node.shutdown().await;
+    });
+
+    let asked = Instant::now();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.0.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let status = wait_for("the background to stop", Duration::from_secs(10), || {
+        server.0.try_wait().expect("the process can be waited for")
+    });
+    assert!(status.success(), "SIGTERM is a clean stop: {status}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "stopped in {:?}",
+        asked.elapsed()
+    );
+    assert!(
+        !background::socket_path(&hall).exists(),
+        "the socket is gone with the process"
+    );
+
+    // The directory is free, and holds what the neighbour's join brought.
+    runtime.block_on(async {
+        let node = Node::start(NodeConfig::new(&hall)).expect("the data directory is released");
+        let communities = node.handle().communities().await.expect("communities");
+        let garden = communities
+            .iter()
+            .find(|c| c.name == "Jardin partagé")
+            .expect("the community is kept");
+        assert_eq!(garden.members, 2, "the neighbour's membership is kept");
+    });
+}
+
+#[test]
+fn closing_the_window_hands_the_running_node_over_instead_of_stopping_it() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path().join("data");
+    let mut h = common::harness(&dir);
+    common::onboard(&mut h, "Marion");
+    let handover = Handover::default();
+    let mut window = Window::new(h.into_state(), handover.clone());
+
+    eframe::App::on_exit(&mut window, None);
+    drop(window);
+    let bridge = handover
+        .lock()
+        .expect("not poisoned")
+        .take()
+        .expect("closing the window hands its bridge over");
+    assert!(background::keeps_serving(&Settings::default(), &bridge));
+    let off = Settings {
+        keep_serving: Some(false),
+        ..Settings::default()
+    };
+    assert!(!background::keeps_serving(&off, &bridge));
+    match Node::start(NodeConfig::new(&dir)) {
+        Err(CoreError::Locked(_)) => {}
+        Err(e) => panic!("expected the directory in use, got {e}"),
+        Ok(_) => panic!("the node stopped when the window closed"),
+    }
+    assert!(
+        control(&dir, &["id"]).is_some_and(|(code, ..)| code == 0),
+        "the node still takes commands"
+    );
+
+    drop(bridge);
+    Node::start(NodeConfig::new(&dir)).expect("dropping the bridge stops the node");
+}
