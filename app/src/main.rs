@@ -87,6 +87,11 @@ fn main() -> Result<()> {
     let handover = Handover::default();
     window(dir.clone(), net, screen, &wake, &handover)?;
     let bridge = handover.lock().unwrap_or_else(|e| e.into_inner()).take();
+    tracing::debug!(
+        handed_over = bridge.is_some(),
+        started = bridge.as_ref().is_some_and(|b| b.handle().is_some()),
+        "window closed"
+    );
     match bridge {
         Some(mut bridge) if background::keeps_serving(&Settings::load(&dir), &bridge) => {
             let exit = background::serve(&mut bridge, &wake, &dir, true);

@@ -70,7 +70,7 @@ impl ksni::Tray for PasserelleTray {
     }
 
     fn watcher_offline(&self, reason: ksni::OfflineReason) -> bool {
-        tracing::info!("no panel shows tray icons for now ({reason:?}); still serving");
+        tracing::debug!("no panel shows tray icons for now ({reason:?}); still serving");
         true // keep the icon registered: it shows when a panel comes
     }
 }

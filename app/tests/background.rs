@@ -206,3 +206,28 @@ fn closing_the_window_hands_the_running_node_over_instead_of_stopping_it() {
     drop(bridge);
     Node::start(NodeConfig::new(&dir)).expect("dropping the bridge stops the node");
 }
+
+#[test]
+fn the_disponibilite_menu_turns_keeping_serving_off_and_remembers_it() {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::Queryable;
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let mut h = common::harness(tmp.path());
+    common::onboard(&mut h, "Odile");
+    assert!(Settings::load(tmp.path()).keeps_serving(), "on by default");
+
+    h.get_by_role_and_label(Role::Button, "Disponibilité")
+        .click();
+    h.step(); // the click
+    h.step(); // the menu drawn
+    let keep = "Rester disponible quand la fenêtre est fermée";
+    assert!(
+        h.query_by_role_and_label(Role::CheckBox, "Démarrer avec l'ordinateur")
+            .is_some(),
+        "the menu offers to start with the computer"
+    );
+    h.get_by_role_and_label(Role::CheckBox, keep).click();
+    h.step();
+    h.step();
+    assert_eq!(Settings::load(tmp.path()).keep_serving, Some(false));
+}
