@@ -1,6 +1,7 @@
 //! The "Disponibilité" menu of the top bar: stay available to neighbours
 //! when the window is closed ([`crate::background`]), and start with the
-//! computer ([`crate::autostart`]).
+//! computer ([`crate::autostart`]); and "Arrêter Passerelle", which closes
+//! the window and stops serving whatever the setting.
 
 use std::path::Path;
 
@@ -30,8 +31,24 @@ pub fn menu_ui(ui: &mut egui::Ui, settings: &mut Settings, data_dir: &Path) -> O
         {
             problem = set_start_at_login(&config, data_dir, start).err();
         }
+        ui.separator();
+        if ui.button(t.stop).on_hover_text(t.stop_hint).clicked() {
+            let ctx = ui.ctx();
+            ctx.data_mut(|d| d.insert_temp(stop_id(), true));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
     });
     problem
+}
+
+/// Whether "Arrêter Passerelle" was clicked: the window then closes and the
+/// node stops with it ([`crate::background::Window`]).
+pub fn stop_requested(ctx: &egui::Context) -> bool {
+    ctx.data(|d| d.get_temp::<bool>(stop_id())).unwrap_or(false)
+}
+
+fn stop_id() -> egui::Id {
+    egui::Id::unique("passerelle-stop")
 }
 
 fn set_start_at_login(config: &Path, data_dir: &Path, on: bool) -> Result<(), Problem> {

@@ -15,13 +15,13 @@
 //! - SIGTERM, SIGINT or SIGHUP (logging out) stop it cleanly.
 //!
 //! Opening the window stops the node (its data directory is released) and
-//! executes the binary again: winit cannot open a window again once its
-//! event loop has run in this process without the app being rebuilt around
-//! the running node, and a fresh start is a few seconds at most.
+//! executes the binary again. eframe could run a second window in this
+//! process, but the app is built around a node it starts itself; a fresh
+//! start costs a few seconds of not serving, once, when someone opens it.
 //!
 //! The setting is on by default: nothing tells an always-on computer from
 //! a laptop carried home, and serving costs little while it helps every
-//! neighbour; the first close says so in a notification, with how to stop.
+//! neighbour; each close says so in a notification, with how to stop.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -85,10 +85,11 @@ impl Wake {
 pub type Handover = Arc<Mutex<Option<Bridge>>>;
 
 /// The app in its window; on close, its bridge goes to the [`Handover`]
-/// rather than stopping the node.
+/// rather than stopping the node, unless "Arrêter Passerelle" closed it.
 pub struct Window {
     app: Option<PasserelleApp>,
     handover: Handover,
+    stop: bool,
 }
 
 impl Window {
@@ -97,6 +98,7 @@ impl Window {
         Self {
             app: Some(app),
             handover,
+            stop: false,
         }
     }
 }
@@ -106,10 +108,12 @@ impl eframe::App for Window {
         if let Some(app) = &mut self.app {
             app.ui(ui);
         }
+        self.stop = crate::availability::stop_requested(ui.ctx());
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        if let Some(app) = self.app.take() {
+        // Dropped with the app when stopping: the node stops.
+        if let Some(app) = self.app.take().filter(|_| !self.stop) {
             *self.handover.lock().unwrap_or_else(|e| e.into_inner()) = Some(app.into_bridge());
         }
     }

@@ -94,6 +94,9 @@ fn the_background_serves_neighbours_then_stops_cleanly_on_sigterm_keeping_everyt
     let mut server = Reaper(start_background(&hall));
 
     wait_for("the background to answer", Duration::from_secs(30), || {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("passerelle --background exited before serving: {status}");
+        }
         background::is_serving(&hall).then_some(())
     });
     let second = Command::new(env!("CARGO_BIN_EXE_passerelle"))
@@ -230,4 +233,46 @@ fn the_disponibilite_menu_turns_keeping_serving_off_and_remembers_it() {
     h.step();
     h.step();
     assert_eq!(Settings::load(tmp.path()).keep_serving, Some(false));
+}
+
+#[test]
+fn arreter_passerelle_closes_the_window_and_stops_the_node_whatever_the_setting() {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::Queryable;
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path().join("data");
+    let config = passerelle_app::AppConfig {
+        data_dir: dir.clone(),
+        net: loopback(),
+        clock: common::clock(),
+        notifier: std::sync::Arc::new(passerelle_app::notify::Recorder::default()),
+    };
+    let app = passerelle_app::PasserelleApp::new(config, std::sync::Arc::new(|| {}))
+        .expect("the app starts");
+    let handover = Handover::default();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_eframe(|_| Window::new(app, handover.clone()));
+    let prompt = "Votre prénom ou votre nom";
+    wait_for("the node to start", Duration::from_secs(30), || {
+        h.step();
+        h.query_by_role_and_label(Role::TextInput, prompt)
+            .map(|_| ())
+    });
+    assert!(Settings::load(&dir).keeps_serving());
+
+    h.get_by_role_and_label(Role::Button, "Disponibilité")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Arrêter Passerelle")
+        .click();
+    h.step();
+    eframe::App::on_exit(h.state_mut(), None);
+    assert!(
+        handover.lock().expect("not poisoned").is_none(),
+        "stopping hands nothing over"
+    );
+    drop(h);
+    Node::start(NodeConfig::new(&dir)).expect("the node stopped with the window");
 }

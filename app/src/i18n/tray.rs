@@ -11,6 +11,10 @@ pub struct TrayStrings {
     pub keep_serving: &'static str,
     /// Start in the background when the user logs in.
     pub start_at_login: &'static str,
+    /// Close the window and stop serving, whatever the setting.
+    pub stop: &'static str,
+    /// What stopping means.
+    pub stop_hint: &'static str,
     /// The tray icon's title and tooltip.
     pub title: &'static str,
     /// The tray icon's tooltip, under the title.
@@ -32,6 +36,8 @@ pub const FR: TrayStrings = TrayStrings {
     menu_hint: "Pour que vos voisins reçoivent les nouvelles même quand vous n'êtes pas devant l'écran :",
     keep_serving: "Rester disponible quand la fenêtre est fermée",
     start_at_login: "Démarrer avec l'ordinateur",
+    stop: "Arrêter Passerelle",
+    stop_hint: "Ferme la fenêtre : vos voisins ne passeront plus par cet ordinateur jusqu'à la prochaine ouverture.",
     title: "Passerelle reste disponible pour vos voisins",
     tooltip: "Les nouvelles continuent de passer entre voisins.",
     open: "Ouvrir Passerelle",
@@ -46,6 +52,8 @@ pub const EN: TrayStrings = TrayStrings {
     menu_hint: "So that your neighbours get the news even when you are away from the screen:",
     keep_serving: "Stay available when the window is closed",
     start_at_login: "Start with the computer",
+    stop: "Stop Passerelle",
+    stop_hint: "Closes the window: your neighbours no longer go through this computer until it is opened again.",
     title: "Passerelle stays available to your neighbours",
     tooltip: "The news keeps going between neighbours.",
     open: "Open Passerelle",
