@@ -543,8 +543,7 @@ impl PasserelleApp {
                     ui.checkbox(&mut self.settings.dark, t.dark_theme);
                     ui.checkbox(&mut self.settings.large_text, t.large_text);
                     notify_menu(ui, &mut self.settings.notify, self.settings.lang);
-                    let settings = &mut self.settings;
-                    if let Some(e) = availability::menu_ui(ui, settings, &self.data_dir) {
+                    if let Some(e) = availability::menu_ui(ui, &mut self.settings, &self.data_dir) {
                         self.error = Some(e);
                     }
                 });
