@@ -1,7 +1,8 @@
 //! Serving with no window: `passerelle --background` serves neighbours (a
 //! second device joins through it) and stops cleanly on SIGTERM, with what
-//! it received kept; closing the window hands the running node over
-//! instead of stopping it.
+//! it received kept; launching `passerelle` again makes it stop its node and
+//! become the window; closing the window hands the running node over
+//! instead of stopping it, unless "Arrêter Passerelle" closed it.
 
 mod common;
 
@@ -23,8 +24,8 @@ fn loopback() -> NetOptions {
 }
 
 /// `passerelle --background` on `dir`, with no display and no session bus
-/// (so no tray icon: it must serve anyway).
-fn start_background(dir: &Path) -> Child {
+/// (so no tray icon: it must serve anyway); its log goes to `stderr`.
+fn start_background(dir: &Path, stderr: Stdio) -> Child {
     Command::new(env!("CARGO_BIN_EXE_passerelle"))
         .arg("--background")
         .arg("--data-dir")
@@ -37,7 +38,7 @@ fn start_background(dir: &Path) -> Child {
         .env_remove("PASSERELLE_DATA_DIR")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("passerelle starts")
 }
@@ -91,7 +92,7 @@ fn wait_for<T>(what: &str, limit: Duration, mut attempt: impl FnMut() -> Option<
 fn the_background_serves_neighbours_then_stops_cleanly_on_sigterm_keeping_everything() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let hall = tmp.path().join("salle");
-    let mut server = Reaper(start_background(&hall));
+    let mut server = Reaper(start_background(&hall, Stdio::inherit()));
 
     wait_for("the background to answer", Duration::from_secs(30), || {
         if let Ok(Some(status)) = server.0.try_wait() {
@@ -275,4 +276,42 @@ fn arreter_passerelle_closes_the_window_and_stops_the_node_whatever_the_setting(
     );
     drop(h);
     Node::start(NodeConfig::new(&dir)).expect("the node stopped with the window");
+}
+
+#[test]
+fn launching_passerelle_again_asks_the_background_to_open_its_window() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let hall = tmp.path().join("salle");
+    // Quiet: it ends saying that no window can open here, as expected.
+    let mut server = Reaper(start_background(&hall, Stdio::null()));
+    wait_for("the background to answer", Duration::from_secs(30), || {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("passerelle --background exited before serving: {status}");
+        }
+        background::is_serving(&hall).then_some(())
+    });
+
+    let again = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .arg("--data-dir")
+        .arg(&hall)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("passerelle runs again");
+    assert!(
+        again.status.success(),
+        "the second launch hands over to the background and exits: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // The background stops its node and becomes the window: with no
+    // display here, that window cannot open, and the process ends.
+    let status = wait_for(
+        "the background to become the window",
+        Duration::from_secs(15),
+        || server.0.try_wait().expect("the process can be waited for"),
+    );
+    assert!(!status.success(), "no display: the window could not open");
+    assert!(!background::is_serving(&hall));
+    Node::start(NodeConfig::new(&hall)).expect("the node was stopped before opening the window");
 }
