@@ -5,6 +5,9 @@
 //! in [`views`] derives its lists from the community's view and recomputes
 //! them only when the view or a filter changes.
 
+pub mod autostart;
+pub mod availability;
+pub mod background;
 pub mod bridge;
 pub mod clock;
 pub mod design;
@@ -12,6 +15,7 @@ pub mod i18n;
 pub mod net;
 pub mod notify;
 pub mod settings;
+pub mod tray;
 pub mod views;
 
 use std::collections::{HashMap, HashSet};
@@ -291,6 +295,12 @@ impl PasserelleApp {
         })
     }
 
+    /// Closes the app but not its node: the bridge that runs it, to keep
+    /// serving with no window ([`background`]).
+    pub fn into_bridge(self) -> Bridge {
+        self.bridge
+    }
+
     /// Shows a screen (the app opens on the Fil).
     pub fn show(&mut self, screen: Screen) {
         self.screen = screen;
@@ -535,6 +545,9 @@ impl PasserelleApp {
                     ui.checkbox(&mut self.settings.dark, t.dark_theme);
                     ui.checkbox(&mut self.settings.large_text, t.large_text);
                     notify_menu(ui, &mut self.settings.notify, self.settings.lang);
+                    if let Some(e) = availability::menu_ui(ui, &mut self.settings, &self.data_dir) {
+                        self.error = Some(e);
+                    }
                 });
             });
         });

@@ -1,12 +1,20 @@
 //! `passerelle`: the desktop app. Opens on the default data directory, or on
 //! `--data-dir DIR` / `PASSERELLE_DATA_DIR`; `--screen NAME` opens a screen
 //! (`fil`, `echanges`, `agenda`...).
+//!
+//! Closing the window leaves the node serving neighbours when the setting is
+//! on; `--background` serves with no window (the login autostart). Either
+//! way a tray icon, or launching `passerelle` again, opens the window: see
+//! `passerelle_app::background`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use passerelle_app::background::{self, Exit, Handover, Wake, Window};
+use passerelle_app::bridge::Bridge;
 use passerelle_app::clock::Clock;
+use passerelle_app::settings::Settings;
 use passerelle_app::views::Screen;
 use passerelle_app::{AppConfig, PasserelleApp};
 use passerelle_core::NetOptions;
@@ -58,7 +66,49 @@ fn main() -> Result<()> {
         .init();
     let dir = data_dir()?;
     let net = NetOptions::from_env()?;
+    let wake = Arc::new(Wake::default());
+    if std::env::args().any(|a| a == "--background") {
+        if background::is_serving(&dir) {
+            eprintln!(
+                "Passerelle already serves {} in the background",
+                dir.display()
+            );
+            return Ok(());
+        }
+        let mut bridge = Bridge::start(dir.clone(), net, wake.callback())
+            .context("starting the node's runtime")?;
+        let exit = background::serve(&mut bridge, &wake, &dir, false);
+        return finish(exit, bridge);
+    }
+    if background::ask_to_open(&dir) {
+        return Ok(()); // the process serving in the background opens it
+    }
     let screen = screen()?;
+    let handover = Handover::default();
+    window(dir.clone(), net, screen, &wake, &handover)?;
+    let bridge = handover.lock().unwrap_or_else(|e| e.into_inner()).take();
+    tracing::debug!(
+        handed_over = bridge.is_some(),
+        started = bridge.as_ref().is_some_and(|b| b.handle().is_some()),
+        "window closed"
+    );
+    match bridge {
+        Some(mut bridge) if background::keeps_serving(&Settings::load(&dir), &bridge) => {
+            let exit = background::serve(&mut bridge, &wake, &dir, true);
+            finish(exit, bridge)
+        }
+        _ => Ok(()), // the bridge, dropped, stops the node
+    }
+}
+
+/// Shows the window until it is closed; its bridge is then in `handover`.
+fn window(
+    dir: PathBuf,
+    net: NetOptions,
+    screen: Screen,
+    wake: &Arc<Wake>,
+    handover: &Handover,
+) -> Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Passerelle")
@@ -66,22 +116,38 @@ fn main() -> Result<()> {
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()
     };
+    let (wake, handover) = (wake.clone(), handover.clone());
     eframe::run_native(
         "Passerelle",
         options,
         Box::new(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            wake.set_window(Some(cc.egui_ctx.clone()));
             let config = AppConfig {
                 data_dir: dir,
                 net,
                 clock: Clock::System,
                 notifier: Arc::new(passerelle_app::notify::Desktop::start()),
             };
-            let mut app = PasserelleApp::new(config, repaint)?;
+            let mut app = PasserelleApp::new(config, wake.callback())?;
             app.show(screen);
-            Ok(Box::new(app))
+            Ok(Box::new(Window::new(app, handover)))
         }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+/// After serving in the background: stops the node (releasing the data
+/// directory), then exits or opens the window in this process's place.
+fn finish(exit: Result<Exit>, bridge: Bridge) -> Result<()> {
+    drop(bridge);
+    match exit? {
+        Exit::Quit => Ok(()),
+        Exit::Open => {
+            use std::os::unix::process::CommandExt;
+            let exe = std::env::current_exe().context("finding this program to open it")?;
+            let args = std::env::args_os().skip(1).filter(|a| a != "--background");
+            let error = std::process::Command::new(exe).args(args).exec();
+            Err(error).context("opening the window")
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! The app's own settings (language, text size, theme, notifications), kept in
+//! The app's own settings (language, text size, theme, notifications,
+//! serving with the window closed), kept in
 //! `<data>/app.json` so they survive a restart; and where exports go.
 
 use std::path::{Path, PathBuf};
@@ -20,9 +21,17 @@ pub struct Settings {
     pub dark: bool,
     /// Which notifications are shown.
     pub notify: crate::notify::NotifyPrefs,
+    /// Keep serving neighbours when the window is closed (`None`: the
+    /// default, on; see [`crate::background`]).
+    pub keep_serving: Option<bool>,
 }
 
 impl Settings {
+    /// Whether closing the window leaves Passerelle serving.
+    pub fn keeps_serving(&self) -> bool {
+        self.keep_serving.unwrap_or(true)
+    }
+
     fn path(data_dir: &Path) -> PathBuf {
         data_dir.join("app.json")
     }

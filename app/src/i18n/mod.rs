@@ -20,6 +20,7 @@ pub mod moderation;
 pub mod notify;
 pub mod report;
 pub mod sync;
+pub mod tray;
 pub mod workshop;
 
 use chrono::TimeZone;
@@ -279,6 +280,8 @@ screen_strings! {
     bookings: bookings::BookingsStrings;
     /// The words of notifications.
     notify: notify::NotifyStrings;
+    /// The words of serving in the background (menu, tray icon).
+    tray: tray::TrayStrings;
     /// The words of errors (see [`errors::describe`]).
     errors: errors::ErrorStrings;
 }
