@@ -1,6 +1,7 @@
 //! `passerelle`: the desktop app. Opens on the default data directory, or on
 //! `--data-dir DIR` / `PASSERELLE_DATA_DIR`; `--screen NAME` opens a screen
-//! (`fil`, `echanges`, `agenda`...).
+//! (`fil`, `echanges`, `agenda`...); `--window-size 1280x800` sets the
+//! window's size (1100x720 otherwise).
 //!
 //! Closing the window leaves the node serving neighbours when the setting is
 //! on; `--background` serves with no window (the login autostart). Either
@@ -45,6 +46,19 @@ fn data_dir() -> Result<PathBuf> {
         return Ok(PathBuf::from(dir));
     }
     passerelle_core::default_data_dir().context("no home directory found; pass --data-dir DIR")
+}
+
+/// The window's size, from `--window-size WIDTHxHEIGHT`.
+fn window_size() -> Result<[f32; 2]> {
+    let Some(text) = option("window-size")? else {
+        return Ok([1100.0, 720.0]);
+    };
+    let size = text
+        .split_once('x')
+        .and_then(|(w, h)| Some([w.parse::<u16>().ok()?, h.parse::<u16>().ok()?]))
+        .filter(|[w, h]| *w >= 640 && *h >= 420)
+        .with_context(|| format!("--window-size {text:?}: give WIDTHxHEIGHT, at least 640x420"))?;
+    Ok(size.map(f32::from))
 }
 
 fn screen() -> Result<Screen> {
@@ -112,7 +126,7 @@ fn window(
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Passerelle")
-            .with_inner_size([1100.0, 720.0])
+            .with_inner_size(window_size()?)
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()
     };
