@@ -149,6 +149,9 @@ struct Fresh {
     last: HashMap<CommunityId, Arc<CommunityView>>,
     /// What arrived and was not yet marked as seen.
     unseen: HashMap<CommunityId, HashSet<String>>,
+    /// The device that last sent changes to each community, credited with
+    /// the items its changes brought (see [`net::NetState::on_news`]).
+    from: HashMap<CommunityId, String>,
 }
 
 impl Fresh {
@@ -159,11 +162,15 @@ impl Fresh {
         &mut self,
         id: &CommunityId,
         view: &Arc<CommunityView>,
+        net: &mut net::NetState,
     ) -> Option<Arc<CommunityView>> {
         let before = self.last.insert(id.clone(), view.clone());
         let before = before.filter(|_| self.pending.remove(id))?;
-        let unseen = self.unseen.entry(id.clone()).or_default();
-        unseen.extend(arrived(&before, view));
+        let arrived = arrived(&before, view);
+        if let Some(peer) = self.from.get(id) {
+            net.on_news(peer, arrived.len());
+        }
+        self.unseen.entry(id.clone()).or_default().extend(arrived);
         Some(before)
     }
 }
@@ -378,7 +385,7 @@ impl PasserelleApp {
                 }
                 Msg::View(id, view) => {
                     let me = self.device.as_ref().and_then(|d| view.member_for_device(d));
-                    if let Some(before) = self.fresh.on_view(&id, &view)
+                    if let Some(before) = self.fresh.on_view(&id, &view, &mut self.net)
                         && let Some(me) = me.filter(|m| m.is_active())
                     {
                         let prefs = (&self.settings.notify, self.settings.lang);
@@ -440,6 +447,7 @@ impl PasserelleApp {
                 }
                 Msg::Core(Event::Received { community, peer }) => {
                     self.net.on_received(peer.as_str());
+                    self.fresh.from.insert(community.clone(), peer.0);
                     self.fresh.pending.insert(community);
                 }
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
@@ -518,6 +526,13 @@ impl PasserelleApp {
                     }
                     if !self.search.query.is_empty() && ui.button(t.clear_search).clicked() {
                         self.search = Search::default();
+                    }
+                    ui.add_space(16.0);
+                    if design::icon_button(ui, icon::MEET, self.lang().sync().meet).clicked() {
+                        self.screen = Screen::Sync;
+                        self.new_community = None;
+                        self.joining = None;
+                        self.panels.sync.meet();
                     }
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
