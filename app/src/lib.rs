@@ -303,6 +303,14 @@ impl PasserelleApp {
         self.screen = screen;
     }
 
+    /// Opens "Se retrouver", the meeting view of the Synchronisation screen.
+    pub fn meet(&mut self) {
+        self.screen = Screen::Sync;
+        self.new_community = None;
+        self.joining = None;
+        self.panels.sync.meet();
+    }
+
     /// The language in use.
     pub fn lang(&self) -> Lang {
         self.settings.lang
@@ -494,13 +502,17 @@ impl PasserelleApp {
             ui.horizontal(|ui| {
                 ui.heading(t.app_title);
                 if self.is_ready() && self.selected.is_some() {
-                    ui.add_space(16.0);
+                    ui.add_space(12.0);
+                    if design::icon_button(ui, icon::MEET, self.lang().sync().meet).clicked() {
+                        self.meet();
+                    }
+                    ui.add_space(12.0);
                     let label = ui.label(t.search);
                     let edit = ui
                         .add(
                             egui::TextEdit::singleline(&mut self.search.query)
                                 .hint_text(t.search_hint)
-                                .desired_width(260.0),
+                                .desired_width(200.0),
                         )
                         .labelled_by(label.id)
                         .on_hover_text(t.shortcuts);
@@ -526,13 +538,6 @@ impl PasserelleApp {
                     }
                     if !self.search.query.is_empty() && ui.button(t.clear_search).clicked() {
                         self.search = Search::default();
-                    }
-                    ui.add_space(16.0);
-                    if design::icon_button(ui, icon::MEET, self.lang().sync().meet).clicked() {
-                        self.screen = Screen::Sync;
-                        self.new_community = None;
-                        self.joining = None;
-                        self.panels.sync.meet();
                     }
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {

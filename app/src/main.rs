@@ -1,6 +1,6 @@
 //! `passerelle`: the desktop app. Opens on the default data directory, or on
 //! `--data-dir DIR` / `PASSERELLE_DATA_DIR`; `--screen NAME` opens a screen
-//! (`fil`, `echanges`, `agenda`...).
+//! (`fil`, `echanges`, `agenda`...; `se-retrouver` opens the meeting view).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,14 +39,22 @@ fn data_dir() -> Result<PathBuf> {
     passerelle_core::default_data_dir().context("no home directory found; pass --data-dir DIR")
 }
 
-fn screen() -> Result<Screen> {
+/// The screen asked for, and whether it is the meeting view.
+fn screen() -> Result<(Screen, bool)> {
     let Some(name) = option("screen")? else {
-        return Ok(Screen::default());
+        return Ok((Screen::default(), false));
     };
-    Screen::from_name(&name).with_context(|| {
+    if name == "se-retrouver" {
+        return Ok((Screen::Sync, true));
+    }
+    let screen = Screen::from_name(&name).with_context(|| {
         let names: Vec<_> = Screen::ALL.iter().map(|s| s.name()).collect();
-        format!("unknown screen {name:?}; one of: {}", names.join(", "))
-    })
+        format!(
+            "unknown screen {name:?}; one of: {}, se-retrouver",
+            names.join(", ")
+        )
+    })?;
+    Ok((screen, false))
 }
 
 fn main() -> Result<()> {
@@ -58,7 +66,7 @@ fn main() -> Result<()> {
         .init();
     let dir = data_dir()?;
     let net = NetOptions::from_env()?;
-    let screen = screen()?;
+    let (screen, meeting) = screen()?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Passerelle")
@@ -80,6 +88,9 @@ fn main() -> Result<()> {
             };
             let mut app = PasserelleApp::new(config, repaint)?;
             app.show(screen);
+            if meeting {
+                app.meet();
+            }
             Ok(Box::new(app))
         }),
     )

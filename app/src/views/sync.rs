@@ -143,7 +143,7 @@ impl SyncPanel {
             .id_salt("sync-main-scroll")
             .auto_shrink(false)
             .show(ui, |ui| {
-                ui.set_max_width(860.0);
+                ui.set_max_width(ui.available_width().min(860.0));
                 status_ui(ui, cx);
                 ui.add_space(design::GAP);
                 if design::big_choice(ui, icon::MEET, t.meet, t.meet_explain, 460.0).clicked() {

@@ -175,10 +175,13 @@ impl Meeting {
                     let [left, right] = columns else {
                         return;
                     };
-                    self.who_ui(left, cx);
-                    left.add_space(design::SECTION);
-                    sync_now_ui(left);
-                    self.invite_ui(right, cx);
+                    let top_down = egui::Layout::top_down(egui::Align::Min);
+                    left.with_layout(top_down, |ui| {
+                        self.who_ui(ui, cx);
+                        ui.add_space(design::SECTION);
+                        design::card(ui, Kind::Sync, sync_now_ui);
+                    });
+                    right.with_layout(top_down, |ui| self.invite_ui(ui, cx));
                 });
             });
         action
@@ -230,8 +233,7 @@ impl Meeting {
                 Some(ticket) => {
                     ui.label(t.invite_text);
                     qr_sized_ui(ui, &ticket, cx.lang, QR_SIDE);
-                    let m = cx.lang.members();
-                    if design::icon_button(ui, icon::QR_CODE, m.copy).clicked() {
+                    if ui.button(cx.lang.members().copy).clicked() {
                         ui.ctx().copy_text(ticket);
                     }
                 }
