@@ -143,7 +143,8 @@ impl SyncPanel {
             .id_salt("sync-main-scroll")
             .auto_shrink(false)
             .show(ui, |ui| {
-                ui.set_max_width(ui.available_width().min(860.0));
+                // A little room on the right, clear of the scroll bar.
+                ui.set_max_width((ui.available_width() - 12.0).min(860.0));
                 status_ui(ui, cx);
                 ui.add_space(design::GAP);
                 if design::big_choice(ui, icon::MEET, t.meet, t.meet_explain, 460.0).clicked() {
@@ -153,8 +154,10 @@ impl SyncPanel {
                 nearby_ui(ui, cx);
                 self.last_syncs_ui(ui, cx);
                 design::card(ui, Kind::Sync, |ui| self.sync_now.ui(ui, cx));
-                design::card(ui, Kind::Sync, |ui| self.bundle_ui(ui, cx));
+                // Offline files stay in sight but calm: no card.
                 ui.add_space(design::GAP);
+                self.bundle_ui(ui, cx);
+                section(ui);
                 egui::CollapsingHeader::new(RichText::new(t.advanced).strong())
                     .id_salt("sync-advanced")
                     .show(ui, |ui| {

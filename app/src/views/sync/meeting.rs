@@ -12,6 +12,7 @@ use passerelle_core::model::{DeviceKey, Member, MemberId, Role};
 use super::{Cx, qr_sized_ui, run};
 use crate::bridge::Inbox;
 use crate::design::{self, Kind, icon};
+use crate::i18n::Lang;
 use crate::i18n::errors::{Problem, describe_session};
 
 /// How long a code made during a meeting admits someone.
@@ -76,16 +77,21 @@ pub fn present<'a>(cx: &Cx<'a>) -> Vec<Present<'a>> {
 
 /// "Ana vous a transmis 12 nouveautés", when she did.
 pub fn news_line(cx: &Cx, person: &Present) -> Option<String> {
-    let t = cx.lang.sync();
-    let template = match person.news {
+    news_words(cx.lang, &person.member.display_name, person.news)
+}
+
+/// "`name` vous a transmis `n` nouveautés", in `lang`; `None` for none.
+fn news_words(lang: Lang, name: &str, n: u64) -> Option<String> {
+    let t = lang.sync();
+    let template = match n {
         0 => return None,
         1 => t.news_one,
         _ => t.news_many,
     };
     Some(
         template
-            .replace("{name}", &person.member.display_name)
-            .replace("{n}", &cx.lang.number(person.news)),
+            .replace("{name}", name)
+            .replace("{n}", &lang.number(n)),
     )
 }
 
@@ -280,5 +286,49 @@ impl Meeting {
                 Ok((id, ticket.encode()))
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn news_are_told_in_words_with_singular_and_plural() {
+        assert_eq!(news_words(Lang::Fr, "Ana", 0), None);
+        assert_eq!(
+            news_words(Lang::Fr, "Ana", 1).as_deref(),
+            Some("Ana vous a transmis 1 nouveauté")
+        );
+        assert_eq!(
+            news_words(Lang::Fr, "Ana", 12).as_deref(),
+            Some("Ana vous a transmis 12 nouveautés")
+        );
+        assert_eq!(
+            news_words(Lang::En, "Ana", 12).as_deref(),
+            Some("Ana passed on 12 new items to you")
+        );
+    }
+
+    #[test]
+    fn every_template_names_what_it_is_filled_with_in_both_languages() {
+        for lang in [Lang::Fr, Lang::En] {
+            let t = lang.sync();
+            let templates = [
+                (t.news_one, &["{name}"][..]),
+                (t.news_many, &["{name}", "{n}"]),
+                (t.up_to_date, &["{name}"]),
+                (t.up_to_date_at, &["{name}", "{time}"]),
+                (t.on_wifi, &["{name}"]),
+                (t.interrupted, &["{name}"]),
+                (t.last_exchange, &["{name}", "{when}"]),
+                (t.invite_used, &["{name}"]),
+            ];
+            for (template, holes) in templates {
+                for hole in holes {
+                    assert!(template.contains(hole), "{lang:?}: {template} lacks {hole}");
+                }
+            }
+        }
     }
 }
