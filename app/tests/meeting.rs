@@ -17,6 +17,18 @@ fn label_with(h: &H, text: &str) -> Option<String> {
     })
 }
 
+/// The text the last frame put on the clipboard, if any.
+fn copied(h: &H) -> Option<String> {
+    h.output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+}
+
 /// The number in "Amina vous a transmis 3 nouveautés".
 fn news_count(line: &str) -> u64 {
     let after = line
@@ -106,11 +118,34 @@ fn two_members_meet_and_each_sees_the_other_and_what_was_passed_on() {
     // The real count: what the Fil lists as arrived, all of it from Amina.
     assert_eq!(news_count(&line), fil_count(&b), "{line}");
 
-    // A member can invite someone new from the meeting, with a QR code.
+    // A member can invite someone new from the meeting, with a QR code...
     press(&mut a, "Créer un code d'invitation");
     wait_until(&mut a, "the invitation's QR code", |a| {
         a.query_by_label("Code QR de l'invitation").is_some()
     });
+    // ...or its text, copied, for whoever cannot read the code.
+    a.get_by_role_and_label(Role::Button, "Copier l'invitation")
+        .click();
+    a.step();
+    let ticket = copied(&a).expect("the invitation is copied");
+    assert!(ticket.starts_with("PASSERELLE1"), "{ticket}");
+
+    // Chloé joins with it: the meeting says so, and offers another code.
+    let dir_c = tempfile::tempdir().unwrap();
+    let mut c = harness(dir_c.path());
+    onboard(&mut c, "Chloé");
+    wait_for_network(&mut c);
+    press(&mut c, "Rejoindre une communauté");
+    type_into(&mut c, "Invitation", &ticket);
+    press(&mut c, "Rejoindre");
+    wait_until(&mut a, "Chloé's arrival in A's meeting", |a| {
+        shows(a, "Chloé a rejoint la communauté")
+    });
+    assert!(a.query_by_label("Code QR de l'invitation").is_none());
+    assert!(
+        a.query_by_role_and_label(Role::Button, "Inviter une autre personne")
+            .is_some()
+    );
 
     // And the meeting ends back on the Synchronisation screen.
     press(&mut b, "Terminer la rencontre");
@@ -118,4 +153,5 @@ fn two_members_meet_and_each_sees_the_other_and_what_was_passed_on() {
     assert!(shows(&b, "Membres à proximité"));
     a.run();
     b.run();
+    c.run();
 }
