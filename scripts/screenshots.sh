@@ -42,7 +42,7 @@ shot() {
 for screen in fil echanges agenda groupes atelier annuaire savoirs bilan membres synchronisation; do
   shot "$screen" "docs/img/$screen.png"
 done
-shot rencontre docs/img/rencontre.png
+shot se-retrouver docs/img/se-retrouver.png
 # The first start, on an empty data directory.
 mkdir -p "$data/empty"
 echo '{"keep_serving": false}' >"$data/empty/app.json"

@@ -153,6 +153,9 @@ struct Fresh {
     last: HashMap<CommunityId, Arc<CommunityView>>,
     /// What arrived and was not yet marked as seen.
     unseen: HashMap<CommunityId, HashSet<String>>,
+    /// The device that last sent changes to each community, credited with
+    /// the items its changes brought (see [`net::NetState::on_news`]).
+    from: HashMap<CommunityId, String>,
 }
 
 impl Fresh {
@@ -163,11 +166,15 @@ impl Fresh {
         &mut self,
         id: &CommunityId,
         view: &Arc<CommunityView>,
+        net: &mut net::NetState,
     ) -> Option<Arc<CommunityView>> {
         let before = self.last.insert(id.clone(), view.clone());
         let before = before.filter(|_| self.pending.remove(id))?;
-        let unseen = self.unseen.entry(id.clone()).or_default();
-        unseen.extend(arrived(&before, view));
+        let arrived = arrived(&before, view);
+        if let Some(peer) = self.from.get(id) {
+            net.on_news(peer, arrived.len());
+        }
+        self.unseen.entry(id.clone()).or_default().extend(arrived);
         Some(before)
     }
 }
@@ -306,6 +313,14 @@ impl PasserelleApp {
         self.screen = screen;
     }
 
+    /// Opens "Se retrouver", the meeting view of the Synchronisation screen.
+    pub fn meet(&mut self) {
+        self.screen = Screen::Sync;
+        self.new_community = None;
+        self.joining = None;
+        self.panels.sync.meet();
+    }
+
     /// The language in use.
     pub fn lang(&self) -> Lang {
         self.settings.lang
@@ -388,7 +403,7 @@ impl PasserelleApp {
                 }
                 Msg::View(id, view) => {
                     let me = self.device.as_ref().and_then(|d| view.member_for_device(d));
-                    if let Some(before) = self.fresh.on_view(&id, &view)
+                    if let Some(before) = self.fresh.on_view(&id, &view, &mut self.net)
                         && let Some(me) = me.filter(|m| m.is_active())
                     {
                         let prefs = (&self.settings.notify, self.settings.lang);
@@ -450,6 +465,7 @@ impl PasserelleApp {
                 }
                 Msg::Core(Event::Received { community, peer }) => {
                     self.net.on_received(peer.as_str());
+                    self.fresh.from.insert(community.clone(), peer.0);
                     self.fresh.pending.insert(community);
                 }
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
@@ -496,13 +512,17 @@ impl PasserelleApp {
             ui.horizontal(|ui| {
                 ui.heading(t.app_title);
                 if self.is_ready() && self.selected.is_some() {
-                    ui.add_space(16.0);
+                    ui.add_space(12.0);
+                    if design::icon_button(ui, icon::MEET, self.lang().sync().meet).clicked() {
+                        self.meet();
+                    }
+                    ui.add_space(12.0);
                     let label = ui.label(t.search);
                     let edit = ui
                         .add(
                             egui::TextEdit::singleline(&mut self.search.query)
                                 .hint_text(t.search_hint)
-                                .desired_width(260.0),
+                                .desired_width(200.0),
                         )
                         .labelled_by(label.id)
                         .on_hover_text(t.shortcuts);

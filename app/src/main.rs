@@ -1,7 +1,7 @@
 //! `passerelle`: the desktop app. Opens on the default data directory, or on
 //! `--data-dir DIR` / `PASSERELLE_DATA_DIR`; `--screen NAME` opens a screen
-//! (`fil`, `echanges`, `agenda`...); `--window-size 1280x800` sets the
-//! window's size (1100x720 otherwise).
+//! (`fil`, `echanges`, `agenda`...; `se-retrouver` opens the meeting view);
+//! `--window-size 1280x800` sets the window's size (1100x720 otherwise).
 //!
 //! Closing the window leaves the node serving neighbours when the setting is
 //! on; `--background` serves with no window (the login autostart). Either
@@ -61,14 +61,22 @@ fn window_size() -> Result<[f32; 2]> {
     Ok(size.map(f32::from))
 }
 
-fn screen() -> Result<Screen> {
+/// The screen asked for, and whether it is the meeting view.
+fn screen() -> Result<(Screen, bool)> {
     let Some(name) = option("screen")? else {
-        return Ok(Screen::default());
+        return Ok((Screen::default(), false));
     };
-    Screen::from_name(&name).with_context(|| {
+    if name == "se-retrouver" {
+        return Ok((Screen::Sync, true));
+    }
+    let screen = Screen::from_name(&name).with_context(|| {
         let names: Vec<_> = Screen::ALL.iter().map(|s| s.name()).collect();
-        format!("unknown screen {name:?}; one of: {}", names.join(", "))
-    })
+        format!(
+            "unknown screen {name:?}; one of: {}, se-retrouver",
+            names.join(", ")
+        )
+    })?;
+    Ok((screen, false))
 }
 
 fn main() -> Result<()> {
@@ -119,7 +127,7 @@ fn main() -> Result<()> {
 fn window(
     dir: PathBuf,
     net: NetOptions,
-    screen: Screen,
+    (screen, meeting): (Screen, bool),
     wake: &Arc<Wake>,
     handover: &Handover,
 ) -> Result<()> {
@@ -144,6 +152,9 @@ fn window(
             };
             let mut app = PasserelleApp::new(config, wake.callback())?;
             app.show(screen);
+            if meeting {
+                app.meet();
+            }
             Ok(Box::new(Window::new(app, handover)))
         }),
     )

@@ -41,6 +41,9 @@ pub struct PeerRecord {
     pub totals: SessionStats,
     /// Why the last session ended badly, if it did.
     pub last_error: Option<passerelle_core::SessionError>,
+    /// Items (échanges, events, posts, comments…) that first reached this
+    /// device through it: the "nouveautés" it passed on.
+    pub news: u64,
 }
 
 /// One line of the activity log.
@@ -130,6 +133,11 @@ impl NetState {
                 peer: peer.to_owned(),
             },
         );
+    }
+
+    /// `count` items new to this device arrived with changes from `peer`.
+    pub fn on_news(&mut self, peer: &str, count: usize) {
+        self.peers.entry(peer.to_owned()).or_default().news += count as u64;
     }
 
     /// Logs what a community's rules newly left out (values written by a
@@ -261,6 +269,9 @@ mod tests {
         assert!(!net.live.contains_key("aa"));
         assert_eq!(net.peers["aa"].last_sync, Some(4));
         assert_eq!(net.peers["aa"].totals.bytes_sent, 20);
+        net.on_news("aa", 3);
+        net.on_news("aa", 2);
+        assert_eq!(net.peers["aa"].news, 5);
         for n in 0..100 {
             net.record(&NetEvent::PeerDiscovered { peer: "bb".into() }, n);
         }

@@ -74,7 +74,11 @@ fn errors_met_in_the_app_are_said_in_french_without_command_lines() {
     );
     press(&mut h, "Fermer");
 
-    // Sixty-four hex digits that are no device's key.
+    // Sixty-four hex digits that are no device's key, typed under "Avancé".
+    open_advanced(&mut h);
+    // Scrolling down is animated: let it end before clicking.
+    field(&h, "Adresse du membre").unwrap().scroll_to_me();
+    h.run();
     type_into(&mut h, "Adresse du membre", &"ab".repeat(32));
     press(&mut h, "Se connecter");
     shows_in_french(

@@ -120,6 +120,9 @@ fn the_sync_screen_refuses_a_foreign_file_and_saves_the_relay_setting() {
     wait_until(&mut h, "the device status", |h| {
         shows(h, "Prêt : les autres membres peuvent joindre cet appareil.")
     });
+    // Addresses speak network: they wait under "Avancé".
+    assert!(!shows(&h, "127.0.0.1:"));
+    open_advanced(&mut h);
     assert!(shows(&h, "127.0.0.1:"));
     assert!(shows(
         &h,
@@ -224,6 +227,10 @@ fn a_member_invites_another_app_which_joins_and_both_sync_live() {
 
     // A's Synchronisation screen names Bruno in its session and its log.
     go(&mut a, "Synchronisation");
+    wait_until(&mut a, "Bruno nearby, in words", |a| {
+        shows(a, "À jour avec Bruno")
+    });
+    open_advanced(&mut a);
     wait_until(&mut a, "Bruno on the sync screen", |a| {
         shows(a, "Connecté à Bruno") || shows(a, "Nouveautés reçues de Bruno")
     });

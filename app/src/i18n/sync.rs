@@ -110,6 +110,37 @@ pub struct SyncStrings {
     pub log_refused: &'static str,
     /// After a count: changes refused, then the sender's name.
     pub log_refused_changes: &'static str,
+    /// "Se retrouver": the meeting mode's button and heading.
+    pub meet: &'static str,
+    pub meet_explain: &'static str,
+    pub meeting_intro: &'static str,
+    pub here_title: &'static str,
+    pub nobody_here: &'static str,
+    /// `{name}` passed on one item.
+    pub news_one: &'static str,
+    /// `{name}` passed on `{n}` items.
+    pub news_many: &'static str,
+    /// In sync with `{name}` now (a session is open).
+    pub up_to_date: &'static str,
+    /// In sync with `{name}` since `{time}`.
+    pub up_to_date_at: &'static str,
+    /// `{name}` was found on the Wi-Fi; the session starts.
+    pub on_wifi: &'static str,
+    /// The session with `{name}` stopped, then why.
+    pub interrupted: &'static str,
+    /// The last exchange with `{name}` was `{when}`.
+    pub last_exchange: &'static str,
+    pub invite_title: &'static str,
+    pub invite_text: &'static str,
+    pub make_invite: &'static str,
+    pub making_invite: &'static str,
+    pub another_invite: &'static str,
+    /// `{name}` joined with the code shown.
+    pub invite_used: &'static str,
+    pub ask_to_invite: &'static str,
+    pub end_meeting: &'static str,
+    pub advanced: &'static str,
+    pub advanced_help: &'static str,
 }
 
 pub const FR: SyncStrings = SyncStrings {
@@ -183,7 +214,7 @@ pub const FR: SyncStrings = SyncStrings {
     connected_notice: "Connecté : vous êtes à jour avec ce membre.",
     connect_failed: "La connexion n'a pas abouti. Vérifiez que l'autre ordinateur est allumé avec Passerelle ouvert",
     bundle_title: "Sans réseau : par fichier",
-    bundle_text: "Enregistrez la communauté dans un fichier, puis donnez-le sur une clé USB ou par message. Le membre qui l'ouvre reçoit les nouveautés. Le fichier n'est pas chiffré : confiez-le seulement à des membres, comme un carnet d'adresses.",
+    bundle_text: "Sans réseau, enregistrez la communauté dans un fichier et donnez-le à un membre sur une clé USB : il l'ouvre ici et reçoit les nouveautés (le fichier n'est pas chiffré : ne le confiez qu'à des membres).",
     export_bundle: "Enregistrer un fichier de la communauté",
     export_failed: "Le fichier n'a pas pu être enregistré",
     exported_to: "Fichier enregistré :",
@@ -217,6 +248,28 @@ pub const FR: SyncStrings = SyncStrings {
     log_ignored: "modification(s) ignorée(s) (appareil révoqué, membre retiré ou droits insuffisants) :",
     log_refused: "Connexion refusée avec",
     log_refused_changes: "modification(s) refusée(s), non gardée(s) (pas signée(s) par leur appareil, ou d'un appareil qui n'est pas membre) ; envoyée(s) par",
+    meet: "Se retrouver",
+    meet_explain: "Vous êtes ensemble ? Échangez vos nouveautés, invitez quelqu'un.",
+    meeting_intro: "Gardez Passerelle ouvert. Les membres sur le même Wi-Fi apparaissent ici, et leurs nouveautés passent toutes seules, dans les deux sens.",
+    here_title: "Qui est là",
+    nobody_here: "Personne pour l'instant. Les autres ouvrent Passerelle, sur le même Wi-Fi que vous.",
+    news_one: "{name} vous a transmis 1 nouveauté",
+    news_many: "{name} vous a transmis {n} nouveautés",
+    up_to_date: "À jour avec {name}",
+    up_to_date_at: "À jour avec {name} depuis {time}",
+    on_wifi: "{name} est sur le même Wi-Fi : connexion…",
+    interrupted: "L'échange avec {name} s'est interrompu :",
+    last_exchange: "Dernier échange avec {name} : {when}",
+    invite_title: "Inviter quelqu'un de nouveau",
+    invite_text: "La personne installe Passerelle, choisit « Rejoindre une communauté », puis y glisse une photo de ce code ou colle le texte copié. Le code sert une fois, pendant un jour.",
+    make_invite: "Créer un code d'invitation",
+    making_invite: "Création du code…",
+    another_invite: "Inviter une autre personne",
+    invite_used: "{name} a rejoint la communauté. Bienvenue !",
+    ask_to_invite: "Pour inviter quelqu'un, demandez à :",
+    end_meeting: "Terminer la rencontre",
+    advanced: "Avancé",
+    advanced_help: "Adresses de cet appareil, connexion à un membre par son adresse, relais internet et journal : utile seulement si les membres ne se trouvent pas tout seuls.",
 };
 
 pub const EN: SyncStrings = SyncStrings {
@@ -290,7 +343,7 @@ pub const EN: SyncStrings = SyncStrings {
     connected_notice: "Connected: you are up to date with this member.",
     connect_failed: "The connection failed. Check the other computer is on with Passerelle open",
     bundle_title: "Without network: by file",
-    bundle_text: "Save the community to a file, then hand it over on a USB stick or by message. The member who opens it gets the news. The file is not encrypted: hand it only to members, as you would an address book.",
+    bundle_text: "Without a network, save the community to a file and hand it to a member on a USB stick: they open it here and get the news (the file is not encrypted: give it only to members).",
     export_bundle: "Save a file of the community",
     export_failed: "The file could not be saved",
     exported_to: "File saved:",
@@ -324,4 +377,26 @@ pub const EN: SyncStrings = SyncStrings {
     log_ignored: "change(s) ignored (revoked device, removed member or missing rights):",
     log_refused: "Connection refused with",
     log_refused_changes: "change(s) refused and not kept (not signed by their device, or from a device that is not a member); sent by",
+    meet: "Meet up",
+    meet_explain: "Together in one place? Swap your news, invite someone.",
+    meeting_intro: "Keep Passerelle open. Members on the same Wi-Fi show up here, and their news passes on by itself, both ways.",
+    here_title: "Who is here",
+    nobody_here: "Nobody yet. The others open Passerelle, on the same Wi-Fi as you.",
+    news_one: "{name} passed on 1 new item to you",
+    news_many: "{name} passed on {n} new items to you",
+    up_to_date: "Up to date with {name}",
+    up_to_date_at: "Up to date with {name} since {time}",
+    on_wifi: "{name} is on the same Wi-Fi: connecting…",
+    interrupted: "The exchange with {name} stopped:",
+    last_exchange: "Last exchange with {name}: {when}",
+    invite_title: "Invite someone new",
+    invite_text: "They install Passerelle, choose \"Join a community\", then drop a photo of this code there or paste the copied text. The code works once, for one day.",
+    make_invite: "Create an invitation code",
+    making_invite: "Creating the code…",
+    another_invite: "Invite another person",
+    invite_used: "{name} joined the community. Welcome!",
+    ask_to_invite: "To invite someone, ask:",
+    end_meeting: "End the meeting",
+    advanced: "Advanced",
+    advanced_help: "This device's addresses, connecting to a member by address, internet relay and log: only useful when members do not find each other by themselves.",
 };

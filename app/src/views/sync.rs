@@ -1,10 +1,12 @@
-//! The Synchronisation screen: this device on the network, members nearby,
-//! sessions open now, the last sync with each member, syncing now,
-//! connecting by ticket, inviting, offline files, the relay setting and an
-//! activity log. Also joining a community ([`JoinForm`]) and the QR code
-//! helpers the Membres screen shares.
+//! The Synchronisation screen: "Se retrouver" first (the meeting mode, see
+//! [`meeting`]), then members nearby and the last exchanges in plain words,
+//! syncing now and offline files; under "Avancé", what speaks network:
+//! this device's addresses and ticket, connecting by ticket, the relay
+//! setting, sessions and an activity log. Also joining a community
+//! ([`JoinForm`]) and the QR code helpers the Membres screen shares.
 
 mod join;
+pub mod meeting;
 mod qr;
 
 use std::collections::BTreeMap;
@@ -14,19 +16,20 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use egui::RichText;
+use meeting::{Meeting, MeetingAction};
 use passerelle_core::model::{CommunityView, DeviceKey};
 use passerelle_core::{BundleImport, CoreError, Handle, NetEvent, SyncSummary, Ticket};
 
 use super::Cx;
-use super::members::InviteForm;
 use crate::bridge::{Bridge, Inbox, Msg};
+use crate::design::{self, Kind, icon};
 use crate::i18n::Lang;
 use crate::i18n::errors::{Doing, Problem, describe_net, describe_rejection, describe_session};
 use crate::i18n::sync::SyncStrings;
 use crate::net::{Activity, ActivityKind};
 
 pub use join::{JoinForm, read_picture_file, ticket_problem};
-pub use qr::{QrError, is_picture, qr_png, qr_ui, read_qr};
+pub use qr::{QrError, is_picture, qr_png, qr_sized_ui, qr_ui, read_qr};
 
 /// Runs `work` on the node; its result goes to `tx`, and the shell shows
 /// `notice(&result)` on success or `failed` with the reason otherwise.
@@ -69,6 +72,14 @@ enum Relay {
     Custom,
 }
 
+/// "Synchroniser maintenant": its button and the last summary.
+#[derive(Default)]
+struct SyncNow {
+    syncing: bool,
+    summary: Option<Result<SyncSummary, Problem>>,
+    inbox: Inbox<Result<SyncSummary, Problem>>,
+}
+
 /// The Synchronisation screen's state.
 #[derive(Default)]
 pub struct SyncPanel {
@@ -77,15 +88,13 @@ pub struct SyncPanel {
     disk_inbox: Inbox<DiskState>,
     /// The number of log lines seen when the disk state was read.
     disk_log_len: usize,
-    syncing: bool,
-    summary: Option<Result<SyncSummary, Problem>>,
-    sync_inbox: Inbox<Result<SyncSummary, Problem>>,
+    sync_now: SyncNow,
+    meeting: Meeting,
     connect_text: String,
     connecting: bool,
     connect_problem: Option<&'static str>,
     connect_inbox: Inbox<Result<(), Problem>>,
     show_my_qr: bool,
-    invite: InviteForm,
     exported: Option<PathBuf>,
     export_inbox: Inbox<Result<PathBuf, Problem>>,
     import_path: String,
@@ -107,43 +116,63 @@ impl SyncPanel {
     /// A command sent from this screen was saved (an invitation revoked).
     pub fn applied(&mut self) {}
 
-    /// Draws the screen.
+    /// Opens the meeting mode ("Se retrouver").
+    pub fn meet(&mut self) {
+        self.meeting.open = true;
+    }
+
+    /// Draws the screen, or the meeting view while a meeting goes on.
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        let t = cx.lang.sync();
         self.take_results(cx);
         self.take_dropped(ui, cx);
-        ui.heading(format!("{} — {}", cx.view.community.name, t.nav));
-        egui::Panel::right("sync-side")
-            .resizable(true)
-            .default_size(400.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("sync-side-scroll")
-                    .show(ui, |ui| {
-                        self.connect_ui(ui, cx);
-                        section(ui);
-                        self.invite.ui(ui, cx);
-                        section(ui);
-                        self.bundle_ui(ui, cx);
-                        section(ui);
-                        self.relay_ui(ui, cx);
-                    });
-            });
+        if self.meeting.open {
+            let sync_now = &mut self.sync_now;
+            let action = self.meeting.ui(ui, cx, |ui| sync_now.ui(ui, cx));
+            if let MeetingAction::End = action {
+                self.meeting.open = false;
+            }
+            return;
+        }
+        let t = cx.lang.sync();
+        design::heading(
+            ui,
+            Kind::Sync,
+            &format!("{} — {}", cx.view.community.name, t.nav),
+        );
         egui::ScrollArea::vertical()
             .id_salt("sync-main-scroll")
             .auto_shrink(false)
             .show(ui, |ui| {
-                self.device_ui(ui, cx);
-                section(ui);
-                self.sync_now_ui(ui, cx);
-                section(ui);
+                // A little room on the right, clear of the scroll bar.
+                ui.set_max_width((ui.available_width() - 12.0).min(860.0));
+                status_ui(ui, cx);
+                ui.add_space(design::GAP);
+                if design::big_choice(ui, icon::MEET, t.meet, t.meet_explain, 460.0).clicked() {
+                    self.meet();
+                }
+                ui.add_space(design::SECTION);
                 nearby_ui(ui, cx);
-                section(ui);
-                sessions_ui(ui, cx);
-                section(ui);
                 self.last_syncs_ui(ui, cx);
+                design::card(ui, Kind::Sync, |ui| self.sync_now.ui(ui, cx));
+                // Offline files stay in sight but calm: no card.
+                ui.add_space(design::GAP);
+                self.bundle_ui(ui, cx);
                 section(ui);
-                log_ui(ui, cx);
+                egui::CollapsingHeader::new(RichText::new(t.advanced).strong())
+                    .id_salt("sync-advanced")
+                    .show(ui, |ui| {
+                        ui.label(RichText::new(t.advanced_help).weak());
+                        section(ui);
+                        self.device_ui(ui, cx);
+                        section(ui);
+                        self.connect_ui(ui, cx);
+                        section(ui);
+                        self.relay_ui(ui, cx);
+                        section(ui);
+                        sessions_ui(ui, cx);
+                        section(ui);
+                        log_ui(ui, cx);
+                    });
             });
     }
 
@@ -160,9 +189,9 @@ impl SyncPanel {
             }
             self.disk = Some(disk);
         }
-        for summary in self.sync_inbox.drain() {
-            self.syncing = false;
-            self.summary = Some(summary);
+        for summary in self.sync_now.inbox.drain() {
+            self.sync_now.syncing = false;
+            self.sync_now.summary = Some(summary);
             self.disk_log_len = usize::MAX;
         }
         for result in self.connect_inbox.drain() {
@@ -241,102 +270,53 @@ impl SyncPanel {
         }
     }
 
+    /// This device on the network: its addresses, whether it looks for
+    /// members on the Wi-Fi, and its ticket as text and QR code.
     fn device_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.sync();
-        ui.label(RichText::new(t.this_device).strong());
-        match (&cx.net.info, &cx.net.error) {
-            (_, Some(e)) => {
-                ui.label(t.network_down);
-                ui.label(e.text(cx.lang));
+        design::title(ui, t.this_device);
+        let Some(info) = &cx.net.info else {
+            status_ui(ui, cx);
+            return;
+        };
+        let addrs: Vec<String> = info.addrs.iter().map(|a| a.to_string()).collect();
+        ui.label(format!("{} {}", t.addresses, addrs.join(", ")));
+        let lan = self.disk.as_ref().map(|d| d.lan);
+        ui.label(match lan {
+            Some(true) => t.lan_on,
+            Some(false) => t.lan_off,
+            None => t.lan_unknown,
+        });
+        ui.label(t.my_address_help);
+        let label = ui.label(t.my_address);
+        let mut text = info.ticket.as_str();
+        ui.add(
+            egui::TextEdit::multiline(&mut text)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+        ui.horizontal(|ui| {
+            if ui.button(t.copy_address).clicked() {
+                ui.ctx().copy_text(info.ticket.clone());
             }
-            (None, None) => {
-                ui.label(t.network_starting);
+            let toggle = if self.show_my_qr {
+                t.hide_qr
+            } else {
+                t.show_qr
+            };
+            if ui.button(toggle).clicked() {
+                self.show_my_qr = !self.show_my_qr;
             }
-            (Some(info), None) => {
-                ui.label(t.network_up);
-                let addrs: Vec<String> = info.addrs.iter().map(|a| a.to_string()).collect();
-                ui.label(format!("{} {}", t.addresses, addrs.join(", ")));
-                let lan = self.disk.as_ref().map(|d| d.lan);
-                ui.label(match lan {
-                    Some(true) => t.lan_on,
-                    Some(false) => t.lan_off,
-                    None => t.lan_unknown,
-                });
-                ui.label(t.my_address_help);
-                let label = ui.label(t.my_address);
-                let mut text = info.ticket.as_str();
-                ui.add(
-                    egui::TextEdit::multiline(&mut text)
-                        .desired_rows(2)
-                        .desired_width(f32::INFINITY),
-                )
-                .labelled_by(label.id);
-                ui.horizontal(|ui| {
-                    if ui.button(t.copy_address).clicked() {
-                        ui.ctx().copy_text(info.ticket.clone());
-                    }
-                    let toggle = if self.show_my_qr {
-                        t.hide_qr
-                    } else {
-                        t.show_qr
-                    };
-                    if ui.button(toggle).clicked() {
-                        self.show_my_qr = !self.show_my_qr;
-                    }
-                });
-                if self.show_my_qr {
-                    qr_ui(ui, &info.ticket, cx.lang);
-                }
-            }
+        });
+        if self.show_my_qr {
+            qr_ui(ui, &info.ticket, cx.lang);
         }
     }
 
-    fn sync_now_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
-        let t = cx.lang.sync();
-        ui.label(t.sync_now_help);
-        let ready = !self.syncing && cx.net.info.is_some();
-        if ui
-            .add_enabled(ready, egui::Button::new(t.sync_now))
-            .clicked()
-        {
-            self.syncing = true;
-            let lang = cx.lang;
-            run(
-                cx.bridge,
-                self.sync_inbox.sender(),
-                move |s| summary_text(lang, s),
-                |l| l.sync().sync_failed,
-                |h| async move {
-                    h.sync_all(Duration::from_secs(2), Duration::from_secs(30))
-                        .await
-                },
-            );
-        }
-        if self.syncing {
-            ui.label(t.syncing);
-        }
-        match &self.summary {
-            Some(Ok(summary)) => {
-                ui.label(summary_text(cx.lang, summary));
-                for (peer, why) in &summary.failed {
-                    ui.label(format!(
-                        "{} {} : {}",
-                        t.not_reached,
-                        peer_name(cx.view, cx.lang, peer),
-                        describe_net(cx.lang, why)
-                    ));
-                }
-            }
-            Some(Err(e)) => {
-                ui.label(e.clone().doing(|l| l.sync().sync_failed).text(cx.lang));
-            }
-            None => {}
-        }
-    }
-
+    /// The last exchange with each device, newest first, in words.
     fn last_syncs_ui(&self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.sync();
-        ui.label(RichText::new(t.last_sync_title).strong());
         let mut last: BTreeMap<&str, i64> = BTreeMap::new();
         if let Some(disk) = &self.disk {
             for (peer, at) in &disk.last_syncs {
@@ -349,35 +329,42 @@ impl SyncPanel {
                 *entry = (*entry).max(at);
             }
         }
-        if last.is_empty() {
-            ui.label(t.never_synced);
-            return;
-        }
-        let mut rows: Vec<(&str, i64)> = last.into_iter().collect();
-        rows.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
-        for (peer, at) in rows {
-            let mut line = format!(
-                "{} — {}",
-                peer_name(cx.view, cx.lang, peer),
-                cx.lang.date_time(at)
-            );
-            if let Some(record) = cx.net.peers.get(peer) {
-                add_totals(&mut line, cx.lang, record);
-                if let Some(e) = &record.last_error {
-                    line = format!(
-                        "{line} · {} {}",
-                        t.ended_badly,
-                        describe_session(cx.lang, e)
-                    );
-                }
+        design::card(ui, Kind::Sync, |ui| {
+            design::title(ui, t.last_sync_title);
+            if last.is_empty() {
+                ui.label(RichText::new(t.never_synced).weak());
+                return;
             }
-            ui.label(line);
-        }
+            let mut rows: Vec<(&str, i64)> = last.into_iter().collect();
+            rows.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+            for (peer, at) in rows {
+                let name = peer_name(cx.view, cx.lang, peer);
+                let seed = cx
+                    .view
+                    .member_for_device(&DeviceKey(peer.to_owned()))
+                    .map_or(peer, |m| m.id.as_str());
+                ui.horizontal_wrapped(|ui| {
+                    design::avatar(ui, &name, seed, 28.0);
+                    let when = cx.lang.date_time(at);
+                    ui.label(
+                        t.last_exchange
+                            .replace("{name}", &name)
+                            .replace("{when}", &when),
+                    );
+                    if let Some(e) = cx.net.peers.get(peer).and_then(|r| r.last_error.as_ref()) {
+                        ui.colored_label(
+                            ui.visuals().warn_fg_color,
+                            format!("{} {}", t.ended_badly, describe_session(cx.lang, e)),
+                        );
+                    }
+                });
+            }
+        });
     }
 
     fn connect_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.sync();
-        ui.heading(t.connect_title);
+        design::title(ui, t.connect_title);
         ui.label(t.connect_text);
         let label = ui.label(t.connect_field);
         let edit = ui
@@ -443,9 +430,9 @@ impl SyncPanel {
 
     fn bundle_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.sync();
-        ui.heading(t.bundle_title);
+        design::title(ui, t.bundle_title);
         ui.label(t.bundle_text);
-        if ui.button(t.export_bundle).clicked() {
+        if design::icon_button(ui, icon::UPLOAD, t.export_bundle).clicked() {
             let community = cx.community.clone();
             let name = format!(
                 "{}-{}.passerelle",
@@ -523,7 +510,7 @@ impl SyncPanel {
 
     fn relay_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.sync();
-        ui.heading(t.relay_title);
+        design::title(ui, t.relay_title);
         ui.label(t.relay_text);
         let before = (self.relay, self.relay_url.clone());
         let label = ui.label(t.relay_choice);
@@ -571,6 +558,55 @@ impl SyncPanel {
     }
 }
 
+impl SyncNow {
+    /// The button, what it is for, and the last summary.
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
+        let t = cx.lang.sync();
+        ui.label(t.sync_now_help);
+        let ready = !self.syncing && cx.net.info.is_some();
+        let clicked = ui
+            .add_enabled_ui(ready, |ui| {
+                design::icon_button(ui, Kind::Sync.icon(), t.sync_now)
+            })
+            .inner
+            .clicked();
+        if clicked {
+            self.syncing = true;
+            let lang = cx.lang;
+            run(
+                cx.bridge,
+                self.inbox.sender(),
+                move |s| summary_text(lang, s),
+                |l| l.sync().sync_failed,
+                |h| async move {
+                    h.sync_all(Duration::from_secs(2), Duration::from_secs(30))
+                        .await
+                },
+            );
+        }
+        if self.syncing {
+            ui.label(t.syncing);
+        }
+        match &self.summary {
+            Some(Ok(summary)) => {
+                ui.label(summary_text(cx.lang, summary));
+                for (peer, why) in &summary.failed {
+                    ui.label(format!(
+                        "{} {} : {}",
+                        t.not_reached,
+                        peer_name(cx.view, cx.lang, peer),
+                        describe_net(cx.lang, why)
+                    ));
+                }
+            }
+            Some(Err(e)) => {
+                ui.label(e.clone().doing(|l| l.sync().sync_failed).text(cx.lang));
+            }
+            None => {}
+        }
+    }
+}
+
 /// Space and a line between two sections.
 fn section(ui: &mut egui::Ui) {
     ui.add_space(8.0);
@@ -578,26 +614,46 @@ fn section(ui: &mut egui::Ui) {
     ui.add_space(4.0);
 }
 
+/// Whether the network runs, in one line.
+fn status_ui(ui: &mut egui::Ui, cx: &Cx) {
+    let t = cx.lang.sync();
+    match (&cx.net.info, &cx.net.error) {
+        (_, Some(e)) => {
+            ui.colored_label(ui.visuals().warn_fg_color, t.network_down);
+            ui.label(e.text(cx.lang));
+        }
+        (None, None) => {
+            design::meta_with(ui, icon::WIFI, t.network_starting);
+        }
+        (Some(_), None) => {
+            design::meta_with(ui, icon::WIFI, t.network_up);
+        }
+    }
+}
+
+/// The members found on the Wi-Fi or in a session now, with their avatars.
 fn nearby_ui(ui: &mut egui::Ui, cx: &Cx) {
     let t = cx.lang.sync();
-    ui.label(RichText::new(t.nearby_title).strong());
-    if cx.net.nearby.is_empty() {
-        ui.label(t.nobody_nearby);
-        return;
-    }
-    for (peer, nearby) in &cx.net.nearby {
-        let state = if cx.net.live.contains_key(peer) {
-            t.state_connected
-        } else {
-            t.state_not_connected
-        };
-        ui.label(format!(
-            "{} — {state} · {} {}",
-            peer_name(cx.view, cx.lang, peer),
-            t.seen_at,
-            cx.lang.time(nearby.seen_at)
-        ));
-    }
+    let people: Vec<_> = meeting::present(cx)
+        .into_iter()
+        .filter(|p| p.live || p.nearby)
+        .collect();
+    design::card(ui, Kind::Member, |ui| {
+        design::title(ui, t.nearby_title);
+        if people.is_empty() {
+            ui.label(RichText::new(t.nobody_nearby).weak());
+        }
+        for person in &people {
+            ui.horizontal_wrapped(|ui| {
+                let name = &person.member.display_name;
+                design::avatar(ui, name, person.member.id.as_str(), 28.0);
+                ui.label(meeting::state_line(cx, person));
+                if let Some(news) = meeting::news_line(cx, person) {
+                    ui.label(RichText::new(format!("· {news}")).weak());
+                }
+            });
+        }
+    });
 }
 
 fn sessions_ui(ui: &mut egui::Ui, cx: &Cx) {

@@ -226,3 +226,16 @@ pub fn create_invite(h: &mut H) -> String {
         .value()
         .expect("the ticket is shown as text")
 }
+
+/// Opens the Synchronisation screen's "Avancé" section (addresses,
+/// connecting by address, relay, log) and waits for it to unfold.
+pub fn open_advanced(h: &mut H) {
+    h.get_by_label("Avancé").scroll_to_me();
+    h.step();
+    // By its accessibility action: a notice may lie over it on screen.
+    h.get_by_label("Avancé").click_accesskit();
+    wait_until(h, "the advanced section", |h| {
+        shows(h, "utile seulement si les membres ne se trouvent pas")
+    });
+    h.run();
+}

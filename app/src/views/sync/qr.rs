@@ -17,6 +17,12 @@ use crate::i18n::Lang;
 /// quiet zone, whatever the theme. The code is encoded once per text and
 /// kept as a texture while it is shown (see [`qr_texture`]).
 pub fn qr_ui(ui: &mut egui::Ui, text: &str, lang: Lang) {
+    qr_sized_ui(ui, text, lang, 280.0);
+}
+
+/// Draws `text` as a QR code (as [`qr_ui`]) at most `largest` points wide:
+/// large enough to be read across a table.
+pub fn qr_sized_ui(ui: &mut egui::Ui, text: &str, lang: Lang, largest: f32) {
     let t = lang.sync();
     let Some(texture) = qr_texture(ui.ctx(), text) else {
         ui.label(t.qr_too_long);
@@ -24,7 +30,7 @@ pub fn qr_ui(ui: &mut egui::Ui, text: &str, lang: Lang) {
     };
     // Whole pixels per module, so that every module is as sharp as the next.
     let count = texture.size()[0] as f32;
-    let room = ui.available_width().clamp(160.0, 280.0);
+    let room = ui.available_width().clamp(160.0, largest.max(160.0));
     let side = (room / count).floor().max(2.0) * count;
     ui.add(
         egui::Image::new((texture.id(), vec2(side, side)))
