@@ -77,11 +77,17 @@ impl ExchangesPanel {
         if form.editing.is_none() {
             ui.horizontal(|ui| {
                 for k in ExchangeKind::ALL {
+                    let label = lang.kind(*k);
                     let text = (
                         exchange_kind(*k).icon().rich_text(),
-                        egui::RichText::new(lang.kind(*k)),
+                        egui::RichText::new(label),
                     );
-                    ui.selectable_value(&mut form.kind, *k, text);
+                    let selected = form.kind == *k;
+                    let response = ui.selectable_value(&mut form.kind, *k, text);
+                    // Read as its word alone, not the icon's private character.
+                    response.widget_info(|| {
+                        egui::WidgetInfo::selected(egui::Role::Button, true, selected, label)
+                    });
                 }
             });
         }
