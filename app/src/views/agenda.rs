@@ -33,10 +33,11 @@ enum Mode {
     Bookings,
 }
 
-/// One line of the list.
+/// One line of the list ("À venir" is written above it).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Row {
-    Heading(bool),
+    /// "Passés", at the foot of a line as high as a card.
+    PastHeading,
     Event(usize),
 }
 
@@ -125,10 +126,9 @@ impl AgendaPanel {
             .filter(|&n| is_past(&view.events[n]))
             .collect();
         past.reverse();
-        let mut rows = vec![Row::Heading(false)];
-        rows.extend(upcoming.map(Row::Event));
+        let mut rows: Vec<Row> = upcoming.map(Row::Event).collect();
         if !past.is_empty() {
-            rows.push(Row::Heading(true));
+            rows.push(Row::PastHeading);
             rows.extend(past.into_iter().map(Row::Event));
         }
         self.rows = rows;
@@ -251,6 +251,7 @@ impl AgendaPanel {
         self.refresh_rows(view, now.timestamp_millis());
         let card_height = design::list_card_height(ui, 3);
         let row_height = card_height + design::GAP - ui.spacing().item_spacing.y;
+        ui.label(RichText::new(t.upcoming).heading().strong());
         let mut area = egui::ScrollArea::vertical()
             .id_salt("agenda-list")
             .auto_shrink(false);
@@ -270,11 +271,13 @@ impl AgendaPanel {
         area.show_rows(ui, row_height, self.rows.len(), |ui, range| {
             for row in &self.rows[range] {
                 match *row {
-                    Row::Heading(past) => {
-                        ui.allocate_ui([ui.available_width(), row_height].into(), |ui| {
-                            ui.add_space(design::GAP);
-                            let text = if past { t.past } else { t.upcoming };
-                            ui.label(RichText::new(text).heading().strong());
+                    Row::PastHeading => {
+                        // As high as a card, so every row keeps one height.
+                        let size = egui::vec2(ui.available_width(), row_height);
+                        let layout = egui::Layout::bottom_up(egui::Align::Min);
+                        ui.allocate_ui_with_layout(size, layout, |ui| {
+                            ui.set_min_height(row_height);
+                            ui.label(RichText::new(t.past).heading().strong());
                         });
                     }
                     Row::Event(n) => {
