@@ -425,6 +425,125 @@ pub fn empty(ui: &mut Ui, text: &str) {
         });
 }
 
+// ---------------------------------------------------------------------
+// Cards of lists, main buttons, and menus whose actions ask first
+// (Échanges, Fil, Groupes, Agenda).
+// ---------------------------------------------------------------------
+
+/// More icons of the cards.
+pub mod card_icon {
+    pub use egui_material_icons::icons::{
+        ICON_CHECK as CHECK, ICON_CLOSE as CLOSE, ICON_PEOPLE as PEOPLE, ICON_PERSON_ADD as JOIN,
+        ICON_SELL as CATEGORY, ICON_SEND as SEND,
+    };
+}
+
+/// The main button of a form or an item ("Publier", "Je peux aider"):
+/// white words on the kind's accent, so it is the first thing seen.
+pub fn primary_button(ui: &mut Ui, kind: Kind, icon: Icon, label: &str, enabled: bool) -> Response {
+    let text = (
+        icon.rich_text().size(BODY + 2.0).color(Color32::WHITE),
+        RichText::new(label).strong().color(Color32::WHITE),
+    );
+    let button = egui::Button::new(text)
+        .fill(kind.accent())
+        .corner_radius(CornerRadius::same(8))
+        .min_size(egui::vec2(0.0, ui.spacing().interact_size.y + 6.0));
+    let response = ui.add_enabled(enabled, button);
+    named(&response, ui, label, None);
+    response
+}
+
+/// A "…" menu as [`more_menu`] that stays open while the user clicks
+/// inside it, so that an action can ask its question there ("Supprimer ?",
+/// a moderator's reason). A click outside, or Escape, closes it.
+pub fn more_menu_asking<R>(ui: &mut Ui, label: &str, add: impl FnOnce(&mut Ui) -> R) -> Option<R> {
+    let response = ui.button(icon::MORE.rich_text().size(20.0));
+    named(&response, ui, label, None);
+    let response = response.on_hover_text(label);
+    // Opened leftwards from its right edge: the "…" sits at the right of a
+    // card, and the menu keeps its place as a question makes it grow.
+    // One width from the first frame, so that a question wrapping inside
+    // does not make the menu grow (and its buttons move) frame after frame.
+    egui::Popup::menu(&response)
+        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+        .align(egui::RectAlign::BOTTOM_END)
+        .align_alternatives(&[egui::RectAlign::TOP_END])
+        .width(MENU_WIDTH)
+        .show(|ui| {
+            ui.set_width(MENU_WIDTH);
+            add(ui)
+        })
+        .map(|shown| shown.inner)
+}
+
+/// The width of a "…" menu whose actions ask first.
+const MENU_WIDTH: f32 = 300.0;
+
+/// The height of a list card holding `lines` lines of one control's
+/// height (a title, a tag, an avatar, a button), margins included: list
+/// cards have one height so that only those on screen are drawn.
+pub fn list_card_height(ui: &Ui, lines: usize) -> f32 {
+    let line = list_card_line(ui);
+    let spacing = ui.spacing().item_spacing.y;
+    let stroke = ui.visuals().widgets.noninteractive.bg_stroke.width;
+    lines as f32 * line + lines.saturating_sub(1) as f32 * spacing + 24.0 + 2.0 * stroke
+}
+
+/// The height of one line of a list card: the taller of a control and a
+/// card's title.
+pub fn list_card_line(ui: &Ui) -> f32 {
+    let title = ui.text_style_height(&title_style()) + 2.0 * ui.spacing().button_padding.y;
+    title.max(ui.spacing().interact_size.y)
+}
+
+/// A card of a list, `height` high (see [`list_card_height`]), outlined
+/// when `selected`; clicking anywhere on it opens it, as its title does.
+/// Returns whether it was clicked.
+pub fn list_card(
+    ui: &mut Ui,
+    kind: Kind,
+    selected: bool,
+    height: f32,
+    add: impl FnOnce(&mut Ui) -> bool,
+) -> bool {
+    let stroke = ui.visuals().widgets.noninteractive.bg_stroke.width;
+    let inner_height = height - 24.0 - 2.0 * stroke;
+    // Sensed before the card's own buttons, which stay on top of it.
+    let card_rect =
+        egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), height));
+    let whole = ui
+        .interact(
+            card_rect,
+            ui.next_auto_id().with("card"),
+            egui::Sense::click(),
+        )
+        .on_hover_cursor(egui::CursorIcon::PointingHand);
+    let inner = ui
+        .scope(|ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+            card(ui, kind, |ui| {
+                ui.set_height(inner_height);
+                add(ui)
+            })
+        })
+        .inner;
+    if selected || whole.hovered() {
+        let color = if selected {
+            ui.visuals().selection.stroke.color
+        } else {
+            ui.visuals().widgets.hovered.bg_stroke.color
+        };
+        ui.painter().rect_stroke(
+            card_rect,
+            CornerRadius::same(10),
+            Stroke::new(if selected { 2.5 } else { 1.0 }, color),
+            egui::StrokeKind::Inside,
+        );
+    }
+    inner || whole.clicked()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,9 +21,7 @@ fn first_start_asks_a_name_then_shows_the_example_community() {
     h.get_by_role_and_label(Role::Button, "Découvrir avec une communauté exemple")
         .click();
     go(&mut h, "Échanges");
-    wait_until(&mut h, "the example échanges", |h| {
-        h.query_by_label("Réparer mon vélo").is_some()
-    });
+    scroll_to_card(&mut h, "Réparer mon vélo");
     let view = h.state().view().expect("a community is shown").clone();
     assert!(view.exchanges.len() >= 10);
     // Every control is labelled: the harness checks the accessibility tree.
@@ -38,9 +36,9 @@ fn posting_an_exchange_saves_it_and_lists_it() {
     h.get_by_role_and_label(Role::Button, "Découvrir avec une communauté exemple")
         .click();
     go(&mut h, "Échanges");
-    wait_until(&mut h, "the example échanges", |h| {
-        h.query_by_label("Réparer mon vélo").is_some()
-    });
+    scroll_to_card(&mut h, "Réparer mon vélo");
+    // "Je cherche" opens the form, set for a need.
+    press(&mut h, "Je cherche");
     h.get_by_role_and_label(Role::TextInput, "Titre").click();
     h.step();
     h.get_by_role_and_label(Role::TextInput, "Titre")
@@ -137,6 +135,8 @@ fn my_need_can_be_marked_done_and_deleted() {
     with_example(&mut h);
     go(&mut h, "Échanges");
     // Post a need, then open it.
+    // "Je cherche" opens the form, set for a need.
+    press(&mut h, "Je cherche");
     h.get_by_role_and_label(Role::TextInput, "Titre").click();
     h.step();
     h.get_by_role_and_label(Role::TextInput, "Titre")
@@ -162,7 +162,9 @@ fn my_need_can_be_marked_done_and_deleted() {
         })
     };
     wait_until(&mut h, "the need marked done", done);
-    h.get_by_role_and_label(Role::Button, "Supprimer").click();
+    // Deleting is in the "…" menu, and asks first.
+    press_in_menu(&mut h, "Supprimer");
+    assert!(shows(&h, "Supprimer cette annonce pour tout le monde ?"));
     wait_until(&mut h, "the confirmation", |h| {
         h.query_by_role_and_label(Role::Button, "Confirmer la suppression")
             .is_some()
@@ -184,9 +186,7 @@ fn a_neighbours_need_gets_a_je_peux_aider() {
     onboard(&mut h, "Hugo");
     with_example(&mut h);
     go(&mut h, "Échanges");
-    wait_until(&mut h, "the example échanges", |h| {
-        h.query_by_label("Réparer mon vélo").is_some()
-    });
+    scroll_to_card(&mut h, "Réparer mon vélo");
     h.get_by_label("Réparer mon vélo").click();
     wait_until(&mut h, "the reply buttons", |h| {
         h.query_by_role_and_label(Role::Button, "Je peux aider")

@@ -150,7 +150,9 @@ fn a_place_is_made_bookable_booked_and_a_conflict_is_settled() {
     // Marion (admin) keeps the later one: the decision wins over first come.
     let resolve: Vec<_> = h.query_all_by_label("Résoudre").collect();
     assert_eq!(resolve.len(), 2, "one per booking of the conflict");
-    resolve[1].click();
+    resolve[1].scroll_to_me();
+    settle(&mut h);
+    h.query_all_by_label("Résoudre").nth(1).unwrap().click();
     h.step();
     h.step();
     press(&mut h, "Garder celle-ci");
@@ -332,8 +334,12 @@ fn the_referent_sees_two_members_conflict_and_settles_it_from_the_annuaire() {
     wait_until(&mut h, "the place's conflict", |h| {
         h.query_all_by_label("Résoudre").count() == 2
     });
-    let first: Vec<_> = h.query_all_by_label("Résoudre").collect();
-    first[0].click();
+    h.query_all_by_label("Résoudre")
+        .next()
+        .unwrap()
+        .scroll_to_me();
+    settle(&mut h);
+    h.query_all_by_label("Résoudre").next().unwrap().click();
     h.step();
     h.step();
     press(&mut h, "Refuser");

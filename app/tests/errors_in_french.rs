@@ -46,6 +46,7 @@ fn errors_met_in_the_app_are_said_in_french_without_command_lines() {
         max: MAX_TITLE,
     }
     .to_string();
+    press(&mut h, "Je cherche");
     type_into(&mut h, "Titre", &"a".repeat(300));
     press(&mut h, "Publier");
     shows_in_french(

@@ -193,9 +193,7 @@ fn a_member_invites_another_app_which_joins_and_both_sync_live() {
     });
     // B sees A's échanges.
     go(&mut b, "Échanges");
-    wait_until(&mut b, "A's échanges on B", |b| {
-        b.query_by_label("Réparer mon vélo").is_some()
-    });
+    scroll_to_card(&mut b, "Réparer mon vélo");
 
     // A knows Bruno now.
     wait_until(&mut a, "Bruno on A", |a| {
@@ -208,6 +206,7 @@ fn a_member_invites_another_app_which_joins_and_both_sync_live() {
     });
 
     // B posts; A's app, still serving, receives it.
+    press(&mut b, "Je propose");
     type_into(&mut b, "Titre", "Cours de guitare");
     press(&mut b, "Publier");
     wait_until(&mut b, "the post on B", |b| {

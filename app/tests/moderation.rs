@@ -10,16 +10,33 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use passerelle_core::model::ModerationAction;
 
-/// Opens an échange's details from its row in the list (a moderator's
-/// details end with the "Modérer" button).
+/// Opens an échange's details from its card in the list, then its "…"
+/// menu, where a moderator finds "Modérer".
 fn open_exchange(h: &mut H, title: &str) {
-    wait_until(h, "the échange in the list", |h| {
-        h.query_by_label(title).is_some()
-    });
+    scroll_to_card(h, title);
     h.get_by_label(title).click();
-    wait_until(h, "the échange's details and its Modérer button", |h| {
-        h.query_by_role_and_label(Role::Button, "Modérer").is_some()
+    wait_until(h, "the échange's details and its '…' menu", |h| {
+        h.query_by_label("Détails").is_some()
+            && h.query_by_role_and_label(Role::Button, "Plus d'actions")
+                .is_some()
     });
+    press_in_menu(h, "Modérer");
+}
+
+/// Opens the first "…" menu of the screen (the newest post's in the Fil).
+fn open_first_menu(h: &mut H) {
+    let menu = "Plus d'actions";
+    h.query_all_by_role_and_label(Role::Button, menu)
+        .next()
+        .expect("a '…' menu is shown")
+        .scroll_to_me();
+    settle(h);
+    h.query_all_by_role_and_label(Role::Button, menu)
+        .next()
+        .expect("a '…' menu is shown")
+        .click();
+    h.step();
+    h.step();
 }
 
 fn listed(h: &H, title: &str) -> bool {
@@ -34,7 +51,6 @@ fn an_admin_hides_restores_and_deletes_an_echange() {
     let reason = "Annonce en double";
 
     open_exchange(&mut h, velo);
-    press(&mut h, "Modérer");
     press(&mut h, "Masquer");
     // No reason, no hiding: the button waits for one.
     press(&mut h, "Masquer");
@@ -69,14 +85,11 @@ fn an_admin_hides_restores_and_deletes_an_echange() {
     h.step();
     assert!(shows(&h, "Aucun élément masqué ni supprimé."));
     go(&mut h, "Échanges");
-    wait_until(&mut h, "the échange listed again", |h| {
-        h.query_by_label(velo).is_some()
-    });
+    scroll_to_card(&mut h, velo);
 
     // Deleting asks a reason, then a confirmation; it cannot be restored.
     let cv = "Relire mon CV";
     open_exchange(&mut h, cv);
-    press(&mut h, "Modérer");
     press(&mut h, "Supprimer définitivement");
     type_into(&mut h, "Raison", "Données personnelles");
     press(&mut h, "Continuer");
@@ -116,14 +129,10 @@ fn a_locked_post_loses_its_comment_box() {
     };
     let before = comment_buttons(&h);
     assert!(before >= 2);
-    // Posts are newest first: the first "Modérer" is the newest post's.
+    // Posts are newest first: the first "…" menu is the newest post's.
     let post = view(&h).posts[0].id.clone();
-    h.get_all_by_role_and_label(Role::Button, "Modérer")
-        .next()
-        .unwrap()
-        .click();
-    h.step();
-    h.step();
+    open_first_menu(&mut h);
+    press(&mut h, "Modérer");
     press(&mut h, "Verrouiller la discussion");
     type_into(&mut h, "Raison", "Le débat continue en réunion");
     press(&mut h, "Verrouiller");
@@ -142,12 +151,8 @@ fn a_locked_post_loses_its_comment_box() {
         "the locked post has no comment box"
     );
 
-    h.get_all_by_role_and_label(Role::Button, "Modérer")
-        .next()
-        .unwrap()
-        .click();
-    h.step();
-    h.step();
+    open_first_menu(&mut h);
+    press(&mut h, "Modérer");
     press(&mut h, "Déverrouiller la discussion");
     wait_until(&mut h, "the post unlocked", |h| {
         view(h)

@@ -39,6 +39,7 @@ fn a_reply_to_my_exchange_is_notified_and_counted_beside_echanges() {
 
     // Amina asks for help, then looks at another screen.
     go(&mut a, "Échanges");
+    press(&mut a, "Je cherche");
     fill(&mut a, Role::TextInput, "Titre", "Monter une étagère");
     press(&mut a, "Publier");
     wait_until(&mut a, "the new échange", |a| {

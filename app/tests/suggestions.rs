@@ -113,10 +113,14 @@ fn hundreds_of_suggestions_are_drawn_a_screenful_at_a_time_and_open_their_echang
         Some(&*offer.title)
     );
     link.click();
-    let author = format!("par {} · publié le", view(&h).member_name(&offer.author));
+    // The details name the échange in a heading (its card in the list is a
+    // button) and its author beside the avatar.
+    let author = view(&h).member_name(&offer.author).to_owned();
     wait_until(&mut h, "the échange's details", |h| {
         h.query_by_label("Détails").is_some()
-            && h.query_all_by_label_contains(&author).next().is_some()
+            && h.query_all_by_label(&offer.title)
+                .any(|n| n.accesskit_node().role() == Role::Label)
+            && h.query_all_by_label(&author).next().is_some()
     });
     assert!(drawn(&h).is_empty(), "the suggestions are still shown");
 }

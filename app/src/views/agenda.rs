@@ -12,6 +12,7 @@ use passerelle_core::model::{
 use super::Cx;
 use super::cache::SameArc;
 use super::files::ImportForm;
+use crate::design::{self, Kind, card_icon, icon};
 use crate::i18n::Lang;
 use crate::i18n::agenda::AgendaStrings;
 use passerelle_core::ImportKind;
@@ -32,10 +33,11 @@ enum Mode {
     Bookings,
 }
 
-/// One line of the list.
+/// One line of the list ("À venir" is written above it).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Row {
-    Heading(bool),
+    /// "Passés", at the foot of a line as high as a card.
+    PastHeading,
     Event(usize),
 }
 
@@ -124,10 +126,9 @@ impl AgendaPanel {
             .filter(|&n| is_past(&view.events[n]))
             .collect();
         past.reverse();
-        let mut rows = vec![Row::Heading(false)];
-        rows.extend(upcoming.map(Row::Event));
+        let mut rows: Vec<Row> = upcoming.map(Row::Event).collect();
         if !past.is_empty() {
-            rows.push(Row::Heading(true));
+            rows.push(Row::PastHeading);
             rows.extend(past.into_iter().map(Row::Event));
         }
         self.rows = rows;
@@ -163,43 +164,45 @@ impl AgendaPanel {
         {
             self.month = Some(first_of_month(local_date(view.events[n].start)));
         }
-        ui.heading(format!("{} — {}", view.community.name, t.nav));
+        ui.add_space(design::GAP);
+        design::heading(ui, Kind::Event, t.nav);
+        ui.add_space(design::GAP);
         if self.mode == Mode::Bookings {
-            ui.horizontal_wrapped(|ui| {
-                ui.selectable_value(&mut self.mode, Mode::List, t.list);
-                ui.selectable_value(&mut self.mode, Mode::Month, t.month);
-                ui.selectable_value(&mut self.mode, Mode::Bookings, lang.bookings().tab);
-            });
+            ui.horizontal_wrapped(|ui| self.tabs_ui(ui, lang));
             ui.separator();
             egui::ScrollArea::vertical()
                 .id_salt("agenda-bookings")
                 .show(ui, |ui| self.bookings.ui(ui, cx));
             return;
         }
-        egui::Panel::right("agenda-side")
-            .resizable(true)
-            .default_size(340.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    if self.form.is_some() {
-                        self.form_ui(ui, cx);
-                    } else if let Some(n) = selected {
-                        self.detail_ui(ui, cx, &view.events[n]);
-                    } else {
-                        ui.label(t.pick_event);
-                    }
+        // The side opens with an event or the form: until then the cards
+        // have the whole width, and answer with their "J'y vais".
+        if self.form.is_some() || selected.is_some() {
+            egui::Panel::right("agenda-side")
+                .resizable(true)
+                .default_size(320.0)
+                .show(ui, |ui| {
+                    ui.add_space(design::GAP);
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        if self.form.is_some() {
+                            self.form_ui(ui, cx);
+                        } else if let Some(n) = selected {
+                            self.detail_ui(ui, cx, &view.events[n]);
+                        }
+                    });
                 });
-            });
+        }
         ui.horizontal_wrapped(|ui| {
-            ui.selectable_value(&mut self.mode, Mode::List, t.list);
-            ui.selectable_value(&mut self.mode, Mode::Month, t.month);
-            ui.selectable_value(&mut self.mode, Mode::Bookings, lang.bookings().tab);
-            ui.separator();
-            if cx.me.is_some() && ui.button(t.new_event).clicked() {
+            if cx.me.is_some() && design::icon_button(ui, icon::ADD, t.new_event).clicked() {
                 self.form = Some(EventForm::default());
                 self.confirm_delete = false;
             }
-            if !view.events.is_empty() && ui.button(t.export_all).clicked() {
+            ui.separator();
+            self.tabs_ui(ui, lang);
+            ui.separator();
+            if !view.events.is_empty()
+                && design::icon_button(ui, icon::DOWNLOAD, t.export_all).clicked()
+            {
                 let text = ics::agenda_calendar(
                     view.events.iter(),
                     Some(&view.community.name),
@@ -217,32 +220,38 @@ impl AgendaPanel {
                         .ui(ui, cx, ImportKind::Agenda, f.import_ics, f.import_hint_ics)
                 });
         }
-        ui.separator();
+        ui.add_space(design::GAP / 2.0);
+        if selected.is_none() && self.mode == Mode::List && !view.events.is_empty() {
+            design::meta(ui, t.pick_event);
+        }
         let selected = selected.map(|n| view.events[n].id.clone());
         match self.mode {
-            Mode::List => self.list_ui(ui, lang, view, selected.as_ref(), cx.now),
+            Mode::List => self.list_ui(ui, cx, selected.as_ref()),
             Mode::Month => self.month_ui(ui, lang, view, selected.as_ref(), cx.now),
             Mode::Bookings => {}
         }
         self.reveal = false;
     }
 
-    fn list_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        lang: Lang,
-        view: &CommunityView,
-        selected: Option<&ItemId>,
-        now: DateTime<Local>,
-    ) {
+    /// Liste, Mois, Réservations.
+    fn tabs_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.agenda();
+        ui.selectable_value(&mut self.mode, Mode::List, t.list);
+        ui.selectable_value(&mut self.mode, Mode::Month, t.month);
+        ui.selectable_value(&mut self.mode, Mode::Bookings, lang.bookings().tab);
+    }
+
+    fn list_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, selected: Option<&ItemId>) {
+        let (lang, view, now) = (cx.lang, &**cx.view, cx.now);
         let t = lang.agenda();
         if view.events.is_empty() {
-            ui.label(t.no_event);
+            design::empty(ui, t.no_event);
             return;
         }
         self.refresh_rows(view, now.timestamp_millis());
-        let body = ui.text_style_height(&egui::TextStyle::Body);
-        let row_height = body * 3.0 + ui.spacing().item_spacing.y * 3.0 + 6.0;
+        let card_height = design::list_card_height(ui, 3);
+        let row_height = card_height + design::GAP - ui.spacing().item_spacing.y;
+        ui.label(RichText::new(t.upcoming).heading().strong());
         let mut area = egui::ScrollArea::vertical()
             .id_salt("agenda-list")
             .auto_shrink(false);
@@ -257,30 +266,41 @@ impl AgendaPanel {
                 area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
         }
         let mut clicked = None;
+        let mut going = None;
+        let now_ms = now.timestamp_millis();
         area.show_rows(ui, row_height, self.rows.len(), |ui, range| {
             for row in &self.rows[range] {
                 match *row {
-                    Row::Heading(past) => {
-                        ui.add_sized(
-                            [ui.available_width(), row_height],
-                            egui::Label::new(
-                                RichText::new(if past { t.past } else { t.upcoming }).heading(),
-                            ),
-                        );
+                    Row::PastHeading => {
+                        // As high as a card, so every row keeps one height.
+                        let size = egui::vec2(ui.available_width(), row_height);
+                        let layout = egui::Layout::bottom_up(egui::Align::Min);
+                        ui.allocate_ui_with_layout(size, layout, |ui| {
+                            ui.set_min_height(row_height);
+                            ui.label(RichText::new(t.past).heading().strong());
+                        });
                     }
                     Row::Event(n) => {
                         let e = &view.events[n];
-                        ui.allocate_ui([ui.available_width(), row_height].into(), |ui| {
-                            if event_row_ui(ui, lang, view, e, selected == Some(&e.id)) {
-                                clicked = Some(e.id.clone());
-                            }
-                        });
+                        let selected = selected == Some(&e.id);
+                        match event_card_ui(ui, cx, e, selected, card_height, now_ms) {
+                            CardAction::Open => clicked = Some(e.id.clone()),
+                            CardAction::Going => going = Some(e.id.clone()),
+                            CardAction::None => {}
+                        }
                     }
                 }
             }
         });
         if let Some(id) = clicked {
             self.select(id);
+        }
+        if let Some(event) = going {
+            let command = Command::Agenda(AgendaCommand::Rsvp {
+                event,
+                answer: RsvpAnswer::Yes,
+            });
+            self.send(cx, command, Pending::Other);
         }
     }
 
@@ -376,31 +396,39 @@ impl AgendaPanel {
     fn detail_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, e: &Event) {
         let (lang, view) = (cx.lang, &**cx.view);
         let t = lang.agenda();
-        ui.heading(&e.title);
-        ui.label(RichText::new(lang.date(e.start)).strong());
-        ui.label(time_range(lang, e));
-        if let Some(place) = &e.place {
-            ui.label(format!("{} : {place}", t.place));
-        }
-        let full = is_full(e);
         ui.horizontal(|ui| {
-            ui.label(capacity_text(lang, e));
+            ui.label(RichText::new(t.details).strong());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if design::icon_button(ui, card_icon::CLOSE, t.close).clicked() {
+                    self.selected = None;
+                    self.confirm_delete = false;
+                }
+                self.menu_ui(ui, cx, e);
+            });
+        });
+        let full = is_full(e);
+        design::card(ui, Kind::Event, |ui| {
             if full {
-                ui.label(RichText::new(t.full).strong());
+                design::tag(ui, Kind::Event, t.full);
+            }
+            design::title(ui, &e.title);
+            design::meta_with(ui, icon::CALENDAR, lang.date(e.start));
+            design::meta_with(ui, icon::TIME, time_range(lang, e));
+            if let Some(place) = &e.place {
+                design::meta_with(ui, icon::PLACE, format!("{} : {place}", t.place));
+            }
+            design::meta_with(ui, card_icon::PEOPLE, capacity_text(lang, e));
+            ui.horizontal(|ui| {
+                design::meta(ui, t.proposed_by);
+                design::person(ui, view.member_name(&e.created_by), e.created_by.as_str());
+            });
+            if !e.description.as_str().trim().is_empty() {
+                ui.add_space(design::GAP / 2.0);
+                ui.label(e.description.as_str());
             }
         });
-        ui.label(format!(
-            "{} {}",
-            t.proposed_by,
-            view.member_name(&e.created_by)
-        ));
-        if !e.description.as_str().trim().is_empty() {
-            ui.separator();
-            ui.label(e.description.as_str());
-        }
-        ui.separator();
         self.rsvp_ui(ui, cx, e, full);
-        ui.separator();
+        ui.add_space(design::GAP);
         for (answer, heading) in [
             (RsvpAnswer::Yes, t.coming),
             (RsvpAnswer::Maybe, t.maybe_coming),
@@ -416,40 +444,47 @@ impl AgendaPanel {
             }
         }
         if e.rsvps.is_empty() {
-            ui.label(t.nobody_yet);
+            design::meta(ui, t.nobody_yet);
         }
-        ui.separator();
-        if ui.button(t.export_one).clicked() {
+        ui.add_space(design::GAP);
+        if design::icon_button(ui, icon::CALENDAR, t.export_one).clicked() {
             let text = ics::event_calendar(e, cx.now.timestamp_millis());
             cx.save_export(&ics::file_name(e), text.into_bytes());
         }
-        if cx.may_edit(&e.created_by) {
-            ui.horizontal_wrapped(|ui| {
-                if ui.button(t.edit).clicked() {
+    }
+
+    /// The "…" menu: edit and delete for who proposed the event (or a
+    /// moderator), and moderation. Nothing when none applies.
+    fn menu_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, e: &Event) {
+        let t = cx.lang.agenda();
+        let may_edit = cx.may_edit(&e.created_by);
+        if !may_edit && !cx.is_moderator() {
+            return;
+        }
+        design::more_menu_asking(ui, cx.lang.t().more_actions, |ui| {
+            if may_edit {
+                if design::icon_button(ui, icon::EDIT, t.edit).clicked() {
                     self.form = Some(EventForm::prefilled(e));
                     self.confirm_delete = false;
+                    ui.close();
                 }
-                if !self.confirm_delete && ui.button(t.delete).clicked() {
-                    self.confirm_delete = true;
+                let words = super::DeleteWords {
+                    delete: t.delete,
+                    question: t.delete_question,
+                    confirm: t.confirm_delete,
+                    cancel: t.cancel,
+                };
+                if super::confirm_delete(ui, &mut self.confirm_delete, words) {
+                    self.send(
+                        cx,
+                        Command::Agenda(AgendaCommand::DeleteEvent { id: e.id.clone() }),
+                        Pending::Deleted,
+                    );
+                    ui.close();
                 }
-            });
-            if self.confirm_delete {
-                ui.label(RichText::new(t.delete_question).strong());
-                ui.horizontal(|ui| {
-                    if ui.button(t.confirm_delete).clicked() {
-                        self.send(
-                            cx,
-                            Command::Agenda(AgendaCommand::DeleteEvent { id: e.id.clone() }),
-                            Pending::Deleted,
-                        );
-                    }
-                    if ui.button(t.cancel).clicked() {
-                        self.confirm_delete = false;
-                    }
-                });
             }
-        }
-        self.moderate.ui(ui, cx, ItemKind::Event, &e.id, None);
+            self.moderate.ui(ui, cx, ItemKind::Event, &e.id, None);
+        });
     }
 
     fn rsvp_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, e: &Event, full: bool) {
@@ -494,15 +529,24 @@ impl AgendaPanel {
         let Some(form) = self.form.as_mut() else {
             return;
         };
-        ui.heading(if form.editing.is_some() {
-            t.edit_event
-        } else {
-            t.new_event
-        });
+        design::heading(
+            ui,
+            Kind::Event,
+            if form.editing.is_some() {
+                t.edit_event
+            } else {
+                t.new_event
+            },
+        );
+        ui.add_space(design::GAP);
         let field = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
             let label = ui.label(label);
-            ui.add(egui::TextEdit::singleline(value).hint_text(hint))
-                .labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .hint_text(hint)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
         };
         field(ui, t.title, &mut form.title, "");
         field(ui, t.date, &mut form.date, t.date_hint);
@@ -528,7 +572,7 @@ impl AgendaPanel {
             } else {
                 t.create
             };
-            submit = ui.button(save).clicked();
+            submit = design::primary_button(ui, Kind::Event, icon::DONE, save, true).clicked();
             cancel = ui.button(t.cancel).clicked();
         });
         if cancel {
@@ -579,43 +623,86 @@ impl AgendaPanel {
     }
 }
 
-/// Draws one event of the list; returns whether it was clicked.
-fn event_row_ui(
+/// What a card of the list was asked.
+enum CardAction {
+    None,
+    /// Open the event in the side.
+    Open,
+    /// Answer "J'y vais" at once.
+    Going,
+}
+
+/// One card of the list, `height` high: the title (and "Complet"), when
+/// and where, who comes, and "J'y vais" for an event to come.
+fn event_card_ui(
     ui: &mut egui::Ui,
-    lang: Lang,
-    view: &CommunityView,
+    cx: &Cx,
     e: &Event,
     selected: bool,
-) -> bool {
+    height: f32,
+    now: Timestamp,
+) -> CardAction {
+    let (lang, view) = (cx.lang, &**cx.view);
     let t = lang.agenda();
-    let mut clicked = false;
-    ui.vertical(|ui| {
+    let line = design::list_card_line(ui);
+    let mut going = false;
+    let open = design::list_card(ui, Kind::Event, selected, height, |ui| {
+        let title = ui
+            .horizontal(|ui| {
+                ui.set_height(line);
+                // The answer first, on the right, where the eye ends the line.
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let answer = cx
+                        .me
+                        .and_then(|me| e.rsvps.get(me.id.as_str()))
+                        .map(|r| r.answer);
+                    let to_come = e.end.unwrap_or(e.start) >= now;
+                    if to_come && answer == Some(RsvpAnswer::Yes) {
+                        ui.label(RichText::new(t.you_go).strong());
+                        let color = Kind::Event.stripe(ui.visuals().dark_mode);
+                        ui.label(icon::DONE.rich_text().size(design::BODY + 2.0).color(color));
+                    } else if to_come && cx.me.is_some_and(|m| m.is_active()) && !is_full(e) {
+                        going = design::icon_button(ui, card_icon::CHECK, t.going).clicked();
+                    }
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        if is_full(e) {
+                            design::tag(ui, Kind::Event, t.full);
+                        }
+                        design::title_link(ui, &e.title).clicked()
+                    })
+                    .inner
+                })
+                .inner
+            })
+            .inner;
         ui.horizontal(|ui| {
-            clicked = ui
-                .add(egui::Button::selectable(
-                    selected,
-                    RichText::new(&e.title).strong(),
-                ))
-                .clicked();
-            if is_full(e) {
-                ui.label(RichText::new(t.full).strong());
-            }
+            ui.set_height(line);
+            let when = format!("{} · {}", lang.date(e.start), time_range(lang, e));
+            design::meta_with(ui, icon::CALENDAR, when);
         });
-        let mut when = format!("{} · {}", lang.date(e.start), time_range(lang, e));
-        if let Some(place) = &e.place {
-            when.push_str(" · ");
-            when.push_str(place);
-        }
-        ui.label(when);
-        let names = names_answering(view, e, RsvpAnswer::Yes);
-        let mut who = capacity_text(lang, e);
-        if !names.is_empty() {
-            who.push_str(" · ");
-            who.push_str(&names.join(", "));
-        }
-        ui.label(who);
+        ui.horizontal(|ui| {
+            ui.set_height(line);
+            if let Some(place) = &e.place {
+                design::meta_with(ui, icon::PLACE, place);
+                ui.add_space(design::GAP);
+            }
+            let names = names_answering(view, e, RsvpAnswer::Yes);
+            let mut who = capacity_text(lang, e);
+            if !names.is_empty() {
+                who.push_str(" · ");
+                who.push_str(&names.join(", "));
+            }
+            design::meta_with(ui, card_icon::PEOPLE, who);
+        });
+        title
     });
-    clicked
+    if going {
+        CardAction::Going
+    } else if open {
+        CardAction::Open
+    } else {
+        CardAction::None
+    }
 }
 
 fn answer_label(t: &AgendaStrings, answer: RsvpAnswer) -> &'static str {

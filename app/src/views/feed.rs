@@ -1,5 +1,7 @@
 //! The Fil screen: a welcome with the next events, what arrived since the
-//! last sync, and the community's announcements with their comments.
+//! last sync, and the community's announcements as cards with their
+//! comments; "Commenter" on each card, deleting and moderating in its "…"
+//! menu.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use passerelle_core::model::{
 use super::Cx;
 use super::cache::SameArc;
 use crate::bridge::Msg;
+use crate::design::{self, Kind, icon};
 use crate::i18n::feed::FeedStrings;
 
 /// How many announcements are drawn at first, and how many more on request:
@@ -126,10 +129,10 @@ impl FeedPanel {
             .auto_shrink(false)
             .show(ui, |ui| {
                 welcome_ui(ui, cx);
-                ui.add_space(8.0);
+                ui.add_space(design::GAP);
                 self.fresh_ui(ui, cx);
                 self.write_ui(ui, cx);
-                ui.add_space(8.0);
+                ui.add_space(design::GAP);
                 self.posts_ui(ui, cx);
             });
     }
@@ -189,7 +192,7 @@ impl FeedPanel {
         let t = cx.lang.feed();
         highlight_frame(ui).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.label(RichText::new(t.fresh_title).heading().strong());
+            section_ui(ui, Kind::Sync, t.fresh_title);
             if !self.fresh.is_empty() {
                 ui.label(t.fresh_intro);
             }
@@ -211,43 +214,44 @@ impl FeedPanel {
                 cx.bridge.send(Msg::MarkSeen(cx.community.clone()));
             }
         });
-        ui.add_space(8.0);
+        ui.add_space(design::GAP);
     }
 
     fn write_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.feed();
         if !cx.me.is_some_and(|m| m.is_active()) {
-            ui.label(RichText::new(t.read_only).italics());
+            design::empty(ui, t.read_only);
             return;
         }
-        ui.label(RichText::new(t.write_title).heading());
-        let label = ui.label(t.post_label);
-        ui.add(
-            egui::TextEdit::multiline(&mut self.draft)
-                .hint_text(t.post_hint)
-                .desired_rows(3)
-                .desired_width(f32::INFINITY),
-        )
-        .labelled_by(label.id);
-        let ready = !self.draft.trim().is_empty();
-        if ui
-            .add_enabled(ready, egui::Button::new(t.publish))
-            .clicked()
-        {
-            self.pending = Some(Pending::Post);
-            cx.apply(Command::Fil(FilCommand::AddPost {
-                id: cx.new_id(),
-                text: self.draft.trim().to_owned(),
-            }));
-        }
+        design::card(ui, Kind::Post, |ui| {
+            ui.label(RichText::new(t.write_title).strong());
+            let label = ui.label(t.post_label);
+            ui.add(
+                egui::TextEdit::multiline(&mut self.draft)
+                    .hint_text(t.post_hint)
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            let ready = !self.draft.trim().is_empty();
+            if design::primary_button(ui, Kind::Post, Kind::Post.icon(), t.publish, ready).clicked()
+            {
+                self.pending = Some(Pending::Post);
+                cx.apply(Command::Fil(FilCommand::AddPost {
+                    id: cx.new_id(),
+                    text: self.draft.trim().to_owned(),
+                }));
+            }
+        });
     }
 
     fn posts_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.feed();
-        ui.label(RichText::new(t.posts_title).heading());
+        ui.add_space(design::GAP);
+        section_ui(ui, Kind::Post, t.posts_title);
         let posts = &cx.view.posts;
         if posts.is_empty() {
-            ui.label(t.no_posts);
+            design::empty(ui, t.no_posts);
             return;
         }
         let limit = self.shown.max(PAGE).min(posts.len());
@@ -260,7 +264,6 @@ impl FeedPanel {
                 response.scroll_to_me(Some(egui::Align::TOP));
                 self.target = None;
             }
-            ui.add_space(6.0);
         }
         if limit < posts.len() && ui.button(t.show_older).clicked() {
             self.shown = limit + PAGE;
@@ -270,58 +273,54 @@ impl FeedPanel {
     fn post_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, post: &Post) -> egui::Response {
         let (t, lang, view) = (cx.lang.feed(), cx.lang, &**cx.view);
         let fresh = cx.fresh.contains(post.id.as_str());
-        let frame = if fresh {
-            highlight_frame(ui)
-        } else {
-            egui::Frame::group(ui.style())
-        };
-        frame
-            .show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.horizontal_wrapped(|ui| {
+        ui.scope(|ui| {
+            design::card(ui, Kind::Post, |ui| {
+                ui.horizontal(|ui| {
+                    design::person(ui, view.member_name(&post.author), post.author.as_str());
+                    design::meta(ui, lang.date_time(post.created_at));
                     if fresh {
                         new_badge_ui(ui, t);
                     }
-                    ui.label(RichText::new(view.member_name(&post.author)).strong());
-                    ui.label(lang.date_time(post.created_at));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        self.menu_ui(ui, cx, post);
+                    });
                 });
                 ui.label(post.text.as_str());
+                if !post.comments.is_empty() {
+                    ui.add_space(design::GAP / 2.0);
+                }
                 for (id, comment) in &post.comments {
-                    ui.horizontal_wrapped(|ui| {
-                        ui.add_space(16.0);
-                        if cx.fresh.contains(id.as_str()) {
-                            new_badge_ui(ui, t);
-                        }
-                        ui.label(RichText::new(view.member_name(&comment.author)).strong());
-                        ui.label(RichText::new(lang.date_time(comment.at)).small());
-                        ui.label(&comment.text);
+                    ui.horizontal(|ui| {
+                        ui.add_space(design::GAP * 2.0);
+                        let name = view.member_name(&comment.author);
+                        design::avatar(ui, name, comment.author.as_str(), 22.0);
+                        ui.vertical(|ui| {
+                            ui.horizontal_wrapped(|ui| {
+                                ui.label(RichText::new(name).strong());
+                                design::meta(ui, lang.date_time(comment.at));
+                                if cx.fresh.contains(id.as_str()) {
+                                    new_badge_ui(ui, t);
+                                }
+                            });
+                            ui.label(&comment.text);
+                        });
                     });
                 }
                 self.post_actions_ui(ui, cx, post);
-            })
-            .response
+            });
+        })
+        .response
     }
 
+    /// "Commenter" and the comment box.
     fn post_actions_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, post: &Post) {
         let t = cx.lang.feed();
         let locked = super::moderation::locked_ui(ui, cx, post.locked.as_ref());
         let active = cx.me.is_some_and(|m| m.is_active()) && !locked;
-        if self.confirm_delete.as_ref() == Some(&post.id) {
-            ui.label(RichText::new(t.delete_question).strong());
-            ui.horizontal(|ui| {
-                if ui.button(t.confirm_delete).clicked() {
-                    self.pending = Some(Pending::Delete);
-                    cx.apply(Command::Fil(FilCommand::DeletePost {
-                        id: post.id.clone(),
-                    }));
-                }
-                if ui.button(t.cancel).clicked() {
-                    self.confirm_delete = None;
-                }
-            });
+        if !active {
             return;
         }
-        if self.commenting.as_ref() == Some(&post.id) && active {
+        if self.commenting.as_ref() == Some(&post.id) {
             let label = ui.label(t.comment_label);
             let edit = ui
                 .add(
@@ -335,7 +334,8 @@ impl FeedPanel {
             }
             ui.horizontal(|ui| {
                 let ready = !self.comment.trim().is_empty();
-                if ui.add_enabled(ready, egui::Button::new(t.send)).clicked() {
+                let send = design::primary_button(ui, Kind::Post, icon::FORUM, t.send, ready);
+                if send.clicked() {
                     self.pending = Some(Pending::Comment);
                     cx.apply(Command::Fil(FilCommand::AddComment {
                         post: post.id.clone(),
@@ -349,32 +349,75 @@ impl FeedPanel {
             });
             return;
         }
-        ui.horizontal(|ui| {
-            if active && ui.button(t.comment).clicked() {
-                if self.commenting.as_ref() != Some(&post.id) {
-                    self.comment.clear();
+        if design::icon_button(ui, icon::FORUM, t.comment).clicked() {
+            if self.commenting.as_ref() != Some(&post.id) {
+                self.comment.clear();
+            }
+            self.commenting = Some(post.id.clone());
+            self.focus_comment = true;
+        }
+    }
+
+    /// The post's "…" menu: delete (asking first) for its author or a
+    /// moderator, and moderation. Nothing when none applies.
+    fn menu_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, post: &Post) {
+        let t = cx.lang.feed();
+        let may_delete = cx.may_edit(&post.author) && cx.me.is_some_and(|m| m.is_active());
+        if !may_delete && !cx.is_moderator() {
+            return;
+        }
+        design::more_menu_asking(ui, cx.lang.t().more_actions, |ui| {
+            if may_delete {
+                let mut armed = self.confirm_delete.as_ref() == Some(&post.id);
+                let words = super::DeleteWords {
+                    delete: t.delete,
+                    question: t.delete_question,
+                    confirm: t.confirm_delete,
+                    cancel: t.cancel,
+                };
+                if super::confirm_delete(ui, &mut armed, words) {
+                    self.pending = Some(Pending::Delete);
+                    cx.apply(Command::Fil(FilCommand::DeletePost {
+                        id: post.id.clone(),
+                    }));
+                    ui.close();
                 }
-                self.commenting = Some(post.id.clone());
-                self.focus_comment = true;
+                if armed {
+                    self.confirm_delete = Some(post.id.clone());
+                } else if self.confirm_delete.as_ref() == Some(&post.id) {
+                    self.confirm_delete = None;
+                }
             }
-            if cx.may_edit(&post.author) && ui.button(t.delete).clicked() {
-                self.confirm_delete = Some(post.id.clone());
-            }
+            self.moderate
+                .ui(ui, cx, ItemKind::Post, &post.id, post.locked.as_ref());
         });
-        self.moderate
-            .ui(ui, cx, ItemKind::Post, &post.id, post.locked.as_ref());
     }
 }
 
-/// The community's name and description, and its next events.
+/// A section's title with its kind's icon.
+fn section_ui(ui: &mut egui::Ui, kind: Kind, text: &str) {
+    ui.horizontal(|ui| {
+        let color = kind.stripe(ui.visuals().dark_mode);
+        ui.label(kind.icon().rich_text().size(design::TITLE).color(color));
+        design::title(ui, text);
+    });
+}
+
+/// The screen's heading, the community's name and description, and its
+/// next events.
 fn welcome_ui(ui: &mut egui::Ui, cx: &Cx) {
     let (t, lang, view) = (cx.lang.feed(), cx.lang, &**cx.view);
-    ui.heading(format!("{} · {}", t.welcome, view.community.name));
-    if !view.community.description.trim().is_empty() {
-        ui.label(&view.community.description);
-    }
-    ui.add_space(6.0);
-    ui.label(RichText::new(t.upcoming).strong());
+    ui.add_space(design::GAP);
+    design::heading(ui, Kind::Post, t.nav);
+    ui.add_space(design::GAP);
+    design::card(ui, Kind::Member, |ui| {
+        design::title(ui, format!("{} · {}", t.welcome, view.community.name));
+        if !view.community.description.trim().is_empty() {
+            ui.label(&view.community.description);
+        }
+    });
+    ui.add_space(design::GAP / 2.0);
+    section_ui(ui, Kind::Event, t.upcoming);
     // Events are sorted by start: skip the past ones, keeping those still under way.
     let now = cx.now.timestamp_millis();
     let from = view.events.partition_point(|e| e.start < now - DAY);
@@ -384,16 +427,18 @@ fn welcome_ui(ui: &mut egui::Ui, cx: &Cx) {
         .take(UPCOMING)
         .peekable();
     if upcoming.peek().is_none() {
-        ui.label(t.no_upcoming);
+        design::empty(ui, t.no_upcoming);
     }
     for event in upcoming {
-        ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(lang.date(event.start)).strong());
-            ui.label(lang.time(event.start));
-            ui.label(format!("· {}", event.title));
-            if let Some(place) = &event.place {
-                ui.label(format!("· {place}"));
-            }
+        design::card(ui, Kind::Event, |ui| {
+            ui.label(RichText::new(&event.title).strong());
+            ui.horizontal_wrapped(|ui| {
+                let when = format!("{} · {}", lang.date(event.start), lang.time(event.start));
+                design::meta_with(ui, icon::CALENDAR, when);
+                if let Some(place) = &event.place {
+                    design::meta_with(ui, icon::PLACE, place);
+                }
+            });
         });
     }
 }
@@ -408,7 +453,7 @@ fn highlight_frame(ui: &egui::Ui) -> egui::Frame {
 }
 
 fn new_badge_ui(ui: &mut egui::Ui, t: &FeedStrings) {
-    ui.label(RichText::new(t.new_badge).strong().underline());
+    design::tag(ui, Kind::Sync, t.new_badge);
 }
 
 /// The first line of a text, cut to [`EXCERPT`] characters.

@@ -1,5 +1,6 @@
-//! The Groupes screen: thematic groups and small circles, their members,
-//! facilitator, next meeting and discussion thread.
+//! The Groupes screen: thematic groups and small circles as cards, and the
+//! opened group's members, facilitator, next meeting and discussion thread;
+//! deleting and moderating it wait in its "…" menu.
 
 use chrono::{Datelike, TimeZone, Timelike};
 use egui::RichText;
@@ -8,6 +9,7 @@ use passerelle_core::model::{
 };
 
 use super::Cx;
+use crate::design::{self, Kind, card_icon, icon};
 use crate::i18n::Lang;
 use crate::i18n::groups::GroupsStrings;
 
@@ -183,7 +185,7 @@ impl GroupsPanel {
         let t = cx.lang.groups();
         egui::Panel::left("groups-list")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(320.0)
             .show(ui, |ui| self.list_ui(ui, cx));
         egui::ScrollArea::vertical()
             .id_salt("group-detail")
@@ -204,8 +206,8 @@ impl GroupsPanel {
                 match group {
                     Some(group) => self.detail_ui(ui, cx, group),
                     None => {
-                        ui.heading(t.nav);
-                        ui.label(t.pick_group);
+                        ui.add_space(design::GAP);
+                        design::empty(ui, t.pick_group);
                     }
                 }
             });
@@ -213,48 +215,64 @@ impl GroupsPanel {
 
     fn list_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let (t, lang) = (cx.lang.groups(), cx.lang);
-        ui.heading(t.nav);
-        if active(cx) && ui.button(t.new_group).clicked() {
+        ui.add_space(design::GAP);
+        design::heading(ui, Kind::Group, t.nav);
+        ui.add_space(design::GAP);
+        if active(cx) && design::icon_button(ui, icon::CREATE, t.new_group).clicked() {
             self.creating = Some(GroupForm::default());
             self.selected = None;
         }
-        ui.separator();
+        ui.add_space(design::GAP);
         let groups = &cx.view.community.groups;
         if groups.is_empty() {
-            ui.label(t.no_groups);
+            design::empty(ui, t.no_groups);
             return;
         }
-        let spacing = ui.spacing().item_spacing.y;
-        let row_height = ui.spacing().interact_size.y
-            + ui.text_style_height(&egui::TextStyle::Small)
-            + 3.0 * spacing;
+        let card_height = design::list_card_height(ui, 2);
+        let row_height = card_height + design::GAP - ui.spacing().item_spacing.y;
+        let line = design::list_card_line(ui);
         let mut clicked = None;
         let scroll_to = self
             .scroll_to_selected
             .then(|| self.selected.clone())
             .flatten();
-        egui::ScrollArea::vertical()
+        let mut area = egui::ScrollArea::vertical()
             .id_salt("groups-rows")
-            .auto_shrink(false)
-            .show_rows(ui, row_height, groups.len(), |ui, range| {
-                for group in &groups[range] {
-                    let selected = self.selected.as_ref() == Some(&group.id);
-                    let button =
-                        egui::Button::selectable(selected, RichText::new(&group.name).strong());
-                    let response = ui.add(button);
-                    if response.clicked() {
-                        clicked = Some(group.id.clone());
-                    }
-                    if scroll_to.as_ref() == Some(&group.id) {
-                        response.scroll_to_me(None);
-                    }
-                    ui.add(
-                        egui::Label::new(RichText::new(summary(lang, cx, group)).small())
-                            .truncate(),
-                    );
-                    ui.add_space(spacing);
+            .auto_shrink(false);
+        if let Some(id) = &scroll_to
+            && let Some(n) = groups.iter().position(|g| &g.id == id)
+        {
+            area =
+                area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
+        }
+        area.show_rows(ui, row_height, groups.len(), |ui, range| {
+            for group in &groups[range] {
+                let selected = self.selected.as_ref() == Some(&group.id);
+                let open = design::list_card(ui, Kind::Group, selected, card_height, |ui| {
+                    let title = ui
+                        .horizontal(|ui| {
+                            ui.set_height(line);
+                            design::title_link(ui, &group.name).clicked()
+                        })
+                        .inner;
+                    ui.horizontal(|ui| {
+                        ui.set_height(line);
+                        let count = member_count(lang, group.members.len());
+                        design::meta_with(ui, card_icon::PEOPLE, count);
+                        if let Some(m) = &group.next_meeting {
+                            design::meta_with(ui, icon::CALENDAR, lang.short_date(m.at));
+                        }
+                        if let Some(theme) = &group.theme {
+                            design::meta_with(ui, card_icon::CATEGORY, cx.view.theme_label(theme));
+                        }
+                    });
+                    title
+                });
+                if open {
+                    clicked = Some(group.id.clone());
                 }
-            });
+            }
+        });
         if scroll_to.is_some() {
             self.scroll_to_selected = false;
         }
@@ -265,73 +283,113 @@ impl GroupsPanel {
 
     fn detail_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
         let (t, lang, view) = (cx.lang.groups(), cx.lang, &**cx.view);
-        ui.heading(&group.name);
-        if let Some(theme) = &group.theme {
-            ui.label(RichText::new(format!("{} : {}", t.theme, view.theme_label(theme))).italics());
-        }
-        if !group.description.as_str().trim().is_empty() {
-            ui.label(group.description.as_str());
-        }
-        ui.add_space(6.0);
-        ui.label(facilitator_line(t, cx, group));
-        ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(t.next_meeting).strong());
-            match &group.next_meeting {
-                Some(m) => {
-                    ui.label(format!("{} · {}", lang.date(m.at), lang.time(m.at)));
-                    if let Some(place) = &m.place {
-                        ui.label(format!("· {place}"));
-                    }
+        ui.add_space(design::GAP);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(t.nav).strong());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.menu_ui(ui, cx, group);
+            });
+        });
+        design::card(ui, Kind::Group, |ui| {
+            if let Some(theme) = &group.theme {
+                design::tag(ui, Kind::Group, view.theme_label(theme));
+            }
+            design::title(ui, &group.name);
+            if !group.description.as_str().trim().is_empty() {
+                ui.label(group.description.as_str());
+            }
+            ui.add_space(design::GAP / 2.0);
+            match &group.facilitator {
+                Some(f) => {
+                    ui.horizontal(|ui| {
+                        design::meta(ui, t.facilitated_by);
+                        design::person(ui, view.member_name(f), f.as_str());
+                    });
                 }
                 None => {
-                    ui.label(t.no_meeting);
+                    design::meta(ui, t.no_facilitator);
                 }
             }
+            let meeting = match &group.next_meeting {
+                Some(m) => {
+                    let mut text = format!(
+                        "{} : {} · {}",
+                        t.next_meeting,
+                        lang.date(m.at),
+                        lang.time(m.at)
+                    );
+                    if let Some(place) = &m.place {
+                        text.push_str(&format!(" · {place}"));
+                    }
+                    text
+                }
+                None => t.no_meeting.to_owned(),
+            };
+            design::meta_with(ui, icon::CALENDAR, meeting);
         });
-        ui.add_space(6.0);
         self.membership_ui(ui, cx, group);
-        ui.separator();
+        ui.add_space(design::GAP);
         self.thread_ui(ui, cx, group);
         let facilitates = cx.my_id().is_some() && cx.my_id() == group.facilitator.as_ref();
         if active(cx) && (cx.is_moderator() || facilitates) {
-            ui.separator();
+            ui.add_space(design::SECTION);
             self.organise_ui(ui, cx, group);
         }
-        if active(cx) && cx.may_edit(&group.created_by) {
-            ui.separator();
-            self.delete_ui(ui, cx, group);
+    }
+
+    /// The group's "…" menu: delete (asking first) for who created it or a
+    /// moderator, and moderation. Nothing when none applies.
+    fn menu_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
+        let may_delete = active(cx) && cx.may_edit(&group.created_by);
+        if !may_delete && !cx.is_moderator() {
+            return;
         }
-        let lock = group.locked.as_ref();
-        self.moderate.ui(ui, cx, ItemKind::Group, &group.id, lock);
+        design::more_menu_asking(ui, cx.lang.t().more_actions, |ui| {
+            if may_delete {
+                self.delete_ui(ui, cx, group);
+            }
+            let lock = group.locked.as_ref();
+            self.moderate.ui(ui, cx, ItemKind::Group, &group.id, lock);
+        });
     }
 
     fn membership_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
         let (t, lang, view) = (cx.lang.groups(), cx.lang, &**cx.view);
-        ui.label(
-            RichText::new(format!(
-                "{} ({})",
-                t.members,
-                lang.number(group.members.len())
-            ))
-            .strong(),
-        );
+        ui.add_space(design::GAP / 2.0);
+        ui.horizontal(|ui| {
+            ui.label(card_icon::PEOPLE.rich_text().size(design::BODY + 2.0));
+            ui.label(
+                RichText::new(format!(
+                    "{} ({})",
+                    t.members,
+                    lang.number(group.members.len())
+                ))
+                .strong(),
+            );
+        });
         ui.horizontal_wrapped(|ui| {
             for id in group.members.keys() {
                 let id = MemberId::from(id.as_str());
                 let name = view.member_name(&id);
-                if group.facilitator.as_ref() == Some(&id) {
-                    ui.label(format!("{name} ({})", t.facilitator_mark));
-                } else {
-                    ui.label(name);
-                }
+                ui.horizontal(|ui| {
+                    design::avatar(ui, name, id.as_str(), 26.0);
+                    if group.facilitator.as_ref() == Some(&id) {
+                        ui.label(format!("{name} ({})", t.facilitator_mark));
+                    } else {
+                        ui.label(name);
+                    }
+                });
+                ui.add_space(design::GAP / 2.0);
             }
         });
         let Some(me) = cx.my_id().filter(|_| active(cx)) else {
-            ui.label(RichText::new(t.read_only).italics());
+            design::meta(ui, t.read_only);
             return;
         };
+        ui.add_space(design::GAP / 2.0);
         if group.members.contains_key(me.as_str()) {
             ui.horizontal_wrapped(|ui| {
+                ui.label(icon::DONE.rich_text().size(design::BODY + 2.0));
                 ui.label(t.you_are_member);
                 if ui.button(t.leave).clicked() {
                     let command = Command::Groups(GroupCommand::LeaveGroup {
@@ -340,7 +398,7 @@ impl GroupsPanel {
                     self.apply(cx, Pending::Other, command);
                 }
             });
-        } else if ui.button(t.join).clicked() {
+        } else if design::primary_button(ui, Kind::Group, card_icon::JOIN, t.join, true).clicked() {
             let command = Command::Groups(GroupCommand::JoinGroup {
                 group: group.id.clone(),
             });
@@ -350,9 +408,12 @@ impl GroupsPanel {
 
     fn thread_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
         let (t, lang, view) = (cx.lang.groups(), cx.lang, &**cx.view);
-        ui.label(RichText::new(t.thread).heading());
+        ui.horizontal(|ui| {
+            ui.label(icon::FORUM.rich_text().size(design::TITLE));
+            design::title(ui, t.thread);
+        });
         if group.thread.is_empty() {
-            ui.label(t.no_messages);
+            design::meta(ui, t.no_messages);
         } else {
             // Message ids are ULIDs: the map's order is the order they were written.
             egui::ScrollArea::vertical()
@@ -361,12 +422,18 @@ impl GroupsPanel {
                 .stick_to_bottom(true)
                 .show(ui, |ui| {
                     for message in group.thread.values() {
-                        ui.horizontal_wrapped(|ui| {
-                            ui.label(RichText::new(view.member_name(&message.author)).strong());
-                            ui.label(RichText::new(lang.date_time(message.at)).small());
+                        let name = view.member_name(&message.author);
+                        ui.horizontal(|ui| {
+                            design::avatar(ui, name, message.author.as_str(), 26.0);
+                            ui.vertical(|ui| {
+                                ui.horizontal_wrapped(|ui| {
+                                    ui.label(RichText::new(name).strong());
+                                    design::meta(ui, lang.date_time(message.at));
+                                });
+                                ui.label(&message.text);
+                            });
                         });
-                        ui.label(&message.text);
-                        ui.add_space(4.0);
+                        ui.add_space(design::GAP / 2.0);
                     }
                 });
         }
@@ -382,7 +449,7 @@ impl GroupsPanel {
         )
         .labelled_by(label.id);
         let ready = !self.message.trim().is_empty();
-        if ui.add_enabled(ready, egui::Button::new(t.send)).clicked() {
+        if design::primary_button(ui, Kind::Group, card_icon::SEND, t.send, ready).clicked() {
             let command = Command::Groups(GroupCommand::PostInGroup {
                 group: group.id.clone(),
                 id: cx.new_id(),
@@ -394,7 +461,10 @@ impl GroupsPanel {
 
     fn organise_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, group: &Group) {
         let (t, view) = (cx.lang.groups(), &**cx.view);
-        ui.label(RichText::new(t.organise).heading());
+        ui.horizontal(|ui| {
+            ui.label(icon::SETTINGS.rich_text().size(design::TITLE));
+            design::title(ui, t.organise);
+        });
         let mut facilitator = group.facilitator.clone();
         let current = facilitator
             .as_ref()
@@ -510,7 +580,9 @@ enum FormAction {
 /// The group form.
 fn create_ui(ui: &mut egui::Ui, cx: &Cx, form: &mut GroupForm) -> FormAction {
     let (t, view) = (cx.lang.groups(), &**cx.view);
-    ui.heading(t.new_group);
+    ui.add_space(design::GAP);
+    design::heading(ui, Kind::Group, t.new_group);
+    ui.add_space(design::GAP);
     let label = ui.label(t.name);
     ui.add(egui::TextEdit::singleline(&mut form.name).desired_width(320.0))
         .labelled_by(label.id);
@@ -541,7 +613,7 @@ fn create_ui(ui: &mut egui::Ui, cx: &Cx, form: &mut GroupForm) -> FormAction {
     let ready = !form.name.trim().is_empty();
     let mut action = FormAction::None;
     ui.horizontal(|ui| {
-        if ui.add_enabled(ready, egui::Button::new(t.create)).clicked() {
+        if design::primary_button(ui, Kind::Group, icon::CREATE, t.create, ready).clicked() {
             let id = cx.new_id();
             cx.apply(Command::Groups(GroupCommand::AddGroup {
                 id: id.clone(),
@@ -556,30 +628,6 @@ fn create_ui(ui: &mut egui::Ui, cx: &Cx, form: &mut GroupForm) -> FormAction {
         }
     });
     action
-}
-
-/// One line under a group's name in the list.
-fn summary(lang: Lang, cx: &Cx, group: &Group) -> String {
-    let t = lang.groups();
-    let mut parts = Vec::new();
-    if let Some(theme) = &group.theme {
-        parts.push(cx.view.theme_label(theme).to_owned());
-    }
-    parts.push(member_count(lang, group.members.len()));
-    if let Some(f) = &group.facilitator {
-        parts.push(format!("{} {}", t.facilitated_by, cx.view.member_name(f)));
-    }
-    if let Some(m) = &group.next_meeting {
-        parts.push(format!("{} {}", t.next_meeting, lang.short_date(m.at)));
-    }
-    parts.join(" · ")
-}
-
-fn facilitator_line(t: &GroupsStrings, cx: &Cx, group: &Group) -> String {
-    match &group.facilitator {
-        Some(f) => format!("{} {}", t.facilitated_by, cx.view.member_name(f)),
-        None => t.no_facilitator.to_owned(),
-    }
 }
 
 /// "1 membre", "4 membres" (French counts 0 and 1 as singular).

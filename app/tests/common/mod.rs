@@ -140,10 +140,18 @@ pub fn member_id(h: &H, name: &str) -> passerelle_core::model::MemberId {
 /// Clicks a button; two frames let panels drawn before it follow.
 pub fn press(h: &mut H, button: &str) {
     h.get_by_role_and_label(Role::Button, button).scroll_to_me();
-    h.step();
+    settle(h);
     h.get_by_role_and_label(Role::Button, button).click();
     h.step();
     h.step();
+}
+
+/// Lets a scroll come to rest (egui animates it over a few frames) before
+/// a click lands where a button is drawn.
+pub fn settle(h: &mut H) {
+    for _ in 0..40 {
+        h.step();
+    }
 }
 
 /// Opens the "…" menu of secondary actions ("Plus d'actions") and clicks
@@ -153,9 +161,12 @@ pub fn press_in_menu(h: &mut H, item: &str) {
     let menus: Vec<_> = h
         .query_all_by_role_and_label(Role::Button, "Plus d'actions")
         .collect();
-    let menu = menus.last().expect("a '…' menu is shown");
-    menu.scroll_to_me();
-    menu.click();
+    menus.last().expect("a '…' menu is shown").scroll_to_me();
+    settle(h);
+    let menus: Vec<_> = h
+        .query_all_by_role_and_label(Role::Button, "Plus d'actions")
+        .collect();
+    menus.last().expect("a '…' menu is shown").click();
     h.step();
     h.step();
     press(h, item);
@@ -238,4 +249,58 @@ pub fn open_advanced(h: &mut H) {
         shows(h, "utile seulement si les membres ne se trouvent pas")
     });
     h.run();
+}
+
+/// A point over the lists of the screens (Échanges, Agenda), right of the
+/// navigation and left of the side panel.
+pub const OVER_THE_LIST: egui::Pos2 = egui::Pos2::new(560.0, 600.0);
+
+/// Scrolls the list under [`OVER_THE_LIST`] with the mouse wheel, a few
+/// cards at a time, until `done` holds, as a person looks down a long list
+/// (only the cards on screen are drawn).
+pub fn scroll_until(h: &mut H, what: &str, done: impl Fn(&H) -> bool) {
+    if !done(h) {
+        // From the top.
+        wheel(h, 100_000.0);
+    }
+    for _ in 0..80 {
+        if done(h) {
+            return;
+        }
+        wheel(h, -150.0);
+    }
+    assert!(
+        done(h),
+        "scrolled down the whole list without finding {what}"
+    );
+}
+
+/// Turns the mouse wheel over the list by `dy` points (positive: up).
+fn wheel(h: &mut H, dy: f32) {
+    h.hover_at(OVER_THE_LIST);
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    for _ in 0..4 {
+        h.step();
+    }
+}
+
+/// Waits for the échanges, then scrolls their list to the card titled `title`.
+pub fn scroll_to_card(h: &mut H, title: &str) {
+    wait_until(h, "the list", |h| {
+        h.state().view().is_some_and(|v| !v.exchanges.is_empty())
+    });
+    scroll_until(h, title, |h| {
+        h.query_by_role_and_label(Role::Button, title).is_some()
+    });
+    // Let the smoothed scroll come to rest, the card wholly on screen.
+    h.get_by_role_and_label(Role::Button, title).scroll_to_me();
+    for _ in 0..10 {
+        h.step();
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! The node computes them once per version of the community; a large
 //! community has hundreds of thousands, so only the matches on screen are
-//! laid out, each frame (every match takes the same height).
+//! laid out, each frame (every match takes the same height, measured once
+//! drawn).
 
 use std::sync::Arc;
 
@@ -24,6 +25,9 @@ pub(super) struct Suggestions {
     /// Suggested matches and the heads they were computed at.
     matches: Option<(Heads, Arc<Vec<Match>>)>,
     asked: Option<Heads>,
+    /// The height of one match as last laid out, less the item spacing
+    /// `show_rows` adds (see [`match_height`] for the first frame).
+    measured: Option<f32>,
 }
 
 impl Suggestions {
@@ -63,14 +67,18 @@ impl Suggestions {
         }
         let find = |id: &ItemId| positions.get(&view.exchanges, id);
         let mut clicked = None;
+        let row_height = self.measured.unwrap_or_else(|| match_height(ui));
+        let item_spacing = ui.spacing().item_spacing.y;
+        let mut measured = None;
         egui::ScrollArea::vertical().auto_shrink(false).show_rows(
             ui,
-            match_height(ui),
+            row_height,
             matches.len(),
             |ui, range| {
+                let count = range.len();
                 // Two grid rows a match: the stripes stay on the same rows
                 // wherever the list starts.
-                egui::Grid::new("matches")
+                let grid = egui::Grid::new("matches")
                     .num_columns(2)
                     .striped(true)
                     .spacing(GRID_SPACING)
@@ -101,8 +109,20 @@ impl Suggestions {
                             ui.end_row();
                         }
                     });
+                // Every match takes the same height: measure it, so that
+                // the rows `show_rows` reserves are those drawn.
+                if count > 0 {
+                    let pitch = (grid.response.rect.height() + GRID_SPACING.y) / count as f32;
+                    measured = Some(pitch - item_spacing);
+                }
             },
         );
+        if let Some(height) = measured
+            && (height - row_height).abs() > 0.5
+        {
+            self.measured = Some(height);
+            ui.ctx().request_repaint();
+        }
         clicked
     }
 }
