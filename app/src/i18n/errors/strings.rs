@@ -120,6 +120,8 @@ pub struct ErrorStrings {
     pub backup_damaged: &'static str,
     pub backup_into_encrypted: &'static str,
     pub backup_holds_identity: &'static str,
+    pub backup_not_a_backup: &'static str,
+    pub backup_identity_in_use: &'static str,
 }
 
 pub const FR: ErrorStrings = ErrorStrings {
@@ -303,9 +305,11 @@ pub const FR: ErrorStrings = ErrorStrings {
     passphrase_too_short: "Choisissez une phrase de passe d'au moins 8 caractères.",
     passphrase_plain_data: "{path} contient déjà des données non chiffrées ; chiffrez un nouvel emplacement, puis rejoignez-y vos communautés.",
     passphrase_derive: "La clé n'a pas pu être calculée à partir de la phrase de passe ({detail}).",
-    backup_damaged: "Ce fichier n'est pas une sauvegarde Passerelle, ou il est abîmé ({detail}) ; rien n'a été restauré.",
+    backup_damaged: "Cette sauvegarde est abîmée ou incomplète ({detail}) ; rien n'a été restauré. Copiez-la de nouveau depuis la clé USB ou le disque où vous l'aviez mise, puis réessayez.",
     backup_into_encrypted: "{path} contient des données chiffrées ; restaurez dans un nouvel emplacement vide.",
     backup_holds_identity: "{path} contient déjà l'identité d'un appareil ; restaurez dans un nouvel emplacement vide.",
+    backup_not_a_backup: "Ce fichier n'est pas une sauvegarde Passerelle ; rien n'a été restauré. Choisissez le fichier « sauvegarde-passerelle-… .backup ».",
+    backup_identity_in_use: "Passerelle est déjà utilisé sur cet ordinateur (un nom, une communauté ou une sauvegarde déjà restaurée) : rien n'a été remplacé. Une sauvegarde se restaure au premier démarrage, ou dans un autre dossier de données.",
 };
 
 pub const EN: ErrorStrings = ErrorStrings {
@@ -422,7 +426,9 @@ pub const EN: ErrorStrings = ErrorStrings {
     passphrase_too_short: "Choose a passphrase of at least 8 characters.",
     passphrase_plain_data: "{path} already holds unencrypted data; encrypt a new place, then join your communities from it.",
     passphrase_derive: "The key could not be derived from the passphrase ({detail}).",
-    backup_damaged: "This file is not a Passerelle backup, or it is damaged ({detail}); nothing was restored.",
+    backup_damaged: "This backup is damaged or incomplete ({detail}); nothing was restored. Copy it again from the USB stick or disk you kept it on, then try again.",
     backup_into_encrypted: "{path} holds encrypted data; restore into a new, empty place.",
     backup_holds_identity: "{path} already holds a device identity; restore into a new, empty place.",
+    backup_not_a_backup: "This file is not a Passerelle backup; nothing was restored. Choose the file \"sauvegarde-passerelle-… .backup\".",
+    backup_identity_in_use: "Passerelle is already in use on this computer (a name, a community or a backup already restored): nothing was replaced. A backup is restored at the first start, or into another data folder.",
 };
