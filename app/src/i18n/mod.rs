@@ -20,6 +20,7 @@ pub mod moderation;
 pub mod notify;
 pub mod report;
 pub mod sync;
+pub mod welcome;
 pub mod workshop;
 
 use chrono::TimeZone;
@@ -281,6 +282,8 @@ screen_strings! {
     notify: notify::NotifyStrings;
     /// The words of errors (see [`errors::describe`]).
     errors: errors::ErrorStrings;
+    /// The words of the first start.
+    welcome: welcome::WelcomeStrings;
 }
 
 impl Lang {

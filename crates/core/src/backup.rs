@@ -228,6 +228,25 @@ fn install(dir: &DataDir, opened: OpenedBackup) -> Result<Restored, CoreError> {
 }
 
 impl Handle {
+    /// The communities a restored backup listed that have not arrived yet:
+    /// what the device gets back at its next sync with a member.
+    pub async fn awaited_communities(&self) -> Result<Vec<RestoredCommunity>, CoreError> {
+        self.call(|s| {
+            let path = s.dir.root().join(RESTORED_FILE);
+            let listed: Vec<RestoredCommunity> = s
+                .dir
+                .read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            listed
+                .into_iter()
+                .filter(|c| !s.communities.contains_key(&c.id))
+                .collect()
+        })
+        .await
+    }
+
     /// Writes a personal backup of this device to `out`, sealed with
     /// `passphrase`. Returns the communities listed in it.
     pub async fn create_backup(

@@ -71,6 +71,13 @@ async fn a_first_start_identity_is_replaced_by_the_backup() {
     assert_eq!(h.device_key(), &amina, "the backed-up device, not a copy");
     assert!(h.renewed_identity().is_none());
     assert_eq!(h.profile().await.unwrap().unwrap().display_name, "amina");
+    let awaited = h.awaited_communities().await.unwrap();
+    assert_eq!(
+        awaited.len(),
+        1,
+        "the community comes back at the next sync"
+    );
+    assert_eq!(awaited[0].name, "Quartier");
     node.shutdown().await;
 }
 
