@@ -63,7 +63,7 @@ pub const FR: WelcomeStrings = WelcomeStrings {
     welcome_back: "Bon retour,",
     welcome_back_unnamed: "Bon retour !",
     restored_text: "Cet ordinateur a repris la place de votre ancien appareil. Vos communautés reviendront à la prochaine rencontre avec un membre :",
-    restored_how: "Demandez à un membre l'adresse de son appareil (dans sa page Synchronisation : « Adresse de cet appareil »), collez-la ici, puis cliquez sur « Retrouver mes communautés ». Son ordinateur doit être allumé et joignable (même Wi-Fi).",
+    restored_how: "Demandez à un membre l'adresse de son appareil (dans sa page Synchronisation : « Adresse de cet appareil »), collez-la ici, puis cliquez sur « Retrouver mes communautés ». Son ordinateur doit être allumé et joignable (même Wi-Fi).",
     member_address: "Adresse de l'appareil d'un membre",
     find_communities: "Retrouver mes communautés",
     finding: "Synchronisation avec ce membre…",
