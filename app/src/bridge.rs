@@ -188,9 +188,13 @@ impl Bridge {
         // ours, goes when it is dropped; the node stops once ours goes too.
         let old_runtime = std::mem::replace(&mut self.runtime, runtime);
         let old_stopped = std::mem::take(&mut self.stopped);
-        self.handle = None;
+        let old_handle = self.handle.take();
         let launcher = self.launcher();
         std::thread::spawn(move || {
+            if let Some(handle) = old_handle {
+                // Peers are told the sessions end, rather than finding out.
+                old_runtime.block_on(handle.close_network());
+            }
             drop(old_runtime);
             drop(old_stopped); // waits for the node to stop, up to 5 s
             let msg = work(&launcher.data_dir);

@@ -149,6 +149,16 @@ impl Handle {
         self.net.get().ok_or(CoreError::NoNetwork)
     }
 
+    /// Closes the network, if started: sessions end and peers are told,
+    /// within 5 s. For a node about to stop with its runtime (the app
+    /// restarting it), which [`Node::shutdown`](crate::Node::shutdown)
+    /// would otherwise do.
+    pub async fn close_network(&self) {
+        if let Some(net) = self.net.get() {
+            net.shutdown().await;
+        }
+    }
+
     /// Where this device can be reached, as a ticket without invite.
     pub fn node_info(&self) -> Result<NodeInfo, CoreError> {
         let net = self.net()?;
