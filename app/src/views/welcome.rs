@@ -139,7 +139,8 @@ impl Welcome {
             ui.vertical_centered(|ui| {
                 // A little above the middle, as a page's title sits.
                 ui.add_space((ui.available_height() * 0.16).max(design::SECTION));
-                let width = COLUMN.max(ui.available_width().min(900.0));
+                // A margin on either side, even with "Grand texte".
+                let width = (ui.available_width() - 2.0 * design::SECTION).min(900.0);
                 ui.set_max_width(width);
                 match self.open {
                     None if self.awaiting.is_some() => self.awaiting_ui(ui, lang, bridge),
