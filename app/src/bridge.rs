@@ -5,7 +5,7 @@
 //! Every message wakes the UI with `request_repaint`.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -63,6 +63,9 @@ pub enum Msg {
     Hits(String, Vec<Hit>),
     /// The user saw what arrived in a community: stop highlighting it.
     MarkSeen(CommunityId),
+    /// A personal backup was restored while the node was stopped (or why
+    /// not, with nothing written); the node starts again after it.
+    Restored(Result<passerelle_core::Restored, Problem>),
     /// Work whose result went to a screen's own channel.
     Nothing,
 }
@@ -91,6 +94,13 @@ impl<T> Inbox<T> {
     pub fn drain(&self) -> Vec<T> {
         self.rx.try_iter().collect()
     }
+}
+
+fn new_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
 }
 
 /// Owns the runtime the node runs on, and the channel back to the UI.
@@ -135,10 +145,7 @@ impl Bridge {
         net: NetOptions,
         repaint: Arc<dyn Fn() + Send + Sync>,
     ) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
+        let runtime = new_runtime()?;
         let (tx, rx) = mpsc::channel();
         let bridge = Self {
             runtime,
@@ -159,61 +166,57 @@ impl Bridge {
         self.launch(Some(passphrase));
     }
 
-    fn launch(&self, passphrase: Option<Passphrase>) {
-        let (data_dir, net) = self.start.clone();
-        let (tx, repaint) = (self.tx.clone(), self.repaint.clone());
-        let tried = passphrase.is_some();
-        let stopped = self.stopped.clone();
-        self.runtime.spawn(async move {
-            let config = NodeConfig {
-                passphrase,
-                ..NodeConfig::new(data_dir.clone())
-            };
-            let msg = match Node::start(config) {
-                Ok(node) => {
-                    *stopped.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.stopped());
-                    drop(stopped);
-                    let handle = node.handle();
-                    let mut events = handle.subscribe();
-                    let (tx2, repaint2) = (tx.clone(), repaint.clone());
-                    tokio::spawn(async move {
-                        // The node lives as long as this task: until the app exits.
-                        let _node = node;
-                        while let Ok(event) = events.recv().await {
-                            if tx2.send(Msg::Core(event)).is_err() {
-                                break;
-                            }
-                            repaint2();
-                        }
-                    });
-                    let profile = handle.profile().await.unwrap_or(None);
-                    let quarantined = handle.quarantined().await.unwrap_or_default();
-                    let _ = tx.send(Msg::Started {
-                        handle: handle.clone(),
-                        profile,
-                        quarantined,
-                    });
-                    repaint();
-                    // While the app runs, `passerelle-node` commands on this
-                    // data directory are carried out by it (control socket).
-                    let control = passerelle_commands::control::listen(handle.clone(), &data_dir);
-                    if let Err(e) = control {
-                        tracing::warn!("control socket: {e:#}");
-                    }
-                    let started = async {
-                        handle.start_network(net).await?;
-                        handle.serve()?;
-                        handle.node_info()
-                    };
-                    Msg::Network(started.await.map_err(|e: CoreError| Problem::new(e)))
-                }
-                Err(CoreError::Sealed(_)) => Msg::Locked { wrong: false },
-                Err(CoreError::Passphrase(_)) if tried => Msg::Locked { wrong: true },
-                Err(e) => Msg::Failed(Problem::new(e)),
-            };
-            let _ = tx.send(msg);
-            repaint();
+    /// Stops the node, runs `work` on its data directory while no node
+    /// holds it, then starts the node again. `work`'s message arrives
+    /// first, then the node's [`Msg::Started`] (or why it could not start).
+    /// The UI goes on meanwhile: stopping waits up to 5 s, on a thread.
+    pub fn restart_after(&mut self, work: impl FnOnce(&Path) -> Msg + Send + 'static) {
+        let runtime = match new_runtime() {
+            Ok(runtime) => runtime,
+            Err(cause) => {
+                let path = self.start.0.clone();
+                let e = CoreError::Io {
+                    action: "start",
+                    path,
+                    cause,
+                };
+                self.send(Msg::Error(Problem::new(e)));
+                return;
+            }
+        };
+        // Every task of the old runtime, and with them every handle but
+        // ours, goes when it is dropped; the node stops once ours goes too.
+        let old_runtime = std::mem::replace(&mut self.runtime, runtime);
+        let old_stopped = std::mem::take(&mut self.stopped);
+        let old_handle = self.handle.take();
+        let launcher = self.launcher();
+        std::thread::spawn(move || {
+            if let Some(handle) = old_handle {
+                // Peers are told the sessions end, rather than finding out.
+                old_runtime.block_on(handle.close_network());
+            }
+            drop(old_runtime);
+            drop(old_stopped); // waits for the node to stop, up to 5 s
+            let msg = work(&launcher.data_dir);
+            let _ = launcher.tx.send(msg);
+            (launcher.repaint)();
+            launcher.launch(None);
         });
+    }
+
+    fn launch(&self, passphrase: Option<Passphrase>) {
+        self.launcher().launch(passphrase);
+    }
+
+    fn launcher(&self) -> Launcher {
+        Launcher {
+            runtime: self.runtime.handle().clone(),
+            data_dir: self.start.0.clone(),
+            net: self.start.1.clone(),
+            tx: self.tx.clone(),
+            repaint: self.repaint.clone(),
+            stopped: self.stopped.clone(),
+        }
     }
 
     /// The node's handle, once started.
@@ -284,6 +287,82 @@ impl Bridge {
         self.request(move |h| async move {
             let view = h.view(&id).await?;
             Ok(Msg::View(id, view))
+        });
+    }
+}
+
+/// What starting the node needs, to start it from another thread.
+struct Launcher {
+    runtime: tokio::runtime::Handle,
+    data_dir: PathBuf,
+    net: NetOptions,
+    tx: mpsc::Sender<Msg>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+    stopped: NodeStopped,
+}
+
+impl Launcher {
+    /// Starts the node on the runtime, then its network.
+    fn launch(self, passphrase: Option<Passphrase>) {
+        let Launcher {
+            runtime,
+            data_dir,
+            net,
+            tx,
+            repaint,
+            stopped,
+        } = self;
+        let tried = passphrase.is_some();
+        runtime.spawn(async move {
+            let config = NodeConfig {
+                passphrase,
+                ..NodeConfig::new(data_dir.clone())
+            };
+            let msg = match Node::start(config) {
+                Ok(node) => {
+                    *stopped.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.stopped());
+                    drop(stopped);
+                    let handle = node.handle();
+                    let mut events = handle.subscribe();
+                    let (tx2, repaint2) = (tx.clone(), repaint.clone());
+                    tokio::spawn(async move {
+                        // The node lives as long as this task: until the app exits
+                        // or restarts it (the runtime is dropped).
+                        let _node = node;
+                        while let Ok(event) = events.recv().await {
+                            if tx2.send(Msg::Core(event)).is_err() {
+                                break;
+                            }
+                            repaint2();
+                        }
+                    });
+                    let profile = handle.profile().await.unwrap_or(None);
+                    let quarantined = handle.quarantined().await.unwrap_or_default();
+                    let _ = tx.send(Msg::Started {
+                        handle: handle.clone(),
+                        profile,
+                        quarantined,
+                    });
+                    repaint();
+                    // While the app runs, `passerelle-node` commands on this
+                    // data directory are carried out by it (control socket).
+                    let control = passerelle_commands::control::listen(handle.clone(), &data_dir);
+                    if let Err(e) = control {
+                        tracing::warn!("control socket: {e:#}");
+                    }
+                    let started = async {
+                        handle.start_network(net).await?;
+                        handle.serve()?;
+                        handle.node_info()
+                    };
+                    Msg::Network(started.await.map_err(|e: CoreError| Problem::new(e)))
+                }
+                Err(CoreError::Sealed(_)) => Msg::Locked { wrong: false },
+                Err(CoreError::Passphrase(_)) if tried => Msg::Locked { wrong: true },
+                Err(e) => Msg::Failed(Problem::new(e)),
+            };
+            let _ = tx.send(msg);
+            repaint();
         });
     }
 }

@@ -197,7 +197,12 @@ pub fn big_choice(ui: &mut Ui, icon: Icon, label: &str, explain: &str, width: f3
             egui::Align::LEFT,
         );
     }
-    let text = (icon.rich_text().size(30.0), job, egui::Atom::grow());
+    // Laid out here, wrapped, so that a long explanation keeps the button
+    // `width` wide.
+    let beside_icon = 30.0 + ui.spacing().item_spacing.x + 2.0 * ui.spacing().button_padding.x;
+    job.wrap.max_width = (width - beside_icon - 4.0).max(80.0);
+    let galley = ui.ctx().fonts_mut(|f| f.layout_job(job));
+    let text = (icon.rich_text().size(30.0), galley, egui::Atom::grow());
     let response = ui.add(
         egui::Button::new(text)
             .min_size(egui::vec2(width, 76.0))
@@ -543,6 +548,9 @@ pub fn list_card(
     }
     inner || whole.clicked()
 }
+
+/// Passerelle's name on the first screen: the largest text of the app.
+pub const DISPLAY: f32 = 40.0;
 
 #[cfg(test)]
 mod tests {

@@ -47,8 +47,8 @@ enum Phase {
         /// The last one given was refused.
         wrong: bool,
     },
-    /// First start: asking for a name.
-    Onboarding,
+    /// First start: no name yet ([`views::welcome`]).
+    Welcome,
     /// Normal use.
     Ready,
 }
@@ -253,9 +253,11 @@ pub struct PasserelleApp {
     data_dir: PathBuf,
     settings: Settings,
     phase: Phase,
-    name_input: String,
+    welcome: views::welcome::Welcome,
     device: Option<DeviceKey>,
     communities: Vec<CommunitySummary>,
+    /// The node listed the communities at least once since it started.
+    listed: bool,
     selected: Option<CommunityId>,
     view: Option<Arc<CommunityView>>,
     screen: Screen,
@@ -282,9 +284,10 @@ impl PasserelleApp {
             data_dir: config.data_dir,
             settings,
             phase: Phase::Loading,
-            name_input: String::new(),
+            welcome: views::welcome::Welcome::default(),
             device: None,
             communities: Vec::new(),
+            listed: false,
             selected: None,
             view: None,
             screen: Screen::default(),
@@ -331,9 +334,10 @@ impl PasserelleApp {
         self.selected.as_ref()
     }
 
-    /// Whether the node answered and the app is past onboarding.
+    /// Whether the node answered and the app is unlocked: it shows the
+    /// first start or its screens.
     pub fn is_ready(&self) -> bool {
-        matches!(self.phase, Phase::Ready)
+        matches!(self.phase, Phase::Ready | Phase::Welcome)
     }
 
     /// The view shown, if loaded.
@@ -375,8 +379,12 @@ impl PasserelleApp {
                     self.phase = if profile.is_some() {
                         Phase::Ready
                     } else {
-                        Phase::Onboarding
+                        Phase::Welcome
                     };
+                    // A restarted node (after a restore) has its network to start.
+                    self.net.info = None;
+                    self.listed = false;
+                    self.welcome.started();
                     self.bridge.refresh_communities();
                 }
                 Msg::Failed(e) => self.phase = Phase::Failed(e),
@@ -400,6 +408,7 @@ impl PasserelleApp {
                         self.bridge.refresh_view(id);
                     }
                     self.communities = list;
+                    self.listed = true;
                 }
                 Msg::View(id, view) => {
                     let me = self.device.as_ref().and_then(|d| view.member_for_device(d));
@@ -416,6 +425,10 @@ impl PasserelleApp {
                     }
                 }
                 Msg::Created(id) => {
+                    if matches!(self.phase, Phase::Welcome) {
+                        self.phase = Phase::Ready;
+                    }
+                    self.welcome = views::welcome::Welcome::default();
                     self.selected = Some(id);
                     self.view = None;
                     self.new_community = None;
@@ -432,6 +445,12 @@ impl PasserelleApp {
                     if let Some(form) = &mut self.joining {
                         form.failed();
                     }
+                    self.welcome.failed();
+                }
+                Msg::Restored(result) => {
+                    // The node restarts after it: its network too.
+                    self.net.info = None;
+                    self.welcome.restored(result);
                 }
                 Msg::Network(Ok(info)) => {
                     self.net.info = Some(info);
@@ -500,7 +519,15 @@ impl PasserelleApp {
                 });
             }
             Phase::Locked { .. } => self.locked_ui(ui),
-            Phase::Onboarding => self.onboarding_ui(ui),
+            Phase::Welcome => self.welcome_ui(ui, false),
+            Phase::Ready
+                if (self.listed || self.welcome.is_greeting())
+                    && self.communities.is_empty()
+                    && self.new_community.is_none()
+                    && self.joining.is_none() =>
+            {
+                self.welcome_ui(ui, true);
+            }
             Phase::Ready => self.main_ui(ui),
         }
     }
@@ -663,33 +690,11 @@ impl PasserelleApp {
         }
     }
 
-    fn onboarding_ui(&mut self, ui: &mut egui::Ui) {
-        let t = self.lang().t();
+    /// The first start, or (`named`) a member with no community here.
+    fn welcome_ui(&mut self, ui: &mut egui::Ui, named: bool) {
+        let lang = self.lang();
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.vertical_centered(|ui| {
-                ui.add_space(40.0);
-                ui.heading(t.welcome_title);
-                ui.add_space(8.0);
-                ui.label(t.welcome_text);
-                ui.add_space(16.0);
-                let label = ui.label(t.your_name);
-                let edit = ui
-                    .add(egui::TextEdit::singleline(&mut self.name_input).desired_width(280.0))
-                    .labelled_by(label.id);
-                let submit = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                let ready = !self.name_input.trim().is_empty();
-                if (ui
-                    .add_enabled(ready, egui::Button::new(t.continue_))
-                    .clicked()
-                    || submit)
-                    && ready
-                {
-                    let name = self.name_input.clone();
-                    self.bridge.request(move |h| async move {
-                        Ok(Msg::Profile(h.set_display_name(&name).await?))
-                    });
-                }
-            });
+            self.welcome.ui(ui, lang, &mut self.bridge, named);
         });
     }
 
@@ -705,11 +710,11 @@ impl PasserelleApp {
             if self.new_community.is_some() {
                 self.new_community_ui(ui);
             } else if let Some(form) = &mut self.joining {
-                if form.ui(ui, self.settings.lang, &self.bridge) {
+                if form.ui(ui, self.settings.lang, &self.bridge, None) {
                     self.joining = None;
                 }
             } else if self.communities.is_empty() {
-                self.start_ui(ui);
+                ui.label(t.loading);
             } else if !self.search.query.trim().is_empty() {
                 self.results_ui(ui);
             } else if let (Some(view), Some(id), Some(device)) = (
@@ -741,28 +746,6 @@ impl PasserelleApp {
                 self.panels.ui(self.screen, ui, &cx);
             } else {
                 ui.label(t.loading);
-            }
-        });
-    }
-
-    /// The three ways in when there is no community yet.
-    fn start_ui(&mut self, ui: &mut egui::Ui) {
-        let t = self.lang().t();
-        ui.vertical_centered(|ui| {
-            ui.add_space(30.0);
-            ui.label(t.no_community);
-            ui.add_space(16.0);
-            let big = |text: &str| egui::Button::new(RichText::new(text).size(18.0));
-            if ui.add(big(t.new_community)).clicked() {
-                self.new_community = Some(NewCommunity::default());
-            }
-            ui.add_space(8.0);
-            if ui.add(big(t.join_community)).clicked() {
-                self.joining = Some(views::sync::JoinForm::default());
-            }
-            ui.add_space(8.0);
-            if ui.add(big(t.load_example)).clicked() {
-                self.load_example();
             }
         });
     }

@@ -15,7 +15,7 @@ fn first_start_asks_a_name_then_shows_the_example_community() {
     let mut h = harness(dir.path());
     onboard(&mut h, "Nadia");
     wait_until(&mut h, "the welcome text", |h| {
-        h.query_by_label_contains("pas encore de communauté")
+        h.query_by_label_contains("Entraide, savoirs et rencontres entre voisins")
             .is_some()
     });
     h.get_by_role_and_label(Role::Button, "Découvrir avec une communauté exemple")

@@ -6,6 +6,10 @@
 //! postcard-encoded [`TicketData`] and the first 4 bytes of its BLAKE3 hash.
 //! Base32 survives being read aloud, retyped in capitals, and fits a QR
 //! code's compact alphanumeric mode.
+//!
+//! Whether an invite is a pairing ticket (it links a device to an existing
+//! member) is the last field, added later: older readers ignore it, and a
+//! ticket without it reads as an invite for a new member.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -35,6 +39,13 @@ pub struct InviteTicket {
     pub invite: String,
     /// The one-time secret; its BLAKE3 hash is in the community document.
     pub secret: [u8; 16],
+    /// A pairing ticket: the device that uses it becomes one of an existing
+    /// member's devices and takes that member's name, so the app does not
+    /// ask for one. Only a hint for the joining device: the community
+    /// document says what the invite is. Written after the rest (see the
+    /// module's doc), not with it.
+    #[serde(skip)]
+    pub pairing: bool,
 }
 
 impl InviteTicket {
@@ -55,6 +66,29 @@ struct TicketData {
     addrs: Vec<SocketAddr>,
     relay: Option<String>,
     invite: Option<InviteTicket>,
+    /// Last, so that readers made before it read the rest.
+    pairing: bool,
+}
+
+/// A ticket written before `pairing` existed.
+#[derive(Deserialize)]
+struct TicketDataV1 {
+    endpoint: [u8; 32],
+    addrs: Vec<SocketAddr>,
+    relay: Option<String>,
+    invite: Option<InviteTicket>,
+}
+
+impl From<TicketDataV1> for TicketData {
+    fn from(v1: TicketDataV1) -> Self {
+        TicketData {
+            endpoint: v1.endpoint,
+            addrs: v1.addrs,
+            relay: v1.relay,
+            invite: v1.invite,
+            pairing: false,
+        }
+    }
 }
 
 /// Why a ticket could not be read.
@@ -85,6 +119,7 @@ impl Ticket {
             addrs,
             relay,
             invite: self.invite.clone(),
+            pairing: self.invite.as_ref().is_some_and(|i| i.pairing),
         };
         let mut bytes = postcard::to_stdvec(&data).expect("tickets always serialise");
         let sum = blake3::hash(&bytes);
@@ -110,7 +145,9 @@ impl Ticket {
         if blake3::hash(data).as_bytes()[..CHECKSUM] != *sum {
             return Err(TicketError::Damaged);
         }
-        let data: TicketData = postcard::from_bytes(data).map_err(|_| TicketError::Damaged)?;
+        let data: TicketData = postcard::from_bytes(data)
+            .or_else(|_| postcard::from_bytes::<TicketDataV1>(data).map(TicketData::from))
+            .map_err(|_| TicketError::Damaged)?;
         let id = EndpointId::from_bytes(&data.endpoint).map_err(|_| TicketError::Damaged)?;
         let mut addr = EndpointAddr::new(id);
         for ip in data.addrs {
@@ -120,10 +157,11 @@ impl Ticket {
             let url = relay.parse().map_err(|_| TicketError::Damaged)?;
             addr = addr.with_relay_url(url);
         }
-        Ok(Ticket {
-            addr,
-            invite: data.invite,
-        })
+        let invite = data.invite.map(|invite| InviteTicket {
+            pairing: data.pairing,
+            ..invite
+        });
+        Ok(Ticket { addr, invite })
     }
 
     /// Writes the ticket as a QR code in a PNG image.
@@ -184,8 +222,50 @@ mod tests {
                 community: "01JCOMMUNITY0000000000000".into(),
                 invite: "01JINVITE000000000000000000".into(),
                 secret: [7; 16],
+                pairing: false,
             }),
         }
+    }
+
+    #[test]
+    fn a_pairing_ticket_says_so_and_older_tickets_read_as_invites() {
+        let mut ticket = sample();
+        if let Some(invite) = &mut ticket.invite {
+            invite.pairing = true;
+        }
+        let decoded = Ticket::decode(&ticket.encode()).unwrap();
+        assert_eq!(decoded, ticket);
+        assert!(decoded.invite.is_some_and(|i| i.pairing));
+
+        // A ticket written before the pairing field: the same bytes without it.
+        #[derive(Serialize)]
+        struct V1<'a> {
+            endpoint: [u8; 32],
+            addrs: Vec<SocketAddr>,
+            relay: Option<String>,
+            invite: &'a Option<InviteTicket>,
+        }
+        let old = sample();
+        let v1 = V1 {
+            endpoint: *old.addr.id.as_bytes(),
+            addrs: vec!["127.0.0.1:4242".parse().unwrap()],
+            relay: None,
+            invite: &old.invite,
+        };
+        let mut bytes = postcard::to_stdvec(&v1).unwrap();
+        let sum = blake3::hash(&bytes);
+        bytes.extend_from_slice(&sum.as_bytes()[..CHECKSUM]);
+        let text = format!("{PREFIX}{}", BASE32_NOPAD.encode(&bytes));
+        assert_eq!(Ticket::decode(&text).unwrap(), old);
+
+        // A reader made before the field reads a new ticket's invite.
+        let new = Ticket::decode(&ticket.encode()).unwrap().encode();
+        let bytes = BASE32_NOPAD
+            .decode(&new.as_bytes()[PREFIX.len()..])
+            .unwrap();
+        let data = &bytes[..bytes.len() - CHECKSUM];
+        let read: TicketDataV1 = postcard::from_bytes(data).unwrap();
+        assert_eq!(read.invite.map(|i| i.invite), old.invite.map(|i| i.invite));
     }
 
     #[test]

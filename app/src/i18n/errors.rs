@@ -449,5 +449,7 @@ fn backup(t: &ErrorStrings, e: &BackupError) -> String {
         BackupError::HoldsIdentity(path) => {
             fill(t.backup_holds_identity, &[("path", &path.display())])
         }
+        BackupError::NotABackup => t.backup_not_a_backup.to_owned(),
+        BackupError::IdentityInUse(_) => t.backup_identity_in_use.to_owned(),
     }
 }

@@ -21,6 +21,7 @@ pub mod notify;
 pub mod report;
 pub mod sync;
 pub mod tray;
+pub mod welcome;
 pub mod workshop;
 
 use chrono::TimeZone;
@@ -46,12 +47,8 @@ pub struct Strings {
     pub passphrase: &'static str,
     pub wrong_passphrase: &'static str,
     pub unlock: &'static str,
-    pub welcome_title: &'static str,
-    pub welcome_text: &'static str,
     pub your_name: &'static str,
-    pub continue_: &'static str,
     pub communities: &'static str,
-    pub no_community: &'static str,
     pub new_community: &'static str,
     pub community_name: &'static str,
     pub community_description: &'static str,
@@ -110,12 +107,8 @@ const FR: Strings = Strings {
     passphrase: "Phrase de passe",
     wrong_passphrase: "Phrase de passe incorrecte.",
     unlock: "Ouvrir",
-    welcome_title: "Bienvenue sur Passerelle",
-    welcome_text: "Passerelle garde votre communauté sur votre ordinateur et la partage avec vos voisins, sans serveur. Pour commencer, comment vous appelle-t-on ?",
     your_name: "Votre prénom ou votre nom",
-    continue_: "Continuer",
     communities: "Communautés",
-    no_community: "Vous n'avez pas encore de communauté. Créez-en une, rejoignez celle d'un voisin avec son invitation, ou découvrez Passerelle avec une communauté exemple.",
     new_community: "Créer une communauté",
     community_name: "Nom de la communauté",
     community_description: "Description",
@@ -176,12 +169,8 @@ const EN: Strings = Strings {
     passphrase: "Passphrase",
     wrong_passphrase: "Wrong passphrase.",
     unlock: "Open",
-    welcome_title: "Welcome to Passerelle",
-    welcome_text: "Passerelle keeps your community on your computer and shares it with your neighbours, with no server. To begin, what is your name?",
     your_name: "Your first name or name",
-    continue_: "Continue",
     communities: "Communities",
-    no_community: "You have no community yet. Create one, join a neighbour's with their invite, or discover Passerelle with an example community.",
     new_community: "Create a community",
     community_name: "Community name",
     community_description: "Description",
@@ -284,6 +273,8 @@ screen_strings! {
     tray: tray::TrayStrings;
     /// The words of errors (see [`errors::describe`]).
     errors: errors::ErrorStrings;
+    /// The words of the first start.
+    welcome: welcome::WelcomeStrings;
 }
 
 impl Lang {

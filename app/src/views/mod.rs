@@ -19,6 +19,7 @@ pub mod members;
 pub mod moderation;
 pub mod report;
 pub mod sync;
+pub mod welcome;
 pub mod workshop;
 
 use std::collections::HashSet;

@@ -89,19 +89,22 @@ pub fn go(h: &mut H, screen: &str) {
     h.step();
 }
 
-/// Answers the first-start question with `name`.
+/// Gives `name` on the first start, as the forms that ask it do: typed in
+/// "Créer une communauté", then back to the choices, where every form that
+/// asks the name has it already.
 pub fn onboard(h: &mut H, name: &str) {
     let prompt = "Votre prénom ou votre nom";
-    wait_until(h, "the name prompt", |h| {
-        h.query_by_role_and_label(Role::TextInput, prompt).is_some()
+    wait_until(h, "the first start", |h| {
+        h.query_by_role_and_label(Role::Button, "Créer une communauté")
+            .is_some()
     });
-    h.get_by_role_and_label(Role::TextInput, prompt).click();
-    h.step();
-    h.get_by_role_and_label(Role::TextInput, prompt)
-        .type_text(name);
-    h.step();
-    h.get_by_role_and_label(Role::Button, "Continuer").click();
-    wait_until(h, "the main screen", |h| h.state().is_ready());
+    press(h, "Créer une communauté");
+    type_into(h, prompt, name);
+    press(h, "Retour");
+    wait_until(h, "the choices", |h| {
+        h.query_by_role_and_label(Role::Button, "Rejoindre une communauté")
+            .is_some()
+    });
 }
 
 /// Loads the example community and waits for its view.

@@ -83,14 +83,46 @@ fn damaged(why: &str) -> CoreError {
     CoreError::Backup(BackupError::Damaged(why.to_owned()))
 }
 
-/// Restores a personal backup into the data directory at `root`, which must
-/// hold no identity yet. Nothing is written when the passphrase is wrong,
-/// the file damaged or the directory already in use by a device.
-pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Restored, CoreError> {
+/// A backup file opened with its passphrase, not restored yet: opening
+/// writes nothing, so a wrong passphrase or a damaged file costs nothing.
+pub struct OpenedBackup {
+    secret: DeviceSecret,
+    content: Content,
+}
+
+impl OpenedBackup {
+    /// The display name in the backup, if it has one.
+    pub fn display_name(&self) -> Option<&str> {
+        self.content
+            .profile
+            .as_ref()
+            .map(|p| p.display_name.as_str())
+    }
+
+    /// The communities listed in the backup.
+    pub fn communities(&self) -> &[RestoredCommunity] {
+        &self.content.communities
+    }
+}
+
+/// Opens the backup `file` with `passphrase`: the file is read and its
+/// content checked, and nothing is written.
+pub fn open_backup(file: &Path, passphrase: &str) -> Result<OpenedBackup, CoreError> {
     let bytes = std::fs::read(file).map_err(CoreError::io("read", file))?;
-    let backup: BackupFile = serde_json::from_slice(&bytes).map_err(|e| damaged(&e.to_string()))?;
-    if backup.format != FORMAT || backup.version != 1 {
-        return Err(damaged("unknown format or version"));
+    let backup: BackupFile = serde_json::from_slice(&bytes).map_err(|e| {
+        // A file that does not even name the format is another kind of file.
+        let named = bytes.windows(FORMAT.len()).any(|w| w == FORMAT.as_bytes());
+        if named {
+            damaged(&e.to_string())
+        } else {
+            CoreError::Backup(BackupError::NotABackup)
+        }
+    })?;
+    if backup.format != FORMAT {
+        return Err(CoreError::Backup(BackupError::NotABackup));
+    }
+    if backup.version != 1 {
+        return Err(damaged("unknown version"));
     }
     let seal = open_key(&backup.key, passphrase).map_err(|e| match e {
         KeyError::Damaged(why) => damaged(why),
@@ -103,22 +135,80 @@ pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Rest
     let plain = seal.open(sealed).map_err(|e| damaged(&e))?;
     let content: Content = serde_json::from_slice(&plain).map_err(|e| damaged(&e.to_string()))?;
     let secret = DeviceSecret::from_hex(&content.device_key).ok_or_else(|| damaged("bad key"))?;
+    Ok(OpenedBackup { secret, content })
+}
 
+/// Restores a personal backup into the data directory at `root`, which must
+/// hold no identity yet. Nothing is written when the passphrase is wrong,
+/// the file damaged or the directory already in use by a device.
+pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Restored, CoreError> {
+    let opened = open_backup(file, passphrase)?;
+    let dir = open_plain(root)?;
+    let holds = |p: &Path| p.exists();
+    if holds(&dir.identity_dir().join("device.key")) || holds_community(&dir) {
+        return Err(CoreError::Backup(BackupError::HoldsIdentity(
+            root.to_owned(),
+        )));
+    }
+    install(&dir, opened)
+}
+
+/// Restores an opened backup into the data directory at `root` over an
+/// identity that was never used: the app's first start, whose node made an
+/// identity before the user chose to restore. Refused, with nothing
+/// written, when the directory has a profile (a name was given), a
+/// community, or an earlier restore still waiting for its communities:
+/// then the identity may be known to others, and replacing it would lose it.
+/// No node may run on `root` (its lock is taken).
+pub fn restore_backup_over_unused(
+    root: &Path,
+    opened: OpenedBackup,
+) -> Result<Restored, CoreError> {
+    let dir = open_plain(root)?;
+    let used = dir.profile_path().exists()
+        || holds_community(&dir)
+        || dir.root().join(RESTORED_FILE).exists();
+    if used {
+        return Err(CoreError::Backup(BackupError::IdentityInUse(
+            root.to_owned(),
+        )));
+    }
+    // The unused identity's traces: its sync states (of no community) and
+    // the ticket a serving node wrote for scripts.
+    for path in [dir.peers_dir(), dir.node_info_path()] {
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(CoreError::io("remove", &path)(e)),
+        }
+    }
+    install(&dir, opened)
+}
+
+/// Opens and locks `root`, refusing an encrypted directory.
+fn open_plain(root: &Path) -> Result<DataDir, CoreError> {
     if crate::seal::is_sealed(root) {
         return Err(CoreError::Backup(BackupError::IntoEncrypted(
             root.to_owned(),
         )));
     }
-    let dir = DataDir::open(root)?;
-    let holds = |p: &Path| p.exists();
-    if holds(&dir.identity_dir().join("device.key"))
-        || std::fs::read_dir(dir.communities_dir()).is_ok_and(|mut d| d.next().is_some())
-    {
-        return Err(CoreError::Backup(BackupError::HoldsIdentity(
-            root.to_owned(),
-        )));
-    }
-    let device = crate::identity::adopt(&dir, &secret)?;
+    DataDir::open(root)
+}
+
+/// Whether the directory holds a community (or anything in its place).
+fn holds_community(dir: &DataDir) -> bool {
+    std::fs::read_dir(dir.communities_dir()).is_ok_and(|mut d| d.next().is_some())
+}
+
+/// Writes the backup's identity, profile, relay and list of communities.
+fn install(dir: &DataDir, opened: OpenedBackup) -> Result<Restored, CoreError> {
+    let OpenedBackup { secret, content } = opened;
+    let device = crate::identity::adopt(dir, &secret)?;
     if let Some(profile) = &content.profile {
         let json = serde_json::to_vec_pretty(profile).expect("a profile serialises");
         dir.write(&dir.profile_path(), &json, false)?;
@@ -138,6 +228,25 @@ pub fn restore_backup(root: &Path, file: &Path, passphrase: &str) -> Result<Rest
 }
 
 impl Handle {
+    /// The communities a restored backup listed that have not arrived yet:
+    /// what the device gets back at its next sync with a member.
+    pub async fn awaited_communities(&self) -> Result<Vec<RestoredCommunity>, CoreError> {
+        self.call(|s| {
+            let path = s.dir.root().join(RESTORED_FILE);
+            let listed: Vec<RestoredCommunity> = s
+                .dir
+                .read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            listed
+                .into_iter()
+                .filter(|c| !s.communities.contains_key(&c.id))
+                .collect()
+        })
+        .await
+    }
+
     /// Writes a personal backup of this device to `out`, sealed with
     /// `passphrase`. Returns the communities listed in it.
     pub async fn create_backup(

@@ -339,4 +339,14 @@ pub enum BackupError {
         .0.display()
     )]
     HoldsIdentity(PathBuf),
+    /// The file is not a Passerelle backup at all (another kind of file).
+    #[error("this file is not a Passerelle backup; nothing was restored")]
+    NotABackup,
+    /// Restoring over the identity of a data directory that was used: it
+    /// has a profile, a community or an earlier restore.
+    #[error(
+        "{} is already in use (a name, a community or an earlier restore); restore into a new, empty data directory",
+        .0.display()
+    )]
+    IdentityInUse(PathBuf),
 }

@@ -29,7 +29,10 @@ mod seal;
 mod settings;
 mod store;
 
-pub use backup::{Restored, RestoredCommunity, restore_backup};
+pub use backup::{
+    OpenedBackup, Restored, RestoredCommunity, open_backup, restore_backup,
+    restore_backup_over_unused,
+};
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
 pub use error::{

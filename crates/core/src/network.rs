@@ -149,6 +149,16 @@ impl Handle {
         self.net.get().ok_or(CoreError::NoNetwork)
     }
 
+    /// Closes the network, if started: sessions end and peers are told,
+    /// within 5 s. For a node about to stop with its runtime (the app
+    /// restarting it), which [`Node::shutdown`](crate::Node::shutdown)
+    /// would otherwise do.
+    pub async fn close_network(&self) {
+        if let Some(net) = self.net.get() {
+            net.shutdown().await;
+        }
+    }
+
     /// Where this device can be reached, as a ticket without invite.
     pub fn node_info(&self) -> Result<NodeInfo, CoreError> {
         let net = self.net()?;
@@ -185,13 +195,14 @@ impl Handle {
             id: id.clone(),
             secret_hash: secret_hash(&secret),
             expires_at: now() + valid_for.as_millis() as i64,
-            member,
+            member: member.clone(),
         });
         self.apply(community, command).await?;
         Ok(net.ticket(Some(InviteTicket {
             community: community.0.clone(),
             invite: id.0,
             secret,
+            pairing: member.is_some(),
         })))
     }
 
@@ -204,6 +215,18 @@ impl Handle {
             .ok_or(CoreError::NoProfile)?
             .display_name;
         self.join_as(ticket, &name).await
+    }
+
+    /// Joins a community with an invite ticket as `name`, which becomes this
+    /// device's display name once joined if it has none yet: a first start
+    /// asks the name with the invite, and keeps nothing of a join that
+    /// failed. Returns the community's id.
+    pub async fn join_named(&self, ticket: &Ticket, name: &str) -> Result<CommunityId, CoreError> {
+        let id = self.join_as(ticket, name).await?;
+        if self.profile().await?.is_none() {
+            self.set_display_name(name).await?;
+        }
+        Ok(id)
     }
 
     /// Links this device to an existing member with a pairing ticket:

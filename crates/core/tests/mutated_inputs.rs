@@ -1042,6 +1042,7 @@ fn real_tickets() -> Vec<String> {
             community: "01JCOMMUNITY00000000000000".into(),
             invite: ItemId::from_parts(1_700_000_000_000, n as u128).0,
             secret: [n as u8 + 7; 16],
+            pairing: n % 2 == 1,
         };
         for addr in [plain, lan, relayed] {
             out.push(

@@ -120,6 +120,8 @@ pub struct ErrorStrings {
     pub backup_damaged: &'static str,
     pub backup_into_encrypted: &'static str,
     pub backup_holds_identity: &'static str,
+    pub backup_not_a_backup: &'static str,
+    pub backup_identity_in_use: &'static str,
 }
 
 pub const FR: ErrorStrings = ErrorStrings {
@@ -298,14 +300,16 @@ pub const FR: ErrorStrings = ErrorStrings {
     bundle_nothing_accepted: "Aucun changement de ce fichier n'a pu être accepté. Rien n'a été changé.",
     bundle_not_a_member: "Ce fichier contient une communauté dont vous n'êtes pas membre. Demandez d'abord une invitation. Rien n'a été changé.",
     passphrase_wrong: "Phrase de passe incorrecte.",
-    passphrase_wrong_backup: "Phrase de passe incorrecte pour cette sauvegarde ; rien n'a été restauré.",
+    passphrase_wrong_backup: "Phrase de passe incorrecte pour cette sauvegarde ; rien n'a été restauré. Vérifiez les majuscules, les accents et les espaces, puis réessayez.",
     passphrase_missing: "Choisissez une phrase de passe pour chiffrer ces données.",
     passphrase_too_short: "Choisissez une phrase de passe d'au moins 8 caractères.",
     passphrase_plain_data: "{path} contient déjà des données non chiffrées ; chiffrez un nouvel emplacement, puis rejoignez-y vos communautés.",
     passphrase_derive: "La clé n'a pas pu être calculée à partir de la phrase de passe ({detail}).",
-    backup_damaged: "Ce fichier n'est pas une sauvegarde Passerelle, ou il est abîmé ({detail}) ; rien n'a été restauré.",
+    backup_damaged: "Cette sauvegarde est abîmée ou incomplète ({detail}) ; rien n'a été restauré. Copiez-la de nouveau depuis la clé USB ou le disque où vous l'aviez mise, puis réessayez.",
     backup_into_encrypted: "{path} contient des données chiffrées ; restaurez dans un nouvel emplacement vide.",
     backup_holds_identity: "{path} contient déjà l'identité d'un appareil ; restaurez dans un nouvel emplacement vide.",
+    backup_not_a_backup: "Ce fichier n'est pas une sauvegarde Passerelle ; rien n'a été restauré. Choisissez le fichier « sauvegarde-passerelle-… .backup ».",
+    backup_identity_in_use: "Passerelle est déjà utilisé sur cet ordinateur (un nom, une communauté ou une sauvegarde déjà restaurée) : rien n'a été remplacé. Une sauvegarde se restaure au premier démarrage, ou dans un autre dossier de données.",
 };
 
 pub const EN: ErrorStrings = ErrorStrings {
@@ -417,12 +421,14 @@ pub const EN: ErrorStrings = ErrorStrings {
     bundle_nothing_accepted: "None of this file's changes could be accepted. Nothing was changed.",
     bundle_not_a_member: "This file holds a community you are not a member of. Ask for an invite first. Nothing was changed.",
     passphrase_wrong: "Wrong passphrase.",
-    passphrase_wrong_backup: "Wrong passphrase for this backup; nothing was restored.",
+    passphrase_wrong_backup: "Wrong passphrase for this backup; nothing was restored. Check capitals, accents and spaces, then try again.",
     passphrase_missing: "Choose a passphrase to encrypt this data.",
     passphrase_too_short: "Choose a passphrase of at least 8 characters.",
     passphrase_plain_data: "{path} already holds unencrypted data; encrypt a new place, then join your communities from it.",
     passphrase_derive: "The key could not be derived from the passphrase ({detail}).",
-    backup_damaged: "This file is not a Passerelle backup, or it is damaged ({detail}); nothing was restored.",
+    backup_damaged: "This backup is damaged or incomplete ({detail}); nothing was restored. Copy it again from the USB stick or disk you kept it on, then try again.",
     backup_into_encrypted: "{path} holds encrypted data; restore into a new, empty place.",
     backup_holds_identity: "{path} already holds a device identity; restore into a new, empty place.",
+    backup_not_a_backup: "This file is not a Passerelle backup; nothing was restored. Choose the file \"sauvegarde-passerelle-… .backup\".",
+    backup_identity_in_use: "Passerelle is already in use on this computer (a name, a community or a backup already restored): nothing was replaced. A backup is restored at the first start, or into another data folder.",
 };

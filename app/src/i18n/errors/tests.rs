@@ -164,6 +164,8 @@ fn every_core_error() -> Vec<CoreError> {
         BackupError::Damaged("bad key".into()),
         BackupError::IntoEncrypted(path()),
         BackupError::HoldsIdentity(path()),
+        BackupError::NotABackup,
+        BackupError::IdentityInUse(path()),
     ];
     let mut all = vec![
         CoreError::NotADirectory(path()),

@@ -1,5 +1,7 @@
 //! Joining a community with an invitation: pasted as text, or read from
 //! the picture of its QR code (dropped on the window or given by path).
+//! On a first start the form also asks the name, except for a pairing
+//! ticket: the device then takes the name of the member it joins.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +32,10 @@ pub struct JoinForm {
     /// A code was just read from a picture.
     read_ok: bool,
     pictures: Inbox<QrResult>,
+    /// The invitation field was given the focus (on the first frame).
+    focused: bool,
+    /// The invitation typed is a pairing ticket (read when it changes).
+    pairing: bool,
 }
 
 impl JoinForm {
@@ -38,8 +44,16 @@ impl JoinForm {
         self.busy = false;
     }
 
-    /// Draws the form; returns true when the user cancels.
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, bridge: &Bridge) -> bool {
+    /// Draws the form; returns true when the user cancels. With `name`
+    /// (a first start), the name is asked too, unless the invitation is a
+    /// pairing ticket.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        bridge: &Bridge,
+        mut name: Option<&mut String>,
+    ) -> bool {
         let t = lang.sync();
         self.take_results(t);
         self.take_dropped(ui);
@@ -54,12 +68,28 @@ impl JoinForm {
                     .desired_width(f32::INFINITY),
             )
             .labelled_by(label.id);
+        if !self.focused {
+            self.focused = true;
+            edit.request_focus();
+        }
         if edit.changed() {
             self.problem = None;
             self.read_ok = false;
+            self.read_pairing();
         }
         let text = self.ticket.trim().to_owned();
-        let ready = !text.is_empty() && !self.busy;
+        let mut named = true;
+        if self.pairing {
+            ui.label(lang.welcome().pairing_hint);
+        } else if let Some(name) = name.as_deref_mut() {
+            ui.add_space(4.0);
+            let label = ui.label(lang.t().your_name);
+            ui.add(egui::TextEdit::singleline(name).desired_width(320.0))
+                .labelled_by(label.id);
+            crate::design::meta(ui, lang.welcome().name_help);
+            named = !name.trim().is_empty();
+        }
+        let ready = !text.is_empty() && !self.busy && named;
         let (join, cancel) = ui
             .horizontal(|ui| {
                 (
@@ -95,12 +125,22 @@ impl JoinForm {
             ui.label(t.reading_qr);
         }
         if join {
-            self.join(t, &text, bridge);
+            let name = name.filter(|_| !self.pairing).map(|n| n.trim().to_owned());
+            self.join(lang, &text, name, bridge);
         }
         cancel
     }
 
-    fn join(&mut self, t: &'static SyncStrings, text: &str, bridge: &Bridge) {
+    /// Notes whether the invitation typed is a pairing ticket.
+    fn read_pairing(&mut self) {
+        let ticket = Ticket::decode(self.ticket.trim()).ok();
+        self.pairing = ticket.and_then(|t| t.invite).is_some_and(|i| i.pairing);
+    }
+
+    /// Joins with the invitation `text`: as `name` when given (a first
+    /// start), as one of a member's devices for a pairing ticket.
+    fn join(&mut self, lang: Lang, text: &str, name: Option<String>, bridge: &Bridge) {
+        let t = lang.sync();
         let ticket = match Ticket::decode(text) {
             Ok(ticket) => ticket,
             Err(e) => {
@@ -114,8 +154,15 @@ impl JoinForm {
         }
         self.problem = None;
         self.busy = true;
+        let label = lang.welcome().device_label;
         bridge.request(move |h| async move {
-            match h.join(&ticket).await {
+            let pairing = ticket.invite.as_ref().is_some_and(|i| i.pairing);
+            let joined = match name {
+                _ if pairing => h.link_device(&ticket, label).await,
+                Some(name) => h.join_named(&ticket, &name).await,
+                None => h.join(&ticket).await,
+            };
+            match joined {
                 Ok(id) => {
                     // A pairing ticket made this device one of an existing
                     // member's: it takes that member's name.
@@ -144,6 +191,7 @@ impl JoinForm {
                     self.ticket = text;
                     self.problem = None;
                     self.read_ok = true;
+                    self.read_pairing();
                 }
                 Ok(_) => self.problem = Some(t.qr_not_passerelle),
                 Err(QrError::NotAPicture) => self.problem = Some(t.not_a_picture),
