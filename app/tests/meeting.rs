@@ -84,6 +84,7 @@ fn two_members_meet_and_each_sees_the_other_and_what_was_passed_on() {
     // A writes two new things; they reach B over the session still open.
     go(&mut a, "Échanges");
     for title in ["Cours de guitare", "Atelier couture"] {
+        press(&mut a, "Je propose");
         type_into(&mut a, "Titre", title);
         press(&mut a, "Publier");
         wait_until(&mut a, "the post on A", |a| {

@@ -206,7 +206,7 @@ fn a_member_invites_another_app_which_joins_and_both_sync_live() {
     });
 
     // B posts; A's app, still serving, receives it.
-    press(&mut b, "Je propose");
+    press(&mut b, "Je cherche");
     type_into(&mut b, "Titre", "Cours de guitare");
     press(&mut b, "Publier");
     wait_until(&mut b, "the post on B", |b| {
