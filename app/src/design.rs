@@ -488,3 +488,56 @@ mod tests {
         assert!(is_applied(&style));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Cards of fixed height for long lists, and the icons of the Atelier,
+// Annuaire, Savoirs, Bilan and Membres screens.
+// ---------------------------------------------------------------------------
+
+/// More icons, for the details of items and members.
+pub mod more_icon {
+    pub use egui_material_icons::icons::{
+        ICON_ADMIN_PANEL_SETTINGS as ADMIN, ICON_BACKUP as BACKUP, ICON_HISTORY as HISTORY,
+        ICON_LABEL as TAG, ICON_LANGUAGE as WEBSITE, ICON_LINK as LINK, ICON_LOCK as LOCK,
+        ICON_LOCK_OPEN as LOCK_OPEN, ICON_MAIL as EMAIL, ICON_PERSON_ADD as INVITE,
+        ICON_PHONE as PHONE, ICON_SCHOOL as SKILL, ICON_TABLE_RESTAURANT as TABLE,
+        ICON_THUMB_UP as VOTE, ICON_VISIBILITY_OFF as HIDE,
+    };
+}
+
+/// A [`card`] exactly `height` points high (its content is cut to fit), so
+/// that a long list can draw only its visible rows with
+/// [`egui::ScrollArea::show_rows`]. `selected` outlines it in the kind's
+/// colour.
+pub fn list_card<R>(
+    ui: &mut Ui,
+    kind: Kind,
+    height: f32,
+    selected: bool,
+    add: impl FnOnce(&mut Ui) -> R,
+) -> R {
+    // The card's margins (12 + 12) and its stroke.
+    let inner = (height - 26.0).max(0.0);
+    let size = egui::vec2(ui.available_width(), height);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let builder = egui::UiBuilder::new()
+        .max_rect(rect)
+        .layout(egui::Layout::top_down(egui::Align::LEFT));
+    let mut child = ui.new_child(builder);
+    let inner = card(&mut child, kind, |ui| {
+        ui.set_height(inner);
+        ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+        add(ui)
+    });
+    if selected {
+        let rect = rect.shrink(1.0);
+        let stroke = Stroke::new(2.0, kind.stripe(ui.visuals().dark_mode));
+        ui.painter().rect_stroke(
+            rect,
+            CornerRadius::same(10),
+            stroke,
+            egui::StrokeKind::Inside,
+        );
+    }
+    inner
+}
