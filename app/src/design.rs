@@ -541,3 +541,11 @@ pub fn list_card<R>(
     }
     inner
 }
+
+/// Secondary text after an icon, as two widgets of the current row: unlike
+/// [`meta_with`], it wraps in a [`Ui::horizontal_wrapped`] row without
+/// widening it.
+pub fn meta_inline(ui: &mut Ui, icon: Icon, text: impl Into<String>) -> Response {
+    ui.label(icon_text(icon, SMALL + 1.0).weak());
+    ui.label(RichText::new(text).small().weak())
+}

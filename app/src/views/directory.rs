@@ -265,7 +265,11 @@ impl DirectoryPanel {
             .resizable(true)
             .default_size(320.0)
             .show(ui, |ui| {
+                let width = ui.available_width();
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    // A vertical area grows to last frame's content: cards that fill
+                    // the width would keep it wider than the screen after a resize.
+                    ui.set_max_width(width - ui.spacing().scroll.allocated_width());
                     ui.add_space(design::GAP);
                     if self.form.is_some() {
                         self.form_ui(ui, cx);

@@ -176,10 +176,14 @@ impl KnowledgePanel {
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| self.list_ui(ui, cx));
+        let width = ui.available_width();
         egui::ScrollArea::vertical()
             .id_salt("sheet-detail")
             .auto_shrink(false)
             .show(ui, |ui| {
+                // A vertical area grows to last frame's content: cards that fill
+                // the width would keep it wider than the screen after a resize.
+                ui.set_max_width(width - ui.spacing().scroll.allocated_width());
                 if let Some(form) = &mut self.creating {
                     match create_ui(ui, cx, form) {
                         FormAction::Sent(id) => self.pending = Some(Pending::Create(id)),
@@ -285,7 +289,7 @@ impl KnowledgePanel {
             let author = cx.view.member_name(&sheet.created_by);
             design::avatar(ui, author, sheet.created_by.as_str(), 28.0);
             ui.label(format!("{} {author}", t.started_by));
-            design::meta_with(
+            design::meta_inline(
                 ui,
                 more_icon::HISTORY,
                 format!("{} {}", t.updated, lang.short_date(sheet.updated_at)),
