@@ -494,6 +494,9 @@ mod tests {
 // Annuaire, Savoirs, Bilan and Membres screens.
 // ---------------------------------------------------------------------------
 
+/// A figure of the Bilan: a number one reads from across the room.
+pub const FIGURE: f32 = 34.0;
+
 /// More icons, for the details of items and members.
 pub mod more_icon {
     pub use egui_material_icons::icons::{
@@ -501,7 +504,7 @@ pub mod more_icon {
         ICON_LABEL as TAG, ICON_LANGUAGE as WEBSITE, ICON_LINK as LINK, ICON_LOCK as LOCK,
         ICON_LOCK_OPEN as LOCK_OPEN, ICON_MAIL as EMAIL, ICON_PERSON_ADD as INVITE,
         ICON_PHONE as PHONE, ICON_SCHOOL as SKILL, ICON_TABLE_RESTAURANT as TABLE,
-        ICON_THUMB_UP as VOTE, ICON_VISIBILITY_OFF as HIDE,
+        ICON_THUMB_UP as VOTE, ICON_VERIFIED_USER as DEVICES_OK, ICON_VISIBILITY_OFF as HIDE,
     };
 }
 

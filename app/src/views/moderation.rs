@@ -327,14 +327,15 @@ pub fn moderated_ui(ui: &mut egui::Ui, cx: &Cx) {
     }
     let t = cx.lang.moderation();
     let moderated = &cx.view.moderated;
+    if moderated.is_empty() {
+        // Nothing to look at: one quiet line instead of a section.
+        design::meta_with(ui, icon::FLAG, t.nothing_moderated);
+        return;
+    }
     egui::CollapsingHeader::new(RichText::new(t.section).strong())
         .id_salt("moderation-section")
         .default_open(true)
         .show(ui, |ui| {
-            if moderated.is_empty() {
-                ui.label(t.nothing_moderated);
-                return;
-            }
             egui::ScrollArea::vertical()
                 .id_salt("moderated-items")
                 .max_height(200.0)
@@ -344,7 +345,6 @@ pub fn moderated_ui(ui: &mut egui::Ui, cx: &Cx) {
                     }
                 });
         });
-    ui.separator();
 }
 
 fn moderated_item_ui(ui: &mut egui::Ui, cx: &Cx, t: &ModerationStrings, item: &ModeratedItem) {
