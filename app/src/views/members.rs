@@ -580,7 +580,11 @@ fn member_row_ui(ui: &mut egui::Ui, cx: &Cx, member: &Member, selected: bool) ->
                 let clicked = ui
                     .horizontal(|ui| {
                         let clicked = design::title_link(ui, name).clicked();
-                        design::tag(ui, Kind::Member, role_label(cx.lang, member.role));
+                        // Only the roles that do more stand out: a list of
+                        // "Membre" tags would say nothing.
+                        if member.role != Role::Membre {
+                            design::tag(ui, Kind::Member, role_label(cx.lang, member.role));
+                        }
                         clicked
                     })
                     .inner;
