@@ -264,6 +264,7 @@ impl DirectoryPanel {
         egui::Panel::right("directory-side")
             .resizable(true)
             .default_size(320.0)
+            .max_size(ui.available_width() / 2.0)
             .show(ui, |ui| {
                 let width = ui.available_width();
                 egui::ScrollArea::vertical().show(ui, |ui| {
@@ -294,6 +295,7 @@ impl DirectoryPanel {
             return;
         }
         let spacing = ui.spacing().item_spacing.y;
+        let list_width = ui.available_width() - ui.spacing().scroll.allocated_width();
         let mut area = egui::ScrollArea::vertical()
             .id_salt("directory-list")
             .auto_shrink(false);
@@ -310,6 +312,8 @@ impl DirectoryPanel {
         self.reveal = false;
         let mut clicked = None;
         area.show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
+            // The cards fill the width: keep it to the room left (see `list_card`).
+            ui.set_max_width(list_width);
             for &n in &self.rows[range] {
                 let a = &view.community.actors[n];
                 let is_selected = selected_id.as_ref() == Some(&a.id);
@@ -458,14 +462,13 @@ impl DirectoryPanel {
             });
         }
         self.moderate.panel_ui(ui, cx, ItemKind::Actor, &a.id, None);
+        self.bookable.ui(ui, cx, a);
         ui.add_space(design::SECTION);
         self.links_ui(ui, cx, a);
         if cx.me.is_some() {
             ui.add_space(design::GAP);
             self.link_form_ui(ui, cx, a);
         }
-        ui.add_space(design::SECTION);
-        self.bookable.ui(ui, cx, a);
     }
 
     /// The "…" menu of an entry: deleting it (for its author, animateurs

@@ -175,6 +175,7 @@ impl KnowledgePanel {
         egui::Panel::left("sheets-list")
             .resizable(true)
             .default_size(300.0)
+            .max_size(ui.available_width() / 2.0)
             .show(ui, |ui| self.list_ui(ui, cx));
         let width = ui.available_width();
         egui::ScrollArea::vertical()
@@ -238,6 +239,7 @@ impl KnowledgePanel {
             .scroll_to_selected
             .then(|| self.selected.clone())
             .flatten();
+        let list_width = ui.available_width() - ui.spacing().scroll.allocated_width();
         let mut area = egui::ScrollArea::vertical()
             .id_salt("sheets-rows")
             .auto_shrink(false);
@@ -249,6 +251,8 @@ impl KnowledgePanel {
         }
         let mut clicked = None;
         area.show_rows(ui, ROW_HEIGHT, sheets.len(), |ui, range| {
+            // The cards fill the width: keep it to the room left (see `list_card`).
+            ui.set_max_width(list_width);
             for sheet in &sheets[range] {
                 let selected = self.selected.as_ref() == Some(&sheet.id);
                 design::list_card(ui, Kind::Knowledge, ROW_HEIGHT, selected, |ui| {

@@ -351,6 +351,7 @@ impl MembersPanel {
         egui::Panel::right("members-side")
             .resizable(true)
             .default_size(380.0)
+            .max_size(ui.available_width() / 2.0)
             .show(ui, |ui| {
                 let width = ui.available_width();
                 egui::ScrollArea::vertical().show(ui, |ui| {
@@ -387,10 +388,13 @@ impl MembersPanel {
             format!("{} {}", cx.lang.number(active.count()), t.members_count),
         );
         let mut clicked = None;
+        let list_width = ui.available_width() - ui.spacing().scroll.allocated_width();
         egui::ScrollArea::vertical()
             .id_salt("members-list")
             .auto_shrink(false)
             .show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
+                // The cards fill the width: keep it to the room left (see `list_card`).
+                ui.set_max_width(list_width);
                 for row in &self.rows[range] {
                     let member = match *row {
                         Row::Active(n) | Row::Removed(n) => &view.community.members[n],
@@ -443,11 +447,13 @@ impl MembersPanel {
                 self.more_menu_ui(ui, cx, member, mine);
             });
         });
-        design::meta_with(
-            ui,
-            icon::CALENDAR,
-            format!("{} {}", t.joined, lang.date(member.joined_at)),
-        );
+        ui.horizontal_wrapped(|ui| {
+            design::meta_inline(
+                ui,
+                icon::CALENDAR,
+                format!("{} {}", t.joined, lang.date(member.joined_at)),
+            );
+        });
         if let Some(at) = member.removed_at {
             ui.label(RichText::new(format!("{} {}", t.removed_on, lang.date(at))).strong());
         }

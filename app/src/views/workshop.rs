@@ -205,6 +205,7 @@ impl WorkshopPanel {
             egui::Panel::right("workshop-form")
                 .resizable(true)
                 .default_size(280.0)
+                .max_size(ui.available_width() / 2.0)
                 .show(ui, |ui| {
                     ui.add_space(design::GAP);
                     if cx.me.is_some() {

@@ -46,7 +46,7 @@ impl BookableForm {
         }
         let t = cx.lang.bookings();
         let view = &**cx.view;
-        ui.separator();
+        ui.add_space(crate::design::SECTION);
         match &place.booking {
             Some(b) => {
                 ui.label(RichText::new(t.bookable).strong());
