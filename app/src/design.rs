@@ -511,18 +511,21 @@ pub mod more_icon {
 /// A [`card`] exactly `height` points high (its content is cut to fit), so
 /// that a long list can draw only its visible rows with
 /// [`egui::ScrollArea::show_rows`]. `selected` outlines it in the kind's
-/// colour.
+/// colour. The whole card can be clicked (its response), not only its
+/// title: a large target for an unsteady hand.
 pub fn list_card<R>(
     ui: &mut Ui,
     kind: Kind,
     height: f32,
     selected: bool,
     add: impl FnOnce(&mut Ui) -> R,
-) -> R {
+) -> egui::InnerResponse<R> {
     // The card's margins (12 + 12) and its stroke.
     let inner = (height - 26.0).max(0.0);
     let size = egui::vec2(ui.available_width(), height);
-    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    // Sensed before the card's widgets, which stay on top of it.
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
+    let response = response.on_hover_cursor(egui::CursorIcon::PointingHand);
     let builder = egui::UiBuilder::new()
         .max_rect(rect)
         .layout(egui::Layout::top_down(egui::Align::LEFT));
@@ -542,7 +545,7 @@ pub fn list_card<R>(
             egui::StrokeKind::Inside,
         );
     }
-    inner
+    egui::InnerResponse::new(inner, response)
 }
 
 /// Secondary text after an icon, as two widgets of the current row: unlike

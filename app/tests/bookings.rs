@@ -149,7 +149,10 @@ fn a_place_is_made_bookable_booked_and_a_conflict_is_settled() {
 
     // Marion (admin) keeps the later one: the decision wins over first come.
     // The place's week ends the Annuaire's pane: scroll to it first.
-    h.query_all_by_label("Résoudre").nth(1).unwrap().scroll_to_me();
+    h.query_all_by_label("Résoudre")
+        .nth(1)
+        .unwrap()
+        .scroll_to_me();
     h.run();
     let resolve: Vec<_> = h.query_all_by_label("Résoudre").collect();
     assert_eq!(resolve.len(), 2, "one per booking of the conflict");
@@ -335,7 +338,10 @@ fn the_referent_sees_two_members_conflict_and_settles_it_from_the_annuaire() {
     wait_until(&mut h, "the place's conflict", |h| {
         h.query_all_by_label("Résoudre").count() == 2
     });
-    h.query_all_by_label("Résoudre").next().unwrap().scroll_to_me();
+    h.query_all_by_label("Résoudre")
+        .next()
+        .unwrap()
+        .scroll_to_me();
     h.run();
     let first: Vec<_> = h.query_all_by_label("Résoudre").collect();
     first[0].click();

@@ -317,7 +317,7 @@ impl DirectoryPanel {
             for &n in &self.rows[range] {
                 let a = &view.community.actors[n];
                 let is_selected = selected_id.as_ref() == Some(&a.id);
-                design::list_card(ui, Kind::Place, ROW_HEIGHT, is_selected, |ui| {
+                let card = design::list_card(ui, Kind::Place, ROW_HEIGHT, is_selected, |ui| {
                     if design::title_link(ui, &a.name).clicked() {
                         clicked = Some(a.id.clone());
                     }
@@ -328,6 +328,9 @@ impl DirectoryPanel {
                         }
                     });
                 });
+                if card.response.clicked() {
+                    clicked = Some(a.id.clone());
+                }
             }
         });
         if let Some(id) = clicked {

@@ -255,7 +255,7 @@ impl KnowledgePanel {
             ui.set_max_width(list_width);
             for sheet in &sheets[range] {
                 let selected = self.selected.as_ref() == Some(&sheet.id);
-                design::list_card(ui, Kind::Knowledge, ROW_HEIGHT, selected, |ui| {
+                let card = design::list_card(ui, Kind::Knowledge, ROW_HEIGHT, selected, |ui| {
                     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                     if design::title_link(ui, &sheet.title).clicked() {
                         clicked = Some(sheet.id.clone());
@@ -269,6 +269,9 @@ impl KnowledgePanel {
                         );
                     });
                 });
+                if card.response.clicked() {
+                    clicked = Some(sheet.id.clone());
+                }
             }
         });
         if scroll_to.is_some() {

@@ -578,7 +578,7 @@ fn member_row_ui(ui: &mut egui::Ui, cx: &Cx, member: &Member, selected: bool) ->
     if Some(&member.id) == cx.my_id() {
         name = format!("{name} ({})", t.you);
     }
-    design::list_card(ui, Kind::Member, ROW_HEIGHT, selected, |ui| {
+    let card = design::list_card(ui, Kind::Member, ROW_HEIGHT, selected, |ui| {
         ui.horizontal(|ui| {
             design::avatar(ui, &member.display_name, member.id.as_str(), 44.0);
             ui.vertical(|ui| {
@@ -613,7 +613,8 @@ fn member_row_ui(ui: &mut egui::Ui, cx: &Cx, member: &Member, selected: bool) ->
             .inner
         })
         .inner
-    })
+    });
+    card.inner || card.response.clicked()
 }
 
 /// A role's name.
