@@ -502,55 +502,86 @@ pub fn list_card_line(ui: &Ui) -> f32 {
     title.max(ui.spacing().interact_size.y)
 }
 
-/// A card of a list, `height` high (see [`list_card_height`]), outlined
-/// when `selected`; clicking anywhere on it opens it, as its title does.
-/// Returns whether it was clicked.
-pub fn list_card(
+/// Passerelle's name on the first screen: the largest text of the app.
+pub const DISPLAY: f32 = 40.0;
+
+// ---------------------------------------------------------------------------
+// Cards of fixed height for long lists, and the icons of the Atelier,
+// Annuaire, Savoirs, Bilan and Membres screens.
+// ---------------------------------------------------------------------------
+
+/// A figure of the Bilan: a number one reads from across the room.
+pub const FIGURE: f32 = 34.0;
+
+/// More icons, for the details of items and members.
+pub mod more_icon {
+    pub use egui_material_icons::icons::{
+        ICON_ADMIN_PANEL_SETTINGS as ADMIN, ICON_BACKUP as BACKUP, ICON_HISTORY as HISTORY,
+        ICON_LABEL as TAG, ICON_LANGUAGE as WEBSITE, ICON_LINK as LINK, ICON_LOCK as LOCK,
+        ICON_LOCK_OPEN as LOCK_OPEN, ICON_MAIL as EMAIL, ICON_PERSON_ADD as INVITE,
+        ICON_PHONE as PHONE, ICON_SCHOOL as SKILL, ICON_TABLE_RESTAURANT as TABLE,
+        ICON_THUMB_UP as VOTE, ICON_VERIFIED_USER as DEVICES_OK, ICON_VISIBILITY_OFF as HIDE,
+    };
+}
+
+/// A [`card`] exactly `height` points high (its content is cut to fit), so
+/// that a long list can draw only its visible rows with
+/// [`egui::ScrollArea::show_rows`]. `selected` outlines it in the kind's
+/// colour. The whole card can be clicked (its response), not only its
+/// title: a large target for an unsteady hand.
+pub fn list_card<R>(
     ui: &mut Ui,
     kind: Kind,
-    selected: bool,
     height: f32,
-    add: impl FnOnce(&mut Ui) -> bool,
-) -> bool {
-    let stroke = ui.visuals().widgets.noninteractive.bg_stroke.width;
-    let inner_height = height - 24.0 - 2.0 * stroke;
-    // Sensed before the card's own buttons, which stay on top of it.
-    let card_rect =
-        egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), height));
-    let whole = ui
-        .interact(
-            card_rect,
-            ui.next_auto_id().with("card"),
-            egui::Sense::click(),
-        )
-        .on_hover_cursor(egui::CursorIcon::PointingHand);
-    let inner = ui
-        .scope(|ui| {
-            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-            card(ui, kind, |ui| {
-                ui.set_height(inner_height);
-                add(ui)
-            })
-        })
-        .inner;
-    if selected || whole.hovered() {
-        let color = if selected {
-            ui.visuals().selection.stroke.color
+    selected: bool,
+    add: impl FnOnce(&mut Ui) -> R,
+) -> egui::InnerResponse<R> {
+    // The card's margins (12 + 12) and its stroke.
+    let inner = (height - 26.0).max(0.0);
+    let size = egui::vec2(ui.available_width(), height);
+    // Sensed before the card's widgets, which stay on top of it.
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
+    let response = response.on_hover_cursor(egui::CursorIcon::PointingHand);
+    let builder = egui::UiBuilder::new()
+        .max_rect(rect)
+        .layout(egui::Layout::top_down(egui::Align::LEFT));
+    let mut child = ui.new_child(builder);
+    child.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+    let inner = card(&mut child, kind, |ui| {
+        ui.set_height(inner);
+        ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+        add(ui)
+    });
+    if selected || response.hovered() {
+        let rect = rect.shrink(1.0);
+        let stroke = if selected {
+            Stroke::new(2.0, kind.stripe(ui.visuals().dark_mode))
         } else {
-            ui.visuals().widgets.hovered.bg_stroke.color
+            ui.visuals().widgets.hovered.bg_stroke
         };
         ui.painter().rect_stroke(
-            card_rect,
+            rect,
             CornerRadius::same(10),
-            Stroke::new(if selected { 2.5 } else { 1.0 }, color),
+            stroke,
             egui::StrokeKind::Inside,
         );
     }
-    inner || whole.clicked()
+    egui::InnerResponse::new(inner, response)
 }
 
-/// Passerelle's name on the first screen: the largest text of the app.
-pub const DISPLAY: f32 = 40.0;
+/// Whether a [`list_card`] whose content says if its title was clicked
+/// was opened: by its title, or by a click anywhere on it.
+pub fn opened(card: egui::InnerResponse<bool>) -> bool {
+    card.inner || card.response.clicked()
+}
+
+/// Secondary text after an icon, as two widgets of the current row: unlike
+/// [`meta_with`], it wraps in a [`Ui::horizontal_wrapped`] row without
+/// widening it.
+pub fn meta_inline(ui: &mut Ui, icon: Icon, text: impl Into<String>) -> Response {
+    ui.label(icon_text(icon, SMALL + 1.0).weak());
+    ui.label(RichText::new(text).small().weak())
+}
 
 #[cfg(test)]
 mod tests {

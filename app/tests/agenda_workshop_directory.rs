@@ -291,10 +291,16 @@ fn an_actor_is_created_with_tags_and_linked_both_ways() {
             && h.query_by_label("Jardins de Gorki").is_none()
     });
     h.get_by_role_and_label(Role::ComboBox, "Autre fiche")
+        .scroll_to_me();
+    h.run();
+    h.get_by_role_and_label(Role::ComboBox, "Autre fiche")
         .click();
     wait_until(&mut h, "the entries to link", |h| {
         h.query_by_label("Solène").is_some()
     });
+    // The list of entries scrolls: Solène is near its end.
+    h.get_by_label("Solène").scroll_to_me();
+    h.run();
     h.get_by_label("Solène").click();
     h.step();
     h.get_by_role_and_label(Role::Button, "Relier").click();

@@ -148,6 +148,12 @@ fn a_place_is_made_bookable_booked_and_a_conflict_is_settled() {
     let earlier = schedule.conflicts[0].winners[0].clone();
 
     // Marion (admin) keeps the later one: the decision wins over first come.
+    // The place's week ends the Annuaire's pane: scroll to it first.
+    h.query_all_by_label("Résoudre")
+        .nth(1)
+        .unwrap()
+        .scroll_to_me();
+    h.run();
     let resolve: Vec<_> = h.query_all_by_label("Résoudre").collect();
     assert_eq!(resolve.len(), 2, "one per booking of the conflict");
     resolve[1].scroll_to_me();

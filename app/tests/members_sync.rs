@@ -100,6 +100,10 @@ fn an_invitation_shows_its_ticket_is_listed_read_from_its_qr_code_and_revoked() 
     // Revoked, it is no longer pending.
     go(&mut h, "Membres");
     press(&mut h, "Inviter quelqu'un");
+    // The button is at the end of a long pane: let its scrolling settle.
+    h.get_by_role_and_label(Role::Button, "Annuler cette invitation")
+        .scroll_to_me();
+    h.run();
     press(&mut h, "Annuler cette invitation");
     wait_until(&mut h, "no pending invitation", |h| {
         shows(h, "Aucune invitation en attente.")

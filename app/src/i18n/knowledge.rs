@@ -5,6 +5,8 @@ pub struct KnowledgeStrings {
     /// The screen's name in the navigation.
     pub nav: &'static str,
     pub new_sheet: &'static str,
+    /// The tag over an opened sheet.
+    pub sheet: &'static str,
     pub no_sheets: &'static str,
     pub pick_sheet: &'static str,
     pub title: &'static str,
@@ -41,6 +43,7 @@ pub struct KnowledgeStrings {
 pub const FR: KnowledgeStrings = KnowledgeStrings {
     nav: "Savoirs",
     new_sheet: "Partager un savoir",
+    sheet: "Savoir partagé",
     no_sheets: "Pas encore de savoir. Partagez le premier : une recette, un mode d'emploi, une fiche projet…",
     pick_sheet: "Choisissez un savoir dans la liste pour le lire. Chacun peut compléter ou corriger une partie.",
     title: "Titre du savoir",
@@ -77,6 +80,7 @@ pub const FR: KnowledgeStrings = KnowledgeStrings {
 pub const EN: KnowledgeStrings = KnowledgeStrings {
     nav: "Knowledge",
     new_sheet: "Share some knowledge",
+    sheet: "Shared knowledge",
     no_sheets: "No sheet yet. Share the first one: a recipe, a how-to, a project sheet…",
     pick_sheet: "Choose a sheet in the list to read it. Anyone can complete or correct a part.",
     title: "Title of the sheet",

@@ -646,7 +646,7 @@ fn event_card_ui(
     let t = lang.agenda();
     let line = design::list_card_line(ui);
     let mut going = false;
-    let open = design::list_card(ui, Kind::Event, selected, height, |ui| {
+    let open = design::opened(design::list_card(ui, Kind::Event, height, selected, |ui| {
         let title = ui
             .horizontal(|ui| {
                 ui.set_height(line);
@@ -695,7 +695,7 @@ fn event_card_ui(
             design::meta_with(ui, card_icon::PEOPLE, who);
         });
         title
-    });
+    }));
     if going {
         CardAction::Going
     } else if open {

@@ -13,11 +13,16 @@ use passerelle_core::model::{
 use super::Cx;
 use super::cache::SameArc;
 use super::files::{ImportForm, export_button};
+use crate::design::{self, Kind, icon, more_icon};
 use crate::i18n::directory::DirectoryStrings;
 use passerelle_core::ImportKind;
 use passerelle_core::model::export::csv;
 
 mod bookable;
+
+/// The height of an entry's card in the list: its name, its kind and tags
+/// (the rest is in the detail pane).
+const ROW_HEIGHT: f32 = 100.0;
 
 /// Which entries to show.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -255,31 +260,42 @@ impl DirectoryPanel {
             .selected
             .as_ref()
             .and_then(|id| view.community.actors.iter().find(|a| &a.id == id));
-        ui.heading(format!("{} — {}", view.community.name, t.nav));
+        design::heading(ui, Kind::Place, t.nav);
         egui::Panel::right("directory-side")
             .resizable(true)
-            .default_size(340.0)
+            .default_size(320.0)
+            .max_size(ui.available_width() / 2.0)
             .show(ui, |ui| {
+                let width = ui.available_width();
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    // A vertical area grows to last frame's content: cards that fill
+                    // the width would keep it wider than the screen after a resize.
+                    ui.set_max_width(width - ui.spacing().scroll.allocated_width());
+                    ui.add_space(design::GAP);
                     if self.form.is_some() {
                         self.form_ui(ui, cx);
                     } else if let Some(actor) = selected {
                         self.detail_ui(ui, cx, actor);
                     } else {
-                        ui.label(t.pick_actor);
+                        design::empty(ui, t.pick_actor);
                     }
                 });
             });
         self.filters_ui(ui, cx);
         self.refresh_rows(view);
-        ui.label(format!("{} {}", lang.number(self.rows.len()), t.shown));
-        ui.separator();
+        design::meta(ui, format!("{} {}", lang.number(self.rows.len()), t.shown));
+        ui.add_space(design::GAP / 2.0);
         if self.rows.is_empty() {
-            ui.label(t.no_actor);
+            let empty = if view.community.actors.is_empty() {
+                t.no_actor_yet
+            } else {
+                t.no_actor
+            };
+            design::empty(ui, empty);
             return;
         }
-        let row_height =
-            ui.text_style_height(&egui::TextStyle::Body) * 2.0 + ui.spacing().item_spacing.y + 6.0;
+        let spacing = ui.spacing().item_spacing.y;
+        let list_width = ui.available_width() - ui.spacing().scroll.allocated_width();
         let mut area = egui::ScrollArea::vertical()
             .id_salt("directory-list")
             .auto_shrink(false);
@@ -291,32 +307,30 @@ impl DirectoryPanel {
                 .iter()
                 .position(|&n| &view.community.actors[n].id == id)
         {
-            area =
-                area.vertical_scroll_offset(n as f32 * (row_height + ui.spacing().item_spacing.y));
+            area = area.vertical_scroll_offset(n as f32 * (ROW_HEIGHT + spacing));
         }
         self.reveal = false;
         let mut clicked = None;
-        area.show_rows(ui, row_height, self.rows.len(), |ui, range| {
+        area.show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
+            // The cards fill the width: keep it to the room left (see `list_card`).
+            ui.set_max_width(list_width);
             for &n in &self.rows[range] {
                 let a = &view.community.actors[n];
-                ui.allocate_ui([ui.available_width(), row_height].into(), |ui| {
-                    ui.vertical(|ui| {
-                        let is_selected = selected_id.as_ref() == Some(&a.id);
-                        let title = RichText::new(&a.name).strong();
-                        if ui
-                            .add(egui::Button::selectable(is_selected, title))
-                            .clicked()
-                        {
-                            clicked = Some(a.id.clone());
-                        }
-                        let mut line = kind_label(t, a.kind).to_owned();
+                let is_selected = selected_id.as_ref() == Some(&a.id);
+                let card = design::list_card(ui, Kind::Place, ROW_HEIGHT, is_selected, |ui| {
+                    if design::title_link(ui, &a.name).clicked() {
+                        clicked = Some(a.id.clone());
+                    }
+                    ui.horizontal(|ui| {
+                        design::tag(ui, Kind::Place, kind_label(t, a.kind));
                         if !a.tags.is_empty() {
-                            line.push_str(" · ");
-                            line.push_str(&a.tags.join(", "));
+                            design::meta_with(ui, more_icon::TAG, a.tags.join(", "));
                         }
-                        ui.label(line);
                     });
                 });
+                if card.response.clicked() {
+                    clicked = Some(a.id.clone());
+                }
             }
         });
         if let Some(id) = clicked {
@@ -326,6 +340,19 @@ impl DirectoryPanel {
 
     fn filters_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.directory();
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label(t.filter);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter.text)
+                    .hint_text(t.filter_hint)
+                    .desired_width(200.0),
+            )
+            .labelled_by(label.id);
+            if cx.me.is_some() && design::icon_button(ui, icon::ADD, t.new_actor).clicked() {
+                self.form = Some(ActorForm::default());
+                self.confirm_delete = false;
+            }
+        });
         ui.horizontal_wrapped(|ui| {
             for (kind, label) in [
                 (None, t.all),
@@ -353,21 +380,13 @@ impl DirectoryPanel {
                 .response
                 .labelled_by(label.id);
         });
-        ui.horizontal(|ui| {
-            let label = ui.label(t.filter);
-            ui.add(egui::TextEdit::singleline(&mut self.filter.text).hint_text(t.filter_hint))
-                .labelled_by(label.id);
-            if cx.me.is_some() && ui.button(t.new_actor).clicked() {
-                self.form = Some(ActorForm::default());
-                self.confirm_delete = false;
-            }
-            let f = cx.lang.files();
+        let f = cx.lang.files();
+        ui.horizontal_wrapped(|ui| {
             export_button(ui, cx, f.export_csv, "annuaire.csv", || {
                 Ok(csv::annuaire_csv(cx.view))
             });
         });
         if cx.me.is_some() {
-            let f = cx.lang.files();
             egui::CollapsingHeader::new(f.import_title)
                 .id_salt("directory_import")
                 .show(ui, |ui| {
@@ -384,29 +403,39 @@ impl DirectoryPanel {
 
     fn detail_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, a: &Actor) {
         let t = cx.lang.directory();
+        ui.horizontal(|ui| {
+            design::tag(ui, Kind::Place, kind_label(t, a.kind));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.more_menu_ui(ui, cx, a);
+            });
+        });
         ui.heading(&a.name);
-        ui.label(RichText::new(kind_label(t, a.kind)).strong());
         if !a.description.as_str().trim().is_empty() {
             ui.label(a.description.as_str());
         }
         let contact = [
-            (t.phone, &a.contact.phone),
-            (t.email, &a.contact.email),
-            (t.website, &a.contact.website),
-            (t.address, &a.address),
+            (more_icon::PHONE, t.phone, &a.contact.phone),
+            (more_icon::EMAIL, t.email, &a.contact.email),
+            (more_icon::WEBSITE, t.website, &a.contact.website),
+            (icon::PLACE, t.address, &a.address),
         ];
-        if contact.iter().any(|(_, v)| v.is_some()) {
-            ui.separator();
+        if contact.iter().any(|(_, _, v)| v.is_some()) {
+            ui.add_space(design::GAP);
             ui.label(RichText::new(t.contact).strong());
-            for (label, value) in contact {
+            for (icon, label, value) in contact {
                 if let Some(value) = value {
-                    ui.label(format!("{label} : {value}"));
+                    ui.horizontal(|ui| {
+                        ui.label(design::icon_text(icon, design::BODY + 2.0).weak())
+                            .on_hover_text(label);
+                        ui.label(value.as_str());
+                    });
                 }
             }
         }
         if !a.tags.is_empty() {
             ui.horizontal_wrapped(|ui| {
-                ui.label(format!("{} :", t.tag));
+                ui.label(design::icon_text(more_icon::TAG, design::BODY).weak())
+                    .on_hover_text(t.tag);
                 for tag in &a.tags {
                     // A tag filters the list to its entries.
                     if ui.small_button(format!("#{tag}")).clicked() {
@@ -415,49 +444,61 @@ impl DirectoryPanel {
                 }
             });
         }
-        self.bookable.ui(ui, cx, a);
-        ui.separator();
-        self.links_ui(ui, cx, a);
-        if cx.me.is_some() {
-            ui.separator();
-            self.link_form_ui(ui, cx, a);
-            ui.separator();
-            ui.horizontal_wrapped(|ui| {
-                if ui.button(t.edit).clicked() {
-                    self.form = Some(ActorForm::prefilled(a));
+        if cx.me.is_some() && design::icon_button(ui, icon::EDIT, t.edit).clicked() {
+            self.form = Some(ActorForm::prefilled(a));
+            self.confirm_delete = false;
+        }
+        if self.confirm_delete {
+            ui.label(RichText::new(t.delete_question).strong());
+            ui.horizontal(|ui| {
+                let confirm = RichText::new(t.confirm_delete).color(ui.visuals().error_fg_color);
+                if ui.button(confirm).clicked() {
+                    self.send(
+                        cx,
+                        Command::Annuaire(AnnuaireCommand::DeleteActor { id: a.id.clone() }),
+                        Pending::Deleted,
+                    );
+                }
+                if ui.button(t.cancel).clicked() {
                     self.confirm_delete = false;
                 }
-                if cx.may_edit(&a.created_by)
-                    && !self.confirm_delete
-                    && ui.button(t.delete).clicked()
-                {
-                    self.confirm_delete = true;
-                }
             });
-            if self.confirm_delete {
-                ui.label(RichText::new(t.delete_question).strong());
-                ui.horizontal(|ui| {
-                    if ui.button(t.confirm_delete).clicked() {
-                        self.send(
-                            cx,
-                            Command::Annuaire(AnnuaireCommand::DeleteActor { id: a.id.clone() }),
-                            Pending::Deleted,
-                        );
-                    }
-                    if ui.button(t.cancel).clicked() {
-                        self.confirm_delete = false;
-                    }
-                });
-            }
         }
-        self.moderate.ui(ui, cx, ItemKind::Actor, &a.id, None);
+        self.moderate.panel_ui(ui, cx, ItemKind::Actor, &a.id, None);
+        self.bookable.ui(ui, cx, a);
+        ui.add_space(design::SECTION);
+        self.links_ui(ui, cx, a);
+        if cx.me.is_some() {
+            ui.add_space(design::GAP);
+            self.link_form_ui(ui, cx, a);
+        }
+    }
+
+    /// The "…" menu of an entry: deleting it (for its author, animateurs
+    /// and admins) and moderating it.
+    fn more_menu_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, a: &Actor) {
+        let may_delete = cx.me.is_some() && cx.may_edit(&a.created_by);
+        if !may_delete && !cx.is_moderator() {
+            return;
+        }
+        let t = cx.lang.directory();
+        design::more_menu(ui, cx.lang.t().more_actions, |ui| {
+            if may_delete && design::icon_button(ui, icon::DELETE, t.delete).clicked() {
+                self.confirm_delete = true;
+                self.form = None;
+            }
+            self.moderate.menu_ui(ui, cx, ItemKind::Actor, &a.id, None);
+        });
     }
 
     /// Links in both directions, as sentences: "Authenti'Cité gère [Cuisine]".
     fn links_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, a: &Actor) {
         let view = &**cx.view;
         let t = cx.lang.directory();
-        ui.label(RichText::new(t.links).strong());
+        ui.horizontal(|ui| {
+            ui.label(design::icon_text(more_icon::LINK, design::BODY + 2.0).weak());
+            ui.label(RichText::new(t.links).strong());
+        });
         let name_of = |id: &ItemId| {
             view.community
                 .actors
@@ -496,7 +537,7 @@ impl DirectoryPanel {
             });
         }
         if !any {
-            ui.label(t.no_links);
+            design::meta(ui, t.no_links);
         }
         if let Some(id) = unlink {
             self.send(

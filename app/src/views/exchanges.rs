@@ -346,7 +346,7 @@ fn exchange_card_ui(ui: &mut egui::Ui, cx: &Cx, e: &Exchange, selected: bool, he
     let (lang, view) = (cx.lang, &**cx.view);
     let kind = exchange_kind(e.kind);
     let line = design::list_card_line(ui);
-    design::list_card(ui, kind, selected, height, |ui| {
+    design::opened(design::list_card(ui, kind, height, selected, |ui| {
         let title = ui
             .horizontal(|ui| {
                 ui.set_height(line);
@@ -366,7 +366,7 @@ fn exchange_card_ui(ui: &mut egui::Ui, cx: &Cx, e: &Exchange, selected: bool, he
             design::meta_with(ui, icon::FORUM, lang.replies(e.replies.len()));
         });
         title
-    })
+    }))
 }
 
 /// "En cours", "Réalisé": a quiet word with its icon.

@@ -248,26 +248,36 @@ impl GroupsPanel {
         area.show_rows(ui, row_height, groups.len(), |ui, range| {
             for group in &groups[range] {
                 let selected = self.selected.as_ref() == Some(&group.id);
-                let open = design::list_card(ui, Kind::Group, selected, card_height, |ui| {
-                    let title = ui
-                        .horizontal(|ui| {
+                let open = design::opened(design::list_card(
+                    ui,
+                    Kind::Group,
+                    card_height,
+                    selected,
+                    |ui| {
+                        let title = ui
+                            .horizontal(|ui| {
+                                ui.set_height(line);
+                                design::title_link(ui, &group.name).clicked()
+                            })
+                            .inner;
+                        ui.horizontal(|ui| {
                             ui.set_height(line);
-                            design::title_link(ui, &group.name).clicked()
-                        })
-                        .inner;
-                    ui.horizontal(|ui| {
-                        ui.set_height(line);
-                        let count = member_count(lang, group.members.len());
-                        design::meta_with(ui, card_icon::PEOPLE, count);
-                        if let Some(m) = &group.next_meeting {
-                            design::meta_with(ui, icon::CALENDAR, lang.short_date(m.at));
-                        }
-                        if let Some(theme) = &group.theme {
-                            design::meta_with(ui, card_icon::CATEGORY, cx.view.theme_label(theme));
-                        }
-                    });
-                    title
-                });
+                            let count = member_count(lang, group.members.len());
+                            design::meta_with(ui, card_icon::PEOPLE, count);
+                            if let Some(m) = &group.next_meeting {
+                                design::meta_with(ui, icon::CALENDAR, lang.short_date(m.at));
+                            }
+                            if let Some(theme) = &group.theme {
+                                design::meta_with(
+                                    ui,
+                                    card_icon::CATEGORY,
+                                    cx.view.theme_label(theme),
+                                );
+                            }
+                        });
+                        title
+                    },
+                ));
                 if open {
                     clicked = Some(group.id.clone());
                 }

@@ -16,10 +16,15 @@ use passerelle_core::model::{
 use super::Cx;
 use super::cache::SameArc;
 use super::files::export_button;
+use crate::design::{self, Kind, icon, more_icon};
 use crate::i18n::Lang;
 use crate::i18n::knowledge::KnowledgeStrings;
 use passerelle_core::model::export::markdown;
 use passerelle_core::model::normalize::slug;
+
+/// The height of a sheet's card in the list: its title, its author and
+/// its number of parts.
+const ROW_HEIGHT: f32 = 92.0;
 
 /// The form to start a sheet.
 #[derive(Default)]
@@ -170,11 +175,16 @@ impl KnowledgePanel {
         egui::Panel::left("sheets-list")
             .resizable(true)
             .default_size(300.0)
+            .max_size(ui.available_width() / 2.0)
             .show(ui, |ui| self.list_ui(ui, cx));
+        let width = ui.available_width();
         egui::ScrollArea::vertical()
             .id_salt("sheet-detail")
             .auto_shrink(false)
             .show(ui, |ui| {
+                // A vertical area grows to last frame's content: cards that fill
+                // the width would keep it wider than the screen after a resize.
+                ui.set_max_width(width - ui.spacing().scroll.allocated_width());
                 if let Some(form) = &mut self.creating {
                     match create_ui(ui, cx, form) {
                         FormAction::Sent(id) => self.pending = Some(Pending::Create(id)),
@@ -192,8 +202,8 @@ impl KnowledgePanel {
                 } else if self.draft.is_some() {
                     self.deleted_ui(ui, t);
                 } else {
-                    ui.heading(t.nav);
-                    ui.label(t.pick_sheet);
+                    ui.add_space(design::GAP);
+                    design::empty(ui, t.pick_sheet);
                 }
             });
     }
@@ -212,49 +222,58 @@ impl KnowledgePanel {
 
     fn list_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let (t, lang) = (cx.lang.knowledge(), cx.lang);
-        ui.heading(t.nav);
-        if active(cx) && ui.button(t.new_sheet).clicked() {
+        ui.add_space(design::GAP);
+        design::heading(ui, Kind::Knowledge, t.nav);
+        if active(cx) && design::icon_button(ui, icon::ADD, t.new_sheet).clicked() {
             self.creating = Some(SheetForm::default());
             self.selected = None;
         }
-        ui.separator();
+        ui.add_space(design::GAP);
         let sheets = &cx.view.sheets;
         if sheets.is_empty() {
-            ui.label(t.no_sheets);
+            design::empty(ui, t.no_sheets);
             return;
         }
         let spacing = ui.spacing().item_spacing.y;
-        let row_height = ui.spacing().interact_size.y
-            + ui.text_style_height(&egui::TextStyle::Small)
-            + 3.0 * spacing;
         let scroll_to = self
             .scroll_to_selected
             .then(|| self.selected.clone())
             .flatten();
-        let mut clicked = None;
-        egui::ScrollArea::vertical()
+        let list_width = ui.available_width() - ui.spacing().scroll.allocated_width();
+        let mut area = egui::ScrollArea::vertical()
             .id_salt("sheets-rows")
-            .auto_shrink(false)
-            .show_rows(ui, row_height, sheets.len(), |ui, range| {
-                for sheet in &sheets[range] {
-                    let selected = self.selected.as_ref() == Some(&sheet.id);
-                    let title = RichText::new(&sheet.title).strong();
-                    let response = ui.add(egui::Button::selectable(selected, title));
-                    if response.clicked() {
+            .auto_shrink(false);
+        if let Some(n) = scroll_to
+            .as_ref()
+            .and_then(|id| sheets.iter().position(|s| &s.id == id))
+        {
+            area = area.vertical_scroll_offset(n as f32 * (ROW_HEIGHT + spacing));
+        }
+        let mut clicked = None;
+        area.show_rows(ui, ROW_HEIGHT, sheets.len(), |ui, range| {
+            // The cards fill the width: keep it to the room left (see `list_card`).
+            ui.set_max_width(list_width);
+            for sheet in &sheets[range] {
+                let selected = self.selected.as_ref() == Some(&sheet.id);
+                let card = design::list_card(ui, Kind::Knowledge, ROW_HEIGHT, selected, |ui| {
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                    if design::title_link(ui, &sheet.title).clicked() {
                         clicked = Some(sheet.id.clone());
                     }
-                    if scroll_to.as_ref() == Some(&sheet.id) {
-                        response.scroll_to_me(None);
-                    }
-                    let line = format!(
-                        "{} · {}",
-                        part_count(lang, sheet.sections.len()),
-                        byline(lang, cx.view, sheet)
-                    );
-                    ui.add(egui::Label::new(RichText::new(line).small()).truncate());
-                    ui.add_space(spacing);
+                    ui.horizontal(|ui| {
+                        let author = cx.view.member_name(&sheet.created_by);
+                        design::avatar(ui, author, sheet.created_by.as_str(), 22.0);
+                        design::meta(
+                            ui,
+                            format!("{author} · {}", part_count(lang, sheet.sections.len())),
+                        );
+                    });
+                });
+                if card.response.clicked() {
+                    clicked = Some(sheet.id.clone());
                 }
-            });
+            }
+        });
         if scroll_to.is_some() {
             self.scroll_to_selected = false;
         }
@@ -265,11 +284,51 @@ impl KnowledgePanel {
 
     fn sheet_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, sheet: &Sheet) {
         let (t, lang) = (cx.lang.knowledge(), cx.lang);
+        ui.add_space(design::GAP);
+        ui.horizontal(|ui| {
+            design::tag(ui, Kind::Knowledge, t.sheet);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.more_menu_ui(ui, cx, sheet);
+            });
+        });
         ui.heading(&sheet.title);
-        ui.label(RichText::new(byline(lang, cx.view, sheet)).small());
+        ui.horizontal_wrapped(|ui| {
+            let author = cx.view.member_name(&sheet.created_by);
+            design::avatar(ui, author, sheet.created_by.as_str(), 28.0);
+            ui.label(format!("{} {author}", t.started_by));
+            design::meta_inline(
+                ui,
+                more_icon::HISTORY,
+                format!("{} {}", t.updated, lang.short_date(sheet.updated_at)),
+            );
+        });
         if !active(cx) {
             ui.label(RichText::new(t.read_only).italics());
         }
+        if self.confirm_delete {
+            self.delete_ui(ui, cx, sheet);
+        }
+        self.moderate
+            .panel_ui(ui, cx, ItemKind::Sheet, &sheet.id, None);
+        ui.add_space(design::GAP);
+        for section in &sheet.sections {
+            let editing = self
+                .draft
+                .as_ref()
+                .is_some_and(|d| d.sheet == sheet.id && d.section == section.id);
+            design::card(ui, Kind::Knowledge, |ui| {
+                if editing {
+                    self.editor_ui(ui, cx);
+                } else {
+                    self.section_ui(ui, cx, sheet, section);
+                }
+            });
+        }
+        if active(cx) {
+            ui.add_space(design::GAP);
+            self.add_section_ui(ui, cx, sheet);
+        }
+        ui.add_space(design::SECTION);
         ui.horizontal_wrapped(|ui| {
             let f = lang.files();
             let stem = match slug(&sheet.title) {
@@ -283,40 +342,37 @@ impl KnowledgePanel {
                 markdown::sheet_html(sheet, &f.document)
             });
         });
-        ui.separator();
-        for section in &sheet.sections {
-            let editing = self
-                .draft
-                .as_ref()
-                .is_some_and(|d| d.sheet == sheet.id && d.section == section.id);
-            if editing {
-                self.editor_ui(ui, cx);
-            } else {
-                self.section_ui(ui, cx, sheet, section);
+    }
+
+    /// The "…" menu of a sheet: deleting it (for its author, animateurs and
+    /// admins) and moderating it.
+    fn more_menu_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, sheet: &Sheet) {
+        let may_delete = active(cx) && cx.may_edit(&sheet.created_by);
+        if !may_delete && !cx.is_moderator() {
+            return;
+        }
+        let t = cx.lang.knowledge();
+        design::more_menu(ui, cx.lang.t().more_actions, |ui| {
+            if may_delete && design::icon_button(ui, icon::DELETE, t.delete).clicked() {
+                self.confirm_delete = true;
             }
-            ui.add_space(10.0);
-        }
-        if active(cx) {
-            ui.separator();
-            self.add_section_ui(ui, cx, sheet);
-        }
-        if active(cx) && cx.may_edit(&sheet.created_by) {
-            ui.separator();
-            self.delete_ui(ui, cx, sheet);
-        }
-        self.moderate.ui(ui, cx, ItemKind::Sheet, &sheet.id, None);
+            self.moderate
+                .menu_ui(ui, cx, ItemKind::Sheet, &sheet.id, None);
+        });
     }
 
     fn section_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, sheet: &Sheet, section: &Section) {
         let t = cx.lang.knowledge();
         if !section.heading.trim().is_empty() {
-            ui.label(RichText::new(&section.heading).heading());
+            design::title(ui, &section.heading);
         }
         ui.label(section.body.as_str());
         // One part at a time: a second editor would hide the first draft.
+        let free = self.draft.is_none();
         if active(cx)
             && ui
-                .add_enabled(self.draft.is_none(), egui::Button::new(t.edit))
+                .add_enabled_ui(free, |ui| design::icon_button(ui, icon::EDIT, t.edit))
+                .inner
                 .clicked()
         {
             self.draft = Some(Draft::new(sheet, section));
@@ -422,7 +478,7 @@ impl KnowledgePanel {
     fn add_section_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, sheet: &Sheet) {
         let t = cx.lang.knowledge();
         let Some(form) = &mut self.adding else {
-            if ui.button(t.add_section).clicked() {
+            if design::icon_button(ui, icon::ADD, t.add_section).clicked() {
                 self.adding = Some(SectionForm::default());
             }
             return;
@@ -553,18 +609,6 @@ fn create_ui(ui: &mut egui::Ui, cx: &Cx, form: &mut SheetForm) -> FormAction {
         }
     });
     action
-}
-
-/// "Commencé par Marion · modifié le 23/11/2026".
-fn byline(lang: Lang, view: &CommunityView, sheet: &Sheet) -> String {
-    let t = lang.knowledge();
-    format!(
-        "{} {} · {} {}",
-        t.started_by,
-        view.member_name(&sheet.created_by),
-        t.updated,
-        lang.short_date(sheet.updated_at)
-    )
 }
 
 /// "1 partie", "3 parties" (French counts 0 and 1 as singular).

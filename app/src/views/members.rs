@@ -14,9 +14,14 @@ use super::Cx;
 use super::cache::SameArc;
 use super::sync::{qr_png, qr_ui, run};
 use crate::bridge::Inbox;
+use crate::design::{self, Kind, icon, more_icon};
 use crate::i18n::Lang;
 
 mod devices;
+
+/// The height of a member's card in the list: avatar, name, role, skills
+/// (the rest is in the detail pane).
+const ROW_HEIGHT: f32 = 84.0;
 
 /// One line of the member list.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -256,6 +261,24 @@ pub fn ticket_ui(ui: &mut egui::Ui, cx: &Cx, ticket: &str) {
     qr_ui(ui, ticket, cx.lang);
 }
 
+/// A pairing ticket's text, under its QR code: for a device with no
+/// camera, copied and passed on some other way.
+pub fn pairing_text_ui(ui: &mut egui::Ui, cx: &Cx, ticket: &str) {
+    let t = cx.lang.members();
+    let label = ui.label(RichText::new(t.ticket_label).small());
+    let mut text = ticket;
+    ui.add(
+        egui::TextEdit::multiline(&mut text)
+            .desired_rows(2)
+            .desired_width(f32::INFINITY)
+            .font(egui::TextStyle::Small),
+    )
+    .labelled_by(label.id);
+    if ui.button(t.copy).clicked() {
+        ui.ctx().copy_text(ticket.to_owned());
+    }
+}
+
 /// The Membres screen's state.
 #[derive(Default)]
 pub struct MembersPanel {
@@ -325,31 +348,34 @@ impl MembersPanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.members();
         let view = &**cx.view;
-        ui.heading(format!("{} — {}", view.community.name, t.nav));
         egui::Panel::right("members-side")
             .resizable(true)
             .default_size(380.0)
+            .max_size(ui.available_width() / 2.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| match self.pane {
-                    Pane::Member => self.member_ui(ui, cx),
-                    Pane::Profile => self.profile_ui(ui, cx),
-                    Pane::Invite => self.invite.ui(ui, cx),
+                let width = ui.available_width();
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    // A vertical area grows to last frame's content: keep
+                    // it to the panel's width.
+                    ui.set_max_width(width - ui.spacing().scroll.allocated_width());
+                    ui.add_space(design::GAP);
+                    match self.pane {
+                        Pane::Member => self.member_ui(ui, cx),
+                        Pane::Profile => self.profile_ui(ui, cx),
+                        Pane::Invite => self.invite.ui(ui, cx),
+                    }
                 });
             });
+        design::heading(ui, Kind::Member, t.nav);
         ui.horizontal_wrapped(|ui| {
             if let Some(me) = cx.me
                 && me.is_active()
-                && ui
-                    .selectable_label(self.pane == Pane::Profile, t.edit_profile)
-                    .clicked()
+                && design::icon_button(ui, icon::EDIT, t.edit_profile).clicked()
             {
                 self.profile = ProfileForm::from_member(me);
                 self.pane = Pane::Profile;
             }
-            if ui
-                .selectable_label(self.pane == Pane::Invite, t.invite_someone)
-                .clicked()
-            {
+            if design::icon_button(ui, more_icon::INVITE, t.invite_someone).clicked() {
                 self.pane = Pane::Invite;
             }
         });
@@ -357,40 +383,37 @@ impl MembersPanel {
         self.contradictions.ui(ui, cx);
         self.refresh_rows(&view.community);
         let active = view.community.members.iter().filter(|m| m.is_active());
-        ui.label(format!(
-            "{} {}",
-            cx.lang.number(active.count()),
-            t.members_count
-        ));
-        ui.separator();
-        let row_height =
-            ui.text_style_height(&egui::TextStyle::Body) * 2.0 + ui.spacing().item_spacing.y * 2.0;
-        let mut clicked = None;
-        egui::ScrollArea::vertical().auto_shrink(false).show_rows(
+        design::meta(
             ui,
-            row_height,
-            self.rows.len(),
-            |ui, range| {
+            format!("{} {}", cx.lang.number(active.count()), t.members_count),
+        );
+        let mut clicked = None;
+        let list_width = ui.available_width() - ui.spacing().scroll.allocated_width();
+        egui::ScrollArea::vertical()
+            .id_salt("members-list")
+            .auto_shrink(false)
+            .show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
+                // The cards fill the width: keep it to the room left (see `list_card`).
+                ui.set_max_width(list_width);
                 for row in &self.rows[range] {
                     let member = match *row {
                         Row::Active(n) | Row::Removed(n) => &view.community.members[n],
                         Row::RemovedHeading => {
-                            ui.add_sized(
-                                [
-                                    ui.available_width(),
-                                    row_height - ui.spacing().item_spacing.y,
-                                ],
-                                egui::Label::new(RichText::new(t.removed_heading).strong()),
-                            );
+                            ui.allocate_ui(egui::vec2(ui.available_width(), ROW_HEIGHT), |ui| {
+                                ui.set_min_height(ROW_HEIGHT);
+                                ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
+                                    design::title(ui, t.removed_heading);
+                                });
+                            });
                             continue;
                         }
                     };
-                    if member_row_ui(ui, cx, member, self.selected.as_ref()) {
+                    let selected = self.selected.as_ref() == Some(&member.id);
+                    if member_row_ui(ui, cx, member, selected) {
                         clicked = Some(member.id.clone());
                     }
                 }
-            },
-        );
+            });
         if let Some(id) = clicked {
             self.select(id);
         }
@@ -406,7 +429,7 @@ impl MembersPanel {
             .and_then(|id| view.member(id))
             .or(cx.me);
         let Some(member) = member else {
-            ui.label(t.choose_member);
+            design::empty(ui, t.choose_member);
             return;
         };
         let mine = Some(&member.id) == cx.my_id();
@@ -414,72 +437,100 @@ impl MembersPanel {
         if mine {
             title = format!("{title} ({})", t.you);
         }
-        ui.heading(title);
-        ui.label(format!("{} : {}", t.role, role_label(lang, member.role)));
-        ui.label(format!("{} {}", t.joined, lang.date(member.joined_at)));
+        ui.horizontal(|ui| {
+            design::avatar(ui, &member.display_name, member.id.as_str(), 56.0);
+            ui.vertical(|ui| {
+                ui.heading(title);
+                design::tag(ui, Kind::Member, role_label(lang, member.role));
+            });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+                self.more_menu_ui(ui, cx, member, mine);
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            design::meta_inline(
+                ui,
+                icon::CALENDAR,
+                format!("{} {}", t.joined, lang.date(member.joined_at)),
+            );
+        });
         if let Some(at) = member.removed_at {
             ui.label(RichText::new(format!("{} {}", t.removed_on, lang.date(at))).strong());
         }
-        ui.add_space(6.0);
-        ui.label(RichText::new(t.skills).strong());
-        ui.label(list_or(&member.skills, t.nothing_yet));
-        ui.label(RichText::new(t.languages).strong());
-        ui.label(list_or(&member.languages, t.nothing_yet));
-        self.devices.ui(ui, cx, member);
-        if mine || !member.is_active() {
-            return;
+        if self.confirm_remove {
+            ui.add_space(design::GAP);
+            ui.label(RichText::new(t.remove_title).strong());
+            ui.label(t.remove_explained);
+            ui.horizontal(|ui| {
+                let confirm = RichText::new(t.confirm_remove).color(ui.visuals().error_fg_color);
+                if ui.button(confirm).clicked() {
+                    cx.apply(Command::Members(MemberCommand::RemoveMember {
+                        member: member.id.clone(),
+                    }));
+                }
+                if ui.button(lang.t().cancel).clicked() {
+                    self.confirm_remove = false;
+                }
+            });
+        }
+        ui.add_space(design::GAP);
+        for (icon, label, items) in [
+            (more_icon::SKILL, t.skills, &member.skills),
+            (more_icon::WEBSITE, t.languages, &member.languages),
+        ] {
+            ui.horizontal(|ui| {
+                ui.label(design::icon_text(icon, design::BODY + 2.0).weak());
+                ui.label(RichText::new(label).strong());
+            });
+            ui.label(list_or(items, t.nothing_yet));
         }
         let i_am_admin = cx
             .me
             .is_some_and(|m| m.role == Role::Admin && m.is_active());
-        if i_am_admin {
-            ui.add_space(10.0);
-            ui.separator();
-            let chosen = self.role.get_or_insert(member.role);
-            let label = ui.label(t.change_role);
-            egui::ComboBox::from_id_salt("member-role")
-                .selected_text(role_label(lang, *chosen))
-                .show_ui(ui, |ui| {
-                    for role in Role::ALL {
-                        ui.selectable_value(chosen, *role, role_label(lang, *role));
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.label(role_help(lang, *chosen));
-            let changed = *chosen != member.role;
-            if ui
-                .add_enabled(changed, egui::Button::new(t.save_role))
-                .clicked()
-            {
-                cx.apply(Command::Members(MemberCommand::SetRole {
-                    member: member.id.clone(),
-                    role: *chosen,
-                }));
-            }
+        if i_am_admin && !mine && member.is_active() {
+            ui.add_space(design::SECTION);
+            self.role_ui(ui, cx, member);
         }
-        if cx.is_moderator() {
-            ui.add_space(10.0);
-            ui.separator();
-            if !self.confirm_remove {
-                if ui.button(t.remove).clicked() {
-                    self.confirm_remove = true;
-                }
-            } else {
-                ui.label(RichText::new(t.remove_title).strong());
-                ui.label(t.remove_explained);
-                ui.horizontal(|ui| {
-                    if ui.button(t.confirm_remove).clicked() {
-                        cx.apply(Command::Members(MemberCommand::RemoveMember {
-                            member: member.id.clone(),
-                        }));
-                    }
-                    if ui.button(lang.t().cancel).clicked() {
-                        self.confirm_remove = false;
-                    }
-                });
+        ui.add_space(design::SECTION);
+        self.devices.ui(ui, cx, member);
+    }
+
+    /// An admin's choice of another member's role: one click on the role,
+    /// one on "Enregistrer le rôle".
+    fn role_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, member: &Member) {
+        let (t, lang) = (cx.lang.members(), cx.lang);
+        let chosen = self.role.get_or_insert(member.role);
+        ui.horizontal(|ui| {
+            ui.label(design::icon_text(more_icon::ADMIN, design::BODY + 2.0).weak());
+            ui.label(RichText::new(t.change_role).strong());
+        });
+        ui.horizontal_wrapped(|ui| {
+            for role in Role::ALL {
+                ui.selectable_value(chosen, *role, role_label(lang, *role));
             }
+        });
+        design::meta(ui, role_help(lang, *chosen));
+        let changed = *chosen != member.role;
+        if changed && ui.button(t.save_role).clicked() {
+            cx.apply(Command::Members(MemberCommand::SetRole {
+                member: member.id.clone(),
+                role: *chosen,
+            }));
         }
+    }
+
+    /// The "…" menu of another member, for animateurs and admins: removing
+    /// them from the community (asked once more).
+    fn more_menu_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, member: &Member, mine: bool) {
+        if mine || !member.is_active() || !cx.is_moderator() {
+            return;
+        }
+        let t = cx.lang.members();
+        design::more_menu(ui, cx.lang.t().more_actions, |ui| {
+            if design::icon_button(ui, icon::DELETE, t.remove).clicked() {
+                self.confirm_remove = true;
+            }
+        });
     }
 
     fn profile_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
@@ -519,35 +570,51 @@ impl MembersPanel {
     }
 }
 
-/// One member in the list; returns true when their name was clicked.
-fn member_row_ui(ui: &mut egui::Ui, cx: &Cx, member: &Member, selected: Option<&MemberId>) -> bool {
+/// One member in the list, as a card; returns true when their name was
+/// clicked.
+fn member_row_ui(ui: &mut egui::Ui, cx: &Cx, member: &Member, selected: bool) -> bool {
     let t = cx.lang.members();
     let mut name = member.display_name.clone();
     if Some(&member.id) == cx.my_id() {
         name = format!("{name} ({})", t.you);
     }
-    let mut clicked = false;
-    ui.vertical(|ui| {
+    let card = design::list_card(ui, Kind::Member, ROW_HEIGHT, selected, |ui| {
         ui.horizontal(|ui| {
-            clicked = ui
-                .selectable_label(selected == Some(&member.id), RichText::new(name).strong())
-                .clicked();
-            ui.label(role_label(cx.lang, member.role));
-        });
-        let mut details = Vec::new();
-        if !member.skills.is_empty() {
-            details.push(member.skills.join(", "));
-        }
-        if !member.languages.is_empty() {
-            details.push(format!("{} {}", t.speaks, member.languages.join(", ")));
-        }
-        details.push(match member.removed_at {
-            Some(at) => format!("{} {}", t.removed_on, cx.lang.short_date(at)),
-            None => format!("{} {}", t.joined, cx.lang.short_date(member.joined_at)),
-        });
-        ui.label(RichText::new(details.join(" · ")).small());
+            design::avatar(ui, &member.display_name, member.id.as_str(), 44.0);
+            ui.vertical(|ui| {
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                let clicked = ui
+                    .horizontal(|ui| {
+                        let clicked = design::title_link(ui, name).clicked();
+                        // Only the roles that do more stand out: a list of
+                        // "Membre" tags would say nothing.
+                        if member.role != Role::Membre {
+                            design::tag(ui, Kind::Member, role_label(cx.lang, member.role));
+                        }
+                        clicked
+                    })
+                    .inner;
+                let mut details = Vec::new();
+                if !member.skills.is_empty() {
+                    details.push(member.skills.join(", "));
+                }
+                if !member.languages.is_empty() {
+                    details.push(format!("{} {}", t.speaks, member.languages.join(", ")));
+                }
+                details.push(match member.removed_at {
+                    Some(at) => format!("{} {}", t.removed_on, cx.lang.short_date(at)),
+                    None => format!("{} {}", t.joined, cx.lang.short_date(member.joined_at)),
+                });
+                ui.add(egui::Label::new(
+                    RichText::new(details.join(" · ")).small().weak(),
+                ));
+                clicked
+            })
+            .inner
+        })
+        .inner
     });
-    clicked
+    design::opened(card)
 }
 
 /// A role's name.

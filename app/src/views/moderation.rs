@@ -18,7 +18,13 @@ use passerelle_core::model::{
 };
 
 use super::Cx;
+use crate::design::{self, icon, icon_button, more_icon};
 use crate::i18n::moderation::ModerationStrings;
+
+/// Whether this device's member may moderate: an active animateur or admin.
+fn may_moderate(cx: &Cx) -> bool {
+    cx.is_moderator() && cx.me.is_some_and(|m| m.is_active())
+}
 
 /// Where the menu of the item it is open on stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,8 +51,10 @@ pub struct ModerateMenu {
 
 impl ModerateMenu {
     /// Draws an item's "Modérer" button, for animateurs and admins only, and
-    /// its menu once opened. `lock` is the item's thread lock (échanges,
-    /// groups and posts have a thread; other kinds pass `None`).
+    /// its panel once opened. `lock` is the item's thread lock (échanges,
+    /// groups and posts have a thread; other kinds pass `None`). Screens
+    /// that have a "…" menu use [`ModerateMenu::menu_ui`] and
+    /// [`ModerateMenu::panel_ui`] instead.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
@@ -55,48 +63,113 @@ impl ModerateMenu {
         id: &ItemId,
         lock: Option<&Lock>,
     ) {
-        if !cx.is_moderator() || !cx.me.is_some_and(|m| m.is_active()) {
+        if !may_moderate(cx) {
+            return;
+        }
+        if self.is_open_on(kind, id) {
+            self.panel_ui(ui, cx, kind, id, lock);
+        } else if ui.button(cx.lang.moderation().moderate).clicked() {
+            self.open_at(kind, id, Step::Choose);
+        }
+    }
+
+    /// Draws the moderation entries of an item's "…" menu ("Masquer",
+    /// "Supprimer définitivement", and for a thread "Verrouiller" or
+    /// "Déverrouiller"), for animateurs and admins only. An entry opens the
+    /// panel [`ModerateMenu::panel_ui`] draws, which asks for the reason.
+    pub fn menu_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &Cx,
+        kind: ItemKind,
+        id: &ItemId,
+        lock: Option<&Lock>,
+    ) {
+        if !may_moderate(cx) {
             return;
         }
         let t = cx.lang.moderation();
-        let step = match &self.open {
-            Some((k, open, step)) if *k == kind && open == id => *step,
-            _ => {
-                if ui.button(t.moderate).clicked() {
-                    self.open = Some((kind, id.clone(), Step::Choose));
-                    self.reason.clear();
+        if icon_button(ui, more_icon::HIDE, t.hide).clicked() {
+            self.open_at(kind, id, Step::Hide);
+        }
+        if icon_button(ui, icon::DELETE, t.delete).clicked() {
+            self.open_at(kind, id, Step::Delete);
+        }
+        if has_thread(kind) {
+            if lock.is_some() {
+                if icon_button(ui, more_icon::LOCK_OPEN, t.unlock).clicked() {
+                    // Unlocking needs no reason: send at once.
+                    cx.apply(command(kind, id, Step::Choose, String::new()));
                 }
-                return;
+            } else if icon_button(ui, more_icon::LOCK, t.lock).clicked() {
+                self.open_at(kind, id, Step::Lock);
             }
+        }
+    }
+
+    /// Draws the moderation panel of the item, when it is open on it: the
+    /// choices, then the reason, then for a deletion a last confirmation.
+    pub fn panel_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &Cx,
+        kind: ItemKind,
+        id: &ItemId,
+        lock: Option<&Lock>,
+    ) {
+        let Some(step) = self
+            .open
+            .as_ref()
+            .filter(|_| self.is_open_on(kind, id))
+            .map(|o| o.2)
+        else {
+            return;
         };
-        egui::Frame::group(ui.style()).show(ui, |ui| {
-            ui.label(RichText::new(t.moderate).strong());
-            let next = match step {
-                Step::Choose => choose_ui(ui, t, kind, lock),
-                Step::Hide => self.reason_ui(ui, t, t.hide_hint, t.confirm_hide),
-                Step::Delete => self.reason_ui(ui, t, t.delete_hint, t.next),
-                Step::Lock => self.reason_ui(ui, t, t.lock_hint, t.confirm_lock),
-                Step::ConfirmDelete => confirm_delete_ui(ui, t),
-            };
-            match next {
-                Next::Stay => {}
-                Next::Close => self.open = None,
-                Next::Go(step) => {
-                    if let Some(open) = &mut self.open {
-                        open.2 = step;
+        let t = cx.lang.moderation();
+        egui::Frame::group(ui.style())
+            .corner_radius(egui::CornerRadius::same(10))
+            .inner_margin(egui::Margin::same(12))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(design::icon_text(icon::FLAG, design::BODY + 2.0));
+                    ui.label(RichText::new(t.moderate).strong());
+                });
+                let next = match step {
+                    Step::Choose => choose_ui(ui, t, kind, lock),
+                    Step::Hide => self.reason_ui(ui, t, t.hide_hint, t.confirm_hide),
+                    Step::Delete => self.reason_ui(ui, t, t.delete_hint, t.next),
+                    Step::Lock => self.reason_ui(ui, t, t.lock_hint, t.confirm_lock),
+                    Step::ConfirmDelete => confirm_delete_ui(ui, t),
+                };
+                match next {
+                    Next::Stay => {}
+                    Next::Close => self.open = None,
+                    Next::Go(step) => {
+                        if let Some(open) = &mut self.open {
+                            open.2 = step;
+                        }
+                    }
+                    Next::Send if step == Step::Delete => {
+                        if let Some(open) = &mut self.open {
+                            open.2 = Step::ConfirmDelete;
+                        }
+                    }
+                    Next::Send => {
+                        cx.apply(command(kind, id, step, std::mem::take(&mut self.reason)));
+                        self.open = None;
                     }
                 }
-                Next::Send if step == Step::Delete => {
-                    if let Some(open) = &mut self.open {
-                        open.2 = Step::ConfirmDelete;
-                    }
-                }
-                Next::Send => {
-                    cx.apply(command(kind, id, step, std::mem::take(&mut self.reason)));
-                    self.open = None;
-                }
-            }
-        });
+            });
+    }
+
+    fn is_open_on(&self, kind: ItemKind, id: &ItemId) -> bool {
+        matches!(&self.open, Some((k, open, _)) if *k == kind && open == id)
+    }
+
+    fn open_at(&mut self, kind: ItemKind, id: &ItemId, step: Step) {
+        self.open = Some((kind, id.clone(), step));
+        self.reason.clear();
     }
 
     /// The reason field, its hint and the button going on (enabled once a
@@ -254,14 +327,15 @@ pub fn moderated_ui(ui: &mut egui::Ui, cx: &Cx) {
     }
     let t = cx.lang.moderation();
     let moderated = &cx.view.moderated;
+    if moderated.is_empty() {
+        // Nothing to look at: one quiet line instead of a section.
+        design::meta_with(ui, icon::FLAG, t.nothing_moderated);
+        return;
+    }
     egui::CollapsingHeader::new(RichText::new(t.section).strong())
         .id_salt("moderation-section")
         .default_open(true)
         .show(ui, |ui| {
-            if moderated.is_empty() {
-                ui.label(t.nothing_moderated);
-                return;
-            }
             egui::ScrollArea::vertical()
                 .id_salt("moderated-items")
                 .max_height(200.0)
@@ -271,7 +345,6 @@ pub fn moderated_ui(ui: &mut egui::Ui, cx: &Cx) {
                     }
                 });
         });
-    ui.separator();
 }
 
 fn moderated_item_ui(ui: &mut egui::Ui, cx: &Cx, t: &ModerationStrings, item: &ModeratedItem) {

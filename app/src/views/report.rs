@@ -16,7 +16,15 @@ use passerelle_model::bilan::{Bilan, Month};
 use super::Cx;
 use super::cache::SameArc;
 use super::files::export_button;
+use crate::design::{self, Kind};
 use crate::i18n::Lang;
+
+/// The width of a figure's card: room for a large number and two short
+/// lines of words.
+const FIGURE_WIDTH: f32 = 220.0;
+/// The height of a figure's card: the number, its words and, for active
+/// members, three short lines saying what counts.
+const FIGURE_HEIGHT: f32 = 150.0;
 
 /// Which period the figures cover.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,9 +71,9 @@ impl ReportPanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let (lang, view) = (cx.lang, &**cx.view);
         let t = lang.report();
-        ui.heading(t.title);
+        design::heading(ui, Kind::Report, t.title);
         ui.label(t.intro);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label(t.period);
             egui::ComboBox::from_id_salt("report-period")
                 .selected_text(self.period_label(cx))
@@ -101,7 +109,7 @@ impl ReportPanel {
             }
         };
         export_button(ui, cx, t.export_csv, "bilan.csv", || Ok(bilan.to_csv(view)));
-        ui.separator();
+        ui.add_space(design::GAP);
         egui::ScrollArea::vertical()
             .auto_shrink(false)
             .show(ui, |ui| {
@@ -134,21 +142,37 @@ fn bilan_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
     ideas_ui(ui, cx, b);
 }
 
-/// The period's totals, in big numbers.
+/// The period's totals, in big numbers: a card a figure.
 fn summary_ui(ui: &mut egui::Ui, cx: &Cx, b: &Bilan) {
     let lang = cx.lang;
     let t = lang.report();
-    let big = |ui: &mut egui::Ui, n: usize, what: &str| {
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(lang.number(n)).size(26.0).strong());
-            ui.label(what);
-        });
-    };
-    big(ui, b.active_in_period, t.members_active);
-    big(ui, b.members, t.members_total);
-    big(ui, b.opened_total(), t.exchanges_opened);
-    big(ui, b.done_total(), t.exchanges_done);
-    big(ui, b.posts, t.posts);
+    ui.horizontal_wrapped(|ui| {
+        for (n, what, help) in [
+            (
+                b.active_in_period,
+                t.members_active,
+                Some(t.members_active_help),
+            ),
+            (b.members, t.members_total, None),
+            (b.opened_total(), t.exchanges_opened, None),
+            (b.done_total(), t.exchanges_done, None),
+            (b.posts, t.posts, None),
+        ] {
+            let size = egui::vec2(FIGURE_WIDTH, FIGURE_HEIGHT);
+            let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+            let layout = egui::Layout::top_down(egui::Align::LEFT);
+            let mut card = ui.new_child(egui::UiBuilder::new().max_rect(rect).layout(layout));
+            design::card(&mut card, Kind::Report, |ui| {
+                // The card's margins (12 + 12) and its stroke.
+                ui.set_min_height(FIGURE_HEIGHT - 26.0);
+                ui.label(RichText::new(lang.number(n)).size(design::FIGURE).strong());
+                ui.add(egui::Label::new(what).wrap());
+                if let Some(help) = help {
+                    design::meta(ui, help);
+                }
+            });
+        }
+    });
 }
 
 /// Échanges opened and done, per month, stacked by category.
@@ -333,10 +357,10 @@ fn month_name(lang: Lang, m: &Month) -> String {
 
 /// A titled part of the screen: its chart and, beside it, its numbers.
 fn section(ui: &mut egui::Ui, cx: &Cx, title: &str, empty: bool, body: impl FnOnce(&mut egui::Ui)) {
-    ui.add_space(16.0);
+    ui.add_space(design::SECTION);
     ui.heading(title);
     if empty {
-        ui.label(cx.lang.report().nothing);
+        design::empty(ui, cx.lang.report().nothing);
     } else {
         ui.horizontal_top(body);
     }

@@ -12,6 +12,7 @@ use passerelle_core::model::{Command, CommunityView, Idea, IdeaCommand, ItemId, 
 use super::Cx;
 use super::cache::SameArc;
 use super::files::export_button;
+use crate::design::{self, Kind, icon, more_icon};
 use crate::i18n::Lang;
 use crate::i18n::workshop::WorkshopStrings;
 use passerelle_core::model::export::markdown;
@@ -192,28 +193,34 @@ impl WorkshopPanel {
         let (lang, view) = (cx.lang, &**cx.view);
         let t = lang.workshop();
         self.refresh(view);
-        ui.heading(format!("{} — {}", view.community.name, t.nav));
-        self.session.selector_ui(ui, cx);
         let chosen = self
             .session
             .selected
             .as_ref()
-            .and_then(|id| view.workshop(id));
+            .and_then(|id| view.workshop(id))
+            .cloned();
+        // The form's panel comes first, so that the rows above the ideas
+        // wrap beside it instead of running under it.
+        if chosen.is_none() {
+            egui::Panel::right("workshop-form")
+                .resizable(true)
+                .default_size(280.0)
+                .max_size(ui.available_width() / 2.0)
+                .show(ui, |ui| {
+                    ui.add_space(design::GAP);
+                    if cx.me.is_some() {
+                        self.form_ui(ui, cx);
+                    } else {
+                        ui.label(t.not_member);
+                    }
+                });
+        }
+        design::heading(ui, Kind::Idea, t.nav);
+        self.session.selector_ui(ui, cx);
         if let Some(workshop) = chosen {
-            let workshop = workshop.clone();
             self.session.ui(ui, cx, &workshop);
             return;
         }
-        egui::Panel::right("workshop-form")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                if cx.me.is_some() {
-                    self.form_ui(ui, cx);
-                } else {
-                    ui.label(t.not_member);
-                }
-            });
         ui.horizontal_wrapped(|ui| {
             for (grouping, label) in [
                 (Grouping::Table, t.by_table),
@@ -244,33 +251,36 @@ impl WorkshopPanel {
         // The grouping may have changed just above.
         self.refresh(view);
         if view.ideas.is_empty() {
-            ui.label(t.no_idea);
+            design::empty(ui, t.no_idea);
             return;
         }
         let groups = std::mem::take(&mut self.groups);
+        let width = ui.available_width();
         egui::ScrollArea::vertical()
             .id_salt("workshop-ideas")
             .auto_shrink(false)
             .show(ui, |ui| {
+                // A vertical area grows to last frame's content: cards that fill
+                // the width would keep it wider than the screen after a resize.
+                ui.set_max_width(width - ui.spacing().scroll.allocated_width());
                 if self.grouping == Grouping::Synthesis {
                     ui.label(t.synthesis_intro);
                     synthesis_ui(ui, lang, view, &groups);
                     return;
                 }
                 for group in &groups {
-                    ui.add_space(6.0);
-                    ui.label(
-                        RichText::new(format!(
+                    ui.add_space(design::GAP);
+                    design::title(
+                        ui,
+                        format!(
                             "{} — {} · {}",
                             group_title(t, view, &group.key),
                             count(lang, group.ideas.len(), t.idea_one, t.idea_many),
                             count(lang, group.votes, t.vote_one, t.vote_many)
-                        ))
-                        .heading(),
+                        ),
                     );
                     for &n in &group.ideas {
-                        egui::Frame::group(ui.style()).show(ui, |ui| {
-                            ui.set_width(ui.available_width());
+                        design::card(ui, Kind::Idea, |ui| {
                             self.idea_ui(ui, cx, &view.ideas[n]);
                         });
                     }
@@ -282,7 +292,25 @@ impl WorkshopPanel {
     fn idea_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, idea: &Idea) {
         let (lang, view) = (cx.lang, &**cx.view);
         let t = lang.workshop();
-        let text = ui.label(RichText::new(idea.text.as_str()).strong());
+        let text = ui
+            .horizontal(|ui| {
+                let menu = ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+                    self.more_menu_ui(ui, cx, idea);
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Min), |ui| {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(idea.text.as_str())
+                                    .size(design::BODY + 1.0)
+                                    .strong(),
+                            )
+                            .wrap(),
+                        )
+                    })
+                    .inner
+                });
+                menu.inner
+            })
+            .inner;
         if self.highlighted.as_ref() == Some(&idea.id) {
             text.scroll_to_me(Some(egui::Align::Center));
             self.highlighted = None;
@@ -294,13 +322,14 @@ impl WorkshopPanel {
         let table = idea
             .table
             .map_or_else(|| t.no_table.to_owned(), |n| format!("{} {n}", t.table));
-        ui.label(format!(
-            "{} {} · {} : {theme} · {table}",
-            t.by,
-            view.member_name(&idea.author),
-            t.theme
-        ));
         ui.horizontal_wrapped(|ui| {
+            let author = view.member_name(&idea.author);
+            design::avatar(ui, author, idea.author.as_str(), 22.0);
+            design::meta(ui, author);
+            design::meta_inline(ui, more_icon::TABLE, format!("{table} · {theme}"));
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label(design::icon_text(more_icon::VOTE, design::BODY + 1.0));
             ui.label(
                 RichText::new(count(lang, idea.votes.len(), t.vote_one, t.vote_many)).strong(),
             );
@@ -325,56 +354,64 @@ impl WorkshopPanel {
                 }
             }
         });
-        // A workshop's idea moves within its workshop's typology, in the session.
-        if cx.is_moderator() && idea.workshop.is_none() {
-            ui.horizontal_wrapped(|ui| {
-                let mut theme = idea.theme.clone();
-                let label = ui.label(t.move_to);
-                egui::ComboBox::from_id_salt(("idea-theme", idea.id.as_str()))
-                    .selected_text(
-                        theme
-                            .as_deref()
-                            .map_or(t.no_theme, |id| view.theme_label(id)),
-                    )
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut theme, None, t.no_theme);
-                        for th in &view.community.themes {
-                            ui.selectable_value(&mut theme, Some(th.id.clone()), &th.label);
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                if theme != idea.theme {
+        if self.confirm_delete.as_ref() == Some(&idea.id) {
+            ui.label(RichText::new(t.delete_question).strong());
+            ui.horizontal(|ui| {
+                let confirm = RichText::new(t.confirm_delete).color(ui.visuals().error_fg_color);
+                if ui.button(confirm).clicked() {
                     self.send(
                         cx,
-                        Command::Ideas(IdeaCommand::SetIdeaTheme {
-                            idea: idea.id.clone(),
-                            theme,
+                        Command::Ideas(IdeaCommand::DeleteIdea {
+                            id: idea.id.clone(),
                         }),
                     );
                 }
-            });
-        }
-        if cx.may_edit(&idea.author) {
-            ui.horizontal(|ui| {
-                if self.confirm_delete.as_ref() == Some(&idea.id) {
-                    if ui.button(t.confirm_delete).clicked() {
-                        self.send(
-                            cx,
-                            Command::Ideas(IdeaCommand::DeleteIdea {
-                                id: idea.id.clone(),
-                            }),
-                        );
-                    }
-                    if ui.button(t.cancel).clicked() {
-                        self.confirm_delete = None;
-                    }
-                } else if ui.button(t.delete).clicked() {
-                    self.confirm_delete = Some(idea.id.clone());
+                if ui.button(t.cancel).clicked() {
+                    self.confirm_delete = None;
                 }
             });
         }
-        self.moderate.ui(ui, cx, ItemKind::Idea, &idea.id, None);
+        self.moderate
+            .panel_ui(ui, cx, ItemKind::Idea, &idea.id, None);
+    }
+
+    /// The "…" menu of an idea: deleting it (for its author, animateurs and
+    /// admins) and moderating it.
+    fn more_menu_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, idea: &Idea) {
+        let may_delete = cx.may_edit(&idea.author);
+        if !may_delete && !cx.is_moderator() {
+            return;
+        }
+        let (t, view) = (cx.lang.workshop(), &**cx.view);
+        design::more_menu(ui, cx.lang.t().more_actions, |ui| {
+            // A workshop's idea moves within its workshop's typology, in the session.
+            if cx.is_moderator() && idea.workshop.is_none() {
+                ui.menu_button(t.move_to, |ui| {
+                    let themes = view.community.themes.iter();
+                    let choices = [(None, t.no_theme)]
+                        .into_iter()
+                        .chain(themes.map(|th| (Some(&th.id), th.label.as_str())));
+                    for (theme, label) in choices {
+                        let current = idea.theme.as_ref() == theme;
+                        if ui.radio(current, label).clicked() && !current {
+                            self.send(
+                                cx,
+                                Command::Ideas(IdeaCommand::SetIdeaTheme {
+                                    idea: idea.id.clone(),
+                                    theme: theme.cloned(),
+                                }),
+                            );
+                            ui.close();
+                        }
+                    }
+                });
+            }
+            if may_delete && design::icon_button(ui, icon::DELETE, t.delete).clicked() {
+                self.confirm_delete = Some(idea.id.clone());
+            }
+            self.moderate
+                .menu_ui(ui, cx, ItemKind::Idea, &idea.id, None);
+        });
     }
 
     fn form_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {

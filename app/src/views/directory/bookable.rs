@@ -46,7 +46,7 @@ impl BookableForm {
         }
         let t = cx.lang.bookings();
         let view = &**cx.view;
-        ui.separator();
+        ui.add_space(crate::design::SECTION);
         match &place.booking {
             Some(b) => {
                 ui.label(RichText::new(t.bookable).strong());
@@ -97,7 +97,7 @@ impl BookableForm {
                         .labelled_by(l.id);
                     ui.end_row();
                 }
-                ui.label(t.referent);
+                let label = ui.label(t.referent);
                 let shown = self
                     .referent
                     .as_ref()
@@ -113,7 +113,9 @@ impl BookableForm {
                                 &m.display_name,
                             );
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(label.id);
                 ui.end_row();
             });
         if let Some(error) = &self.error {

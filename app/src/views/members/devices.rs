@@ -10,9 +10,10 @@ use passerelle_core::Passphrase;
 use passerelle_core::model::{Command, DeviceKey, Member, MemberCommand, MemberId};
 
 use super::super::Cx;
-use super::super::sync::run;
-use super::ticket_ui;
+use super::super::sync::{qr_ui, run};
+use super::pairing_text_ui;
 use crate::bridge::Inbox;
+use crate::design::{self, Kind, icon, more_icon};
 use crate::i18n::errors::Problem;
 
 /// How long a pairing ticket stays valid: whoever holds it acts as the member.
@@ -46,7 +47,10 @@ impl DevicesSection {
             self.passphrase.clear();
         }
         let mine = Some(&member.id) == cx.my_id();
-        ui.label(RichText::new(if mine { t.my_devices } else { t.their_devices }).strong());
+        ui.horizontal(|ui| {
+            ui.label(design::icon_text(icon::DEVICES, design::TITLE).weak());
+            design::title(ui, if mine { t.my_devices } else { t.their_devices });
+        });
         let active = member.devices.values().filter(|d| d.is_active()).count();
         let may_revoke_theirs = !mine && cx.is_moderator();
         for (key, device) in &member.devices {
@@ -60,20 +64,32 @@ impl DevicesSection {
                 None => t.active.to_owned(),
                 Some(r) => format!("{} {}", t.revoked_on, lang.short_date(r.at)),
             };
-            let this = if key == cx.device.as_str() {
-                format!(" ({})", t.this_device)
-            } else {
-                String::new()
-            };
-            ui.horizontal_wrapped(|ui| {
-                ui.label(format!(
-                    "{name}{this} · {state} · {} {} · {short}…",
-                    lang.members().added_on,
-                    lang.short_date(device.added_at)
-                ));
-                let may = device.is_active() && (may_revoke_theirs || mine);
-                if may && self.confirm.as_deref() != Some(key) && ui.button(t.revoke).clicked() {
-                    self.confirm = Some(key.clone());
+            let this = key == cx.device.as_str();
+            let may = device.is_active() && (may_revoke_theirs || mine);
+            ui.horizontal(|ui| {
+                ui.vertical(|ui| {
+                    if this && name != t.this_device {
+                        ui.label(format!("{name} ({})", t.this_device));
+                    } else {
+                        ui.label(name);
+                    }
+                    design::meta(
+                        ui,
+                        format!(
+                            "{state} · {} {} · {short}…",
+                            lang.members().added_on,
+                            lang.short_date(device.added_at)
+                        ),
+                    );
+                });
+                if may {
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+                        design::more_menu(ui, lang.t().more_actions, |ui| {
+                            if design::icon_button(ui, icon::DELETE, t.revoke).clicked() {
+                                self.confirm = Some(key.clone());
+                            }
+                        });
+                    });
                 }
             });
             if self.confirm.as_deref() == Some(key) {
@@ -99,28 +115,45 @@ impl DevicesSection {
         }
         let may_pair = (mine && member.is_active()) || may_revoke_theirs;
         if may_pair {
-            ui.add_space(6.0);
-            let (button, help) = if mine {
-                (t.add_device, t.add_help)
-            } else {
-                (t.relink, t.relink_help)
-            };
-            ui.label(help);
-            let ready = !self.busy && cx.net.info.is_some();
-            if ui.add_enabled(ready, egui::Button::new(button)).clicked() {
-                self.pair(cx, member.id.clone());
-            }
-            if self.busy {
-                ui.label(t.creating);
-            }
-            if let Some((_, ticket)) = self.ticket.as_ref().filter(|(m, _)| *m == member.id) {
-                let ticket = ticket.clone();
-                ui.label(RichText::new(t.ticket_label).small());
-                ticket_ui(ui, cx, &ticket);
-            }
+            ui.add_space(design::GAP);
+            self.pairing_ui(ui, cx, member, mine);
         }
         if mine {
+            ui.add_space(design::SECTION);
             self.backup_ui(ui, cx);
+        }
+    }
+
+    /// "Ajouter un appareil", as Delta Chat's "add a second device": one
+    /// button, then a large QR code of the one-time ticket and one sentence.
+    fn pairing_ui(&mut self, ui: &mut egui::Ui, cx: &Cx, member: &Member, mine: bool) {
+        let t = cx.lang.devices();
+        let shown = self.ticket.as_ref().filter(|(m, _)| *m == member.id);
+        if let Some((_, ticket)) = shown {
+            let ticket = ticket.clone();
+            design::card(ui, Kind::Sync, |ui| {
+                ui.label(RichText::new(if mine { t.add_help } else { t.relink_help }).strong());
+                qr_ui(ui, &ticket, cx.lang);
+                pairing_text_ui(ui, cx, &ticket);
+            });
+            return;
+        }
+        let (button, intro) = if mine {
+            (t.add_device, t.add_intro)
+        } else {
+            (t.relink, t.relink_intro)
+        };
+        ui.label(intro);
+        let ready = !self.busy && cx.net.info.is_some();
+        if ui
+            .add_enabled_ui(ready, |ui| design::icon_button(ui, icon::QR_CODE, button))
+            .inner
+            .clicked()
+        {
+            self.pair(cx, member.id.clone());
+        }
+        if self.busy {
+            design::meta(ui, t.creating);
         }
     }
 
@@ -144,15 +177,20 @@ impl DevicesSection {
 
     fn backup_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
         let t = cx.lang.devices();
-        ui.add_space(10.0);
-        ui.label(RichText::new(t.backup_title).strong());
+        ui.horizontal(|ui| {
+            ui.label(design::icon_text(more_icon::BACKUP, design::TITLE).weak());
+            design::title(ui, t.backup_title);
+        });
         ui.label(t.backup_help);
         let label = ui.label(t.passphrase);
         ui.add(egui::TextEdit::singleline(&mut self.passphrase).password(true))
             .labelled_by(label.id);
         let ready = self.passphrase.chars().count() >= 8;
         if ui
-            .add_enabled(ready, egui::Button::new(t.make_backup))
+            .add_enabled_ui(ready, |ui| {
+                design::icon_button(ui, icon::DOWNLOAD, t.make_backup)
+            })
+            .inner
             .clicked()
         {
             let passphrase = Passphrase::from(std::mem::take(&mut self.passphrase));

@@ -77,14 +77,15 @@ impl ContradictionsSection {
             _ => &[],
         };
         let confirm = &mut self.confirm;
+        if list.is_empty() {
+            // Nothing to look at: one quiet line instead of a section.
+            crate::design::meta_with(ui, crate::design::more_icon::DEVICES_OK, t.no_contradiction);
+            return;
+        }
         egui::CollapsingHeader::new(RichText::new(t.contradictions).strong())
             .id_salt("contradictions-section")
             .default_open(true)
             .show(ui, |ui| {
-                if list.is_empty() {
-                    ui.label(t.no_contradiction);
-                    return;
-                }
                 for c in list {
                     device_ui(ui, cx, c, confirm);
                 }
