@@ -163,7 +163,7 @@ fn a_backup_made_in_membres_is_restored_entirely_in_the_app() {
         "Phrase de passe (8 caractères ou plus)",
         "trois pommes vertes",
     );
-    press(&mut a, "Créer la sauvegarde");
+    press(&mut a, "Faire une sauvegarde");
     let backup = wait_for_file(&mut a, &exports);
 
     let ticket = create_invite(&mut a);
