@@ -18,6 +18,7 @@
 //! harness's accessibility check, which only `run()` makes and which this
 //! scenario turns off anyway.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -164,11 +165,15 @@ fn wait_until(h: &mut H, what: &str, done: impl Fn(&H) -> bool) -> Result<()> {
     Ok(())
 }
 
-/// The second line of every row drawn ("catégorie · mode · statut · par …"):
-/// which rows the list shows.
+/// The titles of the échange cards drawn: which rows the list shows.
 fn visible_rows(h: &H) -> Vec<String> {
-    h.query_all_by_label_contains(" · par ")
-        .map(|n| n.accesskit_node().value().unwrap_or_default())
+    let Some(view) = h.state().view() else {
+        return Vec::new();
+    };
+    let titles: HashSet<&str> = view.exchanges.iter().map(|e| e.title.as_str()).collect();
+    h.query_all_by_role(egui::accesskit::Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .filter(|label| titles.contains(label.as_str()))
         .collect()
 }
 
@@ -195,12 +200,12 @@ struct Scroll {
 }
 
 impl Scroll {
-    /// A little over one row height per frame.
-    const STEP: f32 = 57.0;
-    /// About 800 rows.
-    const JUMP: f32 = 37_000.0;
-    /// The list's height is about 44 pt a row; stay clear of its end.
-    const END: f32 = 40.0 * EXCHANGES as f32;
+    /// A little over one card's height (about 118 pt with its gap) per frame.
+    const STEP: f32 = 125.0;
+    /// About 800 cards.
+    const JUMP: f32 = 94_000.0;
+    /// The list is about 118 pt a card; stay clear of its end.
+    const END: f32 = 110.0 * EXCHANGES as f32;
 
     fn next(&mut self) -> Event {
         self.frame += 1;
