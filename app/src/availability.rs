@@ -1,4 +1,4 @@
-//! The "Disponibilité" menu of the top bar: stay available to neighbours
+//! The "Disponibilité" section of the settings menu: stay available to neighbours
 //! when the window is closed ([`crate::background`]), and start with the
 //! computer ([`crate::autostart`]); and "Arrêter Passerelle", which closes
 //! the window and stops serving whatever the setting.
@@ -8,12 +8,14 @@ use std::path::Path;
 use crate::i18n::errors::Problem;
 use crate::settings::Settings;
 
-/// The "Disponibilité" menu. Changes `settings` (saved by the caller) and
-/// the autostart entry; a failure to write the entry is returned, to show.
-pub fn menu_ui(ui: &mut egui::Ui, settings: &mut Settings, data_dir: &Path) -> Option<Problem> {
+/// The "Disponibilité" section of the settings menu. Changes `settings`
+/// (saved by the caller) and the autostart entry; a failure to write the
+/// entry is returned, to show.
+pub fn section_ui(ui: &mut egui::Ui, settings: &mut Settings, data_dir: &Path) -> Option<Problem> {
     let t = settings.lang.tray();
     let mut problem = None;
-    ui.menu_button(t.menu, |ui| {
+    ui.label(egui::RichText::new(t.menu).strong());
+    {
         ui.label(t.menu_hint);
         let mut keep = settings.keeps_serving();
         if ui.checkbox(&mut keep, t.keep_serving).changed() {
@@ -37,7 +39,7 @@ pub fn menu_ui(ui: &mut egui::Ui, settings: &mut Settings, data_dir: &Path) -> O
             ctx.data_mut(|d| d.insert_temp(stop_id(), true));
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
-    });
+    }
     problem
 }
 

@@ -236,6 +236,13 @@ fn named(response: &Response, ui: &Ui, label: &str, selected: Option<bool>) {
     });
 }
 
+/// A menu button showing `icon` then `label`, read as `label`.
+pub fn menu<R>(ui: &mut Ui, icon: Icon, label: &str, add: impl FnOnce(&mut Ui) -> R) -> Option<R> {
+    let response = ui.menu_button((icon.rich_text(), label), add);
+    named(&response.response, ui, label, None);
+    response.inner
+}
+
 /// A "…" button opening a menu of secondary actions (moderate, delete):
 /// they stay out of the way of reading and replying.
 pub fn more_menu<R>(ui: &mut Ui, label: &str, add: impl FnOnce(&mut Ui) -> R) -> Option<R> {

@@ -578,23 +578,14 @@ impl PasserelleApp {
                     }
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    let mut lang = self.settings.lang;
-                    egui::ComboBox::from_id_salt("lang")
-                        .selected_text(lang.name())
-                        .show_ui(ui, |ui| {
-                            for l in [Lang::Fr, Lang::En] {
-                                ui.selectable_value(&mut lang, l, l.name());
-                            }
-                        })
-                        .response
-                        .labelled_by(ui.label(t.language).id);
-                    self.settings.lang = lang;
-                    ui.checkbox(&mut self.settings.dark, t.dark_theme);
-                    ui.checkbox(&mut self.settings.large_text, t.large_text);
-                    notify_menu(ui, &mut self.settings.notify, self.settings.lang);
-                    if let Some(e) = availability::menu_ui(ui, &mut self.settings, &self.data_dir) {
+                    let problem = design::menu(ui, icon::SETTINGS, t.settings, |ui| {
+                        settings_menu_ui(ui, &mut self.settings, &self.data_dir)
+                    });
+                    if let Some(Some(e)) = problem {
                         self.error = Some(e);
                     }
+                    // In sight: who needs it may not find it in a menu.
+                    ui.checkbox(&mut self.settings.large_text, t.large_text);
                 });
             });
         });
@@ -914,21 +905,43 @@ fn screen_of(kind: HitKind) -> Screen {
     }
 }
 
-/// The "Notifications" menu: each kind on or off.
-fn notify_menu(ui: &mut egui::Ui, prefs: &mut notify::NotifyPrefs, lang: Lang) {
-    let t = lang.notify();
-    ui.menu_button(t.menu, |ui| {
-        ui.label(t.menu_hint);
-        for (kind, label) in passerelle_core::model::notices::NoticeKind::ALL
-            .into_iter()
-            .zip(t.kinds)
-        {
-            let mut on = prefs.wants(kind);
-            if ui.checkbox(&mut on, label).changed() {
-                prefs.set(kind, on);
-            }
+/// The "Réglages" menu: language, theme, notifications, and staying
+/// available with the window closed. A failure to write the login entry is
+/// returned, to show.
+fn settings_menu_ui(
+    ui: &mut egui::Ui,
+    settings: &mut settings::Settings,
+    data_dir: &std::path::Path,
+) -> Option<Problem> {
+    let t = settings.lang.t();
+    ui.set_min_width(320.0);
+    ui.label(RichText::new(t.language).strong());
+    ui.horizontal(|ui| {
+        for l in [Lang::Fr, Lang::En] {
+            ui.selectable_value(&mut settings.lang, l, l.name());
         }
     });
+    ui.checkbox(&mut settings.dark, t.dark_theme);
+    ui.separator();
+    notify_section_ui(ui, &mut settings.notify, settings.lang);
+    ui.separator();
+    availability::section_ui(ui, settings, data_dir)
+}
+
+/// The notifications of the settings menu: each kind on or off.
+fn notify_section_ui(ui: &mut egui::Ui, prefs: &mut notify::NotifyPrefs, lang: Lang) {
+    let t = lang.notify();
+    ui.label(RichText::new(t.menu).strong());
+    ui.label(t.menu_hint);
+    for (kind, label) in passerelle_core::model::notices::NoticeKind::ALL
+        .into_iter()
+        .zip(t.kinds)
+    {
+        let mut on = prefs.wants(kind);
+        if ui.checkbox(&mut on, label).changed() {
+            prefs.set(kind, on);
+        }
+    }
 }
 
 impl eframe::App for PasserelleApp {

@@ -57,6 +57,11 @@ fn posting_an_exchange_saves_it_and_lists_it() {
     // Reopened on the same data directory, the échange is still there.
     let mut h = harness(dir.path());
     go(&mut h, "Échanges");
+    wait_until(&mut h, "the échange after a restart", |h| {
+        h.state()
+            .view()
+            .is_some_and(|v| v.exchanges.iter().any(|e| e.title == "Cours de tricot"))
+    });
     scroll_to_card(&mut h, "Cours de tricot");
 }
 
@@ -65,8 +70,8 @@ fn the_interface_switches_to_english() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
     onboard(&mut h, "Ana");
-    h.get_by_role_and_label(Role::ComboBox, "Langue").click();
-    wait_until(&mut h, "the language list", |h| {
+    h.get_by_role_and_label(Role::Button, "Réglages").click();
+    wait_until(&mut h, "the settings menu", |h| {
         h.query_by_label("English").is_some()
     });
     h.get_by_label("English").click();
@@ -110,6 +115,12 @@ fn large_text_and_dark_theme_are_remembered() {
     onboard(&mut h, "Yasmina");
     h.get_by_role_and_label(Role::CheckBox, "Grand texte")
         .click();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Réglages").click();
+    wait_until(&mut h, "the settings menu", |h| {
+        h.query_by_role_and_label(Role::CheckBox, "Thème sombre")
+            .is_some()
+    });
     h.get_by_role_and_label(Role::CheckBox, "Thème sombre")
         .click();
     h.step();

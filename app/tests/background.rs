@@ -220,8 +220,7 @@ fn the_disponibilite_menu_turns_keeping_serving_off_and_remembers_it() {
     common::onboard(&mut h, "Odile");
     assert!(Settings::load(tmp.path()).keeps_serving(), "on by default");
 
-    h.get_by_role_and_label(Role::Button, "Disponibilité")
-        .click();
+    h.get_by_role_and_label(Role::Button, "Réglages").click();
     h.step(); // the click
     h.step(); // the menu drawn
     let keep = "Rester disponible quand la fenêtre est fermée";
@@ -262,8 +261,7 @@ fn arreter_passerelle_closes_the_window_and_stops_the_node_whatever_the_setting(
     });
     assert!(Settings::load(&dir).keeps_serving());
 
-    h.get_by_role_and_label(Role::Button, "Disponibilité")
-        .click();
+    h.get_by_role_and_label(Role::Button, "Réglages").click();
     h.step();
     h.step();
     h.get_by_role_and_label(Role::Button, "Arrêter Passerelle")

@@ -80,6 +80,8 @@ pub struct Strings {
     pub dismiss: &'static str,
     /// The "…" menu of secondary actions (moderate, delete).
     pub more_actions: &'static str,
+    /// The settings menu of the top bar.
+    pub settings: &'static str,
     pub damaged_files: &'static str,
     /// Followed by the first characters of the new device key.
     pub identity_renewed: &'static str,
@@ -139,6 +141,7 @@ const FR: Strings = Strings {
     error: "Erreur",
     dismiss: "Fermer",
     more_actions: "Plus d'actions",
+    settings: "Réglages",
     damaged_files: "Des fichiers abîmés ont été mis de côté :",
     identity_renewed: "Ce dossier de données est une copie de celui d'un autre appareil. \
         Deux appareils avec la même identité empêcheraient toute la communauté de se \
@@ -201,6 +204,7 @@ const EN: Strings = Strings {
     error: "Error",
     dismiss: "Dismiss",
     more_actions: "More actions",
+    settings: "Settings",
     damaged_files: "Damaged files were set aside:",
     identity_renewed: "This data folder is a copy of another device's. Two devices with \
         one identity would stop the whole community from syncing, so this copy now has an \

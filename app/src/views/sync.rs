@@ -134,11 +134,7 @@ impl SyncPanel {
             return;
         }
         let t = cx.lang.sync();
-        design::heading(
-            ui,
-            Kind::Sync,
-            &format!("{} — {}", cx.view.community.name, t.nav),
-        );
+        design::heading(ui, Kind::Sync, t.nav);
         egui::ScrollArea::vertical()
             .id_salt("sync-main-scroll")
             .auto_shrink(false)
