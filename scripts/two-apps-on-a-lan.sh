@@ -3,7 +3,8 @@
 # veth pair (root needed), one app in each on its own Xvfb display, members
 # of one community but with no address of each other. They find each other
 # by mDNS; a change made on one reaches the other live. Writes the two
-# Synchronisation screens to docs/img/lan-a.png and docs/img/lan-b.png.
+# meeting views ("Se retrouver"), at 1280×800, to docs/img/lan-a.png and
+# docs/img/lan-b.png.
 # mDNS runs only inside the namespaces this script makes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,17 +34,19 @@ $B/passerelle-node --data-dir $W/b join "$T"
 kill $S; wait $S || true
 rm -f $W/a/addresses.json $W/b/addresses.json
 unset PASSERELLE_BIND PASSERELLE_MDNS
-Xvfb :91 -screen 0 1200x800x24 >/dev/null 2>&1 & pids+=($!)
-Xvfb :92 -screen 0 1200x800x24 >/dev/null 2>&1 & pids+=($!)
+# The windows are closed at the end: nothing keeps serving after them.
+for d in a b; do echo '{"keep_serving": false}' >$W/$d/app.json; done
+Xvfb :91 -screen 0 1280x800x24 >/dev/null 2>&1 & pids+=($!)
+Xvfb :92 -screen 0 1280x800x24 >/dev/null 2>&1 & pids+=($!)
 sleep 1
-DISPLAY=:91 ip netns exec pdA $B/passerelle --data-dir $W/a --screen synchronisation 2>/dev/null & pids+=($!)
-DISPLAY=:92 ip netns exec pdB $B/passerelle --data-dir $W/b --screen synchronisation 2>/dev/null & pids+=($!)
+DISPLAY=:91 ip netns exec pdA $B/passerelle --data-dir $W/a --screen se-retrouver --window-size 1280x800 2>/dev/null & pids+=($!)
+DISPLAY=:92 ip netns exec pdB $B/passerelle --data-dir $W/b --screen se-retrouver --window-size 1280x800 2>/dev/null & pids+=($!)
 sleep 10
 mkdir -p docs/img
-DISPLAY=:92 import -window root -crop 1100x720+0+0 +repage docs/img/lan-b.png
+DISPLAY=:92 import -window root docs/img/lan-b.png
 # Bruno adds an échange through his app's control socket; Alice's app gets it live.
 $B/passerelle-node --data-dir $W/b exchange add --community $C --kind offer --title "Je prête ma perceuse" --category bricolage
 sleep 2
 $B/passerelle-node --data-dir $W/a exchange list --community $C | grep "Je prête ma perceuse"
-DISPLAY=:91 import -window root -crop 1100x720+0+0 +repage docs/img/lan-a.png
+DISPLAY=:91 import -window root docs/img/lan-a.png
 echo "wrote docs/img/lan-a.png and docs/img/lan-b.png"
