@@ -139,3 +139,57 @@ fn the_holder_of_the_secret_pairs_the_device_it_names_only() {
     assert_eq!(marion.id.as_str(), MARION);
     assert!(v.member_for_device(&author('e').device).is_none());
 }
+
+/// An animateur relinking "a lost device" of the admin's with a key of
+/// their own: by design (recovery) it is listed, and the animateur then
+/// writes as the admin. docs/SECURITY.md, "What is not protected".
+#[test]
+#[ignore = "open: animateurs may relink any member's device, admins included"]
+fn an_animateur_cannot_list_a_key_of_theirs_under_the_admin() {
+    let mut docs = community_with_a_pairing_ticket();
+    apply_as(
+        &mut docs,
+        'a',
+        Command::Members(MemberCommand::AddMember {
+            id: MemberId("01KARIM".into()),
+            display_name: "Karim".into(),
+            role: Role::Animateur,
+            device: author('c').device,
+            device_label: String::new(),
+        }),
+        11,
+    )
+    .unwrap();
+    let invite = ItemId("inv-karim".into());
+    let secret = [5; 16];
+    apply_as(
+        &mut docs,
+        'c',
+        Command::Members(MemberCommand::CreateInvite {
+            id: invite.clone(),
+            secret_hash: pairing::use_key(&secret),
+            expires_at: 1_000,
+            member: Some(MemberId(MARION.into())),
+        }),
+        12,
+    )
+    .unwrap();
+    let _ = apply_as(
+        &mut docs,
+        'c',
+        Command::Members(MemberCommand::AdmitMember {
+            secret_hash: pairing::prove_use(&secret, invite.as_str(), &author('z').device.0),
+            invite,
+            member: MemberId("01IGNORED".into()),
+            display_name: "téléphone".into(),
+            device: author('z').device,
+        }),
+        20,
+    );
+    let v = view(&mut docs);
+    assert!(
+        v.member_for_device(&author('z').device)
+            .is_none_or(|m| m.id.as_str() != MARION),
+        "Karim's key is listed as Marion's"
+    );
+}
