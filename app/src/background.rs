@@ -231,23 +231,45 @@ fn read_messages(bridge: &mut Bridge, lang: Lang) -> Result<Option<Exit>> {
     Ok(None)
 }
 
-fn listen(data_dir: &Path) -> Result<UnixListener> {
+/// The socket, and the user it answers: the one who made it.
+struct Listener {
+    socket: UnixListener,
+    owner: u32,
+}
+
+fn listen(data_dir: &Path) -> Result<Listener> {
     let path = socket_path(data_dir);
     // This process holds the data directory: a socket file here is stale.
     let _ = std::fs::remove_file(&path);
-    let listener =
+    let socket =
         UnixListener::bind(&path).with_context(|| format!("listening on {}", path.display()))?;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // Until this, the socket has the umask's mode (all users' with a
+    // permissive one): connections are also checked to come from its owner.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("restricting {}", path.display()))?;
-    Ok(listener)
+    let owner = std::fs::symlink_metadata(&path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .uid();
+    Ok(Listener { socket, owner })
 }
 
-/// The next connection, or never when not listening.
-async fn accept(listener: Option<&UnixListener>) -> Option<UnixStream> {
-    match listener {
-        Some(listener) => listener.accept().await.ok().map(|(stream, _)| stream),
-        None => std::future::pending().await,
+/// The next connection from the socket's owner, or never when not
+/// listening. Another user's is closed unanswered. It returns only with a
+/// connection: the serving loop's branch stays armed whatever others send.
+async fn accept(listener: Option<&Listener>) -> Option<UnixStream> {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
+    loop {
+        match listener.socket.accept().await {
+            Ok((stream, _)) => match stream.peer_cred() {
+                Ok(cred) if cred.uid() == listener.owner => return Some(stream),
+                _ => continue,
+            },
+            // Out of file descriptors, say: try again a little later.
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 

@@ -80,13 +80,25 @@ pub fn listen(handle: Handle, dir: &Path) -> Result<tokio::task::JoinHandle<()>>
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)
         .with_context(|| format!("cannot listen on {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // Until this, the socket has the umask's mode (all users' with a
+    // permissive one): connections are also checked to come from its
+    // owner, the user who made it.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    let owner = std::fs::symlink_metadata(&path)?.uid();
     Ok(tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, say: keep listening.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            if !stream.peer_cred().is_ok_and(|c| c.uid() == owner) {
+                continue;
+            }
             let handle = handle.clone();
             tokio::spawn(async move {
                 if let Err(e) = serve_one(&handle, stream).await {

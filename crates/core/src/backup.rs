@@ -34,6 +34,11 @@ use crate::profile::Profile;
 use crate::seal::{KeyError, Passphrase, Vault, new_key, open_key};
 
 const FORMAT: &str = "passerelle-backup";
+/// The largest backup file read: a backup listing [`MAX_COMMUNITIES`]
+/// communities with names of 200 characters is under 2 MiB.
+const MAX_FILE: u64 = 4 * 1024 * 1024;
+/// The most communities a backup may list.
+const MAX_COMMUNITIES: usize = 1_000;
 /// Communities restored from a backup that have not arrived yet.
 const RESTORED_FILE: &str = "restored.json";
 
@@ -108,7 +113,7 @@ impl OpenedBackup {
 /// Opens the backup `file` with `passphrase`: the file is read and its
 /// content checked, and nothing is written.
 pub fn open_backup(file: &Path, passphrase: &str) -> Result<OpenedBackup, CoreError> {
-    let bytes = std::fs::read(file).map_err(CoreError::io("read", file))?;
+    let bytes = read_bounded(file)?;
     let backup: BackupFile = serde_json::from_slice(&bytes).map_err(|e| {
         // A file that does not even name the format is another kind of file.
         let named = bytes.windows(FORMAT.len()).any(|w| w == FORMAT.as_bytes());
@@ -135,7 +140,55 @@ pub fn open_backup(file: &Path, passphrase: &str) -> Result<OpenedBackup, CoreEr
     let plain = seal.open(sealed).map_err(|e| damaged(&e))?;
     let content: Content = serde_json::from_slice(&plain).map_err(|e| damaged(&e.to_string()))?;
     let secret = DeviceSecret::from_hex(&content.device_key).ok_or_else(|| damaged("bad key"))?;
+    check_content(&content)?;
     Ok(OpenedBackup { secret, content })
+}
+
+/// Reads `file` if it is no larger than [`MAX_FILE`], without reading more.
+fn read_bounded(file: &Path) -> Result<Vec<u8>, CoreError> {
+    use std::io::Read;
+    let opened = std::fs::File::open(file).map_err(CoreError::io("read", file))?;
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(CoreError::io("read", file))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(damaged("the file is far larger than a backup"));
+    }
+    Ok(bytes)
+}
+
+/// Checks what a backup would write as the commands that write it check
+/// it: the name as a display name, each community id as a safe directory
+/// name, the relay as a relay setting. The content is the file maker's
+/// choice, like any file's.
+fn check_content(content: &Content) -> Result<(), CoreError> {
+    if let Some(profile) = &content.profile {
+        let name = passerelle_model::command::check_name("name", &profile.display_name)
+            .map_err(|_| damaged("bad display name"))?;
+        if name != profile.display_name {
+            return Err(damaged("bad display name"));
+        }
+    }
+    if let Some(relay) = &content.relay
+        && relay != "default"
+        && passerelle_sync::relay_url(relay).is_err()
+    {
+        return Err(damaged("bad relay"));
+    }
+    if content.communities.len() > MAX_COMMUNITIES {
+        return Err(damaged("too many communities"));
+    }
+    for c in &content.communities {
+        if !CommunityId::is_well_formed(c.id.as_str()) {
+            return Err(damaged("bad community id"));
+        }
+        if c.name.chars().count() > passerelle_model::command::MAX_TITLE {
+            return Err(damaged("bad community name"));
+        }
+    }
+    Ok(())
 }
 
 /// Restores a personal backup into the data directory at `root`, which must

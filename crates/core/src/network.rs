@@ -193,7 +193,12 @@ impl Handle {
         let id = self.new_id();
         let command = Command::Members(MemberCommand::CreateInvite {
             id: id.clone(),
-            secret_hash: secret_hash(&secret),
+            // A pairing ticket stores a key derived from the secret: its
+            // use must carry a proof only the secret's holder can make.
+            secret_hash: match member {
+                Some(_) => passerelle_model::pairing::use_key(&secret),
+                None => secret_hash(&secret),
+            },
             expires_at: now() + valid_for.as_millis() as i64,
             member: member.clone(),
         });
@@ -241,7 +246,16 @@ impl Handle {
         let id = self.join_as(ticket, label).await?;
         let me = self.device_key().clone();
         let view = self.view(&id).await?;
-        let Some(member) = view.member_for_device(&me) else {
+        // The flag is the ticket maker's word; the invite in the community
+        // says what it admitted (a forged flag on an invite admits a new
+        // member named `label`).
+        let invite = ticket.invite.as_ref().map(|i| i.invite.as_str());
+        let paired = view
+            .community
+            .invites
+            .iter()
+            .any(|i| Some(i.id.as_str()) == invite && i.member.is_some());
+        let Some(member) = view.member_for_device(&me).filter(|_| paired) else {
             return Err(CoreError::Net(NetError::NotAPairingTicket));
         };
         if self.profile().await?.is_none() {

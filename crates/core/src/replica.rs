@@ -195,9 +195,21 @@ fn admit(s: &mut State, peer: DeviceKey, request: JoinRequest) -> JoinReply {
         // Already admitted (a join interrupted half-way): just sync.
         return JoinReply::Admitted { name };
     }
+    // A pairing ticket's use carries a proof made with the secret for this
+    // device (every device holds what the invite stores).
+    let pairing = view
+        .community
+        .invites
+        .iter()
+        .any(|i| i.id.as_str() == request.invite && i.member.is_some());
+    let proof = if pairing {
+        passerelle_model::pairing::prove_use(&request.secret, &request.invite, peer.as_str())
+    } else {
+        secret_hash(&request.secret)
+    };
     let command = Command::Members(MemberCommand::AdmitMember {
         invite: ItemId(request.invite),
-        secret_hash: secret_hash(&request.secret),
+        secret_hash: proof,
         member: MemberId(new_item_id().0),
         display_name: request.display_name,
         device: peer,

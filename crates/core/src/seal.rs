@@ -36,6 +36,12 @@ const CHECK: &[u8] = b"passerelle vault";
 /// an old laptop), as OWASP suggests for interactive use.
 const MEMORY_KIB: u32 = 64 * 1024;
 const PASSES: u32 = 3;
+/// The highest cost a vault or a backup may ask for: the file is read
+/// before the passphrase can be checked, so anyone who can write one could
+/// otherwise ask for days of work or an allocation that aborts the process.
+const MAX_MEMORY_KIB: u32 = 4 * MEMORY_KIB;
+const MAX_PASSES: u32 = 4 * PASSES;
+const MAX_LANES: u32 = 8;
 
 /// `vault.json`: how a key is derived from a passphrase, and a check value
 /// telling a wrong passphrase from a damaged file (also the head of a
@@ -197,6 +203,9 @@ pub(crate) enum KeyError {
 pub(crate) fn open_key(vault: &Vault, passphrase: &str) -> Result<Seal, KeyError> {
     if vault.version != 1 || vault.kdf != "argon2id" {
         return Err(KeyError::Damaged("unknown version or key derivation"));
+    }
+    if vault.memory_kib > MAX_MEMORY_KIB || vault.passes > MAX_PASSES || vault.lanes > MAX_LANES {
+        return Err(KeyError::Damaged("a key derivation far costlier than ours"));
     }
     let check = data_encoding::HEXLOWER_PERMISSIVE
         .decode(vault.check.as_bytes())

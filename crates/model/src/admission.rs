@@ -84,7 +84,7 @@ fn nullable(kind: DocKind, path: &[String], key: &str) -> bool {
     match (kind, path.as_slice(), key) {
         (C, ["members", _], "removed_at") => true,
         (C, ["members", _, "devices", _], "revoked") => true,
-        (C, ["invites", _], "member" | "used_by" | "used_at") => true,
+        (C, ["invites", _], "member" | "used_by" | "used_at" | "use_proof") => true,
         (C, ["members" | "invites", ..], _) => false,
         (_, [_, _], "moderation" | "locked") => true,
         _ => false,
@@ -684,10 +684,10 @@ impl Invites {
         for item in doc.map_range(&invites, ..) {
             let invite = item.id();
             let created = fresh(doc, index, &invites, &item.key, &invite);
-            found.fresh.insert(item.key.into_owned(), created);
             if matches!(item.value, automerge::ValueRef::Object(ObjType::Map)) {
-                found.read_uses(doc, index, &invite, created.then_some(&invite));
+                found.read_uses(doc, index, &item.key, &invite, created.then_some(&invite));
             }
+            found.fresh.insert(item.key.into_owned(), created);
         }
         found
     }
@@ -697,6 +697,7 @@ impl Invites {
         &mut self,
         doc: &AutoCommit,
         index: &ChangeIndex,
+        key: &str,
         invite: &ObjId,
         created: Option<&ObjId>,
     ) {
@@ -736,10 +737,33 @@ impl Invites {
             Admitted::Absent => return,
         };
         let Some(member) = member else { return };
+        // The key derived from the secret, written with the invite.
+        let use_key = match admitted(doc, index, &invite, "secret_hash", &named) {
+            Admitted::Current => match doc.get(&invite, "secret_hash") {
+                Ok(Some((v, _))) => str_of(&v).map(str::to_owned),
+                _ => None,
+            },
+            Admitted::Earlier { value, .. } => str_of(&value).map(str::to_owned),
+            Admitted::Absent => None,
+        };
+        let Some(use_key) = use_key else { return };
         for (value, used, first) in uses {
             let Some(device) = str_of(&value).filter(|_| first) else {
                 continue;
             };
+            // Every device holds the invite: only a proof made with its
+            // secret, for this device, written with the use, lists it.
+            let proven = |v: &Value<'_>, id: &ObjId| {
+                index.same_change(&used, id)
+                    && str_of(v)
+                        .is_some_and(|p| crate::pairing::verify_use(&use_key, key, device, p))
+            };
+            if matches!(
+                admitted(doc, index, &invite, "use_proof", &proven),
+                Admitted::Absent
+            ) {
+                continue;
+            }
             self.pairings
                 .entry(device.to_owned())
                 .or_default()
@@ -1507,7 +1531,7 @@ fn admits_invite_field(
             }
         }
         // With a first use.
-        "used_at" => {
+        "used_at" | "use_proof" => {
             if is_null(value) {
                 with_invite
             } else {

@@ -313,7 +313,8 @@ impl Member {
 pub struct Invite {
     /// Stable id, also carried by the ticket.
     pub id: ItemId,
-    /// BLAKE3 of the secret, hex.
+    /// BLAKE3 of the secret, hex; for a pairing ticket, the public key
+    /// derived from the secret (`crate::pairing::use_key`).
     pub secret_hash: String,
     /// Who made it.
     pub created_by: MemberId,
@@ -332,6 +333,12 @@ pub struct Invite {
     /// loss), instead of a new member.
     #[serde(default)]
     pub member: Option<MemberId>,
+    /// For a pairing ticket, whose `secret_hash` is the key derived from
+    /// its secret: the proof written with its use that the device using it
+    /// was given the secret (`crate::pairing`).
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub use_proof: Option<String>,
 }
 
 /// Why an invite does not admit anyone (any more).

@@ -29,6 +29,7 @@ pub mod layout;
 pub mod matching;
 pub mod normalize;
 pub mod notices;
+pub mod pairing;
 pub mod search;
 pub mod signing;
 pub mod view;

@@ -483,10 +483,11 @@ proptest! {
                     let invite = copy.id();
                     let me = MemberId(MEMBERS[who].into());
                     copy.run(Command::Members(MemberCommand::CreateInvite {
-                        id: invite.clone(), secret_hash: "h".repeat(64),
+                        id: invite.clone(), secret_hash: common::invite_hash(true),
                         expires_at: copy.now + 1_000_000, member: Some(me),
                     })).and_then(|_| copy.run(Command::Members(MemberCommand::AdmitMember {
-                        invite, secret_hash: "h".repeat(64),
+                        secret_hash: common::invite_proof(true, invite.as_str(), &key(['d', 'e', 'f'][who])),
+                        invite,
                         member: MemberId("01UNUSED".into()), display_name: "tablette".into(),
                         device: key(['d', 'e', 'f'][who]),
                     }))).map(|_| ())

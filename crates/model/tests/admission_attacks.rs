@@ -609,7 +609,7 @@ fn pair(by: &mut Copy, member: Option<&str>, new: char) -> Result<ItemId, Comman
     let invite = by.id();
     by.run(Command::Members(MemberCommand::CreateInvite {
         id: invite.clone(),
-        secret_hash: "h".repeat(64),
+        secret_hash: common::invite_hash(member.is_some()),
         expires_at: by.now + 1_000_000,
         member: member.map(mid),
     }))?;
@@ -618,9 +618,13 @@ fn pair(by: &mut Copy, member: Option<&str>, new: char) -> Result<ItemId, Comman
 }
 
 fn admit(by: &mut Copy, invite: &ItemId, new: char) -> Result<Outcome, CommandError> {
+    // A pairing ticket's use carries a proof, an invite's the hash.
+    let doc = by.doc(C);
+    let entry = obj(doc, &["invites", invite.as_str()]);
+    let pairing = matches!(doc.get(&entry, "member"), Ok(Some((v, _))) if v.as_str().is_some());
     by.run(Command::Members(MemberCommand::AdmitMember {
         invite: invite.clone(),
-        secret_hash: "h".repeat(64),
+        secret_hash: common::invite_proof(pairing, invite.as_str(), &key(new)),
         member: MemberId(format!("01NEW{new}")),
         display_name: format!("Nouveau {new}"),
         device: key(new),
@@ -893,7 +897,7 @@ fn the_honest_flows_still_work() {
     basile
         .run(Command::Members(MemberCommand::CreateInvite {
             id: ticket.clone(),
-            secret_hash: "h".repeat(64),
+            secret_hash: common::invite_hash(true),
             expires_at: 1_000_000,
             member: Some(mid(ANA)),
         }))

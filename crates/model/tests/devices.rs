@@ -75,7 +75,7 @@ fn pair(
         &author(by),
         Command::Members(MemberCommand::CreateInvite {
             id: invite.clone(),
-            secret_hash: "h".repeat(64),
+            secret_hash: common::invite_hash(true),
             expires_at: 1_000,
             member: Some(MemberId(member.into())),
         }),
@@ -85,8 +85,8 @@ fn pair(
         docs,
         &author(by),
         Command::Members(MemberCommand::AdmitMember {
+            secret_hash: common::invite_proof(true, invite.as_str(), &author(new).device),
             invite,
-            secret_hash: "h".repeat(64),
             member: MemberId("01IGNORED".into()),
             display_name: label.into(),
             device: author(new).device,

@@ -184,6 +184,7 @@ impl MemberCommand {
                     used_by: None,
                     used_at: None,
                     member,
+                    use_proof: None,
                 };
                 put(doc, C, "invites", id.as_str(), &invite)?;
                 Ok(id.0)
@@ -239,9 +240,17 @@ fn admit(
     let Some(mut found) = get::<Invite>(doc, C, "invites", invite.as_str())? else {
         return Err(CommandError::Invite(InviteRefusal::Unknown));
     };
-    // Both sides are hashes of 16 random bytes: comparing them leaks
-    // nothing about the secret.
-    if found.secret_hash != secret_hash {
+    // Every device holds the invite: for a pairing ticket, what it stores
+    // proves nothing, and the use must carry a proof made with the secret
+    // for this device. For an invite, both sides are hashes of 16 random
+    // bytes: comparing them leaks nothing about the secret.
+    let proven = match &found.member {
+        Some(_) => {
+            crate::pairing::verify_use(&found.secret_hash, invite.as_str(), &device.0, secret_hash)
+        }
+        None => found.secret_hash == secret_hash,
+    };
+    if !proven {
         return Err(CommandError::Invite(InviteRefusal::Unknown));
     }
     if found.revoked {
@@ -262,6 +271,7 @@ fn admit(
         super::devices::link(doc, &existing, &device, display_name, now)?;
         found.used_by = Some(device.0);
         found.used_at = Some(now);
+        found.use_proof = Some(secret_hash.to_owned());
         put(doc, C, "invites", invite.as_str(), &found)?;
         return Ok(existing.0);
     }

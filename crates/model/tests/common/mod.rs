@@ -120,3 +120,26 @@ pub fn receive_collection(
     )
     .expect("no panic")
 }
+
+/// The secret of the tests' invites.
+pub const SECRET: [u8; 16] = [7; 16];
+
+/// What an invite stores: a stand-in for its secret's hash, or for a
+/// pairing ticket the key derived from [`SECRET`].
+pub fn invite_hash(pairing: bool) -> String {
+    if pairing {
+        passerelle_model::pairing::use_key(&SECRET)
+    } else {
+        "h".repeat(64)
+    }
+}
+
+/// What the device admitting `device` presents for `invite`: the hash, or
+/// for a pairing ticket the proof made with [`SECRET`].
+pub fn invite_proof(pairing: bool, invite: &str, device: &DeviceKey) -> String {
+    if pairing {
+        passerelle_model::pairing::prove_use(&SECRET, invite, device.as_str())
+    } else {
+        "h".repeat(64)
+    }
+}

@@ -100,6 +100,13 @@ fn apply_messages(
         let crossed = (their_heads.is_empty()
             && state.their_heads.as_ref().is_some_and(Vec::is_empty))
         .then(|| state.sent_hashes.clone());
+        // Empty heads from a peer that said this session it held some: a
+        // modified app pretending to have lost its data, to be sent every
+        // document whole for a few bytes, as often as it likes. Within a
+        // session nothing is lost: the message is read as saying nothing.
+        let pretends =
+            their_heads.is_empty() && state.their_heads.as_ref().is_some_and(|h| !h.is_empty());
+        let kept = pretends.then(|| state.clone());
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             doc.sync().receive_sync_message(state, message)
         }))
@@ -112,7 +119,9 @@ fn apply_messages(
         // once it has heard our heads (see `in_sync`): after a batch that
         // brought its changes and then its heads, it has not. Keep what was
         // really sent, so the answer announces our heads.
-        if !their_heads.is_empty() && state.last_sent_heads == their_heads {
+        if let Some(kept) = kept {
+            *state = kept;
+        } else if !their_heads.is_empty() && state.last_sent_heads == their_heads {
             state.last_sent_heads = sent;
         } else if let Some(sent_hashes) = crossed {
             state.sent_hashes = sent_hashes;
