@@ -159,24 +159,7 @@ impl InviteForm {
 
     fn create(&mut self, cx: &Cx) {
         self.busy = true;
-        let community = cx.community.clone();
-        let valid_for = self.validity.duration();
-        let t = cx.lang.members();
-        run(
-            cx.bridge,
-            self.results.sender(),
-            |_| t.invite_ready.to_owned(),
-            |l| l.members().invite_failed,
-            move |h| async move {
-                let ticket = h.invite(&community, valid_for).await?;
-                let id = ticket
-                    .invite
-                    .as_ref()
-                    .map(|i| i.invite.clone())
-                    .unwrap_or_default();
-                Ok((id, ticket.encode()))
-            },
-        );
+        make_invite(cx, &self.results, self.validity.duration());
     }
 
     fn pending_ui(&mut self, ui: &mut egui::Ui, cx: &Cx) {
@@ -652,6 +635,33 @@ fn split_list(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// Makes an invitation to the community shown, valid for `valid_for`; its
+/// id and ticket text arrive in `results`, and the shell says it is ready
+/// (or why not).
+pub fn make_invite(
+    cx: &Cx,
+    results: &Inbox<Result<(String, String), crate::i18n::errors::Problem>>,
+    valid_for: Duration,
+) {
+    let community = cx.community.clone();
+    let t = cx.lang.members();
+    run(
+        cx.bridge,
+        results.sender(),
+        |_| t.invite_ready.to_owned(),
+        |l| l.members().invite_failed,
+        move |h| async move {
+            let ticket = h.invite(&community, valid_for).await?;
+            let id = ticket
+                .invite
+                .as_ref()
+                .map(|i| i.invite.clone())
+                .unwrap_or_default();
+            Ok((id, ticket.encode()))
+        },
+    );
 }
 
 #[cfg(test)]

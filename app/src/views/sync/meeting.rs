@@ -9,7 +9,7 @@ use std::time::Duration;
 use passerelle_core::SessionError;
 use passerelle_core::model::{DeviceKey, Member, MemberId, Role};
 
-use super::{Cx, qr_sized_ui, run};
+use super::{Cx, qr_sized_ui};
 use crate::bridge::Inbox;
 use crate::design::{self, Kind, icon};
 use crate::i18n::Lang;
@@ -269,23 +269,7 @@ impl Meeting {
 
     fn create(&mut self, cx: &Cx) {
         self.inviting = true;
-        let community = cx.community.clone();
-        let m = cx.lang.members();
-        run(
-            cx.bridge,
-            self.invites.sender(),
-            |_| m.invite_ready.to_owned(),
-            |l| l.members().invite_failed,
-            move |h| async move {
-                let ticket = h.invite(&community, INVITE_VALID).await?;
-                let id = ticket
-                    .invite
-                    .as_ref()
-                    .map(|i| i.invite.clone())
-                    .unwrap_or_default();
-                Ok((id, ticket.encode()))
-            },
-        );
+        crate::views::members::make_invite(cx, &self.invites, INVITE_VALID);
     }
 }
 
