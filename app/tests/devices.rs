@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 
-use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 
 #[test]
@@ -45,14 +44,7 @@ fn a_second_app_paired_from_mes_appareils_is_the_same_member() {
     let mut b = harness(dir_b.path());
     onboard(&mut b, "portable");
     wait_for_network(&mut b);
-    press(&mut b, "Rejoindre une communauté");
-    type_into(&mut b, "Invitation", &ticket);
-    press(&mut b, "Rejoindre");
-    wait_until(&mut b, "the community on the second app", |b| {
-        b.state().view().is_some_and(|v| v.exchanges.len() >= 10)
-            && b.query_by_role_and_label(Role::Button, "Rejoindre")
-                .is_none()
-    });
+    join_example(&mut b, &ticket);
     let on_b = view(&b);
     assert_eq!(
         on_b.community.members.len(),

@@ -170,12 +170,7 @@ fn a_backup_made_in_membres_is_restored_entirely_in_the_app() {
     let mut c = harness(dirs[1].path());
     onboard(&mut c, "Chloé");
     wait_for_network(&mut c);
-    press(&mut c, "Rejoindre une communauté");
-    type_into(&mut c, "Invitation", &ticket);
-    press(&mut c, "Rejoindre");
-    wait_until(&mut c, "the community on Chloé's app", |c| {
-        c.state().view().is_some_and(|v| v.exchanges.len() >= 10)
-    });
+    join_example(&mut c, &ticket);
     // The old computer is gone for good.
     drop(a);
 

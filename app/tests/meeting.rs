@@ -63,14 +63,7 @@ fn two_members_meet_and_each_sees_the_other_and_what_was_passed_on() {
     let mut b = harness(dir_b.path());
     onboard(&mut b, "Bruno");
     wait_for_network(&mut b);
-    press(&mut b, "Rejoindre une communauté");
-    type_into(&mut b, "Invitation", &ticket);
-    press(&mut b, "Rejoindre");
-    wait_until(&mut b, "the community on B", |b| {
-        b.state().view().is_some_and(|v| v.exchanges.len() >= 10)
-            && b.query_by_role_and_label(Role::Button, "Rejoindre")
-                .is_none()
-    });
+    join_example(&mut b, &ticket);
     wait_until(&mut a, "Bruno on A", |a| {
         a.state().view().is_some_and(|v| {
             v.community

@@ -186,15 +186,7 @@ fn a_member_invites_another_app_which_joins_and_both_sync_live() {
     let mut b = harness(dir_b.path());
     onboard(&mut b, "Bruno");
     wait_for_network(&mut b);
-    press(&mut b, "Rejoindre une communauté");
-    type_into(&mut b, "Invitation", &ticket);
-    press(&mut b, "Rejoindre");
-    // The community may arrive before the join has finished: wait for both.
-    wait_until(&mut b, "the community on B", |b| {
-        b.state().view().is_some_and(|v| v.exchanges.len() >= 10)
-            && b.query_by_role_and_label(Role::Button, "Rejoindre")
-                .is_none()
-    });
+    join_example(&mut b, &ticket);
     // B sees A's échanges.
     go(&mut b, "Échanges");
     scroll_to_card(&mut b, "Réparer mon vélo");

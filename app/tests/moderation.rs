@@ -244,14 +244,7 @@ fn devices_that_contradict_themselves_are_shown_to_an_admin_not_to_a_member() {
     let mut b = harness(dir_b.path());
     onboard(&mut b, "Bruno");
     wait_for_network(&mut b);
-    press(&mut b, "Rejoindre une communauté");
-    type_into(&mut b, "Invitation", &ticket);
-    press(&mut b, "Rejoindre");
-    wait_until(&mut b, "the community on B", |b| {
-        b.state().view().is_some_and(|v| v.exchanges.len() >= 10)
-            && b.query_by_role_and_label(Role::Button, "Rejoindre")
-                .is_none()
-    });
+    join_example(&mut b, &ticket);
     equivocation_kept(dir_b.path(), &community, &key, 1);
     go(&mut b, "Membres");
     wait_until(&mut b, "the Membres screen", |b| {

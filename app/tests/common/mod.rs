@@ -241,6 +241,20 @@ pub fn create_invite(h: &mut H) -> String {
         .expect("the ticket is shown as text")
 }
 
+/// Joins with an invitation to the example community from the first start
+/// or the navigation, and waits until the join has ended with its échanges
+/// here.
+pub fn join_example(h: &mut H, ticket: &str) {
+    press(h, "Rejoindre une communauté");
+    type_into(h, "Invitation", ticket);
+    press(h, "Rejoindre");
+    wait_until(h, "the joined community", |h| {
+        h.state().view().is_some_and(|v| v.exchanges.len() >= 10)
+            && h.query_by_role_and_label(Role::Button, "Rejoindre")
+                .is_none()
+    });
+}
+
 /// Opens the Synchronisation screen's "Avancé" section (addresses,
 /// connecting by address, relay, log) and waits for it to unfold.
 pub fn open_advanced(h: &mut H) {
