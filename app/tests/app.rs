@@ -62,7 +62,16 @@ fn posting_an_exchange_saves_it_and_lists_it() {
             .view()
             .is_some_and(|v| v.exchanges.iter().any(|e| e.title == "Cours de tricot"))
     });
-    scroll_to_card(&mut h, "Cours de tricot");
+    // Found as a person would look for it: by searching, then opened.
+    type_into(&mut h, "Rechercher", "tricot");
+    wait_until(&mut h, "the échange in the results", |h| {
+        h.query_by_label_contains("Cours de tricot").is_some()
+    });
+    h.get_by_label_contains("Cours de tricot").click();
+    wait_until(&mut h, "the échange opened", |h| {
+        h.state().screen() == passerelle_app::views::Screen::Exchanges
+            && h.query_by_label("Détails").is_some()
+    });
 }
 
 #[test]
