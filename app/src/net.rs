@@ -212,7 +212,7 @@ impl NetState {
                     record.last_sync = Some(at);
                 }
             }
-            NetEvent::Refused { .. } => {}
+            NetEvent::Refused { .. } | NetEvent::BlobFetched { .. } => {}
         }
         self.push(at, ActivityKind::Net(event.clone()));
     }

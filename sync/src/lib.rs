@@ -16,6 +16,7 @@
 //! The wire protocol is described in docs/PROTOCOL.md.
 #![warn(missing_docs)]
 
+pub mod blobs;
 mod identity;
 mod limits;
 mod net;
@@ -27,6 +28,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+pub use blobs::{BLOBS_ALPN, BlobError, BlobStore};
 pub use identity::{DeviceSecret, IdentityError};
 pub use iroh::{EndpointAddr, EndpointId};
 pub use net::{NetError, Network, parse_endpoint_id};
@@ -54,6 +56,20 @@ pub struct NetConfig {
     pub relay: Option<String>,
     /// Where known peers' addresses are remembered between runs.
     pub address_book: Option<PathBuf>,
+    /// The attachments' store: served to members (`/iroh-bytes/4`) and
+    /// filled from peers. No blob protocol when `None`.
+    pub blobs: Option<BlobStore>,
+}
+
+/// A blob the node would like from a peer: referenced by a community shared
+/// with it, and small enough to fetch without being asked (thumbnails, and
+/// files under the automatic size).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    /// The blob's hash (hex).
+    pub hash: String,
+    /// The size its attachment says: a larger blob is refused.
+    pub size: u64,
 }
 
 /// Why a relay address was refused ([`relay_url`]).
@@ -141,6 +157,15 @@ pub enum NetEvent {
         stats: SessionStats,
         /// Why, if it was not a clean end.
         error: Option<SessionError>,
+    },
+    /// A blob (an attachment's bytes or thumbnail) arrived from a peer.
+    BlobFetched {
+        /// From whom.
+        peer: String,
+        /// Its hash (hex).
+        hash: String,
+        /// Bytes received for it.
+        bytes: u64,
     },
     /// A connection was refused (not a member, nothing shared, invite refused).
     Refused {
@@ -317,6 +342,16 @@ pub trait Replica: Clone + Send + Sync + 'static {
         session: SessionId,
         stats: SessionStats,
     ) -> impl Future<Output = ()> + Send;
+
+    /// Whether `peer` may fetch the blob `hash` (hex) from this device: it
+    /// is an active member of a held community whose documents reference
+    /// the blob.
+    fn may_serve(&self, peer: String, hash: String) -> impl Future<Output = bool> + Send;
+
+    /// The blobs to fetch from `peer` without being asked: those referenced
+    /// by communities shared with it that the node wants at once
+    /// (thumbnails, small files). The network skips those already held.
+    fn wanted(&self, peer: String) -> impl Future<Output = Vec<Wanted>> + Send;
 
     /// A joiner presents an invite secret.
     fn admit(&self, peer: String, request: JoinRequest) -> impl Future<Output = JoinReply> + Send;

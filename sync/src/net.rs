@@ -14,6 +14,7 @@ use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
 use n0_future::StreamExt;
 use tokio::sync::{Semaphore, SemaphorePermit, broadcast, watch};
 
+use crate::blobs::{BLOBS_ALPN, BlobError, BlobStore};
 use crate::limits::{
     HELLO_TIMEOUT, InviteLimiter, LINGER, MAX_SESSIONS, MAX_SESSIONS_PER_PEER,
     MAX_STRANGER_SESSIONS, MIN_BACKOFF, next_backoff,
@@ -24,6 +25,12 @@ use crate::wire::{self, JoinReply, JoinRequest, MAX_INVITE_FRAME, code};
 use crate::{
     INVITE_ALPN, NetConfig, NetEvent, Rejection, Replica, SYNC_ALPN, SessionStats, discovery_tag,
 };
+
+/// Blob connections served at once (each request is checked on its own).
+const MAX_BLOB_CONNECTIONS: usize = 32;
+
+/// How long one round of fetching wanted blobs from a peer may take.
+const FETCH_ROUND: Duration = Duration::from_secs(120);
 
 /// The mDNS service name Passerelle devices announce themselves under.
 const MDNS_SERVICE: &str = "passerelle";
@@ -90,6 +97,10 @@ struct Inner<R: Replica> {
     book: Mutex<AddressBook>,
     auto: watch::Sender<bool>,
     stop: watch::Sender<bool>,
+    /// The attachments' store, when the blob protocol is on.
+    blobs: Option<BlobStore>,
+    /// Blob connections being served.
+    blob_connections: Semaphore,
 }
 
 impl<R: Replica> std::fmt::Debug for Inner<R> {
@@ -110,9 +121,13 @@ impl<R: Replica> Network<R> {
             Some("default") => RelayMode::Default,
             Some(url) => RelayMode::custom([crate::relay_url(url).map_err(|e| bind(&e))?]),
         };
+        let mut alpns = vec![SYNC_ALPN.to_vec(), INVITE_ALPN.to_vec()];
+        if config.blobs.is_some() {
+            alpns.push(BLOBS_ALPN.to_vec());
+        }
         let mut builder = Endpoint::builder(presets::Minimal)
             .secret_key(secret)
-            .alpns(vec![SYNC_ALPN.to_vec(), INVITE_ALPN.to_vec()])
+            .alpns(alpns)
             .relay_mode(relay_mode)
             .portmapper_config(PortmapperConfig::Disabled);
         if config.bind.is_some() || config.port.is_some() {
@@ -153,8 +168,19 @@ impl<R: Replica> Network<R> {
             book: Mutex::new(AddressBook::load(config.address_book)),
             auto: watch::Sender::new(false),
             stop: watch::Sender::new(false),
+            blobs: config.blobs,
+            blob_connections: Semaphore::new(MAX_BLOB_CONNECTIONS),
         });
-        let router = Router::builder(endpoint)
+        let mut router = Router::builder(endpoint);
+        if inner.blobs.is_some() {
+            router = router.accept(
+                BLOBS_ALPN,
+                BlobHandler {
+                    inner: inner.clone(),
+                },
+            );
+        }
+        let router = router
             .accept(
                 SYNC_ALPN,
                 SyncHandler {
@@ -321,6 +347,61 @@ impl<R: Replica> Network<R> {
             .unwrap_or_else(|| EndpointAddr::new(id))
     }
 
+    /// Fetches a blob from the peers at hand, the connected ones first,
+    /// then those remembered or found on the LAN; `max` is the size its
+    /// attachment says. Returns the bytes received.
+    pub async fn fetch_blob(&self, hash: &str, max: u64) -> Result<u64, BlobError> {
+        let store = self
+            .inner
+            .blobs
+            .clone()
+            .ok_or_else(|| BlobError::Store("no file store".into()))?;
+        crate::blobs::parse_hash(hash)?;
+        if store.has(hash).await? {
+            return Ok(0);
+        }
+        let connected: Vec<EndpointId> = self
+            .inner
+            .connected
+            .lock()
+            .expect("connected lock")
+            .keys()
+            .copied()
+            .collect();
+        let mut peers: Vec<EndpointAddr> =
+            connected.into_iter().map(|id| self.lookup(id)).collect();
+        for addr in self.known().into_iter().chain(self.discovered()) {
+            if !peers.iter().any(|p| p.id == addr.id) {
+                peers.push(addr);
+            }
+        }
+        let mut last = BlobError::Missing;
+        for addr in peers {
+            let peer = HEXLOWER.encode(addr.id.as_bytes());
+            let conn = match connect(&self.inner.endpoint, addr, BLOBS_ALPN).await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    last = BlobError::NotGiven(e.to_string());
+                    continue;
+                }
+            };
+            let fetched = store.fetch(&conn, hash, max).await;
+            conn.close(code::DONE, b"thanks");
+            match fetched {
+                Ok(bytes) => {
+                    self.inner.replica.event(NetEvent::BlobFetched {
+                        peer,
+                        hash: hash.to_owned(),
+                        bytes,
+                    });
+                    return Ok(bytes);
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
     async fn connect(&self, addr: EndpointAddr, alpn: &[u8]) -> Result<Connection, NetError> {
         connect(&self.inner.endpoint, addr, alpn).await
     }
@@ -409,13 +490,19 @@ async fn run_session<R: Replica>(
         enough: false,
     };
     let mut stop = inner.stop.subscribe();
+    let peer_addr = seen_at(conn);
     let result = tokio::select! {
         r = session.run(send, recv, changes) => r,
+        () = fetch_while_connected(inner, peer_addr.clone()) => unreachable!("fetches until the session ends"),
         _ = stop.wait_for(|s| *s) => {
             conn.close(code::SHUTDOWN, b"shutting down");
             Err(SessionError::Closed("shutting down".into()))
         }
     };
+    if result.is_ok() && mode == Mode::UntilSynced {
+        // A one-off sync ends with the blobs it made wanted.
+        let _ = tokio::time::timeout(FETCH_ROUND, fetch_wanted(inner, peer_addr)).await;
+    }
     let stats = session.stats;
     inner.replica.close_session(id, stats).await;
     {
@@ -669,12 +756,7 @@ impl<R: Replica> ProtocolHandler for SyncHandler<R> {
         };
         // Where the peer is seen from (its endpoint's own socket), to dial
         // it back after an idle end when its address is known nowhere else.
-        let seen_at = EndpointAddr::new(conn.remote_id()).with_addrs(
-            conn.paths()
-                .iter()
-                .map(|p| p.remote_addr().clone())
-                .filter(|a| matches!(a, iroh::TransportAddr::Ip(_))),
-        );
+        let seen_at = seen_at(&conn);
         let ended = run_session(&self.inner, &conn, send, recv, Mode::Live, false, opened).await;
         if let Err(NetError::Session {
             source: SessionError::Idle,
@@ -685,6 +767,95 @@ impl<R: Replica> ProtocolHandler for SyncHandler<R> {
         }
         // Let the peer read our last frames before the connection drops.
         let _ = tokio::time::timeout(LINGER, conn.closed()).await;
+        Ok(())
+    }
+}
+
+/// Where a connected peer is seen from: its endpoint's own sockets.
+fn seen_at(conn: &Connection) -> EndpointAddr {
+    EndpointAddr::new(conn.remote_id()).with_addrs(
+        conn.paths()
+            .iter()
+            .map(|p| p.remote_addr().clone())
+            .filter(|a| matches!(a, iroh::TransportAddr::Ip(_))),
+    )
+}
+
+/// While a session lasts: fetches the blobs the node wants from the peer at
+/// once, then again after each change (what the peer sent may reference
+/// new ones). Never returns; the session's end drops it.
+async fn fetch_while_connected<R: Replica>(inner: &Arc<Inner<R>>, peer: EndpointAddr) {
+    let mut changes = inner.replica.changes();
+    loop {
+        let _ = tokio::time::timeout(FETCH_ROUND, fetch_wanted(inner, peer.clone())).await;
+        // Wait for a change, then let a burst of them settle.
+        if changes.recv().await.is_err() && changes.is_closed() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while changes.try_recv().is_ok() {}
+    }
+}
+
+/// Fetches from one peer the blobs the node wants and does not hold;
+/// returns how many arrived.
+async fn fetch_wanted<R: Replica>(inner: &Arc<Inner<R>>, addr: EndpointAddr) -> usize {
+    let Some(store) = &inner.blobs else {
+        return 0;
+    };
+    let peer = HEXLOWER.encode(addr.id.as_bytes());
+    let mut missing = Vec::new();
+    for wanted in inner.replica.wanted(peer.clone()).await {
+        if !store.has(&wanted.hash).await.unwrap_or(true) {
+            missing.push(wanted);
+        }
+    }
+    if missing.is_empty() {
+        return 0;
+    }
+    let Ok(conn) = connect(&inner.endpoint, addr, BLOBS_ALPN).await else {
+        return 0;
+    };
+    let mut arrived = 0;
+    for wanted in missing {
+        match store.fetch(&conn, &wanted.hash, wanted.size).await {
+            Ok(bytes) => {
+                arrived += 1;
+                inner.replica.event(NetEvent::BlobFetched {
+                    peer: peer.clone(),
+                    hash: wanted.hash,
+                    bytes,
+                });
+            }
+            Err(e) => tracing::debug!(%peer, hash = %wanted.hash, "blob not fetched: {e}"),
+        }
+    }
+    conn.close(code::DONE, b"thanks");
+    arrived
+}
+
+/// Serves attachments' bytes (`/iroh-bytes/4`) to members.
+#[derive(Clone)]
+struct BlobHandler<R: Replica> {
+    inner: Arc<Inner<R>>,
+}
+
+impl<R: Replica> std::fmt::Debug for BlobHandler<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlobHandler")
+    }
+}
+
+impl<R: Replica> ProtocolHandler for BlobHandler<R> {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let Some(store) = self.inner.blobs.clone() else {
+            return Ok(());
+        };
+        let Ok(_permit) = self.inner.blob_connections.try_acquire() else {
+            conn.close(code::BUSY, b"too many connections");
+            return Ok(());
+        };
+        store.serve(conn, self.inner.replica.clone()).await;
         Ok(())
     }
 }

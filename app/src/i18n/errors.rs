@@ -18,8 +18,8 @@ use passerelle_core::model::entities::{InviteRefusal, ItemKind};
 use passerelle_core::model::export::{FileError, SkipReason};
 use passerelle_core::model::{CommandError, LayoutError};
 use passerelle_core::{
-    BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError, Quarantined,
-    ReceiveError, Refusal, Rejection, SessionError,
+    AttachError, BackupError, BundleError, CoreError, IdentityError, NetError, PassphraseError,
+    Quarantined, ReceiveError, Refusal, Rejection, SessionError,
 };
 
 use super::Lang;
@@ -178,6 +178,7 @@ pub fn describe(lang: Lang, e: &CoreError) -> String {
         CoreError::Import(FileError::BadCalendar(detail)) => {
             fill(t.import_bad_calendar, &[("detail", detail)])
         }
+        CoreError::Attach(e) => attach(lang, e),
     }
 }
 
@@ -191,6 +192,25 @@ pub fn describe_quarantined(lang: Lang, q: &Quarantined) -> String {
             ("detail", &q.reason),
         ],
     )
+}
+
+/// Why a picture or a file could not be attached, read or fetched.
+fn attach(lang: Lang, e: &AttachError) -> String {
+    let t = lang.errors();
+    let size = |n: &u64| lang.file_size(*n);
+    match e {
+        AttachError::TooLarge { size: s, max } => fill(
+            t.attach_too_large,
+            &[("size", &size(s)), ("max", &size(max))],
+        ),
+        AttachError::Empty => t.attach_empty.to_owned(),
+        AttachError::Unreadable(detail) => fill(t.attach_unreadable, &[("detail", detail)]),
+        AttachError::BadPicture(detail) => fill(t.attach_bad_picture, &[("detail", detail)]),
+        AttachError::NotHere => t.attach_not_here.to_owned(),
+        AttachError::Unknown(_) => t.attach_unknown.to_owned(),
+        AttachError::NotGiven(detail) => fill(t.attach_not_given, &[("detail", detail)]),
+        AttachError::Store(detail) => fill(t.attach_store, &[("detail", detail)]),
+    }
 }
 
 /// A refused command in `lang`.
@@ -230,6 +250,7 @@ pub fn describe_command(lang: Lang, e: &CommandError) -> String {
         CommandError::LastDevice => t.last_device.to_owned(),
         CommandError::DifferentWorkshops => t.different_workshops.to_owned(),
         CommandError::NotBookable => t.not_bookable.to_owned(),
+        CommandError::BadAttachment(what) => fill(t.bad_attachment, &[("what", &word(t, what))]),
         CommandError::Hours(e) => hours(t, e),
         CommandError::Layout(e) => layout(t, e),
     }

@@ -336,6 +336,29 @@ impl Lang {
         }
     }
 
+    /// A file's size: "820 o", "312 Ko", "2,4 Mo" / "820 B", "312 kB",
+    /// "2.4 MB" (decimal units, as file managers show them).
+    pub fn file_size(self, n: u64) -> String {
+        let (b, k, m, g) = match self {
+            Lang::Fr => ("o", "Ko", "Mo", "Go"),
+            Lang::En => ("B", "kB", "MB", "GB"),
+        };
+        let decimal = |x: f64, unit: &str| {
+            let text = format!("{x:.1}");
+            let text = match self {
+                Lang::Fr => text.replace('.', ","),
+                Lang::En => text,
+            };
+            format!("{text} {unit}")
+        };
+        match n {
+            0..1_000 => format!("{n} {b}"),
+            1_000..1_000_000 => format!("{} {k}", n / 1_000),
+            1_000_000..1_000_000_000 => decimal(n as f64 / 1e6, m),
+            _ => decimal(n as f64 / 1e9, g),
+        }
+    }
+
     /// This language's strings.
     pub fn t(self) -> &'static Strings {
         match self {

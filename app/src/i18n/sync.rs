@@ -105,6 +105,7 @@ pub struct SyncStrings {
     pub log_connected: &'static str,
     pub log_ended: &'static str,
     pub log_received: &'static str,
+    pub log_file_fetched: &'static str,
     /// After a count: values ignored, then the device's name.
     pub log_ignored: &'static str,
     pub log_refused: &'static str,
@@ -245,6 +246,7 @@ pub const FR: SyncStrings = SyncStrings {
     log_connected: "Connecté à",
     log_ended: "Fin de la session avec",
     log_received: "Nouveautés reçues de",
+    log_file_fetched: "Photo ou fichier reçu de",
     log_ignored: "modification(s) ignorée(s) (appareil révoqué, membre retiré ou droits insuffisants) :",
     log_refused: "Connexion refusée avec",
     log_refused_changes: "modification(s) refusée(s), non gardée(s) (pas signée(s) par leur appareil, ou d'un appareil qui n'est pas membre) ; envoyée(s) par",
@@ -374,6 +376,7 @@ pub const EN: SyncStrings = SyncStrings {
     log_connected: "Connected to",
     log_ended: "Session ended with",
     log_received: "News received from",
+    log_file_fetched: "Picture or file received from",
     log_ignored: "change(s) ignored (revoked device, removed member or missing rights):",
     log_refused: "Connection refused with",
     log_refused_changes: "change(s) refused and not kept (not signed by their device, or from a device that is not a member); sent by",

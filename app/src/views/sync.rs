@@ -739,6 +739,12 @@ pub fn describe(view: &CommunityView, lang: Lang, activity: &Activity) -> String
                 let why = describe_rejection(lang, reason);
                 format!("{} {} ({why})", t.log_refused, name(peer))
             }
+            NetEvent::BlobFetched { peer, bytes, .. } => format!(
+                "{} {} ({})",
+                t.log_file_fetched,
+                name(peer),
+                lang.file_size(*bytes)
+            ),
         },
     }
 }

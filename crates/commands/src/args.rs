@@ -117,6 +117,20 @@ pub enum Sub {
         #[command(subcommand)]
         command: crate::post::PostCmd,
     },
+    /// Pictures and files attached to items.
+    Attach {
+        #[command(subcommand)]
+        command: crate::attach::AttachCmd,
+    },
+    /// The room attachments take on this device (yours, others' kept as a
+    /// cache, thumbnails), by community.
+    Storage {
+        /// First remove other people's files (fetched again when opened).
+        #[arg(long)]
+        free: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Suggested matches between offers and needs.
     Match {
         #[arg(long)]

@@ -183,6 +183,12 @@ fn absolutize(command: &mut Sub, cwd: &Path) {
     match command {
         Sub::Export { out: Some(out), .. } => fix(out),
         Sub::Import { file, .. } => fix(file),
+        Sub::Attach {
+            command: crate::attach::AttachCmd::Add { file, .. },
+        } => fix(file),
+        Sub::Attach {
+            command: crate::attach::AttachCmd::Get { out, .. },
+        } => fix(out),
         Sub::Invite { qr: Some(qr), .. } => fix(qr),
         Sub::Device {
             command: crate::device::DeviceCmd::Add { qr: Some(qr), .. },

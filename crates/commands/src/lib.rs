@@ -6,6 +6,7 @@
 
 mod actor;
 mod args;
+mod attach;
 mod communities;
 pub mod control;
 mod device;
@@ -169,6 +170,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             | Sub::Device {
                 command: device::DeviceCmd::Add { .. } | device::DeviceCmd::Link { .. }
             }
+            | Sub::Attach {
+                command: attach::AttachCmd::Get { .. }
+            }
     );
     let result = async {
         if networked {
@@ -275,6 +279,8 @@ pub(crate) async fn dispatch(
         Sub::Group { command } => group::run(handle, command, out).await?,
         Sub::Sheet { command } => sheet::run(handle, command, out).await?,
         Sub::Post { command } => post::run(handle, command, out).await?,
+        Sub::Attach { command } => attach::run(handle, command, out).await?,
+        Sub::Storage { free, json } => attach::storage(handle, free, json, out).await?,
         Sub::Refused { command } => sync::refused(handle, command, out).await?,
         Sub::Members { command } => members::run(handle, command, out).await?,
         Sub::Bundle { command } => sync::bundle(handle, command, out, err).await?,

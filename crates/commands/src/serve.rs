@@ -94,6 +94,12 @@ fn describe(event: &Event) -> Option<Value> {
             NetEvent::Refused { peer, reason } => {
                 json!({"event": "refused", "peer": peer, "reason": reason.to_string()})
             }
+            NetEvent::BlobFetched { peer, hash, bytes } => json!({
+                "event": "file_fetched",
+                "peer": peer,
+                "hash": hash,
+                "bytes": bytes,
+            }),
         },
     })
 }

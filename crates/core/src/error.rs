@@ -86,6 +86,60 @@ pub enum CoreError {
     /// A file to import cannot be read at all; nothing was changed.
     #[error("import refused: {0}; nothing was changed")]
     Import(#[from] passerelle_model::export::FileError),
+    /// A picture or a file could not be attached, found or fetched.
+    #[error(transparent)]
+    Attach(#[from] AttachError),
+}
+
+/// Why a picture or a file could not be attached, read or fetched.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AttachError {
+    /// The file is larger than a community takes.
+    #[error("the file is {size} bytes; a community takes files of at most {max} bytes")]
+    TooLarge {
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// The file is empty.
+    #[error("the file is empty")]
+    Empty,
+    /// The file could not be read (the system's words).
+    #[error("the file cannot be read ({0})")]
+    Unreadable(String),
+    /// It says it is a picture but does not decode (the decoder's words).
+    #[error("the picture cannot be read ({0})")]
+    BadPicture(String),
+    /// The bytes are not on this device yet.
+    #[error(
+        "this file is not on this device yet: it will be fetched at the next meeting with a member who has it"
+    )]
+    NotHere,
+    /// The community references no such file.
+    #[error("no attachment with hash '{0}' in this community")]
+    Unknown(String),
+    /// No peer at hand gave it (the last peer's words).
+    #[error("no device at hand gave this file ({0})")]
+    NotGiven(String),
+    /// The file store failed (its words).
+    #[error("the file store failed ({0})")]
+    Store(String),
+}
+
+impl From<passerelle_sync::BlobError> for AttachError {
+    fn from(e: passerelle_sync::BlobError) -> Self {
+        use passerelle_sync::BlobError as B;
+        match e {
+            B::Missing => AttachError::NotHere,
+            B::BadHash(h) => AttachError::Unknown(h),
+            B::NotGiven(w) => AttachError::NotGiven(w),
+            B::TooLarge { offered, max } => AttachError::NotGiven(format!(
+                "it offered {offered} bytes where {max} were expected"
+            )),
+            B::Store(w) => AttachError::Store(w),
+        }
+    }
 }
 
 impl From<LayoutError> for CoreError {

@@ -78,6 +78,8 @@ pub struct Handle {
     pub(crate) changes: broadcast::Sender<String>,
     pub(crate) secret: Arc<DeviceSecret>,
     pub(crate) net: Arc<std::sync::OnceLock<Arc<Net>>>,
+    /// The attachments' store, opened on first use.
+    pub(crate) blobs: crate::files::SharedStore,
     device: DeviceKey,
     pub(crate) data_dir: PathBuf,
     renewed: Option<RenewedIdentity>,
@@ -132,6 +134,7 @@ impl Node {
             events: events.clone(),
             changes: changes.clone(),
             peers: Default::default(),
+            blob_indexes: BTreeMap::new(),
         };
         state.load_all()?;
         let Actor { jobs, stopped } = Actor::spawn(state)?;
@@ -142,6 +145,7 @@ impl Node {
                 changes,
                 secret,
                 net: Default::default(),
+                blobs: Default::default(),
                 device,
                 data_dir,
                 renewed,
@@ -166,6 +170,9 @@ impl Node {
     pub async fn shutdown(self) {
         if let Some(net) = self.handle.net.get() {
             net.shutdown().await;
+        }
+        if let Some(blobs) = self.handle.blobs.get() {
+            blobs.shutdown().await;
         }
         drop(self.handle);
         // The actor ends when the last handle is dropped; callers may hold clones,

@@ -17,11 +17,13 @@ mod datadir;
 mod error;
 mod event;
 mod export;
+mod files;
 mod fsio;
 mod handle;
 mod identity;
 mod network;
 mod node;
+mod picture;
 mod profile;
 mod refused;
 mod replica;
@@ -36,11 +38,12 @@ pub use backup::{
 pub use bundle::BundleImport;
 pub use datadir::{DataDir, default_data_dir};
 pub use error::{
-    BackupError, BundleError, CoreError, NetError, PassphraseError, ReceiveError, Refusal,
-    SessionError,
+    AttachError, BackupError, BundleError, CoreError, NetError, PassphraseError, ReceiveError,
+    Refusal, SessionError,
 };
 pub use event::Event;
 pub use export::{ExportFormat, ImportKind, ImportReport, Imported};
+pub use files::{AttachmentInfo, Collected, StorageReport, Usage};
 pub use fsio::write_atomic;
 pub use handle::{CommunitySummary, Handle, Node, NodeConfig};
 pub use identity::RenewedIdentity;
@@ -51,11 +54,12 @@ pub use passerelle_sync::{
     EndpointAddr, IdentityError, InviteTicket, NetEvent, Rejection, SessionStats, Ticket,
     TicketError,
 };
+pub use picture::{PICTURE_SIDE, Prepared, THUMB_SIDE, prepare as prepare_attachment};
 pub use profile::Profile;
 pub use refused::{Evidence, RefusedChange, SignatureRecord};
 pub use replica::NodeReplica;
 pub use seal::{Passphrase, is_sealed};
-pub use settings::NetSettings;
+pub use settings::{NetSettings, StorageSettings};
 pub use store::Quarantined;
 
 /// The data model, re-exported so callers name one crate.

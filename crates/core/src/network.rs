@@ -124,6 +124,12 @@ impl Handle {
             // An encrypted data directory keeps no plain list of whom it met.
             address_book: (!crate::seal::is_sealed(&self.data_dir))
                 .then(|| self.data_dir.join("addresses.json")),
+            blobs: None,
+        };
+        let blobs = self.blob_store().await?;
+        let config = |port: Option<u16>| NetConfig {
+            blobs: Some(blobs.clone()),
+            ..config(port)
         };
         let secret = self.secret.secret_key().clone();
         let net = match Network::start(secret.clone(), config(settings.port), self.replica()).await

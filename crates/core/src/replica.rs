@@ -150,6 +150,16 @@ impl Replica for NodeReplica {
             .await
     }
 
+    async fn may_serve(&self, peer: String, hash: String) -> bool {
+        self.call(move |s| s.may_serve(&DeviceKey(peer), &hash), false)
+            .await
+    }
+
+    async fn wanted(&self, peer: String) -> Vec<passerelle_sync::Wanted> {
+        self.call(move |s| s.wanted_from(&DeviceKey(peer)), Vec::new())
+            .await
+    }
+
     async fn discovery_secrets(&self) -> Vec<String> {
         self.call(
             |s| {

@@ -12,13 +12,13 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&str] = &[
     // Small things every other module may use.
     "error", "fsio", "seal", "datadir", "clock", "store", "identity", "profile", "settings",
-    "event", "refused", "export",
+    "event", "refused", "export", "picture",
     // The actor's state and what it does with it (sync, views, migration).
     "node", "bundle",
     // How callers and the network reach the actor.
     "replica", "handle",
     // What is built on the handle.
-    "backup", "network",
+    "backup", "network", "files",
 ];
 
 /// Every `.rs` file under `dir`.

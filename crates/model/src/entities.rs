@@ -452,6 +452,54 @@ pub struct Contact {
     pub website: Option<String>,
 }
 
+/// A picture or a file attached to an item. Only this description lives in
+/// the document; the bytes are a blob named by their BLAKE3 hash, kept and
+/// exchanged outside Automerge (docs/PROTOCOL.md, "Attachments").
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Attachment {
+    /// BLAKE3 hash of the bytes, 64 lowercase hex characters.
+    pub hash: String,
+    /// The file's name, as the person who added it called it.
+    pub name: String,
+    /// Its type (`image/jpeg`, `application/pdf`...).
+    pub mime: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Width in pixels, for a picture.
+    pub width: Option<u32>,
+    /// Height in pixels, for a picture.
+    pub height: Option<u32>,
+    /// A small JPEG of a picture, for lists (its own blob).
+    pub thumb: Option<Thumbnail>,
+    /// Who added it.
+    pub added_by: MemberId,
+    /// When.
+    pub added_at: Timestamp,
+}
+
+impl Attachment {
+    /// Whether it is a picture (shown, not opened).
+    pub fn is_image(&self) -> bool {
+        self.mime.starts_with("image/")
+    }
+}
+
+/// The thumbnail of a picture: a small JPEG, its own blob.
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Thumbnail {
+    /// BLAKE3 hash of the JPEG bytes.
+    pub hash: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// The attachments of an item, keyed by hash.
+pub type Attachments = BTreeMap<String, Attachment>;
+
 /// An entry of the annuaire: a person, an organisation or a place.
 #[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Actor {
@@ -481,6 +529,10 @@ pub struct Actor {
     /// For a place: set when it can be booked (hours, capacity, referent).
     #[serde(default)]
     pub booking: Option<crate::booking::Bookable>,
+    /// Pictures and files, keyed by hash.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub attachments: Attachments,
 }
 
 /// A relation between two annuaire entries ("accueille", "partenaire de").
@@ -547,6 +599,10 @@ pub struct Exchange {
     #[serde(default)]
     #[autosurgeon(missing = "Default::default")]
     pub locked: Option<Lock>,
+    /// Pictures and files, keyed by hash.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub attachments: Attachments,
 }
 
 /// One member's answer to an event.
@@ -586,6 +642,10 @@ pub struct Event {
     #[serde(default)]
     #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
+    /// Pictures and files, keyed by hash.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub attachments: Attachments,
 }
 
 impl Event {
@@ -629,6 +689,10 @@ pub struct Idea {
     #[serde(default)]
     #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
+    /// Pictures and files, keyed by hash.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub attachments: Attachments,
 }
 
 /// The value of a workshop item's `kind` field, which tells it apart from the
@@ -711,6 +775,10 @@ pub struct Sheet {
     #[serde(default)]
     #[autosurgeon(missing = "Default::default")]
     pub moderation: Option<Moderation>,
+    /// Pictures and files, keyed by hash.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub attachments: Attachments,
 }
 
 /// A comment under a post.
@@ -748,6 +816,10 @@ pub struct Post {
     #[serde(default)]
     #[autosurgeon(missing = "Default::default")]
     pub locked: Option<Lock>,
+    /// Pictures and files, keyed by hash.
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub attachments: Attachments,
 }
 
 /// The ids of a community's collection documents.

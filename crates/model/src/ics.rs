@@ -262,6 +262,7 @@ mod tests {
 
     fn event(id: &str, title: &str, end: Option<Timestamp>, place: Option<&str>) -> Event {
         Event {
+            attachments: Default::default(),
             moderation: None,
             id: ItemId::from(id),
             title: title.into(),

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod admission;
+pub mod attachments;
 pub mod bilan;
 pub mod booking;
 pub mod bounds;
@@ -37,9 +38,9 @@ pub mod wellformed;
 pub mod workshop;
 
 pub use command::{
-    AgendaCommand, AnnuaireCommand, Author, BookingCommand, Command, CommandError,
-    CommunityCommand, ExchangeCommand, FilCommand, GroupCommand, IdeaCommand, MemberCommand,
-    ModerationCommand, Outcome, SavoirsCommand, WorkshopCommand,
+    AgendaCommand, AnnuaireCommand, AttachmentCommand, Author, BookingCommand, Command,
+    CommandError, CommunityCommand, ExchangeCommand, FilCommand, GroupCommand, IdeaCommand,
+    MemberCommand, ModerationCommand, NewAttachment, Outcome, SavoirsCommand, WorkshopCommand,
 };
 pub use entities::*;
 pub use ids::{CommunityId, DeviceKey, DocumentId, ItemId, MemberId, Timestamp};

@@ -302,6 +302,7 @@ mod tests {
 
     fn exchange(rng: &mut ChaCha8Rng, n: u128) -> Exchange {
         Exchange {
+            attachments: Default::default(),
             moderation: None,
             locked: None,
             id: ItemId::from_parts(1_700_000_000_000, n),

@@ -65,6 +65,10 @@ pub struct ModeratedItem {
     pub author: MemberId,
     /// The decision and its reason.
     pub moderation: Moderation,
+    /// Its pictures and files (kept while it is hidden: it may be shown
+    /// again; a deletion empties them).
+    #[serde(default)]
+    pub attachments: crate::entities::Attachments,
 }
 
 /// An item that can be moderated.
@@ -75,7 +79,7 @@ trait Moderable: Clone {
 }
 
 macro_rules! moderable {
-    ($($t:ty => $kind:ident, $author:ident, |$x:ident| $preview:expr;)+) => {
+    ($($t:ty => $kind:ident, $author:ident, |$x:ident| $preview:expr, $files:expr;)+) => {
         $(impl Moderable for $t {
             const KIND: ItemKind = ItemKind::$kind;
             fn moderation(&self) -> Option<&Moderation> {
@@ -89,6 +93,7 @@ macro_rules! moderable {
                     preview: preview_of($preview),
                     author: self.$author.clone(),
                     moderation: self.moderation.clone()?,
+                    attachments: $files,
                 })
             }
         })+
@@ -96,13 +101,13 @@ macro_rules! moderable {
 }
 
 moderable! {
-    Exchange => Exchange, author, |x| x.title.as_str();
-    Event => Event, created_by, |x| x.title.as_str();
-    Group => Group, created_by, |x| x.name.as_str();
-    Idea => Idea, author, |x| x.text.as_str();
-    Sheet => Sheet, created_by, |x| x.title.as_str();
-    Post => Post, author, |x| x.text.as_str();
-    Actor => Actor, created_by, |x| x.name.as_str();
+    Exchange => Exchange, author, |x| x.title.as_str(), x.attachments.clone();
+    Event => Event, created_by, |x| x.title.as_str(), x.attachments.clone();
+    Group => Group, created_by, |x| x.name.as_str(), Default::default();
+    Idea => Idea, author, |x| x.text.as_str(), x.attachments.clone();
+    Sheet => Sheet, created_by, |x| x.title.as_str(), x.attachments.clone();
+    Post => Post, author, |x| x.text.as_str(), x.attachments.clone();
+    Actor => Actor, created_by, |x| x.name.as_str(), x.attachments.clone();
 }
 
 /// The first 80 characters of a text, on one line.

@@ -184,6 +184,7 @@ mod ics {
                     place,
                     ..
                 }) => Event {
+                    attachments: Default::default(),
                     moderation: None,
                     id: id.clone(),
                     title: title.clone(),

@@ -444,6 +444,14 @@ impl Replica for MemReplica {
         Vec::new()
     }
 
+    async fn may_serve(&self, _peer: String, _hash: String) -> bool {
+        false
+    }
+
+    async fn wanted(&self, _peer: String) -> Vec<passerelle_sync::Wanted> {
+        Vec::new()
+    }
+
     fn changes(&self) -> broadcast::Receiver<String> {
         self.changes.subscribe()
     }
@@ -480,6 +488,7 @@ impl Device {
             mdns: false,
             relay: None,
             address_book: None,
+            blobs: None,
         };
         let net = Network::start(self.secret.clone(), config, self.replica.clone())
             .await

@@ -6,6 +6,7 @@
 //! is fsynced, which is what lets the UI say "saved" truthfully.
 
 mod actor;
+pub(crate) mod blobs;
 mod migrate;
 mod peers;
 mod refused;
@@ -104,6 +105,8 @@ pub(crate) struct State {
     /// Ids of communities as they change, for live sync sessions.
     pub changes: broadcast::Sender<String>,
     pub peers: Peers,
+    /// The blobs each community references, per view.
+    pub blob_indexes: BTreeMap<CommunityId, blobs::BlobIndex>,
 }
 
 /// This device's signature over one of its changes.

@@ -19,7 +19,7 @@ use super::{Loaded, State};
 use crate::datadir::DataDir;
 
 /// Bumped whenever the view models change shape.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Saved {

@@ -76,6 +76,7 @@ impl AgendaCommand {
                     return Err(CommandError::EndBeforeStart);
                 }
                 let event = Event {
+                    attachments: Default::default(),
                     moderation: None,
                     id: id.clone(),
                     title: required("title", &title, MAX_TITLE)?,

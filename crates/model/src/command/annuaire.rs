@@ -83,6 +83,7 @@ impl AnnuaireCommand {
             } => {
                 ensure_new(doc, C, "actors", id.as_str())?;
                 let actor = Actor {
+                    attachments: Default::default(),
                     booking: None,
                     moderation: None,
                     id: id.clone(),

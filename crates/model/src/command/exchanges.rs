@@ -84,6 +84,7 @@ impl ExchangeCommand {
             } => {
                 ensure_new(doc, X, "exchanges", id.as_str())?;
                 let exchange = Exchange {
+                    attachments: Default::default(),
                     moderation: None,
                     locked: None,
                     id: id.clone(),

@@ -50,6 +50,7 @@ impl FilCommand {
             Self::AddPost { id, text } => {
                 ensure_new(doc, F, "posts", id.as_str())?;
                 let post = Post {
+                    attachments: Default::default(),
                     moderation: None,
                     locked: None,
                     id: id.clone(),

@@ -62,6 +62,7 @@ impl IdeaCommand {
             } => {
                 ensure_new(doc, I, "ideas", id.as_str())?;
                 let idea = Idea {
+                    attachments: Default::default(),
                     moderation: None,
                     id: id.clone(),
                     text: text_value(&required("idea", &text, MAX_TEXT)?),

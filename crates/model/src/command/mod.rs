@@ -8,6 +8,7 @@
 mod access;
 mod agenda;
 mod annuaire;
+pub mod attachments;
 mod booking;
 mod community;
 mod devices;
@@ -24,6 +25,7 @@ mod workshop;
 
 pub use agenda::AgendaCommand;
 pub use annuaire::AnnuaireCommand;
+pub use attachments::{AttachmentCommand, NewAttachment};
 pub use booking::BookingCommand;
 pub use community::CommunityCommand;
 pub use exchanges::ExchangeCommand;
@@ -95,6 +97,8 @@ pub enum Command {
     Moderation(ModerationCommand),
     /// Bookable places and their bookings.
     Booking(BookingCommand),
+    /// Pictures and files attached to items.
+    Attachments(AttachmentCommand),
 }
 
 /// Why a command was refused. Nothing was written.
@@ -192,6 +196,10 @@ pub enum CommandError {
     /// A booking or opening hours do not fit.
     #[error("{0}")]
     Hours(crate::booking::HoursError),
+    /// An attachment's description is not acceptable (its hash, size, type,
+    /// name, thumbnail, or one too many on the item).
+    #[error("the attachment's {0} is not acceptable")]
+    BadAttachment(&'static str),
     /// The documents are not shaped as expected (boxed: rare, and large).
     #[error(transparent)]
     Layout(Box<LayoutError>),
@@ -248,6 +256,7 @@ impl CommunityDocs {
             Command::Fil(c) => c.apply(doc, &ctx, now),
             Command::Moderation(c) => c.apply(doc, &ctx, now),
             Command::Booking(c) => c.apply(doc, &ctx, &places, now),
+            Command::Attachments(c) => c.apply(doc, &ctx, now),
         };
         match applied {
             Ok(id) => {
@@ -307,6 +316,7 @@ impl Command {
             Command::Fil(_) => DocKind::Fil,
             Command::Moderation(c) => c.doc(),
             Command::Booking(c) => c.doc(),
+            Command::Attachments(c) => c.doc(),
         }
     }
 
@@ -326,6 +336,7 @@ impl Command {
             Command::Fil(c) => c.name(),
             Command::Moderation(c) => c.name(),
             Command::Booking(c) => c.name(),
+            Command::Attachments(c) => c.name(),
         }
     }
 }

@@ -42,13 +42,20 @@ pub fn thread_of(kind: ItemKind) -> Option<&'static str> {
 /// What a deletion empties: the item's texts, titles and threads.
 fn content_of(kind: ItemKind) -> &'static [&'static str] {
     match kind {
-        ItemKind::Exchange => &["title", "description", "place", "replies"],
-        ItemKind::Event => &["title", "description", "place"],
+        ItemKind::Exchange => &["title", "description", "place", "replies", "attachments"],
+        ItemKind::Event => &["title", "description", "place", "attachments"],
         ItemKind::Group => &["name", "description", "thread", "next_meeting"],
-        ItemKind::Idea => &["text"],
-        ItemKind::Sheet => &["title", "sections"],
-        ItemKind::Post => &["text", "comments"],
-        ItemKind::Actor => &["name", "description", "contact", "address", "tags"],
+        ItemKind::Idea => &["text", "attachments"],
+        ItemKind::Sheet => &["title", "sections", "attachments"],
+        ItemKind::Post => &["text", "comments", "attachments"],
+        ItemKind::Actor => &[
+            "name",
+            "description",
+            "contact",
+            "address",
+            "tags",
+            "attachments",
+        ],
     }
 }
 

@@ -77,6 +77,7 @@ impl SavoirsCommand {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let sheet = Sheet {
+                    attachments: Default::default(),
                     moderation: None,
                     id: id.clone(),
                     title: required("title", &title, MAX_TITLE)?,

@@ -141,6 +141,7 @@ impl WorkshopCommand {
                 let w = open_workshop(doc, &workshop)?;
                 ensure_new(doc, I, "ideas", id.as_str())?;
                 let idea = Idea {
+                    attachments: Default::default(),
                     moderation: None,
                     id: id.clone(),
                     text: text_value(&required("idea", &text, MAX_TEXT)?),

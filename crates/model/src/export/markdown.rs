@@ -391,6 +391,7 @@ mod tests {
             body: autosurgeon::Text::with_value(body),
         };
         Sheet {
+            attachments: Default::default(),
             moderation: None,
             id: ItemId::from("01JSHEET"),
             title: "Déboucher un évier <sans> *produit*".into(),
@@ -437,6 +438,7 @@ mod tests {
         let themes = view.community.themes.clone();
         let author = view.community.members[0].id.clone();
         let idea = |id: &str, text: &str, theme: Option<&str>, votes: usize, table| Idea {
+            attachments: Default::default(),
             moderation: None,
             id: ItemId::from(id),
             text: autosurgeon::Text::with_value(text),

@@ -1,0 +1,296 @@
+//! Photos and files between real `passerelle-node` processes on loopback:
+//! Aïcha attaches a photo to an offer; Bruno meets her and gets its
+//! thumbnail at once and the photo when he asks for it; Chloé, who meets
+//! only Bruno, gets it from him. A stranger who knows the hash, and Bruno
+//! once removed, get nothing. Deleting the offer frees the bytes everywhere.
+
+use std::path::Path;
+use std::time::Duration;
+
+use iroh::endpoint::{PortmapperConfig, presets};
+use iroh::{Endpoint, RelayMode, SecretKey};
+use passerelle_sync::{BLOBS_ALPN, Ticket};
+use passerelle_tests::{Server, add_offer, device, node, ok, setup, sync_with};
+use serde_json::Value;
+
+/// A photo of noise, which compresses badly: 2400×1800 is about 3 MB.
+fn photo(path: &Path, width: u32, height: u32) -> u64 {
+    let mut state = 0x2545_f491_u32;
+    let picture = image::RgbImage::from_fn(width, height, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [a, b, c, _] = state.to_le_bytes();
+        image::Rgb([a, b, c])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80)
+        .encode_image(&picture)
+        .unwrap();
+    std::fs::write(path, &bytes).unwrap();
+    bytes.len() as u64
+}
+
+fn attachments(dir: &Path, c: &str, item: &str) -> Vec<Value> {
+    let text = ok(
+        dir,
+        &["attach", "list", "--community", c, "--item", item, "--json"],
+    );
+    serde_json::from_str(&text).expect("attach list --json prints an array")
+}
+
+fn storage(dir: &Path) -> Value {
+    serde_json::from_str(&ok(dir, &["storage", "--json"])).expect("storage --json")
+}
+
+fn offer(dir: &Path, c: &str, title: &str) -> String {
+    String::from_utf8(add_offer(dir, c, title).stdout)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// Asks a device for a blob over `/iroh-bytes/4` with the given key, as any
+/// modified app could; returns whether any byte of it came.
+fn raw_fetch(secret: SecretKey, ticket: &str, hash: &str) -> bool {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = Ticket::decode(ticket).unwrap().addr;
+    let hash: iroh_blobs::Hash = {
+        let bytes: [u8; 32] = data_encoding_hex(hash).try_into().unwrap();
+        iroh_blobs::Hash::from_bytes(bytes)
+    };
+    runtime.block_on(async move {
+        let endpoint = Endpoint::builder(presets::Minimal)
+            .secret_key(secret)
+            .relay_mode(RelayMode::Disabled)
+            .portmapper_config(PortmapperConfig::Disabled)
+            .clear_ip_transports()
+            .bind_addr("127.0.0.1:0")
+            .unwrap()
+            .bind()
+            .await
+            .unwrap();
+        let conn =
+            tokio::time::timeout(Duration::from_secs(10), endpoint.connect(addr, BLOBS_ALPN))
+                .await
+                .expect("the device answers")
+                .expect("the blob protocol is offered");
+        let sized = iroh_blobs::get::request::get_verified_size(&conn, &hash).await;
+        let store = iroh_blobs::store::mem::MemStore::new();
+        let whole = store
+            .remote()
+            .fetch(conn.clone(), iroh_blobs::HashAndFormat::raw(hash))
+            .complete()
+            .await;
+        let has = store.has(hash).await.unwrap_or(false);
+        endpoint.close().await;
+        eprintln!(
+            "raw fetch: size {:?}, whole {:?}",
+            sized.is_ok(),
+            whole.is_ok()
+        );
+        sized.is_ok() || whole.is_ok() || has
+    })
+}
+
+fn data_encoding_hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn device_secret(dir: &Path) -> SecretKey {
+    let hex = std::fs::read_to_string(dir.join("identity/device.key")).unwrap();
+    let bytes: [u8; 32] = data_encoding_hex(hex.trim()).try_into().unwrap();
+    SecretKey::from_bytes(&bytes)
+}
+
+#[test]
+fn a_photo_reaches_members_and_no_one_else() {
+    setup!();
+    let work = tempfile::tempdir().unwrap();
+    let original = work.path().join("lampe.jpg");
+    let size = photo(&original, 2400, 1800);
+    assert!(size > 2_000_000, "a photo of about 3 MB ({size} bytes)");
+
+    let (_ta, aicha) = device("Aïcha");
+    let c = ok(&aicha, &["community", "create", "--name", "Les Tilleuls"]);
+    let lamp = offer(&aicha, &c, "Lampe à donner");
+    let hash = ok(
+        &aicha,
+        &[
+            "attach",
+            "add",
+            "--community",
+            &c,
+            "--item",
+            &lamp,
+            original.to_str().unwrap(),
+        ],
+    );
+    let listed = attachments(&aicha, &c, &lamp);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["hash"], hash.as_str());
+    assert_eq!(listed[0]["mime"], "image/jpeg");
+    assert_eq!(listed[0]["name"], "lampe.jpg");
+    assert_eq!(listed[0]["present"], true);
+    let stored = listed[0]["size"].as_u64().unwrap();
+    assert!(stored < size, "re-encoded at 2,048 px: {stored} < {size}");
+
+    let aicha_server = Server::start(&aicha);
+    let aicha_ticket = aicha_server.ticket();
+    let (_tb, bruno) = device("Bruno");
+    let (_tc, chloe) = device("Chloé");
+    for dir in [&bruno, &chloe] {
+        let invite = ok(&aicha, &["invite", "--community", &c]);
+        assert_eq!(ok(dir, &["join", &invite]), c);
+        // Full files are fetched only when asked for.
+        std::fs::write(dir.join("storage.json"), r#"{"auto_fetch": 0}"#).unwrap();
+    }
+
+    // Bruno meets Aïcha: the thumbnail comes with the sync.
+    sync_with(&bruno, &aicha_ticket);
+    let seen = attachments(&bruno, &c, &lamp);
+    assert_eq!(seen[0]["thumb_present"], true, "{seen:?}");
+    assert_eq!(seen[0]["present"], false, "{seen:?}");
+    // The photo comes when he asks for it, byte for byte.
+    let got = work.path().join("bruno.jpg");
+    ok(
+        &bruno,
+        &[
+            "attach",
+            "get",
+            "--community",
+            &c,
+            &hash,
+            "--out",
+            got.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&got).unwrap();
+    assert_eq!(bytes.len() as u64, stored);
+    assert_eq!(passerelle_sync::blobs::hash_of(&bytes), hash);
+    drop(aicha_server);
+
+    // Chloé meets only Bruno, and gets it from him.
+    let bruno_server = Server::start(&bruno);
+    sync_with(&chloe, &bruno_server.ticket());
+    assert_eq!(attachments(&chloe, &c, &lamp)[0]["thumb_present"], true);
+    let got = work.path().join("chloe.jpg");
+    ok(
+        &chloe,
+        &[
+            "attach",
+            "get",
+            "--community",
+            &c,
+            &hash,
+            "--out",
+            got.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(std::fs::read(&got).unwrap(), bytes);
+    drop(bruno_server);
+
+    // A stranger who knows the hash gets nothing.
+    let aicha_server = Server::start(&aicha);
+    let aicha_ticket = aicha_server.ticket();
+    assert!(
+        !raw_fetch(SecretKey::generate(), &aicha_ticket, &hash),
+        "a stranger got the photo"
+    );
+    // A member's own key does get it (the same request, allowed).
+    assert!(raw_fetch(device_secret(&chloe), &aicha_ticket, &hash));
+
+    // Bruno is removed: a new photo is not for him, even asked for by hash.
+    let bruno_key = ok(&bruno, &["id"]);
+    ok(
+        &aicha,
+        &["members", "remove", "--community", &c, "--key", &bruno_key],
+    );
+    let second = work.path().join("plants.jpg");
+    photo(&second, 1200, 900);
+    let tomatoes = offer(&aicha, &c, "Plants de tomates");
+    let new_hash = ok(
+        &aicha,
+        &[
+            "attach",
+            "add",
+            "--community",
+            &c,
+            "--item",
+            &tomatoes,
+            second.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !raw_fetch(device_secret(&bruno), &aicha_ticket, &new_hash),
+        "a removed member got a new photo"
+    );
+    assert!(
+        !raw_fetch(device_secret(&bruno), &aicha_ticket, &hash),
+        "a removed member still gets photos"
+    );
+    let out = node(
+        &bruno,
+        &["sync", "--peer", &aicha_ticket, "--timeout", "20"],
+    );
+    assert!(!out.status.success(), "a removed member's sync is refused");
+}
+
+#[test]
+fn deleting_an_offer_frees_its_photo_on_every_device() {
+    setup!();
+    let work = tempfile::tempdir().unwrap();
+    let original = work.path().join("velo.jpg");
+    photo(&original, 800, 600);
+    let (_ta, aicha) = device("Aïcha");
+    let c = ok(&aicha, &["community", "create", "--name", "Les Tilleuls"]);
+    let bike = offer(&aicha, &c, "Vélo à réparer");
+    ok(
+        &aicha,
+        &[
+            "attach",
+            "add",
+            "--community",
+            &c,
+            "--item",
+            &bike,
+            original.to_str().unwrap(),
+        ],
+    );
+    let server = Server::start(&aicha);
+    let ticket = server.ticket();
+    let (_tb, bruno) = device("Bruno");
+    let invite = ok(&aicha, &["invite", "--community", &c]);
+    ok(&bruno, &["join", &invite]);
+    sync_with(&bruno, &ticket);
+    let held = storage(&bruno);
+    assert!(held["thumbnails"].as_u64().unwrap() > 0, "{held}");
+    assert!(held["others"].as_u64().unwrap() > 0, "auto-fetched: {held}");
+
+    ok(
+        &aicha,
+        &[
+            "moderate",
+            "delete",
+            "--community",
+            &c,
+            "exchange",
+            &bike,
+            "--reason",
+            "donné",
+        ],
+    );
+    sync_with(&bruno, &ticket);
+    drop(server);
+    for dir in [&aicha, &bruno] {
+        let left = storage(dir);
+        assert_eq!(left["total"], 0, "nothing referenced, nothing kept: {left}");
+    }
+}
