@@ -450,7 +450,7 @@ impl SyncPanel {
                             cause,
                         })?;
                     }
-                    h.export_bundle(&community, &path).await?;
+                    h.export_bundle(&community, &path, true).await?;
                     Ok(path)
                 },
             );

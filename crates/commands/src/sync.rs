@@ -21,8 +21,13 @@ pub enum BundleCmd {
         community: String,
         #[arg(long)]
         out: PathBuf,
+        /// Also carry the bytes of the pictures and files its items use
+        /// (those on this device).
+        #[arg(long)]
+        with_files: bool,
     },
-    /// Verifies a bundle and merges it.
+    /// Verifies a bundle and merges it (with the files it carries, each
+    /// checked against its hash).
     Import {
         /// The bundle file.
         file: PathBuf,
@@ -137,9 +142,10 @@ pub(crate) async fn bundle(
         BundleCmd::Export {
             community: c,
             out: file,
+            with_files,
         } => {
             let c = community(handle, &c).await?;
-            let size = handle.export_bundle(&c, &file).await?;
+            let size = handle.export_bundle(&c, &file, with_files).await?;
             outln!(err, "wrote {} ({size} bytes)", file.display());
         }
         BundleCmd::Import { file } => {
@@ -154,6 +160,16 @@ pub(crate) async fn bundle(
                     (false, false) => "nothing new in the bundle",
                 }
             );
+            if import.files > 0 {
+                outln!(err, "took {} file(s) from the bundle", import.files);
+            }
+            if import.files_refused > 0 {
+                outln!(
+                    err,
+                    "left out {} file(s) of the bundle: damaged, larger than their attachment says, or used by no item",
+                    import.files_refused
+                );
+            }
             if import.refused > 0 {
                 outln!(
                     err,

@@ -294,3 +294,108 @@ fn deleting_an_offer_frees_its_photo_on_every_device() {
         assert_eq!(left["total"], 0, "nothing referenced, nothing kept: {left}");
     }
 }
+
+#[test]
+fn a_bundle_with_files_carries_photos_checked_by_hash() {
+    setup!();
+    let work = tempfile::tempdir().unwrap();
+    let (_ta, aicha) = device("Aïcha");
+    let c = ok(&aicha, &["community", "create", "--name", "Les Tilleuls"]);
+    let server = Server::start(&aicha);
+    let (_tb, bruno) = device("Bruno");
+    let invite = ok(&aicha, &["invite", "--community", &c]);
+    ok(&bruno, &["join", &invite]);
+    drop(server);
+
+    // Offline from now on: the photo goes by USB stick.
+    let original = work.path().join("affiche.jpg");
+    photo(&original, 900, 1200);
+    let poster = offer(&aicha, &c, "Affiche du Pik-nik");
+    let hash = ok(
+        &aicha,
+        &[
+            "attach",
+            "add",
+            "--community",
+            &c,
+            "--item",
+            &poster,
+            original.to_str().unwrap(),
+        ],
+    );
+    let plain = work.path().join("sans-fichiers.passerelle");
+    let full = work.path().join("avec-fichiers.passerelle");
+    ok(
+        &aicha,
+        &[
+            "bundle",
+            "export",
+            "--community",
+            &c,
+            "--out",
+            plain.to_str().unwrap(),
+        ],
+    );
+    ok(
+        &aicha,
+        &[
+            "bundle",
+            "export",
+            "--community",
+            &c,
+            "--out",
+            full.to_str().unwrap(),
+            "--with-files",
+        ],
+    );
+    let (plain_size, full_size) = (
+        std::fs::metadata(&plain).unwrap().len(),
+        std::fs::metadata(&full).unwrap().len(),
+    );
+    assert!(full_size > plain_size, "{full_size} > {plain_size}");
+
+    // A damaged file inside is left out; the documents still merge.
+    let mut damaged = std::fs::read(&full).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0xff;
+    let damaged_path = work.path().join("abimé.passerelle");
+    std::fs::write(&damaged_path, &damaged).unwrap();
+    let out = node(
+        &bruno,
+        &["bundle", "import", damaged_path.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("left out 1 file"), "{said}");
+    let seen = attachments(&bruno, &c, &poster);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["hash"], hash.as_str());
+
+    // The whole bundle brings the photo and its thumbnail.
+    let out = node(&bruno, &["bundle", "import", full.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("took 2 file(s)"));
+    let seen = attachments(&bruno, &c, &poster);
+    assert_eq!(seen[0]["present"], true, "{seen:?}");
+    assert_eq!(seen[0]["thumb_present"], true, "{seen:?}");
+    let got = work.path().join("bruno.jpg");
+    ok(
+        &bruno,
+        &[
+            "attach",
+            "get",
+            "--community",
+            &c,
+            &hash,
+            "--out",
+            got.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        passerelle_sync::blobs::hash_of(&std::fs::read(&got).unwrap()),
+        hash
+    );
+}

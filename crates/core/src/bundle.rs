@@ -10,7 +10,6 @@
 //! documents: a damaged or foreign bundle leaves the store untouched.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use automerge::AutoCommit;
 use passerelle_model::bounds::{Budget, MAX_INFLATED};
@@ -28,6 +27,10 @@ const MAGIC: &[u8] = b"PASSERELLE-BUNDLE\x02";
 /// where a community does not require them).
 const MAGIC_V1: &[u8] = b"PASSERELLE-BUNDLE\x01";
 const HASH: usize = 32;
+/// A bundle carrying files: this magic, the length of the documents' bundle
+/// (u64, little-endian), that bundle, then each file as its BLAKE3 hash, its
+/// length (u64, little-endian) and its bytes.
+const MAGIC_FILES: &[u8] = b"PASSERELLE-BUNDLE\x03";
 
 #[derive(Serialize, Deserialize)]
 struct Body {
@@ -46,6 +49,67 @@ pub struct BundleImport {
     pub changed: bool,
     /// Changes the gate refused (not signed, not by a member...).
     pub refused: usize,
+    /// Files (attachments' bytes) taken from the bundle.
+    pub files: usize,
+    /// Files left out: damaged (not the bytes their hash names), too large,
+    /// or used by no item of the community.
+    pub files_refused: usize,
+}
+
+/// A bundle read apart: its documents' bundle and the files it carries.
+pub(crate) struct Parts<'a> {
+    /// The documents (a bundle of its own).
+    pub docs: &'a [u8],
+    /// Each file's hash and bytes, as written (checked by the caller).
+    pub files: Vec<([u8; 32], &'a [u8])>,
+}
+
+/// Splits a bundle into its documents and files; one without files is all
+/// documents.
+pub(crate) fn split(bytes: &[u8]) -> Result<Parts<'_>, CoreError> {
+    let Some(rest) = bytes.strip_prefix(MAGIC_FILES) else {
+        return Ok(Parts {
+            docs: bytes,
+            files: Vec::new(),
+        });
+    };
+    let cut = || refuse(BundleError::CutShort);
+    let take = |at: usize, n: usize| {
+        at.checked_add(n)
+            .and_then(|end| rest.get(at..end))
+            .ok_or_else(cut)
+    };
+    let len = |at: usize| -> Result<usize, CoreError> {
+        let raw: [u8; 8] = take(at, 8)?.try_into().expect("8 bytes");
+        usize::try_from(u64::from_le_bytes(raw)).map_err(|_| cut())
+    };
+    let docs_len = len(0)?;
+    let docs = take(8, docs_len)?;
+    let mut files = Vec::new();
+    let mut at = 8 + docs_len;
+    while at < rest.len() {
+        let hash: [u8; 32] = take(at, 32)?.try_into().expect("32 bytes");
+        let n = len(at + 32)?;
+        files.push((hash, take(at + 40, n)?));
+        at += 40 + n;
+    }
+    Ok(Parts { docs, files })
+}
+
+/// Writes a bundle with files: the documents' bundle, then each file.
+pub(crate) fn join(docs: &[u8], files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = MAGIC_FILES.to_vec();
+    out.extend((docs.len() as u64).to_le_bytes());
+    out.extend(docs);
+    for (hash, bytes) in files {
+        let raw = data_encoding::HEXLOWER
+            .decode(hash.as_bytes())
+            .expect("blob hashes are hex");
+        out.extend(raw);
+        out.extend((bytes.len() as u64).to_le_bytes());
+        out.extend(bytes);
+    }
+    out
 }
 
 fn refuse(reason: BundleError) -> CoreError {
@@ -53,9 +117,9 @@ fn refuse(reason: BundleError) -> CoreError {
 }
 
 impl State {
-    /// Writes a community's documents to `out` (atomically), each with the
-    /// signatures that vouch for its changes.
-    pub fn export_bundle(&mut self, id: &CommunityId, out: &Path) -> Result<u64, CoreError> {
+    /// A community's documents as a bundle, each with the signatures that
+    /// vouch for its changes.
+    pub fn bundle_bytes(&mut self, id: &CommunityId) -> Result<Vec<u8>, CoreError> {
         let loaded = self.loaded(id)?;
         let ledgers = loaded.ledgers.clone();
         let docs = loaded
@@ -80,16 +144,14 @@ impl State {
         bytes.extend(postcard::to_stdvec(&body).expect("bundles serialise"));
         let hash = blake3::hash(&bytes);
         bytes.extend_from_slice(hash.as_bytes());
-        crate::fsio::write_atomic(out, &bytes, false)?;
-        Ok(bytes.len() as u64)
+        Ok(bytes)
     }
 
     /// Verifies and merges a bundle: every change passes the gate, as if it
     /// came from a peer; the documents change only if every document of
     /// the bundle could be read.
-    pub fn import_bundle(&mut self, path: &Path) -> Result<BundleImport, CoreError> {
-        let bytes = std::fs::read(path).map_err(CoreError::io("read", path))?;
-        let (id, incoming) = parse(&bytes)?;
+    pub fn import_bundle(&mut self, bytes: &[u8]) -> Result<BundleImport, CoreError> {
+        let (id, incoming) = parse(bytes)?;
         let device = self.device.clone();
         let held = self.communities.get(&id);
         // Merged into copies first: the community document, then the
@@ -183,6 +245,8 @@ impl State {
                 added: false,
                 changed: !changed_kinds.is_empty(),
                 refused,
+                files: 0,
+                files_refused: 0,
             });
         }
         let mut ledgers = BTreeMap::new();
@@ -215,6 +279,8 @@ impl State {
             added: true,
             changed: true,
             refused,
+            files: 0,
+            files_refused: 0,
         })
     }
 }

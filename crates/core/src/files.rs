@@ -339,6 +339,78 @@ impl Handle {
         Ok(())
     }
 
+    /// Writes a community's documents to a bundle file, with the bytes of
+    /// the files its items use that are on this device when `with_files`;
+    /// returns its size.
+    pub async fn export_bundle(
+        &self,
+        community: &CommunityId,
+        out: &Path,
+        with_files: bool,
+    ) -> Result<u64, CoreError> {
+        let id = community.clone();
+        let docs = self.call(move |s| s.bundle_bytes(&id)).await??;
+        let bytes = if with_files {
+            let store = self.blob_store().await?;
+            let view = self.view(community).await?;
+            let mut files = Vec::new();
+            for hash in passerelle_model::attachments::blobs(&view).into_keys() {
+                match store.read(&hash).await {
+                    Ok(bytes) => files.push((hash, bytes)),
+                    Err(passerelle_sync::BlobError::Missing) => {}
+                    Err(e) => return Err(AttachError::from(e).into()),
+                }
+            }
+            crate::bundle::join(&docs, &files)
+        } else {
+            docs
+        };
+        write_atomic(out, &bytes, false)?;
+        Ok(bytes.len() as u64)
+    }
+
+    /// Verifies and merges a bundle file; refused bundles change nothing.
+    /// The files it carries are taken when their bytes match their hash and
+    /// an item of the community uses them.
+    pub async fn import_bundle(&self, file: &Path) -> Result<crate::BundleImport, CoreError> {
+        let path = file.to_owned();
+        let bytes = tokio::task::spawn_blocking(move || std::fs::read(&path))
+            .await
+            .map_err(|_| CoreError::Failed)?
+            .map_err(CoreError::io("read", file))?;
+        let bytes = Arc::new(bytes);
+        let docs = {
+            let bytes = bytes.clone();
+            let parts = crate::bundle::split(&bytes)?;
+            let range = offset(&bytes, parts.docs);
+            self.call(move |s| s.import_bundle(&bytes[range])).await??
+        };
+        let parts = crate::bundle::split(&bytes)?;
+        if parts.files.is_empty() {
+            return Ok(docs);
+        }
+        let view = self.view(&docs.community).await?;
+        let used = passerelle_model::attachments::blobs(&view);
+        let store = self.blob_store().await?;
+        let mut import = docs;
+        for (hash, content) in parts.files {
+            let hash = data_encoding::HEXLOWER.encode(&hash);
+            let fits = used
+                .get(&hash)
+                .is_some_and(|(_, size)| content.len() as u64 <= *size);
+            if !fits || passerelle_sync::blobs::hash_of(content) != hash {
+                import.files_refused += 1;
+                continue;
+            }
+            store
+                .add(content.to_vec())
+                .await
+                .map_err(AttachError::from)?;
+            import.files += 1;
+        }
+        Ok(import)
+    }
+
     /// Removes every blob no held document references, and other people's
     /// files beyond the cache limit (least recently used first).
     pub async fn collect_blobs(&self) -> Result<Collected, CoreError> {
@@ -352,6 +424,12 @@ impl Handle {
         let store = self.blob_store().await?;
         collect(&self.jobs.downgrade(), &store, &self.data_dir, true).await
     }
+}
+
+/// Where `part` lies within `whole` (a slice of it).
+fn offset(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
 }
 
 /// Collects after each burst of changes, and once at the start.

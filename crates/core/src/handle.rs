@@ -476,17 +476,6 @@ impl Handle {
         .await?
     }
 
-    /// Writes a community's documents to a bundle file; returns its size.
-    pub async fn export_bundle(
-        &self,
-        community: &CommunityId,
-        out: &Path,
-    ) -> Result<u64, CoreError> {
-        let id = community.clone();
-        let out = out.to_owned();
-        self.call(move |s| s.export_bundle(&id, &out)).await?
-    }
-
     /// The changes the gate refused for a community (from peers and
     /// bundles), kept aside with their reason, oldest first; the
     /// equivocations carry their evidence. Never part of the documents.
@@ -496,12 +485,6 @@ impl Handle {
     ) -> Result<Vec<crate::RefusedChange>, CoreError> {
         let id = community.clone();
         self.call(move |s| s.refused_changes(&id)).await?
-    }
-
-    /// Verifies and merges a bundle file; refused bundles change nothing.
-    pub async fn import_bundle(&self, file: &Path) -> Result<crate::BundleImport, CoreError> {
-        let file = file.to_owned();
-        self.call(move |s| s.import_bundle(&file)).await?
     }
 
     /// Imports a file into a community's agenda (ICS) or annuaire (CSV):

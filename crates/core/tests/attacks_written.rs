@@ -100,7 +100,7 @@ async fn changes_with_wrong_checksums_do_not_make_files_the_node_refuses() {
     let community = ha.load_example().await.unwrap();
     admit(&ha, &community, &ht, 1).await;
     let bundle = dir.join("first.bundle");
-    ha.export_bundle(&community, &bundle).await.unwrap();
+    ha.export_bundle(&community, &bundle, false).await.unwrap();
     ht.import_bundle(&bundle).await.unwrap();
     for title in ["Un arrosoir", "Des tuteurs", "Une brouette"] {
         ha.apply(&community, add_need(&ha, title)).await.unwrap();

@@ -145,7 +145,7 @@ async fn a_member_signs_its_earlier_writing_when_it_opens_a_legacy_community() {
 
     let out = tmp.path().join("c.bundle");
     with_node(&data, async |h| {
-        h.export_bundle(&id, &out).await.unwrap();
+        h.export_bundle(&id, &out, false).await.unwrap();
     })
     .await;
     let docs = bundle_docs(&out);
@@ -199,7 +199,7 @@ async fn an_admins_device_writes_the_epoch_once_and_views_stay_the_same() {
     let out = tmp.path().join("c.bundle");
     for round in 0..2 {
         with_node(&data, async |h| {
-            h.export_bundle(&id, &out).await.unwrap();
+            h.export_bundle(&id, &out, false).await.unwrap();
         })
         .await;
         let files = bundle_docs(&out);

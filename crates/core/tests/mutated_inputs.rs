@@ -274,7 +274,7 @@ async fn world() -> World {
     ];
     admit_with(&ha, &requests[1], "6b".repeat(32)).await;
     let first = dir.join("first.bundle");
-    ha.export_bundle(&community, &first).await.unwrap();
+    ha.export_bundle(&community, &first, false).await.unwrap();
     hb.import_bundle(&first).await.unwrap();
     ht.import_bundle(&first).await.unwrap();
     for title in ["Un arrosoir", "Des tuteurs", "Une brouette"] {
@@ -336,7 +336,7 @@ async fn world() -> World {
         (&ha, &other, "other"),
     ] {
         let path = dir.join(format!("{name}.bundle"));
-        h.export_bundle(id, &path).await.unwrap();
+        h.export_bundle(id, &path, false).await.unwrap();
         bundles.push(std::fs::read(&path).unwrap());
     }
     World {
@@ -1267,7 +1267,7 @@ async fn a_node_takes_heads_out_of_order_and_keeps_answering() {
     let community = hn.create_community("Jardins", "").await.unwrap();
     admit(&hn, &community, &hm, 1).await;
     let bundle = dir.path().join("c.bundle");
-    hn.export_bundle(&community, &bundle).await.unwrap();
+    hn.export_bundle(&community, &bundle, false).await.unwrap();
     hm.import_bundle(&bundle).await.unwrap();
     hn.apply(&community, add_need(&hn, "Un arrosoir"))
         .await
@@ -1275,7 +1275,7 @@ async fn a_node_takes_heads_out_of_order_and_keeps_answering() {
     hm.apply(&community, add_need(&hm, "Des tuteurs"))
         .await
         .unwrap();
-    hm.export_bundle(&community, &bundle).await.unwrap();
+    hm.export_bundle(&community, &bundle, false).await.unwrap();
     hn.import_bundle(&bundle).await.unwrap();
 
     let replica = hn.replica();
