@@ -57,11 +57,57 @@ pub(crate) async fn export(
             bail!("say where to write it: --out FILE");
         };
         handle.export(c, whole, &file).await?;
+        if whole == ExportFormat::Automerge {
+            // The documents reference files by hash: their bytes beside them.
+            let (written, missing) = handle.export_files(c, &file.join("files"), true).await?;
+            outln!(
+                err,
+                "{written} file(s) written to {}",
+                file.join("files").display()
+            );
+            if missing > 0 {
+                outln!(
+                    err,
+                    "{missing} file(s) are not on this device yet and were left out"
+                );
+            }
+        }
         outln!(err, "exported to {}", file.display());
         return Ok(());
     }
     let view = handle.view(c).await?;
-    let text = render(&view, format, what, period, &lang)?;
+    let sheet_files = match (&what, &file) {
+        (Some(Target::Sheet(id)), Some(file))
+            if matches!(format, Format::Markdown | Format::Html) =>
+        {
+            Some(sheet_files(handle, c, &view, id, file, err).await?)
+        }
+        _ => None,
+    };
+    let sheet_id = match &what {
+        Some(Target::Sheet(id)) => Some(id.clone()),
+        _ => None,
+    };
+    let text = match (sheet_id, sheet_files) {
+        (Some(id), Some(dir)) => {
+            let Some(sheet) = view.sheets.iter().find(|s| s.id.as_str() == id) else {
+                bail!(
+                    "no sheet with id '{id}' in this community (see: passerelle-node sheet list)"
+                );
+            };
+            let words = if lang == "en" {
+                &markdown::ENGLISH
+            } else {
+                &markdown::FRENCH
+            };
+            if format == Format::Html {
+                markdown::sheet_html_with_files(sheet, words, Some(&dir))?
+            } else {
+                markdown::sheet_markdown_with_files(sheet, Some(&dir))?
+            }
+        }
+        _ => render(&view, format, what, period, &lang)?,
+    };
     match file {
         Some(file) => {
             std::fs::write(&file, text)
@@ -71,6 +117,42 @@ pub(crate) async fn export(
         None => out.push_str(&text),
     }
     Ok(())
+}
+
+/// Writes a sheet's attachments beside its export (`NAME_fichiers/`);
+/// returns that folder's name, relative to the export.
+async fn sheet_files(
+    handle: &Handle,
+    c: &CommunityId,
+    view: &passerelle_core::model::CommunityView,
+    id: &str,
+    file: &Path,
+    err: &mut String,
+) -> Result<String> {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fiche".into());
+    let dir_name = format!("{stem}_fichiers");
+    let Some(sheet) = view.sheets.iter().find(|s| s.id.as_str() == id) else {
+        return Ok(dir_name);
+    };
+    if sheet.attachments.is_empty() {
+        return Ok(dir_name);
+    }
+    let dir = file.with_file_name(&dir_name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for a in sheet.attachments.values() {
+        let target = dir.join(passerelle_core::model::attachments::file_name(a));
+        match handle.save_blob(c, &a.hash, &target).await {
+            Ok(_) => {}
+            Err(passerelle_core::CoreError::Attach(passerelle_core::AttachError::NotHere)) => {
+                outln!(err, "{} is not on this device yet and was left out", a.name);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(dir_name)
 }
 
 /// `import`: a file into the agenda or the annuaire, one command per entry;

@@ -399,3 +399,119 @@ fn a_bundle_with_files_carries_photos_checked_by_hash() {
         hash
     );
 }
+
+#[test]
+fn exports_carry_attachments() {
+    setup!();
+    let work = tempfile::tempdir().unwrap();
+    let (_ta, aicha) = device("Aïcha");
+    let c = ok(&aicha, &["community", "create", "--name", "Les Tilleuls"]);
+    let sheet = ok(
+        &aicha,
+        &[
+            "sheet",
+            "add",
+            "--community",
+            &c,
+            "--title",
+            "Fiche projet : cuisine partagée",
+        ],
+    );
+    let picture = work.path().join("table 3.jpg");
+    photo(&picture, 640, 480);
+    let pdf = work.path().join("budget.pdf");
+    std::fs::write(&pdf, b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n").unwrap();
+    let mut hashes = Vec::new();
+    for file in [&picture, &pdf] {
+        hashes.push(ok(
+            &aicha,
+            &[
+                "attach",
+                "add",
+                "--community",
+                &c,
+                "--item",
+                &sheet,
+                file.to_str().unwrap(),
+            ],
+        ));
+    }
+
+    // JSON lists them on their sheet.
+    let json = work.path().join("export.json");
+    ok(
+        &aicha,
+        &[
+            "export",
+            "--community",
+            &c,
+            "--format",
+            "json",
+            "--out",
+            json.to_str().unwrap(),
+        ],
+    );
+    let export: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let listed = &export["sheets"][0]["attachments"];
+    for hash in &hashes {
+        assert_eq!(listed[hash]["hash"], hash.as_str(), "{listed}");
+    }
+
+    // Automerge: the references in the documents, the bytes in files/.
+    let dir = work.path().join("automerge");
+    ok(
+        &aicha,
+        &[
+            "export",
+            "--community",
+            &c,
+            "--format",
+            "automerge",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
+    for hash in &hashes {
+        let bytes = std::fs::read(dir.join("files").join(hash)).unwrap();
+        assert_eq!(&passerelle_sync::blobs::hash_of(&bytes), hash);
+    }
+
+    // Markdown and HTML: the picture shown, the PDF linked, both beside it.
+    for (format, name) in [("markdown", "fiche.md"), ("html", "fiche.html")] {
+        let out = work.path().join(name);
+        ok(
+            &aicha,
+            &[
+                "export",
+                "--community",
+                &c,
+                "--format",
+                format,
+                "--what",
+                &format!("sheet:{sheet}"),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        let stem = name.split('.').next().unwrap();
+        let shown = format!("{stem}_fichiers/{}-table%203.jpg", &hashes[0][..8]);
+        let linked = format!("{stem}_fichiers/{}-budget.pdf", &hashes[1][..8]);
+        assert!(text.contains(&shown), "{text}");
+        assert!(text.contains(&linked), "{text}");
+        let beside = work.path().join(format!("{stem}_fichiers"));
+        assert!(
+            beside
+                .join(format!("{}-table 3.jpg", &hashes[0][..8]))
+                .exists()
+        );
+        assert!(
+            beside
+                .join(format!("{}-budget.pdf", &hashes[1][..8]))
+                .exists()
+        );
+        if format == "html" {
+            assert!(text.contains("<img src="), "{text}");
+        }
+    }
+}

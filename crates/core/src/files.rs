@@ -339,6 +339,49 @@ impl Handle {
         Ok(())
     }
 
+    /// Writes the bytes of every file the community's items use that is on
+    /// this device into `dir`, each named by its hash (`by_hash`) or by
+    /// [`passerelle_model::attachments::file_name`]; returns how many were
+    /// written and how many are not here yet.
+    pub async fn export_files(
+        &self,
+        community: &CommunityId,
+        dir: &Path,
+        by_hash: bool,
+    ) -> Result<(usize, usize), CoreError> {
+        let view = self.view(community).await?;
+        let store = self.blob_store().await?;
+        let mut names = BTreeMap::new();
+        for used in passerelle_model::attachments::used(&view) {
+            let a = used.attachment;
+            let name = if by_hash {
+                a.hash.clone()
+            } else {
+                passerelle_model::attachments::file_name(a)
+            };
+            names.insert(a.hash.clone(), name);
+            if let Some(t) = &a.thumb {
+                names.insert(t.hash.clone(), t.hash.clone());
+            }
+        }
+        if names.is_empty() {
+            return Ok((0, 0));
+        }
+        std::fs::create_dir_all(dir).map_err(CoreError::io("create", dir))?;
+        let (mut written, mut missing) = (0, 0);
+        for (hash, name) in names {
+            match store.read(&hash).await {
+                Ok(bytes) => {
+                    write_atomic(&dir.join(name), &bytes, false)?;
+                    written += 1;
+                }
+                Err(passerelle_sync::BlobError::Missing) => missing += 1,
+                Err(e) => return Err(AttachError::from(e).into()),
+            }
+        }
+        Ok((written, missing))
+    }
+
     /// Writes a community's documents to a bundle file, with the bytes of
     /// the files its items use that are on this device when `with_files`;
     /// returns its size.

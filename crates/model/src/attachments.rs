@@ -161,3 +161,22 @@ pub fn kind_of(view: &CommunityView, id: &ItemId) -> Option<ItemKind> {
                 .map(|m| m.kind)
         })
 }
+
+/// The name an attachment's bytes take when written beside an export:
+/// the start of its hash (two files may share a name) and its name, with
+/// nothing that could name a directory or hide the file.
+pub fn file_name(attachment: &Attachment) -> String {
+    let name: String = attachment
+        .name
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':'))
+        .take(100)
+        .collect();
+    let name = name.trim().trim_start_matches('.');
+    let short = attachment.hash.get(..8).unwrap_or("fichier");
+    if name.is_empty() {
+        short.to_owned()
+    } else {
+        format!("{short}-{name}")
+    }
+}

@@ -98,6 +98,65 @@ fn render(events: &[Event<'static>]) -> Result<String, MarkdownError> {
 
 /// A sheet as Markdown: its title, then each section's heading and body.
 pub fn sheet_markdown(sheet: &Sheet) -> Result<String, MarkdownError> {
+    sheet_markdown_with_files(sheet, None)
+}
+
+/// A sheet as Markdown, its pictures shown and its other files linked from
+/// `dir` (a folder beside the Markdown file, holding each attachment under
+/// [`crate::attachments::file_name`]) when given.
+pub fn sheet_markdown_with_files(
+    sheet: &Sheet,
+    dir: Option<&str>,
+) -> Result<String, MarkdownError> {
+    let mut events = sheet_events(sheet);
+    if let Some(dir) = dir {
+        attachment_events(&mut events, &sheet.attachments, dir);
+    }
+    render(&events)
+}
+
+/// Pictures as images, other files as a list of links, all under `dir`.
+fn attachment_events(
+    events: &mut Vec<Event<'static>>,
+    files: &crate::entities::Attachments,
+    dir: &str,
+) {
+    let target = |a: &crate::entities::Attachment| {
+        CowStr::from(format!("{dir}/{}", crate::attachments::file_name(a)).replace(' ', "%20"))
+    };
+    for a in files.values().filter(|a| a.is_image()) {
+        events.push(Event::Start(Tag::Paragraph));
+        events.push(Event::Start(Tag::Image {
+            link_type: pulldown_cmark::LinkType::Inline,
+            dest_url: target(a),
+            title: CowStr::from(""),
+            id: CowStr::from(""),
+        }));
+        events.push(Event::Text(CowStr::from(a.name.clone())));
+        events.push(Event::End(TagEnd::Image));
+        events.push(Event::End(TagEnd::Paragraph));
+    }
+    let others: Vec<_> = files.values().filter(|a| !a.is_image()).collect();
+    if others.is_empty() {
+        return;
+    }
+    events.push(Event::Start(Tag::List(None)));
+    for a in others {
+        events.push(Event::Start(Tag::Item));
+        events.push(Event::Start(Tag::Link {
+            link_type: pulldown_cmark::LinkType::Inline,
+            dest_url: target(a),
+            title: CowStr::from(""),
+            id: CowStr::from(""),
+        }));
+        events.push(Event::Text(CowStr::from(a.name.clone())));
+        events.push(Event::End(TagEnd::Link));
+        events.push(Event::End(TagEnd::Item));
+    }
+    events.push(Event::End(TagEnd::List(false)));
+}
+
+fn sheet_events(sheet: &Sheet) -> Vec<Event<'static>> {
     let mut events = Vec::new();
     heading(&mut events, HeadingLevel::H1, &sheet.title);
     for section in &sheet.sections {
@@ -106,7 +165,7 @@ pub fn sheet_markdown(sheet: &Sheet) -> Result<String, MarkdownError> {
         }
         paragraphs(&mut events, section.body.as_str());
     }
-    render(&events)
+    events
 }
 
 /// The workshop's ideas by theme, in the typology's order (ideas without a
@@ -283,6 +342,7 @@ h1 { font-size: 20pt; border-bottom: 2px solid #333; padding-bottom: 0.2em; }
 h2 { font-size: 14pt; margin-top: 1.4em; break-after: avoid; }
 li, p { break-inside: avoid; }
 li { margin: 0.3em 0; }
+img { max-width: 100%; max-height: 120mm; }
 @media print { body { margin: 0; max-width: none; padding: 0; } }
 ";
 
@@ -314,8 +374,18 @@ pub fn printable_html(markdown: &str, title: &str, lang: &str) -> String {
 
 /// A sheet as a printable page.
 pub fn sheet_html(sheet: &Sheet, words: &Words) -> Result<String, MarkdownError> {
+    sheet_html_with_files(sheet, words, None)
+}
+
+/// A sheet as a printable page, with its pictures and files from `dir`
+/// (see [`sheet_markdown_with_files`]).
+pub fn sheet_html_with_files(
+    sheet: &Sheet,
+    words: &Words,
+    dir: Option<&str>,
+) -> Result<String, MarkdownError> {
     Ok(printable_html(
-        &sheet_markdown(sheet)?,
+        &sheet_markdown_with_files(sheet, dir)?,
         &sheet.title,
         words.lang,
     ))
