@@ -5,8 +5,12 @@
 //! characters everywhere outside this module. Which blobs exist is decided
 //! elsewhere (the node's documents reference them): this store keeps the
 //! bytes, deletes what [`BlobStore::collect`] is not told to keep, and never
-//! serves a blob unless [`crate::Replica::may_serve`] says the peer may have
-//! it.
+//! serves a blob unless [`crate::Replica::may_serve`] names a community
+//! shared with the peer that references it *and* the blob is held for that
+//! community: each blob carries a tag per community it was added or fetched
+//! for (`for/<hash>/<community>`), and `own/<hash>` when this device's
+//! member added it. A hash written into another community's documents
+//! therefore draws nothing out of this one.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,6 +27,7 @@ use iroh_blobs::store::fs::FsStore;
 use iroh_blobs::store::fs::options::Options;
 use iroh_blobs::store::{GcConfig, ProtectOutcome};
 use iroh_blobs::{Hash, HashAndFormat};
+use n0_future::StreamExt;
 use tokio::sync::Notify;
 
 use crate::Replica;
@@ -144,8 +149,14 @@ impl BlobStore {
         })
     }
 
-    /// Adds bytes; returns their hash (hex).
-    pub async fn add(&self, bytes: Vec<u8>) -> Result<String, BlobError> {
+    /// Adds bytes for a community (`own`: added by this device's member);
+    /// returns their hash (hex).
+    pub async fn add(
+        &self,
+        bytes: Vec<u8>,
+        community: &str,
+        own: bool,
+    ) -> Result<String, BlobError> {
         let tag = self
             .store
             .add_bytes(bytes)
@@ -158,8 +169,53 @@ impl BlobStore {
             .expect("collector lock")
             .fresh
             .insert(hash, Instant::now());
+        self.held_for(hash, community).await?;
+        if own {
+            self.store
+                .tags()
+                .set(format!("own/{}", hash.to_hex()), HashAndFormat::raw(hash))
+                .await
+                .map_err(store_error)?;
+        }
         drop(tag);
         Ok(hash.to_hex())
+    }
+
+    /// Notes that a blob is held for a community.
+    async fn held_for(&self, hash: Hash, community: &str) -> Result<(), BlobError> {
+        self.store
+            .tags()
+            .set(for_tag(&hash, community), HashAndFormat::raw(hash))
+            .await
+            .map_err(store_error)
+    }
+
+    /// Whether a blob is held for one of these communities.
+    pub async fn held_for_any(&self, hash: &str, communities: &[String]) -> bool {
+        let Ok(hash) = parse_hash(hash) else {
+            return false;
+        };
+        for community in communities {
+            if let Ok(Some(_)) = self.store.tags().get(for_tag(&hash, community)).await {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The blobs this device's member added (hex).
+    pub async fn own(&self) -> Result<HashSet<String>, BlobError> {
+        let mut tags = self
+            .store
+            .tags()
+            .list_prefix("own/")
+            .await
+            .map_err(store_error)?;
+        let mut out = HashSet::new();
+        while let Some(tag) = tags.next().await {
+            out.insert(tag.map_err(store_error)?.hash.to_hex());
+        }
+        Ok(out)
     }
 
     /// The size of a blob held whole here, `None` if it is not (or only in
@@ -203,12 +259,36 @@ impl BlobStore {
     }
 
     /// Deletes every blob but those in `keep` and those added in the last
-    /// ten minutes; returns once the collection ran.
+    /// ten minutes (with the tags of the others); returns once the
+    /// collection ran.
     pub async fn collect(&self, keep: HashSet<String>) -> Result<(), BlobError> {
-        let keep = keep
+        let mut keep = keep
             .iter()
             .map(|h| parse_hash(h))
             .collect::<Result<HashSet<_>, _>>()?;
+        {
+            let mut c = self.collector.lock().expect("collector lock");
+            c.fresh.retain(|_, at| at.elapsed() < FRESH);
+            keep.extend(c.fresh.keys().copied());
+        }
+        let mut gone = Vec::new();
+        for prefix in ["for/", "own/"] {
+            let mut tags = self
+                .store
+                .tags()
+                .list_prefix(prefix)
+                .await
+                .map_err(store_error)?;
+            while let Some(tag) = tags.next().await {
+                let tag = tag.map_err(store_error)?;
+                if !keep.contains(&tag.hash) {
+                    gone.push(tag.name);
+                }
+            }
+        }
+        for name in gone {
+            self.store.tags().delete(name).await.map_err(store_error)?;
+        }
         let target = {
             let mut c = self.collector.lock().expect("collector lock");
             c.asked = Some(keep);
@@ -244,6 +324,7 @@ impl BlobStore {
         conn: &Connection,
         hash: &str,
         max: u64,
+        community: &str,
     ) -> Result<u64, BlobError> {
         let hash = parse_hash(hash)?;
         let not_given = |e: &dyn std::fmt::Display| BlobError::NotGiven(e.to_string());
@@ -262,17 +343,15 @@ impl BlobStore {
             .complete()
             .await
             .map_err(|e| not_given(&e))?;
-        self.collector
-            .lock()
-            .expect("collector lock")
-            .fresh
-            .insert(hash, Instant::now());
+        self.held_for(hash, community).await?;
         Ok(stats.total_bytes_read())
     }
 
     /// Serves one incoming blob connection: each request is for one whole
-    /// blob (no hash sequences), and is answered only if the replica says
-    /// the peer may have it. Pushes and observations are refused.
+    /// blob (no hash sequences), and is answered only if the replica names
+    /// a community shared with the peer that references it, for which the
+    /// blob is held. Pushes and observations are refused; the first refused
+    /// request closes the connection.
     pub(crate) async fn serve<R: Replica>(&self, conn: Connection, replica: R) {
         let peer = data_encoding::HEXLOWER.encode(conn.remote_id().as_bytes());
         let mask = EventMask {
@@ -284,20 +363,25 @@ impl BlobStore {
             throttle: ThrottleMode::None,
         };
         let (events, mut rx) = EventSender::channel(8, mask);
+        let store = self.clone();
+        let closing = conn.clone();
         let judge = tokio::spawn(async move {
             while let Some(message) = rx.recv().await {
                 match message {
                     ProviderMessage::GetRequestReceived(msg) => {
                         let request = &msg.inner.request;
-                        let allowed = request.ranges.is_blob()
-                            && replica.may_serve(peer.clone(), request.hash.to_hex()).await;
-                        let verdict = if allowed {
-                            Ok(())
-                        } else {
-                            tracing::debug!(%peer, hash = %request.hash, "blob refused");
-                            Err(AbortReason::Permission)
+                        let hash = request.hash.to_hex();
+                        let allowed = request.ranges.is_blob() && {
+                            let communities = replica.may_serve(peer.clone(), hash.clone()).await;
+                            store.held_for_any(&hash, &communities).await
                         };
-                        msg.tx.send(verdict).await.ok();
+                        if allowed {
+                            msg.tx.send(Ok(())).await.ok();
+                        } else {
+                            tracing::debug!(%peer, %hash, "blob refused");
+                            msg.tx.send(Err(AbortReason::Permission)).await.ok();
+                            closing.close(crate::wire::code::NOT_A_MEMBER, b"not for you");
+                        }
                     }
                     ProviderMessage::ObserveRequestReceived(msg) => {
                         msg.tx.send(Err(AbortReason::Permission)).await.ok();
@@ -322,6 +406,11 @@ impl BlobStore {
             .await;
         judge.abort();
     }
+}
+
+/// The tag saying a blob is held for a community.
+fn for_tag(hash: &Hash, community: &str) -> String {
+    format!("for/{}/{community}", hash.to_hex())
 }
 
 /// The collector's tick: adds what a collection asked for to `live`, or

@@ -70,6 +70,8 @@ pub struct Wanted {
     pub hash: String,
     /// The size its attachment says: a larger blob is refused.
     pub size: u64,
+    /// The community it is wanted for (its tag once fetched).
+    pub community: String,
 }
 
 /// Why a relay address was refused ([`relay_url`]).
@@ -343,10 +345,15 @@ pub trait Replica: Clone + Send + Sync + 'static {
         stats: SessionStats,
     ) -> impl Future<Output = ()> + Send;
 
-    /// Whether `peer` may fetch the blob `hash` (hex) from this device: it
-    /// is an active member of a held community whose documents reference
-    /// the blob.
-    fn may_serve(&self, peer: String, hash: String) -> impl Future<Output = bool> + Send;
+    /// The communities for which `peer` may fetch the blob `hash` (hex)
+    /// from this device: held communities where it is an active member and
+    /// whose documents reference the blob. The blob is served only if it is
+    /// held for one of them.
+    fn may_serve(&self, peer: String, hash: String) -> impl Future<Output = Vec<String>> + Send;
+
+    /// Whether `peer` is an active member of a community held here (who
+    /// may open blob connections at all).
+    fn is_member(&self, peer: String) -> impl Future<Output = bool> + Send;
 
     /// The blobs to fetch from `peer` without being asked: those referenced
     /// by communities shared with it that the node wants at once

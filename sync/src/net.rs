@@ -26,8 +26,13 @@ use crate::{
     INVITE_ALPN, NetConfig, NetEvent, Rejection, Replica, SYNC_ALPN, SessionStats, discovery_tag,
 };
 
-/// Blob connections served at once (each request is checked on its own).
+/// Blob connections served at once, all members together (each request
+/// is checked on its own; strangers get none).
 const MAX_BLOB_CONNECTIONS: usize = 32;
+/// Blob connections one device may hold at once.
+const MAX_BLOB_CONNECTIONS_PER_PEER: usize = 4;
+/// Longest a blob connection is served (a 20 MB file over slow Wi-Fi fits).
+const BLOB_CONNECTION_LIMIT: Duration = Duration::from_secs(600);
 
 /// How long one round of fetching wanted blobs from a peer may take.
 const FETCH_ROUND: Duration = Duration::from_secs(120);
@@ -101,6 +106,8 @@ struct Inner<R: Replica> {
     blobs: Option<BlobStore>,
     /// Blob connections being served.
     blob_connections: Semaphore,
+    /// Blob connections served per peer.
+    blob_peers: Mutex<HashMap<EndpointId, usize>>,
 }
 
 impl<R: Replica> std::fmt::Debug for Inner<R> {
@@ -170,6 +177,7 @@ impl<R: Replica> Network<R> {
             stop: watch::Sender::new(false),
             blobs: config.blobs,
             blob_connections: Semaphore::new(MAX_BLOB_CONNECTIONS),
+            blob_peers: Mutex::default(),
         });
         let mut router = Router::builder(endpoint);
         if inner.blobs.is_some() {
@@ -350,7 +358,12 @@ impl<R: Replica> Network<R> {
     /// Fetches a blob from the peers at hand, the connected ones first,
     /// then those remembered or found on the LAN; `max` is the size its
     /// attachment says. Returns the bytes received.
-    pub async fn fetch_blob(&self, hash: &str, max: u64) -> Result<u64, BlobError> {
+    pub async fn fetch_blob(
+        &self,
+        hash: &str,
+        max: u64,
+        community: &str,
+    ) -> Result<u64, BlobError> {
         let store = self
             .inner
             .blobs
@@ -385,7 +398,10 @@ impl<R: Replica> Network<R> {
                     continue;
                 }
             };
-            let fetched = store.fetch(&conn, hash, max).await;
+            let fetched =
+                tokio::time::timeout(FETCH_ROUND, store.fetch(&conn, hash, max, community))
+                    .await
+                    .unwrap_or_else(|_| Err(BlobError::NotGiven("no answer in time".into())));
             conn.close(code::DONE, b"thanks");
             match fetched {
                 Ok(bytes) => {
@@ -818,7 +834,10 @@ async fn fetch_wanted<R: Replica>(inner: &Arc<Inner<R>>, addr: EndpointAddr) -> 
     };
     let mut arrived = 0;
     for wanted in missing {
-        match store.fetch(&conn, &wanted.hash, wanted.size).await {
+        match store
+            .fetch(&conn, &wanted.hash, wanted.size, &wanted.community)
+            .await
+        {
             Ok(bytes) => {
                 arrived += 1;
                 inner.replica.event(NetEvent::BlobFetched {
@@ -851,11 +870,43 @@ impl<R: Replica> ProtocolHandler for BlobHandler<R> {
         let Some(store) = self.inner.blobs.clone() else {
             return Ok(());
         };
+        let peer = conn.remote_id();
+        if !self
+            .inner
+            .replica
+            .is_member(HEXLOWER.encode(peer.as_bytes()))
+            .await
+        {
+            conn.close(code::NOT_A_MEMBER, b"not a member");
+            return Ok(());
+        }
         let Ok(_permit) = self.inner.blob_connections.try_acquire() else {
             conn.close(code::BUSY, b"too many connections");
             return Ok(());
         };
-        store.serve(conn, self.inner.replica.clone()).await;
+        {
+            let mut peers = self.inner.blob_peers.lock().expect("blob peers lock");
+            let count = peers.entry(peer).or_default();
+            if *count >= MAX_BLOB_CONNECTIONS_PER_PEER {
+                conn.close(code::BUSY, b"too many connections from this device");
+                return Ok(());
+            }
+            *count += 1;
+        }
+        let served = store.serve(conn.clone(), self.inner.replica.clone());
+        if tokio::time::timeout(BLOB_CONNECTION_LIMIT, served)
+            .await
+            .is_err()
+        {
+            conn.close(code::TIMEOUT, b"served long enough");
+        }
+        let mut peers = self.inner.blob_peers.lock().expect("blob peers lock");
+        if let Some(n) = peers.get_mut(&peer) {
+            *n -= 1;
+            if *n == 0 {
+                peers.remove(&peer);
+            }
+        }
         Ok(())
     }
 }

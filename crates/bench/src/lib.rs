@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+pub mod attach;
 pub mod fixture;
 pub mod local;
 pub mod rencontre;
@@ -108,6 +109,32 @@ pub struct Join {
     pub save_bytes: u64,
 }
 
+/// Attaching a 3 MB photo to an offer.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Attach {
+    /// The photo's size as taken.
+    pub photo_bytes: u64,
+    /// Its size once re-encoded at 2,048 px.
+    pub stored_bytes: u64,
+    /// Reading, re-encoding, thumbnail, storing and the command, median (ms).
+    pub ms_p50: f64,
+}
+
+/// A member meets one who posted 200 photos since: documents and thumbnails.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BlobMeeting {
+    /// Photos posted.
+    pub photos: u64,
+    /// From dialling to holding every thumbnail, median (ms).
+    pub ms: f64,
+    /// Bytes of the sync session (the documents).
+    pub doc_bytes: u64,
+    /// Bytes of the thumbnails stored.
+    pub thumbnail_bytes: u64,
+    /// Bytes received for them on the blob protocol.
+    pub blob_bytes: u64,
+}
+
 /// Every figure of one run, in the shape `--json` prints.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
@@ -135,6 +162,10 @@ pub struct Report {
     pub rencontre: Rencontre,
     /// On-disk size of a `year` community.
     pub disk: Disk,
+    /// Attaching a 3 MB photo.
+    pub attach: Attach,
+    /// A meeting bringing 200 photos' thumbnails.
+    pub blob_meeting: BlobMeeting,
 }
 
 /// One line of the table: a figure, its value and its target.
@@ -295,6 +326,55 @@ impl Report {
                 "",
                 true,
             ),
+            line(
+                "attach.photo_bytes",
+                self.attach.photo_bytes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "attach.stored_bytes",
+                self.attach.stored_bytes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "attach.ms_p50",
+                ms(self.attach.ms_p50),
+                "< 1,000 ms",
+                self.attach.ms_p50 < 1000.0,
+            ),
+            line(
+                "blob_meeting.photos",
+                self.blob_meeting.photos.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "blob_meeting.ms",
+                ms(self.blob_meeting.ms),
+                "< 5,000 ms",
+                self.blob_meeting.ms < 5000.0,
+            ),
+            line(
+                "blob_meeting.doc_bytes",
+                self.blob_meeting.doc_bytes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "blob_meeting.thumbnail_bytes",
+                self.blob_meeting.thumbnail_bytes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "blob_meeting.blob_bytes",
+                self.blob_meeting.blob_bytes.to_string(),
+                "<= 1.1 x thumbnail bytes",
+                self.blob_meeting.blob_bytes as f64
+                    <= 1.1 * self.blob_meeting.thumbnail_bytes as f64,
+            ),
         ]
     }
 
@@ -330,6 +410,8 @@ pub fn scenario(figure: &str) -> &'static str {
         Some("ui") => "ui_frame",
         Some("rss") => "rss",
         Some("rencontre") => "rencontre",
+        Some("attach") => "attach",
+        Some("blob") => "blob_meeting",
         _ => "disk",
     }
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::Parser;
-use passerelle_bench::{Effort, Report, local, rencontre, sync, ui_frame, verify};
+use passerelle_bench::{Effort, Report, attach, local, rencontre, sync, ui_frame, verify};
 
 /// Runs Passerelle's performance scenarios (release build recommended:
 /// `cargo run --release -p passerelle-bench`).
@@ -19,7 +19,8 @@ struct Args {
     quick: bool,
     /// Run only these scenarios (comma-separated): meeting (with
     /// reconnect_in_sync), verify, join, open, search (with match),
-    /// ui_frame, rss, rencontre, disk. The others are left at zero.
+    /// ui_frame, rss, rencontre, disk, attach, blob_meeting. The others are
+    /// left at zero.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Internal: open this data directory, print the resident memory, exit.
@@ -35,7 +36,7 @@ fn main() -> Result<()> {
         println!("{mb}");
         return Ok(());
     }
-    const SCENARIOS: [&str; 9] = [
+    const SCENARIOS: [&str; 11] = [
         "meeting",
         "verify",
         "join",
@@ -45,6 +46,8 @@ fn main() -> Result<()> {
         "rss",
         "rencontre",
         "disk",
+        "attach",
+        "blob_meeting",
     ];
     for name in args
         .only
@@ -89,6 +92,14 @@ fn main() -> Result<()> {
         if wanted("disk") {
             step("disk");
             report.disk = local::disk().await?;
+        }
+        if wanted("attach") {
+            step("attach");
+            report.attach = attach::attach(effort).await?;
+        }
+        if wanted("blob_meeting") {
+            step("blob_meeting");
+            report.blob_meeting = attach::blob_meeting(effort).await?;
         }
         if wanted("rencontre") {
             step("rencontre");

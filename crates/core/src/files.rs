@@ -157,11 +157,17 @@ impl Handle {
     ) -> Result<Attachment, CoreError> {
         let store = self.blob_store().await?;
         let size = prepared.bytes.len() as u64;
-        let hash = store.add(prepared.bytes).await.map_err(AttachError::from)?;
+        let hash = store
+            .add(prepared.bytes, community.as_str(), true)
+            .await
+            .map_err(AttachError::from)?;
         let thumb = match prepared.thumb {
             Some((bytes, width, height)) => Some(Thumbnail {
                 size: bytes.len() as u64,
-                hash: store.add(bytes).await.map_err(AttachError::from)?,
+                hash: store
+                    .add(bytes, community.as_str(), true)
+                    .await
+                    .map_err(AttachError::from)?,
                 width,
                 height,
             }),
@@ -275,7 +281,7 @@ impl Handle {
     pub async fn fetch_blob(&self, community: &CommunityId, hash: &str) -> Result<(), CoreError> {
         let size = self.referenced(community, hash).await?;
         let net = self.net.get().ok_or(CoreError::NoNetwork)?.clone();
-        net.fetch_blob(hash, size)
+        net.fetch_blob(hash, size, community.as_str())
             .await
             .map_err(AttachError::from)?;
         touch(&self.data_dir, hash);
@@ -299,6 +305,7 @@ impl Handle {
         let store = self.blob_store().await?;
         let held = store.list().await.map_err(AttachError::from)?;
         let uses = self.call(State::blob_uses).await??;
+        let own = store.own().await.map_err(AttachError::from)?;
         let settings = StorageSettings::read(&self.data_dir);
         let mut report = StorageReport {
             cache_limit: settings.cache_limit,
@@ -314,7 +321,7 @@ impl Handle {
             let mut all = Usage::default();
             if usage.thumbnail {
                 all.thumbnails = size;
-            } else if usage.own {
+            } else if own.contains(&hash) {
                 all.own = size;
             } else {
                 all.others = size;
@@ -446,7 +453,7 @@ impl Handle {
                 continue;
             }
             store
-                .add(content.to_vec())
+                .add(content.to_vec(), import.community.as_str(), false)
                 .await
                 .map_err(AttachError::from)?;
             import.files += 1;
@@ -520,6 +527,7 @@ async fn collect(
         return Ok(Collected::default());
     }
     let held = store.list().await.map_err(AttachError::from)?;
+    let own = store.own().await.map_err(AttachError::from)?;
     let settings = StorageSettings::read(data_dir);
     let used = read_used(data_dir);
     let mut keep: HashSet<String> = HashSet::new();
@@ -527,7 +535,7 @@ async fn collect(
     for (hash, size) in &held {
         match uses.get(hash) {
             None => {}
-            Some(u) if u.thumbnail || u.own => {
+            Some(u) if u.thumbnail || own.contains(hash) => {
                 keep.insert(hash.clone());
             }
             Some(_) => others.push((used.get(hash).copied().unwrap_or(0), hash.clone(), *size)),

@@ -150,8 +150,13 @@ impl Replica for NodeReplica {
             .await
     }
 
-    async fn may_serve(&self, peer: String, hash: String) -> bool {
-        self.call(move |s| s.may_serve(&DeviceKey(peer), &hash), false)
+    async fn may_serve(&self, peer: String, hash: String) -> Vec<String> {
+        self.call(move |s| s.may_serve(&DeviceKey(peer), &hash), Vec::new())
+            .await
+    }
+
+    async fn is_member(&self, peer: String) -> bool {
+        self.call(move |s| !s.shared_with(&DeviceKey(peer)).is_empty(), false)
             .await
     }
 

@@ -23,6 +23,59 @@ pub struct Used<'a> {
     pub attachment: &'a Attachment,
 }
 
+/// Whether a file name is fit to show and to write: not empty, at most 200
+/// characters, no control character, no bidirectional override (which
+/// would show "photo\u{202e}gpj.exe" as "photoexe.jpg"), nothing naming a
+/// directory.
+pub fn valid_name(name: &str) -> bool {
+    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    !name.trim().is_empty()
+        && name.chars().count() <= crate::command::MAX_TITLE
+        && !name.chars().any(|c| c.is_control() || bidi(c))
+        && !name.contains(['/', '\\'])
+        && name != "."
+        && name != ".."
+}
+
+/// Whether a type is a plain MIME type (`image/jpeg`).
+pub fn valid_mime(mime: &str) -> bool {
+    mime.len() <= 100
+        && mime.split_once('/').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && mime
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"/+-.".contains(&c))
+        })
+}
+
+/// Whether a description, stored under `key`, keeps within the bounds the
+/// attach command checks: hashes, sizes, name, type, picture and thumbnail.
+/// The views leave out any other (written by a modified app).
+pub fn valid(key: &str, a: &Attachment) -> bool {
+    let side = |v: u32| (1..=MAX_SIDE).contains(&v);
+    let dims = match (a.width, a.height) {
+        (None, None) => true,
+        (Some(w), Some(h)) => side(w) && side(h),
+        _ => false,
+    };
+    let thumb = a.thumb.as_ref().is_none_or(|t| {
+        is_hash(&t.hash)
+            && t.hash != a.hash
+            && (1..=MAX_THUMB).contains(&t.size)
+            && side(t.width)
+            && side(t.height)
+            && a.is_image()
+    });
+    key == a.hash
+        && is_hash(&a.hash)
+        && (1..=MAX_FILE).contains(&a.size)
+        && valid_name(&a.name)
+        && valid_mime(&a.mime)
+        && dims
+        && thumb
+}
+
 /// Every attachment of the community's items, listed or hidden.
 pub fn used<'v>(view: &'v CommunityView) -> Vec<Used<'v>> {
     let mut out = Vec::new();
@@ -70,9 +123,15 @@ pub enum Role {
 /// attachment gives (the largest, if two attachments disagree).
 pub fn blobs(view: &CommunityView) -> BTreeMap<String, (Role, u64)> {
     let mut out: BTreeMap<String, (Role, u64)> = BTreeMap::new();
+    // A hash used as a file anywhere is a file (fetched when opened, kept
+    // within the cache); a thumbnail is never larger than MAX_THUMB.
     let mut put = |hash: &str, role: Role, size: u64| {
+        let size = match role {
+            Role::Thumbnail => size.min(MAX_THUMB),
+            Role::File => size,
+        };
         let entry = out.entry(hash.to_owned()).or_insert((role, size));
-        entry.0 = entry.0.min(role);
+        entry.0 = entry.0.max(role);
         entry.1 = entry.1.max(size);
     };
     for used in used(view) {
@@ -173,7 +232,10 @@ pub fn file_name(attachment: &Attachment) -> String {
         .take(100)
         .collect();
     let name = name.trim().trim_start_matches('.');
-    let short = attachment.hash.get(..8).unwrap_or("fichier");
+    let short = match attachment.hash.get(..8) {
+        Some(short) if is_hash(&attachment.hash) => short,
+        _ => "fichier",
+    };
     if name.is_empty() {
         short.to_owned()
     } else {

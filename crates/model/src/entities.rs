@@ -498,7 +498,53 @@ pub struct Thumbnail {
 }
 
 /// The attachments of an item, keyed by hash.
-pub type Attachments = BTreeMap<String, Attachment>;
+///
+/// Read leniently and strictly at once: a description that does not hydrate,
+/// or breaks a bound [`crate::attachments::valid`] checks (a modified app can
+/// write anything into a document), is left out, never shown, fetched,
+/// served or kept; the item's other attachments and fields stay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Attachments(pub BTreeMap<String, Attachment>);
+
+impl std::ops::Deref for Attachments {
+    type Target = BTreeMap<String, Attachment>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Attachments {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Reconcile for Attachments {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: autosurgeon::Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
+        self.0.reconcile(reconciler)
+    }
+}
+
+impl Hydrate for Attachments {
+    fn hydrate_map<D: autosurgeon::ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+    ) -> Result<Self, autosurgeon::HydrateError> {
+        let mut out = BTreeMap::new();
+        for item in doc.map_range(obj, ..) {
+            let key = item.key.to_string();
+            if let Ok(a) = autosurgeon::hydrate_prop::<_, Attachment, _, _>(doc, obj, key.as_str())
+                && crate::attachments::valid(&key, &a)
+            {
+                out.insert(key, a);
+            }
+        }
+        Ok(Attachments(out))
+    }
+}
 
 /// An entry of the annuaire: a person, an organisation or a place.
 #[derive(Clone, Debug, Reconcile, Hydrate, Serialize, Deserialize)]

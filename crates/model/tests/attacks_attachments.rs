@@ -168,7 +168,7 @@ fn the_command_path_refuses_out_of_bounds_descriptions() {
     );
 }
 
-/// WORKS (fails today). Through the honest command path, a membre attaches
+/// Found by the review (it worked); held since. Through the honest command path, a membre attaches
 /// a 20 MiB "picture" whose thumbnail hash is the picture's own hash (or
 /// the hash of any other file): `attachments::blobs` merges the roles
 /// (`min`: Thumbnail) and the sizes (`max`: 20 MiB), so that blob becomes a
@@ -177,7 +177,7 @@ fn the_command_path_refuses_out_of_bounds_descriptions() {
 /// keeps it forever whatever the cache limit (`files::collect` keeps every
 /// thumbnail). With one item per 20 attachments, and no limit on items,
 /// one membre makes every device download and keep gigabytes.
-/// (End-to-end on real nodes: crates/core/tests/attacks_blobs.rs
+/// (End-to-end on real nodes: crates/commands/tests/attacks_blobs.rs
 /// `a_file_posing_as_its_own_thumbnail_is_fetched_and_kept_by_everyone`.)
 #[test]
 fn a_blob_counted_as_a_thumbnail_is_never_larger_than_a_thumbnail() {
@@ -185,27 +185,33 @@ fn a_blob_counted_as_a_thumbnail_is_never_larger_than_a_thumbnail() {
     let mallory = dev(2);
     docs.set_actor(&mallory.key.actor());
     let big = hash(7);
-    docs.apply(
-        &mallory.author(),
-        attach(
-            "01MINE",
-            NewAttachment {
-                hash: big.clone(),
-                name: "photo.png".into(),
-                mime: "image/png".into(),
-                size: MAX_FILE,
-                dimensions: Some((100, 100)),
-                thumb: Some(Thumbnail {
-                    hash: big.clone(),
-                    size: 1_000,
-                    width: 10,
-                    height: 10,
-                }),
-            },
-        ),
-        3,
-    )
-    .expect("the command path accepts it");
+    let posing = NewAttachment {
+        hash: big.clone(),
+        name: "photo.png".into(),
+        mime: "image/png".into(),
+        size: MAX_FILE,
+        dimensions: Some((100, 100)),
+        thumb: Some(Thumbnail {
+            hash: big.clone(),
+            size: 1_000,
+            width: 10,
+            height: 10,
+        }),
+    };
+    // The command path refuses a picture that is its own thumbnail.
+    assert!(
+        docs.apply(&mallory.author(), attach("01MINE", posing.clone()), 3)
+            .is_err(),
+        "a file posing as its own thumbnail was accepted"
+    );
+    // Used as a file in one item and as a thumbnail in another, a hash
+    // is a file: fetched when opened, never kept as a thumbnail.
+    docs.apply(&mallory.author(), attach("01MINE", file(&big, MAX_FILE)), 3)
+        .expect("a plain file");
+    let mut picture = posing;
+    picture.hash = hash(6);
+    docs.apply(&mallory.author(), attach("01MINE", picture), 4)
+        .expect("a picture whose thumbnail is another item's file");
     let v = view(&mut docs);
     let blobs = attachments::blobs(&v);
     let (role, size) = blobs[&big];
@@ -215,7 +221,7 @@ fn a_blob_counted_as_a_thumbnail_is_never_larger_than_a_thumbnail() {
     );
 }
 
-/// WORKS (fails today). A modified app writes an attachment straight into
+/// Found by the review (it worked); held since. A modified app writes an attachment straight into
 /// its own échange (signed by its own device, admitted like any item
 /// content), past every bound of `check`: a thumbnail "of" 50 GB, a file of
 /// 1 TB, a hash that is no hash, added_by naming Marion. The read side
@@ -281,7 +287,7 @@ fn descriptions_written_past_the_command_are_bounded_where_they_are_read() {
     }
 }
 
-/// WORKS (fails today). Through the honest command path (`Handle::apply`
+/// Found by the review (it worked); held since. Through the honest command path (`Handle::apply`
 /// with a `NewAttachment`, which a modified app calls without
 /// `picture::clean_name`), a name with terminal escapes, line breaks and a
 /// right-to-left override is accepted: `check` refuses only '/', '\\' and
@@ -311,4 +317,37 @@ fn the_command_path_refuses_control_characters_in_names() {
         );
         assert!(r.is_err(), "{name:?} accepted as a file name");
     }
+}
+
+/// Found by the review (it worked, contained); held since. `attachments::file_name` (export names,
+/// commit 6734632) takes the first 8 characters of the hash as written:
+/// for a description a modified app wrote with `hash: "../../.."` it
+/// gives `"../../..-x"`, a path two directories above the export's folder.
+/// `Handle::export_files` is saved only because `BlobStore::read` refuses
+/// the non-hash first — and then the whole export fails, for every member
+/// (a denial of exports). The Markdown/HTML links carry the same path.
+/// Fix: drop descriptions whose `hash` (or `thumb.hash`) is not
+/// `is_hash`, or whose map key differs from `hash`, where the view is read
+/// (crates/model/src/view.rs, the `attachments` of each item, or
+/// `attachments::used`); in `file_name` use the hash only if `is_hash`;
+/// in `export_files` skip (count as missing) a blob that does not parse
+/// instead of failing the export.
+#[test]
+fn an_export_name_never_leaves_its_folder() {
+    let forged = Attachment {
+        hash: "../../../../etc".into(),
+        name: "x".into(),
+        mime: "text/plain".into(),
+        size: 1,
+        width: None,
+        height: None,
+        thumb: None,
+        added_by: MemberId(MALLORY.into()),
+        added_at: 0,
+    };
+    let name = attachments::file_name(&forged);
+    assert!(
+        !name.contains("..") && !name.contains('/'),
+        "an export file named {name:?}"
+    );
 }

@@ -444,7 +444,11 @@ impl Replica for MemReplica {
         Vec::new()
     }
 
-    async fn may_serve(&self, _peer: String, _hash: String) -> bool {
+    async fn may_serve(&self, _peer: String, _hash: String) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn is_member(&self, _peer: String) -> bool {
         false
     }
 

@@ -22,8 +22,6 @@ pub(crate) struct BlobIndex {
     view: Arc<CommunityView>,
     /// Hash → its role and the size its attachment gives.
     pub blobs: Arc<BTreeMap<String, (Role, u64)>>,
-    /// Those this device's member added (files and their thumbnails).
-    pub own: Arc<BTreeSet<String>>,
 }
 
 /// How one blob is used across the communities held.
@@ -31,10 +29,8 @@ pub(crate) struct BlobIndex {
 pub struct BlobUse {
     /// The communities referencing it.
     pub communities: BTreeSet<CommunityId>,
-    /// A thumbnail somewhere.
+    /// A thumbnail (and a file nowhere).
     pub thumbnail: bool,
-    /// Added by this device's member somewhere.
-    pub own: bool,
 }
 
 impl State {
@@ -47,64 +43,74 @@ impl State {
             return Ok(index.clone());
         }
         let blobs = attachments::blobs(&view);
-        let me = view
-            .community
-            .member_for_device(&self.device)
-            .map(|m| m.id.clone());
-        let mut own = BTreeSet::new();
-        for used in attachments::used(&view) {
-            let a = used.attachment;
-            if Some(&a.added_by) == me.as_ref() {
-                own.insert(a.hash.clone());
-                own.extend(a.thumb.as_ref().map(|t| t.hash.clone()));
-            }
-        }
         let index = BlobIndex {
             view,
             blobs: Arc::new(blobs),
-            own: Arc::new(own),
         };
         self.blob_indexes.insert(id.clone(), index.clone());
         Ok(index)
     }
 
-    /// Whether `peer` may fetch `hash`: an active member of a held community
-    /// that references it.
-    pub(crate) fn may_serve(&mut self, peer: &DeviceKey, hash: &str) -> bool {
+    /// The communities for which `peer` may fetch `hash`: held ones where it
+    /// is an active member that reference it (the blob store then serves
+    /// it only if it holds the blob for one of them).
+    pub(crate) fn may_serve(&mut self, peer: &DeviceKey, hash: &str) -> Vec<String> {
         if !attachments::is_hash(hash) {
-            return false;
+            return Vec::new();
         }
         let shared = self.shared_with(peer);
-        shared.into_iter().any(|id| {
-            self.blob_index(&CommunityId(id))
-                .is_ok_and(|index| index.blobs.contains_key(hash))
-        })
+        shared
+            .into_iter()
+            .filter(|id| {
+                self.blob_index(&CommunityId(id.clone()))
+                    .is_ok_and(|index| index.blobs.contains_key(hash))
+            })
+            .collect()
     }
 
     /// What to fetch from `peer` at once: in communities shared with it,
-    /// every thumbnail, every file this device's member added, and files up
-    /// to the automatic size.
+    /// every thumbnail, and files up to the automatic size, smallest first,
+    /// within the cache limit.
     pub(crate) fn wanted_from(&mut self, peer: &DeviceKey) -> Vec<Wanted> {
-        let auto = StorageSettings::read(self.dir.root()).auto_fetch;
-        let mut out: BTreeMap<String, u64> = BTreeMap::new();
+        let settings = StorageSettings::read(self.dir.root());
+        let mut out: BTreeMap<String, (Role, u64, String)> = BTreeMap::new();
         for id in self.shared_with(peer) {
-            let Ok(index) = self.blob_index(&CommunityId(id)) else {
+            let Ok(index) = self.blob_index(&CommunityId(id.clone())) else {
                 continue;
             };
             for (hash, &(role, size)) in index.blobs.iter() {
-                if role == Role::Thumbnail || size <= auto || index.own.contains(hash) {
-                    let entry = out.entry(hash.clone()).or_default();
-                    *entry = (*entry).max(size);
+                let wanted = match role {
+                    Role::Thumbnail => size <= attachments::MAX_THUMB,
+                    Role::File => size <= settings.auto_fetch,
+                };
+                if wanted {
+                    out.entry(hash.clone()).or_insert((role, size, id.clone()));
                 }
             }
         }
-        // Thumbnails are the smallest: they come first.
-        let mut wanted: Vec<Wanted> = out
+        // Thumbnails first, then the smallest files while the cache has room.
+        let mut wanted: Vec<(Role, u64, String, String)> = out
             .into_iter()
-            .map(|(hash, size)| Wanted { hash, size })
+            .map(|(hash, (role, size, community))| (role, size, hash, community))
             .collect();
-        wanted.sort_by_key(|w| w.size);
+        wanted.sort();
+        let mut room = settings.cache_limit;
         wanted
+            .into_iter()
+            .filter(|(role, size, _, _)| match role {
+                Role::Thumbnail => true,
+                Role::File if *size <= room => {
+                    room -= size;
+                    true
+                }
+                Role::File => false,
+            })
+            .map(|(_, size, hash, community)| Wanted {
+                hash,
+                size,
+                community,
+            })
+            .collect()
     }
 
     /// How every blob referenced by a held community is used.
@@ -114,10 +120,13 @@ impl State {
         for id in ids {
             let index = self.blob_index(&id)?;
             for (hash, &(role, _)) in index.blobs.iter() {
-                let entry = out.entry(hash.clone()).or_default();
+                // A file anywhere is a file.
+                let entry = out.entry(hash.clone()).or_insert_with(|| BlobUse {
+                    communities: BTreeSet::new(),
+                    thumbnail: true,
+                });
                 entry.communities.insert(id.clone());
-                entry.thumbnail |= role == Role::Thumbnail;
-                entry.own |= index.own.contains(hash);
+                entry.thumbnail &= role == Role::Thumbnail;
             }
         }
         Ok(out)

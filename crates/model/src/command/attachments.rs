@@ -192,15 +192,7 @@ fn check(new: NewAttachment, me: MemberId, now: Timestamp) -> Result<Attachment>
         return Err(CommandError::BadAttachment("size"));
     }
     let mime = new.mime.trim().to_ascii_lowercase();
-    let mime_ok = mime.len() <= 100
-        && mime.split_once('/').is_some_and(|(a, b)| {
-            !a.is_empty()
-                && !b.is_empty()
-                && mime
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || b"/+-.".contains(&c))
-        });
-    if !mime_ok {
+    if !crate::attachments::valid_mime(&mime) {
         return Err(CommandError::BadAttachment("type"));
     }
     let side_ok = |(w, h): (u32, u32)| (1..=MAX_SIDE).contains(&w) && (1..=MAX_SIDE).contains(&h);
@@ -211,13 +203,14 @@ fn check(new: NewAttachment, me: MemberId, now: Timestamp) -> Result<Attachment>
         && (!is_hash(&thumb.hash)
             || thumb.size == 0
             || thumb.size > MAX_THUMB
+            || thumb.hash == new.hash
             || !side_ok((thumb.width, thumb.height))
             || !mime.starts_with("image/"))
     {
         return Err(CommandError::BadAttachment("thumbnail"));
     }
     let name = required("file name", &new.name, MAX_TITLE)?;
-    if name.contains(['/', '\\', '\0']) || name == "." || name == ".." {
+    if !crate::attachments::valid_name(&name) {
         return Err(CommandError::BadAttachment("file name"));
     }
     Ok(Attachment {
