@@ -3,6 +3,7 @@
 //! endpoints on loopback.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
@@ -10,6 +11,7 @@ use passerelle_core::model::{
     Command, CommunityId, ExchangeCommand, ExchangeKind, ExchangeMode, ItemId, ItemKind,
 };
 use passerelle_core::{Event, Handle, NetEvent, StorageSettings, Ticket};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::fixture::{loopback, start};
 use crate::sync::address;
@@ -132,22 +134,36 @@ pub async fn blob_meeting(effort: Effort) -> Result<BlobMeeting> {
                 .await?;
         }
 
+        // Counted as they come (a late reader of the events would miss some).
         let mut events = bruno.subscribe();
+        let arrived = std::sync::Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+        let counts = arrived.clone();
+        let counter = tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(Event::Network(NetEvent::BlobFetched { bytes, .. })) => {
+                        counts[0].fetch_add(1, Ordering::Relaxed);
+                        counts[1].fetch_add(bytes, Ordering::Relaxed);
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
         let started = Instant::now();
         let stats = bruno.sync_with(address(&aicha)?, MEETING_LIMIT).await?;
         let ms = ms_since(started);
-        let mut thumbs = 0usize;
-        let mut blob_bytes = 0u64;
-        while let Ok(event) = events.try_recv() {
-            if let Event::Network(NetEvent::BlobFetched { bytes, .. }) = event {
-                thumbs += 1;
-                blob_bytes += bytes;
+        let view = bruno.view(&community).await?;
+        let store = bruno.blob_store().await?;
+        let mut held = 0;
+        for (hash, (role, _)) in passerelle_core::model::attachments::blobs(&view) {
+            if role == passerelle_core::model::attachments::Role::Thumbnail
+                && store.has(&hash).await?
+            {
+                held += 1;
             }
         }
-        ensure!(
-            thumbs == PHOTOS,
-            "{thumbs} thumbnails arrived, {PHOTOS} expected"
-        );
+        ensure!(held == PHOTOS, "{held} thumbnails here, {PHOTOS} expected");
         let report = bruno.storage().await?;
         ensure!(report.others == 0, "full photos came unasked");
         times.push(ms);
@@ -156,11 +172,18 @@ pub async fn blob_meeting(effort: Effort) -> Result<BlobMeeting> {
             ms: 0.0,
             doc_bytes: stats.bytes_sent + stats.bytes_received,
             thumbnail_bytes: report.thumbnails,
-            blob_bytes,
+            blob_bytes: 0,
         };
-        drop((aicha, bruno));
+        drop((aicha, bruno, store));
         a.shutdown().await;
         b.shutdown().await;
+        counter.abort();
+        let count = arrived[0].load(Ordering::Relaxed);
+        ensure!(
+            count as usize <= PHOTOS,
+            "{count} blobs arrived for {PHOTOS} thumbnails"
+        );
+        result.blob_bytes = arrived[1].load(Ordering::Relaxed);
     }
     result.ms = percentile(&times, 50.0);
     Ok(result)

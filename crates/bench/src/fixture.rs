@@ -49,6 +49,7 @@ fn version() -> String {
         include_str!("../../model/src/command/savoirs.rs"),
         include_str!("../../model/src/command/fil.rs"),
         include_str!("../../model/src/command/thread.rs"),
+        include_str!("../../model/src/command/attachments.rs"),
         include_str!("../../model/src/command/access.rs"),
         include_str!("../../model/src/layout.rs"),
         include_str!("../../model/src/entities.rs"),

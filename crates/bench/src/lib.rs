@@ -456,6 +456,8 @@ mod tests {
             "rss",
             "rencontre",
             "disk",
+            "attach",
+            "blob_meeting",
         ];
         for line in Report::default().lines() {
             assert!(scenarios.contains(&scenario(line.name)), "{}", line.name);
@@ -464,6 +466,8 @@ mod tests {
         assert_eq!(scenario("disk.automerge_save_bytes"), "disk");
         assert_eq!(scenario("verify.load_ms"), "verify");
         assert_eq!(scenario("join.save_bytes"), "join");
+        assert_eq!(scenario("blob_meeting.blob_bytes"), "blob_meeting");
+        assert_eq!(scenario("attach.ms_p50"), "attach");
         let table = Report::default().table(|s| s == "open");
         assert!(table.contains("open.year_ms") && !table.contains("meeting"));
     }
@@ -508,6 +512,14 @@ mod tests {
             "rencontre.ms",
             "disk.bytes",
             "disk.automerge_save_bytes",
+            "attach.photo_bytes",
+            "attach.stored_bytes",
+            "attach.ms_p50",
+            "blob_meeting.photos",
+            "blob_meeting.ms",
+            "blob_meeting.doc_bytes",
+            "blob_meeting.thumbnail_bytes",
+            "blob_meeting.blob_bytes",
         ];
         expected.sort();
         assert_eq!(fields, expected);
