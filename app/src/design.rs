@@ -178,6 +178,21 @@ pub fn icon_button(ui: &mut Ui, icon: Icon, label: &str) -> Response {
     response
 }
 
+/// A button showing `icon` alone, where room is short: read by screen
+/// readers (and found by tests) as `label`, which its tooltip shows.
+pub fn icon_only_button(ui: &mut Ui, icon: Icon, label: &str) -> Response {
+    // Narrow, so it fits beside a button in a side panel.
+    let button = egui::Button::new(icon.rich_text().size(BODY + 2.0));
+    let response = ui
+        .scope(|ui| {
+            ui.spacing_mut().button_padding.x = 6.0;
+            ui.add(button)
+        })
+        .inner;
+    named(&response, ui, label, None);
+    response.on_hover_text(label)
+}
+
 /// A large button for the main choice of a screen: an icon, a label and a
 /// line that explains it, `width` wide.
 pub fn big_choice(ui: &mut Ui, icon: Icon, label: &str, explain: &str, width: f32) -> Response {
@@ -528,6 +543,16 @@ pub mod more_icon {
         ICON_LOCK_OPEN as LOCK_OPEN, ICON_MAIL as EMAIL, ICON_PERSON_ADD as INVITE,
         ICON_PHONE as PHONE, ICON_SCHOOL as SKILL, ICON_TABLE_RESTAURANT as TABLE,
         ICON_THUMB_UP as VOTE, ICON_VERIFIED_USER as DEVICES_OK, ICON_VISIBILITY_OFF as HIDE,
+    };
+}
+
+/// Icons of pictures and files on items.
+pub mod file_icon {
+    pub use egui_material_icons::icons::{
+        ICON_ADD_PHOTO_ALTERNATE as ADD, ICON_ATTACH_FILE as ATTACHED, ICON_BROKEN_IMAGE as BROKEN,
+        ICON_CLEANING_SERVICES as FREE, ICON_DRAFT as FILE, ICON_HOURGLASS_EMPTY as WAITING,
+        ICON_IMAGE as PICTURE, ICON_KEYBOARD as TYPE, ICON_OPEN_IN_NEW as OPEN, ICON_SAVE as SAVE,
+        ICON_STORAGE as STORAGE,
     };
 }
 

@@ -5,6 +5,7 @@
 //! in [`views`] derives its lists from the community's view and recomputes
 //! them only when the view or a filter changes.
 
+pub mod attachments;
 pub mod autostart;
 pub mod availability;
 pub mod background;
@@ -15,6 +16,7 @@ pub mod i18n;
 pub mod net;
 pub mod notify;
 pub mod settings;
+pub mod storage;
 pub mod tray;
 pub mod views;
 
@@ -272,6 +274,10 @@ pub struct PasserelleApp {
     notice: Option<String>,
     error: Option<Problem>,
     damaged: Vec<passerelle_core::Quarantined>,
+    /// Pictures and files on items, shared by the screens.
+    files: attachments::Files,
+    /// The "Stockage" section of the settings menu.
+    storage: storage::StorageSection,
 }
 
 impl PasserelleApp {
@@ -302,6 +308,8 @@ impl PasserelleApp {
             notice: None,
             error: None,
             damaged: Vec::new(),
+            files: attachments::Files::default(),
+            storage: storage::StorageSection::default(),
         })
     }
 
@@ -361,7 +369,13 @@ impl PasserelleApp {
     }
 
     /// Applies what the node sent since the last frame.
-    fn handle_messages(&mut self) {
+    fn handle_messages(&mut self, ctx: &egui::Context) {
+        for said in self.files.frame(ctx, self.lang(), &self.bridge) {
+            match said {
+                attachments::Said::Notice(text) => self.notice = Some(text),
+                attachments::Said::Problem(problem) => self.error = Some(problem),
+            }
+        }
         for msg in self.bridge.drain() {
             match msg {
                 Msg::Started {
@@ -488,7 +502,12 @@ impl PasserelleApp {
                     self.fresh.pending.insert(community);
                 }
                 Msg::Core(Event::CommunityAdded { .. }) => self.bridge.refresh_communities(),
-                Msg::Core(Event::Network(event)) => self.net.on_event(&event),
+                Msg::Core(Event::Network(event)) => {
+                    if let passerelle_core::NetEvent::BlobFetched { hash, .. } = &event {
+                        self.files.blob_arrived(hash);
+                    }
+                    self.net.on_event(&event);
+                }
                 Msg::Core(Event::ProfileChanged) => {}
                 Msg::Core(Event::Refused { peer, count, .. }) => {
                     self.net
@@ -500,7 +519,7 @@ impl PasserelleApp {
 
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.handle_messages();
+        self.handle_messages(&ui.ctx().clone());
         self.settings.apply(ui.ctx());
         self.top_bar_ui(ui);
         self.messages_ui(ui);
@@ -578,8 +597,9 @@ impl PasserelleApp {
                     }
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    let storage = (&mut self.storage, &self.bridge);
                     let problem = design::menu(ui, icon::SETTINGS, t.settings, |ui| {
-                        settings_menu_ui(ui, &mut self.settings, &self.data_dir)
+                        settings_menu_ui(ui, &mut self.settings, &self.data_dir, storage)
                     });
                     if let Some(Some(e)) = problem {
                         self.error = Some(e);
@@ -733,8 +753,13 @@ impl PasserelleApp {
                     fresh: self.fresh.unseen.get(&id).unwrap_or(&empty),
                     net: &self.net,
                     now,
+                    files: &self.files,
                 };
                 self.panels.ui(self.screen, ui, &cx);
+                self.files.viewer_ui(ui.ctx(), self.settings.lang);
+                if let Some(text) = self.files.dropped_nowhere(ui.ctx(), self.settings.lang) {
+                    self.notice = Some(text);
+                }
             } else {
                 ui.label(t.loading);
             }
@@ -912,6 +937,7 @@ fn settings_menu_ui(
     ui: &mut egui::Ui,
     settings: &mut settings::Settings,
     data_dir: &std::path::Path,
+    (storage, bridge): (&mut storage::StorageSection, &Bridge),
 ) -> Option<Problem> {
     let t = settings.lang.t();
     ui.set_min_width(320.0);
@@ -925,6 +951,15 @@ fn settings_menu_ui(
     ui.separator();
     notify_section_ui(ui, &mut settings.notify, settings.lang);
     ui.separator();
+    if bridge.handle().is_some() {
+        // Its figures in a menu of their own: this one stays short.
+        let lang = settings.lang;
+        let label = lang.storage().menu;
+        design::menu(ui, design::file_icon::STORAGE, label, |ui| {
+            storage.ui(ui, lang, bridge)
+        });
+        ui.separator();
+    }
     availability::section_ui(ui, settings, data_dir)
 }
 

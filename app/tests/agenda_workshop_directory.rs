@@ -42,8 +42,8 @@ fn an_event_is_created_checked_and_answered_yes() {
     fill(&mut h, "Heure de fin (facultatif)", "20:00");
     fill(&mut h, "Lieu", "Centre social");
     fill(&mut h, "Nombre de places (facultatif)", "8");
-    h.get_by_role_and_label(Role::Button, "Créer l'événement")
-        .click();
+    // Under the form's fields and its photos, scrolled to if need be.
+    press(&mut h, "Créer l'événement");
     // A wrong date is explained, and nothing is saved.
     wait_until(&mut h, "the date explained", |h| {
         h.query_by_label_contains("La date n'est pas comprise")
@@ -60,8 +60,8 @@ fn an_event_is_created_checked_and_answered_yes() {
     h.get_by_role_and_label(Role::TextInput, "Date")
         .type_text(&day.format("%d/%m/%Y").to_string());
     h.step();
-    h.get_by_role_and_label(Role::Button, "Créer l'événement")
-        .click();
+    // Under the form's fields and its photos, scrolled to if need be.
+    press(&mut h, "Créer l'événement");
     wait_until(&mut h, "the new event", |h| {
         view(h).events.iter().any(|e| e.title == "Atelier tricot")
     });

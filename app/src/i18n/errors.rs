@@ -92,7 +92,7 @@ impl From<CoreError> for Problem {
 }
 
 /// Fills `{name}` placeholders of a template.
-fn fill(template: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
+pub(crate) fn fill(template: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
     let mut text = template.to_owned();
     for (name, value) in values {
         text = text.replace(&format!("{{{name}}}"), &value.to_string());

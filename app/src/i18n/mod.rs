@@ -6,6 +6,7 @@
 //! are written the way the language writes them.
 
 pub mod agenda;
+pub mod attachments;
 pub mod bookings;
 pub mod devices;
 pub mod directory;
@@ -19,6 +20,7 @@ pub mod members;
 pub mod moderation;
 pub mod notify;
 pub mod report;
+pub mod storage;
 pub mod sync;
 pub mod tray;
 pub mod welcome;
@@ -279,6 +281,10 @@ screen_strings! {
     errors: errors::ErrorStrings;
     /// The words of the first start.
     welcome: welcome::WelcomeStrings;
+    /// The words of pictures and files on items.
+    attachments: attachments::AttachmentsStrings;
+    /// The words of the "Stockage" section of the settings menu.
+    storage: storage::StorageStrings;
 }
 
 impl Lang {
@@ -344,7 +350,9 @@ impl Lang {
             Lang::En => ("B", "kB", "MB", "GB"),
         };
         let decimal = |x: f64, unit: &str| {
+            // "2 Mo" rather than "2,0 Mo".
             let text = format!("{x:.1}");
+            let text = text.strip_suffix(".0").unwrap_or(&text).to_owned();
             let text = match self {
                 Lang::Fr => text.replace('.', ","),
                 Lang::En => text,

@@ -12,6 +12,7 @@ use passerelle_core::model::{
 use super::Cx;
 use super::cache::SameArc;
 use super::files::ImportForm;
+use crate::attachments::{self, Dest};
 use crate::design::{self, Kind, card_icon, icon};
 use crate::i18n::Lang;
 use crate::i18n::agenda::AgendaStrings;
@@ -22,6 +23,9 @@ pub(crate) use bookings::{PlaceSchedule, schedule_ui};
 mod form;
 
 use form::{EventForm, local_millis};
+
+/// The key of the files chosen in the form before the event exists.
+const EVENT_FORM: &str = "event-form";
 
 /// How the events are laid out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -427,6 +431,10 @@ impl AgendaPanel {
                 ui.label(e.description.as_str());
             }
         });
+        let may_add = cx.may_edit(&e.created_by);
+        let item = (ItemKind::Event, &e.id);
+        attachments::item_ui(ui, cx, item, &e.attachments, &e.created_by, may_add);
+        ui.add_space(design::GAP / 2.0);
         self.rsvp_ui(ui, cx, e, full);
         ui.add_space(design::GAP);
         for (answer, heading) in [
@@ -557,6 +565,16 @@ impl AgendaPanel {
         let label = ui.label(t.description);
         ui.add(egui::TextEdit::multiline(&mut form.description).desired_rows(4))
             .labelled_by(label.id);
+        match &form.editing {
+            // An event that exists takes its files at once.
+            Some(id) => {
+                if let Some(e) = cx.view.events.iter().find(|e| &e.id == id) {
+                    let item = (ItemKind::Event, &e.id);
+                    attachments::item_ui(ui, cx, item, &e.attachments, &e.created_by, true);
+                }
+            }
+            None => attachments::add_ui(ui, cx, Dest::Form(EVENT_FORM)),
+        }
         if let Some(error) = form.error {
             ui.label(
                 RichText::new(error)
@@ -577,6 +595,7 @@ impl AgendaPanel {
         });
         if cancel {
             self.form = None;
+            cx.files.clear_staged(EVENT_FORM);
             return;
         }
         if !submit {
@@ -590,9 +609,9 @@ impl AgendaPanel {
             }
         };
         form.error = None;
-        let (command, id) = match form.editing.clone() {
-            Some(id) => (
-                Command::Agenda(AgendaCommand::UpdateEvent {
+        match form.editing.clone() {
+            Some(id) => {
+                let command = Command::Agenda(AgendaCommand::UpdateEvent {
                     id: id.clone(),
                     title: Some(checked.title),
                     description: Some(checked.description),
@@ -600,26 +619,25 @@ impl AgendaPanel {
                     end: Some(checked.end),
                     place: Some(checked.place),
                     capacity: Some(checked.capacity),
-                }),
-                id,
-            ),
+                });
+                self.send(cx, command, Pending::Saved(id));
+            }
             None => {
                 let id = cx.new_id();
-                (
-                    Command::Agenda(AgendaCommand::AddEvent {
-                        id: id.clone(),
-                        title: checked.title,
-                        description: checked.description,
-                        start: checked.start,
-                        end: checked.end,
-                        place: checked.place,
-                        capacity: checked.capacity,
-                    }),
-                    id,
-                )
+                let command = Command::Agenda(AgendaCommand::AddEvent {
+                    id: id.clone(),
+                    title: checked.title,
+                    description: checked.description,
+                    start: checked.start,
+                    end: checked.end,
+                    place: checked.place,
+                    capacity: checked.capacity,
+                });
+                self.pending = Some(Pending::Saved(id.clone()));
+                let files = cx.files.take_staged(EVENT_FORM);
+                cx.files.apply_with(cx, command, ItemKind::Event, id, files);
             }
-        };
-        self.send(cx, command, Pending::Saved(id));
+        }
     }
 }
 
@@ -642,11 +660,34 @@ fn event_card_ui(
     height: f32,
     now: Timestamp,
 ) -> CardAction {
+    let mut going = false;
+    let open = design::opened(design::list_card(ui, Kind::Event, height, selected, |ui| {
+        attachments::with_thumb(ui, cx, &e.attachments, |ui| {
+            event_card_lines_ui(ui, cx, e, now, &mut going)
+        })
+    }));
+    if going {
+        CardAction::Going
+    } else if open {
+        CardAction::Open
+    } else {
+        CardAction::None
+    }
+}
+
+/// The three lines of an event's card; returns whether its title was
+/// clicked (`going`: whether "J'y vais" was).
+fn event_card_lines_ui(
+    ui: &mut egui::Ui,
+    cx: &Cx,
+    e: &Event,
+    now: Timestamp,
+    going: &mut bool,
+) -> bool {
     let (lang, view) = (cx.lang, &**cx.view);
     let t = lang.agenda();
     let line = design::list_card_line(ui);
-    let mut going = false;
-    let open = design::opened(design::list_card(ui, Kind::Event, height, selected, |ui| {
+    {
         let title = ui
             .horizontal(|ui| {
                 ui.set_height(line);
@@ -662,7 +703,7 @@ fn event_card_ui(
                         let color = Kind::Event.stripe(ui.visuals().dark_mode);
                         ui.label(icon::DONE.rich_text().size(design::BODY + 2.0).color(color));
                     } else if to_come && cx.me.is_some_and(|m| m.is_active()) && !is_full(e) {
-                        going = design::icon_button(ui, card_icon::CHECK, t.going).clicked();
+                        *going = design::icon_button(ui, card_icon::CHECK, t.going).clicked();
                     }
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                         if is_full(e) {
@@ -693,15 +734,9 @@ fn event_card_ui(
                 who.push_str(&names.join(", "));
             }
             design::meta_with(ui, card_icon::PEOPLE, who);
+            attachments::count_ui(ui, lang, &e.attachments);
         });
         title
-    }));
-    if going {
-        CardAction::Going
-    } else if open {
-        CardAction::Open
-    } else {
-        CardAction::None
     }
 }
 

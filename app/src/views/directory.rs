@@ -444,6 +444,10 @@ impl DirectoryPanel {
                 }
             });
         }
+        let may_add = cx.me.is_some() && cx.may_edit(&a.created_by);
+        let item = (ItemKind::Actor, &a.id);
+        crate::attachments::item_ui(ui, cx, item, &a.attachments, &a.created_by, may_add);
+        ui.add_space(design::GAP / 2.0);
         if cx.me.is_some() && design::icon_button(ui, icon::EDIT, t.edit).clicked() {
             self.form = Some(ActorForm::prefilled(a));
             self.confirm_delete = false;

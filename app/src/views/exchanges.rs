@@ -22,6 +22,7 @@ use passerelle_core::model::{CommunityView, Exchange, ExchangeKind, ExchangeStat
 
 use super::Cx;
 use super::files::export_button;
+use crate::attachments;
 use crate::design::{self, Kind, card_icon, icon};
 use crate::i18n::Lang;
 use form::Form;
@@ -347,25 +348,28 @@ fn exchange_card_ui(ui: &mut egui::Ui, cx: &Cx, e: &Exchange, selected: bool, he
     let kind = exchange_kind(e.kind);
     let line = design::list_card_line(ui);
     design::opened(design::list_card(ui, kind, height, selected, |ui| {
-        let title = ui
-            .horizontal(|ui| {
+        attachments::with_thumb(ui, cx, &e.attachments, |ui| {
+            let title = ui
+                .horizontal(|ui| {
+                    ui.set_height(line);
+                    design::tag(ui, kind, lang.kind(e.kind));
+                    if e.status != ExchangeStatus::Open {
+                        status_ui(ui, lang, e.status);
+                    }
+                    design::title_link(ui, &e.title).clicked()
+                })
+                .inner;
+            ui.horizontal(|ui| {
                 ui.set_height(line);
-                design::tag(ui, kind, lang.kind(e.kind));
-                if e.status != ExchangeStatus::Open {
-                    status_ui(ui, lang, e.status);
-                }
-                design::title_link(ui, &e.title).clicked()
-            })
-            .inner;
-        ui.horizontal(|ui| {
-            ui.set_height(line);
-            design::person(ui, view.member_name(&e.author), e.author.as_str());
-            ui.add_space(design::GAP);
-            design::meta_with(ui, card_icon::CATEGORY, view.category_label(&e.category));
-            design::meta(ui, lang.mode(e.mode));
-            design::meta_with(ui, icon::FORUM, lang.replies(e.replies.len()));
-        });
-        title
+                design::person(ui, view.member_name(&e.author), e.author.as_str());
+                ui.add_space(design::GAP);
+                design::meta_with(ui, card_icon::CATEGORY, view.category_label(&e.category));
+                design::meta(ui, lang.mode(e.mode));
+                design::meta_with(ui, icon::FORUM, lang.replies(e.replies.len()));
+                attachments::count_ui(ui, lang, &e.attachments);
+            });
+            title
+        })
     }))
 }
 

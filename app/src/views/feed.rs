@@ -13,6 +13,7 @@ use passerelle_core::model::{
 
 use super::Cx;
 use super::cache::SameArc;
+use crate::attachments::{self, Dest};
 use crate::bridge::Msg;
 use crate::design::{self, Kind, icon};
 use crate::i18n::feed::FeedStrings;
@@ -20,6 +21,9 @@ use crate::i18n::feed::FeedStrings;
 /// How many announcements are drawn at first, and how many more on request:
 /// the page holds them all with their comments, so it stays short.
 const PAGE: usize = 20;
+
+/// The key of the files chosen before the post is published.
+const POST_FORM: &str = "post-form";
 
 /// How many upcoming events the welcome shows.
 const UPCOMING: usize = 3;
@@ -93,6 +97,8 @@ pub struct FeedPanel {
     /// The view and the number of unseen items `fresh` was computed from.
     fresh_key: Option<(SameArc<CommunityView>, usize)>,
     moderate: super::moderation::ModerateMenu,
+    /// The post whose "Ajouter une photo ou un fichier" zone is open.
+    attaching: Option<ItemId>,
 }
 
 impl FeedPanel {
@@ -233,14 +239,18 @@ impl FeedPanel {
                     .desired_width(f32::INFINITY),
             )
             .labelled_by(label.id);
+            attachments::add_ui(ui, cx, Dest::Form(POST_FORM));
             let ready = !self.draft.trim().is_empty();
             if design::primary_button(ui, Kind::Post, Kind::Post.icon(), t.publish, ready).clicked()
             {
                 self.pending = Some(Pending::Post);
-                cx.apply(Command::Fil(FilCommand::AddPost {
-                    id: cx.new_id(),
+                let id = cx.new_id();
+                let command = Command::Fil(FilCommand::AddPost {
+                    id: id.clone(),
                     text: self.draft.trim().to_owned(),
-                }));
+                });
+                let files = cx.files.take_staged(POST_FORM);
+                cx.files.apply_with(cx, command, ItemKind::Post, id, files);
             }
         });
     }
@@ -286,6 +296,9 @@ impl FeedPanel {
                     });
                 });
                 ui.label(post.text.as_str());
+                let may_add = self.attaching.as_ref() == Some(&post.id);
+                let item = (ItemKind::Post, &post.id);
+                attachments::item_ui(ui, cx, item, &post.attachments, &post.author, may_add);
                 if !post.comments.is_empty() {
                     ui.add_space(design::GAP / 2.0);
                 }
@@ -368,6 +381,11 @@ impl FeedPanel {
         }
         design::more_menu_asking(ui, cx.lang.t().more_actions, |ui| {
             if may_delete {
+                let add = cx.lang.attachments().add;
+                if design::icon_button(ui, design::file_icon::ADD, add).clicked() {
+                    self.attaching = Some(post.id.clone());
+                    ui.close();
+                }
                 let mut armed = self.confirm_delete.as_ref() == Some(&post.id);
                 let words = super::DeleteWords {
                     delete: t.delete,

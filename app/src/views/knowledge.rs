@@ -328,6 +328,10 @@ impl KnowledgePanel {
             ui.add_space(design::GAP);
             self.add_section_ui(ui, cx, sheet);
         }
+        // A sheet is written by many: every member may add to it.
+        let item = (ItemKind::Sheet, &sheet.id);
+        let (files, author) = (&sheet.attachments, &sheet.created_by);
+        crate::attachments::item_ui(ui, cx, item, files, author, active(cx));
         ui.add_space(design::SECTION);
         ui.horizontal_wrapped(|ui| {
             let f = lang.files();

@@ -152,6 +152,9 @@ pub struct Cx<'a> {
     pub net: &'a NetState,
     /// The time this frame is drawn at (see [`crate::clock`]).
     pub now: chrono::DateTime<chrono::Local>,
+    /// Pictures and files on items: thumbnails, the viewer, files being
+    /// added.
+    pub files: &'a crate::attachments::Files,
 }
 
 impl Cx<'_> {

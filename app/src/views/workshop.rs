@@ -70,6 +70,8 @@ pub struct WorkshopPanel {
     /// The workshop chosen, if any, and its session.
     session: session::Session,
     moderate: super::moderation::ModerateMenu,
+    /// The idea whose "Ajouter une photo ou un fichier" zone is open.
+    attaching: Option<ItemId>,
 }
 
 /// Groups the ideas by table (numbered tables first) or by theme (the
@@ -354,6 +356,9 @@ impl WorkshopPanel {
                 }
             }
         });
+        let may_add = self.attaching.as_ref() == Some(&idea.id);
+        let item = (ItemKind::Idea, &idea.id);
+        crate::attachments::item_ui(ui, cx, item, &idea.attachments, &idea.author, may_add);
         if self.confirm_delete.as_ref() == Some(&idea.id) {
             ui.label(RichText::new(t.delete_question).strong());
             ui.horizontal(|ui| {
@@ -405,6 +410,10 @@ impl WorkshopPanel {
                         }
                     }
                 });
+            }
+            let add = cx.lang.attachments().add;
+            if may_delete && design::icon_button(ui, design::file_icon::ADD, add).clicked() {
+                self.attaching = Some(idea.id.clone());
             }
             if may_delete && design::icon_button(ui, icon::DELETE, t.delete).clicked() {
                 self.confirm_delete = Some(idea.id.clone());

@@ -515,3 +515,54 @@ fn exports_carry_attachments() {
         }
     }
 }
+
+/// A meeting brings every thumbnail of what it brings, however many: the
+/// fetcher running beside the session and the round after it share the
+/// work, and neither loses blobs to the other.
+#[test]
+fn a_meeting_brings_every_thumbnail() {
+    setup!();
+    let work = tempfile::tempdir().unwrap();
+    let (_ta, aicha) = device("Aïcha");
+    let c = ok(&aicha, &["community", "create", "--name", "Les Tilleuls"]);
+    let (_tb, bruno) = device("Bruno");
+    let server = Server::start(&aicha);
+    let ticket = server.ticket();
+    let invite = ok(&aicha, &["invite", "--community", &c]);
+    ok(&bruno, &["join", &invite]);
+    std::fs::write(bruno.join("storage.json"), r#"{"auto_fetch": 0}"#).unwrap();
+    let n: u32 = std::env::var("PASSERELLE_TEST_PHOTOS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(40);
+    let mut items = Vec::new();
+    for i in 0..n {
+        let file = work.path().join(format!("photo-{i}.jpg"));
+        photo(&file, 160 + i, 120);
+        let item = offer(&aicha, &c, &format!("Objet {i}"));
+        ok(
+            &aicha,
+            &[
+                "attach",
+                "add",
+                "--community",
+                &c,
+                "--item",
+                &item,
+                file.to_str().unwrap(),
+            ],
+        );
+        items.push(item);
+    }
+    sync_with(&bruno, &ticket);
+    drop(server);
+    let missing: Vec<&String> = items
+        .iter()
+        .filter(|item| attachments(&bruno, &c, item)[0]["thumb_present"] != true)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {n} thumbnails missing",
+        missing.len()
+    );
+}

@@ -530,24 +530,25 @@ async fn collect(
     let own = store.own().await.map_err(AttachError::from)?;
     let settings = StorageSettings::read(data_dir);
     let used = read_used(data_dir);
-    let mut keep: HashSet<String> = HashSet::new();
-    let mut others: Vec<(i64, String, u64)> = Vec::new();
-    for (hash, size) in &held {
-        match uses.get(hash) {
-            None => {}
-            Some(u) if u.thumbnail || own.contains(hash) => {
-                keep.insert(hash.clone());
-            }
-            Some(_) => others.push((used.get(hash).copied().unwrap_or(0), hash.clone(), *size)),
-        }
-    }
-    // Other people's files, most recently used first, kept within the limit.
+    // Everything referenced is kept, even what is arriving while this runs
+    // (a list of what is held would miss it), but other people's files
+    // held beyond the cache limit, least recently used first.
+    let mut keep: HashSet<String> = uses.keys().cloned().collect();
+    let mut others: Vec<(i64, String, u64)> = held
+        .iter()
+        .filter(|(hash, _)| {
+            uses.get(hash)
+                .is_some_and(|u| !u.thumbnail && !own.contains(hash))
+        })
+        .map(|(hash, size)| (used.get(hash).copied().unwrap_or(0), hash.clone(), *size))
+        .collect();
     others.sort_by(|a, b| b.cmp(a));
     let mut room = if all_others { 0 } else { settings.cache_limit };
     for (_, hash, size) in others {
         if size <= room {
             room -= size;
-            keep.insert(hash);
+        } else {
+            keep.remove(&hash);
         }
     }
     let gone: Vec<&(String, u64)> = held.iter().filter(|(h, _)| !keep.contains(h)).collect();

@@ -156,12 +156,17 @@ impl Handle {
     }
 
     /// Closes the network, if started: sessions end and peers are told,
-    /// within 5 s. For a node about to stop with its runtime (the app
+    /// within 5 s; then the attachments' store, if opened. For a node about to stop with its runtime (the app
     /// restarting it), which [`Node::shutdown`](crate::Node::shutdown)
     /// would otherwise do.
     pub async fn close_network(&self) {
         if let Some(net) = self.net.get() {
             net.shutdown().await;
+        }
+        // The file store holds its database until it is shut down: a node
+        // started again on this directory in the same process needs it.
+        if let Some(blobs) = self.blobs.get() {
+            blobs.shutdown().await;
         }
     }
 

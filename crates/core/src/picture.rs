@@ -17,8 +17,11 @@ use crate::error::AttachError;
 pub const PICTURE_SIDE: u32 = 2_048;
 /// Longest side of a thumbnail, in pixels.
 pub const THUMB_SIDE: u32 = 320;
-/// JPEG quality of pictures and thumbnails.
+/// JPEG quality of pictures.
 const QUALITY: u8 = 82;
+/// JPEG quality of thumbnails (lower: they are small, and a thumbnail is
+/// never the same bytes as its picture, even for a picture that small).
+const THUMB_QUALITY: u8 = 75;
 /// Largest picture decoded, in pixels per side: beyond it a file is taken
 /// as a file, not shown as a picture.
 const DECODE_SIDE: u32 = 16_384;
@@ -107,16 +110,18 @@ pub fn prepare(name: &str, bytes: Vec<u8>) -> Result<Prepared, AttachError> {
         (encode_jpeg(&picture)?, "image/jpeg", "jpg")
     };
     let thumb = picture.thumbnail(THUMB_SIDE, THUMB_SIDE);
-    let thumb_bytes = encode_jpeg(&thumb)?;
+    let thumb_bytes = encode_jpeg_at(&thumb, THUMB_QUALITY)?;
     if thumb_bytes.len() as u64 > MAX_THUMB {
         return Err(AttachError::BadPicture("thumbnail too large".into()));
     }
+    // A picture no larger than its thumbnail would be is its own: none.
+    let thumb = (thumb_bytes != bytes).then(|| (thumb_bytes, thumb.width(), thumb.height()));
     Ok(Prepared {
         bytes,
         name: with_extension(&name, extension),
         mime: mime.to_owned(),
         dimensions: Some((picture.width(), picture.height())),
-        thumb: Some((thumb_bytes, thumb.width(), thumb.height())),
+        thumb,
     })
 }
 
@@ -143,8 +148,12 @@ pub fn decode(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, AttachE
 }
 
 fn encode_jpeg(picture: &DynamicImage) -> Result<Vec<u8>, AttachError> {
+    encode_jpeg_at(picture, QUALITY)
+}
+
+fn encode_jpeg_at(picture: &DynamicImage, quality: u8) -> Result<Vec<u8>, AttachError> {
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, QUALITY)
+    JpegEncoder::new_with_quality(&mut out, quality)
         .encode_image(&picture.to_rgb8())
         .map_err(|e| AttachError::BadPicture(e.to_string()))?;
     Ok(out)
@@ -211,6 +220,14 @@ mod tests {
         let (thumb, w, h) = prepared.thumb.expect("a thumbnail");
         assert_eq!((w, h), (320, 240));
         assert!(thumb.len() < 64 * 1024, "{} bytes", thumb.len());
+    }
+
+    #[test]
+    fn a_small_picture_has_a_thumbnail_of_its_own() {
+        let prepared = prepare("icone.jpg", jpeg(320, 120)).expect("prepared");
+        let (thumb, w, h) = prepared.thumb.expect("a thumbnail");
+        assert_eq!((w, h), (320, 120));
+        assert_ne!(thumb, prepared.bytes);
     }
 
     #[test]

@@ -690,7 +690,7 @@ impl World {
         // One offer in five has a photo (its description: the bytes are not
         // part of a generated community), decided and named from its id so
         // the rest of the history stays as it was.
-        if offer && fnv(id.as_str(), 0) % 5 == 0 {
+        if offer && fnv(id.as_str(), 0).is_multiple_of(5) {
             self.run(who, photo_of(&id, title))?;
         }
         self.exchanges.push(GenExchange {
@@ -1689,6 +1689,46 @@ const COMMENTS: &[&str] = &[
     "Je ne pourrai pas venir, désolée.",
 ];
 
+/// FNV-1a of a text and a salt.
+fn fnv(text: &str, salt: u64) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64 ^ salt;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A made-up blob hash (64 hex characters) for an item.
+fn made_up_hash(id: &str, salt: u64) -> String {
+    (0..4)
+        .map(|i| format!("{:016x}", fnv(id, salt * 8 + i)))
+        .collect()
+}
+
+/// The description of a photo of an offer (2,048 × 1,536, with its
+/// thumbnail), as the app would attach it.
+fn photo_of(id: &ItemId, title: &str) -> Command {
+    let size = 300_000 + fnv(id.as_str(), 1) % 1_700_000;
+    Command::Attachments(passerelle_model::AttachmentCommand::Attach {
+        kind: ItemKind::Exchange,
+        id: id.clone(),
+        attachment: passerelle_model::NewAttachment {
+            hash: made_up_hash(id.as_str(), 2),
+            name: format!("{}.jpg", title.to_lowercase().replace(' ', "-")),
+            mime: "image/jpeg".into(),
+            size,
+            dimensions: Some((2048, 1536)),
+            thumb: Some(Thumbnail {
+                hash: made_up_hash(id.as_str(), 3),
+                size: 12_000 + fnv(id.as_str(), 4) % 20_000,
+                width: 320,
+                height: 240,
+            }),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1788,44 +1828,4 @@ mod tests {
             }
         }
     }
-}
-
-/// FNV-1a of a text and a salt.
-fn fnv(text: &str, salt: u64) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325_u64 ^ salt;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// A made-up blob hash (64 hex characters) for an item.
-fn made_up_hash(id: &str, salt: u64) -> String {
-    (0..4)
-        .map(|i| format!("{:016x}", fnv(id, salt * 8 + i)))
-        .collect()
-}
-
-/// The description of a photo of an offer (2,048 × 1,536, with its
-/// thumbnail), as the app would attach it.
-fn photo_of(id: &ItemId, title: &str) -> Command {
-    let size = 300_000 + fnv(id.as_str(), 1) % 1_700_000;
-    Command::Attachments(passerelle_model::AttachmentCommand::Attach {
-        kind: ItemKind::Exchange,
-        id: id.clone(),
-        attachment: passerelle_model::NewAttachment {
-            hash: made_up_hash(id.as_str(), 2),
-            name: format!("{}.jpg", title.to_lowercase().replace(' ', "-")),
-            mime: "image/jpeg".into(),
-            size,
-            dimensions: Some((2048, 1536)),
-            thumb: Some(Thumbnail {
-                hash: made_up_hash(id.as_str(), 3),
-                size: 12_000 + fnv(id.as_str(), 4) % 20_000,
-                width: 320,
-                height: 240,
-            }),
-        },
-    })
 }

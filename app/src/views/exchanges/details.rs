@@ -9,6 +9,7 @@ use passerelle_core::model::{
 };
 
 use super::{ExchangesPanel, Side, exchange_kind, status_ui};
+use crate::attachments;
 use crate::design::{self, icon};
 use crate::views::Cx;
 use crate::views::moderation;
@@ -61,6 +62,9 @@ impl ExchangesPanel {
                 ui.label(description);
             }
         });
+        let may_add = cx.may_edit(&e.author);
+        let item = (ItemKind::Exchange, &e.id);
+        attachments::item_ui(ui, cx, item, &e.attachments, &e.author, may_add);
         if cx.me.is_none() {
             design::empty(ui, x.not_member);
         } else {

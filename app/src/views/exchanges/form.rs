@@ -2,12 +2,16 @@
 //! choices), the title, then what is optional, and "Publier" standing out.
 
 use passerelle_core::model::{
-    Command, Exchange, ExchangeCommand, ExchangeKind, ExchangeMode, ItemId,
+    Command, Exchange, ExchangeCommand, ExchangeKind, ExchangeMode, ItemId, ItemKind,
 };
 
 use super::{ExchangesPanel, Side, exchange_kind};
+use crate::attachments::{self, Dest};
 use crate::design::{self, icon};
 use crate::views::Cx;
+
+/// The key of the files chosen in the form before the échange exists.
+const FORM: &str = "exchange-form";
 
 /// The post (or edit) form.
 pub(super) struct Form {
@@ -142,6 +146,20 @@ impl ExchangesPanel {
                 .desired_width(f32::INFINITY),
         )
         .labelled_by(label.id);
+        match &form.editing {
+            // An échange that exists takes its files at once.
+            Some(id) => {
+                let e = view.exchanges.iter().find(|e| &e.id == id);
+                if let Some(e) = e {
+                    let item = (ItemKind::Exchange, &e.id);
+                    attachments::item_ui(ui, cx, item, &e.attachments, &e.author, true);
+                }
+            }
+            None => {
+                ui.add_space(design::GAP / 2.0);
+                attachments::add_ui(ui, cx, Dest::Form(FORM));
+            }
+        }
         ui.add_space(design::GAP);
         let ready = !form.title.trim().is_empty();
         let place = Some(form.place.trim().to_owned()).filter(|p| !p.is_empty());
@@ -150,18 +168,23 @@ impl ExchangesPanel {
             None => {
                 if design::primary_button(ui, kind, kind.icon(), t.publish, ready).clicked() {
                     posted = true;
-                    cx.apply(Command::Exchanges(ExchangeCommand::AddExchange {
-                        id: cx.new_id(),
+                    let id = cx.new_id();
+                    let command = Command::Exchanges(ExchangeCommand::AddExchange {
+                        id: id.clone(),
                         kind: form.kind,
                         title: form.title.trim().to_owned(),
                         description: form.description.clone(),
                         category: form.category.clone(),
                         mode: form.mode,
                         place,
-                    }));
+                    });
+                    let files = cx.files.take_staged(FORM);
+                    cx.files
+                        .apply_with(cx, command, ItemKind::Exchange, id, files);
                 }
                 if ui.button(t.cancel).clicked() {
                     *form = Form::default();
+                    cx.files.clear_staged(FORM);
                     self.side = Side::Closed;
                 }
             }
