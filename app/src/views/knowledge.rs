@@ -15,7 +15,7 @@ use passerelle_core::model::{
 
 use super::Cx;
 use super::cache::SameArc;
-use super::files::export_button;
+use crate::bridge::Msg;
 use crate::design::{self, Kind, icon, more_icon};
 use crate::i18n::Lang;
 use crate::i18n::knowledge::KnowledgeStrings;
@@ -339,12 +339,23 @@ impl KnowledgePanel {
                 s if s.is_empty() => sheet.id.to_string(),
                 s => s,
             };
-            export_button(ui, cx, f.export_markdown, &format!("{stem}.md"), || {
-                markdown::sheet_markdown(sheet)
-            });
-            export_button(ui, cx, f.export_html, &format!("{stem}.html"), || {
-                markdown::sheet_html(sheet, &f.document)
-            });
+            // Its pictures and files go in a folder beside the text.
+            let dir = format!("{stem}_fichiers");
+            let files = (!sheet.attachments.is_empty()).then_some(dir.as_str());
+            let md = format!("{stem}.md");
+            if ui.button(f.export_markdown).clicked() {
+                match markdown::sheet_markdown_with_files(sheet, files) {
+                    Ok(text) => save_with_files(cx, sheet, &md, text, &dir),
+                    Err(e) => export_failed(cx, &md, &e),
+                }
+            }
+            let html = format!("{stem}.html");
+            if ui.button(f.export_html).clicked() {
+                match markdown::sheet_html_with_files(sheet, &f.document, files) {
+                    Ok(text) => save_with_files(cx, sheet, &html, text, &dir),
+                    Err(e) => export_failed(cx, &html, &e),
+                }
+            }
         });
     }
 
@@ -683,6 +694,51 @@ fn merge(base: &str, mine: &str, theirs: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Writes a sheet's export to the exports folder, with the bytes of its
+/// attachments on this device in `dir` beside it (those not here yet are
+/// left out; the text still names them).
+fn save_with_files(cx: &Cx, sheet: &Sheet, name: &str, text: String, dir: &str) {
+    if sheet.attachments.is_empty() {
+        cx.save_export(name, text.into_bytes());
+        return;
+    }
+    let (name, dir) = (name.to_owned(), dir.to_owned());
+    let community = cx.community.clone();
+    let files: Vec<_> = sheet.attachments.values().cloned().collect();
+    cx.bridge.request(move |h| async move {
+        let exports = crate::settings::exports_dir();
+        let beside = exports.join(&dir);
+        let failed = |path: &std::path::Path| {
+            let path = path.to_owned();
+            move |cause| passerelle_core::CoreError::Io {
+                action: "write",
+                path,
+                cause,
+            }
+        };
+        std::fs::create_dir_all(&beside).map_err(failed(&beside))?;
+        for a in &files {
+            let target = beside.join(passerelle_core::model::attachments::file_name(a));
+            match h.save_blob(&community, &a.hash, &target).await {
+                Ok(_)
+                | Err(passerelle_core::CoreError::Attach(passerelle_core::AttachError::NotHere)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let path = exports.join(&name);
+        std::fs::write(&path, text).map_err(failed(&path))?;
+        Ok(Msg::Saved(path))
+    });
+}
+
+fn export_failed(cx: &Cx, name: &str, e: &dyn std::fmt::Display) {
+    tracing::warn!("export {name}: {e}");
+    cx.bridge
+        .send(Msg::Error(crate::i18n::errors::Problem::failed(|l| {
+            l.files().export_failed
+        })));
 }
 
 #[cfg(test)]
