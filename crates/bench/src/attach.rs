@@ -23,7 +23,7 @@ const PHOTOS: usize = 200;
 /// A photo of noise (which compresses badly): 2400×1800 at quality 80 is
 /// about 3 MB.
 pub fn photo(width: u32, height: u32, seed: u32) -> Vec<u8> {
-    let mut state = seed | 1;
+    let mut state = seed.wrapping_mul(2).wrapping_add(1);
     let picture = image::RgbImage::from_fn(width, height, |_, _| {
         state ^= state << 13;
         state ^= state >> 17;

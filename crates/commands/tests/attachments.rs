@@ -39,6 +39,38 @@ fn attachments(dir: &Path, c: &str, item: &str) -> Vec<Value> {
     serde_json::from_str(&text).expect("attach list --json prints an array")
 }
 
+/// `attach add`: returns the attachment's hash.
+fn attach(dir: &Path, c: &str, item: &str, file: &Path) -> String {
+    ok(
+        dir,
+        &[
+            "attach",
+            "add",
+            "--community",
+            c,
+            "--item",
+            item,
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
+/// `attach get` into `out`.
+fn get(dir: &Path, c: &str, hash: &str, out: &Path) {
+    ok(
+        dir,
+        &[
+            "attach",
+            "get",
+            "--community",
+            c,
+            hash,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+}
+
 fn storage(dir: &Path) -> Value {
     serde_json::from_str(&ok(dir, &["storage", "--json"])).expect("storage --json")
 }
@@ -121,18 +153,7 @@ fn a_photo_reaches_members_and_no_one_else() {
     let (_ta, aicha) = device("Aïcha");
     let c = ok(&aicha, &["community", "create", "--name", "Les Tilleuls"]);
     let lamp = offer(&aicha, &c, "Lampe à donner");
-    let hash = ok(
-        &aicha,
-        &[
-            "attach",
-            "add",
-            "--community",
-            &c,
-            "--item",
-            &lamp,
-            original.to_str().unwrap(),
-        ],
-    );
+    let hash = attach(&aicha, &c, &lamp, &original);
     let listed = attachments(&aicha, &c, &lamp);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["hash"], hash.as_str());
@@ -160,18 +181,7 @@ fn a_photo_reaches_members_and_no_one_else() {
     assert_eq!(seen[0]["present"], false, "{seen:?}");
     // The photo comes when he asks for it, byte for byte.
     let got = work.path().join("bruno.jpg");
-    ok(
-        &bruno,
-        &[
-            "attach",
-            "get",
-            "--community",
-            &c,
-            &hash,
-            "--out",
-            got.to_str().unwrap(),
-        ],
-    );
+    get(&bruno, &c, &hash, &got);
     let bytes = std::fs::read(&got).unwrap();
     assert_eq!(bytes.len() as u64, stored);
     assert_eq!(passerelle_sync::blobs::hash_of(&bytes), hash);
@@ -182,18 +192,7 @@ fn a_photo_reaches_members_and_no_one_else() {
     sync_with(&chloe, &bruno_server.ticket());
     assert_eq!(attachments(&chloe, &c, &lamp)[0]["thumb_present"], true);
     let got = work.path().join("chloe.jpg");
-    ok(
-        &chloe,
-        &[
-            "attach",
-            "get",
-            "--community",
-            &c,
-            &hash,
-            "--out",
-            got.to_str().unwrap(),
-        ],
-    );
+    get(&chloe, &c, &hash, &got);
     assert_eq!(std::fs::read(&got).unwrap(), bytes);
     drop(bruno_server);
 
@@ -216,18 +215,7 @@ fn a_photo_reaches_members_and_no_one_else() {
     let second = work.path().join("plants.jpg");
     photo(&second, 1200, 900);
     let tomatoes = offer(&aicha, &c, "Plants de tomates");
-    let new_hash = ok(
-        &aicha,
-        &[
-            "attach",
-            "add",
-            "--community",
-            &c,
-            "--item",
-            &tomatoes,
-            second.to_str().unwrap(),
-        ],
-    );
+    let new_hash = attach(&aicha, &c, &tomatoes, &second);
     assert!(
         !raw_fetch(device_secret(&bruno), &aicha_ticket, &new_hash),
         "a removed member got a new photo"
@@ -252,18 +240,7 @@ fn deleting_an_offer_frees_its_photo_on_every_device() {
     let (_ta, aicha) = device("Aïcha");
     let c = ok(&aicha, &["community", "create", "--name", "Les Tilleuls"]);
     let bike = offer(&aicha, &c, "Vélo à réparer");
-    ok(
-        &aicha,
-        &[
-            "attach",
-            "add",
-            "--community",
-            &c,
-            "--item",
-            &bike,
-            original.to_str().unwrap(),
-        ],
-    );
+    attach(&aicha, &c, &bike, &original);
     let server = Server::start(&aicha);
     let ticket = server.ticket();
     let (_tb, bruno) = device("Bruno");
@@ -311,18 +288,7 @@ fn a_bundle_with_files_carries_photos_checked_by_hash() {
     let original = work.path().join("affiche.jpg");
     photo(&original, 900, 1200);
     let poster = offer(&aicha, &c, "Affiche du Pik-nik");
-    let hash = ok(
-        &aicha,
-        &[
-            "attach",
-            "add",
-            "--community",
-            &c,
-            "--item",
-            &poster,
-            original.to_str().unwrap(),
-        ],
-    );
+    let hash = attach(&aicha, &c, &poster, &original);
     let plain = work.path().join("sans-fichiers.passerelle");
     let full = work.path().join("avec-fichiers.passerelle");
     ok(
@@ -382,18 +348,7 @@ fn a_bundle_with_files_carries_photos_checked_by_hash() {
     assert_eq!(seen[0]["present"], true, "{seen:?}");
     assert_eq!(seen[0]["thumb_present"], true, "{seen:?}");
     let got = work.path().join("bruno.jpg");
-    ok(
-        &bruno,
-        &[
-            "attach",
-            "get",
-            "--community",
-            &c,
-            &hash,
-            "--out",
-            got.to_str().unwrap(),
-        ],
-    );
+    get(&bruno, &c, &hash, &got);
     assert_eq!(
         passerelle_sync::blobs::hash_of(&std::fs::read(&got).unwrap()),
         hash
@@ -423,18 +378,7 @@ fn exports_carry_attachments() {
     std::fs::write(&pdf, b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n").unwrap();
     let mut hashes = Vec::new();
     for file in [&picture, &pdf] {
-        hashes.push(ok(
-            &aicha,
-            &[
-                "attach",
-                "add",
-                "--community",
-                &c,
-                "--item",
-                &sheet,
-                file.to_str().unwrap(),
-            ],
-        ));
+        hashes.push(attach(&aicha, &c, &sheet, &file));
     }
 
     // JSON lists them on their sheet.
@@ -540,18 +484,7 @@ fn a_meeting_brings_every_thumbnail() {
         let file = work.path().join(format!("photo-{i}.jpg"));
         photo(&file, 160 + i, 120);
         let item = offer(&aicha, &c, &format!("Objet {i}"));
-        ok(
-            &aicha,
-            &[
-                "attach",
-                "add",
-                "--community",
-                &c,
-                "--item",
-                &item,
-                file.to_str().unwrap(),
-            ],
-        );
+        attach(&aicha, &c, &item, &file);
         items.push(item);
     }
     sync_with(&bruno, &ticket);
