@@ -378,7 +378,7 @@ fn exports_carry_attachments() {
     std::fs::write(&pdf, b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n").unwrap();
     let mut hashes = Vec::new();
     for file in [&picture, &pdf] {
-        hashes.push(attach(&aicha, &c, &sheet, &file));
+        hashes.push(attach(&aicha, &c, &sheet, file));
     }
 
     // JSON lists them on their sheet.
