@@ -350,8 +350,9 @@ impl BlobStore {
     /// Serves one incoming blob connection: each request is for one whole
     /// blob (no hash sequences), and is answered only if the replica names
     /// a community shared with the peer that references it, for which the
-    /// blob is held. Pushes and observations are refused; the first refused
-    /// request closes the connection.
+    /// blob is held. Pushes and observations are refused; a request for a
+    /// blob the peer may not have closes the connection (one not held here
+    /// is refused alone).
     pub(crate) async fn serve<R: Replica>(&self, conn: Connection, replica: R) {
         let peer = data_encoding::HEXLOWER.encode(conn.remote_id().as_bytes());
         let mask = EventMask {
@@ -371,16 +372,23 @@ impl BlobStore {
                     ProviderMessage::GetRequestReceived(msg) => {
                         let request = &msg.inner.request;
                         let hash = request.hash.to_hex();
-                        let allowed = request.ranges.is_blob() && {
-                            let communities = replica.may_serve(peer.clone(), hash.clone()).await;
-                            store.held_for_any(&hash, &communities).await
-                        };
-                        if allowed {
-                            msg.tx.send(Ok(())).await.ok();
+                        let communities = if request.ranges.is_blob() {
+                            replica.may_serve(peer.clone(), hash.clone()).await
                         } else {
+                            Vec::new()
+                        };
+                        if communities.is_empty() {
+                            // Not for this peer at all: the connection ends.
                             tracing::debug!(%peer, %hash, "blob refused");
                             msg.tx.send(Err(AbortReason::Permission)).await.ok();
                             closing.close(crate::wire::code::NOT_A_MEMBER, b"not for you");
+                        } else if store.held_for_any(&hash, &communities).await {
+                            msg.tx.send(Ok(())).await.ok();
+                        } else {
+                            // Not held for them here (it may be held for
+                            // another community, or not yet): this request
+                            // only is refused, the others go on.
+                            msg.tx.send(Err(AbortReason::Permission)).await.ok();
                         }
                     }
                     ProviderMessage::ObserveRequestReceived(msg) => {

@@ -36,6 +36,10 @@ const BLOB_CONNECTION_LIMIT: Duration = Duration::from_secs(600);
 
 /// How long one round of fetching wanted blobs from a peer may take.
 const FETCH_ROUND: Duration = Duration::from_secs(120);
+/// How old a session is before blobs are fetched beside it.
+const FETCH_AFTER: Duration = Duration::from_secs(2);
+/// How long changes must pause before the next round of fetching.
+const QUIET: Duration = Duration::from_secs(1);
 
 /// The mDNS service name Passerelle devices announce themselves under.
 const MDNS_SERVICE: &str = "passerelle";
@@ -515,10 +519,6 @@ async fn run_session<R: Replica>(
             Err(SessionError::Closed("shutting down".into()))
         }
     };
-    if result.is_ok() && mode == Mode::UntilSynced {
-        // A one-off sync ends with the blobs it made wanted.
-        let _ = tokio::time::timeout(FETCH_ROUND, fetch_wanted(inner, peer_addr)).await;
-    }
     let stats = session.stats;
     inner.replica.close_session(id, stats).await;
     {
@@ -547,6 +547,11 @@ async fn run_session<R: Replica>(
             stats,
             error,
         }),
+    }
+    if result.is_ok() && mode == Mode::UntilSynced {
+        // A one-off sync ends with the blobs it made wanted, once the
+        // documents' session is over.
+        let _ = tokio::time::timeout(FETCH_ROUND, fetch_wanted(inner, peer_addr)).await;
     }
     result
         .map(|()| stats)
@@ -797,19 +802,28 @@ fn seen_at(conn: &Connection) -> EndpointAddr {
     )
 }
 
-/// While a session lasts: fetches the blobs the node wants from the peer at
-/// once, then again after each change (what the peer sent may reference
-/// new ones). Never returns; the session's end drops it.
+/// While a session lasts: fetches the blobs the node wants from the peer,
+/// once the session is two seconds old, then each time changes stop
+/// arriving for a second (what the peer sent may reference new ones). Never
+/// returns; the session's end drops it. A short session leaves the fetching
+/// to the round after it, so the documents go first.
 async fn fetch_while_connected<R: Replica>(inner: &Arc<Inner<R>>, peer: EndpointAddr) {
     let mut changes = inner.replica.changes();
+    tokio::time::sleep(FETCH_AFTER).await;
     loop {
         let _ = tokio::time::timeout(FETCH_ROUND, fetch_wanted(inner, peer.clone())).await;
-        // Wait for a change, then let a burst of them settle.
-        if changes.recv().await.is_err() && changes.is_closed() {
+        // A change, then a quiet second.
+        if matches!(
+            changes.recv().await,
+            Err(broadcast::error::RecvError::Closed)
+        ) {
             std::future::pending::<()>().await;
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        while changes.try_recv().is_ok() {}
+        while let Ok(next) = tokio::time::timeout(QUIET, changes.recv()).await {
+            if matches!(next, Err(broadcast::error::RecvError::Closed)) {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
 

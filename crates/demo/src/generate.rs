@@ -108,10 +108,12 @@ impl Plan {
     /// A community holding `count` échanges and little else: the long lists
     /// the app must scroll smoothly.
     pub fn exchanges(count: usize) -> Plan {
+        // One échange in ten has a photo: one more change.
+        let changes = count + count / 10;
         Plan {
             months: 12,
-            launch_changes: count / 12 + count % 12 + 2 * MEMBERS,
-            monthly_changes: count / 12,
+            launch_changes: changes / 12 + changes % 12 + 2 * MEMBERS,
+            monthly_changes: changes / 12,
             weights: Weights {
                 exchange: 1,
                 ..Weights::none()
