@@ -359,6 +359,14 @@ impl<R: Replica> Network<R> {
             .unwrap_or_else(|| EndpointAddr::new(id))
     }
 
+    /// Fetches from a peer the blobs the node wants from it (thumbnails,
+    /// small files) and does not hold; returns how many arrived.
+    pub async fn fetch_from(&self, addr: EndpointAddr) -> usize {
+        tokio::time::timeout(FETCH_ROUND, fetch_wanted(&self.inner, addr))
+            .await
+            .unwrap_or(0)
+    }
+
     /// Fetches a blob from the peers at hand, the connected ones first,
     /// then those remembered or found on the LAN; `max` is the size its
     /// attachment says. Returns the bytes received.
@@ -549,9 +557,13 @@ async fn run_session<R: Replica>(
         }),
     }
     if result.is_ok() && mode == Mode::UntilSynced {
-        // A one-off sync ends with the blobs it made wanted, once the
-        // documents' session is over.
-        let _ = tokio::time::timeout(FETCH_ROUND, fetch_wanted(inner, peer_addr)).await;
+        // A one-off sync is followed by the blobs it made wanted, once the
+        // documents' session is over; whoever must wait for them (a
+        // command about to exit) calls `fetch_from`.
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(FETCH_ROUND, fetch_wanted(&inner, peer_addr)).await;
+        });
     }
     result
         .map(|()| stats)

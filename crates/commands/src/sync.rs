@@ -91,8 +91,11 @@ pub(crate) async fn sync(
                 Err(e) => return Err(e.into()),
             };
             let key = hex_key(&addr);
-            match handle.sync_with(addr, timeout).await {
+            match handle.sync_with(addr.clone(), timeout).await {
+                // The thumbnails and small files it made wanted come before
+                // this command ends.
                 Ok(stats) => SyncSummary {
+                    files: handle.fetch_files_from(addr).await?,
                     peers: 1,
                     bytes_sent: stats.bytes_sent,
                     bytes_received: stats.bytes_received,
@@ -107,7 +110,11 @@ pub(crate) async fn sync(
                 Err(e) => return Err(e.into()),
             }
         }
-        None => handle.sync_all(Duration::from_secs(3), timeout).await?,
+        None => {
+            let mut summary = handle.sync_all(Duration::from_secs(3), timeout).await?;
+            summary.files = handle.fetch_files_from_all().await?;
+            summary
+        }
     };
     output::sync_summary(out, &summary, json);
     for c in handle.communities().await? {

@@ -288,6 +288,33 @@ impl Handle {
         Ok(())
     }
 
+    /// Fetches from a peer the thumbnails and small files wanted from it
+    /// (what a sync also does in the background); returns how many arrived.
+    pub async fn fetch_files_from(
+        &self,
+        peer: passerelle_sync::EndpointAddr,
+    ) -> Result<usize, CoreError> {
+        let net = self.net.get().ok_or(CoreError::NoNetwork)?.clone();
+        Ok(net.fetch_from(peer).await)
+    }
+
+    /// [`Handle::fetch_files_from`] every peer remembered or found on the
+    /// LAN, one after the other; returns how many blobs arrived.
+    pub async fn fetch_files_from_all(&self) -> Result<usize, CoreError> {
+        let net = self.net.get().ok_or(CoreError::NoNetwork)?.clone();
+        let mut peers = net.known();
+        for addr in net.discovered() {
+            if !peers.iter().any(|p| p.id == addr.id) {
+                peers.push(addr);
+            }
+        }
+        let mut arrived = 0;
+        for peer in peers {
+            arrived += net.fetch_from(peer).await;
+        }
+        Ok(arrived)
+    }
+
     /// The size a community's attachment gives a blob it references.
     async fn referenced(&self, community: &CommunityId, hash: &str) -> Result<u64, CoreError> {
         let view = self.view(community).await?;

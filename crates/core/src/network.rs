@@ -55,6 +55,8 @@ pub struct SyncSummary {
     pub messages: u64,
     /// Wall time.
     pub duration_ms: u64,
+    /// Pictures' thumbnails and small files fetched after the sync.
+    pub files: usize,
 }
 
 /// Network options given when starting (command line, environment).
