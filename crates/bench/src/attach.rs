@@ -152,6 +152,8 @@ pub async fn blob_meeting(effort: Effort) -> Result<BlobMeeting> {
         });
         let started = Instant::now();
         let stats = bruno.sync_with(address(&aicha)?, MEETING_LIMIT).await?;
+        // What `passerelle-node sync` does before it ends.
+        bruno.fetch_files_from(address(&aicha)?).await?;
         let ms = ms_since(started);
         let view = bruno.view(&community).await?;
         let store = bruno.blob_store().await?;
