@@ -112,6 +112,9 @@ struct Inner<R: Replica> {
     blob_connections: Semaphore,
     /// Blob connections served per peer.
     blob_peers: Mutex<HashMap<EndpointId, usize>>,
+    /// One round of fetching from a peer at a time: a second waits, then
+    /// finds what the first brought.
+    fetching: Mutex<HashMap<EndpointId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<R: Replica> std::fmt::Debug for Inner<R> {
@@ -182,6 +185,7 @@ impl<R: Replica> Network<R> {
             blobs: config.blobs,
             blob_connections: Semaphore::new(MAX_BLOB_CONNECTIONS),
             blob_peers: Mutex::default(),
+            fetching: Mutex::default(),
         });
         let mut router = Router::builder(endpoint);
         if inner.blobs.is_some() {
@@ -846,6 +850,14 @@ async fn fetch_wanted<R: Replica>(inner: &Arc<Inner<R>>, addr: EndpointAddr) -> 
         return 0;
     };
     let peer = HEXLOWER.encode(addr.id.as_bytes());
+    let lock = inner
+        .fetching
+        .lock()
+        .expect("fetching lock")
+        .entry(addr.id)
+        .or_default()
+        .clone();
+    let _round = lock.lock().await;
     let mut missing = Vec::new();
     for wanted in inner.replica.wanted(peer.clone()).await {
         if !store.has(&wanted.hash).await.unwrap_or(true) {
