@@ -29,7 +29,10 @@ use crate::picture::{self, Prepared};
 use crate::settings::StorageSettings;
 
 /// How long after a change the store is collected.
-const COLLECT_AFTER: Duration = Duration::from_secs(2);
+const COLLECT_AFTER: Duration = Duration::from_secs(5);
+/// How long after the store opens it is first collected: reading every
+/// community's attachments waits until starting and meeting are done.
+const COLLECT_AT_START: Duration = Duration::from_secs(30);
 
 /// One attachment as a caller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -509,13 +512,14 @@ fn offset(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
     start..start + part.len()
 }
 
-/// Collects after each burst of changes, and once at the start.
+/// Collects once soon after the start, then after each burst of changes.
 async fn collector(
     jobs: mpsc::WeakSender<Job>,
     store: BlobStore,
     data_dir: PathBuf,
     mut changes: tokio::sync::broadcast::Receiver<String>,
 ) {
+    tokio::time::sleep(COLLECT_AT_START).await;
     loop {
         if jobs.upgrade().is_none() {
             return;
