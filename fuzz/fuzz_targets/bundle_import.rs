@@ -38,7 +38,7 @@ fn world() -> &'static World {
             h.set_display_name("Fuzz").await.unwrap();
             let id = h.load_example().await.unwrap();
             // A real bundle to start a corpus from.
-            h.export_bundle(&id, &dir.path().join("example.bundle"))
+            h.export_bundle(&id, &dir.path().join("example.bundle"), false)
                 .await
                 .unwrap();
             let replica = h.replica();
