@@ -619,6 +619,3 @@ fn touch(data_dir: &Path, hash: &str) {
         tracing::debug!("cannot note a file's use: {e}");
     }
 }
-
-/// Shared with the store's tasks.
-pub(crate) type SharedStore = Arc<tokio::sync::OnceCell<BlobStore>>;

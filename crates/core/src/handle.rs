@@ -79,7 +79,7 @@ pub struct Handle {
     pub(crate) secret: Arc<DeviceSecret>,
     pub(crate) net: Arc<std::sync::OnceLock<Arc<Net>>>,
     /// The attachments' store, opened on first use.
-    pub(crate) blobs: crate::files::SharedStore,
+    pub(crate) blobs: Arc<tokio::sync::OnceCell<passerelle_sync::BlobStore>>,
     device: DeviceKey,
     pub(crate) data_dir: PathBuf,
     renewed: Option<RenewedIdentity>,
