@@ -8,6 +8,8 @@
 //! document apart, passes every change through the gate as if it came from
 //! a peer, checks kinds and membership, and only then replaces the
 //! documents: a damaged or foreign bundle leaves the store untouched.
+//! `verify_bundle` does all of this on copies, for a device that holds
+//! nothing: it checks a bundle (a daily archive, say) without importing it.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +98,19 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Parts<'_>, CoreError> {
     Ok(Parts { docs, files })
 }
 
+/// Whether an import takes a file a bundle carries: an item of the
+/// community uses it (`used`, from `attachments::blobs`), it is no larger
+/// than described, and its bytes are the ones its hash names.
+pub(crate) fn takes_file(
+    used: &BTreeMap<String, (passerelle_model::attachments::Role, u64)>,
+    hash: &str,
+    content: &[u8],
+) -> bool {
+    used.get(hash)
+        .is_some_and(|(_, size)| content.len() as u64 <= *size)
+        && passerelle_sync::blobs::hash_of(content) == hash
+}
+
 /// Writes a bundle with files: the documents' bundle, then each file.
 pub(crate) fn join(docs: &[u8], files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = MAGIC_FILES.to_vec();
@@ -153,67 +168,13 @@ impl State {
     pub fn import_bundle(&mut self, bytes: &[u8]) -> Result<BundleImport, CoreError> {
         let (id, incoming) = parse(bytes)?;
         let device = self.device.clone();
-        let held = self.communities.get(&id);
-        // Merged into copies first: the community document, then the
-        // collections, judged by the members it lists.
-        let mut merged: BTreeMap<DocKind, (AutoCommit, Ledger)> = BTreeMap::new();
-        let mut refused = 0;
-        let mut kept_aside = Vec::new();
-        let mut writers = Writers::default();
-        for (kind, (signatures, changes)) in incoming {
-            let mut copy = held
-                .and_then(|l| l.docs.doc(kind).cloned())
-                .unwrap_or_else(new_doc);
-            let mut ledger = held
-                .and_then(|l| l.ledgers.get(&kind).cloned())
-                .unwrap_or_default();
-            let authority = if kind == DocKind::Community {
-                Authority::Community
-            } else {
-                Authority::Collection(&writers)
-            };
-            let result = gate::merge(&mut copy, &mut ledger, authority, changes, &signatures)
-                .map_err(|e| refuse(BundleError::Merge(e.0)))?;
-            refused += result.refused.len();
-            kept_aside.extend(crate::refused::entries(
-                kind.as_str(),
-                crate::refused::FROM_BUNDLE,
-                &result.refused,
-                &mut Default::default(),
-            ));
-            for r in &result.refused {
-                tracing::warn!(
-                    "bundle for {id}, {}: refused change {} by {}: {}",
-                    kind.as_str(),
-                    r.hash,
-                    r.writer,
-                    r.reason
-                );
-            }
-            if copy.get_heads().is_empty() {
-                continue;
-            }
-            if kind == DocKind::Community
-                && held.is_none_or(|l| l.docs.doc(kind).is_none())
-                && let Err(reason) = check_genesis(&mut copy, &id)
-            {
-                tracing::warn!("bundle for {id}: refused its community document: {reason}");
-                return Err(refuse(BundleError::NotTheCommunity {
-                    community: id.clone(),
-                    detail: reason.to_string(),
-                }));
-            }
-            check_kind(&copy, kind).map_err(|e| refuse(BundleError::Shape(Box::new(e))))?;
-            let owner: Option<String> =
-                autosurgeon::hydrate_prop(&copy, automerge::ROOT, "community").ok();
-            if owner.as_deref() != Some(id.as_str()) {
-                return Err(refuse(BundleError::OtherCommunity(kind.as_str())));
-            }
-            if kind == DocKind::Community {
-                writers = Writers::of(&mut copy, &mut ledger);
-            }
-            merged.insert(kind, (copy, ledger));
-        }
+        let Judged {
+            merged,
+            refused,
+            kept_aside,
+            ..
+        } = judge(&id, incoming, self.communities.get(&id))?;
+        let refused = refused.len();
         if !merged.contains_key(&DocKind::Community) {
             return Err(refuse(BundleError::NothingAccepted));
         }
@@ -287,6 +248,183 @@ impl State {
 
 /// A document of a bundle, read but not merged: its signatures and changes.
 type BundleDoc = (Vec<Signed>, Incoming);
+
+/// A bundle's documents merged into copies, as the gate judged them: what
+/// an import would take, and what it would keep aside.
+struct Judged {
+    /// Each document merged into a copy of the held one (or a new one), with
+    /// its ledger; the community document is always among them.
+    merged: BTreeMap<DocKind, (AutoCommit, Ledger)>,
+    /// Changes the gate refused.
+    refused: Vec<gate::Refused>,
+    /// Those refusals, as the device keeps them aside.
+    kept_aside: Vec<crate::refused::RefusedChange>,
+    /// Changes taken.
+    applied: usize,
+    /// Changes whose dependencies the bundle does not carry.
+    deferred: usize,
+}
+
+/// Merges a bundle's documents into copies of the held ones (`held`, or
+/// new documents), each change through the gate as if it came from a peer:
+/// the community document first, then the collections, judged by the
+/// members it lists. Checks what the documents are and whose they are;
+/// changes nothing held.
+fn judge(
+    id: &CommunityId,
+    incoming: BTreeMap<DocKind, BundleDoc>,
+    held: Option<&Loaded>,
+) -> Result<Judged, CoreError> {
+    let mut judged = Judged {
+        merged: BTreeMap::new(),
+        refused: Vec::new(),
+        kept_aside: Vec::new(),
+        applied: 0,
+        deferred: 0,
+    };
+    let mut writers = Writers::default();
+    for (kind, (signatures, changes)) in incoming {
+        let mut copy = held
+            .and_then(|l| l.docs.doc(kind).cloned())
+            .unwrap_or_else(new_doc);
+        let mut ledger = held
+            .and_then(|l| l.ledgers.get(&kind).cloned())
+            .unwrap_or_default();
+        let authority = if kind == DocKind::Community {
+            Authority::Community
+        } else {
+            Authority::Collection(&writers)
+        };
+        let result = gate::merge(&mut copy, &mut ledger, authority, changes, &signatures)
+            .map_err(|e| refuse(BundleError::Merge(e.0)))?;
+        judged.kept_aside.extend(crate::refused::entries(
+            kind.as_str(),
+            crate::refused::FROM_BUNDLE,
+            &result.refused,
+            &mut Default::default(),
+        ));
+        for r in &result.refused {
+            tracing::warn!(
+                "bundle for {id}, {}: refused change {} by {}: {}",
+                kind.as_str(),
+                r.hash,
+                r.writer,
+                r.reason
+            );
+        }
+        judged.applied += result.applied;
+        judged.deferred += result.deferred;
+        judged.refused.extend(result.refused);
+        if copy.get_heads().is_empty() {
+            continue;
+        }
+        if kind == DocKind::Community
+            && held.is_none_or(|l| l.docs.doc(kind).is_none())
+            && let Err(reason) = check_genesis(&mut copy, id)
+        {
+            tracing::warn!("bundle for {id}: refused its community document: {reason}");
+            return Err(refuse(BundleError::NotTheCommunity {
+                community: id.clone(),
+                detail: reason.to_string(),
+            }));
+        }
+        check_kind(&copy, kind).map_err(|e| refuse(BundleError::Shape(Box::new(e))))?;
+        let owner: Option<String> =
+            autosurgeon::hydrate_prop(&copy, automerge::ROOT, "community").ok();
+        if owner.as_deref() != Some(id.as_str()) {
+            return Err(refuse(BundleError::OtherCommunity(kind.as_str())));
+        }
+        if kind == DocKind::Community {
+            writers = Writers::of(&mut copy, &mut ledger);
+        }
+        judged.merged.insert(kind, (copy, ledger));
+    }
+    Ok(judged)
+}
+
+/// What a bundle holds, read and judged without importing it
+/// ([`verify_bundle`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct BundleCheck {
+    /// The community.
+    pub community: CommunityId,
+    /// Its name.
+    pub name: String,
+    /// Its members (removed ones included).
+    pub members: usize,
+    /// Documents in the bundle.
+    pub documents: usize,
+    /// Changes a new device would take.
+    pub changes: usize,
+    /// Changes the gate would refuse (not signed, not by a member...).
+    pub refused: usize,
+    /// Changes whose dependencies the bundle does not carry.
+    pub missing: usize,
+    /// Files carried whose bytes are the ones their hash names and that an
+    /// item uses.
+    pub files: usize,
+    /// Files carried that an import would leave out: damaged, larger than
+    /// described, or used by no item.
+    pub files_refused: usize,
+    /// Pictures and files the items use that the bundle does not carry.
+    pub files_missing: usize,
+}
+
+impl BundleCheck {
+    /// Whether everything in the bundle would be taken, whole: nothing
+    /// refused, nothing missing, no file left out.
+    pub fn is_whole(&self) -> bool {
+        self.refused == 0 && self.missing == 0 && self.files_refused == 0
+    }
+}
+
+/// Reads a bundle as an import would, on a device that holds nothing of the
+/// community: checksum, documents, every change through the gate, the
+/// community's genesis, the kind and owner of each document, and each file
+/// against its hash. Touches no store; needs no device.
+pub fn verify_bundle(bytes: &[u8]) -> Result<BundleCheck, CoreError> {
+    let parts = split(bytes)?;
+    let (id, incoming) = parse(parts.docs)?;
+    let documents = incoming.len();
+    let judged = judge(&id, incoming, None)?;
+    if !judged.merged.contains_key(&DocKind::Community) {
+        return Err(refuse(BundleError::NothingAccepted));
+    }
+    let docs = judged
+        .merged
+        .into_iter()
+        .map(|(kind, (doc, _))| (kind, doc))
+        .collect();
+    let mut docs = CommunityDocs::from_docs(id.clone(), docs)?;
+    let view = passerelle_model::ViewCache::default().view(&mut docs)?;
+    let used = passerelle_model::attachments::blobs(&view);
+    let mut carried = std::collections::BTreeSet::new();
+    let mut files_refused = 0;
+    for (hash, content) in &parts.files {
+        let hash = data_encoding::HEXLOWER.encode(hash);
+        if takes_file(&used, &hash, content) {
+            carried.insert(hash);
+        } else {
+            files_refused += 1;
+        }
+    }
+    Ok(BundleCheck {
+        name: view.community.name.clone(),
+        members: view.community.members.len(),
+        community: id,
+        documents,
+        changes: judged.applied,
+        refused: judged.refused.len(),
+        missing: judged.deferred,
+        files: carried.len(),
+        files_refused,
+        files_missing: if !bytes.starts_with(MAGIC_FILES) {
+            0
+        } else {
+            used.keys().filter(|h| !carried.contains(*h)).count()
+        },
+    })
+}
 
 /// Checks a bundle's integrity and reads its documents, touching nothing.
 /// The community document comes first.

@@ -475,10 +475,7 @@ impl Handle {
         let mut import = docs;
         for (hash, content) in parts.files {
             let hash = data_encoding::HEXLOWER.encode(&hash);
-            let fits = used
-                .get(&hash)
-                .is_some_and(|(_, size)| content.len() as u64 <= *size);
-            if !fits || passerelle_sync::blobs::hash_of(content) != hash {
+            if !crate::bundle::takes_file(&used, &hash, content) {
                 import.files_refused += 1;
                 continue;
             }

@@ -10,6 +10,7 @@
 
 // Modules form layers, listed in `tests/module_layers.rs`: each uses only
 // the layers below it; a module's children may use their parent.
+mod archive;
 mod backup;
 mod bundle;
 mod clock;
@@ -31,11 +32,12 @@ mod seal;
 mod settings;
 mod store;
 
+pub use archive::{ArchiveFailure, ArchiveRun, Archived};
 pub use backup::{
     OpenedBackup, Restored, RestoredCommunity, open_backup, restore_backup,
     restore_backup_over_unused,
 };
-pub use bundle::BundleImport;
+pub use bundle::{BundleCheck, BundleImport, verify_bundle};
 pub use datadir::{DataDir, default_data_dir};
 pub use error::{
     AttachError, BackupError, BundleError, CoreError, NetError, PassphraseError, ReceiveError,

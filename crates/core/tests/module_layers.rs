@@ -18,7 +18,7 @@ const LAYERS: &[&str] = &[
     // How callers and the network reach the actor.
     "replica", "handle",
     // What is built on the handle.
-    "backup", "network", "files",
+    "backup", "network", "files", "archive",
 ];
 
 /// Every `.rs` file under `dir`.
