@@ -228,6 +228,37 @@ impl Server {
         self.terminate();
     }
 
+    /// Sends `signal` (a name `kill` knows, like a unit's `KillSignal=`)
+    /// and waits up to `timeout` for the process to end, reading its last
+    /// events; returns how it ended, or `None` if it was still running (it
+    /// is then killed, as a service manager would).
+    pub fn stop_as_a_service_manager(
+        &mut self,
+        signal: &str,
+        timeout: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + timeout;
+        let status = loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                break Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                self.kill();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        // The reader thread ends with the pipe: take what it read.
+        while let Ok(event) = self.events.recv_timeout(std::time::Duration::from_secs(5)) {
+            self.seen.push(event);
+        }
+        status
+    }
+
     /// Kills the server with SIGKILL (no cleanup at all, like pulling the
     /// plug) and waits for it.
     pub fn kill(&mut self) {

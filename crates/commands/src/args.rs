@@ -164,8 +164,23 @@ pub enum Sub {
         ticket: String,
     },
     /// Stays up: accepts members, finds them on the LAN, syncs live. Prints
-    /// one JSON event per line.
-    Serve,
+    /// one JSON event per line; stops cleanly on SIGTERM or Ctrl-C.
+    Serve {
+        /// Once a day, write a verified bundle of each community (with its
+        /// files) into DIR/<community id>/, as YYYY-MM-DD_<name>.passerelle.
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<PathBuf>,
+        /// How many days of bundles to keep per community (with --backup-dir).
+        #[arg(long, default_value_t = 14, value_name = "N", requires = "backup_dir",
+              value_parser = clap::value_parser!(u16).range(1..=3650))]
+        keep: u16,
+    },
+    /// What this device is doing: whether it serves (and since when), its
+    /// communities, the devices met today, and each member's last sync.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// Syncs with reachable members until in sync, then exits.
     Sync {
         /// Only this peer: a ticket or a device key.

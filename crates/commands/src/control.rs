@@ -149,7 +149,7 @@ async fn execute(handle: &Handle, request: Request) -> Reply {
     }
     let (mut out, mut err) = (String::new(), String::new());
     let result = async {
-        if let Sub::Serve = command {
+        if let Sub::Serve { .. } = command {
             bail!(
                 "this data directory is already served by process {}",
                 std::process::id()
@@ -200,7 +200,7 @@ fn absolutize(command: &mut Sub, cwd: &Path) {
             command: BundleCmd::Export { out, .. },
         } => fix(out),
         Sub::Bundle {
-            command: BundleCmd::Import { file },
+            command: BundleCmd::Import { file } | BundleCmd::Verify { file, .. },
         } => fix(file),
         Sub::Sheet {
             command:

@@ -23,6 +23,7 @@ mod place;
 mod post;
 mod serve;
 mod sheet;
+mod status;
 mod sync;
 mod workshop;
 
@@ -42,13 +43,7 @@ use output::outln;
 /// Runs `passerelle-node` with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PASSERELLE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -67,6 +62,40 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr, filtered by `PASSERELLE_LOG` (default: warnings). Under
+/// systemd (`JOURNAL_STREAM` names stderr), straight to the journal with
+/// each record's level and fields, or else to stderr without the time
+/// and colours the journal adds itself.
+fn logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("PASSERELLE_LOG")
+            .unwrap_or_else(|_| "warn".into())
+    };
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        if let Ok(journal) = tracing_journald::layer() {
+            let journal = journal.with_syslog_identifier("passerelle-node".to_owned());
+            tracing_subscriber::registry()
+                .with(filter())
+                .with(journal)
+                .init();
+            return;
+        }
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter())
+            .without_time()
+            .with_ansi(false)
+            .init();
+        return;
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter())
+        .init();
 }
 
 /// Asks for the passphrase of the data directory on the terminal (twice for
@@ -118,6 +147,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 command: device::DeviceCmd::Link { .. }
             }
     );
+    // Checking a bundle needs no device, and touches none.
+    if let Sub::Bundle {
+        command: sync::BundleCmd::Verify { file, json },
+    } = &cli.command
+    {
+        let (mut out, mut err) = (String::new(), String::new());
+        let result = sync::verify(file, *json, &mut out, &mut err).await;
+        print!("{out}");
+        eprint!("{err}");
+        return result.map(|()| ExitCode::SUCCESS);
+    }
     // A restore writes the identity itself, before any node starts there.
     if let Sub::Backup {
         command: device::BackupCmd::Restore { file },
@@ -161,11 +201,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(renewed) = handle.renewed_identity() {
         eprintln!("warning: {renewed}");
     }
+    let cli_was_serve = matches!(cli.command, Sub::Serve { .. });
     let networked = matches!(
         cli.command,
         Sub::Invite { .. }
             | Sub::Join { .. }
-            | Sub::Serve
+            | Sub::Serve { .. }
             | Sub::Sync { .. }
             | Sub::Device {
                 command: device::DeviceCmd::Add { .. } | device::DeviceCmd::Link { .. }
@@ -178,8 +219,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         if networked {
             handle.start_network(net_options(&cli)).await?;
         }
-        if let Sub::Serve = cli.command {
-            return serve::run(&handle).await.map(|()| ExitCode::SUCCESS);
+        if let Sub::Serve { backup_dir, keep } = &cli.command {
+            let backups = backup_dir.clone().map(|dir| (dir, usize::from(*keep)));
+            return serve::run(&handle, backups).await.map(|()| ExitCode::SUCCESS);
         }
         let is_invite = matches!(cli.command, Sub::Invite { .. });
         let (mut out, mut err) = (String::new(), String::new());
@@ -196,6 +238,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     .await;
     drop(handle);
     node.shutdown().await;
+    if cli_was_serve {
+        // Everything held is written: a service manager may stop waiting.
+        println!("{}", serde_json::json!({"event": "stopped"}));
+    }
     result
 }
 
@@ -298,7 +344,8 @@ pub(crate) async fn dispatch(
             timeout,
             json,
         } => sync::sync(handle, (peer, timeout), json, out, err).await?,
-        Sub::Serve => bail!("this data directory is already being served"),
+        Sub::Serve { .. } => bail!("this data directory is already being served"),
+        Sub::Status { json } => status::run(handle, json, out).await?,
         Sub::Match { community: c, json } => {
             let c = community(handle, &c).await?;
             let view = handle.view(&c).await?;

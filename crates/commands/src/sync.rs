@@ -32,6 +32,16 @@ pub enum BundleCmd {
         /// The bundle file.
         file: PathBuf,
     },
+    /// Checks a bundle without importing it, as a device that holds
+    /// nothing of the community would: checksum, documents, every change
+    /// through the rules, every file against its hash. Exits with 1 unless
+    /// all of it would be taken. Needs no data directory.
+    Verify {
+        /// The bundle file.
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -185,8 +195,82 @@ pub(crate) async fn bundle(
                 );
             }
         }
+        BundleCmd::Verify { file, json } => verify(&file, json, out, err).await?,
     }
     Ok(())
+}
+
+/// `bundle verify`: reads and judges a bundle without a device or a store;
+/// fails unless all of it would be taken.
+pub(crate) async fn verify(
+    file: &std::path::Path,
+    json: bool,
+    out: &mut String,
+    err: &mut String,
+) -> Result<()> {
+    let path = file.to_owned();
+    let check = tokio::task::spawn_blocking(move || -> Result<passerelle_core::BundleCheck> {
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        passerelle_core::verify_bundle(&bytes).map_err(|e| match e {
+            CoreError::Bundle(why) => anyhow::anyhow!("the bundle does not verify: {why}"),
+            other => other.into(),
+        })
+    })
+    .await??;
+    if json {
+        let mut value = serde_json::to_value(&check)?;
+        value["whole"] = check.is_whole().into();
+        outln!(out, "{value}");
+    } else {
+        outln!(
+            out,
+            "{}: « {} » ({}), {} member(s), {} document(s), {} change(s), {} file(s)",
+            file.display(),
+            check.name,
+            check.community,
+            check.members,
+            check.documents,
+            check.changes,
+            check.files
+        );
+    }
+    if check.is_whole() {
+        if !json {
+            outln!(err, "the bundle verifies: an import would take all of it");
+        }
+        if check.files_missing > 0 {
+            outln!(
+                err,
+                "{} picture(s) or file(s) of its items are not in it (they were not on the device that wrote it)",
+                check.files_missing
+            );
+        }
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    if check.refused > 0 {
+        problems.push(format!(
+            "{} change(s) would be refused (not signed by their device, or not by a member)",
+            check.refused
+        ));
+    }
+    if check.missing > 0 {
+        problems.push(format!(
+            "{} change(s) lack the changes they build on",
+            check.missing
+        ));
+    }
+    if check.files_refused > 0 {
+        problems.push(format!(
+            "{} file(s) would be left out (damaged, larger than described, or used by no item)",
+            check.files_refused
+        ));
+    }
+    bail!(
+        "the bundle is readable but not whole: {}",
+        problems.join("; ")
+    )
 }
 
 /// Runs one `refused` subcommand.
