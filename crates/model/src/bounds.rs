@@ -820,6 +820,7 @@ impl<S: Source> Source for Take<'_, S> {
 
 /// Column types (the low three bits of a specification), `columnar/`.
 const GROUP: u64 = 0;
+const DELTA: u64 = 3;
 const BOOLEAN: u64 = 4;
 const STRING: u64 = 5;
 const VALUE: u64 = 7;
@@ -876,8 +877,11 @@ fn column_rows<S: Source>(source: &mut S, spec: u64, rows: Rows) -> Result<u64, 
             }
         }
         _ => {
+            // A delta column's values are signed: a large step back in
+            // time (two changes' times apart) takes ten bytes, the last
+            // 0x7f, which an unsigned reading refuses.
             let value = |source: &mut S| -> Result<(), BoundError> {
-                let n = source.number(false)?;
+                let n = source.number(kind == DELTA)?;
                 if kind == STRING {
                     source.skip_exactly(n)?;
                 }

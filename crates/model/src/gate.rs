@@ -597,7 +597,8 @@ impl Incoming {
             let mut whole = wholes.pop().expect("one");
             for m in whole.get_changes_meta(&[]) {
                 let malformed = (m.author.is_some() && m.seq != 1)
-                    .then(|| "an author on a change that is not its device's first".to_owned());
+                    .then(|| "an author on a change that is not its device's first".to_owned())
+                    .or_else(|| crate::wellformed::time(m.timestamp).err());
                 incoming.metas.push(Meta {
                     hash: m.hash,
                     epoch: m.message.as_deref() == Some(crate::epoch::MESSAGE),

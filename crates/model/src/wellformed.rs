@@ -11,6 +11,7 @@
 //!   dependencies (Automerge numbers a new change from the document's
 //!   highest operation, and its dependencies are the document's heads), and
 //!   stay within `u32`, the range Automerge writes;
+//! - its time is within [`MAX_TIME`] of 1970, either way ([`time`]);
 //! - an author footer comes only with an actor's first change, and
 //!   nothing else follows its operations;
 //! - its dependencies are listed once each;
@@ -62,6 +63,7 @@ pub fn intrinsic(change: &Change) -> Result<Elements, String> {
     if change.max_op() > u64::from(u32::MAX) {
         return Err("operation numbers out of range".into());
     }
+    time(change.timestamp())?;
     if change.author().is_some() && change.seq() != 1 {
         return Err("an author on a change that is not its device's first".into());
     }
@@ -165,6 +167,33 @@ fn operations(change: &Change) -> Result<Elements, String> {
         puts: elements,
         texts,
     })
+}
+
+/// The furthest from 1970 a change's time may be, either way: 2^61, some
+/// 73 million years in milliseconds. Honest devices stamp seconds
+/// (Passerelle) or milliseconds since 1970, or 0.
+pub const MAX_TIME: u64 = 1 << 61;
+
+/// Checks that a change's time is within [`MAX_TIME`] of 1970.
+///
+/// A document holds its changes' times as the difference from one change
+/// to the next (a delta column: hexane's in memory, the time column of a
+/// saved document), so a time is only safe next to the others. Any two
+/// times within the bound differ by at most 2^62: hexane computes that
+/// difference without overflowing `i64` (it panics in a debug build, and
+/// wraps in a release one, past it), and a snapshot writes it in at most
+/// nine bytes of signed LEB128 below zero. One time far out,
+/// -6 × 10^18, passed every other rule and made the next `save()` of its
+/// document write a time difference below -2^62, in ten bytes, which
+/// [`crate::bounds`] read as unsigned and refused ("bad column data"), so
+/// the compacted file was quarantined. `bounds` now reads delta columns as
+/// signed; this rule stays for the overflow, and is also checked on the
+/// changes of a whole document taken at a join (`gate::Incoming`).
+pub fn time(time: i64) -> Result<(), String> {
+    if time.unsigned_abs() > MAX_TIME {
+        return Err("a time out of range".into());
+    }
+    Ok(())
 }
 
 /// Why a change putting a value that is not text in a text is refused.
@@ -465,6 +494,51 @@ mod tests {
         // Written on Z's branch, which never had X's first change.
         let z_heads = on_z.get_heads();
         assert!(after_own(&x, (2, 1, true), &z_heads, &mut held, none).is_err());
+    }
+
+    /// A change stamped further than [`MAX_TIME`] from 1970 is refused;
+    /// within it, at either end, it passes, and a document of changes at
+    /// both ends (each difference as large as it gets, 2^62) saves to a
+    /// snapshot the node reads back: within [`crate::bounds`], and loaded
+    /// by Automerge with the same heads. Before the rule, a change at
+    /// -6 × 10^18 after one at the usual time made a snapshot the node
+    /// refused ("bad column data", crates/core/tests/fixtures/crafted/
+    /// `gate-ideas-bug-gate-accepted-by-the-gate-its-snapshot-none-*`).
+    #[test]
+    fn a_time_far_from_1970_is_refused() {
+        let edge = MAX_TIME as i64;
+        let mut doc = AutoCommit::new();
+        fn stamped(doc: &mut AutoCommit, time: i64) -> Change {
+            doc.put(ROOT, "t", time).unwrap();
+            doc.commit_with(automerge::transaction::CommitOptions::default().with_time(time));
+            doc.get_last_local_change().unwrap()
+        }
+        for t in [0, 1_774_816_000, 1_774_816_000_000, edge, -edge, edge, 0] {
+            let change = stamped(&mut doc, t);
+            intrinsic(&change).unwrap_or_else(|e| panic!("{t}: {e}"));
+        }
+        let saved = doc.save();
+        crate::bounds::check_chunks(&saved, crate::bounds::MAX_INFLATED).unwrap();
+        let mut again = AutoCommit::load(&saved).unwrap();
+        assert_eq!(again.get_heads(), doc.get_heads());
+
+        // Past the bound, a fork of the document for each: their times
+        // next to the others' are what the rule keeps out.
+        for t in [
+            edge + 1,
+            -edge - 1,
+            -6_159_486_694_809_361_091,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut fork = AutoCommit::new();
+            let change = stamped(&mut fork, t);
+            assert_eq!(
+                intrinsic(&change).unwrap_err(),
+                "a time out of range",
+                "{t}"
+            );
+        }
     }
 
     /// Bytes put in a text are refused; in a list they pass, and so does

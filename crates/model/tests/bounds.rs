@@ -71,3 +71,22 @@ fn a_generated_community_passes() {
     }
     assert!(budget.ops() > 0);
 }
+
+/// A time column steps back by more than 2^62 between two changes: the
+/// step takes ten bytes of signed LEB128, the last 0x7f. Automerge reads
+/// such a save; so must the bound, which once read delta columns as
+/// unsigned and quarantined the document.
+#[test]
+fn a_save_with_a_large_step_back_in_time_passes() {
+    use automerge::transaction::{CommitOptions, Transactable};
+    let mut doc = new_doc();
+    for (n, time) in [(1_i64, 0_i64), (2, -(1 << 62) - 5), (3, 0)] {
+        doc.put(automerge::ROOT, "n", n).unwrap();
+        doc.commit_with(CommitOptions::default().with_time(time));
+    }
+    let saved = doc.save();
+    let checked = check_chunks(&saved, MAX_INFLATED).expect("a save Automerge reads passes");
+    assert_eq!(checked.changes, 3);
+    let mut loaded = automerge::AutoCommit::load(&saved).expect("Automerge reads it");
+    assert_eq!(loaded.get_heads(), doc.get_heads());
+}

@@ -345,3 +345,42 @@ fn changes_sent_before_their_signed_descendant_wait_for_it() {
     assert_eq!(second.applied, 4, "{:?}", second.refused);
     assert_eq!(honest.get_heads(), vec![made[3].hash()]);
 }
+
+/// A whole saved document (what a joiner takes, or a bundle carries) with
+/// a change whose time is far from 1970: its changes are judged by the
+/// same time rule as changes that come one by one, so the far change is
+/// refused and the history before it kept.
+#[test]
+fn a_whole_document_with_a_time_far_out_keeps_only_what_came_before() {
+    let (mut docs, mut sigs) = community();
+    let marion = dev(1);
+    let before = docs.doc_mut(DocKind::Community).unwrap().get_heads();
+    let doc = docs.doc_mut(DocKind::Community).unwrap();
+    doc.put(ROOT, "touched", 1).unwrap();
+    doc.commit_with(automerge::transaction::CommitOptions::default().with_time(-(1 << 62) - 5));
+    sigs.extend(doc.get_heads().into_iter().map(|h| marion.sign(h)));
+    let saved = doc.save();
+    let incoming = Incoming::read_within(
+        [saved.as_slice()],
+        &mut passerelle_model::bounds::Budget::new(passerelle_model::bounds::MAX_INFLATED),
+    )
+    .unwrap();
+    let mut fresh = AutoCommit::new();
+    let merged = gate::merge(
+        &mut fresh,
+        &mut Ledger::default(),
+        Authority::Community,
+        incoming,
+        &sigs,
+    )
+    .unwrap();
+    assert!(
+        merged
+            .refused
+            .iter()
+            .any(|r| matches!(&r.reason, Reason::Malformed(why) if why.contains("time"))),
+        "{:?}",
+        merged.refused
+    );
+    assert_eq!(fresh.get_heads(), before);
+}
