@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+pub mod archive;
 pub mod attach;
 pub mod fixture;
 pub mod local;
@@ -72,6 +73,22 @@ pub struct Rencontre {
     pub bytes_total: u64,
     /// Time of all the rounds (ms).
     pub ms: f64,
+}
+
+/// The always-on node's daily archive (a verified bundle with files).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Archive {
+    /// Writing and verifying the archive of a `year` community, median (ms).
+    pub year_ms: f64,
+    /// Its size.
+    pub year_bytes: u64,
+    /// Same for `five-years` (ms).
+    pub five_years_ms: f64,
+    /// Its size.
+    pub five_years_bytes: u64,
+    /// The longest a member's command waited on the node while an archive
+    /// ran (ms).
+    pub command_wait_ms: f64,
 }
 
 /// On-disk size of a `year` community.
@@ -166,6 +183,8 @@ pub struct Report {
     pub attach: Attach,
     /// A meeting bringing 200 photos' thumbnails.
     pub blob_meeting: BlobMeeting,
+    /// The daily archive of an always-on node.
+    pub archive: Archive,
 }
 
 /// One line of the table: a figure, its value and its target.
@@ -375,6 +394,36 @@ impl Report {
                 self.blob_meeting.blob_bytes as f64
                     <= 1.1 * self.blob_meeting.thumbnail_bytes as f64,
             ),
+            line(
+                "archive.year_ms",
+                ms(self.archive.year_ms),
+                "< 10,000 ms",
+                self.archive.year_ms < 10_000.0,
+            ),
+            line(
+                "archive.year_bytes",
+                self.archive.year_bytes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "archive.five_years_ms",
+                ms(self.archive.five_years_ms),
+                "< 60,000 ms",
+                self.archive.five_years_ms < 60_000.0,
+            ),
+            line(
+                "archive.five_years_bytes",
+                self.archive.five_years_bytes.to_string(),
+                "",
+                true,
+            ),
+            line(
+                "archive.command_wait_ms",
+                ms(self.archive.command_wait_ms),
+                "< 2,000 ms",
+                self.archive.command_wait_ms < 2000.0,
+            ),
         ]
     }
 
@@ -412,6 +461,7 @@ pub fn scenario(figure: &str) -> &'static str {
         Some("rencontre") => "rencontre",
         Some("attach") => "attach",
         Some("blob") => "blob_meeting",
+        Some("archive") => "archive",
         _ => "disk",
     }
 }
@@ -458,6 +508,7 @@ mod tests {
             "disk",
             "attach",
             "blob_meeting",
+            "archive",
         ];
         for line in Report::default().lines() {
             assert!(scenarios.contains(&scenario(line.name)), "{}", line.name);

@@ -14,7 +14,7 @@ use crate::fixture::{self, copy_dir, dir_bytes, start};
 use crate::{Disk, Effort, Open, ms_since, percentile};
 
 /// The one community a fixture's device holds.
-async fn only_community(handle: &Handle) -> Result<CommunityId> {
+pub(crate) async fn only_community(handle: &Handle) -> Result<CommunityId> {
     let list = handle.communities().await?;
     Ok(list
         .first()

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::Parser;
-use passerelle_bench::{Effort, Report, attach, local, rencontre, sync, ui_frame, verify};
+use passerelle_bench::{Effort, Report, archive, attach, local, rencontre, sync, ui_frame, verify};
 
 /// Runs Passerelle's performance scenarios (release build recommended:
 /// `cargo run --release -p passerelle-bench`).
@@ -19,7 +19,7 @@ struct Args {
     quick: bool,
     /// Run only these scenarios (comma-separated): meeting (with
     /// reconnect_in_sync), verify, join, open, search (with match),
-    /// ui_frame, rss, rencontre, disk, attach, blob_meeting. The others are
+    /// ui_frame, rss, rencontre, disk, attach, blob_meeting, archive. The others are
     /// left at zero.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -36,7 +36,7 @@ fn main() -> Result<()> {
         println!("{mb}");
         return Ok(());
     }
-    const SCENARIOS: [&str; 11] = [
+    const SCENARIOS: [&str; 12] = [
         "meeting",
         "verify",
         "join",
@@ -48,6 +48,7 @@ fn main() -> Result<()> {
         "disk",
         "attach",
         "blob_meeting",
+        "archive",
     ];
     for name in args
         .only
@@ -100,6 +101,10 @@ fn main() -> Result<()> {
         if wanted("blob_meeting") {
             step("blob_meeting");
             report.blob_meeting = attach::blob_meeting(effort).await?;
+        }
+        if wanted("archive") {
+            step("archive");
+            report.archive = archive::archive(effort).await?;
         }
         if wanted("rencontre") {
             step("rencontre");

@@ -17,7 +17,7 @@ use automerge::AutoCommit;
 use passerelle_model::bounds::{Budget, MAX_INFLATED};
 use passerelle_model::gate::{self, Authority, Incoming, Ledger, Writers};
 use passerelle_model::layout::{check_genesis, check_kind, new_doc};
-use passerelle_model::signing::{Signed, unwrap_file, wrap_file};
+use passerelle_model::signing::{Signatures, Signed, unwrap_file, wrap_file};
 use passerelle_model::{CommunityDocs, CommunityId, DocKind};
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,36 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Parts<'_>, CoreError> {
     Ok(Parts { docs, files })
 }
 
+/// A community's documents copied for a bundle ([`State::bundle_copies`]).
+pub(crate) struct BundleCopies {
+    community: CommunityId,
+    docs: Vec<(DocKind, Signatures, AutoCommit)>,
+}
+
+/// Encodes a bundle: each document's `save()` with its signatures, the
+/// body, and the hash of all before it.
+pub(crate) fn bundle_of(copies: BundleCopies) -> Vec<u8> {
+    let docs = copies
+        .docs
+        .into_iter()
+        .map(|(kind, signatures, mut doc)| {
+            (
+                kind.as_str().to_owned(),
+                wrap_file(&signatures, &doc.save()),
+            )
+        })
+        .collect();
+    let body = Body {
+        community: copies.community.0,
+        docs,
+    };
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend(postcard::to_stdvec(&body).expect("bundles serialise"));
+    let hash = blake3::hash(&bytes);
+    bytes.extend_from_slice(hash.as_bytes());
+    bytes
+}
+
 /// Whether an import takes a file a bundle carries: an item of the
 /// community uses it (`used`, from `attachments::blobs`), it is no larger
 /// than described, and its bytes are the ones its hash names.
@@ -132,11 +162,13 @@ fn refuse(reason: BundleError) -> CoreError {
 }
 
 impl State {
-    /// A community's documents as a bundle, each with the signatures that
-    /// vouch for its changes.
-    pub fn bundle_bytes(&mut self, id: &CommunityId) -> Result<Vec<u8>, CoreError> {
+    /// Copies of a community's documents, each with the signatures that
+    /// vouch for its changes: what a bundle is made of. Copying is quick;
+    /// encoding them ([`bundle_of`]) is done off the actor, so members'
+    /// commands and meetings do not wait for a large community's bundle.
+    pub fn bundle_copies(&mut self, id: &CommunityId) -> Result<BundleCopies, CoreError> {
         let loaded = self.loaded(id)?;
-        let ledgers = loaded.ledgers.clone();
+        let ledgers = &loaded.ledgers;
         let docs = loaded
             .docs
             .docs_mut()
@@ -145,21 +177,13 @@ impl State {
                     .get(&kind)
                     .map(|l| l.signatures.clone())
                     .unwrap_or_default();
-                (
-                    kind.as_str().to_owned(),
-                    wrap_file(&signatures, &doc.save()),
-                )
+                (kind, signatures, doc.clone())
             })
             .collect();
-        let body = Body {
-            community: id.0.clone(),
+        Ok(BundleCopies {
+            community: id.clone(),
             docs,
-        };
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(postcard::to_stdvec(&body).expect("bundles serialise"));
-        let hash = blake3::hash(&bytes);
-        bytes.extend_from_slice(hash.as_bytes());
-        Ok(bytes)
+        })
     }
 
     /// Verifies and merges a bundle: every change passes the gate, as if it

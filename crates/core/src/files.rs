@@ -429,7 +429,10 @@ impl Handle {
         with_files: bool,
     ) -> Result<u64, CoreError> {
         let id = community.clone();
-        let docs = self.call(move |s| s.bundle_bytes(&id)).await??;
+        let copies = self.call(move |s| s.bundle_copies(&id)).await??;
+        let docs = tokio::task::spawn_blocking(move || crate::bundle::bundle_of(copies))
+            .await
+            .map_err(|_| CoreError::Failed)?;
         let bytes = if with_files {
             let store = self.blob_store().await?;
             let view = self.view(community).await?;
