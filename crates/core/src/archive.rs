@@ -4,10 +4,12 @@
 //!
 //! Layout: `DIR/<community id>/<YYYY-MM-DD>_<name>.passerelle`, a bundle
 //! with the files the device holds (`export_bundle` with files), which the
-//! app and `passerelle-node bundle import` read as any bundle. Each is read
-//! back and verified (`verify_bundle`) before older ones are removed; a
-//! bundle that does not verify is removed and reported, and the older ones
-//! stay. Only files named as archives are ever removed.
+//! app and `passerelle-node bundle import` read as any bundle. Each is
+//! written as `….passerelle.partial`, read back and verified
+//! (`verify_bundle`), and only then renamed, before older ones are removed;
+//! a bundle that does not verify is removed and reported, and the older
+//! ones stay. Only files named as archives (and partial ones) are ever
+//! removed.
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +23,8 @@ use crate::handle::Handle;
 
 /// The extension the app offers bundles with.
 const EXTENSION: &str = "passerelle";
+/// Added to an archive's name until it is verified.
+const PARTIAL: &str = ".partial";
 
 /// What one community's archive did today.
 #[derive(Clone, Debug, Serialize)]
@@ -100,18 +104,31 @@ impl Handle {
         std::fs::create_dir_all(&folder)
             .map_err(CoreError::io("create", &folder))
             .map_err(|e| e.to_string())?;
+        // What a stopped run left: never an archive, removed.
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().ends_with(PARTIAL) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         let existing = archives(&folder).map_err(|e| e.to_string())?;
         let (file, written) = match existing.iter().find(|(day, _)| *day == today) {
             Some((_, file)) => (file.clone(), false),
             None => {
+                // Written under a name that is not an archive's, verified,
+                // then renamed: a file named as an archive has always been
+                // verified whole, even if the process stopped in between.
                 let file = folder.join(file_name(today, name));
-                self.export_bundle(community, &file, true)
+                let partial = folder.join(format!("{}{PARTIAL}", file_name(today, name)));
+                self.export_bundle(community, &partial, true)
                     .await
                     .map_err(|e| e.to_string())?;
-                if let Err(e) = verify_file(&file).await {
-                    let _ = std::fs::remove_file(&file);
+                if let Err(e) = verify_file(&partial).await {
+                    let _ = std::fs::remove_file(&partial);
                     return Err(e);
                 }
+                std::fs::rename(&partial, &file)
+                    .map_err(|e| format!("cannot rename {}: {e}", partial.display()))?;
+                crate::fsio::sync_dir(&folder).map_err(|e| e.to_string())?;
                 (file, true)
             }
         };
@@ -222,6 +239,7 @@ mod tests {
             "2026-13-01_x.passerelle",
             "lilas.passerelle",
             "2026-12-04_lilas.passerelle.tmp",
+            "2026-12-04_lilas.passerelle.partial",
         ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }

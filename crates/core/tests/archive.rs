@@ -80,6 +80,9 @@ async fn n_plus_two_days_keep_the_last_n_and_each_brings_the_community_back() {
     let folder = dir.join(c.as_str());
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("notes.txt"), "not an archive").unwrap();
+    // What a run stopped before its verification left: never an archive.
+    let partial = folder.join("2026-12-01_maison-du-quartier.passerelle.partial");
+    std::fs::write(&partial, "cut short").unwrap();
 
     let mut written: Vec<PathBuf> = Vec::new();
     for n in 0..KEEP as u32 + 2 {
@@ -88,6 +91,7 @@ async fn n_plus_two_days_keep_the_last_n_and_each_brings_the_community_back() {
         }
         let run = h.archive(&dir, KEEP, day(n)).await.unwrap();
         assert!(run.failed.is_empty(), "{:?}", run.failed);
+        assert!(!partial.exists());
         assert_eq!(run.archived.len(), 1);
         let archived = &run.archived[0];
         assert!(archived.written);
