@@ -86,6 +86,7 @@ fn desktop_entry(exe: &Path, data_dir: &Path) -> String {
          Comment=Passerelle reste disponible pour vos voisins\n\
          Comment[en]=Passerelle stays available to your neighbours\n\
          Exec={exec}\n\
+         Icon=org.passerelle.Passerelle\n\
          Terminal=false\n\
          NoDisplay=true\n\
          X-GNOME-Autostart-enabled=true\n"

@@ -131,9 +131,18 @@ fn window(
     wake: &Arc<Wake>,
     handover: &Handover,
 ) -> Result<()> {
+    // The app id names the installed desktop entry
+    // (packaging/org.passerelle.Passerelle.desktop): Wayland's app_id and
+    // X11's WM_CLASS, so docks show its icon and group its windows.
+    let icon = eframe::icon_data::from_png_bytes(include_bytes!(
+        "../../packaging/icons/hicolor/256x256/apps/org.passerelle.Passerelle.png"
+    ))
+    .context("reading the window icon")?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Passerelle")
+            .with_app_id("org.passerelle.Passerelle")
+            .with_icon(icon)
             .with_inner_size(window_size()?)
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()

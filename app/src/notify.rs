@@ -41,6 +41,8 @@ impl Desktop {
                 for (title, body) in shown {
                     let result = notify_rust::Notification::new()
                         .appname("Passerelle")
+                        // The icon the package installs (none elsewhere).
+                        .icon("org.passerelle.Passerelle")
                         .summary(&title)
                         .body(&body)
                         .show();
