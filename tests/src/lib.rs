@@ -111,6 +111,16 @@ pub fn list(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
     }
 }
 
+/// The titles of a community's échanges, sorted.
+pub fn exchange_titles(dir: &Path, community: &str) -> Vec<String> {
+    let mut titles: Vec<String> = list(dir, &["exchange", "list", "--community", community])
+        .iter()
+        .map(|e| e["title"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    titles.sort();
+    titles
+}
+
 /// A fresh device: a data directory with a name set. Returns (tempdir, data dir).
 pub fn device(name: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("a temporary directory");

@@ -16,6 +16,7 @@ use passerelle_model::{
     Author, Command, CommunityDocs, CommunityId, DeviceKey, DocKind, ExchangeCommand, ExchangeKind,
     ExchangeMode, ItemId, MemberCommand, MemberId, Role,
 };
+use passerelle_tests::exchange_titles as titles;
 use passerelle_tests::{Server, add_offer, device, list, node, ok, setup, sync_with};
 use serde_json::Value;
 
@@ -70,15 +71,6 @@ fn import(dir: &Path, bundle: &Path) -> (Option<i32>, String) {
         out.status.code()
     );
     (out.status.code(), stderr)
-}
-
-fn titles(dir: &Path, c: &str) -> Vec<String> {
-    let mut out: Vec<String> = list(dir, &["exchange", "list", "--community", c])
-        .iter()
-        .map(|e| e["title"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    out.sort();
-    out
 }
 
 fn members(dir: &Path, c: &str) -> Vec<Value> {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use passerelle_tests::{Server, device, list, node_bin, ok, setup, sync_with};
+use passerelle_tests::exchange_titles as titles;
+use passerelle_tests::{Server, device, node_bin, ok, setup, sync_with};
 
 /// The system unit, as the package ships it.
 fn unit() -> String {
@@ -53,15 +54,6 @@ fn exec_start(unit: &str, root: &Path) -> Command {
 fn seconds(value: &str) -> Duration {
     let digits = value.trim_end_matches('s');
     Duration::from_secs(digits.parse().expect("TimeoutStopSec= in seconds"))
-}
-
-fn titles(dir: &Path, c: &str) -> Vec<String> {
-    let mut t: Vec<String> = list(dir, &["exchange", "list", "--community", c])
-        .iter()
-        .map(|e| e["title"].as_str().unwrap().to_owned())
-        .collect();
-    t.sort();
-    t
 }
 
 fn offer(dir: &Path, c: &str, title: &str) -> String {

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use passerelle_tests::exchange_titles as titles;
 use passerelle_tests::{Server, device, fails, list, ok, setup, sync_with};
 use serde_json::Value;
 
@@ -17,15 +18,6 @@ fn community(dir: &Path) -> Value {
 
 fn heads(dir: &Path) -> Value {
     community(dir)["heads"].clone()
-}
-
-fn titles(dir: &Path, c: &str) -> Vec<String> {
-    let mut t: Vec<String> = list(dir, &["exchange", "list", "--community", c])
-        .iter()
-        .map(|e| e["title"].as_str().unwrap().to_owned())
-        .collect();
-    t.sort();
-    t
 }
 
 fn add(dir: &Path, c: &str, title: &str) -> String {
