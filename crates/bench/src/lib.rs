@@ -571,6 +571,11 @@ mod tests {
             "blob_meeting.doc_bytes",
             "blob_meeting.thumbnail_bytes",
             "blob_meeting.blob_bytes",
+            "archive.year_ms",
+            "archive.year_bytes",
+            "archive.five_years_ms",
+            "archive.five_years_bytes",
+            "archive.command_wait_ms",
         ];
         expected.sort();
         assert_eq!(fields, expected);
