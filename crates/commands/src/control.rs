@@ -68,8 +68,7 @@ pub async fn forward(dir: &Path) -> Result<ExitCode> {
     BufReader::new(stream).read_line(&mut answer).await?;
     let reply: Reply = serde_json::from_str(&answer)
         .context("the serving process closed the connection without answering")?;
-    print!("{}", reply.stdout);
-    eprint!("{}", reply.stderr);
+    crate::output::print_both(&reply.stdout, &reply.stderr);
     Ok(ExitCode::from(reply.code))
 }
 

@@ -58,7 +58,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", hint::report(&e));
+            output::print_both("", &format!("{}\n", hint::report(&e)));
             ExitCode::FAILURE
         }
     }
@@ -154,8 +154,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     {
         let (mut out, mut err) = (String::new(), String::new());
         let result = sync::verify(file, *json, &mut out, &mut err).await;
-        print!("{out}");
-        eprint!("{err}");
+        output::print_both(&out, &err);
         return result.map(|()| ExitCode::SUCCESS);
     }
     // A restore writes the identity itself, before any node starts there.
@@ -226,8 +225,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         let is_invite = matches!(cli.command, Sub::Invite { .. });
         let (mut out, mut err) = (String::new(), String::new());
         let result = dispatch(&handle, cli.command, &mut out, &mut err).await;
-        print!("{out}");
-        eprint!("{err}");
+        output::print_both(&out, &err);
         if is_invite && result.is_ok() {
             eprintln!(
                 "Keep this device reachable (passerelle-node serve, or the app) until the invite is used."

@@ -20,6 +20,41 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// Writes a command's output and messages with the characters that would
+/// drive a terminal — control characters (escape sequences, a lone
+/// carriage return over a line), bidirectional overrides — shown as
+/// U+FFFD: names and texts come from other members' devices, and output
+/// piped today is read on a terminal tomorrow. JSON escapes the C0 ones
+/// already; exports (ics, csv, markdown) keep their line ends and tabs.
+pub(crate) fn print_both(out: &str, err: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(printable(out).as_bytes());
+    let _ = stdout.flush();
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(printable(err).as_bytes());
+}
+
+/// `text` without what would drive a terminal (see [`print_both`]); line
+/// ends (`\n`, `\r\n`) and tabs stay.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let lone_cr = |i: usize, c: char| c == '\r' && !text[i + 1..].starts_with('\n');
+    let unsafe_char = |i: usize, c: char| {
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            || lone_cr(i, c)
+    };
+    if !text.char_indices().any(|(i, c)| unsafe_char(i, c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let shown = text
+        .char_indices()
+        .map(|(i, c)| if unsafe_char(i, c) { '\u{FFFD}' } else { c })
+        .collect();
+    std::borrow::Cow::Owned(shown)
+}
+
 pub(crate) fn print_json(out: &mut String, value: &impl Serialize) {
     // Serialising plain data into a string cannot fail.
     outln!(
@@ -407,5 +442,22 @@ pub fn refused(
                 }
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::printable;
+
+    #[test]
+    fn no_control_sequence_from_a_name_is_printed() {
+        let name = "Ana\u{1b}]0;pwned\u{7}\u{1b}[2J\rBruno\u{9b}31m\u{202E}txt.exe";
+        let shown = printable(name);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert!(!shown.contains('\u{202E}'));
+        assert!(shown.starts_with("Ana\u{FFFD}]0;pwned"));
+        // Line ends and tabs stay, and plain text is not copied.
+        assert_eq!(printable("a\tb\r\nc\n"), "a\tb\r\nc\n");
+        assert!(matches!(printable("Aïcha"), std::borrow::Cow::Borrowed(_)));
     }
 }

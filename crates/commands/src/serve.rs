@@ -70,7 +70,7 @@ pub async fn run(handle: &Handle, backups: Option<(PathBuf, usize)>) -> Result<(
     let mut events = handle.subscribe();
     let dir = handle.data_dir().to_owned();
     if let Some((archives, _)) = &backups {
-        std::fs::create_dir_all(archives).with_context(|| {
+        passerelle_core::private_dir(archives).with_context(|| {
             format!(
                 "the backup directory {} cannot be made or used",
                 archives.display()

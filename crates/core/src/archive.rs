@@ -11,6 +11,8 @@
 //! ones stay. Only files named as archives (and partial ones) are ever
 //! removed.
 
+use std::fs::Permissions;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -100,8 +102,11 @@ impl Handle {
         keep: usize,
         today: NaiveDate,
     ) -> Result<Archived, String> {
+        // A community in clear: for the device's owner only (the folders
+        // and each archive), whatever the umask.
         let folder = dir.join(community.as_str());
-        std::fs::create_dir_all(&folder)
+        private_dir(&folder)
+            .and_then(|()| std::fs::set_permissions(&folder, Permissions::from_mode(0o700)))
             .map_err(CoreError::io("create", &folder))
             .map_err(|e| e.to_string())?;
         // What a stopped run left: never an archive, removed.
@@ -122,6 +127,8 @@ impl Handle {
                 self.export_bundle(community, &partial, true)
                     .await
                     .map_err(|e| e.to_string())?;
+                std::fs::set_permissions(&partial, Permissions::from_mode(0o600))
+                    .map_err(|e| format!("cannot protect {}: {e}", partial.display()))?;
                 if let Err(e) = verify_file(&partial).await {
                     let _ = std::fs::remove_file(&partial);
                     return Err(e);
@@ -156,6 +163,15 @@ impl Handle {
             removed,
         })
     }
+}
+
+/// Makes `dir` and its missing parents for the owner only (mode 0700);
+/// an existing one is left as it is (a disk mounted for the archives).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// Reads an archive back and checks that all of it would be taken.

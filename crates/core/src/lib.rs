@@ -32,7 +32,7 @@ mod seal;
 mod settings;
 mod store;
 
-pub use archive::{ArchiveFailure, ArchiveRun, Archived};
+pub use archive::{ArchiveFailure, ArchiveRun, Archived, private_dir};
 pub use backup::{
     OpenedBackup, Restored, RestoredCommunity, open_backup, restore_backup,
     restore_backup_over_unused,
