@@ -11,10 +11,22 @@
 //!
 //! A file that does not parse is moved to `quarantine/` with the reason; the
 //! rest of the document, and every other community, still opens.
+//!
+//! Loading bounds each file on its own (`layout::load_signed_file`: what it
+//! inflates to, its operations and changes, `bounds::check_chunks` against
+//! `MAX_INFLATED`), not the document as a whole. So a snapshot replaces the
+//! chunks only once it passes that same check: a document that grew past
+//! the bound (which the growth limits of `node/peers/growth.rs` keep peers
+//! from doing) stays in its chunks, each of which loads, instead of being
+//! written as one file the next start would quarantine.
 
-use passerelle_model::signing::{Signatures, wrap_file};
+use passerelle_model::bounds::{MAX_INFLATED, check_chunks};
+use passerelle_model::layout::load_signed_file;
+use passerelle_model::signing::{Signatures, unwrap_file, wrap_file};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use automerge::AutoCommit;
 use passerelle_model::{CommunityId, DocKind};
@@ -63,6 +75,15 @@ pub(crate) struct Store {
     quarantine: PathBuf,
     /// How chunk files are sealed (see `seal.rs`).
     seal: Seal,
+    /// What each file's Automerge bytes inflate to ([`check_chunks`]), by
+    /// path: files are immutable (named after their content), so a figure
+    /// stays true while the file exists.
+    inflated: Mutex<HashMap<PathBuf, u64>>,
+    /// Documents whose last compaction was skipped (their snapshot would
+    /// not load), with how many files they had then: the next attempt waits
+    /// for [`COMPACT_AFTER`] more, rather than saving the whole document
+    /// again at every write.
+    not_compacted: Mutex<HashMap<PathBuf, usize>>,
 }
 
 impl Store {
@@ -71,7 +92,22 @@ impl Store {
             communities,
             quarantine,
             seal,
+            inflated: Mutex::default(),
+            not_compacted: Mutex::default(),
         }
+    }
+
+    /// What a document file's Automerge bytes inflate to, in bytes, as
+    /// loading measures them (a file the bound refuses counts as the whole
+    /// bound); `None` if it cannot be read now. Measured once per file.
+    pub fn inflated(&self, path: &Path) -> Option<u64> {
+        if let Some(n) = lock(&self.inflated).get(path) {
+            return Some(*n);
+        }
+        let bytes = fs::read(path).ok()?;
+        let n = inflated_size(&self.seal.open(bytes).ok()?);
+        lock(&self.inflated).insert(path.to_owned(), n);
+        Some(n)
     }
 
     pub fn community_dir(&self, id: &CommunityId) -> PathBuf {
@@ -218,6 +254,8 @@ impl Store {
             fs::create_dir_all(&dir).map_err(CoreError::io("create", &dir))?;
             sync_dir(dir.parent().unwrap_or(&dir)).map_err(CoreError::io("create", &dir))?;
         }
+        // A chunk is measured now (it is small); a snapshot when first asked.
+        let measured = (!snapshot).then(|| inflated_size(bytes));
         let bytes = self.seal.seal(bytes);
         let hash = blake3::hash(&bytes);
         let name = format!(
@@ -227,10 +265,17 @@ impl Store {
         );
         let path = dir.join(name);
         write_atomic(&path, &bytes, false)?;
+        if let Some(n) = measured {
+            lock(&self.inflated).insert(path.clone(), n);
+        }
         Ok(path)
     }
 
-    /// Replaces a document's files by one snapshot of its current state.
+    /// Replaces a document's files by one snapshot of its current state,
+    /// if that snapshot loads as [`Store::load_doc`] will read it (the
+    /// node's bound on a file included); else the files stay as they are
+    /// (each loads on its own) and the next attempt waits for
+    /// [`COMPACT_AFTER`] more files.
     pub fn compact(
         &self,
         id: &CommunityId,
@@ -239,26 +284,47 @@ impl Store {
         signatures: &Signatures,
         files: &mut Vec<PathBuf>,
     ) -> Result<(), CoreError> {
+        let dir = self.doc_dir(id, kind);
+        if lock(&self.not_compacted)
+            .get(&dir)
+            .is_some_and(|at| files.len() < at + COMPACT_AFTER)
+        {
+            return Ok(());
+        }
         // Automerge can panic writing a document it accepted (one read
         // from a file it should have refused): the chunks then stay.
         let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.save())).ok();
         // The chunks are removed only once the snapshot is known to load
-        // again: else they stay, and the next compaction tries again.
-        let loads = |saved: &[u8]| {
-            std::panic::catch_unwind(|| AutoCommit::load(saved).is_ok()).unwrap_or(false)
+        // again, exactly as loading reads a file (`load_signed_file`: the
+        // bound on what it inflates to, its operations and changes, then
+        // Automerge): else they stay.
+        let file = saved.map(|saved| wrap_file(signatures, &saved));
+        let refused = match &file {
+            None => Some("Automerge failed to save it".to_owned()),
+            Some(file) => std::panic::catch_unwind(|| load_signed_file(&mut None, file))
+                .unwrap_or_else(|_| Err("Automerge failed on it".to_owned()))
+                .err(),
         };
-        let Some(saved) = saved.filter(|saved| loads(saved)) else {
-            tracing::error!(
-                "{}: a snapshot of this document would not load again; its chunks are kept",
-                self.doc_dir(id, kind).display()
-            );
-            return Ok(());
+        let file = match (file, refused) {
+            (Some(file), None) => file,
+            (_, reason) => {
+                tracing::warn!(
+                    "{}: not compacted, a snapshot of this document would not load again \
+                     ({}); its {} files are kept",
+                    dir.display(),
+                    reason.unwrap_or_default(),
+                    files.len()
+                );
+                lock(&self.not_compacted).insert(dir, files.len());
+                return Ok(());
+            }
         };
-        let snapshot = self.write_chunk(id, kind, &wrap_file(signatures, &saved), true)?;
+        lock(&self.not_compacted).remove(&dir);
+        let snapshot = self.write_chunk(id, kind, &file, true)?;
         for old in files.drain(..).filter(|p| *p != snapshot) {
             fs::remove_file(&old).map_err(CoreError::io("remove", &old))?;
+            lock(&self.inflated).remove(&old);
         }
-        let dir = self.doc_dir(id, kind);
         sync_dir(&dir).map_err(CoreError::io("write", &dir))?;
         files.push(snapshot);
         Ok(())
@@ -275,6 +341,7 @@ impl Store {
             .unwrap_or(0);
         let moved_to = self.quarantine.join(format!("{stamp}-{flat}"));
         fs::rename(path, &moved_to).map_err(CoreError::io("move to quarantine", path))?;
+        lock(&self.inflated).remove(path);
         let q = Quarantined {
             path: path.to_owned(),
             moved_to,
@@ -282,5 +349,131 @@ impl Store {
         };
         tracing::error!("{q}");
         Ok(q)
+    }
+}
+
+/// A lock of the store's caches; one poisoned by a panic still holds true
+/// figures (each entry is written whole).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a document file (a signed file, unsealed) inflates to as loading
+/// measures it; one the bound refuses counts as the whole bound.
+fn inflated_size(file: &[u8]) -> u64 {
+    unwrap_file(file)
+        .ok()
+        .and_then(|(_, bytes)| check_chunks(bytes, MAX_INFLATED).ok())
+        .map_or(MAX_INFLATED as u64, |i| i.inflated as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ROOT;
+    use automerge::transaction::Transactable;
+    use passerelle_model::layout::new_doc;
+
+    use super::*;
+
+    const MIB: usize = 1024 * 1024;
+
+    fn store(dir: &Path) -> Store {
+        Store::new(
+            dir.join("communities"),
+            dir.join("quarantine"),
+            Seal::default(),
+        )
+    }
+
+    /// A document that reads as the échanges.
+    fn exchanges() -> AutoCommit {
+        let mut doc = new_doc();
+        doc.put(ROOT, "kind", DocKind::Exchanges.as_str()).unwrap();
+        doc.put(ROOT, "schema", 1).unwrap();
+        doc
+    }
+
+    /// Writes what `doc` gained since `heads` as a chunk.
+    fn chunk(
+        store: &Store,
+        id: &CommunityId,
+        doc: &mut AutoCommit,
+        heads: &[automerge::ChangeHash],
+    ) -> PathBuf {
+        let file = wrap_file(&Signatures::default(), &doc.save_after(heads));
+        store
+            .write_chunk(id, DocKind::Exchanges, &file, false)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_snapshot_the_loader_would_refuse_never_replaces_the_chunks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = store(tmp.path());
+        let id = CommunityId("c".repeat(26));
+        let mut doc = exchanges();
+        let mut files = vec![chunk(&store, &id, &mut doc, &[])];
+        // Two values of 33 MiB, a chunk each: each file loads, a snapshot
+        // of both (66 MiB inflated) would not.
+        for i in 0..2 {
+            let heads = doc.get_heads();
+            doc.put(ROOT, format!("notes-{i}"), "a".repeat(33 * MIB))
+                .unwrap();
+            files.push(chunk(&store, &id, &mut doc, &heads));
+        }
+        let total: u64 = files.iter().map(|f| store.inflated(f).unwrap()).sum();
+        assert!(total > MAX_INFLATED as u64, "{total}");
+        let before = files.clone();
+        store
+            .compact(
+                &id,
+                DocKind::Exchanges,
+                &mut doc,
+                &Signatures::default(),
+                &mut files,
+            )
+            .unwrap();
+        assert_eq!(files, before, "the chunks are kept");
+        let mut quarantined = Vec::new();
+        let mut loaded = store
+            .load_doc(&id, DocKind::Exchanges, &mut quarantined)
+            .unwrap()
+            .expect("the document loads");
+        assert!(quarantined.is_empty(), "{quarantined:?}");
+        assert_eq!(loaded.files.len(), 3);
+        assert_eq!(loaded.doc.get_heads(), doc.get_heads());
+        drop(loaded);
+        // The next attempt waits for COMPACT_AFTER more files.
+        let dir = store.doc_dir(&id, DocKind::Exchanges);
+        assert_eq!(lock(&store.not_compacted).get(&dir), Some(&3));
+
+        // A document within the bound is compacted into one snapshot.
+        let id = CommunityId("d".repeat(26));
+        let mut doc = exchanges();
+        let mut files = Vec::new();
+        for i in 0..3 {
+            let heads = doc.get_heads();
+            doc.put(ROOT, format!("k{i}"), "b".repeat(1000)).unwrap();
+            files.push(chunk(&store, &id, &mut doc, &heads));
+        }
+        let old = files.clone();
+        store
+            .compact(
+                &id,
+                DocKind::Exchanges,
+                &mut doc,
+                &Signatures::default(),
+                &mut files,
+            )
+            .unwrap();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].extension().is_some_and(|e| e == "snapshot"));
+        assert!(old.iter().all(|f| !f.exists()));
+        assert!(store.inflated(&files[0]).unwrap() < MIB as u64);
+        let mut loaded = store
+            .load_doc(&id, DocKind::Exchanges, &mut quarantined)
+            .unwrap()
+            .expect("the document loads");
+        assert_eq!(loaded.doc.get_heads(), doc.get_heads());
     }
 }

@@ -20,7 +20,12 @@
 //!   held (merged first);
 //! - it is no second genesis: only the first change of an empty document
 //!   may have no dependencies, and a collection's genesis comes from the
-//!   community's creator.
+//!   community's creator;
+//! - it rewrites no root key only the genesis writes (`kind`, `community`,
+//!   `schema`: [`crate::wellformed`]), and, in the community document, it
+//!   deletes or replaces no member entry, no member's `devices`, no device
+//!   entry and not `members` itself ([`UNLISTS`]): a device key once listed
+//!   stays listed, its `revoked` field is how it stops.
 //!
 //! What depends on a refused change is refused too. Changes whose
 //! dependencies are not here (neither held nor in the batch) are not
@@ -904,6 +909,7 @@ fn judge_changes(
     // Texts made by the batch's changes that passed so far.
     let mut batch_texts: HashSet<automerge::legacy::OpId> = HashSet::new();
     let held_seqs = ledger.seqs(doc);
+    let mut steps = crate::wellformed::walk_budget(batch.order.len());
     for (i, hash) in batch.order.iter().enumerate() {
         let m = batch.by_hash[hash];
         let reason = if m.deps.iter().any(|d| v.refused.contains(d)) {
@@ -948,7 +954,7 @@ fn judge_changes(
                 Some(Reason::Malformed(ANOTHER_AT_NUMBER.to_owned()))
             } else {
                 let held = !v.last_seq.contains_key(&m.actor);
-                let past = past_fits(doc, batch, m, (before, held), &batch_texts);
+                let past = past_fits(doc, batch, m, (before, held), &batch_texts, &mut steps);
                 match past {
                     Ok(()) => None,
                     Err(e) => {
@@ -1005,6 +1011,7 @@ fn past_fits(
     m: &Meta,
     (before, held): (u64, bool),
     batch_texts: &HashSet<automerge::legacy::OpId>,
+    steps: &mut u64,
 ) -> Result<(), String> {
     let in_batch = |h: &ChangeHash| {
         batch.by_hash.get(h).map(|p| crate::wellformed::Past {
@@ -1014,8 +1021,15 @@ fn past_fits(
             deps: Cow::Borrowed(&p.deps),
         })
     };
-    crate::wellformed::after_own(&m.actor, (m.seq, before, held), &m.deps, doc, in_batch)
-        .and_then(|()| crate::wellformed::fits(&m.elements, doc, batch_texts))
+    crate::wellformed::after_own(
+        &m.actor,
+        (m.seq, before, held),
+        &m.deps,
+        doc,
+        in_batch,
+        steps,
+    )
+    .and_then(|()| crate::wellformed::fits(&m.elements, doc, batch_texts))
 }
 
 /// The second pass for a collection: a change that passed so far is
@@ -1242,14 +1256,99 @@ fn refuse_unlisted(copy: &AutoCommit, batch: &Batch<'_>, v: &mut Verdicts) {
         } else if m.deps.is_empty() {
             // The genesis lists its creator itself.
             (!listed_then(&m.actor, &[m.hash])).then_some(Reason::NotListed)
+        } else if !listed_then(&m.actor, &m.deps) {
+            Some(Reason::NotListed)
         } else {
-            (!listed_then(&m.actor, &m.deps)).then_some(Reason::NotListed)
+            unlists(copy, m).then(|| Reason::Malformed(UNLISTS.to_owned()))
         };
         if let Some(r) = reason {
             v.refused.insert(*hash);
             v.verdict.insert(i, Some(r));
         }
     }
+}
+
+/// Why a community-document change that deletes or replaces a member or
+/// device entry is refused ([`unlists`]).
+pub const UNLISTS: &str = "a change that deletes or replaces a member or device entry";
+
+/// The maps of the community document that list who writes: `members`,
+/// a member's entry (its `devices` key), a member's `devices`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// `members`: every key is a member entry.
+    Members,
+    /// `members/<id>`: its `devices`.
+    Entry,
+    /// `members/<id>/devices`: every key is a device entry.
+    Devices,
+}
+
+/// Which listing map `obj` is, from its place in the document (fixed by
+/// the operation that made it); `None` for any other object.
+fn listing_map(doc: &AutoCommit, obj: &automerge::legacy::OpId) -> Option<Listing> {
+    use automerge::Prop;
+    let obj = doc.import_obj(&format!("{}@{}", obj.0, obj.1)).ok()?;
+    let path: Vec<Prop> = catch_unwind(AssertUnwindSafe(|| {
+        doc.parents(&obj)
+            .ok()
+            .map(|p| p.take(4).map(|p| p.prop).collect::<Vec<_>>())
+    }))
+    .ok()??;
+    let key = |p: &Prop, k: &str| matches!(p, Prop::Map(m) if m == k);
+    match path.as_slice() {
+        [top] if key(top, "members") => Some(Listing::Members),
+        [_, top] if key(top, "members") => Some(Listing::Entry),
+        [devices, _, top] if key(devices, "devices") && key(top, "members") => {
+            Some(Listing::Devices)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a community-document change (not the genesis) deletes or
+/// replaces what lists a device: `members` itself, a member's entry, a
+/// member's `devices`, or a device's entry. A device key once listed stays
+/// listed (its `revoked` is how it stops): readers that list the devices
+/// of the document as it is (`Writers::of`, the commands' members) would
+/// otherwise lose a device whose writing was taken, and judged from
+/// scratch refuse it. A value put where the change's past holds one
+/// replaces it even without naming it (its operation number is higher), so
+/// the key is looked up at the change's dependencies.
+fn unlists(doc: &AutoCommit, m: &Meta) -> bool {
+    let mut maps: HashMap<&automerge::legacy::OpId, Option<Listing>> = HashMap::new();
+    for w in m.elements.map_writes() {
+        let obj = match &w.obj {
+            None => ROOT,
+            Some(id) => {
+                let listing = *maps.entry(id).or_insert_with(|| listing_map(doc, id));
+                let guarded = match listing {
+                    Some(Listing::Members | Listing::Devices) => true,
+                    Some(Listing::Entry) => w.key == "devices",
+                    None => false,
+                };
+                if !guarded {
+                    continue;
+                }
+                match doc.import_obj(&format!("{}@{}", id.0, id.1)) {
+                    Ok(obj) => obj,
+                    Err(_) => continue,
+                }
+            }
+        };
+        if w.obj.is_none() && w.key != "members" {
+            continue;
+        }
+        if w.replaces
+            || !doc
+                .get_all_at(&obj, w.key.as_str(), &m.deps)
+                .unwrap_or_default()
+                .is_empty()
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// The last step: refused changes reported, waiting and unplaced ones kept

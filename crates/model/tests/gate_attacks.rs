@@ -318,11 +318,11 @@ fn a_late_signed_true_does_not_flip_a_legacy_community() {
     assert!(!gate::requires_signatures(&mut honest));
 }
 
-/// Marion removes Ana's device key while Ana, not knowing yet, writes a
-/// change: listed at its own dependencies, it must pass whatever the order
-/// the two changes arrive in (the gate's own promise). It is refused when
-/// the removal came first, because the gate looks the device up in the
-/// document's current state before checking it at the change's past.
+/// Marion deletes Ana's device key (a raw Automerge delete; revoking sets
+/// `revoked`) while Ana, not knowing yet, writes a change. The verdicts
+/// must not depend on the order the two arrive in. A device entry is never
+/// deleted (`gate::UNLISTS`): the deletion is refused either way, and Ana's
+/// change taken either way.
 #[test]
 fn a_deleted_device_key_does_not_make_the_verdict_order_dependent() {
     let (mut docs, _) = community();
@@ -337,25 +337,24 @@ fn a_deleted_device_key_does_not_make_the_verdict_order_dependent() {
     let hers = write(doc, &ana, |d| d.put(ROOT, "description", "avant").unwrap());
     let sigs = [marion.sign(removal.hash()), ana.sign(hers.hash())];
 
-    // Ana's change first, then the removal: both applied.
+    let unlists = Reason::Malformed(gate::UNLISTS.to_owned());
+    // Ana's change first, then the deletion.
     let mut x = doc.clone();
     let mut lx = Ledger::default();
     assert_eq!(
         receive(&mut x, &mut lx, vec![hers.clone()], &sigs).applied,
         1
     );
-    assert_eq!(
-        receive(&mut x, &mut lx, vec![removal.clone()], &sigs).applied,
-        1
-    );
+    let merged = receive(&mut x, &mut lx, vec![removal.clone()], &sigs);
+    assert_eq!(merged.applied, 0);
+    assert_eq!(merged.refused[0].reason, unlists);
 
-    // The removal first, then Ana's change.
+    // The deletion first, then Ana's change.
     let mut y = doc.clone();
     let mut ly = Ledger::default();
-    assert_eq!(
-        receive(&mut y, &mut ly, vec![removal.clone()], &sigs).applied,
-        1
-    );
+    let merged = receive(&mut y, &mut ly, vec![removal.clone()], &sigs);
+    assert_eq!(merged.applied, 0);
+    assert_eq!(merged.refused[0].reason, unlists);
     let merged = receive(&mut y, &mut ly, vec![hers.clone()], &sigs);
     assert_eq!(merged.applied, 1, "{:?}", merged.refused);
     let (mut hx, mut hy) = (x.get_heads(), y.get_heads());
@@ -365,9 +364,11 @@ fn a_deleted_device_key_does_not_make_the_verdict_order_dependent() {
 }
 
 /// A member overwrites the community document's `schema`: `Writers::of`
-/// takes the creator from whoever wrote `schema` last, so the member may
+/// takes the creator from whoever wrote `schema` last, so the member could
 /// then start a collection on a device that does not hold it yet, and the
-/// real genesis would then be refused there as a second one.
+/// real genesis would then be refused there as a second one. Only the
+/// genesis writes `schema` (`wellformed::GENESIS_ROOT_KEYS`): the overwrite
+/// is refused, and the member's genesis with it.
 #[test]
 fn overwriting_schema_does_not_make_a_member_the_creator() {
     let (mut docs, _) = community();
@@ -386,7 +387,11 @@ fn overwriting_schema_does_not_make_a_member_the_creator() {
         vec![mine.clone()],
         &[ana.sign(mine.hash())],
     );
-    assert_eq!(merged.applied, 1);
+    assert_eq!(merged.applied, 0);
+    assert_eq!(
+        merged.refused[0].reason,
+        Reason::Malformed(wellformed::REWRITES_GENESIS.to_owned())
+    );
     let writers = Writers::of(&mut community, &mut Ledger::default());
     // Ana's own genesis of the exchanges document, to a fresh device.
     let mut fake = AutoCommit::new().with_actor(ana.key.actor());

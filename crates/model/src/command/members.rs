@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use automerge::AutoCommit;
 use autosurgeon::hydrate_prop;
 
-use super::access::{Context, ensure_new, existing, get, put};
+use super::access::{Context, ensure_new, existing, get, put, put_field};
 use super::validate::{limit, required, tags};
 use super::{CommandError, MAX_TITLE, Result};
 use crate::entities::{Device, Invite, InviteRefusal, Member, Role};
@@ -132,18 +132,23 @@ impl MemberCommand {
                 skills,
                 languages,
             } => {
-                let mut member = ctx.member.clone();
+                // Only the fields the member changes are written: her
+                // entry as stored may list devices the rules do not admit
+                // (a key another member put there), and a device entry is
+                // never deleted (the gate refuses it, `gate::UNLISTS`).
+                let id = ctx.member.id.clone();
+                let item = ("members", "member", id.as_str());
                 if let Some(name) = display_name {
-                    member.display_name = required("display name", &name, MAX_TITLE)?;
+                    let name = required("display name", &name, MAX_TITLE)?;
+                    put_field(doc, C, item, "display_name", &name)?;
                 }
                 if let Some(skills) = skills {
-                    member.skills = tags(&skills)?;
+                    put_field(doc, C, item, "skills", &tags(&skills)?)?;
                 }
                 if let Some(languages) = languages {
-                    member.languages = tags(&languages)?;
+                    put_field(doc, C, item, "languages", &tags(&languages)?)?;
                 }
-                put(doc, C, "members", member.id.as_str(), &member)?;
-                Ok(member.id.0)
+                Ok(id.0)
             }
             Self::RemoveMember { member } => {
                 if member != ctx.member.id {
