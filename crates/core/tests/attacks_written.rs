@@ -7,8 +7,7 @@
 mod common;
 use common::*;
 
-use passerelle_core::Handle;
-use passerelle_sync::{Replica, SessionId, SyncMessage};
+use passerelle_sync::SyncMessage;
 
 /// The message with the checksum (header bytes 4..8) of every change chunk
 /// it carries changed: the same changes, the same hashes and signatures.
@@ -31,58 +30,6 @@ fn wrong_checksums(mut m: SyncMessage) -> (SyncMessage, usize) {
     message.changes = chunks.into();
     m.data = passerelle_core::model::signing::wrap_file(&signatures, &message.encode());
     (m, changed)
-}
-
-/// A syncs with T through their replicas, each message from A to T passed
-/// through `tamper`; returns how many change chunks were tampered with.
-async fn sync(
-    ha: &Handle,
-    ht: &Handle,
-    session: SessionId,
-    tamper: impl Fn(SyncMessage) -> (SyncMessage, usize),
-) -> usize {
-    let (ra, rt) = (ha.replica(), ht.replica());
-    let (ka, kt) = (ha.device_key().0.clone(), ht.device_key().0.clone());
-    let mine_a = ra.open_session(session, kt).await;
-    let mine_t = rt.open_session(session, ka).await;
-    let (sum_a, sum_t) = (
-        ra.summary(session, mine_a.clone()).await,
-        rt.summary(session, mine_t.clone()).await,
-    );
-    let mut to_t = ra.first_messages(session, mine_a, sum_t).await;
-    let mut to_a = rt.first_messages(session, mine_t, sum_a).await;
-    let mut tampered = 0;
-    for _ in 0..30 {
-        if to_a.is_empty() && to_t.is_empty() {
-            break;
-        }
-        let incoming: Vec<SyncMessage> = std::mem::take(&mut to_t)
-            .into_iter()
-            .map(|m| {
-                let (m, n) = tamper(m);
-                tampered += n;
-                m
-            })
-            .collect();
-        let (mut next_a, mut next_t) = (Vec::new(), Vec::new());
-        if !incoming.is_empty() {
-            let received = rt.receive(session, incoming).await.unwrap();
-            for (c, d) in received.touched {
-                next_a.extend(rt.answer(session, c, d).await);
-            }
-        }
-        let incoming = std::mem::take(&mut to_a);
-        if !incoming.is_empty() {
-            let received = ra.receive(session, incoming).await.unwrap();
-            for (c, d) in received.touched {
-                next_t.extend(ra.answer(session, c, d).await);
-            }
-        }
-        (to_a, to_t) = (next_a, next_t);
-    }
-    ra.close_session(session, Default::default()).await;
-    rt.close_session(session, Default::default()).await;
-    tampered
 }
 
 /// A member's device (or any member relaying them) sends honest changes

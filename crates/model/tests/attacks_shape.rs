@@ -409,6 +409,77 @@ fn forged_changes_on_a_long_batch_chain_cost_linear_time() {
     );
 }
 
+/// `k` listed devices each writing twice on one chain (all first changes,
+/// then all second ones), as one batch: each second change's walk to its
+/// device's first reads the `k - 1` changes between, `k²` in all. Returns
+/// the writers, the document holding the first device's genesis, and the
+/// batch.
+fn devices_twice_on_a_chain(k: u16) -> (Writers, AutoCommit, Vec<Change>) {
+    let keys: Vec<DeviceKey> = (0..k)
+        .map(|i| {
+            let mut secret = [7u8; 32];
+            secret[..2].copy_from_slice(&i.to_be_bytes());
+            Signed::with_secret(&secret, ChangeHash([0; 32])).device()
+        })
+        .collect();
+    let mut doc = AutoCommit::new().with_actor(keys[0].actor());
+    doc.put(ROOT, "g", 0).unwrap();
+    doc.commit();
+    let held = doc.fork();
+    let mut changes = Vec::new();
+    for round in 0..2 {
+        for (i, key) in keys.iter().enumerate() {
+            if round == 0 && i == 0 {
+                continue;
+            }
+            doc.set_actor(key.actor());
+            doc.put(ROOT, "n", i as i64).unwrap();
+            doc.commit();
+            changes.push(last(&mut doc));
+        }
+    }
+    (Writers::listing(keys, false), held, changes)
+}
+
+/// A crafted batch whose walks are quadratic (a bundle of 8,000 such
+/// changes took 41 s to verify in a debug build; the bounds allow 357,142)
+/// stops at the batch's walk budget: the changes judged before it are
+/// taken, those after refused ("took too long to check"), none of the
+/// first round (nothing to walk) refused.
+#[test]
+fn a_batch_of_far_apart_devices_stops_at_its_walk_budget() {
+    let k = 1_500u16;
+    let (w, mut held, changes) = devices_twice_on_a_chain(k);
+    let n = changes.len();
+    assert!(wellformed::walk_budget(n) < u64::from(k) * u64::from(k));
+    let merged = gate::merge(
+        &mut held,
+        &mut Ledger::default(),
+        Authority::Collection(&w),
+        Incoming::from_changes(changes),
+        &[],
+    )
+    .unwrap();
+    let spent = merged
+        .refused
+        .iter()
+        .filter(|r| r.reason == Reason::Malformed(wellformed::WALK_SPENT.to_owned()))
+        .count();
+    eprintln!(
+        "{n} changes: {} taken, {spent} refused at the budget, {} refused in all",
+        merged.applied,
+        merged.refused.len()
+    );
+    assert!(
+        spent > 0,
+        "{:?}",
+        &merged.refused[..merged.refused.len().min(3)]
+    );
+    assert!(merged.applied >= usize::from(k), "the first round is taken");
+    assert_eq!(merged.applied + merged.refused.len(), n);
+    assert!(reloads(&mut held));
+}
+
 // ------------------------------------------------ written as they came
 
 /// A change deflated on the wire (8 KiB for an 8 MiB value) is written as
