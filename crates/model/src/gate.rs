@@ -441,45 +441,53 @@ impl Writers {
 /// Every listed device of a community document, at `heads` (or now): the
 /// member, its entry, the device key.
 fn devices(doc: &AutoCommit, heads: Option<&[ChangeHash]>) -> Vec<(String, ObjId, String)> {
-    let get = |obj: &ObjId, key: &str| match heads {
-        Some(h) => doc.get_at(obj, key, h),
-        None => doc.get(obj, key),
-    };
     let keys = |obj: &ObjId| -> Vec<String> {
         match heads {
             Some(h) => doc.keys_at(obj, h).collect(),
             None => doc.keys(obj).collect(),
         }
     };
-    let Ok(Some((Value::Object(ObjType::Map), members))) = get(&ROOT, "members") else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for member in keys(&members) {
-        let Ok(Some((Value::Object(ObjType::Map), entry))) = get(&members, &member) else {
-            continue;
-        };
-        let Ok(Some((Value::Object(ObjType::Map), devs))) = get(&entry, "devices") else {
-            continue;
-        };
-        for key in keys(&devs) {
-            out.push((member.clone(), entry.clone(), key));
+    for members in maps_at(doc, &ROOT, "members", heads) {
+        for member in keys(&members) {
+            for entry in maps_at(doc, &members, &member, heads) {
+                for devs in maps_at(doc, &entry, "devices", heads) {
+                    for key in keys(&devs) {
+                        out.push((member.clone(), entry.clone(), key));
+                    }
+                }
+            }
         }
     }
     out
 }
 
-/// Whether device `key` of `member` is listed in the community document at `heads`.
-fn listed_at(doc: &AutoCommit, member: &str, key: &str, heads: &[ChangeHash]) -> bool {
-    let map = |obj: &ObjId, k: &str| match doc.get_at(obj, k, heads) {
-        Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
-        _ => None,
+/// Every map at `obj[key]` (at `heads`, or now), the values a conflict
+/// hides included: a change made concurrently with the one that listed a
+/// device could otherwise hide its entry by winning the conflict.
+fn maps_at(doc: &AutoCommit, obj: &ObjId, key: &str, heads: Option<&[ChangeHash]>) -> Vec<ObjId> {
+    let values = match heads {
+        Some(h) => doc.get_all_at(obj, key, h),
+        None => doc.get_all(obj, key),
     };
-    map(&ROOT, "members")
-        .and_then(|m| map(&m, member))
-        .and_then(|e| map(&e, "devices"))
-        .and_then(|d| map(&d, key))
-        .is_some()
+    values
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
+        .collect()
+}
+
+/// Whether device `key` of `member` is listed in the community document at
+/// `heads` (in any of the values a conflict holds).
+fn listed_at(doc: &AutoCommit, member: &str, key: &str, heads: &[ChangeHash]) -> bool {
+    let at = |obj: &ObjId, k: &str| maps_at(doc, obj, k, Some(heads));
+    at(&ROOT, "members").iter().any(|members| {
+        at(members, member).iter().any(|entry| {
+            at(entry, "devices")
+                .iter()
+                .any(|devices| !at(devices, key).is_empty())
+        })
+    })
 }
 
 /// Received changes, read from Automerge bytes.
@@ -1308,7 +1316,8 @@ fn listing_map(doc: &AutoCommit, obj: &automerge::legacy::OpId) -> Option<Listin
 
 /// Whether a community-document change (not the genesis) deletes or
 /// replaces what lists a device: `members` itself, a member's entry, a
-/// member's `devices`, or a device's entry. A device key once listed stays
+/// member's `devices`, or a device's entry; or writes there anything but a
+/// map. A device key once listed stays
 /// listed (its `revoked` is how it stops): readers that list the devices
 /// of the document as it is (`Writers::of`, the commands' members) would
 /// otherwise lose a device whose writing was taken, and judged from
@@ -1339,7 +1348,11 @@ fn unlists(doc: &AutoCommit, m: &Meta) -> bool {
         if w.obj.is_none() && w.key != "members" {
             continue;
         }
+        // A value other than a map there lists no one, and wins a conflict
+        // with the entry a concurrent change made (by its number): no
+        // honest device writes one.
         if w.replaces
+            || !w.makes_map
             || !doc
                 .get_all_at(&obj, w.key.as_str(), &m.deps)
                 .unwrap_or_default()

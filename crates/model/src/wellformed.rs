@@ -81,6 +81,9 @@ pub struct MapWrite {
     /// Whether it takes a value away: a delete (or any operation but a
     /// put), or a put over the values it names (its `pred`).
     pub replaces: bool,
+    /// Whether it makes a map (what an entry of `members` or `devices`,
+    /// and a member's `devices`, always are).
+    pub makes_map: bool,
 }
 
 /// The root keys of every document that only its genesis writes: what it
@@ -160,6 +163,7 @@ fn operations(change: &Change) -> Result<Elements, String> {
         if let Key::Map(key) = &op.key {
             let replaces =
                 !matches!(op.action, OpType::Put(_) | OpType::Make(_)) || !op.pred.is_empty();
+            let makes_map = matches!(op.action, OpType::Make(ObjType::Map));
             match &op.obj {
                 ObjectId::Root if !genesis && GENESIS_ROOT_KEYS.contains(&key.as_str()) => {
                     return Err(REWRITES_GENESIS.into());
@@ -168,12 +172,14 @@ fn operations(change: &Change) -> Result<Elements, String> {
                     obj: None,
                     key: key.to_string(),
                     replaces,
+                    makes_map,
                 }),
                 // A map the change makes holds nothing before it.
                 ObjectId::Id(obj) if obj.0 < start || &obj.1 != own => writes.push(MapWrite {
                     obj: Some(obj.clone()),
                     key: key.to_string(),
                     replaces,
+                    makes_map,
                 }),
                 _ => {}
             }
