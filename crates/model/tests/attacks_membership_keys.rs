@@ -257,7 +257,8 @@ fn rewriting_a_documents_kind_community_or_schema_is_refused() {
     let writers = Writers::of(&mut community.clone(), &mut gate::Ledger::default());
     let exchanges = docs.doc(DocKind::Exchanges).unwrap();
     let malformed = Some(Reason::Malformed(REWRITES_GENESIS.to_owned()));
-    let rewrites: Vec<Box<dyn Fn(&mut AutoCommit)>> = vec![
+    type Rewrite = Box<dyn Fn(&mut AutoCommit)>;
+    let rewrites: Vec<Rewrite> = vec![
         Box::new(|d| d.put(ROOT, "community", "01OTHER").unwrap()),
         Box::new(|d| d.put(ROOT, "kind", "fil").unwrap()),
         Box::new(|d| d.delete(ROOT, "kind").unwrap()),

@@ -113,7 +113,7 @@ fn a_concurrent_put_cannot_hide_a_new_member_entry() {
     let m = take(&mut holder, &[(hide.clone(), &bea)]);
     let hidden = m.applied == 1;
     // What every device now reads at members/01CARL.
-    let read = holder.get(&members(&holder), "01CARL").unwrap();
+    let read = holder.get(members(&holder), "01CARL").unwrap();
     eprintln!(
         "Bea's concurrent put applied: {hidden}; members/01CARL reads {:?}",
         read.as_ref().map(|(v, _)| v.clone())
