@@ -8,64 +8,18 @@
 //! profiles) still pass.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT};
 use passerelle_model::gate::{self, Reason, Writers};
 use passerelle_model::signing::Signed;
 use passerelle_model::wellformed::REWRITES_GENESIS;
 use passerelle_model::*;
 
 mod common;
-use common::{Dev, dev, genesis, member, receive, receive_collection};
-
-/// Marion (admin, device 1) created it; Ana (membre, device 2) and Bea
-/// (membre, device 3) added by Marion.
-fn community() -> CommunityDocs {
-    let (marion, ana, bea) = (dev(1), dev(2), dev(3));
-    let mut docs = CommunityDocs::create_signed(
-        genesis(member("01MARION", "Marion", Role::Admin, &marion.key)),
-        &marion.key.actor(),
-    )
-    .unwrap();
-    for (id, name, who) in [("01ANA", "Ana", &ana), ("01BEA", "Bea", &bea)] {
-        docs.apply(
-            &marion.author(),
-            Command::Members(MemberCommand::AddMember {
-                id: MemberId(id.into()),
-                display_name: name.into(),
-                role: Role::Membre,
-                device: who.key.clone(),
-                device_label: String::new(),
-            }),
-            1,
-        )
-        .unwrap();
-    }
-    docs
-}
-
-fn map(doc: &AutoCommit, obj: &ObjId, key: &str) -> ObjId {
-    match doc.get(obj, key).unwrap() {
-        Some((Value::Object(ObjType::Map), id)) => id,
-        other => panic!("no map at {key}: {other:?}"),
-    }
-}
-
-fn members(doc: &AutoCommit) -> ObjId {
-    map(doc, &ROOT, "members")
-}
+use common::{Dev, community, dev, map, members, receive, receive_collection, write};
 
 fn devices_of(doc: &AutoCommit, member: &str) -> ObjId {
     let entry = map(doc, &members(doc), member);
     map(doc, &entry, "devices")
-}
-
-/// One change written by `who`'s actor on a fork of `doc` (a modified app).
-fn write(doc: &AutoCommit, who: &Dev, f: impl FnOnce(&mut AutoCommit)) -> Change {
-    let mut fork = doc.clone().fork();
-    fork.set_actor(who.key.actor());
-    f(&mut fork);
-    fork.commit();
-    fork.get_last_local_change().unwrap()
 }
 
 /// The community document as another device holds it, receiving `change`

@@ -7,64 +7,18 @@
 use std::time::Instant;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{AutoCommit, Change, ChangeHash, ObjType, ROOT, ReadDoc};
 use passerelle_model::gate::{self, Reason, Writers};
 use passerelle_model::signing::Signed;
 use passerelle_model::*;
 
 mod common;
-use common::{Dev, dev, genesis, member, receive, receive_collection};
+use common::{
+    Dev, add_member as add, community, dev, map, members, receive, receive_collection, write,
+};
 
 /// Marion (admin, device 1) created it; Ana (device 2) and Bea (device 3),
 /// membres, added by Marion.
-fn community() -> CommunityDocs {
-    let (marion, ana, bea) = (dev(1), dev(2), dev(3));
-    let mut docs = CommunityDocs::create_signed(
-        genesis(member("01MARION", "Marion", Role::Admin, &marion.key)),
-        &marion.key.actor(),
-    )
-    .unwrap();
-    for (id, name, who) in [("01ANA", "Ana", &ana), ("01BEA", "Bea", &bea)] {
-        add(&mut docs, &marion, id, name, who);
-    }
-    docs
-}
-
-fn add(docs: &mut CommunityDocs, by: &Dev, id: &str, name: &str, who: &Dev) {
-    docs.apply(
-        &by.author(),
-        Command::Members(MemberCommand::AddMember {
-            id: MemberId(id.into()),
-            display_name: name.into(),
-            role: Role::Membre,
-            device: who.key.clone(),
-            device_label: String::new(),
-        }),
-        1,
-    )
-    .unwrap();
-}
-
-fn map(doc: &AutoCommit, obj: &ObjId, key: &str) -> ObjId {
-    match doc.get(obj, key).unwrap() {
-        Some((Value::Object(ObjType::Map), id)) => id,
-        other => panic!("no map at {key}: {other:?}"),
-    }
-}
-
-fn members(doc: &AutoCommit) -> ObjId {
-    map(doc, &ROOT, "members")
-}
-
-/// One change by `who`'s actor on a fork of `doc` (a modified app).
-fn write(doc: &AutoCommit, who: &Dev, f: impl FnOnce(&mut AutoCommit)) -> Change {
-    let mut fork = doc.clone().fork();
-    fork.set_actor(who.key.actor());
-    f(&mut fork);
-    fork.commit();
-    fork.get_last_local_change().unwrap()
-}
-
 fn community_doc(docs: &CommunityDocs) -> AutoCommit {
     docs.doc(DocKind::Community).unwrap().clone()
 }

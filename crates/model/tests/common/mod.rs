@@ -143,3 +143,64 @@ pub fn invite_proof(pairing: bool, invite: &str, device: &DeviceKey) -> String {
         "h".repeat(64)
     }
 }
+
+/// A signed community: Marion (admin, device 1) created it; Ana (membre,
+/// device 2) and Bea (membre, device 3) added by Marion.
+pub fn community() -> passerelle_model::CommunityDocs {
+    let (marion, ana, bea) = (dev(1), dev(2), dev(3));
+    let mut docs = passerelle_model::CommunityDocs::create_signed(
+        genesis(member("01MARION", "Marion", Role::Admin, &marion.key)),
+        &marion.key.actor(),
+    )
+    .unwrap();
+    for (id, name, who) in [("01ANA", "Ana", &ana), ("01BEA", "Bea", &bea)] {
+        add_member(&mut docs, &marion, id, name, who);
+    }
+    docs
+}
+
+/// `by` adds member `id` with `who`'s device, as a membre.
+pub fn add_member(
+    docs: &mut passerelle_model::CommunityDocs,
+    by: &Dev,
+    id: &str,
+    name: &str,
+    who: &Dev,
+) {
+    use passerelle_model::{Command, MemberCommand};
+    docs.apply(
+        &by.author(),
+        Command::Members(MemberCommand::AddMember {
+            id: MemberId(id.into()),
+            display_name: name.into(),
+            role: Role::Membre,
+            device: who.key.clone(),
+            device_label: String::new(),
+        }),
+        1,
+    )
+    .unwrap();
+}
+
+/// The map at `obj[key]` (the test fails if it is none).
+pub fn map(doc: &AutoCommit, obj: &automerge::ObjId, key: &str) -> automerge::ObjId {
+    use automerge::{ObjType, ReadDoc, Value};
+    match doc.get(obj, key).unwrap() {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        other => panic!("no map at {key}: {other:?}"),
+    }
+}
+
+/// The community document's `members`.
+pub fn members(doc: &AutoCommit) -> automerge::ObjId {
+    map(doc, &automerge::ROOT, "members")
+}
+
+/// One change written by `who`'s actor on a fork of `doc` (a modified app).
+pub fn write(doc: &AutoCommit, who: &Dev, f: impl FnOnce(&mut AutoCommit)) -> Change {
+    let mut fork = doc.clone().fork();
+    fork.set_actor(who.key.actor());
+    f(&mut fork);
+    fork.commit();
+    fork.get_last_local_change().unwrap()
+}
